@@ -1,0 +1,48 @@
+"""Shared fixtures: small planner-style files, good and bad, made fresh in a temp folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Near 衡阳站, WGS 84 (lon, lat).
+HENGYANG = (112.6271, 26.8928)
+
+
+def square(lon: float, lat: float, half_deg: float = 0.01) -> shapely.Polygon:
+    return shapely.box(lon - half_deg, lat - half_deg, lon + half_deg, lat + half_deg)
+
+
+@pytest.fixture
+def projects_gdf() -> gpd.GeoDataFrame:
+    """Three small projects near the central city, with Chinese names, in CGCS2000."""
+    lon, lat = HENGYANG
+    return gpd.GeoDataFrame(
+        {"project_id": ["A1", "A2", "A3"], "name": ["智造谷一期", "衡州大道改造", "东洲岛文创"], "group": ["产业升级", "交通基建", "文旅发展"]},
+        geometry=[square(lon, lat), shapely.LineString([(lon, lat), (lon + 0.05, lat + 0.01)]), shapely.Point(lon + 0.01, lat - 0.02)],
+        crs="EPSG:4490",
+    )
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run ``python -m hygis ARGS`` as a user would run ``hygis ARGS``, capturing output."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hygis", *args], cwd=cwd or REPO, capture_output=True, text=True, env=env, timeout=600
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"hygis {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def cli():
+    return run_cli
