@@ -1,0 +1,243 @@
+"""Reading planners' files: each bad input gets a clear message or a correct result."""
+
+from __future__ import annotations
+
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod
+
+from hygis import io
+from hygis.errors import HygisInputError, HygisOutputError
+
+from .conftest import HENGYANG, square
+
+NAMES = ["智造谷一期", "衡州大道改造", "东洲岛文创"]
+
+
+def write_gbk_shapefile_without_cpg(gdf: gpd.GeoDataFrame, path) -> None:
+    """Write as Chinese GIS software often does: GBK attributes, no .cpg, no code page byte."""
+    gdf.to_file(path, driver="ESRI Shapefile", encoding="GBK", engine="pyogrio")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = path.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    raw[29] = 0  # language driver id: unknown, so GDAL cannot tell the encoding by itself
+    dbf.write_bytes(bytes(raw))
+
+
+def test_gbk_shapefile_without_cpg_reads_chinese(tmp_path, projects_gdf):
+    polys = projects_gdf.iloc[[0]].copy()
+    path = tmp_path / "项目.shp"
+    write_gbk_shapefile_without_cpg(polys, path)
+    naive = gpd.read_file(path, engine="pyogrio")
+    assert naive["name"].iloc[0] != NAMES[0]  # without detection the text is garbled
+    gdf = io.read_vector(path)
+    assert gdf["name"].iloc[0] == NAMES[0]
+    assert any("GB18030" in note for note in gdf.attrs[io.NOTES_ATTR])
+
+
+def test_gbk_shapefile_inside_zip(tmp_path, projects_gdf):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    write_gbk_shapefile_without_cpg(projects_gdf.iloc[[0]], folder / "farmland.shp")
+    archive = tmp_path / "farmland.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in folder.iterdir():
+            zf.write(part, part.name)
+    gdf = io.read_vector(archive)
+    assert gdf["name"].iloc[0] == NAMES[0]
+
+
+def test_no_crs_is_an_error_that_says_how_to_fix(tmp_path, projects_gdf):
+    path = tmp_path / "noprj.shp"
+    projects_gdf.iloc[[0]].to_file(path, engine="pyogrio")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(HygisInputError) as err:
+        io.read_vector(path)
+    text = str(err.value)
+    assert "noprj.shp" in text and "--crs" in text and "EPSG:4490" in text
+    gdf = io.read_vector(path, crs="EPSG:4490")
+    assert gdf.crs.to_epsg() == 4490
+
+
+def test_no_crs_gauss_kruger_hint_names_the_zone(tmp_path):
+    # A CGCS2000 3° zone 38 file (eastings with the zone prefix), .prj lost.
+    pt = gpd.GeoSeries([shapely.Point(112.6, 26.9)], crs=4490).to_crs(4526).iloc[0]
+    path = tmp_path / "zone38.gpkg"
+    gpd.GeoDataFrame({"project_id": ["x"]}, geometry=[pt.buffer(100)], crs=None).to_file(path, engine="pyogrio")
+    with pytest.raises(HygisInputError, match="EPSG:4526"):
+        io.read_vector(path)
+
+
+def test_swapped_lat_lon_is_caught(tmp_path):
+    lon, lat = HENGYANG
+    df = pd.DataFrame({"project_id": ["P1"], "lon": [lat], "lat": [lon]})  # columns filled the wrong way round
+    path = tmp_path / "swapped.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(HygisInputError) as err:
+        io.read_vector(path, crs="EPSG:4490")
+    assert "swapped" in str(err.value) and "112°N" in str(err.value) and "--swap-xy" in str(err.value)
+    fixed = io.read_vector(path, crs="EPSG:4490", swap_xy=True)
+    assert fixed.geometry.iloc[0].x == pytest.approx(lon)
+
+
+def test_degrees_declared_but_metres_given(tmp_path):
+    path = tmp_path / "wrongcrs.geojson"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(38_400_000, 2_980_000)], crs=4326).to_file(path)
+    with pytest.raises(HygisInputError, match="metres"):
+        io.read_vector(path)
+
+
+def test_invalid_geometry_is_repaired_and_reported(tmp_path):
+    lon, lat = HENGYANG
+    bowtie = shapely.Polygon([(lon, lat), (lon + 0.01, lat + 0.01), (lon + 0.01, lat), (lon, lat + 0.01)])
+    assert not bowtie.is_valid
+    path = tmp_path / "bowtie.gpkg"
+    gpd.GeoDataFrame({"project_id": ["B"]}, geometry=[bowtie], crs=4490).to_file(path, engine="pyogrio")
+    gdf = io.read_vector(path, geometry="polygon", id_field="project_id")
+    assert gdf.is_valid.all()
+    assert gdf.geom_type.iloc[0] == "MultiPolygon"  # split at the self-intersection, as ST_MakeValid does
+    notes = " ".join(gdf.attrs[io.NOTES_ATTR])
+    assert "project_id=B" in notes and "Self-intersection" in notes
+
+
+def test_empty_geometries_dropped_and_reported(tmp_path, projects_gdf):
+    gdf = projects_gdf.copy()
+    gdf.loc[1, "geometry"] = None
+    gdf.loc[2, "geometry"] = shapely.Polygon()
+    path = tmp_path / "empties.gpkg"
+    gdf.to_file(path, engine="pyogrio")
+    out = io.read_vector(path, id_field="project_id")
+    assert list(out["project_id"]) == ["A1"]
+    assert "dropped 2 feature(s) with empty or no geometry" in " ".join(out.attrs[io.NOTES_ATTR])
+
+
+def test_all_empty_is_an_error(tmp_path):
+    path = tmp_path / "nothing.geojson"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[None], crs=4326).to_file(path)
+    with pytest.raises(HygisInputError, match="no features with a usable geometry"):
+        io.read_vector(path)
+
+
+def test_z_coordinates_dropped(tmp_path):
+    lon, lat = HENGYANG
+    poly = shapely.Polygon([(lon, lat, 50), (lon + 0.01, lat, 55), (lon + 0.01, lat + 0.01, 60), (lon, lat, 50)])
+    path = tmp_path / "z.gpkg"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[poly], crs=4490).to_file(path, engine="pyogrio")
+    gdf = io.read_vector(path)
+    assert not shapely.has_z(gdf.geometry.to_numpy()).any()
+
+
+def test_mixed_types_keep_polygons_for_a_control_line(tmp_path, projects_gdf):
+    path = tmp_path / "mixed.geojson"
+    projects_gdf.to_file(path)
+    gdf = io.read_vector(path, geometry="polygon", id_field="project_id")
+    assert list(gdf["project_id"]) == ["A1"]
+    assert "LineString, Point, not polygons" in " ".join(gdf.attrs[io.NOTES_ATTR])
+    everything = io.read_vector(path)
+    assert len(everything) == 3  # projects may be points, lines and polygons together
+
+
+def test_gcj02_input_corrected(tmp_path):
+    from hygis import gcj02
+
+    lon, lat = HENGYANG
+    glon, glat = gcj02.wgs84_to_gcj02(lon, lat)
+    path = tmp_path / "amap.csv"
+    pd.DataFrame({"project_id": ["G"], "经度": [glon], "纬度": [glat]}).to_csv(path, index=False)
+    gdf = io.read_vector(path, crs="EPSG:4326", gcj02_input=True)
+    _, _, err = Geod(ellps="WGS84").inv(lon, lat, gdf.geometry.x.iloc[0], gdf.geometry.y.iloc[0])
+    assert err < 0.01
+
+
+def test_gcj02_on_projected_data_is_refused(tmp_path, projects_gdf):
+    path = tmp_path / "gk.gpkg"
+    projects_gdf.to_crs(4546).to_file(path, engine="pyogrio")
+    with pytest.raises(HygisInputError, match="projected"):
+        io.read_vector(path, gcj02_input=True)
+
+
+def test_folder_with_several_datasets_asks_for_one(tmp_path, projects_gdf):
+    projects_gdf.to_file(tmp_path / "a.geojson")
+    projects_gdf.to_file(tmp_path / "b.geojson")
+    with pytest.raises(HygisInputError, match="exactly one"):
+        io.read_vector(tmp_path)
+
+
+def test_multilayer_geopackage_asks_for_layer(tmp_path, projects_gdf):
+    path = tmp_path / "multi.gpkg"
+    projects_gdf.to_file(path, layer="one", engine="pyogrio")
+    projects_gdf.to_file(path, layer="two", engine="pyogrio")
+    with pytest.raises(HygisInputError, match="--layer"):
+        io.read_vector(path)
+    assert len(io.read_vector(path, layer="two")) == 3
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(HygisInputError, match="not found"):
+        io.read_vector(tmp_path / "nope.shp")
+
+
+def test_corrupt_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"this is not a geopackage")
+    with pytest.raises(HygisInputError, match="cannot read"):
+        io.read_vector(path)
+
+
+def test_formats_round_trip(tmp_path, projects_gdf):
+    for suffix in (".gpkg", ".geojson", ".fgb", ".parquet"):
+        out = io.write_vector(projects_gdf, tmp_path / f"p{suffix}")
+        back = io.read_vector(out)
+        assert sorted(back["name"]) == sorted(NAMES), suffix  # FlatGeobuf's index reorders features
+    with pytest.raises(HygisOutputError, match="one geometry type"):
+        io.write_vector(projects_gdf, tmp_path / "mixed.shp")
+    out = io.write_vector(projects_gdf.iloc[[0]], tmp_path / "poly.shp")
+    assert io.read_vector(out)["name"].iloc[0] == NAMES[0]
+
+
+def test_never_overwrites_an_input(tmp_path, projects_gdf):
+    path = tmp_path / "input.gpkg"
+    projects_gdf.to_file(path, engine="pyogrio")
+    before = path.read_bytes()
+    io.read_vector(path)
+    with pytest.raises(HygisOutputError, match="Refusing to overwrite"):
+        io.write_vector(projects_gdf, path)
+    with pytest.raises(HygisOutputError):
+        io.write_table(pd.DataFrame({"a": [1]}), path)
+    assert path.read_bytes() == before
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "report.csv"
+    target.write_bytes(b"previous report")
+
+    def boom(self, path, *a, **k):
+        open(path, "w").write("half a rep")  # noqa: SIM115 - a write that dies half-way
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    with pytest.raises(RuntimeError):
+        io.write_table(pd.DataFrame({"a": [1]}), target)
+    assert target.read_bytes() == b"previous report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
+
+
+def test_csv_opens_in_excel_with_chinese(tmp_path):
+    out = io.write_table(pd.DataFrame({"name": NAMES}), tmp_path / "t.csv")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
+    assert NAMES[0] in raw.decode("utf-8-sig")
+    back = pd.read_excel(io.write_table({"表一": pd.DataFrame({"name": NAMES})}, tmp_path / "t.xlsx"), sheet_name="表一")
+    assert list(back["name"]) == NAMES
+
+
+def test_detect_dbf_encoding_on_ascii_is_none(tmp_path):
+    path = tmp_path / "ascii.shp"
+    gpd.GeoDataFrame({"a": ["abc"]}, geometry=[square(*HENGYANG)], crs=4490).to_file(path, engine="pyogrio")
+    assert io.detect_dbf_encoding(path.with_suffix(".dbf").read_bytes()) is None
+    assert np.isfinite(io.read_vector(path).total_bounds).all()
