@@ -1,0 +1,28 @@
+"""Entry point of the ``hygis`` command; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from . import build, layers, run
+from .options import setup_logging
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="hygis")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
+    """hygis — spatial planning toolkit, built first for Hengyang's 2026–2035 plan (衡阳市发展规划).
+
+    Layers, control-line compliance checks (规划符合性审查), statistics and interactive maps.
+    Every command runs on the plan's embedded layers by default; give your own files with
+    --projects, --ecological-redline, --permanent-farmland and --urban-development-boundary.
+    """
+    setup_logging(verbose, quiet)
+
+
+cli.add_command(layers.layers_cmd)
+cli.add_command(build.build_cmd)
+cli.add_command(run.run_cmd)

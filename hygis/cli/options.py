@@ -1,0 +1,98 @@
+"""Flags shared by several subcommands, defined once (as rasterio's ``rio/options.py``)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import HygisError
+
+_existing = click.Path(exists=True, dir_okay=True, path_type=Path)
+
+#: The plan-input flags, in the order --help lists them: name → help.
+PLAN_INPUTS = {
+    "projects": "Projects file (any GDAL vector format, or a CSV/XLSX with lon/lat columns). Default: the plan's 19 key projects.",
+    "ecological_redline": "Ecological protection red line (生态保护红线) polygons. Default: the embedded illustrative layer.",
+    "permanent_farmland": "Permanent basic farmland (永久基本农田) polygons. Default: the embedded illustrative layer.",
+    "urban_development_boundary": "Urban development boundary (城镇开发边界) polygons. Default: the embedded illustrative layer.",
+}
+
+
+def plan_input_options(func: Callable) -> Callable:
+    """Add --projects, the three control-line flags, --crs, --gcj02, --swap-xy and --project-id-field."""
+    options = [
+        click.option(f"--{name.replace('_', '-')}", name, type=_existing, default=None, help=text)
+        for name, text in PLAN_INPUTS.items()
+    ] + [
+        click.option("--crs", "crs", default=None, metavar="CRS",
+                     help="CRS of input files that have none, e.g. EPSG:4490 or EPSG:4546. Never guessed."),
+        click.option("--gcj02", "gcj02_input", is_flag=True,
+                     help="The projects file was digitised on Amap/Gaode or Tencent maps (GCJ-02): correct it to WGS 84."),
+        click.option("--swap-xy", is_flag=True, help="The projects file has latitude and longitude swapped."),
+        click.option("--project-id-field", default=None, metavar="NAME",
+                     help="Column of the projects file that identifies each project (default: project_id, 项目编号, id …)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def resolve_plan_inputs(kwargs: dict[str, Any]):
+    """Pop the plan-input flags from a command's kwargs and resolve them (see :func:`hygis.plan.resolve`)."""
+    from ..plan import resolve  # noqa: PLC0415 - keeps --help fast
+
+    args = {name: kwargs.pop(name) for name in PLAN_INPUTS}
+    return resolve(
+        **args,
+        crs=kwargs.pop("crs"),
+        gcj02_input=kwargs.pop("gcj02_input"),
+        swap_xy=kwargs.pop("swap_xy"),
+        project_id_field=kwargs.pop("project_id_field"),
+    )
+
+
+def out_option(default: str | None, suffixes: tuple[str, ...], what: str) -> Callable:
+    """An --out option whose suffix picks the format."""
+    return click.option(
+        "--out", "-o", "out", type=click.Path(dir_okay=False, path_type=Path), default=default,
+        required=default is None, show_default=default is not None,
+        help=f"Output {what}; the suffix picks the format ({', '.join(suffixes)}).",
+    )
+
+
+def check_suffix(path: Path, suffixes: tuple[str, ...]) -> None:
+    if path.suffix.lower() not in suffixes:
+        msg = f"{path.name}: the output must end in {', '.join(suffixes)} (the suffix picks the format)."
+        raise click.BadParameter(msg, param_hint="--out")
+
+
+def user_errors(func: Callable) -> Callable:
+    """Turn hygis's user-facing errors into a clean CLI message (no traceback), exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HygisError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; no output was written.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="hygis: %(message)s", stream=sys.stderr)
+
+
+def progress(message: str) -> None:
+    """One line of progress on stderr (stdout stays clean for tables)."""
+    click.echo(f"» {message}", err=True)

@@ -1,0 +1,43 @@
+"""The main job, ``hygis run``: every standard output for the plan in one go.
+
+Each step is one routine of the package; this module only chains them and names the
+files, so that ``hygis run`` on a fresh install gives a planner everything to open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from . import io, layers
+from .plan import PlanInputs, resolve
+
+
+def run(
+    out_dir: str | Path = ".",
+    inputs: PlanInputs | None = None,
+    *,
+    report: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Path]:
+    """Write the standard outputs for the plan into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path
+        Folder for ``reports/`` and ``maps/`` (created if missing).
+    inputs : PlanInputs, optional
+        The plan's layers (default: the embedded ones).
+    report : callable
+        Receives one line of progress per step.
+
+    Returns
+    -------
+    dict
+        Output name → file written.
+    """
+    out = Path(out_dir)
+    inputs = inputs or resolve()
+    written: dict[str, Path] = {}
+    report("layer summary")
+    written["layers"] = io.write_table(layers.summary(), out / "reports" / "layers.csv")
+    return written

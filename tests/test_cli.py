@@ -1,0 +1,57 @@
+"""The command line, run as a user runs it: a subprocess."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+
+
+def test_help_lists_the_subcommands(cli):
+    proc = cli("--help", check=True)
+    for sub in ("layers", "build", "run"):
+        assert sub in proc.stdout
+
+
+def test_layers_lists_six_with_status(cli):
+    out = cli("layers", check=True).stdout
+    for name in ("counties", "urban_system", "ecological_redline", "permanent_farmland", "urban_development_boundary", "projects"):
+        assert name in out
+    assert out.count("NOT OFFICIAL") == 3
+    assert "public-facts" in out and "illustrative" in out
+
+
+def test_layers_json_metadata(cli):
+    meta = json.loads(cli("layers", "counties", "--json", check=True).stdout)
+    assert meta["features"] == 12 and meta["status"] == "public-facts"
+
+
+def test_user_mistake_gives_a_message_not_a_traceback(cli):
+    proc = cli("layers", "nope")
+    assert proc.returncode != 0
+    assert "No layer named 'nope'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_projects_file_message(cli, tmp_path, projects_gdf):
+    path = tmp_path / "p.shp"
+    projects_gdf.iloc[[0]].to_file(path, engine="pyogrio")
+    path.with_suffix(".prj").unlink()
+    proc = cli("run", "--projects", str(path), "--out-dir", str(tmp_path / "out"))
+    assert proc.returncode != 0
+    assert "p.shp" in proc.stderr and "--crs" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_writes_the_layer_summary(cli, tmp_path):
+    proc = cli("run", "--out-dir", str(tmp_path), check=True)
+    table = pd.read_csv(tmp_path / "reports" / "layers.csv", encoding="utf-8-sig")
+    assert len(table) == 6 and "县级行政区 County-level units (12)" in set(table["title"])
+    assert "»" in proc.stderr  # progress is shown
+
+
+def test_build_into_a_folder(cli, tmp_path):
+    cli("build", "urban_development_boundary", "--out-dir", str(tmp_path), check=True)
+    gdf = gpd.read_file(tmp_path / "urban_development_boundary.geojson")
+    assert (gdf["status"] == "illustrative").all()
