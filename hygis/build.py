@@ -106,6 +106,12 @@ def located_places() -> pd.DataFrame:
     places = read_source_table("places")
     for col in ("lat", "lon", "precision_m"):
         places[col] = pd.to_numeric(places[col], errors="coerce")
+    # Values copied from Chinese web maps are GCJ-02: correct them before they meet WGS 84 data.
+    gcj = places["datum"].str.upper().eq("GCJ-02") & places["lat"].notna()
+    lon, lat = gcj02.gcj02_to_wgs84(places.loc[gcj, "lon"].to_numpy(), places.loc[gcj, "lat"].to_numpy())
+    places.loc[gcj, "lon"], places.loc[gcj, "lat"] = lon, lat
+    places["datum_as_published"] = places["datum"]
+    places.loc[gcj, "datum"] = "WGS84 (corrected from GCJ-02)"
     return places
 
 
