@@ -151,7 +151,7 @@ def read_vector(
         msg = f"{name}: no features with a usable geometry in {src}. " + (" ".join(geom_notes) or "The file is empty.")
         raise HygisInputError(msg)
 
-    _check_coordinates(gdf, name)
+    check_coordinates(gdf, name)
 
     if gcj02_input:
         if not hcrs.is_geographic(gdf.crs):
@@ -377,8 +377,8 @@ def _few(labels: np.ndarray, n: int = 5) -> str:
     return shown + (f" and {len(labels) - n} more" if len(labels) > n else "")
 
 
-def _check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
-    """Catch coordinates that cannot be what the CRS says: degrees out of range, swapped axes."""
+def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
+    """Raise if coordinates cannot be what the CRS says. Catch coordinates that cannot be what the CRS says: degrees out of range, swapped axes."""
     minx, miny, maxx, maxy = gdf.total_bounds
     c = hcrs.CHINA_BOUNDS
     if hcrs.is_geographic(gdf.crs):

@@ -90,6 +90,7 @@ def resolve_layer(
         if len(gdf) == 0:
             msg = f"{label}: the GeoDataFrame has no usable geometry."
             raise HygisInputError(msg)
+        io.check_coordinates(gdf, label)
         prov = {"status": "user-data", "source": "GeoDataFrame passed in Python", "path": "", "title": label}
     else:
         gdf = io.read_vector(

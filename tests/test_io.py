@@ -241,3 +241,12 @@ def test_detect_dbf_encoding_on_ascii_is_none(tmp_path):
     gpd.GeoDataFrame({"a": ["abc"]}, geometry=[square(*HENGYANG)], crs=4490).to_file(path, engine="pyogrio")
     assert io.detect_dbf_encoding(path.with_suffix(".dbf").read_bytes()) is None
     assert np.isfinite(io.read_vector(path).total_bounds).all()
+
+
+def test_swapped_geodataframe_passed_in_python_is_caught():
+    from hygis import plan
+
+    lon, lat = HENGYANG
+    gdf = gpd.GeoDataFrame({"project_id": ["S"]}, geometry=[shapely.Point(lat, lon)], crs=4490)
+    with pytest.raises(HygisInputError, match="swapped"):
+        plan.resolve(projects=gdf)
