@@ -147,7 +147,9 @@ def conflict_svg(site, overlap, context: dict[str, Any] | None, *, size: int = 3
     frame = site if site is not None else overlap
     x0, y0, x1, y1 = shapely.bounds(frame)
     pad = max(x1 - x0, y1 - y0) * 0.15 + 50
-    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    half = max(x1 - x0, y1 - y0) / 2 + pad  # a square frame: long corridors stay readable
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    x0, y0, x1, y1 = cx - half, cy - half, cx + half, cy + half
     scale = size / max(x1 - x0, y1 - y0)
     w, h = (x1 - x0) * scale, (y1 - y0) * scale
 
