@@ -10,11 +10,13 @@ from __future__ import annotations
 from . import crs, gcj02, io, layers, plan
 from .errors import HygisError, HygisInputError, HygisOutputError
 from .plan import resolve
+from .check import check_projects
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HygisError",
+    "check_projects",
     "HygisInputError",
     "HygisOutputError",
     "crs",

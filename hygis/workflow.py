@@ -40,4 +40,11 @@ def run(
     written: dict[str, Path] = {}
     report("layer summary")
     written["layers"] = io.write_table(layers.summary(), out / "reports" / "layers.csv")
+    report("compliance check")
+    from .check import check_projects  # noqa: PLC0415
+    from .report import write_report  # noqa: PLC0415
+
+    compliance = check_projects(inputs=inputs)
+    written["compliance"] = write_report(compliance, out / "reports" / "compliance.xlsx")
+    written["compliance_html"] = write_report(compliance, out / "reports" / "compliance.html", inputs=inputs)
     return written

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import build, layers, run
+from . import build, check, layers, run
 from .options import setup_logging
 
 
@@ -26,3 +26,4 @@ def cli(verbose: int, quiet: bool) -> None:
 cli.add_command(layers.layers_cmd)
 cli.add_command(build.build_cmd)
 cli.add_command(run.run_cmd)
+cli.add_command(check.check_cmd)

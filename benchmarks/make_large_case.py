@@ -1,0 +1,108 @@
+"""Generate the large compliance-check case (seeded): farmland patches and projects, as GeoParquet.
+
+* ~200,000 non-overlapping farmland patches over 150 km × 150 km: one irregular 9-gon per cell
+  of a 335 m grid, kept inside its cell (so patches never overlap), 60–95 % of the cell;
+* 5,000 and 50,000 projects of 1–200 ha: four fifths irregular polygons, one fifth long linear
+  corridors (5–40 km polylines buffered to 20–80 m).
+
+In EPSG:4546 (CGCS2000 3° GK CM 111°E), placed around Hengyang. Written to a cache folder, not
+the repository: $HYGIS_BENCH_CACHE or ~/.cache/hygis-bench.
+
+    python benchmarks/make_large_case.py            # writes farmland.parquet, projects_5000/50000.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+CRS = "EPSG:4546"
+ORIGIN = (420_000.0, 2_900_000.0)  # south-west corner, metres
+EXTENT = 150_000.0
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("HYGIS_BENCH_CACHE", Path.home() / ".cache" / "hygis-bench"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _ngons(cx, cy, radii_x, radii_y, rng, k=9):
+    """Irregular convex k-gons (one per centre): the hull of vertices at jittered angles and radii."""
+    n = len(cx)
+    ang = np.sort(rng.uniform(0, 2 * np.pi, (n, k)), axis=1)
+    r = rng.uniform(0.75, 1.0, (n, k))
+    xs = cx[:, None] + np.cos(ang) * r * radii_x[:, None]
+    ys = cy[:, None] + np.sin(ang) * r * radii_y[:, None]
+    coords = np.stack([xs, ys], axis=2)
+    coords = np.concatenate([coords, coords[:, :1]], axis=1)
+    # The hull: near-equal angles can make the raw ring self-touch; a hull is always valid.
+    return shapely.convex_hull(shapely.polygons(coords))
+
+
+def farmland(n_target: int = 200_000, seed: int = 1) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil(np.sqrt(n_target)))
+    cell = EXTENT / side
+    ix, iy = np.meshgrid(np.arange(side), np.arange(side))
+    ix, iy = ix.ravel()[:n_target], iy.ravel()[:n_target]
+    fill = rng.uniform(0.6, 0.95, n_target)
+    half = cell / 2
+    cx = ORIGIN[0] + (ix + 0.5) * cell
+    cy = ORIGIN[1] + (iy + 0.5) * cell
+    geoms = _ngons(cx, cy, half * fill, half * rng.uniform(0.6, 0.95, n_target), rng)
+    return gpd.GeoDataFrame({"patch_id": np.arange(n_target)}, geometry=geoms, crs=CRS)
+
+
+def projects(n: int, seed: int = 2) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed + n)
+    n_lines = n // 5
+    n_poly = n - n_lines
+    area = rng.uniform(1, 200, n_poly) * 1e4  # m²
+    cx = rng.uniform(ORIGIN[0], ORIGIN[0] + EXTENT, n_poly)
+    cy = rng.uniform(ORIGIN[1], ORIGIN[1] + EXTENT, n_poly)
+    aspect = rng.uniform(0.5, 2.0, n_poly)
+    r = np.sqrt(area / np.pi)
+    polys = _ngons(cx, cy, r * np.sqrt(aspect), r / np.sqrt(aspect), rng, k=12)
+    # Corridors: random walks of 5–40 km, 20–80 m wide.
+    lengths = rng.uniform(5_000, 40_000, n_lines)
+    widths = rng.uniform(20, 80, n_lines)
+    lines = []
+    for L in lengths:
+        steps = max(int(L // 500), 2)
+        heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.15, steps))
+        x0, y0 = rng.uniform(ORIGIN[0] + 20_000, ORIGIN[0] + EXTENT - 20_000, 2)
+        xy = np.c_[x0 + np.cumsum(np.cos(heading) * L / steps), y0 + np.cumsum(np.sin(heading) * L / steps)]
+        lines.append(shapely.LineString(np.vstack([[x0, y0], xy])))
+    corridors = shapely.buffer(np.array(lines, dtype=object), widths / 2, cap_style="flat")
+    geoms = np.concatenate([polys, corridors])
+    kind = np.r_[np.full(n_poly, "polygon"), np.full(n_lines, "corridor")]
+    gdf = gpd.GeoDataFrame({"project_id": [f"B{i:06d}" for i in range(n)], "kind": kind}, geometry=geoms, crs=CRS)
+    gdf = gdf[shapely.is_valid(gdf.geometry.values)].reset_index(drop=True)
+    return gdf
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patches", type=int, default=200_000)
+    parser.add_argument("--projects", type=int, nargs="+", default=[5_000, 50_000])
+    args = parser.parse_args()
+    out = cache_dir()
+    t = time.perf_counter()
+    fl = farmland(args.patches)
+    fl.to_parquet(out / f"farmland_{args.patches}.parquet")
+    print(f"farmland: {len(fl):,} patches, {fl.area.sum() / 1e6:,.0f} km² → {out} ({time.perf_counter() - t:.1f} s)")
+    for n in args.projects:
+        pr = projects(n)
+        pr.to_parquet(out / f"projects_{n}.parquet")
+        print(f"projects: {len(pr):,} ({(pr.kind == 'corridor').sum():,} corridors), {pr.area.sum() / 1e4:,.0f} ha")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""The compliance check: semantics, rules, engines and bad input (Python and the CLI as a subprocess)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+import hygis
+from hygis import gcj02
+from hygis.check import VERDICTS, load_rules
+from hygis.errors import HygisInputError
+from hygis.overlap import disjoint_layer, overlap
+
+from .check_fixtures import folder_hash, write_fixture
+
+
+@pytest.fixture
+def fixture_paths(tmp_path):
+    return write_fixture(tmp_path / "in")
+
+
+# --------------------------------------------------------------------------- the default plan
+def test_default_plan_one_row_per_project_and_line():
+    report = hygis.check_projects()
+    assert len(report) == 19 * 3
+    assert set(report.control_line) == {"ecological_redline", "permanent_farmland", "urban_development_boundary"}
+    assert report.crs.to_epsg() == 4326
+    assert report.attrs["area_crs"].startswith("EPSG:4546")
+    assert "ILLUSTRATIVE" in report.attrs["illustrative"]
+    # 15 projects have no site: reported, never dropped.
+    unlocated = report[report.verdict == "not located"]
+    assert unlocated.project_id.nunique() == 15
+    assert unlocated.rule.str.contains("no site").all()
+    assert set(report.verdict) <= set(VERDICTS)
+    for col in ("project_id", "name", "group", "site_ha", "overlap_ha", "overlap_mu", "share_of_site", "verdict", "rule",
+                "method", "outside_ha"):
+        assert col in report.columns
+    # The high-speed railway crosses farmland: a transport project → needs approval under art. 35.
+    row = report[(report.project_id == "P08") & (report.control_line == "permanent_farmland")].iloc[0]
+    assert row.overlap_ha > 0 and row.verdict == "needs approval" and "第三十五条" in row.source
+    assert row.method.startswith("corridor 40 m")
+    assert row.overlap_mu == pytest.approx(row.overlap_ha * 15)
+    assert "schematic" in row.location_note
+
+
+def test_udb_overlap_is_inside_and_outside_is_judged(fixture_paths):
+    report = hygis.check_projects(**fixture_paths)
+    e = report[(report.project_id == "E") & (report.control_line == "urban_development_boundary")].iloc[0]
+    assert e.overlap_ha + e.outside_ha == pytest.approx(e.site_ha)
+    assert e.outside_ha > e.overlap_ha > 0
+    outside_geom_ha = gpd.GeoSeries([e.geometry], crs=4326).to_crs(hygis.resolve(**fixture_paths).area_crs()).area.iloc[0] / 1e4
+    assert outside_geom_ha == pytest.approx(e.outside_ha, rel=1e-6)
+    assert e.verdict == "needs approval"  # tourism outside the boundary
+
+
+# --------------------------------------------------------------------------- semantics of the engine
+def test_overlapping_features_count_once_touching_and_holes_are_zero():
+    a = shapely.box(0, 0, 10, 10)
+    b = shapely.box(5, 0, 15, 10)  # overlaps a
+    holed = shapely.Polygon([(20, 0), (40, 0), (40, 20), (20, 20)], holes=[[(25, 5), (35, 5), (35, 15), (25, 15)]])
+    layer = disjoint_layer([a, b, holed])
+    assert layer.dissolved_groups == 1 and layer.dissolved_features == 2
+    sites = [shapely.box(0, 0, 15, 10), shapely.box(15, 0, 20, 10), shapely.box(26, 6, 34, 14), None, shapely.box(-5, -5, 2, 2)]
+    areas, geoms = overlap(np.array(sites, dtype=object), layer, workers=1)
+    assert areas.tolist() == [150.0, 0.0, 0.0, 0.0, 4.0]
+    assert geoms[1] is None and geoms[2] is None and geoms[3] is None
+    assert geoms[0].area == 150.0
+
+
+def test_long_corridors_are_split_without_changing_the_area():
+    rng = np.random.default_rng(1)
+    patches = [shapely.box(x, y, x + 90, y + 90) for x in range(0, 20_000, 100) for y in range(0, 1000, 100)]
+    layer = disjoint_layer(patches)
+    line = shapely.LineString(np.c_[np.linspace(0, 20_000, 50), 500 + 300 * np.sin(np.linspace(0, 6, 50))])
+    site = line.buffer(40, cap_style="flat")
+    areas, _ = overlap(np.array([site], dtype=object), layer, workers=1, geometry=False)
+    exact = shapely.intersection(site, shapely.union_all(patches)).area
+    assert areas[0] == pytest.approx(exact, rel=1e-9)
+    assert rng is not None
+
+
+def test_local_parallel_and_serial_identical():
+    rng = np.random.default_rng(7)
+    patches = [shapely.box(x, y, x + 95, y + 95) for x in range(0, 3000, 100) for y in range(0, 3000, 100)]
+    layer = disjoint_layer(patches)
+    xy = rng.uniform(0, 3000, (300, 2))
+    sites = np.array(shapely.buffer(shapely.points(xy), rng.uniform(20, 200, 300)), dtype=object)
+    serial, g1 = overlap(sites, layer, workers=1, chunk_size=50)
+    parallel, g2 = overlap(sites, layer, workers=2, chunk_size=50)
+    assert np.array_equal(serial, parallel)
+    assert all((a is None and b is None) or a.equals_exact(b, 0) for a, b in zip(g1, g2))
+
+
+def test_dask_engine_identical_on_a_local_cluster(fixture_paths):
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("dask_geopandas")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        dask_report = hygis.check_projects(**fixture_paths, engine="dask", client=client)
+    local = hygis.check_projects(**fixture_paths)
+    pd.testing.assert_series_equal(dask_report.overlap_ha, local.overlap_ha)
+    pd.testing.assert_series_equal(dask_report.verdict, local.verdict)
+    assert dask_report.attrs["provenance"]["engine"] == "dask"
+
+
+# --------------------------------------------------------------------------- rules
+def test_rules_table_is_data_with_sources():
+    rules = load_rules()
+    assert {"control_line", "group", "kind", "condition", "verdict", "rule", "source"} <= set(rules.columns)
+    assert rules.source.str.len().gt(0).all()
+    assert rules.source.str.contains("自然资发〔2022〕142号").any()
+    assert rules.source.str.contains("第三十五条").any()
+
+
+def test_group_decides_the_rule(fixture_paths):
+    report = hygis.check_projects(**fixture_paths).set_index(["project_id", "control_line"])
+    assert report.loc[("A", "ecological_redline"), "verdict"] == "conflict"  # industry in the red line
+    assert report.loc[("F", "ecological_redline"), "verdict"] == "needs approval"  # railway: linear infrastructure
+    assert "142号" in report.loc[("F", "ecological_redline"), "source"]
+    assert report.loc[("B", "permanent_farmland"), "verdict"] == "needs approval"  # restoration = water works
+    assert report.loc[("D", "urban_development_boundary"), "verdict"] == "conflict"  # science park outside the boundary
+    assert report.loc[("C", "permanent_farmland"), "verdict"] == "compliant"  # touches only
+
+
+def test_bad_rule_table_is_refused(tmp_path):
+    rules = pd.read_csv(hygis.settings.DATA_DIR / "compliance_rules.csv", dtype=str, keep_default_na=False)
+    rules.loc[0, "verdict"] = "maybe"
+    path = tmp_path / "rules.csv"
+    rules.to_csv(path, index=False)
+    with pytest.raises(HygisInputError, match="unknown verdict"):
+        load_rules(path)
+
+
+# --------------------------------------------------------------------------- points, lines, mixtures
+def test_points_by_containment_or_footprint(tmp_path, fixture_paths):
+    pts = gpd.GeoDataFrame(
+        {"project_id": ["P", "Q"], "name": ["垃圾焚烧厂", "科技馆"], "group": ["生态环保", "创新平台"]},
+        geometry=gpd.GeoSeries.from_xy([660_500, 655_000], [2_975_500, 2_970_000], crs="EPSG:4546").to_crs(4490).values,
+        crs=4490,
+    )
+    fixture = {k: v for k, v in fixture_paths.items() if k != "projects"}
+    contained = hygis.check_projects(pts, **fixture).set_index(["project_id", "control_line"])
+    assert contained.loc[("P", "ecological_redline"), "point_inside"] is True
+    assert contained.loc[("P", "ecological_redline"), "verdict"] == "conflict"  # a waste plant in the red line
+    assert contained.loc[("P", "ecological_redline"), "method"] == "point"
+    assert np.isnan(contained.loc[("P", "ecological_redline"), "overlap_ha"])
+    assert contained.loc[("Q", "urban_development_boundary"), "verdict"] == "conflict"  # outside: a science venue
+    disc = hygis.check_projects(pts, **fixture, point_radius_m=100).set_index(["project_id", "control_line"])
+    assert disc.loc[("P", "ecological_redline"), "method"] == "point footprint 100 m"
+    assert disc.loc[("P", "ecological_redline"), "site_ha"] == pytest.approx(np.pi, rel=1e-2)
+
+
+def test_mixed_geometries_are_each_checked(fixture_paths):
+    mixed = gpd.read_file(fixture_paths["projects"])
+    mixed.loc[0, "geometry"] = mixed.geometry.iloc[0].centroid  # A becomes a point
+    report = hygis.check_projects(mixed, **{k: v for k, v in fixture_paths.items() if k != "projects"})
+    kinds = report.drop_duplicates("project_id").set_index("project_id")["kind"]
+    assert kinds["A"] == "point" and kinds["F"] == "line" and kinds["B"] == "polygon"
+
+
+# --------------------------------------------------------------------------- bad input, in Python
+def test_inputs_never_modified(fixture_paths, tmp_path):
+    before = folder_hash(tmp_path / "in")
+    hygis.check_projects(**fixture_paths)
+    assert folder_hash(tmp_path / "in") == before
+
+
+def test_no_ids_duplicates_empty(fixture_paths, tmp_path):
+    gdf = gpd.read_file(fixture_paths["projects"])
+    with pytest.raises(HygisInputError, match="no project id column"):
+        hygis.check_projects(gdf.drop(columns="project_id"))
+    dup = gdf.assign(project_id=["A", "A", "C", "D", "E", "F"])
+    with pytest.raises(HygisInputError, match="unique; repeated: A"):
+        hygis.check_projects(dup)
+    with pytest.raises(HygisInputError, match="no usable geometry|empty"):
+        hygis.check_projects(gdf.iloc[0:0])
+
+
+def test_gcj02_input_is_corrected(fixture_paths, tmp_path):
+    gdf = gpd.read_file(fixture_paths["projects"]).to_crs(4326)
+    shifted = gdf.set_geometry(gcj02.geometries_wgs84_to_gcj02(gdf.geometry.values))
+    path = tmp_path / "amap.geojson"
+    shifted.to_file(path)
+    fixture = {k: v for k, v in fixture_paths.items() if k != "projects"}
+    wrong = hygis.check_projects(path, **fixture)
+    right = hygis.check_projects(path, **fixture, gcj02_input=True)
+    good = hygis.check_projects(fixture_paths["projects"], **fixture)
+    assert not np.allclose(wrong.overlap_ha.fillna(0), good.overlap_ha.fillna(0), rtol=1e-4)
+    np.testing.assert_allclose(right.overlap_ha.fillna(0), good.overlap_ha.fillna(0), rtol=2e-3, atol=0.05)
+
+
+# --------------------------------------------------------------------------- bad input, on the command line
+def test_cli_default_data_writes_all_four_formats(cli, tmp_path):
+    for suffix in (".csv", ".xlsx", ".gpkg", ".html"):
+        out = tmp_path / f"report{suffix}"
+        proc = cli("check", "--out", str(out), check=True)
+        assert out.exists() and "report:" in proc.stdout
+        assert "ILLUSTRATIVE" in proc.stderr
+    df = pd.read_csv(tmp_path / "report.csv", encoding="utf-8")
+    assert df.columns[0] == "\ufeffproject_id" or df.columns[0] == "project_id"
+    assert "南衡高铁（衡阳段）" in set(pd.read_csv(tmp_path / "report.csv", encoding="utf-8-sig").name)
+    assert "南衡高铁（衡阳段）" in set(pd.read_excel(tmp_path / "report.xlsx", sheet_name="report").name)
+
+
+def test_cli_fixture_with_progress(cli, fixture_paths, tmp_path):
+    out = tmp_path / "r.xlsx"
+    before = folder_hash(tmp_path / "in")
+    args = ["check", "--projects", fixture_paths["projects"], "--ecological-redline", fixture_paths["ecological_redline"],
+            "--permanent-farmland", fixture_paths["permanent_farmland"],
+            "--urban-development-boundary", fixture_paths["urban_development_boundary"], "--out", out]
+    proc = cli(*map(str, args), check=True)
+    assert "permanent_farmland: 6/6 projects" in proc.stderr
+    assert folder_hash(tmp_path / "in") == before
+    warnings = pd.read_excel(out, sheet_name="warnings").warning.tolist()
+    assert any("make-valid" in w for w in warnings) and any("GB18030" in w for w in warnings)
+
+
+def _bad(cli, tmp_path, gdf, *extra, name="bad.geojson", crs=True):
+    path = tmp_path / name
+    if len(gdf) == 0:
+        path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    elif crs:
+        gdf.to_file(path)
+    else:
+        gdf.to_file(path.with_suffix(".shp"))
+        path.with_suffix(".prj").unlink()
+        path = path.with_suffix(".shp")
+    proc = cli("check", "--projects", str(path), *extra, "--out", str(tmp_path / "o.csv"))
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_cli_bad_projects_files(cli, fixture_paths, tmp_path):
+    gdf = gpd.read_file(fixture_paths["projects"]).to_crs(4326)
+    proc = _bad(cli, tmp_path, gdf.drop(columns="project_id"))
+    assert proc.returncode != 0 and "no project id column" in proc.stderr and "--project-id-field" in proc.stderr
+    proc = _bad(cli, tmp_path, gdf.assign(project_id=["A", "B", "B", "D", "E", "F"]))
+    assert proc.returncode != 0 and "repeated: B" in proc.stderr
+    proc = _bad(cli, tmp_path, gdf.iloc[:5], name="nocrs.shp", crs=False)
+    assert proc.returncode != 0 and "no coordinate reference system" in proc.stderr and "--crs" in proc.stderr
+    swapped = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda c: c[:, ::-1]))
+    proc = _bad(cli, tmp_path, swapped, name="swapped.geojson")
+    assert proc.returncode != 0 and "swapped" in proc.stderr and "112°N" in proc.stderr
+    proc = _bad(cli, tmp_path, swapped, "--swap-xy", name="swapped2.geojson")
+    assert proc.returncode == 0, proc.stderr
+    proc = _bad(cli, tmp_path, gdf.iloc[0:0], name="empty.geojson")
+    assert proc.returncode != 0 and ("empty" in proc.stderr or "no features" in proc.stderr)
+
+
+def test_cli_gcj02_flag(cli, fixture_paths, tmp_path):
+    out = tmp_path / "g.csv"
+    proc = cli("check", "--projects", str(fixture_paths["projects"]), "--gcj02", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    meta = pd.read_csv(tmp_path / "g-meta.csv", encoding="utf-8-sig")
+    assert meta.value.str.contains("GCJ-02").any()
+
+
+def test_cli_bad_output_suffix(cli, tmp_path):
+    proc = cli("check", "--out", str(tmp_path / "r.pdf"))
+    assert proc.returncode != 0 and ".csv, .xlsx, .gpkg, .html" in proc.stderr
