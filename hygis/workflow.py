@@ -40,4 +40,8 @@ def run(
     written: dict[str, Path] = {}
     report("layer summary")
     written["layers"] = io.write_table(layers.summary(), out / "reports" / "layers.csv")
+    report("plan map")
+    from . import maps  # noqa: PLC0415 - folium and the offline assets load only when maps are made
+
+    written["plan_map"] = maps.save(maps.plan_map(inputs), out / "maps" / "hengyang_plan.html")
     return written

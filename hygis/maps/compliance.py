@@ -160,7 +160,7 @@ def _add_overlaps(b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str
             POPUP: popups(rows, "name", OVERLAP_FIELDS),
             TOOLTIP: tooltips(rows["name"], rows["verdict_label"],
                               [f"{fmt(v)} ha" for v in pd.to_numeric(rows.get("overlap_ha"), errors="coerce")]),
-            STYLE: [{"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.7} for c in colors],
+            STYLE: [{"color": "#212529", "weight": 1.5, "fillColor": c, "fillOpacity": 0.75} for c in colors],
         }
     )
     data = feature_collection(b.display(rows.geometry), props)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -40,7 +42,11 @@ def theme_map(
     table = styles.get("themes")
     inputs = inputs or resolve()
     if theme == "investment":
-        from ..counties import investment_by_county  # noqa: PLC0415 - the statistics module
+        try:
+            from ..counties import investment_by_county  # noqa: PLC0415 - the statistics module
+        except ImportError as exc:
+            msg = "The investment map needs hygis.counties (investment by county), which this install lacks: update hygis."
+            raise HygisInputError(msg) from exc
 
         values = investment_by_county(inputs.projects, layers.load("counties"))
         frame = values.rename(columns={"investment_yi": "value"}).assign(
@@ -53,7 +59,9 @@ def theme_map(
     spec = table[theme]
     wanted = set(spec["layers"])
     illustrative = [n for n in inputs.illustrative() if n in wanted]
-    banner = illustrative_banner(inputs) if illustrative else None
+    # The banner names only the illustrative layers this theme shows.
+    shown = dataclasses.replace(inputs, provenance={k: v for k, v in inputs.provenance.items() if k in wanted})
+    banner = illustrative_banner(shown)
     b = new_map(f"{spec['title']} · {styles.get('title', 'plan').split(' · ')[0]}", basemap=basemap,
                 offline=offline, banner=banner)
     add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
@@ -70,8 +78,9 @@ def theme_map(
     else:
         chosen = projects
     all_inv = pd.to_numeric(projects.get("investment_yi", pd.Series(dtype=float)), errors="coerce")
+    note = source_note(inputs, "projects")
     missing = add_projects(
-        b, chosen, name=f"{styles.get('projects', 'layer')} · {' / '.join(groups)}",
+        b, chosen, name=f"{styles.get('projects', 'layer')} · {' / '.join(groups)}" + (f" — {note}" if note else ""),
         vmax=float(all_inv.max()) if all_inv.notna().any() else None,
     )
     add_precision(b, [chosen] + ([urban] if "urban_system" in wanted else []))
