@@ -245,3 +245,24 @@ def test_run_writes_the_plan_map(tmp_path):
 
     written = workflow.run(tmp_path)
     assert written["plan_map"] == tmp_path / "maps" / "hengyang_plan.html" and written["plan_map"].exists()
+
+
+# --------------------------------------------------------------------------- big layers
+def test_big_layer_goes_to_the_fast_renderer_or_a_simplified_fallback(inputs, monkeypatch):
+    import sys
+    import types
+
+    from hygis.maps import draw
+
+    monkeypatch.setattr(draw, "BIG_LAYER_FEATURES", 1000)  # the farmland's 3,230 patches count as big
+    monkeypatch.setitem(sys.modules, "hygis.maps.big", None)  # renderer not installed → ImportError
+    names = set(_geojson_layers(plan_map(inputs, offline=False)))
+    farm = next(n for n in names if "永久基本农田" in n)
+    assert "简化 simplified" in farm and "ILLUSTRATIVE" in farm
+
+    calls = []
+    fake = types.ModuleType("hygis.maps.big")
+    fake.add_big_polygons = lambda m, gdf, name, style, tooltip_fields=None, show=True: calls.append((name, len(gdf), tooltip_fields))
+    monkeypatch.setitem(sys.modules, "hygis.maps.big", fake)
+    plan_map(inputs, offline=False)
+    assert calls and calls[0][1] == 3230 and "永久基本农田" in calls[0][0] and calls[0][2][0] == "patch_id"

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 BIG_LAYER_FEATURES = 20_000
 #: Simplification (degrees, ≈ 20 m) of a big layer when the fast renderer is not installed.
 FALLBACK_SIMPLIFY_DEG = 0.0002
+#: Above this many features a polygon layer gets one-line tooltips instead of popup tables.
+POPUP_MAX_FEATURES = 1_000
 #: County units smaller than this (km²) show only their name when zoomed out.
 MINOR_UNIT_KM2 = 500.0
 
@@ -223,14 +225,19 @@ def add_polygons(
         tooltip_fields = [c for _, c in fields if c in gdf.columns][:3] or None
         add_big_polygons(b.m, display, esc(name), style, tooltip_fields=tooltip_fields, show=show)
         return "big"
-    fields = list(fields)
+    fields = [(label, col) for label, col in fields if col in gdf.columns]
     title = title_field if title_field and title_field in gdf.columns else None
-    props = pd.DataFrame(
-        {
-            POPUP: popups(gdf, title if title else [name] * len(gdf), fields),
-            TOOLTIP: tooltips([name] * len(gdf), *(gdf[c] for _, c in fields[:1])),
-        }
-    )
+    if len(gdf) > POPUP_MAX_FEATURES:
+        # Thousands of patches: a one-line tooltip of the same fields, a third of the bytes of a popup table.
+        labelled = [[f"{label}: {v}" if pd.notna(v) and str(v) != "" else "" for v in gdf[c]] for label, c in fields]
+        props = pd.DataFrame({TOOLTIP: tooltips(*(labelled or [[name] * len(gdf)]))})
+    else:
+        props = pd.DataFrame(
+            {
+                POPUP: popups(gdf, title if title else [name] * len(gdf), fields),
+                TOOLTIP: tooltips([name] * len(gdf), *(gdf[c] for _, c in fields[:1])),
+            }
+        )
     data = feature_collection(display.geometry.to_numpy(), props)
     geojson_layer(data, name, style=style, show=show).add_to(b.m)
     return "geojson"
