@@ -266,3 +266,12 @@ def test_big_layer_goes_to_the_fast_renderer_or_a_simplified_fallback(inputs, mo
     monkeypatch.setitem(sys.modules, "hygis.maps.big", fake)
     plan_map(inputs, offline=False)
     assert calls and calls[0][1] == 3230 and "永久基本农田" in calls[0][0] and calls[0][2][0] == "patch_id"
+
+
+def test_choropleth_classes_follow_the_values():
+    from hygis.maps.themes import classify
+
+    cls, ranges = classify(np.array([0, 0, 90, 180, 300, np.nan]), 5)
+    assert list(cls) == [0, 0, 1, 2, 3, -1] and ranges[0] == (0, 0), "few values: one class each, NaN = no data"
+    cls, ranges = classify(np.arange(100.0), 5)
+    assert cls.min() == 0 and cls.max() == 4 and len(ranges) == 5

@@ -20,7 +20,7 @@ from . import styles
 from .base import MapBuilder, new_map, swatch
 from .draw import _located, add_control_line, add_counties, add_not_located_panel
 from .plan import source_note
-from .safe import POPUP, STYLE, TOOLTIP, esc, feature_collection, fmt, geojson_layer, popups, tooltips
+from .safe import POPUP, STYLE, TOOLTIP, feature_collection, fmt, geojson_layer, popups, tooltips
 
 REPORT_COLUMNS = ("project_id", "name", "control_line", "verdict")
 

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd

@@ -28,7 +28,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from folium.elements import JSCSSMixin  # noqa: F401 - re-exported for type checks
 from folium.template import Template
 from folium.utilities import JsCode
 

@@ -88,14 +88,25 @@ def theme_map(
     return b.finish()
 
 
-def class_breaks(values: np.ndarray, k: int) -> np.ndarray:
-    """Up to ``k`` classes by quantiles of the distinct values: returns the ``k+1`` (or fewer) edges."""
-    v = np.unique(values[np.isfinite(values)])
-    if v.size == 0:
-        return np.array([])
-    if v.size <= k:
-        return np.concatenate([[v[0]], v])
-    return np.unique(np.quantile(v, np.linspace(0, 1, k + 1)))
+def classify(values: np.ndarray, k: int) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Class of each value (−1 = no data) and each class's (low, high).
+
+    With at most ``k`` distinct values each value is its own class; otherwise ``k`` classes
+    at the quantiles of the distinct values (so a few large values do not wash the map out).
+    """
+    v = np.asarray(values, dtype=float)
+    finite = np.isfinite(v)
+    distinct = np.unique(v[finite])
+    cls = np.full(v.shape, -1, dtype=int)
+    if distinct.size == 0:
+        return cls, []
+    if distinct.size <= k:
+        cls[finite] = np.searchsorted(distinct, v[finite])
+        return cls, [(float(x), float(x)) for x in distinct]
+    edges = np.unique(np.quantile(distinct, np.linspace(0, 1, k + 1)))
+    n = len(edges) - 1
+    cls[finite] = np.clip(np.searchsorted(edges, v[finite], side="right") - 1, 0, n - 1)
+    return cls, [(float(edges[i]), float(edges[i + 1])) for i in range(n)]
 
 
 def county_choropleth(
@@ -145,11 +156,10 @@ def county_choropleth(
     spec = styles.get("choropleth")
     palette = spec["colors"]
     v = frame["value"].to_numpy(dtype=float)
-    edges = class_breaks(v, len(palette))
-    n_classes = max(len(edges) - 1, 1)
-    colors = palette[-n_classes:] if n_classes < len(palette) else palette
-    cls = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, n_classes - 1) if edges.size else np.zeros(len(v), int)
-    fill = np.where(np.isfinite(v), np.array(colors, dtype=object)[cls], spec["no_data"])
+    cls, ranges = classify(v, len(palette))
+    n_classes = max(len(ranges), 1)
+    colors = palette[-n_classes:]
+    fill = np.where(cls >= 0, np.array(colors, dtype=object)[np.maximum(cls, 0)], spec["no_data"])
     b = new_map(title, basemap=basemap, offline=offline, banner=banner)
     label = f"{title} ({unit})" if unit else title
     frame["value_text"] = [f"{fmt(x)} {unit}".strip() if np.isfinite(x) else "无数据 no data" for x in v]
@@ -162,10 +172,9 @@ def county_choropleth(
     )
     geojson_layer(feature_collection(b.display(frame.geometry), props), label).add_to(b.m)
     rows = []
-    for i in range(n_classes):
-        lo, hi = edges[i], edges[i + 1] if i + 1 < len(edges) else edges[i]
-        text = f"{fmt(lo)} – {fmt(hi)} {unit}".strip() if lo != hi else f"{fmt(lo)} {unit}".strip()
-        rows.append((swatch({**spec["style"], "fillColor": colors[i]}), text))
+    for color, (lo, hi) in zip(colors, ranges):
+        text = f"{fmt(lo)} – {fmt(hi)} {unit}" if lo != hi else f"{fmt(lo)} {unit}"
+        rows.append((swatch({**spec["style"], "fillColor": color}), text.strip()))
     if not np.isfinite(v).all():
         rows.append((swatch({**spec["style"], "fillColor": spec["no_data"]}), "无数据 no data"))
     b.add_legend(label, rows)
@@ -186,4 +195,4 @@ def add_counties_labels_only(b, frame: gpd.GeoDataFrame) -> None:
     geojson_layer(data, styles.get("counties", "label_layer"), point_to_layer=LABEL_POINTS, interactive=False).add_to(b.m)
 
 
-__all__ = ["THEMES", "theme_map", "county_choropleth", "class_breaks"]
+__all__ = ["THEMES", "theme_map", "county_choropleth", "classify"]
