@@ -47,4 +47,8 @@ def run(
     compliance = check_projects(inputs=inputs)
     written["compliance"] = write_report(compliance, out / "reports" / "compliance.xlsx")
     written["compliance_html"] = write_report(compliance, out / "reports" / "compliance.html", inputs=inputs)
+    report("plan map")
+    from . import maps  # noqa: PLC0415 - folium and the offline assets load only when maps are made
+
+    written["plan_map"] = maps.save(maps.plan_map(inputs), out / "maps" / "hengyang_plan.html")
     return written

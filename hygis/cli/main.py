@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from . import build, check, layers, run
+from . import map as map_
 from .options import setup_logging
 
 
@@ -27,3 +28,4 @@ cli.add_command(layers.layers_cmd)
 cli.add_command(build.build_cmd)
 cli.add_command(run.run_cmd)
 cli.add_command(check.check_cmd)
+cli.add_command(map_.map_cmd)

@@ -1,0 +1,178 @@
+"""The compliance map: each project's overlap with the three control lines, coloured by verdict.
+
+It draws the report of :func:`hygis.check.check_projects` (one row per project × control
+line; geometry = the overlap polygon in WGS 84, empty when there is none) over the control
+lines and the project sites.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import layers
+from ..crs import WGS84
+from ..errors import HygisInputError
+from ..plan import PlanInputs, illustrative_banner, resolve
+from . import styles
+from .base import MapBuilder, new_map, swatch
+from .draw import _located, add_control_line, add_counties, add_not_located_panel
+from .plan import source_note
+from .safe import POPUP, STYLE, TOOLTIP, feature_collection, fmt, geojson_layer, popups, tooltips
+
+REPORT_COLUMNS = ("project_id", "name", "control_line", "verdict")
+
+OVERLAP_FIELDS = [
+    ("编号 id", "project_id"),
+    ("类别 group", "group"),
+    ("控制线 control line", "control_line_label"),
+    ("结论 verdict", "verdict_label"),
+    ("项目用地 site (ha)", "site_ha"),
+    ("叠加面积 overlap (ha)", "overlap_ha"),
+    ("叠加面积 overlap (亩 mu)", "overlap_mu"),
+    ("占用地比例 share of site", "share_pct"),
+    ("规则 rule", "rule"),
+    ("方法 method", "method"),
+]
+
+
+def _check_report(report: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    missing = [c for c in REPORT_COLUMNS if c not in report.columns]
+    if missing:
+        msg = (
+            f"The compliance report lacks the column(s) {', '.join(missing)}: pass the GeoDataFrame returned by "
+            "hygis.check.check_projects."
+        )
+        raise HygisInputError(msg)
+    if report.crs is not None and not report.crs.equals(WGS84):
+        report = report.to_crs(WGS84)
+    return report
+
+
+def worst_verdict(report: pd.DataFrame) -> pd.Series:
+    """Each project's worst verdict over the control lines (order of ``verdict_order``)."""
+    order = {v: i for i, v in enumerate(styles.get("verdict_order"))}
+    rank = report["verdict"].map(order).fillna(len(order))
+    idx = rank.groupby(report["project_id"].astype(str)).idxmin()
+    return pd.Series(report.loc[idx, "verdict"].to_numpy(), index=idx.index)
+
+
+def compliance_map(
+    report: gpd.GeoDataFrame,
+    inputs: PlanInputs | None = None,
+    basemap: str = "osm",
+    offline: bool = True,
+    *,
+    title: str | None = None,
+) -> folium.Map:
+    """Map a compliance report: overlap polygons by verdict over the control lines and the sites.
+
+    Parameters
+    ----------
+    report : GeoDataFrame
+        From :func:`hygis.check.check_projects`: columns ``project_id``, ``name``, ``group``,
+        ``control_line``, ``site_ha``, ``overlap_ha``, ``overlap_mu``, ``share_of_site``,
+        ``verdict``, ``rule``, ``method``; geometry = overlap (EPSG:4326, may be empty).
+        ``report.attrs["illustrative"]`` is shown as the banner.
+    inputs : PlanInputs, optional
+        The layers the report was made from (default: the embedded ones).
+    basemap, offline
+        As for :func:`hygis.maps.plan_map`.
+
+    Returns
+    -------
+    folium.Map
+    """
+    report = _check_report(report)
+    inputs = inputs or resolve()
+    banner = report.attrs.get("illustrative") or illustrative_banner(inputs)
+    b = new_map(title or styles.get("title", "compliance"), basemap=basemap, offline=offline, banner=banner)
+    add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
+    illustrative = set(inputs.illustrative())
+    line_labels = {}
+    for key, gdf in inputs.control_lines().items():
+        add_control_line(b, key, gdf, illustrative=key in illustrative, source_note=source_note(inputs, key))
+        line_labels[key] = styles.get("control_lines", key, "legend")
+    verdicts = styles.get("verdicts")
+    _add_sites(b, report, inputs.projects)
+    _add_overlaps(b, report, line_labels, verdicts)
+    not_located = report[report["verdict"].eq("not located")].drop_duplicates("project_id")
+    projects = inputs.projects
+    total = int(projects["project_id"].nunique()) if "project_id" in projects else report["project_id"].nunique()
+    counts = report.groupby("verdict")["project_id"].nunique()
+    summary = " · ".join(
+        f"{verdicts.get(v, {'label': v})['label']}: {int(counts[v])}" for v in styles.get("verdict_order") if v in counts
+    )
+    add_not_located_panel(b, not_located, total, extra=f"项目数 projects by verdict: {summary}")
+    return b.finish()
+
+
+def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFrame) -> None:
+    """The located project sites, outlined in the colour of their worst verdict."""
+    located = projects[_located(projects)]
+    if not len(located):
+        return
+    worst = worst_verdict(report)
+    verdict = located["project_id"].astype(str).map(worst).fillna("not located")
+    colors = styles.verdict_color(verdict)
+    style = [{"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.08, "dashArray": "5 4"} for c in colors]
+    labels = {k: v["label"] for k, v in styles.get("verdicts").items()}
+    frame = located.assign(verdict_label=verdict.map(labels).fillna(verdict))
+    props = pd.DataFrame(
+        {
+            POPUP: popups(frame, [f"{p} {n}" for p, n in zip(frame["project_id"], frame.get("name", ""))],
+                          [("最严结论 worst verdict", "verdict_label"), ("类别 group", "group"),
+                           ("总投资 investment (亿元)", "investment_yi"), ("定位精度 precision (m)", "precision_m")]),
+            TOOLTIP: tooltips(frame.get("name", frame["project_id"]), frame["verdict_label"]),
+            STYLE: style,
+        }
+    )
+    data = feature_collection(b.display(located.geometry), props)
+    name = "项目用地（按最严结论） Project sites (worst verdict)"
+    geojson_layer(data, name, point_to_layer=_SITE_POINTS).add_to(b.m)
+    b.add_legend(name, [(swatch({"color": "#495057", "weight": 3, "fillOpacity": 0, "fill": False, "dashArray": "5 4"}),
+                         "虚线框颜色 = 最严结论 outline colour = worst verdict")])
+
+
+_SITE_POINTS = f"""function (feature, latlng) {{
+    return L.circleMarker(latlng, Object.assign({{radius: 8}}, feature.properties.{STYLE} || {{}}, {{fillOpacity: 0.4}}));
+}}"""
+
+
+def _add_overlaps(b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str, str], verdicts: dict) -> None:
+    """The overlap polygons, one colour per verdict, conflicts on top."""
+    order = {v: i for i, v in enumerate(styles.get("verdict_order"))}
+    sub = report[_located(report)]
+    rank = sub["verdict"].map(order).fillna(len(order)).to_numpy()
+    rows = sub.iloc[np.argsort(-rank, kind="stable")].copy()
+    labels = {k: v["label"] for k, v in verdicts.items()}
+    share = pd.to_numeric(rows.get("share_of_site", pd.Series(np.nan, index=rows.index)), errors="coerce")
+    rows = rows.assign(
+        control_line_label=rows["control_line"].map(line_labels).fillna(rows["control_line"]),
+        verdict_label=rows["verdict"].map(labels).fillna(rows["verdict"]),
+        share_pct=[f"{fmt(100 * s, 1)} %" if pd.notna(s) else "" for s in share],
+    )
+    colors = styles.verdict_color(rows["verdict"])
+    props = pd.DataFrame(
+        {
+            POPUP: popups(rows, "name", OVERLAP_FIELDS),
+            TOOLTIP: tooltips(rows["name"], rows["verdict_label"],
+                              [f"{fmt(v)} ha" for v in pd.to_numeric(rows.get("overlap_ha"), errors="coerce")]),
+            STYLE: [{"color": "#212529", "weight": 1.5, "fillColor": c, "fillOpacity": 0.75} for c in colors],
+        }
+    )
+    data = feature_collection(b.display(rows.geometry), props)
+    name = styles.get("overlap_layer")
+    geojson_layer(data, name).add_to(b.m)
+    b.add_legend(
+        name,
+        [(swatch({"color": v["color"], "fillColor": v["color"], "fillOpacity": 0.7}), v["label"])
+         for k, v in verdicts.items()],
+    )
+    if not len(rows):
+        b.add_legend(name, [("", "无叠加 no overlap")])
+
+
+__all__ = ["compliance_map", "worst_verdict", "REPORT_COLUMNS"]

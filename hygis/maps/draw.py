@@ -1,0 +1,433 @@
+"""The plan's layers as map layers: counties, urban system, control lines, projects, precision.
+
+Each ``add_*`` takes a :class:`~hygis.maps.base.MapBuilder` and a GeoDataFrame in WGS 84,
+adds one layer (and its legend entry) and returns what it could not draw, so that every
+feature is accounted for on the map. Popups and tooltips are built by :mod:`hygis.maps.safe`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..crs import WGS84, area_crs_for
+from . import styles
+from .base import MapBuilder, circle_swatch, line_swatch, swatch
+from .safe import (
+    CIRCLE_POINTS,
+    LABEL,
+    LABEL_POINTS,
+    POPUP,
+    RADIUS,
+    STYLE,
+    SYMBOL,
+    SYMBOL_POINTS,
+    TOOLTIP,
+    HtmlControl,
+    esc,
+    feature_collection,
+    fmt,
+    geojson_layer,
+    popups,
+    tooltips,
+)
+
+log = logging.getLogger(__name__)
+
+#: Above this many features a polygon layer goes to the fast renderer (hygis.maps.big).
+BIG_LAYER_FEATURES = 20_000
+#: Simplification (degrees, ≈ 20 m) of a big layer when the fast renderer is not installed.
+FALLBACK_SIMPLIFY_DEG = 0.0002
+#: Above this many features a polygon layer gets one-line tooltips instead of popup tables.
+POPUP_MAX_FEATURES = 1_000
+#: County units smaller than this (km²) show only their name when zoomed out.
+MINOR_UNIT_KM2 = 500.0
+
+
+def _located(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    geoms = gdf.geometry.to_numpy()
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+
+def layer_name(base: str, illustrative: bool, note: str | None = None) -> str:
+    """A layer's name for the control and legend; illustrative layers say so."""
+    name = base + (styles.get("illustrative_suffix") if illustrative else "")
+    return f"{name} — {note}" if note else name
+
+
+# --------------------------------------------------------------------------- counties
+COUNTY_FIELDS = [
+    ("英文名 English", "name_en"),
+    ("代码 code", "code"),
+    ("类型 kind", "kind"),
+    ("面积 area (km², EPSG:4546)", "area_km2"),
+    ("公布面积 published (km²)", "area_published_km2"),
+    ("驻地 seat", "seat"),
+    ("Seat", "seat_en"),
+    ("来源 source", "source"),
+]
+
+
+def add_counties(b: MapBuilder, counties: gpd.GeoDataFrame, *, as_base: bool = False, labels: bool = True) -> None:
+    """The 12 county-level units with labels (name, code, area) and popups (all facts).
+
+    Parameters
+    ----------
+    as_base : bool
+        Draw filled, as the base of a map without tiles.
+    """
+    spec = styles.get("counties")
+    style = spec["base_style"] if as_base else spec["style"]
+    props = pd.DataFrame(
+        {
+            POPUP: popups(counties, "name", COUNTY_FIELDS),
+            TOOLTIP: tooltips(counties.get("name", counties.index), counties.get("code", [""] * len(counties)),
+                              counties.get("seat", [""] * len(counties))),
+        }
+    )
+    data = feature_collection(b.display(counties.geometry), props)
+    geojson_layer(data, spec["layer"], style=style).add_to(b.m)
+    b.add_legend(spec["layer"], [(swatch(style), spec["legend"])])
+    b.fit(counties)
+    if labels:
+        area = counties["area_km2"] if "area_km2" in counties else pd.Series(np.nan, index=counties.index)
+        # Small units (the urban districts) lose their second line when zoomed out, or labels collide.
+        text = [
+            f"<span class=\"{'hy-minor' if pd.notna(a) and a < MINOR_UNIT_KM2 else ''}\">{esc(n)}"
+            f"<small>{esc(c)}{' · ' + fmt(float(a), 0) + ' km²' if pd.notna(a) else ''}</small></span>"
+            for n, c, a in zip(counties.get("name", counties.index), counties.get("code", [""] * len(counties)), area)
+        ]
+        points = shapely.point_on_surface(counties.geometry.to_numpy())
+        labels_fc = feature_collection(b.display(points), pd.DataFrame({LABEL: text}))
+        geojson_layer(labels_fc, spec["label_layer"], point_to_layer=LABEL_POINTS, interactive=False).add_to(b.m)
+
+
+# --------------------------------------------------------------------------- urban system
+PLACE_FIELDS = [
+    ("英文名 English", "name_en"),
+    ("等级 tier", "tier_name"),
+    ("Tier", "tier_en"),
+    ("所在县 county", "county_code"),
+    ("融城 merges with city", "merge_with_city"),
+    ("定位状态 location", "location_status"),
+    ("定位精度 precision (m)", "precision_m"),
+    ("坐标系 datum", "datum"),
+    ("来源 source", "source"),
+    ("说明 note", "note"),
+]
+
+
+def add_urban_system(b: MapBuilder, urban: gpd.GeoDataFrame, *, show: bool = True) -> gpd.GeoDataFrame:
+    """The four tiers: tier 1 as an area, tiers 2–4 as distinct symbols (hollow = unconfirmed).
+
+    Returns
+    -------
+    GeoDataFrame
+        The places with no location (listed in the "not located" panel).
+    """
+    spec = styles.get("urban_system")
+    located = _located(urban)
+    drawn = urban[located]
+    tiers = pd.to_numeric(drawn.get("tier", pd.Series(3, index=drawn.index)), errors="coerce").fillna(3).astype(int)
+    unconfirmed = drawn.get("location_status", pd.Series("", index=drawn.index)).astype(str).eq("unconfirmed")
+    geoms = drawn.geometry.to_numpy()
+    is_area = np.isin(shapely.get_type_id(geoms), [3, 6])
+    symbols, sizes, styles_ = [], [], []
+    for tier, hollow, area in zip(tiers, unconfirmed, is_area):
+        t = spec["tiers"].get(str(tier), spec["tiers"]["3"])
+        styles_.append(t["style"] if area and "style" in t else None)
+        if area:
+            symbols.append(None)
+            sizes.append(None)
+        else:
+            sym = t.get("symbol", "circle")
+            size = t.get("size", 12)
+            symbols.append(styles.symbol_svg(sym, size, t.get("color", "#333"), spec["unconfirmed_fill"] if hollow else None))
+            sizes.append(size)
+    props = pd.DataFrame(
+        {
+            POPUP: popups(drawn, "name", PLACE_FIELDS),
+            TOOLTIP: tooltips(drawn.get("name", drawn.index), drawn.get("tier_name", [""] * len(drawn))),
+            SYMBOL: symbols,
+            RADIUS: sizes,
+            STYLE: styles_,
+        }
+    )
+    # Areas first so that the symbols of seats inside them stay clickable.
+    order = np.argsort(~is_area, kind="stable")
+    data = feature_collection(b.display(geoms[order]), props.iloc[order])
+    geojson_layer(data, spec["layer"], point_to_layer=SYMBOL_POINTS, show=show).add_to(b.m)
+    rows = []
+    for key, t in spec["tiers"].items():
+        sym = swatch(t["style"]) if t["kind"] == "area" else f'<span class="sym">{styles.symbol_svg(t["symbol"], t["size"], t["color"])}</span>'
+        rows.append((sym, t["label"]))
+    rows.append((f'<span class="sym">{styles.symbol_svg("square", 12, "#2c3e50", spec["unconfirmed_fill"])}</span>',
+                 spec["unconfirmed_legend"]))
+    b.add_legend(spec["layer"], rows)
+    return urban[~located]
+
+
+# --------------------------------------------------------------------------- control lines
+CONTROL_FIELDS = {
+    "ecological_redline": [("编号 id", "redline_id"), ("类型 kind", "kind"), ("面积 area (ha)", "area_ha"),
+                           ("状态 status", "status"), ("来源 source", "source")],
+    "permanent_farmland": [("图斑 patch", "patch_id"), ("所在县 county", "county_code"), ("面积 area (ha)", "area_ha"),
+                           ("状态 status", "status")],
+    "urban_development_boundary": [("编号 id", "udb_id"), ("类型 kind", "kind"), ("所在县 county", "county_code"),
+                                   ("面积 area (ha)", "area_ha"), ("状态 status", "status")],
+}
+
+
+def _generic_fields(gdf: gpd.GeoDataFrame, known: Sequence[tuple[str, str]], n: int = 6) -> list[tuple[str, str]]:
+    """The known fields if the frame has them, else its first ``n`` attribute columns (a user's file)."""
+    present = [(label, col) for label, col in known if col in gdf.columns]
+    if present:
+        return present
+    cols = [c for c in gdf.columns if c != gdf.geometry.name][:n]
+    return [(str(c), c) for c in cols]
+
+
+def add_polygons(
+    b: MapBuilder,
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    style: dict[str, Any],
+    *,
+    fields: Sequence[tuple[str, str]] = (),
+    title_field: str | None = "name",
+    show: bool = True,
+) -> str:
+    """A polygon layer; past :data:`BIG_LAYER_FEATURES` features, the fast renderer.
+
+    Returns
+    -------
+    str
+        How the layer was drawn: ``"geojson"``, ``"big"`` or ``"simplified"``.
+    """
+    gdf = gdf[_located(gdf)]
+    display = gdf.set_geometry(b.display(gdf.geometry), crs=WGS84) if b.gcj02 else gdf
+    if len(gdf) > BIG_LAYER_FEATURES:
+        try:
+            from .big import add_big_polygons  # noqa: PLC0415 - optional fast renderer
+        except ImportError:
+            log.warning("%s: %d features and no fast renderer; drawing a simplified layer without popups.", name, len(gdf))
+            geoms = shapely.simplify(display.geometry.to_numpy(), FALLBACK_SIMPLIFY_DEG, preserve_topology=True)
+            data = feature_collection(geoms, None, precision=5)
+            geojson_layer(data, f"{name} (简化 simplified)", style=style, show=show, interactive=False).add_to(b.m)
+            return "simplified"
+        tooltip_fields = [c for _, c in fields if c in gdf.columns][:3] or None
+        add_big_polygons(b.m, display, esc(name), style, tooltip_fields=tooltip_fields, show=show)
+        return "big"
+    fields = [(label, col) for label, col in fields if col in gdf.columns]
+    title = title_field if title_field and title_field in gdf.columns else None
+    if len(gdf) > POPUP_MAX_FEATURES:
+        # Thousands of patches: a one-line tooltip of the same fields, a third of the bytes of a popup table.
+        labelled = [[f"{label}: {v}" if pd.notna(v) and str(v) != "" else "" for v in gdf[c]] for label, c in fields]
+        props = pd.DataFrame({TOOLTIP: tooltips(*(labelled or [[name] * len(gdf)]))})
+    else:
+        props = pd.DataFrame(
+            {
+                POPUP: popups(gdf, title if title else [name] * len(gdf), fields),
+                TOOLTIP: tooltips([name] * len(gdf), *(gdf[c] for _, c in fields[:1])),
+            }
+        )
+    data = feature_collection(display.geometry.to_numpy(), props)
+    geojson_layer(data, name, style=style, show=show).add_to(b.m)
+    return "geojson"
+
+
+def add_control_line(b: MapBuilder, key: str, gdf: gpd.GeoDataFrame, *, illustrative: bool, show: bool = True,
+                     source_note: str | None = None) -> str:
+    """One of the three control lines in its conventional style; illustrative ones say so."""
+    spec = styles.get("control_lines", key)
+    name = layer_name(spec["layer"], illustrative, source_note)
+    how = add_polygons(b, gdf, name, spec["style"], fields=_generic_fields(gdf, CONTROL_FIELDS[key]), show=show)
+    b.add_legend(name, [(swatch(spec["style"]), spec["legend"] + (styles.get("illustrative_suffix") if illustrative else ""))])
+    return how
+
+
+# --------------------------------------------------------------------------- projects
+PROJECT_FIELDS = [
+    ("英文名 English", "name_en"),
+    ("编号 id", "project_id"),
+    ("类别 group", "group"),
+    ("Group", "group_en"),
+    ("总投资 investment (亿元)", "investment_yi"),
+    ("所在县 county", "county_code"),
+    ("定位精度 location precision", "location_precision"),
+    ("精度 precision (m)", "precision_m"),
+    ("几何 geometry", "geometry_note"),
+    ("规划原文 plan text", "plan_text"),
+    ("说明 note", "note"),
+    ("来源 source", "source"),
+]
+
+
+def add_projects(
+    b: MapBuilder,
+    projects: gpd.GeoDataFrame,
+    *,
+    name: str | None = None,
+    vmax: float | None = None,
+    show: bool = True,
+) -> gpd.GeoDataFrame:
+    """Projects coloured by group and sized by investment (area of circles, width of lines).
+
+    Each located project is drawn as its geometry in the group's colour plus a circle at a
+    point on it whose area is proportional to the investment, so points, lines and areas
+    compare on one scale.
+
+    Returns
+    -------
+    GeoDataFrame
+        The projects with no geometry (for the "not located" panel).
+    """
+    spec = styles.get("projects")
+    located = _located(projects)
+    drawn = projects[located]
+    name = name or spec["layer"]
+    invest = pd.to_numeric(drawn.get("investment_yi", pd.Series(np.nan, index=drawn.index)), errors="coerce")
+    if vmax is None:
+        all_inv = pd.to_numeric(projects.get("investment_yi", pd.Series(dtype=float)), errors="coerce")
+        vmax = float(all_inv.max()) if all_inv.notna().any() else None
+    colors = styles.group_color(drawn.get("group", pd.Series("", index=drawn.index)).fillna(""))
+    radius = styles.scaled(invest, spec["radius_px"]["min"], spec["radius_px"]["max"], vmax)
+    weight = styles.scaled(invest, spec["line_weight_px"]["min"], spec["line_weight_px"]["max"], vmax)
+    title = [
+        f"{p} {n}".strip()
+        for p, n in zip(drawn.get("project_id", [""] * len(drawn)), drawn.get("name", [""] * len(drawn)))
+    ]
+    pop = popups(drawn, title, PROJECT_FIELDS)
+    tip = tooltips(drawn.get("name", drawn.index), [f"{fmt(v)} 亿元" if pd.notna(v) else "" for v in invest])
+    geoms = drawn.geometry.to_numpy()
+    types = shapely.get_type_id(geoms)
+    is_line = np.isin(types, [1, 2, 5])
+    shape_style = [
+        {"color": c, "weight": float(w) if line else 2.0, "fillColor": c, "fillOpacity": 0.25, "opacity": 0.9}
+        for c, w, line in zip(colors, weight, is_line)
+    ]
+    point_style = [{"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.55} for c in colors]
+    # Shapes (lines, polygons; points are only circles), then the proportional circles on top.
+    shapes = ~np.isin(types, [0, 4])
+    frames = [
+        pd.DataFrame({POPUP: pop, TOOLTIP: tip, STYLE: shape_style, RADIUS: radius})[shapes],
+        pd.DataFrame({POPUP: pop, TOOLTIP: tip, STYLE: point_style, RADIUS: radius}),
+    ]
+    all_geoms = np.concatenate([geoms[shapes], shapely.point_on_surface(geoms)])
+    data = feature_collection(b.display(all_geoms), pd.concat(frames, ignore_index=True))
+    geojson_layer(data, name, point_to_layer=CIRCLE_POINTS, show=show).add_to(b.m)
+    groups_present = list(dict.fromkeys(projects.get("group", pd.Series(dtype=str)).dropna().astype(str)))
+    rows = []
+    for g in groups_present:
+        color = styles.group_color([g])[0]
+        en = spec["groups"].get(g, {}).get("en", "")
+        rows.append((circle_swatch(color, 6), f"{g} {en}".strip()))
+    if vmax:
+        for v in spec["size_legend_yi"]:
+            if v <= vmax:
+                r = float(styles.scaled([v], spec["radius_px"]["min"], spec["radius_px"]["max"], vmax)[0])
+                rows.append((circle_swatch("#868e96", r, 0.25), f"{v} 亿元 investment"))
+        rows.append((line_swatch("#868e96", spec["line_weight_px"]["max"]), "线宽 ∝ 投资 line width ∝ investment"))
+    b.add_legend(f"{name} ({int(located.sum())}/{len(projects)} 已定位 located)", rows)
+    return projects[~located]
+
+
+# --------------------------------------------------------------------------- precision
+def add_precision(b: MapBuilder, frames: Sequence[gpd.GeoDataFrame], *, show: bool = False) -> int:
+    """Each located feature's uncertainty: its geometry buffered by ``precision_m`` metres.
+
+    Buffers are computed in the CGCS2000 Gauss–Krüger CRS of :func:`hygis.crs.area_crs_for`,
+    so a 2,000 m precision is a true 2 km circle (or corridor, for a schematic line).
+
+    Returns
+    -------
+    int
+        Number of features drawn.
+    """
+    spec = styles.get("precision")
+    parts = []
+    for gdf in frames:
+        if "precision_m" not in gdf.columns:
+            continue
+        prec = pd.to_numeric(gdf["precision_m"], errors="coerce")
+        keep = _located(gdf) & prec.gt(0).to_numpy()
+        if keep.any():
+            sub = gdf[keep]
+            parts.append(
+                gpd.GeoDataFrame(
+                    {"name": sub.get("name", sub.index).astype(str), "precision_m": prec[keep]}, geometry=sub.geometry, crs=gdf.crs
+                )
+            )
+    if not parts:
+        return 0
+    frame = pd.concat(parts, ignore_index=True)
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=parts[0].crs)
+    metric = frame.to_crs(area_crs_for(frame))
+    zones = metric.geometry.buffer(metric["precision_m"].to_numpy(), quad_segs=16).to_crs(WGS84)
+    props = pd.DataFrame(
+        {TOOLTIP: tooltips(frame["name"], [f"± {fmt(float(p), 0)} m" for p in frame["precision_m"]])}
+    )
+    data = feature_collection(b.display(zones), props)
+    geojson_layer(data, spec["layer"], style=spec["style"], show=show).add_to(b.m)
+    b.add_legend(spec["layer"], [(swatch(spec["style"]), spec["legend"])])
+    return len(frame)
+
+
+# --------------------------------------------------------------------------- not located
+def add_not_located_panel(
+    b: MapBuilder,
+    projects: gpd.GeoDataFrame,
+    total: int,
+    places: gpd.GeoDataFrame | None = None,
+    *,
+    extra: str | None = None,
+) -> None:
+    """A panel listing every project (and place) that has no location, with the reason.
+
+    Parameters
+    ----------
+    projects : GeoDataFrame
+        The projects not drawn.
+    total : int
+        All projects, so that "located + not located = total" reads off the map.
+    """
+    title = styles.get("projects", "not_located_title")
+    reason_col = "geometry_note" if "geometry_note" in projects.columns else None
+    items = []
+    for _, row in projects.iterrows():
+        pid = esc(row.get("project_id", ""))
+        nm = esc(row.get("name", ""))
+        reason = esc(row.get(reason_col, "")) if reason_col else ""
+        items.append(f"<li><b>{pid}</b> {nm}{' — ' + reason if reason else ''}</li>")
+    n = len(projects)
+    parts = [
+        f'<details class="hy-list"><summary><b>{esc(title)}: {n} / {total}</b> '
+        f"{esc(f'(已定位 located: {total - n})')}</summary>"
+    ]
+    if extra:
+        parts.append(f"<div>{esc(extra)}</div>")
+    parts.append(f"<ul>{''.join(items)}</ul>" if items else "<div>—</div>")
+    if places is not None and len(places):
+        plist = "".join(f"<li>{esc(r.get('name', ''))} — {esc(r.get('tier_name', ''))}</li>" for _, r in places.iterrows())
+        parts.append(f"<b>{esc('未定位地点 Places not located')}: {len(places)}</b><ul>{plist}</ul>")
+    parts.append("</details>")
+    HtmlControl("".join(parts), position="bottomleft", css_class="hy-panel hy-notlocated").add_to(b.m)
+
+
+__all__ = [
+    "BIG_LAYER_FEATURES",
+    "add_counties",
+    "add_urban_system",
+    "add_polygons",
+    "add_control_line",
+    "add_projects",
+    "add_precision",
+    "add_not_located_panel",
+    "layer_name",
+]
