@@ -1,0 +1,1 @@
+"""Interactive web maps of the plan, on folium (Leaflet)."""
