@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from . import build, layers, run
+from . import raster, relocate, suitability, zonal
 from .options import setup_logging
 
 
@@ -26,3 +27,7 @@ def cli(verbose: int, quiet: bool) -> None:
 cli.add_command(layers.layers_cmd)
 cli.add_command(build.build_cmd)
 cli.add_command(run.run_cmd)
+cli.add_command(raster.raster_group)
+cli.add_command(zonal.zonal_cmd)
+cli.add_command(suitability.suitability_cmd)
+cli.add_command(relocate.relocate_cmd)
