@@ -228,3 +228,18 @@ def test_cli_zonal_no_nodata_message(cli, tmp_path):
     proc = cli("zonal", str(path), "--out", str(tmp_path / "z.csv"))
     assert proc.returncode == 0, proc.stderr
     assert "has no NoData value: every cell is counted as data" in proc.stderr
+
+
+def test_block_by_block_path_gives_the_same_answer(tmp_path, monkeypatch):
+    """Rasters too big for memory are read through rasterio by exactextract: same results."""
+    import hygis.zonal as zonal_mod
+
+    values = np.arange(64, dtype="float64").reshape(8, 8)
+    values[2, 3] = -1
+    path = _tiny(tmp_path, values, nodata=-1)
+    zone = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(1000.3, 997.2, 1006.6, 1003.1)], crs=4546)
+    expected = zonal_stats(path, zone, "mean,count", nodata=5)
+    monkeypatch.setattr(zonal_mod, "MEMORY_BYTES", 0)
+    got = zonal_stats(path, zone, "mean,count", nodata=5)
+    assert got["mean"].iloc[0] == pytest.approx(expected["mean"].iloc[0])
+    assert got["count"].iloc[0] == pytest.approx(expected["count"].iloc[0])
