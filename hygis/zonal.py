@@ -117,7 +117,7 @@ def _source(
         window = rasterio.windows.Window(col0, row0, max(col1 - col0, 1), max(row1 - row0, 1))
     size = (window.width * window.height if window is not None else ds.width * ds.height) * np.dtype(ds.dtypes[band - 1]).itemsize
     if size <= MEMORY_BYTES:
-        left, bottom, right, top = rasterio.windows.bounds(window, ds.transform) if window is not None else ds.bounds
+        left, bottom, right, top = ds.window_bounds(window) if window is not None else ds.bounds
         flags = set(ds.mask_flag_enums[band - 1])
         scaled = ds.scales[band - 1] != 1.0 or ds.offsets[band - 1] != 0.0
         simple = flags <= {MaskFlags.all_valid, MaskFlags.nodata} and not scaled
