@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import build, check, layers, run
+from . import build, check, layers, raster, relocate, run, suitability, zonal
 from . import map as map_
 from .options import setup_logging
 
@@ -29,3 +29,7 @@ cli.add_command(build.build_cmd)
 cli.add_command(run.run_cmd)
 cli.add_command(check.check_cmd)
 cli.add_command(map_.map_cmd)
+cli.add_command(raster.raster_group)
+cli.add_command(zonal.zonal_cmd)
+cli.add_command(suitability.suitability_cmd)
+cli.add_command(relocate.relocate_cmd)
