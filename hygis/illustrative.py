@@ -155,6 +155,11 @@ def permanent_farmland(
     blocked = shapely.union_all(np.concatenate([redline.geometry.to_numpy(), udb.geometry.to_numpy()])).buffer(clearance)
     shapely.prepare(blocked)
     patches = patches[~shapely.intersects(blocked, patches)]
+    # Jitter and rotation let neighbours touch or cross; a farmland layer never overlaps itself,
+    # so of each crossing pair the later patch goes.
+    left, right = shapely.STRtree(patches).query(patches, predicate="intersects")
+    crossing = left < right
+    patches = np.delete(patches, np.unique(right[crossing]))
     tree = shapely.STRtree(counties_m.geometry.to_numpy())
     inside = tree.query(patches, predicate="within")
     patch_idx, county_idx = inside
