@@ -20,13 +20,14 @@ Investment is in 亿元 (100 million yuan), the plan's unit, from the ``investme
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import layers
+from . import io, layers
 from .crs import area_crs_for, describe
 from .errors import HygisInputError
 from .overlay import clip_to_zones, measure
@@ -349,8 +350,50 @@ def with_geometry(table: pd.DataFrame, counties: gpd.GeoDataFrame | None = None)
     return out
 
 
+def county_report(
+    projects: gpd.GeoDataFrame | None = None,
+    urban_system: gpd.GeoDataFrame | None = None,
+    counties: gpd.GeoDataFrame | None = None,
+    *,
+    investment_field: str = "investment_yi",
+) -> dict[str, pd.DataFrame]:
+    """The county tables as report sheets: ``by_county`` (with the unallocated and total rows),
+    ``by_county_and_group``, ``by_group`` (investment, 亿元, counties × groups), ``allocation``
+    (each project's split, with the method) and ``about`` (rule, unit, CRS, unallocated projects)."""
+    counties = load_counties(counties)
+    table = county_table(projects, urban_system, counties, investment_field=investment_field)
+    groups = investment_by_county_and_group(projects, counties, investment_field=investment_field)
+    alloc = allocate_projects(projects, counties, investment_field=investment_field)
+    pivot = groups.pivot_table(index=["code", "name"], columns="group", values="investment_yi", aggfunc="sum", sort=False)
+    pivot = pivot.reset_index()
+    pivot.columns = [str(c) if c in ("code", "name") else f"{c}_investment_yi" for c in pivot.columns]
+    about = [("what", "县域统计 Investment (亿元) by county-level unit and project group; projects and towns per unit"),
+             ("unit", "亿元 = 100 million yuan"), ("rule", ALLOCATION_RULE), ("crs", table.attrs["crs"]),
+             ("unallocated", f"{table.attrs['unallocated_yi']:,.1f} 亿元 of {table.attrs['total_yi']:,.1f} 亿元 "
+                             f"({len(table.attrs['unallocated'])} projects) cannot be placed in a unit")]
+    about += [("unallocated project", f"{r.project_id} {r.project}: {r.investment_yi:,.1f} 亿元 — {r.note}")
+              for r in table.attrs["unallocated"].itertuples()]
+    about += [("unplaced town", name) for name in table.attrs.get("unplaced_towns", [])]
+    return {
+        "by_county": with_unallocated_row(table),
+        "by_county_and_group": groups,
+        "by_group": pivot,
+        "allocation": alloc,
+        "about": pd.DataFrame(about, columns=["item", "value"]),
+    }
+
+
+def write_county_report(sheets: dict[str, pd.DataFrame], path) -> Path:
+    """Write :func:`county_report`: ``.xlsx`` every sheet; ``.csv`` the ``by_county`` sheet."""
+    if Path(path).suffix.lower() == ".xlsx":
+        return io.write_table(sheets, path)
+    return io.write_table(sheets["by_county"], path)
+
+
 __all__ = [
     "ALLOCATION_RULE",
+    "county_report",
+    "write_county_report",
     "UNALLOCATED",
     "allocate_projects",
     "investment_by_county",

@@ -16,14 +16,16 @@ floating-point noise along shared edges and are not reported.
 from __future__ import annotations
 
 from itertools import combinations
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import layers
+from . import io, layers
 from .crs import area_crs_for, describe
+from .errors import HygisInputError
 from .geometry import polygonal
 from .overlay import NOISE_AREA_M2, overlapping_pairs
 from .plan import PlanInputs, illustrative_banner, resolve
@@ -68,9 +70,10 @@ def control_line_overlaps(
     geopandas.GeoDataFrame
         In the area CRS, columns ``pair`` (``ecological_redline × permanent_farmland`` …),
         ``pair_zh``, ``layer_a``, ``id_a``, ``layer_b``, ``id_b``, ``area_m2``, ``area_ha``,
-        ``area_mu``, ``crs`` and the overlap polygon. Empty (with these columns) when the lines
-        do not overlap. ``attrs``: ``crs``, ``banner``, ``notes``, and ``totals`` (see
-        :func:`overlap_totals`).
+        ``area_mu``, ``crs``, ``status`` (``ILLUSTRATIVE, NOT OFFICIAL`` where an illustrative
+        layer is involved) and the overlap polygon. Empty (with these columns) when the lines
+        do not overlap. ``attrs``: ``crs``, ``banner``, ``notes``, ``status``. Totals per pair
+        of lines: :func:`overlap_totals`.
     """
     inputs = inputs or resolve()
     lines = inputs.control_lines()
@@ -90,9 +93,14 @@ def control_line_overlaps(
             "geometry": inter,
         }, columns=[*OVERLAP_COLUMNS, "geometry"]))
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+    illustrative = set(inputs.illustrative())
+    out["status"] = [
+        "ILLUSTRATIVE, NOT OFFICIAL" if {a, b} & illustrative else "user data"
+        for a, b in zip(out["layer_a"], out["layer_b"])
+    ]
     out = out.sort_values(["pair", "area_m2"], ascending=[True, False], kind="stable").reset_index(drop=True)
-    out.attrs.update({"crs": crs_text, "banner": illustrative_banner(inputs), "notes": list(inputs.notes)})
-    out.attrs["totals"] = overlap_totals(out)
+    out.attrs.update({"crs": crs_text, "banner": illustrative_banner(inputs), "notes": list(inputs.notes),
+                      "status": "ILLUSTRATIVE, NOT OFFICIAL" if illustrative else "user data"})
     return out
 
 
@@ -110,20 +118,67 @@ def _cross_pairs(ga: np.ndarray, gb: np.ndarray, min_area_m2: float):
     return i[big], j[big], inter[big]
 
 
-def overlap_totals(overlaps: gpd.GeoDataFrame) -> pd.DataFrame:
+def overlap_totals(overlaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Per pair of lines: number of overlap polygons and their area (union: nested overlaps count once).
 
-    Always three rows (zeros where nothing overlaps), and the CRS.
+    Always three rows (zeros and an empty geometry where nothing overlaps), with the CRS; the
+    geometry is the union of the pair's overlaps.
     """
-    rows = []
+    rows, geoms = [], []
     for a, b in combinations(layers.CONTROL_LINES, 2):
         pair = f"{a} × {b}"
         sub = overlaps[overlaps["pair"] == pair]
-        area = float(shapely.area(shapely.union_all(sub.geometry.to_numpy()))) if len(sub) else 0.0
+        union = shapely.union_all(sub.geometry.to_numpy()) if len(sub) else shapely.MultiPolygon()
+        area = float(shapely.area(union))
         rows.append({"pair": pair, "pair_zh": f"{CONTROL_LINE_LABELS[a]} × {CONTROL_LINE_LABELS[b]}",
                      "overlaps": len(sub), "area_m2": area, "area_ha": area / M2_PER_HA, "area_mu": area / M2_PER_MU,
                      "crs": overlaps.attrs.get("crs", "")})
-    return pd.DataFrame(rows)
+        geoms.append(union)
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=overlaps.crs)
+
+
+def write_overlaps(overlaps: gpd.GeoDataFrame, path) -> Path:
+    """Write the mutual-overlap QA.
+
+    ``.gpkg``: layers ``overlaps`` (one polygon per pair of features) and ``totals`` (one row
+    per pair of lines), in the area CRS. ``.csv``: the overlaps, then one 合计 (total) row per
+    pair of lines, so that a file with no overlaps still says so.
+    """
+    totals = overlap_totals(overlaps)
+    if Path(path).suffix.lower() == ".gpkg":
+        return io.write_layers({"overlaps": overlaps, "totals": totals}, path)
+    total_rows = pd.DataFrame({
+        "pair": totals["pair"], "pair_zh": totals["pair_zh"], "id_a": "合计 (total)",
+        "id_b": [f"{n} overlap(s)" for n in totals["overlaps"]], "area_m2": totals["area_m2"],
+        "area_ha": totals["area_ha"], "area_mu": totals["area_mu"], "crs": totals["crs"],
+        "status": overlaps["status"].iloc[0] if len(overlaps) else overlaps.attrs.get("status", ""),
+    })
+    table = pd.concat([pd.DataFrame(overlaps.drop(columns="geometry")), total_rows], ignore_index=True)
+    return io.write_table(table, path)
+
+
+def topology_input(layer: str, *, crs=None) -> tuple[gpd.GeoDataFrame, object, str]:
+    """The layer a topology check runs on, the CRS to measure it in, and its label.
+
+    ``layer`` is an embedded layer's name (measured in the CRS of the plan's extent, so that its
+    areas agree with the plan's other tables) or a polygon file (read with
+    :func:`hygis.io.read_vector`, measured in the CRS of its own extent).
+    """
+    if layer in layers.names():
+        gdf = layers.load(layer)
+        return gdf, area_crs_for(gdf, layers.load("counties")), layer
+    if not Path(layer).exists():
+        msg = f"'{layer}' is neither an embedded layer ({', '.join(layers.names())}) nor an existing file."
+        raise HygisInputError(msg)
+    gdf = io.read_vector(layer, crs=crs, geometry="polygon", label="topology input")
+    return gdf, area_crs_for(gdf), Path(layer).name
+
+
+def write_topology(findings: gpd.GeoDataFrame, path) -> Path:
+    """Write a topology check: ``.gpkg`` (layer ``findings``, area CRS) or ``.csv`` (no geometry)."""
+    if Path(path).suffix.lower() == ".gpkg":
+        return io.write_layers({"findings": findings}, path)
+    return io.write_table(findings, path)
 
 
 TOPOLOGY_COLUMNS = ["kind", "ids", "area_m2", "area_ha", "mean_width_m", "crs"]
@@ -216,4 +271,4 @@ def _findings(kind: str, ids, geoms) -> pd.DataFrame:
     }, columns=[*TOPOLOGY_COLUMNS, "geometry"])
 
 
-__all__ = ["control_line_overlaps", "overlap_totals", "topology", "feature_ids", "SLIVER_AREA_M2", "SLIVER_WIDTH_M"]
+__all__ = ["control_line_overlaps", "overlap_totals", "write_overlaps", "topology", "write_topology", "topology_input", "feature_ids", "SLIVER_AREA_M2", "SLIVER_WIDTH_M"]

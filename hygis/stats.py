@@ -13,12 +13,14 @@ the overlap counts once. A feature spanning two units is split at their border.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import layers
+from . import io, layers
 from .crs import area_crs_for, describe
 from .errors import HygisInputError
 from .overlay import clip_to_zones, union_area_by_group
@@ -176,4 +178,15 @@ def about(table: pd.DataFrame, what: str) -> pd.DataFrame:
     return pd.DataFrame(items, columns=["item", "value"])
 
 
-__all__ = ["CONTROL_LINE_LABELS", "control_line_stats", "wide", "about", "load_counties", "unit_areas"]
+def write_control_line_stats(table: pd.DataFrame, path) -> Path:
+    """Write the statistics: ``.csv`` the long table (one row per unit and line, with ``crs`` and
+    ``status``), ``.xlsx`` sheets ``by_county`` (wide), ``long`` and ``about`` (CRS, units, warnings)."""
+    if Path(path).suffix.lower() == ".xlsx":
+        what = "三条控制线面积统计 Control-line areas by county-level unit (union semantics: overlaps count once)"
+        return io.write_table({"by_county": wide(table), "long": table, "about": about(table, what)}, path)
+    return io.write_table(table, path)
+
+
+__all__ = [
+    "CONTROL_LINE_LABELS", "control_line_stats", "wide", "about", "load_counties", "unit_areas", "write_control_line_stats",
+]

@@ -19,13 +19,14 @@ precision of the places themselves (each row's ``precision_m``, often ±1–3 km
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import layers
+from . import io, layers
 from .crs import WGS84, area_crs_for, describe
 from .errors import HygisInputError
 from .stats import load_counties
@@ -284,7 +285,8 @@ def distance_bands(
     frames = []
     inner = np.array([shapely.Polygon()] * len(cells), dtype=object)
     for low, high in zip([0.0, *edges], [*edges, np.inf]):
-        disc = shapely.buffer(centre, high * M_PER_KM, quad_segs=64)  # circle area within 0.01 % if np.isfinite(high) else cell
+        # 64 segments per quarter circle: the disc's area is within 0.01 % of the circle's.
+        disc = shapely.buffer(centre, high * M_PER_KM, quad_segs=64) if np.isfinite(high) else cell
         ring = shapely.difference(shapely.intersection(cell, disc), inner)
         frames.append(pd.DataFrame({
             "place_id": cells["place_id"].to_numpy(), "name": cells["name"].to_numpy(),
@@ -364,8 +366,49 @@ def rank_size(
     return out
 
 
+def urban_report(
+    urban_system: gpd.GeoDataFrame | None = None,
+    counties: gpd.GeoDataFrame | None = None,
+    *,
+    population: pd.DataFrame | None = None,
+    bands_km: Sequence[float] = DISTANCE_BANDS_KM,
+) -> dict[str, pd.DataFrame]:
+    """Every urban-system table, by sheet/layer name: ``distances``, ``merge_with_city``,
+    ``catchments``, ``distance_bands``, ``rank_size`` and ``about`` (CRS, rules, notes)."""
+    counties = load_counties(counties)
+    dist = town_distances(urban_system, counties)
+    merge = merge_with_city(urban_system, counties)
+    cells = seat_catchments(urban_system, counties)
+    bands = distance_bands(urban_system, counties, bands_km=bands_km)
+    ranks = rank_size(urban_system, population)
+    about = [
+        ("what", "城镇体系分析 Urban system: distances, 融城 towns, service areas (Voronoi), distance bands, rank-size"),
+        ("crs", dist.attrs["crs"] + " — straight-line distances and areas; the layers are stored in WGS 84"),
+        ("distances", "to_central_city_edge_km: to the central-city area (0 inside); to_central_city_centre_km: "
+                      "to its centroid (computed, not a sourced point); precision_m: the place's own uncertainty"),
+        ("service areas", "Voronoi cells of the central-city centroid and the located county seats, clipped to the city; "
+                          "straight-line nearest centre, ignoring roads and relief"),
+        ("rank-size", ranks.attrs.get("note", f"Zipf exponent q = {ranks.attrs.get('zipf_q', float('nan')):.2f}")),
+    ]
+    unlocated = dist.loc[dist.geometry.isna() | dist.geometry.is_empty, "name"]
+    about += [("location not confirmed", name) for name in unlocated]
+    return {"distances": dist, "merge_with_city": merge, "catchments": cells, "distance_bands": bands,
+            "rank_size": ranks, "about": pd.DataFrame(about, columns=["item", "value"])}
+
+
+def write_urban_report(sheets: dict[str, pd.DataFrame], path) -> Path:
+    """Write :func:`urban_report`: ``.xlsx`` every sheet (no geometry); ``.gpkg`` the geographic
+    layers (WGS 84; places without a location are kept with an empty geometry) plus the tables."""
+    if Path(path).suffix.lower() == ".gpkg":
+        geo = {name: df for name, df in sheets.items() if isinstance(df, gpd.GeoDataFrame)}
+        return io.write_layers(geo, path)
+    return io.write_table(sheets, path)
+
+
 __all__ = [
     "DISTANCE_BANDS_KM",
+    "urban_report",
+    "write_urban_report",
     "county_seats",
     "town_distances",
     "merge_with_city",

@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from . import build, layers, run
+from . import qa, stats, targets, urban
 from .options import setup_logging
 
 
@@ -26,3 +27,7 @@ def cli(verbose: int, quiet: bool) -> None:
 cli.add_command(layers.layers_cmd)
 cli.add_command(build.build_cmd)
 cli.add_command(run.run_cmd)
+cli.add_command(stats.stats_group)
+cli.add_command(qa.qa_group)
+cli.add_command(urban.urban_cmd)
+cli.add_command(targets.targets_cmd)
