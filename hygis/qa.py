@@ -30,7 +30,7 @@ from .geometry import polygonal
 from .overlay import NOISE_AREA_M2, overlapping_pairs
 from .plan import PlanInputs, illustrative_banner, resolve
 from .settings import M2_PER_HA, M2_PER_MU
-from .stats import CONTROL_LINE_LABELS
+from .stats import CONTROL_LINE_LABELS, plan_area_crs
 
 #: Columns that name a feature, tried in order; else the feature's number (``#1`` …).
 ID_COLUMNS = ("redline_id", "patch_id", "udb_id", "code", "id", "ID", "fid", "编号", "图斑编号", "BSM", "name")
@@ -54,7 +54,10 @@ def feature_ids(gdf: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def control_line_overlaps(
-    inputs: PlanInputs | None = None, *, min_area_m2: float = NOISE_AREA_M2
+    inputs: PlanInputs | None = None,
+    counties: gpd.GeoDataFrame | None = None,
+    *,
+    min_area_m2: float = NOISE_AREA_M2,
 ) -> gpd.GeoDataFrame:
     """Every overlap between two of the three control lines, one polygon per pair of features.
 
@@ -62,6 +65,9 @@ def control_line_overlaps(
     ----------
     inputs : PlanInputs, optional
         The plan's layers (:func:`hygis.plan.resolve`); default the embedded ones.
+    counties : GeoDataFrame, optional
+        The plan's territory (default the embedded units): only used to choose the area CRS,
+        :func:`hygis.stats.plan_area_crs`, so that these areas agree with the statistics.
     min_area_m2 : float
         Smallest overlap reported (m²); the default only filters floating-point noise.
 
@@ -77,7 +83,7 @@ def control_line_overlaps(
     """
     inputs = inputs or resolve()
     lines = inputs.control_lines()
-    crs = inputs.area_crs()  # the plan's one area CRS, as the compliance check and statistics use
+    crs = plan_area_crs(inputs, counties)
     crs_text = describe(crs)
     projected = {name: gdf.geometry.to_crs(crs).to_numpy() for name, gdf in lines.items()}
     ids = {name: feature_ids(gdf) for name, gdf in lines.items()}

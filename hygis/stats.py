@@ -62,6 +62,16 @@ def city_code_and_name(counties: gpd.GeoDataFrame) -> tuple[str, str]:
     return code, "全市 (city total)"
 
 
+def plan_area_crs(inputs: PlanInputs, counties: gpd.GeoDataFrame | None = None):
+    """The area CRS of the plan's territory and its control lines: :func:`hygis.crs.area_crs_for`
+    over the county units and the three lines.
+
+    Statistics and QA both measure in it, so their areas agree; including the units keeps the
+    choice stable (EPSG:4546 for Hengyang) whichever small file a user passes for one line.
+    """
+    return area_crs_for(load_counties(counties), *inputs.control_lines().values())
+
+
 def unit_areas(counties: gpd.GeoDataFrame, crs) -> tuple[np.ndarray, float, np.ndarray, shapely.Geometry]:
     """Land area (m²) of each unit and of the city (the union of the units), in ``crs``.
 
@@ -101,7 +111,7 @@ def control_line_stats(
     inputs = inputs or resolve()
     counties = load_counties(counties)
     lines = inputs.control_lines()
-    crs = area_crs_for(counties, *lines.values())
+    crs = plan_area_crs(inputs, counties)
     crs_text = describe(crs)
     land, city_land, zones, city = unit_areas(counties, crs)
     n = len(counties)
@@ -188,5 +198,5 @@ def write_control_line_stats(table: pd.DataFrame, path) -> Path:
 
 
 __all__ = [
-    "CONTROL_LINE_LABELS", "control_line_stats", "wide", "about", "load_counties", "unit_areas", "write_control_line_stats",
+    "CONTROL_LINE_LABELS", "control_line_stats", "wide", "about", "load_counties", "plan_area_crs", "unit_areas", "write_control_line_stats",
 ]
