@@ -43,12 +43,24 @@ def clip_to_zones(geoms: ArrayLike, zones: ArrayLike) -> tuple[np.ndarray, np.nd
     geoms = np.asarray(geoms, dtype=object)
     zones = np.asarray(zones, dtype=object)
     tree = shapely.STRtree(geoms)
-    # The zones are few and large: prepare them (the query's input side) and let the tree hold the many.
-    z_in, g_in = tree.query(zones, predicate="contains_properly")
-    z_any, g_any = tree.query(zones, predicate="intersects")
+    # One prepared pass finds the geometries crossing a zone's boundary (the few to cut); the
+    # many others are wholly inside or wholly outside, told apart by one point-in-polygon test.
+    z_box, g_box = tree.query(zones)
+    zc, gc = tree.query(shapely.boundary(zones), predicate="intersects")
     n = len(geoms)
-    cross = ~np.isin(z_any.astype(np.int64) * n + g_any, z_in.astype(np.int64) * n + g_in)
-    zc, gc = z_any[cross], g_any[cross]
+    crossing = np.isin(z_box.astype(np.int64) * n + g_box, zc.astype(np.int64) * n + gc)
+    # A multipart geometry can have parts in two zones without touching a border: always cut it.
+    multi = shapely.get_num_geometries(geoms) > 1
+    crossing |= multi[g_box]
+    zc, gc = z_box[crossing], g_box[crossing]
+    z_rest, g_rest = z_box[~crossing], g_box[~crossing]
+    probe = shapely.get_coordinates(shapely.point_on_surface(geoms[g_rest]))
+    inside = np.zeros(len(g_rest), dtype=bool)
+    for z in np.unique(z_rest):
+        sel = z_rest == z
+        shapely.prepare(zones[z])
+        inside[sel] = shapely.contains_xy(zones[z], probe[sel, 0], probe[sel, 1])
+    z_in, g_in = z_rest[inside], g_rest[inside]
     cut = shapely.intersection(geoms[gc], zones[zc])
     dims = shapely.get_dimensions(geoms[gc])
     keep = ~shapely.is_empty(cut) & (shapely.get_dimensions(cut) >= dims)
@@ -113,8 +125,11 @@ def union_area_by_group(
 ) -> np.ndarray:
     """Area (m²) of the union of the polygons in each group: overlapping parts count once.
 
-    Exact, and fast where overlaps are rare: the union is computed only over the polygons
-    that overlap another polygon of their group; the rest add their own area.
+    Exact, and fast where overlaps are local (as in any real layer): polygons that overlap
+    nothing add their own area; a pair overlapping only each other adds
+    ``area(a) + area(b) - area(a ∩ b)``; only clusters of three or more mutually overlapping
+    polygons are unioned. Overlaps below ``min_area_m2`` are treated as none (an error of at
+    most that much per pair).
 
     Parameters
     ----------
@@ -130,13 +145,33 @@ def union_area_by_group(
     out = np.zeros(n_groups)
     if len(geoms) == 0:
         return out
-    i, j, _ = overlapping_pairs(geoms, groups, min_area_m2=min_area_m2)
-    involved = np.zeros(len(geoms), dtype=bool)
-    involved[i] = involved[j] = True
-    np.add.at(out, groups[~involved], shapely.area(geoms[~involved]))
-    for g in np.unique(groups[involved]):
-        out[g] += shapely.area(shapely.union_all(geoms[involved & (groups == g)]))
+    area = shapely.area(geoms)
+    i, j, inter = overlapping_pairs(geoms, groups, min_area_m2=min_area_m2)
+    np.add.at(out, groups, area)
+    if len(i) == 0:
+        return out
+    label = connected_components(len(geoms), i, j)
+    size = np.bincount(label, minlength=len(geoms))
+    pair = size[label[i]] == 2
+    # Two polygons overlapping only each other: inclusion–exclusion with the overlap already computed.
+    np.subtract.at(out, groups[i[pair]], shapely.area(inter[pair]))
+    for root in np.flatnonzero(size >= 3):
+        members = np.flatnonzero(label == root)
+        out[groups[root]] += shapely.area(shapely.union_all(geoms[members])) - area[members].sum()
     return out
+
+
+def connected_components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Label of each of ``n`` nodes in the graph with edges (i, j): the smallest node index of its component."""
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[i], label[j])
+        before = label.copy()
+        np.minimum.at(label, i, low)
+        np.minimum.at(label, j, low)
+        label = label[label]  # pointer jumping: converges in a few rounds on local clusters
+        if np.array_equal(label, before):
+            return label
 
 
 def measure(geoms: ArrayLike) -> np.ndarray:
