@@ -125,3 +125,12 @@ def test_control_line_file_with_invalid_geometry(cli, tmp_path):
 def test_output_suffix_checked(cli, tmp_path):
     proc = cli("qa", "control-lines", "--out", str(tmp_path / "q.txt"))
     assert proc.returncode != 0 and ".gpkg" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_writes_the_analysis_reports(cli, tmp_path):
+    proc = cli("run", "--out-dir", str(tmp_path), check=True)
+    reports = tmp_path / "reports"
+    for name in ("control_lines_by_county.xlsx", "control_line_overlaps.gpkg", "counties.xlsx"):
+        assert (reports / name).exists() and name in proc.stdout
+    by_county = pd.read_excel(reports / "control_lines_by_county.xlsx", sheet_name="by_county")
+    assert len(by_county) == 13
