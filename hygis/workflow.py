@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import io, layers
+from . import counties, io, layers, qa, stats
 from .plan import PlanInputs, resolve
 
 
@@ -51,4 +51,16 @@ def run(
     from . import maps  # noqa: PLC0415 - folium and the offline assets load only when maps are made
 
     written["plan_map"] = maps.save(maps.plan_map(inputs), out / "maps" / "hengyang_plan.html")
+    report("control-line areas by county")
+    written["control_line_stats"] = stats.write_control_line_stats(
+        stats.control_line_stats(inputs), out / "reports" / "control_lines_by_county.xlsx"
+    )
+    report("control-line overlaps (不交叉、不重叠、不冲突)")
+    written["control_line_overlaps"] = qa.write_overlaps(
+        qa.control_line_overlaps(inputs), out / "reports" / "control_line_overlaps.gpkg"
+    )
+    report("county tables: investment by county and group, projects and towns")
+    written["counties"] = counties.write_county_report(
+        counties.county_report(inputs.projects), out / "reports" / "counties.xlsx"
+    )
     return written

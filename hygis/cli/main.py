@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import build, check, layers, raster, relocate, run, suitability, zonal
+from . import build, check, layers, qa, raster, relocate, run, stats, suitability, targets, urban, zonal
 from . import map as map_
 from .options import setup_logging
 
@@ -33,3 +33,7 @@ cli.add_command(raster.raster_group)
 cli.add_command(zonal.zonal_cmd)
 cli.add_command(suitability.suitability_cmd)
 cli.add_command(relocate.relocate_cmd)
+cli.add_command(stats.stats_group)
+cli.add_command(qa.qa_group)
+cli.add_command(urban.urban_cmd)
+cli.add_command(targets.targets_cmd)

@@ -1,0 +1,45 @@
+"""``hygis urban``: the urban system — distances, 融城 towns, service areas, rank–size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import check_suffix, out_option, progress, user_errors
+
+OUTPUTS = (".xlsx", ".gpkg")
+
+
+@click.command("urban", short_help="Urban system: distances to seats and the central city, 融城, service areas.")
+@click.option("--bands", default="5,10,20,30", show_default=True, metavar="KM,KM,…",
+              help="Upper bounds of the distance bands around each centre (km).")
+@out_option(None, OUTPUTS, "tables (.xlsx) or layers (.gpkg)")
+@user_errors
+def urban_cmd(bands: str, out: Path) -> None:
+    """城镇体系分析 of the embedded urban system: distance from each county seat and featured town
+    to its county seat and to the central city, the towns the plan expects to merge into the
+    central city (融城: 西渡, 云集, 大浦, 南岳), service areas of the centres (Voronoi cells clipped
+    to the city) with distance bands, and a rank–size table where a sourced population is known.
+    Places without a confirmed location are listed with empty distances, never placed.
+    """
+    check_suffix(out, OUTPUTS)
+    from .. import urban  # noqa: PLC0415
+    from ..errors import HygisInputError  # noqa: PLC0415
+
+    try:
+        bands_km = [float(b) for b in bands.split(",") if b.strip()]
+    except ValueError:
+        msg = f"--bands takes kilometres separated by commas, e.g. 5,10,20,30; got '{bands}'."
+        raise HygisInputError(msg) from None
+    progress("urban system: distances, 融城, service areas, distance bands")
+    sheets = urban.urban_report(bands_km=bands_km)
+    path = urban.write_urban_report(sheets, out)
+    for row in sheets["merge_with_city"].itertuples():
+        dist = "location not confirmed" if row.to_central_city_edge_km != row.to_central_city_edge_km else (
+            f"{row.to_central_city_edge_km:.1f} km to the central city's edge, {row.to_central_city_centre_km:.1f} km to its centre")
+        click.echo(f"融城 {row.name}: {dist}")
+    ranks = sheets["rank_size"]
+    click.echo(f"rank-size: {ranks.attrs['note']}" if "note" in ranks.attrs else f"rank-size: {len(ranks)} places")
+    click.echo(f"CRS: {sheets['distances'].attrs['crs']}")
+    click.echo(f"written: {path}")
