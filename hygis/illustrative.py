@@ -118,6 +118,11 @@ def ecological_redline(
     gdf = gpd.GeoDataFrame(rows, crs=crs)
     keep_out = shapely.union_all(udb.geometry.to_numpy()).buffer(spec["clearance_from_udb_m"])
     gdf["geometry"] = polygonal(gdf.geometry.intersection(city).difference(keep_out).to_numpy())
+    # A red-line layer does not overlap itself: each area keeps only what the earlier ones do not cover.
+    geoms = gdf.geometry.to_numpy()
+    for i in range(1, len(geoms)):
+        geoms[i] = polygonal([geoms[i].difference(shapely.union_all(geoms[:i]))])[0]
+    gdf["geometry"] = geoms
     gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
     gdf.insert(0, "redline_id", [f"ECO-{i + 1:02d}" for i in range(len(gdf))])
     gdf["area_ha"] = (gdf.area / M2_PER_HA).round(2)

@@ -55,8 +55,13 @@ class PlanInputs:
         return [k for k, v in self.provenance.items() if v.get("status") == "illustrative"]
 
     def area_crs(self) -> CRS:
-        """The CGCS2000 Gauss–Krüger CRS for this plan's extent (see :func:`hygis.crs.area_crs`)."""
-        return area_crs_for(self.projects, *self.control_lines().values())
+        """The CGCS2000 Gauss–Krüger CRS for this plan (see :func:`hygis.crs.area_crs`).
+
+        Chosen over the plan's territory (the county units) as well as the inputs, so that the
+        check, the statistics and the QA measure in the same CRS whichever small file a user
+        passes for one layer (EPSG:4546 for Hengyang).
+        """
+        return area_crs_for(layers.load("counties"), self.projects, *self.control_lines().values())
 
 
 def resolve_layer(

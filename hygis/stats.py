@@ -69,7 +69,9 @@ def plan_area_crs(inputs: PlanInputs, counties: gpd.GeoDataFrame | None = None):
     Statistics and QA both measure in it, so their areas agree; including the units keeps the
     choice stable (EPSG:4546 for Hengyang) whichever small file a user passes for one line.
     """
-    return area_crs_for(load_counties(counties), *inputs.control_lines().values())
+    if counties is None:
+        return inputs.area_crs()
+    return area_crs_for(counties, inputs.projects, *inputs.control_lines().values())
 
 
 def unit_areas(counties: gpd.GeoDataFrame, crs) -> tuple[np.ndarray, float, np.ndarray, shapely.Geometry]:
