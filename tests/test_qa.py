@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 import hygis
@@ -69,10 +70,16 @@ def test_embedded_counties_tile_without_gaps_or_overlaps():
     assert found.attrs["summary"] == {"self_overlap": 0, "sliver": 0, "gap": 0}
 
 
-def test_embedded_red_line_nested_feature_is_found():
-    # The illustrative 岣嵝峰 forest-park disc lies wholly inside the 衡山 ellipse: a self-overlap
-    # of exactly the smaller feature's area.
-    red = layers.load("ecological_redline")
+def test_embedded_red_line_has_no_self_overlap():
+    assert qa.topology(layers.load("ecological_redline")).attrs["summary"]["self_overlap"] == 0
+
+
+def test_nested_feature_is_found():
+    # A forest-park disc wholly inside the 衡山 ellipse: a self-overlap of exactly the disc's area.
+    red = layers.load("ecological_redline").iloc[[0]]
+    inner = red.to_crs(4546).geometry.iloc[0].representative_point().buffer(1_000)
+    disc = gpd.GeoDataFrame({"redline_id": ["ECO-02"]}, geometry=[inner], crs=4546).to_crs(red.crs)
+    red = pd.concat([red, disc], ignore_index=True)
     found = qa.topology(red)
     assert found.attrs["summary"]["self_overlap"] == 1
     row = found[found["kind"] == "self_overlap"].iloc[0]

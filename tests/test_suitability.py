@@ -39,7 +39,7 @@ def test_exclusions_are_class_zero(no_dem):
     assert set(np.unique(no_dem.classes)) <= {0, 1, 2, 3, 255}
     table = no_dem.summary()
     city = table[table["unit"] == "全市"]
-    assert city["share"].sum() == pytest.approx(1.0)
+    assert city["share"].sum() == pytest.approx(1.0, abs=1e-3)  # shares are rounded for the table
 
 
 def test_with_dem_from_local_server(tile_server, tmp_path, monkeypatch):  # noqa: F811

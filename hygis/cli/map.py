@@ -43,7 +43,7 @@ def map_cmd(out: Path, theme: str | None, check: bool, basemap: str, offline: bo
         from ..check import check_projects  # noqa: PLC0415 - the compliance module
 
         progress("checking the projects against the control lines")
-        m = maps.compliance_map(check_projects(inputs), inputs, basemap=basemap, offline=offline)
+        m = maps.compliance_map(check_projects(inputs=inputs), inputs, basemap=basemap, offline=offline)
     elif theme:
         progress(f"theme map: {theme}")
         m = maps.theme_map(theme, inputs, basemap=basemap, offline=offline)

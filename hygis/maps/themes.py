@@ -52,7 +52,12 @@ def theme_map(
         frame = values.rename(columns={"investment_yi": "value"}).assign(
             title="重点项目投资 Key-project investment by county", unit="亿元"
         )
-        return county_choropleth(frame, basemap=basemap, offline=offline, banner=None)
+        unallocated, total = values.attrs.get("unallocated_yi", 0.0), values.attrs.get("total_yi", np.nan)
+        note = (
+            f"未分配 Unallocated: {fmt(unallocated)} of {fmt(total)} 亿元 — projects with neither a located site "
+            "nor a listed county are not in any county's figure."
+        ) if unallocated else None
+        return county_choropleth(frame, basemap=basemap, offline=offline, banner=note)
     if theme not in table:
         msg = f"Unknown theme '{theme}'. Choose one of: {', '.join(THEMES)}."
         raise HygisInputError(msg)
