@@ -317,6 +317,7 @@ def check_projects(
     workers: int | None = None,
     client: Any = None,
     rules: pd.DataFrame | str | Path | None = None,
+    relocate: bool = True,
     progress: ProgressFn | None = None,
 ) -> gpd.GeoDataFrame:
     """Check projects against the three control lines; one row per project × control line.
@@ -341,6 +342,10 @@ def check_projects(
         For ``engine="dask"``.
     rules : DataFrame or path, optional
         A rule table in the format of :func:`load_rules` (default: the packaged one).
+    relocate : bool
+        For each project in conflict with the red line or permanent farmland, suggest the
+        nearest same-shape site in its county clear of both (:func:`hygis.relocate.suggest_relocation`),
+        in ``attrs["relocations"]``.
     progress : callable, optional
         Receives one line of text per step and chunk.
 
@@ -354,7 +359,8 @@ def check_projects(
         (point projects), ``verdict``, ``rule``, ``source``, ``location_note``, ``geometry`` —
         the overlap polygon (for the development boundary: the part of the site *outside* it,
         which the verdict judges) — and ``site_geometry`` (the site checked).
-        ``attrs``: ``area_crs``, ``warnings``, ``provenance``, ``illustrative`` (banner or None).
+        ``attrs``: ``area_crs``, ``warnings``, ``provenance``, ``illustrative`` (banner or None),
+        ``relocations`` (GeoDataFrame of suggestions, possibly empty).
     """
     say = progress or (lambda _m: None)
     if engine not in ("local", "dask"):
@@ -456,8 +462,25 @@ def check_projects(
             "lines as corridors (width_m or the default per group), points by containment or a footprint radius"
         ),
     }
+    gdf.attrs["relocations"] = _relocations(gdf, inputs, say) if relocate else None
     say("done")
     return gdf
+
+
+#: Control lines whose conflicts a relocation can resolve (the development boundary is not an exclusion).
+RELOCATE_FOR = ("ecological_redline", "permanent_farmland")
+
+
+def _relocations(report: gpd.GeoDataFrame, inputs: PlanInputs, say: ProgressFn) -> gpd.GeoDataFrame | None:
+    """Suggestions for the projects in conflict with a hard exclusion (None when there are none)."""
+    hit = report["verdict"].eq("conflict") & report["control_line"].isin(RELOCATE_FOR)
+    ids = list(dict.fromkeys(report.loc[hit, "project_id"].astype(str)))
+    if not ids:
+        return None
+    from .relocate import suggest_relocation  # noqa: PLC0415
+
+    say(f"suggesting relocation sites for {len(ids)} conflicting project(s)")
+    return suggest_relocation(inputs.projects, ids, inputs)
 
 
 def _rows(

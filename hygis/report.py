@@ -91,13 +91,24 @@ def write_report(report: gpd.GeoDataFrame, path: str | os.PathLike, *, inputs: P
                        target.with_name(target.stem + "-meta.csv"))
         return out
     if suffix == ".xlsx":
-        return io.write_table(
-            {"report": table(report), "summary": summary(report), "warnings": _warnings(report), "provenance": _meta(report)},
-            target,
-        )
+        sheets = {"report": table(report), "summary": summary(report)}
+        if relocations(report) is not None:
+            sheets["relocation"] = relocations(report, plain=True)
+        return io.write_table({**sheets, "warnings": _warnings(report), "provenance": _meta(report)}, target)
     if suffix == ".gpkg":
         return _write_gpkg(report, target)
     return _write_html(report, target, inputs)
+
+
+def relocations(report: gpd.GeoDataFrame, *, plain: bool = False) -> gpd.GeoDataFrame | pd.DataFrame | None:
+    """The relocation suggestions attached by the check (None when no project needed one).
+
+    With ``plain=True``, a table without geometry for spreadsheets.
+    """
+    found = report.attrs.get("relocations")
+    if found is None or len(found) == 0:
+        return None
+    return pd.DataFrame(found.drop(columns=found.geometry.name)) if plain else found
 
 
 def _write_gpkg(report: gpd.GeoDataFrame, target: Path) -> Path:
@@ -113,6 +124,9 @@ def _write_gpkg(report: gpd.GeoDataFrame, target: Path) -> Path:
         compliance.to_file(tmp, layer="compliance", driver="GPKG", engine="pyogrio")
         overlaps.to_file(tmp, layer="overlaps", driver="GPKG", engine="pyogrio")
         sites.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio")
+        moved = relocations(report)
+        if moved is not None:
+            moved.to_file(tmp, layer="relocations", driver="GPKG", engine="pyogrio")
         pyogrio.write_dataframe(_warnings(report), tmp, layer="warnings", driver="GPKG")
         pyogrio.write_dataframe(_meta(report), tmp, layer="provenance", driver="GPKG")
     return target.resolve()
@@ -243,6 +257,18 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
             + "<p class='small'>Map: dashed = site checked; filled = the part judged; tint = control line.</p></div></div>"
         )
 
+    moved = relocations(report, plain=True)
+    if moved is not None:
+        parts.append("<h2>建议选址 Relocation suggestions</h2><p class='small'>For each project in conflict with the red "
+                     "line or permanent farmland: the nearest site of the same shape in the same county that touches "
+                     "neither (a suggestion to study, not a decision).</p><table><tr>" + "".join(
+                         f"<th>{esc(c)}</th>" for c in ("project_id", "name", "status", "distance m", "direction", "note"))
+                     + "</tr>")
+        for r in moved.itertuples():
+            parts.append(f"<tr><td>{esc(str(r.project_id))}</td><td>{esc(str(r.name))}</td><td>{esc(str(r.status))}</td>"
+                         f"<td class='num'>{_fmt(r.distance_m, 0)}</td><td>{esc(str(getattr(r, 'direction', '') or ''))}</td>"
+                         f"<td class='small'>{esc(str(r.note or ''))}</td></tr>")
+        parts.append("</table>")
     parts.append("<h2>All results</h2><table><tr>" + "".join(
         f"<th>{esc(c)}</th>" for c in ("project_id", "name", "group", "control line", "method", "site ha", "overlap ha",
                                         "overlap 亩", "share", "outside ha", "verdict", "rule")) + "</tr>")

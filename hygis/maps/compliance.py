@@ -98,6 +98,7 @@ def compliance_map(
     verdicts = styles.get("verdicts")
     _add_sites(b, report, inputs.projects)
     _add_overlaps(b, report, line_labels, verdicts)
+    _add_relocations(b, report.attrs.get("relocations"))
     not_located = report[report["verdict"].eq("not located")].drop_duplicates("project_id")
     projects = inputs.projects
     total = int(projects["project_id"].nunique()) if "project_id" in projects else report["project_id"].nunique()
@@ -173,6 +174,35 @@ def _add_overlaps(b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str
     )
     if not len(rows):
         b.add_legend(name, [("", "无叠加 no overlap")])
+
+
+RELOCATION_FIELDS = [
+    ("编号 id", "project_id"),
+    ("状态 status", "status"),
+    ("距离 distance (m)", "distance_m"),
+    ("方向 direction", "direction"),
+    ("面积 area (ha)", "area_ha"),
+    ("说明 note", "note"),
+]
+
+
+def _add_relocations(b: MapBuilder, moved: gpd.GeoDataFrame | None) -> None:
+    """The suggested sites for conflicting projects (from the check's ``attrs["relocations"]``)."""
+    if moved is None or not len(moved):
+        return
+    rows = moved[~(moved.geometry.isna() | moved.geometry.is_empty)]
+    if not len(rows):
+        return
+    spec = styles.get("relocation")
+    props = pd.DataFrame(
+        {
+            POPUP: popups(rows, "name", RELOCATION_FIELDS),
+            TOOLTIP: tooltips(rows["name"], [f"{fmt(d, 0)} m {r}" for d, r in zip(rows["distance_m"], rows["direction"])]),
+            STYLE: [spec["style"]] * len(rows),
+        }
+    )
+    geojson_layer(feature_collection(b.display(rows.geometry), props), spec["label"]).add_to(b.m)
+    b.add_legend(spec["label"], [(swatch(spec["style"]), spec["label"])])
 
 
 __all__ = ["compliance_map", "worst_verdict", "REPORT_COLUMNS"]
