@@ -1,0 +1,1 @@
+"""Interactive folium maps of the plan: the plan map, thematic maps, big layers."""
