@@ -8,7 +8,8 @@ some multi-part) over ~150 × 150 km around Hengyang, writes one map with
 :func:`hygis.maps.big.add_big_polygons` and one with ``folium.GeoJson`` (same style, same
 tooltip fields), both with Leaflet inlined and no basemap so that nothing touches the network,
 then loads each in a fresh headless Chromium (Debian's /usr/bin/chromium through the PyPI
-``playwright`` package; every non-file request is aborted) and measures:
+``playwright`` package, network emulated offline: any non-file request would fail and is
+counted) and measures:
 
 * **first frame**: ``performance.now()`` (ms since navigation start) at the second
   ``requestAnimationFrame`` after DOMContentLoaded *and* the moment every canvas-tile layer
@@ -210,22 +211,22 @@ def launch(playwright):
 
 
 def offline_page(browser):
-    """A page that aborts every non-file request and records failures and JS errors."""
-    page = browser.new_page(viewport=VIEWPORT)
+    """A page with the network off (Chromium's offline emulation) that records every
+    non-file request it attempts, every failed request and every JavaScript error."""
+    context = browser.new_context(viewport=VIEWPORT, offline=True)
+    page = context.new_page()
     page.hygis_errors = []  # type: ignore[attr-defined]
     page.hygis_failed = []  # type: ignore[attr-defined]
+    page.hygis_remote = []  # type: ignore[attr-defined]
 
-    def route(r):
-        if r.request.url.startswith(("file:", "data:", "blob:")):
-            r.continue_()
-        else:
-            page.hygis_failed.append(r.request.url)
-            r.abort()
+    def on_request(req):
+        if not req.url.startswith(("file:", "data:", "blob:")):
+            page.hygis_remote.append(req.url)
 
-    page.route("**/*", route)
+    page.on("request", on_request)
+    page.on("requestfailed", lambda req: page.hygis_failed.append(req.url))
     page.on("pageerror", lambda exc: page.hygis_errors.append(str(exc)))
     page.on("console", lambda msg: msg.type == "error" and page.hygis_errors.append(msg.text))
-    page.on("requestfailed", lambda req: page.hygis_failed.append(req.url))
     page.add_init_script(INIT_SCRIPT)
     return page
 
@@ -299,7 +300,7 @@ def measure(html: Path, cap_s: float, zooms=ZOOM_STEPS) -> dict:
                 out["timed_out"] = f"> {cap_s:.0f} s" + (" (load)" if out["first_frame_ms"] is None else " (zoom)")
                 out["wall_s"] = time.perf_counter() - t0
             out["errors"] = list(page.hygis_errors)
-            out["failed"] = list(page.hygis_failed)
+            out["failed"] = list(page.hygis_failed) + list(page.hygis_remote)
             try:
                 out["layer_timings"] = page.evaluate(
                     """() => { var r = null; window.__hyMaps()[0].eachLayer(function (l) { if (l.timings) { r = l.timings; } }); return r; }"""

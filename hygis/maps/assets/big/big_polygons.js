@@ -11,12 +11,14 @@
  *   counter-clockwise and holes clockwise, so the signed shoelace sum is the patch area.
  *
  * Level of detail, per tile and per patch, from its size in screen pixels:
- *   - smaller than `splatPx`: its area is added to a coverage raster over the pixels its
- *     bounding box overlaps (so sub-pixel patches keep the true density of farmland instead
- *     of vanishing or turning into solid blocks);
- *   - larger: drawn as a path, vertices closer than `simplifyPx` to the last drawn one skipped,
- *     all patches of a tile in one path filled once with the even-odd rule (holes stay holes);
- *   - outlines only for patches larger than `strokeMinPx`.
+ *   - smaller than `splatPx` (4): its area is spread over the pixels its bounding box overlaps
+ *     (sub-pixel farmland keeps its true density instead of vanishing or turning solid);
+ *   - larger: its rings are rasterized into the tile's coverage buffer by a signed-area
+ *     accumulation rasterizer (exact anti-aliased coverage, holes cancel, shared edges leave
+ *     no seam), skipping vertices closer than `simplifyPx` to the last one drawn; the coverage
+ *     becomes the tile's pixels in one putImageData. This is several times cheaper than Canvas
+ *     path calls for 10^5 small polygons;
+ *   - outlines (Canvas strokes) only for patches larger than `strokeMinPx` (12).
  * A uniform grid over the layer's extent indexes the patch bounding boxes; tiles and the
  * mouse hit-test query it. Attribute values are shown with textContent, never as HTML.
  */
@@ -232,7 +234,7 @@
       keepBuffer: 2,
       color: '#3388ff', weight: 1, opacity: 1, fillColor: null, fillOpacity: 0.5,
       stroke: true, fill: true,
-      splatPx: 1.5, strokeMinPx: 8, simplifyPx: 0.5, hitTolerancePx: 3,
+      splatPx: 4, strokeMinPx: 12, simplifyPx: 0.5, hitTolerancePx: 3,
       name: ''
     },
 
@@ -248,7 +250,9 @@
       var m = measure(this._g, n);
       this._bbox = m.bbox; this._area = m.area;
       this._index = new GridIndex(m.bbox, n, meta.extent);
-      this._attributes = attributes || [];
+      // Attributes: an array of columns, or the id of a JSON data block parsed when first needed.
+      this._attributes = Array.isArray(attributes) ? attributes : null;
+      this._attributesId = typeof attributes === 'string' ? attributes : null;
       this._fillRGB = parseColor(this.options.fillColor);
       this.timings = { decode_ms: t1 - t0, index_ms: performance.now() - t1 };
       // Leaflet creates no tile outside the data's extent.
@@ -258,16 +262,29 @@
       this.once('load', function () {
         var self = this;
         requestAnimationFrame(function () { self.timings.first_draw_ms = performance.now(); });
+        // Parse the attribute table once the first frame is out, before anyone hovers.
+        setTimeout(function () { self._columns(); }, 50);
       }, this);
     },
 
     getBounds: function () { return this.options.bounds; },
 
+    _columns: function () {
+      if (!this._attributes && this._attributesId) {
+        var t0 = performance.now(), el = document.getElementById(this._attributesId);
+        this._attributes = el ? JSON.parse(el.textContent) : [];
+        this.timings.attributes_ms = performance.now() - t0;
+      }
+      return this._attributes || [];
+    },
+
+    isInteractive: function () { return !!(this._attributesId || (this._attributes && this._attributes.length)); },
+
     onAdd: function (map) {
       if (!map.getPane(this.options.pane)) { map.createPane(this.options.pane).style.zIndex = this.options.paneZIndex; }
       if (!map.getPane('hygisBigHighlight')) { map.createPane('hygisBigHighlight').style.zIndex = 450; }
       L.GridLayer.prototype.onAdd.call(this, map);
-      if (this._attributes.length) {
+      if (this.isInteractive()) {
         map.on('mousemove', this._onMouseMove, this);
         map.on('click', this._onClick, this);
         map.on('mouseout', this._clearHover, this);
@@ -383,24 +400,32 @@
       return this._ras;
     },
 
-    // Coverage (fraction of each pixel covered by patches) to RGBA, then onto the tile.
+    // Coverage (fraction of each pixel covered by patches) to RGBA through a 256-entry table
+    // (one 32-bit write per pixel into a reused ImageData), then onto the tile.
     _paintCoverage: function (ctx, ras, W, H) {
-      var img = ctx.createImageData(W, H), data = img.data;
-      var rgb = this._fillRGB, alpha = this.options.fillOpacity * 255;
-      var acc = ras.acc, cov = ras.cov, S = ras.S;
+      if (!this._img || this._img.width !== W || this._img.height !== H) {
+        this._img = ctx.createImageData(W, H);
+        this._px = new Uint32Array(this._img.data.buffer);
+      }
+      if (!this._lut) {
+        var rgb = this._fillRGB, alpha = this.options.fillOpacity, little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+        this._lut = new Uint32Array(256);
+        for (var v = 1; v < 256; v++) {
+          var a = Math.round(v * alpha);
+          this._lut[v] = little ? ((a << 24) | (rgb[2] << 16) | (rgb[1] << 8) | rgb[0]) >>> 0
+                                : ((rgb[0] << 24) | (rgb[1] << 16) | (rgb[2] << 8) | a) >>> 0;
+        }
+      }
+      var px = this._px, lut = this._lut, acc = ras.acc, cov = ras.cov, S = ras.S;
       for (var y = 0; y < H; y++) {
         var run = 0, ls = y * S, lo = y * W;
         for (var x = 0; x < W; x++) {
           run += acc[ls + x];
           var c = (run < 0 ? -run : run) + cov[lo + x];
-          if (c > 0.002) {
-            var q = 4 * (lo + x);
-            data[q] = rgb[0]; data[q + 1] = rgb[1]; data[q + 2] = rgb[2];
-            data[q + 3] = (c < 1 ? c : 1) * alpha + 0.5;
-          }
+          px[lo + x] = lut[c >= 1 ? 255 : (c * 255 + 0.5) | 0];
         }
       }
-      ctx.putImageData(img, 0, 0);
+      ctx.putImageData(this._img, 0, 0);
     },
 
     // ---- hit-testing and tooltips -------------------------------------------------
@@ -449,9 +474,9 @@
 
     /** Attribute values of patch i as [[field, text], ...]. */
     attributesOf: function (i) {
-      var out = [];
-      for (var f = 0; f < this._attributes.length; f++) {
-        var col = this._attributes[f];
+      var out = [], columns = this._columns();
+      for (var f = 0; f < columns.length; f++) {
+        var col = columns[f];
         out.push([col.name, col.codes ? col.dict[col.codes[i]] : col.values[i]]);
       }
       return out;
