@@ -431,7 +431,7 @@ def _check_frame(gdf: gpd.GeoDataFrame, name: str, tooltip_fields: list[str] | N
     if bad.any():
         first = bad.to_numpy().nonzero()[0][0]
         msg = (
-            f"Layer {name!r}: feature {gdf.index[first]!r} is a {kinds.iloc[first]}; a big polygon layer draws "
+            f"Layer {name!r}: feature {gdf.index[first]} is a {kinds.iloc[first]}; a big polygon layer draws "
             "only Polygons and MultiPolygons (read the file with geometry='polygon' to drop the others)."
         )
         raise HygisInputError(msg)

@@ -234,7 +234,7 @@
       keepBuffer: 2,
       color: '#3388ff', weight: 1, opacity: 1, fillColor: null, fillOpacity: 0.5,
       stroke: true, fill: true,
-      splatPx: 4, strokeMinPx: 12, simplifyPx: 0.5, hitTolerancePx: 3,
+      splatPx: 4, strokeMinPx: 12, simplifyPx: 0.5, hitTolerancePx: 3, coverageGamma: 0.6,
       name: ''
     },
 
@@ -411,7 +411,9 @@
         var rgb = this._fillRGB, alpha = this.options.fillOpacity, little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
         this._lut = new Uint32Array(256);
         for (var v = 1; v < 256; v++) {
-          var a = Math.round(v * alpha);
+          // Coverage to opacity through a gamma < 1: partly covered pixels (sub-pixel patches
+          // at low zoom, anti-aliased edges) stay visible; full coverage keeps fillOpacity.
+          var a = Math.round(255 * alpha * Math.pow(v / 255, this.options.coverageGamma));
           this._lut[v] = little ? ((a << 24) | (rgb[2] << 16) | (rgb[1] << 8) | rgb[0]) >>> 0
                                 : ((rgb[0] << 24) | (rgb[1] << 16) | (rgb[2] << 8) | a) >>> 0;
         }
