@@ -355,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, dict | None] = {}
     sizes: dict[str, int] = {}
+    # What Chromium itself holds with an empty Leaflet map, to read the memory figures against.
+    empty = args.out / "empty.html"
+    base_map(gdf.iloc[:1]).save(str(empty))
+    r0 = measure(empty, args.cap, zooms=())
+    print(f"empty Leaflet map: peak RSS {_mb(r0['peak_rss'])}, peak PSS {_mb(r0['peak_pss'])}", flush=True)
     for label, build, cap in (("hygis", hygis_map, args.cap), ("naive", naive_map, args.naive_cap)):
         if label == "naive" and args.skip_naive:
             results[label] = None

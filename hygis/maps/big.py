@@ -485,6 +485,9 @@ def add_big_polygons(
     HygisInputError
         No CRS, non-polygon features, unknown tooltip fields or style keys.
     """
+    if getattr(m, "crs", "EPSG3857") != "EPSG3857":
+        msg = f"Layer {name!r}: the big polygon layer draws on Web Mercator maps only, not {m.crs}."
+        raise HygisInputError(msg)
     options = _check_style(style)
     gdf = _check_frame(gdf, name, tooltip_fields)
     if len(gdf) == 0:
