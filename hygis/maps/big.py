@@ -249,7 +249,9 @@ def _mercator_y_to_lat(y: float) -> float:
     return float(np.degrees(2 * np.arctan(np.exp(y / 6378137.0)) - np.pi / 2))
 
 
-def _orient(q: np.ndarray, ring_id: np.ndarray, ring_counts: np.ndarray, is_exterior: np.ndarray) -> np.ndarray:
+def _orient(
+    q: np.ndarray, ring_id: np.ndarray, ring_counts: np.ndarray, is_exterior: np.ndarray
+) -> np.ndarray:
     """Reverse rings so exteriors are counter-clockwise and holes clockwise (y up)."""
     starts = np.cumsum(ring_counts) - ring_counts
     nxt = np.arange(len(q)) + 1
@@ -377,10 +379,9 @@ class BigPolygons(Layer):
         # One copy of the JavaScript per page, after Leaflet (folium adds Leaflet first).
         figure.header.add_child(Element(f"<script>{_asset_js()}</script>"), name="hygis_big_polygons_js")
         if self.attributes_json and self.attributes_ref != "null":
+            block = f'<script type="application/json" id="{self.get_name()}_attributes">'
             figure.html.add_child(
-                Element(
-                    f'<script type="application/json" id="{self.get_name()}_attributes">{self.attributes_json}</script>'
-                ),
+                Element(f"{block}{self.attributes_json}</script>"),
                 name=f"{self.get_name()}_attributes",
             )
         super().render(**kwargs)
@@ -419,7 +420,8 @@ def _check_frame(gdf: gpd.GeoDataFrame, name: str, tooltip_fields: list[str] | N
         raise HygisInputError(msg)
     missing = [f for f in (tooltip_fields or []) if f not in gdf.columns]
     if missing:
-        msg = f"Layer {name!r} has no field(s) {missing} for the tooltip; its fields are {list(gdf.columns.drop(gdf.geometry.name))}."
+        fields = list(gdf.columns.drop(gdf.geometry.name))
+        msg = f"Layer {name!r} has no field(s) {missing} for the tooltip; its fields are {fields}."
         raise HygisInputError(msg)
     geom = gdf.geometry
     empty = geom.isna() | geom.is_empty
