@@ -222,7 +222,8 @@ def add_polygons(
             geojson_layer(data, f"{name} (简化 simplified)", style=style, show=show, interactive=False).add_to(b.m)
             return "simplified"
         tooltip_fields = [c for _, c in fields if c in gdf.columns][:3] or None
-        add_big_polygons(b.m, display, esc(name), style, tooltip_fields=tooltip_fields, show=show)
+        # big.py escapes the name for the layer control itself (and shows it as text in popups).
+        add_big_polygons(b.m, display, name, style, tooltip_fields=tooltip_fields, show=show)
         return "big"
     fields = [(label, col) for label, col in fields if col in gdf.columns]
     title = title_field if title_field and title_field in gdf.columns else None
