@@ -114,7 +114,7 @@ def test_plan_map_loads_offline_without_errors(plan_page):
 def test_plan_map_layer_control_has_every_layer(plan_page):
     names = plan_page.layer_names()
     expected = [styles.get("counties", "layer"), styles.get("urban_system", "layer"), styles.get("projects", "layer"),
-                styles.get("precision", "layer")]
+                styles.get("precision", "layer"), styles.get("analysis", "catchments", "layer")]
     expected += [styles.get("control_lines", k, "layer") + " (示意 ILLUSTRATIVE)" for k in hygis.layers.CONTROL_LINES]
     for name in expected:
         assert name in names, f"{name} missing from {names}"
@@ -125,6 +125,12 @@ def test_plan_map_shows_banner_title_and_all_projects(plan_page):
     assert "ILLUSTRATIVE, NOT OFFICIAL" in text and "衡阳市发展规划" in text
     assert "15 / 19" in text
     assert len(plan_page.page.query_selector_all(".hy-label")) == 12, "the 12 county units are labelled"
+
+
+def test_plan_map_targets_panel_opens(plan_page):
+    plan_page.page.get_by_text("Plan targets (2030 / 2035)").click()
+    text = plan_page.page.inner_text(".hy-targets-box")
+    assert "地区生产总值" in text and "12000" in text.replace(",", "")
 
 
 def test_plan_map_popup_opens_on_click(plan_page):
@@ -170,6 +176,53 @@ def test_compliance_and_theme_maps_load(browser, tmp_path):
             page.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
         finally:
             page.page.close()
+
+
+def test_real_check_report_and_raster_overlay_load(browser, tmp_path):
+    """The compliance map of a real check, and the plan map with a constraint raster, load offline cleanly."""
+    from hygis import check_projects
+    from hygis.raster import constraint_raster, write_constraints
+
+    inputs = hygis.resolve()
+    tif = write_constraints(tmp_path / "constraints.tif", constraint_raster(inputs, cell=500))
+    maps = {
+        "compliance_real": compliance_map(check_projects(inputs=inputs), inputs),
+        "plan_raster": plan_map(inputs, rasters=[tif]),
+    }
+    for name, m in maps.items():
+        page = Page(browser, save(m, tmp_path / f"{name}.html"))
+        try:
+            assert page.js_errors() == [] and page.non_tile_failures() == [], name
+            if name == "plan_raster":
+                assert page.page.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length") == 1
+                assert "禁止建设" in page.page.inner_text("body") or "生态保护红线" in page.page.inner_text(".hygis-raster-legend")
+        finally:
+            page.page.close()
+
+
+def test_big_user_farmland_through_the_plan_map(browser, tmp_path):
+    """A user's farmland layer past the big-layer threshold goes to the canvas renderer and still loads offline."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from hygis.maps import draw
+
+    n = draw.BIG_LAYER_FEATURES + 500
+    side = int(np.ceil(np.sqrt(n)))
+    x0, y0 = 640_000, 2_950_000  # EPSG:4546, south-west of the central city
+    xs, ys = np.meshgrid(np.arange(side) * 150.0, np.arange(side) * 150.0)
+    boxes = shapely.box(x0 + xs.ravel(), y0 + ys.ravel(), x0 + xs.ravel() + 100, y0 + ys.ravel() + 100)[:n]
+    farm = gpd.GeoDataFrame({"patch_id": [f"F{i}" for i in range(n)]}, geometry=boxes, crs=4546)
+    path = tmp_path / "farmland.gpkg"
+    farm.to_file(path, engine="pyogrio")
+    page = Page(browser, save(plan_map(hygis.resolve(permanent_farmland=path), analysis=False), tmp_path / "big.html"))
+    try:
+        assert page.js_errors() == [] and page.non_tile_failures() == []
+        assert any("永久基本农田" in name for name in page.layer_names())
+        page.page.screenshot(path=str(ARTIFACTS / "plan_map_big_farmland.png"))
+    finally:
+        page.page.close()
 
 
 def test_docs_screenshot_exists_and_is_current():

@@ -24,9 +24,14 @@ THEME_CHOICES = ("industry", "transport", "culture-tourism", "ecology", "investm
 @click.option("--offline/--online", default=True, show_default=True,
               help="--offline inlines every script and stylesheet so the HTML needs no network (tiles excepted); "
                    "--online links them from public CDNs (smaller file).")
+@click.option("--raster", "rasters", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Overlay a class raster written by 'hygis raster constraints' or 'hygis suitability' (repeatable).")
+@click.option("--no-analysis", is_flag=True,
+              help="Leave out the analysis layers (county-seat service areas, control-line overlaps, targets panel).")
 @plan_input_options
 @user_errors
-def map_cmd(out: Path, theme: str | None, check: bool, basemap: str, offline: bool, **kwargs) -> None:
+def map_cmd(out: Path, theme: str | None, check: bool, basemap: str, offline: bool, rasters: tuple[Path, ...],
+            no_analysis: bool, **kwargs) -> None:
     """Write an interactive map of the plan as one HTML file (default maps/hengyang_plan.html).
 
     The plan map shows the 12 county units, the four-tier urban system, the three control
@@ -49,6 +54,6 @@ def map_cmd(out: Path, theme: str | None, check: bool, basemap: str, offline: bo
         m = maps.theme_map(theme, inputs, basemap=basemap, offline=offline)
     else:
         progress("plan map")
-        m = maps.plan_map(inputs, basemap=basemap, offline=offline)
+        m = maps.plan_map(inputs, basemap=basemap, offline=offline, analysis=not no_analysis, rasters=rasters)
     path = maps.save(m, out)
     click.echo(str(path))

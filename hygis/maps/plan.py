@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+
 import folium
 
 from .. import layers
 from ..plan import PlanInputs, illustrative_banner, resolve
 from . import styles
+from .analysis import add_catchments, add_qa_overlaps, add_targets_panel
 from .base import new_map
 from .draw import (
     add_control_line,
@@ -16,6 +20,7 @@ from .draw import (
     add_projects,
     add_urban_system,
 )
+from .raster import raster_layer
 
 
 def source_note(inputs: PlanInputs, key: str) -> str | None:
@@ -33,6 +38,8 @@ def plan_map(
     offline: bool = True,
     *,
     title: str | None = None,
+    analysis: bool = True,
+    rasters: Sequence[str | os.PathLike] = (),
 ) -> folium.Map:
     """The plan map: 12 county units, the four-tier urban system, the three control lines and the projects.
 
@@ -49,6 +56,12 @@ def plan_map(
         Inline Leaflet and every other asset into the HTML (tiles are the only network use).
     title : str, optional
         Map title (default from the style table).
+    analysis : bool
+        Add the analysis layers: county-seat service areas (off until switched on), the
+        control-line overlaps found by the QA, and the plan-targets panel.
+    rasters : sequence of path
+        Classified rasters hygis wrote (``hygis raster constraints``, ``hygis suitability``)
+        to overlay, each with its legend.
 
     Returns
     -------
@@ -77,6 +90,14 @@ def plan_map(
     missing = add_projects(b, projects, name=f"{name} — {note}" if note else name)
     add_precision(b, [urban, projects])
     add_not_located_panel(b, missing, len(projects), places_missing)
+    if analysis:
+        from .. import qa, targets, urban  # noqa: PLC0415 - analysis routines load only when drawn
+
+        add_catchments(b, urban.seat_catchments())
+        add_qa_overlaps(b, qa.control_line_overlaps(inputs))
+        add_targets_panel(b, targets.load_targets())
+    for path in rasters:
+        raster_layer(path, gcj02=b.gcj02).add_to(b.m)
     return b.finish()
 
 

@@ -59,7 +59,8 @@ class RasterLegend(MacroElement):
   if (!box) {
     box = document.createElement("div");
     box.id = "hygis-raster-legends";
-    box.style.cssText = "position:fixed;bottom:24px;right:12px;z-index:9999;";
+    // Beside the map's own legend (bottom right), not over it.
+    box.style.cssText = "position:fixed;bottom:24px;right:372px;z-index:9999;";
     document.body.appendChild(box);
   }
   var el = document.getElementById({{ this.get_name()|tojson }});
@@ -119,7 +120,7 @@ def raster_layer(
         if not legend:
             msg = f"{src_path.name}: no legend in the raster's metadata; pass legend=[{{'code', 'name_zh', 'color'}}, …]."
             raise ValueError(msg)
-        title = name or src.descriptions[band - 1] or src_path.stem
+        title = name or src.tags().get("HYGIS_PRODUCT") or src.descriptions[band - 1] or src_path.stem
         notes = src.tags().get("HYGIS_NOTES", "")
         dst_crs = "EPSG:3857"
         transform, width, height = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
