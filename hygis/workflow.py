@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import counties, io, layers, qa, stats
-from .plan import PlanInputs, resolve
+from . import counties, io, layers, qa, stats, urban
+from .plan import PlanInputs, illustrative_banner, resolve
 
 
 def run(
@@ -51,6 +51,8 @@ def run(
     from . import maps  # noqa: PLC0415 - folium and the offline assets load only when maps are made
 
     written["plan_map"] = maps.save(maps.plan_map(inputs), out / "maps" / "hengyang_plan.html")
+    report("compliance map")
+    written["compliance_map"] = maps.save(maps.compliance_map(compliance, inputs), out / "maps" / "compliance.html")
     report("control-line areas by county")
     written["control_line_stats"] = stats.write_control_line_stats(
         stats.control_line_stats(inputs), out / "reports" / "control_lines_by_county.xlsx"
@@ -63,4 +65,9 @@ def run(
     written["counties"] = counties.write_county_report(
         counties.county_report(inputs.projects), out / "reports" / "counties.xlsx"
     )
+    report("urban system: distances, 融城 towns, service areas")
+    written["urban"] = urban.write_urban_report(urban.urban_report(), out / "reports" / "urban_system.xlsx")
+    banner = illustrative_banner(inputs)
+    if banner:
+        report(banner)
     return written

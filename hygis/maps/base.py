@@ -260,7 +260,7 @@ def save(m: folium.Map, path: str | os.PathLike) -> Path:
     text = m.get_root().render()
     with io.atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    return target
+    return target.resolve()
 
 
 __all__ = ["BASEMAPS", "MapBuilder", "new_map", "tile_layers", "save", "swatch", "line_swatch", "circle_swatch", "css_color"]
