@@ -58,6 +58,9 @@ _INPUT_PATHS: set[Path] = set()
 
 NOTES_ATTR = "hygis_notes"
 
+# Temporary column holding each feature's original position while geometries are cleaned.
+_POS = "__hygis_position"
+
 
 # --------------------------------------------------------------------------- reading
 def read_vector(
@@ -71,6 +74,8 @@ def read_vector(
     geometry: str = "any",
     id_field: str | None = None,
     label: str | None = None,
+    keep_unlocated: bool = False,
+    override_crs: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a planner's vector file, checked and repaired, in its own CRS.
 
@@ -84,8 +89,8 @@ def read_vector(
         Layer of a multi-layer file (GeoPackage). Default: the only layer, else an error
         that lists them.
     crs : str, int or pyproj.CRS, optional
-        The CRS of a file that has none (or to override a wrong one). Without it, a file
-        with no CRS is an error: hygis never guesses.
+        The CRS of a file that has none. Without it, a file with no CRS is an error: hygis
+        never guesses. A file that has its own CRS keeps it (with a note), unless ``override_crs``.
     gcj02_input : bool
         The coordinates come from Amap/Gaode or Tencent (GCJ-02): correct them to WGS 84.
     swap_xy : bool
@@ -98,6 +103,12 @@ def read_vector(
         Attribute that names features in notes and errors (default: feature number).
     label : str, optional
         What the file is, for messages (e.g. "permanent farmland").
+    keep_unlocated : bool
+        Keep features without a geometry (e.g. projects whose coordinates are blank) with an
+        empty geometry and a note, so that a report can list them as not located. At least
+        one feature must still have a geometry.
+    override_crs : bool
+        Replace a CRS the file declares by ``crs`` (for a file known to be mislabelled).
 
     Returns
     -------
@@ -130,9 +141,14 @@ def read_vector(
 
     user_crs = hcrs.parse_crs(crs) if crs is not None else None
     if user_crs is not None:
-        if gdf.crs is not None and not CRS(gdf.crs).equals(user_crs):
-            notes.append(f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by {hcrs.describe(user_crs)} as asked.")
-        gdf = gdf.set_crs(user_crs, allow_override=True)
+        if gdf.crs is None:
+            gdf = gdf.set_crs(user_crs)
+        elif not CRS(gdf.crs).equals(user_crs):
+            if override_crs:
+                notes.append(f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by {hcrs.describe(user_crs)} as asked.")
+                gdf = gdf.set_crs(user_crs, allow_override=True)
+            else:
+                notes.append(f"{name}: the file declares {hcrs.describe(gdf.crs)}; kept (--crs only fills in a missing CRS).")
     if gdf.crs is None:
         bounds = gdf.total_bounds if len(gdf) else [np.nan] * 4
         msg = (
@@ -145,9 +161,9 @@ def read_vector(
         gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda c: c[:, ::-1]), crs=gdf.crs)
         notes.append(f"{name}: x and y swapped as asked (--swap-xy).")
 
-    gdf, geom_notes = clean_geometries(gdf, label=name, geometry=geometry, id_field=id_field)
+    gdf, geom_notes = clean_geometries(gdf, label=name, geometry=geometry, id_field=id_field, keep_unlocated=keep_unlocated)
     notes.extend(geom_notes)
-    if len(gdf) == 0:
+    if not gdf.geometry.notna().any():
         msg = f"{name}: no features with a usable geometry in {src}. " + (" ".join(geom_notes) or "The file is empty.")
         raise HygisInputError(msg)
 
@@ -299,9 +315,13 @@ def feature_labels(gdf: gpd.GeoDataFrame, id_field: str | None = None) -> np.nda
 
 
 def clean_geometries(
-    gdf: gpd.GeoDataFrame, *, label: str, geometry: str = "any", id_field: str | None = None
+    gdf: gpd.GeoDataFrame, *, label: str, geometry: str = "any", id_field: str | None = None,
+    keep_unlocated: bool = False,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Drop Z, repair invalid geometries, drop empty ones and those of the wrong family.
+
+    With ``keep_unlocated``, features without a geometry are kept (geometry None) and noted
+    instead of dropped, in their original order.
 
     Repairs follow OGC make-valid semantics, as PostGIS ``ST_MakeValid`` (shapely's
     ``make_valid``, "linework" method): nothing is moved, self-intersections are split.
@@ -314,11 +334,17 @@ def clean_geometries(
     """
     notes: list[str] = []
     gdf = gdf.copy()
+    gdf[_POS] = np.arange(len(gdf))  # to put kept unlocated features back in their place
     geoms = gdf.geometry.values
     labels = feature_labels(gdf, id_field)
 
     missing = shapely.is_missing(np.asarray(geoms)) | shapely.is_empty(np.asarray(geoms))
-    if missing.any():
+    unlocated = gdf.iloc[0:0]
+    if missing.any() and keep_unlocated:
+        notes.append(f"{label}: {int(missing.sum())} feature(s) have no geometry (blank coordinates?): kept and "
+                     f"reported as not located: {_few(labels[missing])}.")
+        unlocated = gdf[missing].set_geometry([None] * int(missing.sum()), crs=gdf.crs)
+    elif missing.any():
         notes.append(f"{label}: dropped {int(missing.sum())} feature(s) with empty or no geometry: {_few(labels[missing])}.")
     keep = ~missing
     gdf, labels = gdf[keep], labels[keep]
@@ -354,7 +380,9 @@ def clean_geometries(
                 f"(this input must be {geometry}s): {_few(labels[wrong])}."
             )
             gdf = gdf[~wrong]
-    return gdf, notes
+    if len(unlocated):
+        gdf = pd.concat([gdf, unlocated]).sort_values(_POS, kind="stable")
+    return gdf.drop(columns=_POS), notes
 
 
 def _keep_family(geom, family: str):

@@ -91,15 +91,17 @@ def resolve_layer(
             msg = f"{label}: the GeoDataFrame has no CRS. Set one (gdf.set_crs('EPSG:4490')) or pass crs=."
             raise HygisInputError(msg)
         gdf = value.set_crs(crs, allow_override=True) if crs is not None else value
-        gdf, notes = io.clean_geometries(gdf, label=label, geometry=geometry, id_field=id_field)
-        if len(gdf) == 0:
+        gdf, notes = io.clean_geometries(gdf, label=label, geometry=geometry, id_field=id_field,
+                                         keep_unlocated=name == "projects")
+        if not gdf.geometry.notna().any():
             msg = f"{label}: the GeoDataFrame has no usable geometry."
             raise HygisInputError(msg)
         io.check_coordinates(gdf, label)
         prov = {"status": "user-data", "source": "GeoDataFrame passed in Python", "path": "", "title": label}
     else:
         gdf = io.read_vector(
-            value, crs=crs, gcj02_input=gcj02_input, swap_xy=swap_xy, geometry=geometry, id_field=id_field, label=label
+            value, crs=crs, gcj02_input=gcj02_input, swap_xy=swap_xy, geometry=geometry, id_field=id_field, label=label,
+            keep_unlocated=name == "projects",  # a project without a site is reported as not located, not dropped
         )
         notes = list(gdf.attrs.get(io.NOTES_ATTR, []))
         prov = {"status": "user-file", "source": str(value), "path": str(os.path.abspath(value)), "title": label}

@@ -261,3 +261,18 @@ def test_cli_gcj02_flag(cli, fixture_paths, tmp_path):
 def test_cli_bad_output_suffix(cli, tmp_path):
     proc = cli("check", "--out", str(tmp_path / "r.pdf"))
     assert proc.returncode != 0 and ".csv, .xlsx, .gpkg, .html" in proc.stderr
+
+
+def test_project_without_coordinates_is_reported_not_dropped(tmp_path):
+    import pandas as pd
+
+    import hygis
+
+    path = tmp_path / "projects.csv"
+    pd.DataFrame({"project_id": ["A", "B"], "name": ["有坐标", "缺坐标"], "lon": [112.6271, None], "lat": [26.8928, None]}).to_csv(
+        path, index=False
+    )
+    report = hygis.check_projects(projects=path, crs="EPSG:4490")
+    b = report[report["project_id"] == "B"]
+    assert len(b) == 3 and set(b["verdict"]) == {"not located"}
+    assert any("not located" in w for w in report.attrs["warnings"])

@@ -250,3 +250,21 @@ def test_swapped_geodataframe_passed_in_python_is_caught():
     gdf = gpd.GeoDataFrame({"project_id": ["S"]}, geometry=[shapely.Point(lat, lon)], crs=4490)
     with pytest.raises(HygisInputError, match="swapped"):
         plan.resolve(projects=gdf)
+
+
+def test_projects_without_coordinates_are_kept_as_not_located(tmp_path):
+    lon, lat = HENGYANG
+    path = tmp_path / "projects.xlsx"
+    pd.DataFrame({"project_id": ["A", "B", "C"], "经度": [lon, None, lon + 0.01], "纬度": [lat, None, lat]}).to_excel(path, index=False)
+    gdf = io.read_vector(path, crs="EPSG:4490", keep_unlocated=True, id_field="project_id")
+    assert list(gdf["project_id"]) == ["A", "B", "C"]
+    assert gdf.geometry.isna().tolist() == [False, True, False]
+    assert "reported as not located" in " ".join(gdf.attrs[io.NOTES_ATTR])
+
+
+def test_crs_option_only_fills_in_a_missing_crs(tmp_path, projects_gdf):
+    path = tmp_path / "gk.gpkg"
+    projects_gdf.to_crs(4546).to_file(path, engine="pyogrio")
+    gdf = io.read_vector(path, crs="EPSG:4490")
+    assert gdf.crs.to_epsg() == 4546
+    assert "kept (--crs only fills in a missing CRS)" in " ".join(gdf.attrs[io.NOTES_ATTR])

@@ -107,6 +107,12 @@ def compliance_map(
         f"{verdicts.get(v, {'label': v})['label']}: {int(counts[v])}" for v in styles.get("verdict_order") if v in counts
     )
     add_not_located_panel(b, not_located, total, extra=f"项目数 projects by verdict: {summary}")
+    if "site_geometry" in report.columns:
+        # Open on the projects checked, not the whole city: that is what the planner came to see.
+        sites = gpd.GeoSeries(report["site_geometry"].to_numpy(), crs=report.crs)
+        sites = sites[sites.notna() & ~sites.is_empty]
+        if len(sites):
+            b.fit(gpd.GeoDataFrame(geometry=sites.buffer(0.01)))
     return b.finish()
 
 
