@@ -112,7 +112,9 @@ def compliance_map(
         sites = gpd.GeoSeries(report["site_geometry"].to_numpy(), crs=report.crs)
         sites = sites[sites.notna() & ~sites.is_empty]
         if len(sites):
-            b.fit(gpd.GeoDataFrame(geometry=sites.buffer(0.01)))
+            x0, y0, x1, y1 = sites.to_crs(WGS84).total_bounds
+            pad = 0.01  # degrees, about 1 km: the site's surroundings stay in view
+            b.bounds = [x0 - pad, y0 - pad, x1 + pad, y1 + pad]
     return b.finish()
 
 
