@@ -46,3 +46,13 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subproc
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose tool is missing on a developer's machine; fail it in CI, which must provide it.
+
+    CI sets ``CI=true``; there a skipped browser or PostGIS test would hide a broken install step.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} — .ci/run must install it")
+    pytest.skip(reason)

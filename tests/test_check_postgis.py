@@ -22,6 +22,7 @@ import hygis
 from hygis.check import footprints
 
 from .check_fixtures import folder_hash, write_fixture
+from .conftest import skip_or_fail
 
 DB = "hygis_test"
 
@@ -43,7 +44,7 @@ def psql(sql: str, db: str = DB) -> str:
 @pytest.fixture(scope="module")
 def postgis():
     if shutil.which("psql") is None:
-        pytest.skip("psql is not installed (apt-get install postgresql postgis)")
+        skip_or_fail("psql is not installed (apt-get install postgresql postgresql-postgis)")
     try:
         exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB}'", db="postgres").strip()
         if not exists:
@@ -51,7 +52,7 @@ def postgis():
         psql("CREATE EXTENSION IF NOT EXISTS postgis")
         version = psql("SELECT postgis_lib_version()").strip()
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"no PostGIS server reachable: {exc}")
+        skip_or_fail(f"no PostGIS server reachable: {exc}")
     return version
 
 

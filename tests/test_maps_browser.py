@@ -14,6 +14,7 @@ import pytest
 import hygis
 from hygis.maps import compliance_map, plan_map, save, styles, theme_map
 
+from .conftest import skip_or_fail
 from .maps_fixtures import HOSTILE, compliance_report, hostile_inputs
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,7 @@ TILE_HOSTS = ("tile.openstreetmap.org", "autonavi.com", "gtimg.com", "tianditu.g
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
