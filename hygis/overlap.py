@@ -152,19 +152,59 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     ckey, inv = np.unique(pair_site.astype(np.int64) * len(layer.geoms) + fc, return_inverse=True)
     c_area = np.bincount(inv.ravel(), weights=pair_area, minlength=len(ckey))
     hit = c_area > 0
-    cs, cf = ckey[hit] // len(layer.geoms), ckey[hit] % len(layer.geoms)
-    _, c_shape = _geos_pairs(sites[cs], cs, cf, layer, True)
+    cs, cf, c_area = ckey[hit] // len(layer.geoms), ckey[hit] % len(layer.geoms), c_area[hit]
+    # A feature (or the site) whose whole area is in the overlap is its own piece of it (to 1e-9
+    # of its area, a sliver no map shows): GEOS only intersects the pairs that cross.
+    c_shape = np.empty(len(cs), dtype=object)
+    whole_f = np.abs(c_area - layer.areas[cf]) <= 1e-9 * layer.areas[cf]
+    site_area = shapely.area(sites[cs])
+    whole_s = ~whole_f & (np.abs(c_area - site_area) <= 1e-9 * site_area)
+    cross = ~(whole_f | whole_s)
+    c_shape[whole_f] = layer.geoms[cf[whole_f]]
+    c_shape[whole_s] = sites[cs[whole_s]]
+    # Long sites are first cut to the feature's box (linear time), so the overlay handles a short polygon.
+    near = sites[cs[cross]].copy()
+    long_ = np.flatnonzero(shapely.get_num_coordinates(near) > 64)
+    fb = shapely.bounds(layer.geoms[cf[cross][long_]])
+    near[long_] = [shapely.clip_by_rect(g, *b) for g, b in zip(near[long_], fb.tolist())]
+    c_shape[cross] = polygonal(shapely.intersection(near, layer.geoms[cf[cross]]))
     owners = np.r_[cs, gs]
     shapes = np.concatenate([c_shape, g_shape]) if len(gs) else c_shape
     keep = np.r_[np.ones(len(cs), bool), g_area > 0]
     owners, shapes = owners[keep], shapes[keep]
+    return areas, _gather(owners, shapes, n)
+
+
+def _gather(owners: np.ndarray, shapes: np.ndarray, n: int) -> list:
+    """One (Multi)Polygon per site from its interior-disjoint pieces (None where there is none).
+
+    The pieces come from interior-disjoint features, so they only need dissolving where two
+    share an edge (which makes the MultiPolygon invalid): only those sites go through a union.
+    """
     geoms: list = [None] * n
-    order = np.argsort(owners, kind="stable")
-    owners, shapes = owners[order], shapes[order]
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, int)
-    for s, e in zip(starts, np.r_[starts[1:], len(owners)]):
-        geoms[owners[s]] = polygonal([shapely.union_all(shapes[s:e])])[0]
-    return areas, geoms
+    parts, part_of = shapely.get_parts(shapes, return_index=True)
+    keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    parts, owner = parts[keep], owners[part_of[keep]]
+    if not len(parts):
+        return geoms
+    order = np.argsort(owner, kind="stable")
+    parts, owner = parts[order], owner[order]
+    uniq, first, count = np.unique(owner, return_index=True, return_counts=True)
+    out = np.empty(len(uniq), dtype=object)
+    single = count == 1
+    out[single] = parts[first[single]]
+    multi = np.flatnonzero(~single)
+    if len(multi):
+        sel = np.isin(owner, uniq[multi])
+        mp = shapely.multipolygons(parts[sel], indices=np.searchsorted(uniq[multi], owner[sel]))
+        bad = np.flatnonzero(~shapely.is_valid(mp))
+        group = np.searchsorted(uniq[multi], owner[sel])
+        for k in bad:
+            mp[k] = polygonal([shapely.union_all(parts[sel][group == k])])[0]
+        out[multi] = mp
+    for i, g in zip(uniq.tolist(), out):
+        geoms[i] = g
+    return geoms
 
 
 def _piece_boxes(pieces: clip.Rings, n_pieces: int) -> np.ndarray:
