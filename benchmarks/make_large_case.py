@@ -77,7 +77,8 @@ def projects(n: int, seed: int = 2) -> gpd.GeoDataFrame:
     for L in lengths:
         steps = max(int(L // 500), 2)
         heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.15, steps))
-        x0, y0 = rng.uniform(ORIGIN[0] + 20_000, ORIGIN[0] + EXTENT - 20_000, 2)
+        x0 = rng.uniform(ORIGIN[0] + 20_000, ORIGIN[0] + EXTENT - 20_000)
+        y0 = rng.uniform(ORIGIN[1] + 20_000, ORIGIN[1] + EXTENT - 20_000)
         xy = np.c_[x0 + np.cumsum(np.cos(heading) * L / steps), y0 + np.cumsum(np.sin(heading) * L / steps)]
         lines.append(shapely.LineString(np.vstack([[x0, y0], xy])))
     corridors = shapely.buffer(np.array(lines, dtype=object), widths / 2, cap_style="flat")
