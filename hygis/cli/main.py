@@ -24,16 +24,10 @@ def cli(verbose: int, quiet: bool) -> None:
     setup_logging(verbose, quiet)
 
 
-cli.add_command(layers.layers_cmd)
-cli.add_command(build.build_cmd)
-cli.add_command(run.run_cmd)
-cli.add_command(check.check_cmd)
-cli.add_command(map_.map_cmd)
-cli.add_command(raster.raster_group)
-cli.add_command(zonal.zonal_cmd)
-cli.add_command(suitability.suitability_cmd)
-cli.add_command(relocate.relocate_cmd)
-cli.add_command(stats.stats_group)
-cli.add_command(qa.qa_group)
-cli.add_command(urban.urban_cmd)
-cli.add_command(targets.targets_cmd)
+# In the order --help lists them is alphabetical; this order is the workflow's.
+for _command in (
+    run.run_cmd, layers.layers_cmd, check.check_cmd, map_.map_cmd, stats.stats_group, qa.qa_group, urban.urban_cmd,
+    targets.targets_cmd, raster.raster_group, zonal.zonal_cmd, suitability.suitability_cmd, relocate.relocate_cmd,
+    build.build_cmd,
+):
+    cli.add_command(_command)
