@@ -24,7 +24,7 @@ def cli(verbose: int, quiet: bool) -> None:
     setup_logging(verbose, quiet)
 
 
-# In the order --help lists them is alphabetical; this order is the workflow's.
+# click's --help sorts them alphabetically; here they stand in the order of a planner's workflow.
 for _command in (
     run.run_cmd, layers.layers_cmd, check.check_cmd, map_.map_cmd, stats.stats_group, qa.qa_group, urban.urban_cmd,
     targets.targets_cmd, raster.raster_group, zonal.zonal_cmd, suitability.suitability_cmd, relocate.relocate_cmd,
