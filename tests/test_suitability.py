@@ -34,7 +34,7 @@ def test_exclusions_are_class_zero(no_dem):
     inputs = resolve()
     crs = no_dem.grid.crs
     red = inputs.ecological_redline.to_crs(crs).geometry.buffer(-600).union_all().representative_point()
-    col, row = ~no_dem.grid.transform * (red.x, red.y)
+    col, row = ~no_dem.grid.transform @ (red.x, red.y)
     assert no_dem.classes[int(row), int(col)] == 0
     assert set(np.unique(no_dem.classes)) <= {0, 1, 2, 3, 255}
     table = no_dem.summary()

@@ -127,7 +127,7 @@ def raster_layer(
         scale = max(width, height) / max_pixels
         if scale > 1:
             width, height = int(np.ceil(width / scale)), int(np.ceil(height / scale))
-            transform = transform * transform.scale(scale, scale)
+            transform = transform @ transform.scale(scale, scale)
         nodata = src.nodata if src.nodata is not None else 255
         codes = np.full((height, width), nodata, dtype=src.dtypes[band - 1])
         reproject(rasterio.band(src, band), codes, dst_transform=transform, dst_crs=dst_crs,
