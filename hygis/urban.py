@@ -57,6 +57,72 @@ def _urban(urban_system: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     return urban
 
 
+#: Column names accepted for a central village's name in a user's list.
+VILLAGE_NAME_COLUMNS = ("name", "名称", "村名", "村庄名称", "中心村")
+
+
+def with_central_villages(
+    villages: gpd.GeoDataFrame | str | Path,
+    urban_system: gpd.GeoDataFrame | None = None,
+    counties: gpd.GeoDataFrame | None = None,
+    *,
+    crs=None,
+) -> gpd.GeoDataFrame:
+    """The urban system with a user's central villages (中心村, tier 4) added.
+
+    The plan names no central village, so the embedded tier 4 is empty; this fills it from the
+    list a county or township plan gives.
+
+    Parameters
+    ----------
+    villages : GeoDataFrame or path
+        Points (a vector file, or a CSV/XLSX with 经度/纬度 or lon/lat columns) with a name column
+        (one of :data:`VILLAGE_NAME_COLUMNS`); ``county_code`` is taken from the file if present,
+        else from the county unit each village lies in.
+    urban_system, counties : GeoDataFrame, optional
+        Default: the embedded layers.
+    crs : optional
+        CRS of a file that has none (never guessed).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The urban system (WGS 84) with one tier-4 row per village.
+    """
+    urban = _urban(urban_system).to_crs(WGS84)
+    counties = load_counties(counties).to_crs(WGS84)
+    if isinstance(villages, gpd.GeoDataFrame):
+        gdf, _notes = io.clean_geometries(villages, label="central villages", geometry="point")
+    else:
+        gdf = io.read_vector(villages, crs=crs, geometry="point", label="central villages")
+    if gdf.crs is None:
+        msg = "central villages: no CRS. Give one (crs=, or --crs EPSG:4490 for 经度/纬度 in CGCS2000)."
+        raise HygisInputError(msg)
+    gdf = gdf.to_crs(WGS84)
+    name_col = next((c for c in VILLAGE_NAME_COLUMNS if c in gdf.columns), None)
+    if name_col is None:
+        msg = (f"central villages: no name column; use one of {', '.join(VILLAGE_NAME_COLUMNS)} "
+               f"(the columns are: {', '.join(map(str, gdf.columns))}).")
+        raise HygisInputError(msg)
+    if "county_code" in gdf.columns:
+        codes = gdf["county_code"].astype(str).to_numpy()
+    else:
+        idx_pt, idx_county = counties.sindex.query(gdf.geometry.to_numpy(), predicate="within")
+        codes = np.full(len(gdf), "", dtype=object)
+        codes[idx_pt] = counties["code"].astype(str).to_numpy()[idx_county]
+    outside = codes == ""
+    if outside.any():
+        names = ", ".join(map(str, gdf.loc[outside, name_col].head(5)))
+        msg = f"central villages: {int(outside.sum())} lie outside every county unit ({names}): check their coordinates and CRS."
+        raise HygisInputError(msg)
+    rows = gpd.GeoDataFrame({
+        "place_id": [f"village_{k + 1}" for k in range(len(gdf))], "name": gdf[name_col].astype(str).to_numpy(),
+        "tier": 4, "tier_name": "中心村", "tier_en": "central village", "county_code": codes,
+        "merge_with_city": False, "location_status": "user-data", "source": "user's list of central villages",
+    }, geometry=gdf.geometry.to_numpy(), crs=WGS84)
+    return pd.concat([urban[urban["tier"] != 4], rows], ignore_index=True)
+
+
 def _located(geoms: np.ndarray) -> np.ndarray:
     return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 

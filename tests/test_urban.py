@@ -112,3 +112,20 @@ def test_unlocated_seat_is_explained():
     places.loc[places["place_id"] == "seat_b", "geometry"] = None
     d = urban.town_distances(places, counties).set_index("place_id")
     assert np.isnan(d.loc["town_b", "to_seat_km"]) and "no confirmed location" in d.loc["town_b", "note"]
+
+
+def test_users_central_villages_fill_tier_four(tmp_path, cli):
+    import pandas as pd
+
+    seat = layers.load("urban_system").set_index("place_id").geometry["seat_430421"]  # 西渡 (衡阳县)
+    path = tmp_path / "中心村.csv"
+    pd.DataFrame({"村名": ["示例村"], "经度": [seat.x + 0.05], "纬度": [seat.y]}).to_csv(path, index=False, encoding="utf-8-sig")
+    system = urban.with_central_villages(path, crs="EPSG:4490")
+    village = system[system["tier"] == 4].iloc[0]
+    assert village["name"] == "示例村" and village["county_code"] == "430421"
+    d = urban.town_distances(system).set_index("name").loc["示例村"]
+    assert 4.0 < d["to_seat_km"] < 5.5  # 0.05° of longitude at 27°N ≈ 4.96 km
+    out = tmp_path / "urban.xlsx"
+    proc = cli("urban", "--central-villages", str(path), "--crs", "EPSG:4490", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "示例村" in set(pd.read_excel(out, sheet_name="distances")["name"])

@@ -14,9 +14,13 @@ OUTPUTS = (".xlsx", ".gpkg")
 @click.command("urban", short_help="Urban system: distances to seats and the central city, 融城, service areas.")
 @click.option("--bands", default="5,10,20,30", show_default=True, metavar="KM,KM,…",
               help="Upper bounds of the distance bands around each centre (km).")
+@click.option("--central-villages", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Your list of central villages (中心村, tier 4: the plan names none): points, or a CSV/XLSX with "
+                   "经度/纬度 and a name column.")
+@click.option("--crs", default=None, metavar="CRS", help="CRS of the villages file if it has none, e.g. EPSG:4490.")
 @out_option(None, OUTPUTS, "tables (.xlsx) or layers (.gpkg)")
 @user_errors
-def urban_cmd(bands: str, out: Path) -> None:
+def urban_cmd(bands: str, central_villages: Path | None, crs: str | None, out: Path) -> None:
     """城镇体系分析 of the embedded urban system: distance from each county seat and featured town
     to its county seat and to the central city, the towns the plan expects to merge into the
     central city (融城: 西渡, 云集, 大浦, 南岳), service areas of the centres (Voronoi cells clipped
@@ -33,7 +37,8 @@ def urban_cmd(bands: str, out: Path) -> None:
         msg = f"--bands takes kilometres separated by commas, e.g. 5,10,20,30; got '{bands}'."
         raise HygisInputError(msg) from None
     progress("urban system: distances, 融城, service areas, distance bands")
-    sheets = urban.urban_report(bands_km=bands_km)
+    system = urban.with_central_villages(central_villages, crs=crs) if central_villages else None
+    sheets = urban.urban_report(system, bands_km=bands_km)
     path = urban.write_urban_report(sheets, out)
     for row in sheets["merge_with_city"].itertuples():
         dist = "location not confirmed" if row.to_central_city_edge_km != row.to_central_city_edge_km else (
