@@ -10,12 +10,14 @@ Semantics (the same as PostGIS ``ST_Area(ST_Intersection(site, ST_Union(layer)))
 
 Speed, without changing the result beyond floating-point rounding (~1e-12 relative):
 
-* no GEOS geometry is built for the areas of (site, convex feature) pairs: sites are cut into
-  pieces of at most ``SPLIT_CELL_M`` and each piece is clipped by the convex features its
-  bounding box meets, thousands of pairs per numpy operation (:mod:`hygis.clip`; exact for
-  any valid site, with holes or several parts). Non-convex features (and the groups merged by
-  :func:`disjoint_layer`) go through GEOS once per (site, feature), skipping the intersection
-  where one covers the other;
+* no GEOS geometry is built for the areas: sites are cut into pieces of at most ``SPLIT_CELL_M``
+  and each piece is clipped by the convex hull of every feature its bounding box meets,
+  thousands of pairs per numpy operation (:mod:`hygis.clip`; exact for any valid site, with
+  holes or several parts). For a convex feature that is the area. For a non-convex one (real
+  patches, holes, the groups merged by :func:`disjoint_layer`) the hull settles most pairs
+  (nothing in the hull, or all of it to 1e-12 of its area), and the pieces that cross it are
+  clipped again by the triangles of the feature's signed fan (:func:`hygis.clip.fans`, whose
+  weighted sum is the feature exactly). Only non-polygon features go through GEOS;
 * one STRtree bulk query per chunk of pieces;
 * chunks of spatially sorted sites run on every core (``fork`` processes share the layer and
   its index without copying), or on a dask cluster (:func:`overlap_dask`) with the same chunk
@@ -177,7 +179,11 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
                  & (ty4.min(1)[t2] <= sb[p2, 3] + oy[p2]) & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2]))
         p2, t2 = p2[meets], t2[meets]
         a2 = clip.clipped_area_from(sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, (ox, oy))
-        pair_area[np.flatnonzero(cross)] = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
+        total = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
+        # The fan's terms cancel where the piece lies in a hole or a notch: what is left below
+        # their rounding (1e-12 of their sum) is no area, so a site in a hole gets exactly 0.
+        scale = np.bincount(p2, weights=np.abs(a2), minlength=len(local))
+        pair_area[np.flatnonzero(cross)] = np.where(total <= 1e-12 * scale, 0.0, total)
     pair_site = piece_site[pi]
     np.add.at(areas, pair_site, pair_area)  # unbuffered, in pair order: identical on every engine
     # Features the numpy path could not take: GEOS, once per (site, feature).
