@@ -5,9 +5,10 @@ from make_large_case.py, and returns the overlap area per project. The areas mus
 1e-9 relative; the script prints times, the ratio and peak memory (max RSS, incl. worker
 processes).
 
-    python benchmarks/make_large_case.py
+    python benchmarks/make_large_case.py                         # the realistic case: non-convex patches
     python benchmarks/bench_check.py --projects 50000            # hygis vs geopandas.overlay
     python benchmarks/bench_check.py --projects 5000 --postgis   # + PostGIS serial
+    python benchmarks/make_large_case.py --convex && python benchmarks/bench_check.py --convex   # convex patches
 
 The baseline is the textbook way: ``geopandas.overlay(projects, farmland, how="intersection")``
 then the area summed per project. Both read with pyogrio/Arrow (GeoParquet); reading is timed apart.
@@ -38,10 +39,10 @@ def _peak_mb() -> float:
     return max(own, kids) / 1024  # Linux: KiB; workers run alongside, so this is the larger of the two
 
 
-def run_engine(engine: str, patches: int, n: int, workers: int) -> dict:
+def run_engine(engine: str, patches: int, n: int, workers: int, convex: bool) -> dict:
     import geopandas as gpd  # noqa: PLC0415
 
-    out = cache_dir()
+    out = cache_dir(convex)
     t0 = time.perf_counter()
     farmland = gpd.read_parquet(out / f"farmland_{patches}.parquet")
     projects = gpd.read_parquet(out / f"projects_{n}.parquet")
@@ -109,18 +110,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgis", action="store_true", help="also run PostGIS serially (slow at 50k)")
     parser.add_argument("--geometry", action="store_true", help="also time hygis building the overlap polygons")
+    parser.add_argument("--convex", action="store_true", help="the convex-patch case (make_large_case.py --convex)")
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # internal: run one engine in this process
     args = parser.parse_args()
     if args.engine:
-        print(json.dumps(run_engine(args.engine, args.patches, args.projects, args.workers)))
+        print(json.dumps(run_engine(args.engine, args.patches, args.projects, args.workers, args.convex)))
         return
     engines = ["hygis", "overlay"] + (["hygis+geometry"] if args.geometry else []) + (["postgis"] if args.postgis else [])
-    print(f"case: {args.patches:,} farmland patches × {args.projects:,} projects, {args.workers} workers for hygis, "
-          f"{os.cpu_count()} CPUs on this machine")
+    print(f"case: {args.patches:,} {'convex' if args.convex else 'non-convex'} farmland patches × {args.projects:,} projects, "
+          f"{args.workers} workers for hygis, {os.cpu_count()} CPUs on this machine, load average {os.getloadavg()[0]:.2f}")
     results = {}
     for engine in engines:
         proc = subprocess.run([sys.executable, __file__, "--engine", engine, "--patches", str(args.patches),
-                               "--projects", str(args.projects), "--workers", str(args.workers)],
+                               "--projects", str(args.projects), "--workers", str(args.workers)]
+                              + (["--convex"] if args.convex else []),
                               capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{engine}: failed\n{proc.stderr[-2000:]}")
@@ -128,11 +131,12 @@ def main() -> None:
         results[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = results[engine]
         print(f"{engine:>15}: {r['run_s']:8.2f} s (read {r['read_s']:.2f} s), peak {r['peak_mb']:,.0f} MB, total {r['total_ha']:,.2f} ha")
-    base = np.load(cache_dir() / f"areas_hygis_{args.projects}.npy")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    base = np.load(cache_dir(args.convex) / f"areas_hygis_{args.projects}.npy")
     for engine in results:
         if engine == "hygis":
             continue
-        other = np.load(cache_dir() / f"areas_{engine}_{args.projects}.npy")
+        other = np.load(cache_dir(args.convex) / f"areas_{engine}_{args.projects}.npy")
         rel = np.abs(base - other) / np.maximum(np.abs(other), 1.0)
         ok = rel.max() <= 1e-9
         print(f"areas hygis vs {engine}: max relative difference {rel.max():.2e} ({'OK' if ok else 'DIFFERENT'}); "

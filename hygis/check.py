@@ -318,6 +318,7 @@ def check_projects(
     client: Any = None,
     rules: pd.DataFrame | str | Path | None = None,
     relocate: bool = True,
+    overlap_geometry: bool = True,
     progress: ProgressFn | None = None,
 ) -> gpd.GeoDataFrame:
     """Check projects against the three control lines; one row per project × control line.
@@ -346,6 +347,10 @@ def check_projects(
         For each project in conflict with the red line or permanent farmland, suggest the
         nearest same-shape site in its county clear of both (:func:`hygis.relocate.suggest_relocation`),
         in ``attrs["relocations"]``.
+    overlap_geometry : bool
+        Build the overlap polygons (the ``geometry`` column). ``False`` when only the areas and
+        verdicts are needed (a .csv or .xlsx report): the areas are the same, computed without
+        building any polygon, and ``geometry`` is empty (None) in every row.
     progress : callable, optional
         Receives one line of text per step and chunk.
 
@@ -424,9 +429,11 @@ def check_projects(
             say(f"{_line}: {done:,}/{total:,} projects")
 
         if engine == "dask":
-            inside_m2, inside_geom = overlap_dask(site_arr, layer, geometry=True, client=client, progress=tick)
+            inside_m2, inside_geom = overlap_dask(site_arr, layer, geometry=overlap_geometry, client=client, progress=tick)
         else:
-            inside_m2, inside_geom = overlap(site_arr, layer, geometry=True, workers=workers, progress=tick)
+            inside_m2, inside_geom = overlap(site_arr, layer, geometry=overlap_geometry, workers=workers, progress=tick)
+        if inside_geom is None:
+            inside_geom = [None] * len(prj)
         point_inside = np.full(len(prj), None, dtype=object)
         if points.any():
             pgeo = np.asarray(prj.geometry.to_crs(area_crs).values, dtype=object)[points]
@@ -436,7 +443,7 @@ def check_projects(
             point_inside[points] = hit
         frames.append(
             _rows(prj, line, rule_table, kinds, methods, site_arr, site_m2, inside_m2, inside_geom, point_inside,
-                  unlocated, loc_notes, area_crs)
+                  unlocated, loc_notes, area_crs, overlap_geometry)
         )
 
     report = pd.concat(frames, ignore_index=True)
@@ -497,6 +504,7 @@ def _rows(
     unlocated: np.ndarray,
     loc_notes: np.ndarray,
     area_crs: CRS,
+    with_geometry: bool = True,
 ) -> pd.DataFrame:
     n = len(prj)
     is_point = np.array([v is not None for v in point_inside])
@@ -521,14 +529,14 @@ def _rows(
     rule[unlocated] = "没有用地位置，无法审查 — the project has no site, so it cannot be checked against this line."
     source[unlocated] = ""
 
-    geom = np.full(n, None, dtype=object)
-    if udb:
+    geom = np.full(n, None, dtype=object)  # areas only (with_geometry=False): no polygon at all
+    if with_geometry and udb:
         has = ~unlocated & ~is_point & (outside_m2 > 0)
         for i in np.flatnonzero(has):
             g = inside_geom[i]
             out = sites[i] if g is None else shapely.difference(sites[i], g)
             geom[i] = None if out is None or out.is_empty else out
-    else:
+    elif with_geometry:
         for i in range(n):
             geom[i] = inside_geom[i]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -17,7 +17,9 @@ of its ring — so one numpy operation advances thousands of pairs at once.
 * :func:`convex_clippers` — which polygons are convex (one ring, all turns one way), CCW;
 * :func:`bisect` — cut large rings into pieces no larger than a cell (axis-parallel half-planes),
   so that long corridors meet only the features near each piece;
-* :func:`clipped_area` — area of (subject ∩ convex clipper) for many pairs.
+* :func:`clip_rings` / :func:`clipped_area` — (the area of) subject ∩ convex clipper for many pairs;
+* :func:`fans` — signed triangle fans whose weighted sum is a non-convex polygon exactly, so
+  non-convex features are clipped triangle by triangle.
 """
 
 from __future__ import annotations
@@ -192,6 +194,21 @@ def convex_clippers(geoms: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return convex, offsets, cx, cy
 
 
+def clipper_areas(offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+    """Area of each clipper of :func:`convex_clippers` (0 for none), near its first vertex as clipping is."""
+    n = len(offsets) - 1
+    count = offsets[1:] - offsets[:-1]
+    if not len(cx):
+        return np.zeros(n)
+    owner = np.repeat(np.arange(n), count)
+    first = np.repeat(offsets[:-1], count)
+    x, y = cx - cx[first], cy - cy[first]
+    # Closed rings: each vertex with the next, except the closing one.
+    nxt = np.minimum(np.arange(len(cx)) + 1, len(cx) - 1)
+    term = np.where(np.arange(len(cx)) == np.repeat(offsets[1:] - 1, count), 0.0, x * y[nxt] - x[nxt] * y)
+    return np.bincount(owner, weights=term, minlength=n) / 2.0
+
+
 def _compact(r: Rings) -> Rings:
     """Drop rings without vertices and renumber rings (order kept)."""
     used = np.zeros(len(r.owner), bool)
@@ -306,9 +323,46 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return base + np.arange(total)
 
 
-def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.ndarray,
-                 offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
-    """Area of (subject ``pair_owner[k]`` ∩ convex clipper ``pair_clip[k]``) for every pair ``k``.
+@dataclass
+class Clipped:
+    """Rings left by clipping pairs, in coordinates relative to each pair's origin.
+
+    Vertex ``k`` is (``x[k] + ox[pair[rid[k]]]``, ``y[k] + oy[pair[rid[k]]]``); ring ``r`` belongs
+    to pair ``pair[r]`` and contributes ``sign[r]`` × its signed area. ``area`` is the area of each
+    pair's intersection (the sum of its rings' contributions).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    rid: np.ndarray
+    pair: np.ndarray
+    sign: np.ndarray
+    ox: np.ndarray
+    oy: np.ndarray
+    area: np.ndarray
+
+    def subjects(self, keep: np.ndarray) -> tuple[Rings, np.ndarray, np.ndarray]:
+        """The rings of the pairs flagged in ``keep`` as subjects (owner = rank among the kept pairs).
+
+        Returns the rings (coordinates relative to the origins) and each kept pair's origin.
+        """
+        # Rings come group by group (see clip_rings): put them in pair order, as Rings wants.
+        kept = np.flatnonzero(keep[self.pair])
+        kept = kept[np.argsort(self.pair[kept], kind="stable")]
+        new_ring = np.full(len(self.pair), -1)
+        new_ring[kept] = np.arange(len(kept))
+        vr = new_ring[self.rid]
+        vsel = np.flatnonzero(vr >= 0)
+        vsel = vsel[np.argsort(vr[vsel], kind="stable")]
+        new_pair = np.cumsum(keep) - 1
+        rings = Rings(self.x[vsel], self.y[vsel], vr[vsel], new_pair[self.pair[kept]], self.sign[kept])
+        return rings, self.ox[keep], self.oy[keep]
+
+
+def clip_rings(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.ndarray,
+               offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+               origin: tuple[np.ndarray, np.ndarray] | None = None) -> Clipped:
+    """Clip subject ``pair_owner[k]`` by convex clipper ``pair_clip[k]`` for every pair ``k``.
 
     Parameters
     ----------
@@ -318,14 +372,19 @@ def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: n
         The pairs.
     offsets, cx, cy
         Convex clippers as from :func:`convex_clippers` (counter-clockwise, closed).
+    origin : (array, array), optional
+        Per subject, the point its coordinates are relative to (as :meth:`Clipped.subjects`
+        gives), so that a clipped result can be clipped again without losing precision.
 
     Returns
     -------
-    numpy.ndarray
-        One area per pair, in the square of the coordinates' unit.
+    Clipped
+        The rings of each pair's intersection, relative to the clipper's first vertex.
     """
     n_pairs = len(pair_owner)
-    out = np.zeros(n_pairs)
+    empty_i = np.zeros(0, np.int64)
+    o_pair = offsets[pair_clip] if n_pairs else empty_i
+    out = Clipped(np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0), cx[o_pair], cy[o_pair], np.zeros(n_pairs))
     if n_pairs == 0 or not len(sub.x):
         return out
     ring_count = np.bincount(sub.owner, minlength=n_owners)
@@ -333,6 +392,8 @@ def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: n
     vcount = np.bincount(sub.rid, minlength=len(sub.owner))
     vstart = np.r_[0, np.cumsum(vcount)][:-1]
     m = offsets[pair_clip + 1] - offsets[pair_clip] - 1  # edges of each clipper
+    xs, ys, rids, pairs, signs = [], [], [], [], []
+    n_rings = 0
     # Pairs in groups of similar clipper size: each group runs max(m) half-plane steps.
     group = np.ceil(np.log2(np.maximum(m, 1))).astype(int)
     for g in np.unique(group):
@@ -344,8 +405,14 @@ def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: n
         f = pair_clip[ring_pair]  # clipper of each ring
         o = offsets[f]
         ox, oy = cx[o], cy[o]  # local origin: the clipper's first vertex
-        x = sub.x[verts] - ox[rid]
-        y = sub.y[verts] - oy[rid]
+        if origin is None:
+            x = sub.x[verts] - ox[rid]
+            y = sub.y[verts] - oy[rid]
+        else:
+            # Nearby origins: their difference is exact, the small local coordinates keep their digits.
+            own = sub.owner[rings]
+            x = sub.x[verts] + (origin[0][own] - ox)[rid]
+            y = sub.y[verts] + (origin[1][own] - oy)[rid]
         mr = m[ring_pair]
         for j in range(int(mr.max())):
             e = o + np.minimum(j, mr - 1)
@@ -357,5 +424,77 @@ def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: n
             if not len(x):
                 break
         area = _signed_area(x, y, rid, len(rings)) * sub.sign[rings]
-        out += np.bincount(ring_pair, weights=area, minlength=n_pairs)
+        out.area += np.bincount(ring_pair, weights=area, minlength=n_pairs)
+        xs.append(x), ys.append(y), rids.append(rid + n_rings), pairs.append(ring_pair), signs.append(sub.sign[rings])
+        n_rings += len(rings)
+    out.x, out.y, out.rid = np.concatenate(xs), np.concatenate(ys), np.concatenate(rids)
+    out.pair, out.sign = np.concatenate(pairs), np.concatenate(signs)
     return out
+
+
+def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.ndarray,
+                 offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+    """Area of (subject ``pair_owner[k]`` ∩ convex clipper ``pair_clip[k]``) for every pair ``k``.
+
+    As :func:`clip_rings` (same parameters), returning only the areas, in the square of the
+    coordinates' unit.
+    """
+    return clip_rings(sub, n_owners, pair_owner, pair_clip, offsets, cx, cy).area
+
+
+def clipped_area_from(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.ndarray,
+                      offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+                      origin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """:func:`clipped_area` for subjects given relative to an origin each (see :meth:`Clipped.subjects`)."""
+    return clip_rings(sub, n_owners, pair_owner, pair_clip, offsets, cx, cy, origin=origin).area
+
+
+def fans(geoms: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Signed triangle fans of polygons: convex pieces whose weighted sum is each polygon exactly.
+
+    Why: a ring ``p0 … p(n−1)`` winds around a point as many times as its fan of oriented
+    triangles ``(p0, pi, pi+1)`` do together (the winding number is additive over the fan's
+    edges; the edges from ``p0`` cancel in pairs). Give each triangle the weight ``±1`` of its
+    orientation times its ring's sign (shell +, hole −, see :class:`Rings`), and the weighted sum
+    of the triangles' indicator functions is the polygon's own — holes and parts included, for
+    any valid polygon, convex or not. So for any region R,
+    ``area(R ∩ polygon) = Σ weight × area(R ∩ triangle)``, each term an exact convex clip
+    (:func:`clipped_area`). Unlike a triangulation, the fan needs no computation and cannot
+    fail; its triangles overlap (with opposite weights) instead of tiling.
+
+    Returns
+    -------
+    (offsets, weight, cx, cy)
+        The triangles of geometry ``i`` are ``offsets[i]:offsets[i + 1]``; triangle ``t`` is
+        ``cx[4t:4t + 4]``, ``cy[...]``, counter-clockwise and closed (clipper offsets ``4 * t``
+        for :func:`clipped_area`), weighted ``weight[t]``. Straight (zero-area) triangles are left out.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    r = rings_of(arr)
+    nr = len(r.owner)
+    vcount = np.bincount(r.rid, minlength=nr)
+    rstart = np.r_[0, np.cumsum(vcount)][:-1]
+    ntri = np.maximum(vcount - 2, 0)
+    ring = np.repeat(np.arange(nr), ntri)
+    i = rstart[ring] + 1 + (np.arange(len(ring)) - np.repeat(np.r_[0, np.cumsum(ntri)][:-1], ntri))
+    p0 = rstart[ring]
+    x = np.stack([r.x[p0], r.x[i], r.x[i + 1], r.x[p0]], axis=1)
+    y = np.stack([r.y[p0], r.y[i], r.y[i + 1], r.y[p0]], axis=1)
+    lx, ly = x - x[:, :1], y - y[:, :1]
+    twice = lx[:, 1] * ly[:, 2] - lx[:, 2] * ly[:, 1]
+    keep = twice != 0
+    x, y, twice, ring = x[keep], y[keep], twice[keep], ring[keep]
+    cw = twice < 0
+    x[cw, 1], x[cw, 2] = x[cw, 2].copy(), x[cw, 1].copy()
+    y[cw, 1], y[cw, 2] = y[cw, 2].copy(), y[cw, 1].copy()
+    weight = np.where(cw, -1.0, 1.0) * r.sign[ring]
+    count = np.bincount(r.owner[ring], minlength=len(arr))
+    return np.r_[0, np.cumsum(count)], weight, x.ravel(), y.ravel()
+
+
+def _polygon_area(geoms: np.ndarray) -> np.ndarray:
+    """Area of each (Multi)Polygon from its rings, each near its own first vertex (accurate far from 0)."""
+    r = rings_of(geoms)
+    nr = len(r.owner)
+    a = _signed_area(r.x - _ring_first(r.x, r.rid, nr), r.y - _ring_first(r.y, r.rid, nr), r.rid, nr)
+    return np.bincount(r.owner, weights=a * r.sign, minlength=len(geoms))

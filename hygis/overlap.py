@@ -10,12 +10,14 @@ Semantics (the same as PostGIS ``ST_Area(ST_Intersection(site, ST_Union(layer)))
 
 Speed, without changing the result beyond floating-point rounding (~1e-12 relative):
 
-* no GEOS geometry is built for the areas of (site, convex feature) pairs: sites are cut into
-  pieces of at most ``SPLIT_CELL_M`` and each piece is clipped by the convex features its
-  bounding box meets, thousands of pairs per numpy operation (:mod:`hygis.clip`; exact for
-  any valid site, with holes or several parts). Non-convex features (and the groups merged by
-  :func:`disjoint_layer`) go through GEOS once per (site, feature), skipping the intersection
-  where one covers the other;
+* no GEOS geometry is built for the areas: sites are cut into pieces of at most ``SPLIT_CELL_M``
+  and each piece is clipped by the convex hull of every feature its bounding box meets,
+  thousands of pairs per numpy operation (:mod:`hygis.clip`; exact for any valid site, with
+  holes or several parts). For a convex feature that is the area. For a non-convex one (real
+  patches, holes, the groups merged by :func:`disjoint_layer`) the hull settles most pairs
+  (nothing in the hull, or all of it to 1e-12 of its area), and the pieces that cross it are
+  clipped again by the triangles of the feature's signed fan (:func:`hygis.clip.fans`, whose
+  weighted sum is the feature exactly). Only non-polygon features go through GEOS;
 * one STRtree bulk query per chunk of pieces;
 * chunks of spatially sorted sites run on every core (``fork`` processes share the layer and
   its index without copying), or on a dask cluster (:func:`overlap_dask`) with the same chunk
@@ -58,14 +60,25 @@ class Layer:
     dissolved_groups: int = 0
     dissolved_features: int = 0
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    #: Which features are convex, and their counter-clockwise vertices (see :func:`hygis.clip.convex_clippers`).
+    #: Which features are convex (their own hull).
     convex: np.ndarray = field(init=False, repr=False)
+    #: Which features have a convex hull to clip by, and its counter-clockwise vertices (see
+    #: :func:`hygis.clip.convex_clippers`); for a convex feature, the feature itself.
+    clippable: np.ndarray = field(init=False, repr=False)
     offsets: np.ndarray = field(init=False, repr=False)
     cx: np.ndarray = field(init=False, repr=False)
     cy: np.ndarray = field(init=False, repr=False)
+    #: The hulls' areas, computed as the clipped areas are (near the first vertex).
+    hull_areas: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.convex, self.offsets, self.cx, self.cy = clip.convex_clippers(self.geoms)
+        hulls = shapely.convex_hull(self.geoms)
+        # A valid polygon whose every vertex is on its hull is convex (the hull drops straight
+        # vertices, so such a polygon takes the non-convex path: slower, as exact).
+        self.convex = ((shapely.get_type_id(self.geoms) == 3) & (shapely.get_num_interior_rings(self.geoms) == 0)
+                       & (shapely.get_num_coordinates(self.geoms) == shapely.get_num_coordinates(hulls)))
+        self.clippable, self.offsets, self.cx, self.cy = clip.convex_clippers(hulls)
+        self.hull_areas = clip.clipper_areas(self.offsets, self.cx, self.cy)
 
 
 def disjoint_layer(geoms: ArrayLike) -> Layer:
@@ -122,10 +135,15 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     """Overlap area (and polygon) of each site in ``sites`` with ``layer``; sites may be None.
 
     Areas: sites are cut into pieces of at most ``SPLIT_CELL_M`` (:func:`hygis.clip.bisect`),
-    each piece meets the features whose bounding box its own meets, and each (piece, convex
-    feature) pair is clipped in numpy (:func:`hygis.clip.clipped_area`) — exact, no GEOS
-    geometry built. Pairs with a non-convex feature (dissolved groups, holes, real patches'
-    reflex corners) are computed by GEOS on the whole site, once per (site, feature).
+    each piece meets the features whose bounding box its own meets, and each (piece, feature)
+    pair is clipped in numpy (:func:`hygis.clip.clip_rings`) by the feature's convex hull — the
+    feature itself when it is convex, and then that is the area. For a non-convex feature the
+    hull tells most pairs apart at once: nothing in the hull, nothing in the feature; the whole
+    hull covered (to 1e-12 of its area), the whole feature. Only the pieces that cross the hull
+    are clipped again, now small, by the triangles of the feature's signed fan
+    (:func:`hygis.clip.fans`, whose weighted sum is the feature exactly). No GEOS geometry is
+    built, except for features that are not polygons (GEOS then intersects them with the whole
+    site, once per (site, feature)).
     """
     n = len(sites)
     areas = np.zeros(n)
@@ -136,19 +154,50 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     pieces, piece_site = clip.bisect(clip.rings_of(sites[idx]), len(idx), SPLIT_CELL_M)
     piece_site = idx[piece_site]
     pi, fj = layer.tree.query(_piece_boxes(pieces, len(piece_site)))
-    convex = layer.convex[fj]
-    pc, fc = pi[convex], fj[convex]
-    pair_area = clip.clipped_area(pieces, len(piece_site), pc, fc, layer.offsets, layer.cx, layer.cy)
-    pair_site = piece_site[pc]
+    keep = layer.clippable[fj]
+    geos_f = np.unique(fj[~keep])  # no hull to clip by (not a polygon): GEOS
+    pi, fj = pi[keep], fj[keep]
+    hull = clip.clip_rings(pieces, len(piece_site), pi, fj, layer.offsets, layer.cx, layer.cy)
+    pair_area = hull.area.copy()
+    concave = ~layer.convex[fj]
+    full = concave & (hull.area >= layer.hull_areas[fj] * (1 - 1e-12))
+    pair_area[concave] = 0.0
+    pair_area[full] = layer.areas[fj[full]]
+    cross = concave & ~full & (hull.area > 0)
+    if cross.any():
+        feats, local = np.unique(fj[cross], return_inverse=True)
+        t_off, weight, tx, ty = clip.fans(layer.geoms[feats])
+        # The pieces (already cut to the hull) against each triangle of their feature's fan whose
+        # box meets theirs.
+        sub, ox, oy = hull.subjects(cross)
+        nt = (t_off[1:] - t_off[:-1])[local]
+        p2 = np.repeat(np.arange(len(local)), nt)
+        t2 = clip._ranges(t_off[:-1][local], nt)
+        sb = clip._owner_bounds(sub, len(local))
+        tx4, ty4 = tx.reshape(-1, 4), ty.reshape(-1, 4)
+        meets = ((tx4.min(1)[t2] <= sb[p2, 2] + ox[p2]) & (tx4.max(1)[t2] >= sb[p2, 0] + ox[p2])
+                 & (ty4.min(1)[t2] <= sb[p2, 3] + oy[p2]) & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2]))
+        p2, t2 = p2[meets], t2[meets]
+        a2 = clip.clipped_area_from(sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, (ox, oy))
+        total = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
+        # The fan's terms cancel where the piece lies in a hole or a notch: what is left below
+        # their rounding (1e-12 of their sum) is no area, so a site in a hole gets exactly 0.
+        scale = np.bincount(p2, weights=np.abs(a2), minlength=len(local))
+        pair_area[np.flatnonzero(cross)] = np.where(total <= 1e-12 * scale, 0.0, total)
+    pair_site = piece_site[pi]
     np.add.at(areas, pair_site, pair_area)  # unbuffered, in pair order: identical on every engine
-    # Non-convex features: GEOS, once per (site, feature).
-    key = np.unique(piece_site[pi[~convex]].astype(np.int64) * len(layer.geoms) + fj[~convex])
+    # Features the numpy path could not take: GEOS, once per (site, feature).
+    g_pi, g_fj = layer.tree.query(_piece_boxes(pieces, len(piece_site))) if len(geos_f) else (pi[:0], fj[:0])
+    g_sel = np.isin(g_fj, geos_f)
+    key = np.unique(piece_site[g_pi[g_sel]].astype(np.int64) * len(layer.geoms) + g_fj[g_sel])
     gs, gf = key // len(layer.geoms), key % len(layer.geoms)
     g_area, g_shape = _geos_pairs(sites[gs], gs, gf, layer, want_geometry)
     np.add.at(areas, gs, g_area)
     if not want_geometry:
         return areas, None
-    # Overlap polygons: only for (site, convex feature) with area, then dissolved per site.
+    # Overlap polygons: only for (site, feature) with area, then dissolved per site.
+    nonzero = pair_area != 0
+    pair_site, fc, pair_area = pair_site[nonzero], fj[nonzero], pair_area[nonzero]
     ckey, inv = np.unique(pair_site.astype(np.int64) * len(layer.geoms) + fc, return_inverse=True)
     c_area = np.bincount(inv.ravel(), weights=pair_area, minlength=len(ckey))
     hit = c_area > 0

@@ -106,6 +106,17 @@ def test_dask_engine_identical_on_a_local_cluster(fixture_paths):
     assert dask_report.attrs["provenance"]["engine"] == "dask"
 
 
+def test_overlap_geometry_off_same_areas_no_polygons(fixture_paths):
+    with_polygons = hygis.check_projects(**fixture_paths)
+    areas_only = hygis.check_projects(**fixture_paths, overlap_geometry=False)
+    for column in ("overlap_ha", "overlap_mu", "outside_ha", "share_of_site", "verdict"):
+        pd.testing.assert_series_equal(areas_only[column], with_polygons[column])
+    assert areas_only.geometry.isna().all()
+    drawn = ~(with_polygons.geometry.isna() | with_polygons.geometry.is_empty)
+    assert drawn.any()  # the fixture has overlaps (inside the red line, outside the boundary) to draw
+    assert set(with_polygons.loc[drawn, "control_line"]) >= {"ecological_redline", "urban_development_boundary"}
+
+
 # --------------------------------------------------------------------------- rules
 def test_rules_table_is_data_with_sources():
     rules = load_rules()
@@ -203,6 +214,12 @@ def test_cli_default_data_writes_all_four_formats(cli, tmp_path):
     assert df.columns[0] == "\ufeffproject_id" or df.columns[0] == "project_id"
     assert "南衡高铁（衡阳段）" in set(pd.read_csv(tmp_path / "report.csv", encoding="utf-8-sig").name)
     assert "南衡高铁（衡阳段）" in set(pd.read_excel(tmp_path / "report.xlsx", sheet_name="report").name)
+    # The tables are written without building overlap polygons: same areas as the .gpkg, which has them.
+    gpkg = gpd.read_file(tmp_path / "report.gpkg", layer="compliance")
+    assert not (gpkg.geometry.isna() | gpkg.geometry.is_empty).all()
+    csv = pd.read_csv(tmp_path / "report.csv", encoding="utf-8-sig")
+    np.testing.assert_array_equal(csv["overlap_ha"].to_numpy(), gpkg["overlap_ha"].to_numpy())
+    assert csv["verdict"].tolist() == gpkg["verdict"].tolist()
 
 
 def test_cli_fixture_with_progress(cli, fixture_paths, tmp_path):

@@ -32,7 +32,9 @@ def check_cmd(point_radius_m: float | None, engine: str, workers: int | None, ou
     from ..report import write_report  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs)
-    report = check_projects(inputs=inputs, point_radius_m=point_radius_m, engine=engine, workers=workers, progress=progress)
+    # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
+    report = check_projects(inputs=inputs, point_radius_m=point_radius_m, engine=engine, workers=workers,
+                            overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"), progress=progress)
     path = write_report(report, out, inputs=inputs)
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):
