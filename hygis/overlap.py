@@ -323,6 +323,23 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _collect(chunks: list[np.ndarray], results, n: int, geometry: bool, wkb: bool,
+             progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, list | None]:
+    """Put each chunk's results back in the sites' order, reporting progress as chunks arrive."""
+    areas = np.zeros(n)
+    geoms: list | None = [None] * n if geometry else None
+    done = 0
+    for c, (a, g) in zip(chunks, results):
+        areas[c] = a
+        if geometry:
+            for k, v in zip(c, g):
+                geoms[k] = shapely.from_wkb(v) if wkb and v is not None else v
+        done += len(c)
+        if progress:
+            progress(done, n)
+    return areas, geoms
+
+
 def overlap(
     sites: ArrayLike,
     layer: Layer,
@@ -356,40 +373,21 @@ def overlap(
     global _LAYER  # noqa: PLW0603 - the fork-inherited layer, see _worker
     sites = np.asarray(sites, dtype=object)
     n = len(sites)
-    areas = np.zeros(n)
-    geoms: list | None = [None] * n if geometry else None
     order = spatial_order(sites)
     chunks = [order[i : i + chunk_size] for i in range(0, n, chunk_size)]
     workers = default_workers() if workers is None else max(1, workers)
     can_fork = "fork" in multiprocessing.get_all_start_methods()
-    done = 0
     if workers == 1 or len(chunks) < 2 or not can_fork:
-        for c in chunks:
-            a, g = _chunk(sites[c], layer, geometry)
-            areas[c] = a
-            if geometry:
-                for k, v in zip(c, g):
-                    geoms[k] = v
-            done += len(c)
-            if progress:
-                progress(done, n)
-        return areas, geoms
+        results = (_chunk(sites[c], layer, geometry) for c in chunks)
+        return _collect(chunks, results, n, geometry, wkb=False, progress=progress)
     _LAYER = layer
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             jobs = ((shapely.to_wkb(sites[c]), geometry) for c in chunks)
-            for c, (a, g) in zip(chunks, pool.map(_worker, jobs)):
-                areas[c] = a
-                if geometry:
-                    for k, v in zip(c, g):
-                        geoms[k] = None if v is None else shapely.from_wkb(v)
-                done += len(c)
-                if progress:
-                    progress(done, n)
+            return _collect(chunks, pool.map(_worker, jobs), n, geometry, wkb=True, progress=progress)
     finally:
         _LAYER = None
-    return areas, geoms
 
 
 def overlap_dask(
@@ -434,18 +432,7 @@ def overlap_dask(
         results = client.gather(futures)
     else:
         results = dask.compute(*tasks)
-    areas = np.zeros(n)
-    geoms: list | None = [None] * n if geometry else None
-    done = 0
-    for c, (a, g) in zip(chunks, results):
-        areas[c] = a
-        if geometry:
-            for k, v in zip(c, g):
-                geoms[k] = None if v is None else shapely.from_wkb(v)
-        done += len(c)
-        if progress:
-            progress(done, n)
-    return areas, geoms
+    return _collect(chunks, results, n, geometry, wkb=True, progress=progress)
 
 
 _DASK_LAYERS: dict[str, Layer] = {}
