@@ -28,8 +28,6 @@ counted) and measures:
 from __future__ import annotations
 
 import argparse
-import base64
-import re
 import sys
 import threading
 import time
@@ -39,13 +37,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from hygis import crs as hcrs  # noqa: E402
+from hygis.maps.assets import make_offline  # noqa: E402
 from hygis.maps.big import add_big_polygons  # noqa: E402
 from hygis.settings import M2_PER_MU  # noqa: E402
 
@@ -126,32 +124,9 @@ def generate_patches(n: int, seed: int = 0, extent_km: float = 150.0) -> gpd.Geo
 
 
 # --------------------------------------------------------------------------- maps
-def offline_leaflet(m: folium.Map) -> folium.Map:
-    """Make a folium map need no network: Leaflet 1.9.3 (folium's version) inlined from the
-    ``xstatic-leaflet`` package, its images as data URIs, and none of folium's other CDN assets
-    (jQuery, Bootstrap, Font Awesome: not used by these maps)."""
-    import xstatic.pkg.leaflet as xleaflet
-
-    base = Path(xleaflet.BASE_DIR)
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def data_uri(match: re.Match) -> str:
-        image = base / match.group(1)
-        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode('ascii')})"
-
-    css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    m.default_js = []
-    m.default_css = []
-    root = m.get_root()
-    root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
-    root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet")
-    return m
-
-
 def base_map(gdf: gpd.GeoDataFrame) -> folium.Map:
     m = folium.Map(location=[CENTRE[1], CENTRE[0]], zoom_start=9, tiles=None, control_scale=True)
-    offline_leaflet(m)
+    make_offline(m)  # both maps inline Leaflet as hygis's offline maps do: no network for either
     minx, miny, maxx, maxy = gdf.total_bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
