@@ -70,7 +70,7 @@ def test_plan_map_has_every_layer_and_accounts_for_all_projects(inputs):
     counties = _geojson_layers(m)["县级行政区 County-level units (12)"]
     assert len(counties["features"]) == 12
     located = int(inputs.projects.geometry.notna().sum() - inputs.projects.geometry.is_empty.sum())
-    assert f"15 / 19" in html and f"located: {located}" in html, "the 15 not located are listed, 4 drawn"
+    assert "15 / 19" in html and f"located: {located}" in html, "the 15 not located are listed, 4 drawn"
     for pid in inputs.projects.loc[~inputs.projects["located"].astype(bool), "project_id"]:
         assert f"<b>{pid}</b>" in html.replace("\\u003c", "<").replace("\\u003e", ">")
 

@@ -11,7 +11,7 @@ from rasterio.transform import from_origin
 import geopandas as gpd
 from hygis import layers
 from hygis.errors import HygisInputError
-from hygis.raster import burn, grid_for, write_cog
+from hygis.raster import grid_for, write_cog
 from hygis.zonal import ZonalWarning, zonal_stats
 
 CELL = 200.0
