@@ -282,3 +282,16 @@ def test_choropleth_classes_follow_the_values():
     assert list(cls) == [0, 0, 1, 2, 3, -1] and ranges[0] == (0, 0), "few values: one class each, NaN = no data"
     cls, ranges = classify(np.arange(100.0), 5)
     assert cls.min() == 0 and cls.max() == 4 and len(ranges) == 5
+
+
+def test_schematic_and_approximate_sites_are_drawn_dashed(inputs):
+    """A site known only to ±kilometres must not look like a surveyed boundary."""
+    from hygis.maps import draw
+
+    approx = draw._approximate(inputs.projects, styles.get("projects", "approximate"))
+    located = inputs.projects.geometry.notna()
+    # Every embedded located project is schematic, area-level or worse than ±1 km.
+    assert approx[located.to_numpy()].all()
+    html = plan_map(inputs, offline=False, analysis=False).get_root().render()
+    assert styles.get("projects", "approximate", "dashArray") in html
+    assert "schematic or approximate location" in html

@@ -309,11 +309,15 @@ def add_projects(
     geoms = drawn.geometry.to_numpy()
     types = shapely.get_type_id(geoms)
     is_line = np.isin(types, [1, 2, 5])
+    # A schematic or approximate site is drawn dashed, so no one reads it as a surveyed 用地红线.
+    approx_spec = spec["approximate"]
+    approx = _approximate(drawn, approx_spec)
+    dash = [{"dashArray": approx_spec["dashArray"]} if a else {} for a in approx]
     shape_style = [
-        {"color": c, "weight": float(w) if line else 2.0, "fillColor": c, "fillOpacity": 0.25, "opacity": 0.9}
-        for c, w, line in zip(colors, weight, is_line)
+        {"color": c, "weight": float(w) if line else 2.0, "fillColor": c, "fillOpacity": 0.25, "opacity": 0.9, **d}
+        for c, w, line, d in zip(colors, weight, is_line, dash)
     ]
-    point_style = [{"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.55} for c in colors]
+    point_style = [{"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.55, **d} for c, d in zip(colors, dash)]
     # Shapes (lines, polygons; points are only circles), then the proportional circles on top.
     shapes = ~np.isin(types, [0, 4])
     frames = [
@@ -335,8 +339,18 @@ def add_projects(
                 r = float(styles.scaled([v], spec["radius_px"]["min"], spec["radius_px"]["max"], vmax)[0])
                 rows.append((circle_swatch("#868e96", r, 0.25), f"{v} 亿元 investment"))
         rows.append((line_swatch("#868e96", spec["line_weight_px"]["max"]), "线宽 ∝ 投资 line width ∝ investment"))
+    if approx.any():
+        rows.append((swatch({"color": "#495057", "weight": 2, "dashArray": approx_spec["dashArray"], "fillOpacity": 0}),
+                     approx_spec["label"]))
     b.add_legend(f"{name} ({int(located.sum())}/{len(projects)} 已定位 located)", rows)
     return projects[~located]
+
+
+def _approximate(projects: gpd.GeoDataFrame, spec: dict[str, Any]) -> np.ndarray:
+    """Projects whose drawn site is schematic or approximate (by location_precision or precision_m)."""
+    kind = projects.get("location_precision", pd.Series("", index=projects.index)).fillna("").astype(str)
+    metres = pd.to_numeric(projects.get("precision_m", pd.Series(np.nan, index=projects.index)), errors="coerce")
+    return (kind.isin(spec["precisions"]) | (metres >= spec["min_precision_m"])).to_numpy()
 
 
 # --------------------------------------------------------------------------- precision
