@@ -186,6 +186,12 @@ def read_vector(
     return gdf
 
 
+def register_inputs(paths) -> None:
+    """Record files (and a Shapefile's sidecars) as inputs that no output may replace."""
+    for path in paths:
+        _INPUT_PATHS.update(_companions(Path(path).expanduser()))
+
+
 def _companions(src: Path) -> set[Path]:
     """The file and, for a Shapefile, its sidecar files: all are inputs hygis must not overwrite."""
     out = {src.resolve()}
@@ -464,9 +470,13 @@ def guard_not_input(path: str | os.PathLike) -> Path:
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
     target = guard_not_input(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Keep the real suffix last: GDAL drivers choose behaviour by it.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Keep the real suffix last: GDAL drivers choose behaviour by it.
+        fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent)
+    except OSError as exc:
+        msg = f"Cannot write {target}: {exc.strerror or exc}. Choose a folder you can write to (--out / --out-dir)."
+        raise HygisOutputError(msg) from None
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # GDAL drivers want to create the file themselves

@@ -55,3 +55,26 @@ def test_build_into_a_folder(cli, tmp_path):
     cli("build", "urban_development_boundary", "--out-dir", str(tmp_path), check=True)
     gdf = gpd.read_file(tmp_path / "urban_development_boundary.geojson")
     assert (gdf["status"] == "illustrative").all()
+
+
+def test_output_onto_an_input_is_refused_before_any_work(cli, tmp_path, projects_gdf):
+    path = tmp_path / "projects.gpkg"
+    projects_gdf.iloc[[0]].to_file(path, engine="pyogrio")
+    before = path.read_bytes()
+    proc = cli("check", "--projects", str(path), "--out", str(path))
+    assert proc.returncode != 0 and "Refusing to overwrite the input file" in proc.stderr
+    assert "checking" not in proc.stderr and "»" not in proc.stderr  # refused before reading or checking
+    assert path.read_bytes() == before
+
+
+def test_unwritable_output_folder_is_a_message_not_a_traceback(cli, tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the user thought a folder was")
+    proc = cli("targets", "--out", str(blocker / "targets.csv"))
+    assert proc.returncode != 0
+    assert "Cannot write" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_wrong_output_suffix_is_refused_when_parsing(cli, tmp_path):
+    proc = cli("stats", "control-lines", "--out", str(tmp_path / "stats.docx"))
+    assert proc.returncode == 2 and ".csv, .xlsx" in proc.stderr

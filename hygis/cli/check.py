@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 _FORMATS = (".csv", ".xlsx", ".gpkg", ".html")
 
@@ -27,11 +27,10 @@ def check_cmd(point_radius_m: float | None, engine: str, workers: int | None, ou
     rule that decides it. With no inputs it checks the plan's 19 projects against the embedded
     (illustrative) control lines.
     """
-    check_suffix(out, _FORMATS)
     from ..check import check_projects  # noqa: PLC0415 - keeps --help fast
     from ..report import write_report  # noqa: PLC0415
 
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
     report = check_projects(inputs=inputs, point_radius_m=point_radius_m, engine=engine, workers=workers,
                             overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"), progress=progress)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 BASEMAP_CHOICES = ("osm", "gaode", "tencent", "tianditu", "none")
 THEME_CHOICES = ("industry", "transport", "culture-tourism", "ecology", "investment")
@@ -40,10 +40,9 @@ def map_cmd(out: Path, theme: str | None, check: bool, basemap: str, offline: bo
     """
     from .. import maps  # noqa: PLC0415 - keeps --help fast
 
-    check_suffix(out, (".html",))
     if theme and check:
         raise click.UsageError("Choose --theme or --check, not both.")
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     if check:
         from ..check import check_projects  # noqa: PLC0415 - the compliance module
 

@@ -43,11 +43,19 @@ def plan_input_options(func: Callable) -> Callable:
     return func
 
 
-def resolve_plan_inputs(kwargs: dict[str, Any]):
-    """Pop the plan-input flags from a command's kwargs and resolve them (see :func:`hygis.plan.resolve`)."""
-    from ..plan import resolve  # noqa: PLC0415 - keeps --help fast
+def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None):
+    """Pop the plan-input flags from a command's kwargs and resolve them (see :func:`hygis.plan.resolve`).
+
+    With ``out``, refuse at once an output that would replace one of the input files, before
+    any long computation (the writers refuse it too, but only at the end).
+    """
+    from ..io import guard_not_input, register_inputs  # noqa: PLC0415 - keeps --help fast
+    from ..plan import resolve  # noqa: PLC0415
 
     args = {name: kwargs.pop(name) for name in PLAN_INPUTS}
+    register_inputs(p for p in args.values() if p is not None)
+    if out is not None:
+        guard_not_input(out)
     return resolve(
         **args,
         crs=kwargs.pop("crs"),
@@ -57,19 +65,20 @@ def resolve_plan_inputs(kwargs: dict[str, Any]):
     )
 
 
-def out_option(default: str | None, suffixes: tuple[str, ...], what: str) -> Callable:
-    """An --out option whose suffix picks the format."""
+def out_option(default: str | None, suffixes: tuple[str, ...], what: str, *, required: bool | None = None) -> Callable:
+    """An --out option whose suffix picks the format, checked when the command line is parsed."""
+
+    def check_suffix(_ctx: click.Context, _param: click.Parameter, path: Path | None) -> Path | None:
+        if path is not None and path.suffix.lower() not in suffixes:
+            msg = f"{path.name}: the output must end in {', '.join(suffixes)} (the suffix picks the format)."
+            raise click.BadParameter(msg)
+        return path
+
     return click.option(
         "--out", "-o", "out", type=click.Path(dir_okay=False, path_type=Path), default=default,
-        required=default is None, show_default=default is not None,
-        help=f"Output {what}; the suffix picks the format ({', '.join(suffixes)}).",
+        required=default is None if required is None else required, show_default=default is not None,
+        callback=check_suffix, help=f"Output {what}; the suffix picks the format ({', '.join(suffixes)}).",
     )
-
-
-def check_suffix(path: Path, suffixes: tuple[str, ...]) -> None:
-    if path.suffix.lower() not in suffixes:
-        msg = f"{path.name}: the output must end in {', '.join(suffixes)} (the suffix picks the format)."
-        raise click.BadParameter(msg, param_hint="--out")
 
 
 def user_errors(func: Callable) -> Callable:

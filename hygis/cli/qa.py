@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 from .stats import _say
 
 OUTPUTS = (".gpkg", ".csv")
@@ -27,10 +27,9 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     亩) and the ids of both features, and the totals per pair. The 2019 guiding opinion requires
     the lines 不交叉、不重叠、不冲突. Exits 0 either way: the file and the totals say what was found.
     """
-    check_suffix(out, OUTPUTS)
     from .. import qa  # noqa: PLC0415
 
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     progress("overlaps between the three control lines")
     overlaps = qa.control_line_overlaps(inputs)
     path = qa.write_overlaps(overlaps, out)
@@ -59,7 +58,6 @@ def topology_cmd(layer: str, gaps: bool | None, sliver_area: float | None, slive
     that should tile, gaps. An embedded layer is measured in the CRS of the plan's extent; a file
     in the CRS of its own extent.
     """
-    check_suffix(out, OUTPUTS)
     from .. import qa  # noqa: PLC0415
 
     gdf, measure_crs, label = qa.topology_input(layer, crs=crs)

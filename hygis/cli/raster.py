@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
 @click.group("raster", short_help="Rasters of the plan: the constraint raster (三条控制线 + counties) as a COG.")
@@ -28,8 +28,7 @@ def constraints_cmd(cell: float, all_touched: bool, out: Path, **kwargs) -> None
     """
     from .. import io, raster  # noqa: PLC0415
 
-    check_suffix(out, (".tif",))
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     progress(f"burning the control lines on a {cell:g} m grid")
     result = raster.constraint_raster(inputs, cell=cell, all_touched=all_touched)
     path = raster.write_constraints(out, result)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
 @click.command("relocate", short_help="Suggest the nearest same-size site, clear of red line and farmland, for conflicting projects.")
@@ -26,8 +26,7 @@ def relocate_cmd(ids: tuple[str, ...], max_distance: float, step: float | None, 
     from ..plan import illustrative_banner  # noqa: PLC0415
     from ..relocate import suggest_relocation  # noqa: PLC0415
 
-    check_suffix(out, (".gpkg", ".geojson", ".csv", ".xlsx"))
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     progress("searching for sites")
     result = suggest_relocation(inputs.projects, list(ids) or None, inputs, max_distance_m=max_distance, step_m=step)
     banner = illustrative_banner(inputs)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 TABLES = (".csv", ".xlsx")
 
@@ -26,10 +26,9 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     line count once; a feature spanning two units is split at their border. A .csv holds one row
     per unit and line; an .xlsx adds the one-row-per-unit layout and an 'about' sheet.
     """
-    check_suffix(out, TABLES)
     from .. import stats  # noqa: PLC0415 - keeps --help fast
 
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     progress("control-line areas by county")
     table = stats.control_line_stats(inputs)
     path = stats.write_control_line_stats(table, out)
@@ -56,10 +55,9 @@ def counties_cmd(out: Path, investment_field: str, **kwargs) -> None:
     containing them; a project without a geometry but with county_code is split equally among the
     listed units; the rest is reported as unallocated, never dropped.
     """
-    check_suffix(out, TABLES)
     from .. import counties  # noqa: PLC0415
 
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     progress("investment by county and group; projects and towns per county")
     sheets = counties.county_report(inputs.projects, investment_field=investment_field)
     path = counties.write_county_report(sheets, out)

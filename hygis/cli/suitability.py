@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
 @click.command("suitability", short_help="Development suitability: weighted overlay with hard exclusions (COG + legend).")
@@ -28,8 +28,7 @@ def suitability_cmd(dem: Path | None, no_download: bool, weights: Path | None, c
     """
     from ..suitability import suitability, write_suitability  # noqa: PLC0415
 
-    check_suffix(out, (".tif",))
-    inputs = resolve_plan_inputs(kwargs)
+    inputs = resolve_plan_inputs(kwargs, out=out)
     result = suitability(inputs, cell=cell, weights=weights, dem=dem, download_dem=not no_download, report=progress)
     paths = write_suitability(out, result)
     for note in result.notes:

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, user_errors
+from .options import out_option, user_errors
 
 TABLES = (".csv", ".xlsx")
 
 
 @click.command("targets", short_help="The plan's mid-term (2030) and long-term (2035) targets.")
-@click.option("--out", "-o", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the table (.csv or .xlsx); the suffix picks the format.")
+@out_option(None, TABLES, "table, besides printing it", required=False)
 @click.option("--plan-text", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The plan's text file: check that every target's plan_line occurs in it verbatim.")
 @user_errors
@@ -34,5 +33,4 @@ def targets_cmd(out: Path | None, plan_text: Path | None) -> None:
             raise HygisInputError(msg)
         click.echo(f"All {len(table)} targets' plan lines occur verbatim in {plan_text.name}.")
     if out is not None:
-        check_suffix(out, TABLES)
         click.echo(f"written: {io.write_table(table, out)}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, progress, user_errors
+from .options import out_option, progress, user_errors
 
 OUTPUTS = (".xlsx", ".gpkg")
 
@@ -27,7 +27,6 @@ def urban_cmd(bands: str, central_villages: Path | None, crs: str | None, out: P
     to the city) with distance bands, and a rank–size table where a sourced population is known.
     Places without a confirmed location are listed with empty distances, never placed.
     """
-    check_suffix(out, OUTPUTS)
     from .. import urban  # noqa: PLC0415
     from ..errors import HygisInputError  # noqa: PLC0415
 

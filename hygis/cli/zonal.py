@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_suffix, out_option, progress, user_errors
+from .options import out_option, progress, user_errors
 
 SUFFIXES = (".csv", ".xlsx", ".gpkg", ".geojson", ".parquet")
 
@@ -34,7 +34,6 @@ def zonal_cmd(raster_path: Path, zones: str, stats: str, all_touched: bool, band
     from .. import io, layers  # noqa: PLC0415
     from ..zonal import ZonalWarning, zonal_stats  # noqa: PLC0415
 
-    check_suffix(out, SUFFIXES)
     if zones == "counties":
         gdf = layers.load("counties")[["code", "name", "name_en", "geometry"]]
     elif zones == "projects":
