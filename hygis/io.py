@@ -492,16 +492,29 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 _DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}
 
 
-def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
-    """Write several layers into one GeoPackage atomically (all or nothing)."""
+def write_layers(layers: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write several layers into one GeoPackage atomically (all or nothing).
+
+    GeoDataFrames become spatial layers; plain DataFrames (warnings, provenance) attribute tables.
+    """
     target = Path(path)
     if target.suffix.lower() != ".gpkg":
         msg = f"Several layers go into a GeoPackage (.gpkg), not {target.suffix}: change the output name."
         raise HygisOutputError(msg)
     with atomic_path(target) as tmp:
-        for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
     return target.resolve()
+
+
+def write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write a text file (HTML, JSON) as UTF-8, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path).resolve()
 
 
 def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None) -> Path:

@@ -16,7 +16,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from . import crs as hcrs
@@ -120,16 +119,13 @@ def _write_gpkg(report: gpd.GeoDataFrame, target: Path) -> Path:
         first[["project_id", "name", "group", "kind", "method", "site_ha", "location_note"]].reset_index(drop=True),
         geometry=gpd.GeoSeries(first["site_geometry"].values, crs=report.crs).values, crs=report.crs,
     )
-    with io.atomic_path(target) as tmp:
-        compliance.to_file(tmp, layer="compliance", driver="GPKG", engine="pyogrio")
-        overlaps.to_file(tmp, layer="overlaps", driver="GPKG", engine="pyogrio")
-        sites.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio")
-        moved = relocations(report)
-        if moved is not None:
-            moved.to_file(tmp, layer="relocations", driver="GPKG", engine="pyogrio")
-        pyogrio.write_dataframe(_warnings(report), tmp, layer="warnings", driver="GPKG")
-        pyogrio.write_dataframe(_meta(report), tmp, layer="provenance", driver="GPKG")
-    return target.resolve()
+    moved = relocations(report)
+    return io.write_layers(
+        {"compliance": compliance, "overlaps": overlaps, "sites": sites,
+         **({"relocations": moved} if moved is not None else {}),
+         "warnings": _warnings(report), "provenance": _meta(report)},
+        target,
+    )
 
 
 # --------------------------------------------------------------------------- HTML
@@ -287,9 +283,7 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
     parts.append("<h2>Provenance</h2><table>" + "".join(
         f"<tr><th>{esc(str(r.item))}</th><td>{esc(str(r.value))}</td></tr>" for r in _meta(report).itertuples()) + "</table>")
     parts.append("</body></html>")
-    with io.atomic_path(target) as tmp:
-        tmp.write_text("\n".join(parts), encoding="utf-8")
-    return target.resolve()
+    return io.write_text("\n".join(parts), target)
 
 
 def _to(geom, src, dst):

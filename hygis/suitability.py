@@ -327,10 +327,8 @@ def write_suitability(path: str | os.PathLike, result: Suitability) -> dict[str,
         band_tags=[{"HYGIS_CLASSES": json.dumps(legend, ensure_ascii=False)}], categorical=True,
     )
     csv = io.write_table(result.summary(), target.with_suffix(".csv"))
-    js = target.with_suffix(".json")
-    with io.atomic_path(js) as tmp:
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    return {"raster": tif, "summary": csv, "legend": js.resolve()}
+    js = io.write_text(json.dumps(meta, ensure_ascii=False, indent=2), target.with_suffix(".json"))
+    return {"raster": tif, "summary": csv, "legend": js}
 
 
 __all__ = ["suitability", "write_suitability", "load_weights", "Suitability", "FACTOR_KEYS", "DEFAULT_WEIGHTS"]

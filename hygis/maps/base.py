@@ -257,10 +257,7 @@ def save(m: folium.Map, path: str | os.PathLike) -> Path:
     if target.suffix.lower() not in (".html", ".htm"):
         msg = f"{target.name}: a map is written as .html; change the file name."
         raise HygisInputError(msg)
-    text = m.get_root().render()
-    with io.atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return target.resolve()
+    return io.write_text(m.get_root().render(), target)
 
 
 __all__ = ["BASEMAPS", "MapBuilder", "new_map", "tile_layers", "save", "swatch", "line_swatch", "circle_swatch", "css_color"]
