@@ -37,6 +37,7 @@ import shapely
 from pyproj import CRS
 
 from . import crs as hcrs
+from . import layers
 from .errors import HygisInputError
 from .layers import CONTROL_LINES
 from .overlap import disjoint_layer, overlap, overlap_dask
@@ -279,6 +280,7 @@ def _few(values: np.ndarray, n: int = 5) -> str:
 def _location_notes(projects: gpd.GeoDataFrame, kinds: np.ndarray) -> np.ndarray:
     """Per project: how far its geometry can be trusted (from the embedded layer's precision columns)."""
     out = np.full(len(projects), "", dtype=object)
+    approx = layers.approximate(projects)
     prec = projects["location_precision"].astype(str).to_numpy() if "location_precision" in projects else None
     metres = pd.to_numeric(projects["precision_m"], errors="coerce").to_numpy() if "precision_m" in projects else None
     for i in range(len(projects)):
@@ -294,7 +296,7 @@ def _location_notes(projects: gpd.GeoDataFrame, kinds: np.ndarray) -> np.ndarray
             bits.append(f"±{metres[i]:g} m")
         if bits:
             text = ", ".join(bits)
-            if prec is not None and prec[i] in ("schematic", "area") or (metres is not None and np.isfinite(metres[i]) and metres[i] >= 500):
+            if approx[i]:
                 text += " — the overlap is indicative only; check with the project's surveyed 用地红线"
             out[i] = text
     return out

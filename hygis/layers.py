@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from .crs import WGS84
 from .errors import HygisInputError
@@ -31,6 +33,13 @@ STATUSES = {
     "public-facts": "built from public sources; each location carries its precision",
     "illustrative": "made by a documented rule for demonstration; NOT official data",
 }
+
+#: Location precisions (``location_precision``) that are not a surveyed site.
+APPROXIMATE_PRECISIONS = ("schematic", "area", "county", "unconfirmed")
+
+#: A located feature whose uncertainty (``precision_m``) reaches this is approximate: larger than
+#: most project sites, so an overlap computed on it is indicative only.
+APPROXIMATE_PRECISION_M = 500.0
 
 #: Names of the three control lines (三条控制线), in the order the 2019 guiding opinion lists them.
 CONTROL_LINES = ("ecological_redline", "permanent_farmland", "urban_development_boundary")
@@ -95,6 +104,18 @@ def load(name: str) -> gpd.GeoDataFrame:
         gdf = gdf.set_crs(WGS84, allow_override=True) if gdf.crs is None else gdf.to_crs(WGS84)
     gdf.attrs["hygis_layer"] = meta
     return gdf
+
+
+def approximate(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """Which features have a schematic or approximate location (one rule for every map and report).
+
+    True where ``location_precision`` is one of :data:`APPROXIMATE_PRECISIONS` or ``precision_m``
+    is at least :data:`APPROXIMATE_PRECISION_M`; frames without those columns (a user's surveyed
+    sites) are taken as they come, all False.
+    """
+    kind = gdf.get("location_precision", pd.Series("", index=gdf.index)).fillna("").astype(str)
+    metres = pd.to_numeric(gdf.get("precision_m", pd.Series(np.nan, index=gdf.index)), errors="coerce")
+    return (kind.isin(APPROXIMATE_PRECISIONS) | (metres >= APPROXIMATE_PRECISION_M)).to_numpy()
 
 
 def status(gdf: gpd.GeoDataFrame) -> str | None:

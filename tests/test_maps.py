@@ -286,9 +286,7 @@ def test_choropleth_classes_follow_the_values():
 
 def test_schematic_and_approximate_sites_are_drawn_dashed(inputs):
     """A site known only to ±kilometres must not look like a surveyed boundary."""
-    from hygis.maps import draw
-
-    approx = draw._approximate(inputs.projects, styles.get("projects", "approximate"))
+    approx = hygis.layers.approximate(inputs.projects)
     located = inputs.projects.geometry.notna()
     # Every embedded located project is schematic, area-level or worse than ±1 km.
     assert approx[located.to_numpy()].all()

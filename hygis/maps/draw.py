@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .. import layers
 from ..crs import WGS84, area_crs_for
 from . import styles
 from .base import MapBuilder, circle_swatch, line_swatch, swatch
@@ -311,7 +312,7 @@ def add_projects(
     is_line = np.isin(types, [1, 2, 5])
     # A schematic or approximate site is drawn dashed, so no one reads it as a surveyed 用地红线.
     approx_spec = spec["approximate"]
-    approx = _approximate(drawn, approx_spec)
+    approx = layers.approximate(drawn)
     dash = [{"dashArray": approx_spec["dashArray"]} if a else {} for a in approx]
     shape_style = [
         {"color": c, "weight": float(w) if line else 2.0, "fillColor": c, "fillOpacity": 0.25, "opacity": 0.9, **d}
@@ -344,13 +345,6 @@ def add_projects(
                      approx_spec["label"]))
     b.add_legend(f"{name} ({int(located.sum())}/{len(projects)} 已定位 located)", rows)
     return projects[~located]
-
-
-def _approximate(projects: gpd.GeoDataFrame, spec: dict[str, Any]) -> np.ndarray:
-    """Projects whose drawn site is schematic or approximate (by location_precision or precision_m)."""
-    kind = projects.get("location_precision", pd.Series("", index=projects.index)).fillna("").astype(str)
-    metres = pd.to_numeric(projects.get("precision_m", pd.Series(np.nan, index=projects.index)), errors="coerce")
-    return (kind.isin(spec["precisions"]) | (metres >= spec["min_precision_m"])).to_numpy()
 
 
 # --------------------------------------------------------------------------- precision
