@@ -96,7 +96,9 @@ def allocate_projects(
         One row per project and unit it is allocated to (one row with ``code`` None for an
         unallocated project): ``project_id``, ``project``, ``group``, ``group_en``, ``code``,
         ``county``, ``method`` (``area``, ``length``, ``point``, ``listed``, ``unallocated``),
-        ``share`` (0–1), ``investment_yi`` (the share of the investment) and ``note``.
+        ``approximate`` (the split follows a schematic or approximate geometry:
+        :func:`hygis.layers.approximate`), ``share`` (0–1), ``investment_yi`` (the share of the
+        investment) and ``note``.
         ``attrs["crs"]`` is the CRS areas and lengths were measured in.
     """
     projects = _projects(projects, investment_field)
@@ -115,6 +117,8 @@ def allocate_projects(
         "group": group.fillna("").astype(str).to_numpy(),
         "group_en": group_en.fillna("").astype(str).to_numpy(),
         "total_yi": projects["_investment"].to_numpy(),
+        # A split by a schematic or approximate geometry is indicative: say so in every table.
+        "approximate": layers.approximate(projects),
     })
     rows = []
 
@@ -166,8 +170,10 @@ def allocate_projects(
     alloc = base.iloc[alloc["row"].to_numpy()].reset_index(drop=True).join(alloc.drop(columns="row"))
     alloc["county"] = alloc["code"].map(county_names).fillna(UNALLOCATED)
     alloc["investment_yi"] = alloc["total_yi"] * alloc["share"]
+    alloc["approximate"] = alloc["approximate"] & alloc["method"].isin(["area", "length", "point"])
     alloc = alloc.sort_values(["project_id", "code"], na_position="last", kind="stable").reset_index(drop=True)
-    cols = ["project_id", "project", "group", "group_en", "code", "county", "method", "share", "investment_yi", "total_yi", "note"]
+    cols = ["project_id", "project", "group", "group_en", "code", "county", "method", "approximate", "share",
+            "investment_yi", "total_yi", "note"]
     alloc = alloc[cols]
     alloc.attrs.update({"crs": describe(crs), "rule": ALLOCATION_RULE})
     return alloc
@@ -196,7 +202,8 @@ def investment_by_county(
     pandas.DataFrame
         One row per unit, in the layer's order: ``code``, ``name``, ``investment_yi``,
         ``investment_located_yi`` (from geometries), ``investment_listed_yi`` (from county
-        listings), ``projects`` (projects with a share in the unit; a project spanning units
+        listings), ``investment_approximate_yi`` (the part split by schematic or approximate
+        geometries: indicative), ``projects`` (projects with a share in the unit; a project spanning units
         counts in each). ``attrs``: ``unallocated`` (DataFrame: project_id, project, group,
         investment_yi, note), ``unallocated_yi``, ``total_yi``, ``rule``, ``crs``.
     """
@@ -211,18 +218,20 @@ def _per_county(alloc: pd.DataFrame, counties: gpd.GeoDataFrame, by: list[str] |
     placed = alloc[alloc["code"].notna()].assign(
         located=lambda d: np.where(d["method"] != "listed", d["investment_yi"], 0.0),
         listed=lambda d: np.where(d["method"] == "listed", d["investment_yi"], 0.0),
+        approx=lambda d: np.where(d["approximate"], d["investment_yi"], 0.0),
     )
     keys = ["code", *(by or [])]
     agg = placed.groupby(keys).agg(
         investment_yi=("investment_yi", "sum"), investment_located_yi=("located", "sum"),
-        investment_listed_yi=("listed", "sum"), projects=("project_id", "nunique"),
+        investment_listed_yi=("listed", "sum"), investment_approximate_yi=("approx", "sum"),
+        projects=("project_id", "nunique"),
     )
     frame = pd.DataFrame({"code": counties["code"].astype(str).to_numpy(), "name": counties["name"].to_numpy()})
     if by:
         levels = alloc[by].drop_duplicates().sort_values(by)
         frame = frame.merge(levels, how="cross")
     out = frame.join(agg, on=keys)
-    num = ["investment_yi", "investment_located_yi", "investment_listed_yi", "projects"]
+    num = ["investment_yi", "investment_located_yi", "investment_listed_yi", "investment_approximate_yi", "projects"]
     out[num] = out[num].fillna(0)
     out["projects"] = out["projects"].astype(int)
     return out

@@ -97,3 +97,13 @@ def test_choropleth_frame_has_the_twelve_polygons():
 def test_missing_investment_column_is_a_clear_error(alloc_table):
     with pytest.raises(hygis.HygisInputError, match="investment_field"):
         counties.investment_by_county(alloc_table.drop(columns="investment_yi"), two_counties())
+
+
+def test_investment_split_by_approximate_sites_is_flagged():
+    table = counties.investment_by_county()
+    alloc = counties.allocate_projects()
+    # Every embedded located project is schematic or approximate, so all of its split is indicative.
+    by_geometry = alloc.loc[alloc["method"].isin(["area", "length", "point"]), "investment_yi"].sum()
+    assert by_geometry > 0
+    assert table["investment_approximate_yi"].sum() == pytest.approx(by_geometry)
+    assert not alloc.loc[alloc["method"] == "listed", "approximate"].any()

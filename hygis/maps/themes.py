@@ -53,10 +53,15 @@ def theme_map(
             title="重点项目投资 Key-project investment by county", unit="亿元"
         )
         unallocated, total = values.attrs.get("unallocated_yi", 0.0), values.attrs.get("total_yi", np.nan)
-        note = (
-            f"未分配 Unallocated: {fmt(unallocated)} of {fmt(total)} 亿元 — projects with neither a located site "
-            "nor a listed county are not in any county's figure."
-        ) if unallocated else None
+        approx = float(values["investment_approximate_yi"].sum()) if "investment_approximate_yi" in values else 0.0
+        notes = []
+        if unallocated:
+            notes.append(f"未分配 Unallocated: {fmt(unallocated)} of {fmt(total)} 亿元 — projects with neither a located "
+                         "site nor a listed county are not in any county's figure.")
+        if approx:
+            notes.append(f"示意 Indicative: {fmt(approx)} 亿元 is split by schematic or approximate sites (±km); "
+                         "those county figures are indicative.")
+        note = " ".join(notes) or None
         return county_choropleth(frame, basemap=basemap, offline=offline, banner=note)
     if theme not in table:
         msg = f"Unknown theme '{theme}'. Choose one of: {', '.join(THEMES)}."
