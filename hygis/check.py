@@ -360,7 +360,8 @@ def check_projects(
     -------
     geopandas.GeoDataFrame
         In EPSG:4326, columns ``project_id``, ``name``, ``group``, ``control_line``,
-        ``control_line_zh``, ``kind``, ``method``, ``site_ha``, ``site_mu``, ``overlap_ha``,
+        ``control_line_zh``, ``control_line_status`` (illustrative, user-file …: where that line
+        came from), ``kind``, ``method``, ``site_ha``, ``site_mu``, ``overlap_ha``,
         ``overlap_mu``, ``share_of_site`` (overlap / site), ``outside_ha``, ``outside_mu``
         (development boundary only: the part of the site outside it), ``point_inside``
         (point projects), ``verdict``, ``rule``, ``source``, ``location_note``, ``geometry`` —
@@ -458,6 +459,9 @@ def check_projects(
     gdf.attrs["area_crs"] = hcrs.describe(area_crs)
     gdf.attrs["warnings"] = warnings
     gdf.attrs["illustrative"] = illustrative_banner(inputs)
+    # Each row says what the control line it was checked against is, so no row reads as official by itself.
+    status = {name: prov.get("status", "") for name, prov in inputs.provenance.items()}
+    gdf.insert(gdf.columns.get_loc("control_line_zh") + 1, "control_line_status", gdf["control_line"].map(status))
     gdf.attrs["provenance"] = {
         "inputs": {k: {kk: str(vv) for kk, vv in v.items()} for k, v in inputs.provenance.items()},
         "rules": rule_table.attrs.get("path", "rules passed in Python"),

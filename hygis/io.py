@@ -552,17 +552,25 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str |
 TABLE_FORMATS = (".csv", ".xlsx")
 
 
+#: Name of the first sheet of a workbook built on data that is not official.
+NOTICE_SHEET = "说明 notice"
+
+
 def write_table(
-    table: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | os.PathLike
+    table: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | os.PathLike, *, banner: str | None = None
 ) -> Path:
     """Write a table (or several, as sheets) atomically as .csv or .xlsx.
 
     CSV is written as UTF-8 with a byte-order mark, so that Excel and WPS open Chinese
-    text correctly by double-click. Geometry columns are left out.
+    text correctly by double-click. Geometry columns are left out. A ``banner`` (e.g. "built on
+    illustrative layers, not official") becomes the workbook's first sheet, the one it opens
+    on; a CSV carries such a statement in its own columns instead.
     """
     target = Path(path)
     suffix = target.suffix.lower()
     sheets = dict(table) if isinstance(table, Mapping) else {"report": table}
+    if banner and suffix == ".xlsx":
+        sheets = {NOTICE_SHEET: pd.DataFrame({NOTICE_SHEET: [f"⚠ {banner}"]}), **sheets}
     sheets = {k: _plain(v) for k, v in sheets.items()}
     if suffix == ".csv":
         if len(sheets) != 1:

@@ -33,7 +33,7 @@ _LINE_COLOURS = {"ecological_redline": "#2e7d32", "permanent_farmland": "#c0a000
 
 
 def table(report: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The report as a plain table (no geometry), rounded for reading: ha to 4 decimals, shares to 6."""
+    """The report as a plain table (no geometry)."""
     df = pd.DataFrame(report.drop(columns=[c for c in _GEOMETRY_COLUMNS if c in report.columns]))
     return df
 
@@ -93,7 +93,8 @@ def write_report(report: gpd.GeoDataFrame, path: str | os.PathLike, *, inputs: P
         sheets = {"report": table(report), "summary": summary(report)}
         if relocations(report) is not None:
             sheets["relocation"] = relocations(report, plain=True)
-        return io.write_table({**sheets, "warnings": _warnings(report), "provenance": _meta(report)}, target)
+        return io.write_table({**sheets, "warnings": _warnings(report), "provenance": _meta(report)}, target,
+                              banner=report.attrs.get("illustrative"))
     if suffix == ".gpkg":
         return _write_gpkg(report, target)
     return _write_html(report, target, inputs)

@@ -197,7 +197,8 @@ def write_control_line_stats(table: pd.DataFrame, path) -> Path:
     ``status``), ``.xlsx`` sheets ``by_county`` (wide), ``long`` and ``about`` (CRS, units, warnings)."""
     if Path(path).suffix.lower() == ".xlsx":
         what = "三条控制线面积统计 Control-line areas by county-level unit (union semantics: overlaps count once)"
-        return io.write_table({"by_county": wide(table), "long": table, "about": about(table, what)}, path)
+        return io.write_table({"by_county": wide(table), "long": table, "about": about(table, what)}, path,
+                              banner=table.attrs.get("banner"))
     return io.write_table(table, path)
 
 

@@ -41,7 +41,7 @@ def test_stats_control_lines_csv(cli, tmp_path):
 def test_stats_control_lines_xlsx_has_sheets(cli, tmp_path):
     cli("stats", "control-lines", "--out", str(tmp_path / "s.xlsx"), check=True)
     sheets = pd.read_excel(tmp_path / "s.xlsx", sheet_name=None)
-    assert set(sheets) == {"by_county", "long", "about"}
+    assert set(sheets) == {"说明 notice", "by_county", "long", "about"}  # notice: built on illustrative lines
     assert len(sheets["by_county"]) == 13
     assert sheets["about"]["value"].str.contains("ILLUSTRATIVE").any()
 

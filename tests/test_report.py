@@ -36,7 +36,7 @@ def test_xlsx_sheets(default_report, tmp_path):
     report, _ = default_report
     path = write_report(report, tmp_path / "r.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {"report", "summary", "warnings", "provenance"}
+    assert set(sheets) == {"说明 notice", "report", "summary", "warnings", "provenance"}  # notice: built on illustrative lines
     summary = sheets["summary"].set_index("project_id")
     assert len(summary) == 19 and summary.loc["P08", "worst_verdict"] == "needs approval"
     assert summary.loc["P01", "worst_verdict"] == "not located"
@@ -78,3 +78,21 @@ def test_html_default_has_banner(default_report, tmp_path):
 def test_unknown_format_refused(default_report, tmp_path):
     with pytest.raises(HygisOutputError, match="suffix picks the format"):
         write_report(default_report[0], tmp_path / "r.docx")
+
+
+def test_reports_on_illustrative_lines_say_so_on_their_face(tmp_path):
+    import pandas as pd
+
+    import hygis
+    from hygis import io, stats
+    from hygis.report import write_report
+
+    report = hygis.check_projects()
+    assert set(report["control_line_status"]) == {"illustrative"}
+    first = pd.ExcelFile(write_report(report, tmp_path / "r.xlsx")).sheet_names[0]
+    assert first == io.NOTICE_SHEET
+    assert "NOT OFFICIAL" in pd.read_excel(tmp_path / "r.xlsx", sheet_name=first).iloc[0, 0]
+    csv = pd.read_csv(write_report(report, tmp_path / "r.csv"), encoding="utf-8-sig")
+    assert set(csv["control_line_status"]) == {"illustrative"}
+    table = stats.control_line_stats()
+    assert pd.ExcelFile(stats.write_control_line_stats(table, tmp_path / "s.xlsx")).sheet_names[0] == io.NOTICE_SHEET
