@@ -22,6 +22,9 @@ WGS84 = CRS.from_epsg(4326)
 #: China Geodetic Coordinate System 2000, geographic.
 CGCS2000 = CRS.from_epsg(4490)
 
+#: Web Mercator: the projection web maps draw in (display only, never for areas or distances).
+WEB_MERCATOR = CRS.from_epsg(3857)
+
 #: EPSG codes of CGCS2000 / 3-degree Gauss–Krüger "CM nnnE" (no zone prefix in the easting),
 #: central meridians 75°E … 135°E.
 _GK3_FIRST_EPSG, _GK3_FIRST_CM = 4534, 75

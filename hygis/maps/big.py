@@ -50,12 +50,12 @@ from branca.element import Element
 from folium.map import Layer
 from folium.template import Template
 
+from ..crs import WEB_MERCATOR
 from ..errors import HygisInputError
 
 log = logging.getLogger("hygis")
 
 #: Web Mercator: the CRS Leaflet draws in. For display only, never for areas (see hygis.crs).
-WEB_MERCATOR = "EPSG:3857"
 
 #: Default quantization step of coordinates, in ground metres at the layer's central latitude.
 DEFAULT_PRECISION_M = 0.1

@@ -22,6 +22,8 @@ from branca.element import MacroElement
 from jinja2 import Template
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
+from ..crs import WEB_MERCATOR, WGS84
+
 #: Longest side of the embedded image, pixels (keeps the HTML a few MB at most).
 MAX_PIXELS: int = 2048
 
@@ -122,7 +124,7 @@ def raster_layer(
             raise ValueError(msg)
         title = name or src.tags().get("HYGIS_PRODUCT") or src.descriptions[band - 1] or src_path.stem
         notes = src.tags().get("HYGIS_NOTES", "")
-        dst_crs = "EPSG:3857"
+        dst_crs = WEB_MERCATOR
         transform, width, height = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
         scale = max(width, height) / max_pixels
         if scale > 1:
@@ -139,7 +141,7 @@ def raster_layer(
     right, bottom = left + width * transform.a, top + height * transform.e
     from pyproj import Transformer  # noqa: PLC0415
 
-    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    to_ll = Transformer.from_crs(WEB_MERCATOR, WGS84, always_xy=True)
     (west, east), (south, north) = np.array(to_ll.transform([left, right], [bottom, top]))
     if gcj02:
         from ..gcj02 import wgs84_to_gcj02  # noqa: PLC0415
