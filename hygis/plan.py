@@ -8,17 +8,22 @@ commands) takes a :class:`PlanInputs` from :func:`resolve`; the CLI's shared fla
 
 from __future__ import annotations
 
+import logging
+
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from pyproj import CRS
 
 from . import io, layers
 from .crs import WGS84, area_crs_for
 from .errors import HygisInputError
+
+log = logging.getLogger("hygis")
 
 #: Column names accepted as a project's id and name when a user's file does not use ours.
 ID_ALIASES = ("project_id", "项目编号", "项目代码", "编号", "id", "ID", "code", "xmbh")
@@ -199,7 +204,38 @@ def resolve(
             gdf = normalise_projects(gdf, project_id_field if value is not None else None)
         frames[name], provenance[name] = gdf, prov
         notes.extend(layer_notes)
+        if value is not None:
+            notes.extend(_outside_territory(gdf, name))
     return PlanInputs(**frames, provenance=provenance, notes=notes)
+
+
+#: How far outside the county units a user's feature may lie before it counts as outside (m).
+TERRITORY_TOLERANCE_M = 5_000.0
+
+
+def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
+    """A note when a user's layer lies mostly outside the plan's territory: often a wrong CRS.
+
+    A wrong Gauss–Krüger zone or central meridian moves data by hundreds of kilometres yet keeps
+    it inside China, where no coordinate check can catch it; the territory can.
+    """
+    located = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if not len(located):
+        return []
+    territory = layers.load("counties")
+    metric = area_crs_for(territory)
+    area = shapely.union_all(territory.to_crs(metric).geometry.to_numpy()).buffer(TERRITORY_TOLERANCE_M)
+    shapely.prepare(area)  # a user's farmland layer has 10^5 patches
+    inside = shapely.intersects(area, located.to_crs(metric).geometry.to_numpy())
+    if inside.mean() >= 0.5:
+        return []
+    msg = (
+        f"{name.replace('_', ' ')}: {int((~inside).sum())} of {len(located)} features lie outside the plan's territory "
+        f"(the {len(territory)} county units, with {TERRITORY_TOLERANCE_M / 1000:g} km to spare). Is the CRS right? "
+        "A wrong Gauss–Krüger zone or central meridian moves data by hundreds of kilometres."
+    )
+    log.warning(msg)
+    return [msg]
 
 
 def illustrative_banner(inputs: PlanInputs) -> str | None:

@@ -268,3 +268,15 @@ def test_crs_option_only_fills_in_a_missing_crs(tmp_path, projects_gdf):
     gdf = io.read_vector(path, crs="EPSG:4490")
     assert gdf.crs.to_epsg() == 4546
     assert "kept (--crs only fills in a missing CRS)" in " ".join(gdf.attrs[io.NOTES_ATTR])
+
+
+def test_wrong_gauss_kruger_zone_is_flagged(tmp_path, projects_gdf):
+    """A file labelled CM 114°E whose numbers are CM 111°E lands ~300 km away, still in China: the
+    territory check says so (the user's file is read, not rejected: it may be another prefecture's)."""
+    from hygis import plan
+
+    path = tmp_path / "wrong_zone.gpkg"
+    projects_gdf.to_crs(4546).set_crs(4547, allow_override=True).to_file(path, engine="pyogrio")
+    inputs = plan.resolve(projects=path)
+    assert any("outside the plan's territory" in n and "Is the CRS right?" in n for n in inputs.notes)
+    assert not any("outside the plan's territory" in n for n in plan.resolve(projects=projects_gdf).notes)
