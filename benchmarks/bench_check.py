@@ -49,12 +49,12 @@ def run_engine(engine: str, patches: int, n: int, workers: int, convex: bool) ->
     t_read = time.perf_counter() - t0
     t0 = time.perf_counter()
     if engine == "hygis":
-        from hygis.overlap import disjoint_layer, overlap  # noqa: PLC0415
+        from hygis.engine.overlap import disjoint_layer, overlap  # noqa: PLC0415
 
         layer = disjoint_layer(farmland.geometry.values)
         areas, _ = overlap(np.asarray(projects.geometry.values, dtype=object), layer, geometry=False, workers=workers)
     elif engine == "hygis+geometry":
-        from hygis.overlap import disjoint_layer, overlap  # noqa: PLC0415
+        from hygis.engine.overlap import disjoint_layer, overlap  # noqa: PLC0415
 
         layer = disjoint_layer(farmland.geometry.values)
         areas, geoms = overlap(np.asarray(projects.geometry.values, dtype=object), layer, geometry=True, workers=workers)

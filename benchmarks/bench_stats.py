@@ -31,7 +31,8 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone without installing
 
 import hygis  # noqa: E402
-from hygis import layers, qa, stats  # noqa: E402
+from hygis.analysis import qa, stats  # noqa: E402
+from hygis.plan import layers  # noqa: E402
 
 GK = "EPSG:4546"
 

@@ -29,9 +29,10 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hygis import layers  # noqa: E402
-from hygis.raster import burn, grid_for, write_cog  # noqa: E402
-from hygis.zonal import zonal_stats  # noqa: E402
+from hygis.plan import layers  # noqa: E402
+from hygis.raster.cog import write_cog  # noqa: E402
+from hygis.raster.grid import burn, grid_for  # noqa: E402
+from hygis.raster.zonal import zonal_stats  # noqa: E402
 
 
 def make_raster(path: Path, cell: float) -> tuple:

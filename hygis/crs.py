@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS
 
-from .errors import HygisInputError
+from hygis.errors import HygisInputError
 
 #: Geographic WGS 84: the storage CRS of hygis's layers and the CRS of web maps.
 WGS84 = CRS.from_epsg(4326)

@@ -17,3 +17,11 @@ class HygisInputError(HygisError, ValueError):
 
 class HygisOutputError(HygisError, OSError):
     """An output cannot be written where the user asked (e.g. it would overwrite an input)."""
+
+
+class HygisWarning(UserWarning):
+    """Something the user should know about a result: a repair, an assumption, a likely mistake.
+
+    Issued through :func:`hygis.messages.warn`, which also records it with the result, so that
+    Python users see a warning, the CLI prints it on stderr and every report lists it.
+    """

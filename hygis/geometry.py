@@ -1,7 +1,8 @@
-"""Small geometry helpers shared by the routines (vectorised over shapely arrays)."""
+"""Geometry families and the helpers that keep a geometry in its family (vectorised over shapely arrays)."""
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
@@ -23,3 +24,44 @@ def polygonal(geoms: ArrayLike) -> np.ndarray:
     lower = np.isin(type_ids, [0, 1, 2, 4, 5])  # points and lines
     out[lower] = shapely.Polygon()
     return out
+
+
+
+#: Geometry families; make-valid output is reduced to the family of the input.
+FAMILY = {
+    "Point": "point", "MultiPoint": "point",
+    "LineString": "line", "MultiLineString": "line", "LinearRing": "line",
+    "Polygon": "polygon", "MultiPolygon": "polygon",
+}
+
+
+TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection")
+
+
+def keep_family(geom, family: str):
+    """Reduce a make-valid result to the parts of the input's family (polygon stays polygon)."""
+    if geom is None or family == "other" or FAMILY.get(geom.geom_type) == family:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if FAMILY.get(p.geom_type) == family]
+    if not parts:
+        return shapely.Polygon() if family == "polygon" else shapely.GeometryCollection()
+    parts = [q for p in parts for q in shapely.get_parts(p)]
+    if family == "polygon":
+        return shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
+    if family == "line":
+        return shapely.MultiLineString(parts) if len(parts) > 1 else parts[0]
+    return shapely.MultiPoint(parts) if len(parts) > 1 else parts[0]
+
+
+# --------------------------------------------------------------------------- sites
+def geometry_kind(geoms: gpd.GeoSeries | np.ndarray) -> np.ndarray:
+    """``point``, ``line``, ``polygon``, ``mixed`` (a collection) or ``none`` per feature."""
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    kinds = np.full(len(arr), "none", dtype=object)
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    t = shapely.get_type_id(arr)
+    kinds[ok & np.isin(t, [0, 4])] = "point"
+    kinds[ok & np.isin(t, [1, 2, 5])] = "line"
+    kinds[ok & np.isin(t, [3, 6])] = "polygon"
+    kinds[ok & (t == 7)] = "mixed"
+    return kinds

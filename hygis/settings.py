@@ -31,11 +31,6 @@ DATA_DIR: Path = Path(
     os.environ.get("HYGIS_DATA_DIR") or _first_existing(_PACKAGE_DIR / "_data", _PACKAGE_DIR.parent / "data")
 )
 
-#: Square metres in one 亩 (mu): 10,000 / 15 m².
-M2_PER_MU: float = 10_000 / 15
-
-#: Square metres in one hectare (公顷).
-M2_PER_HA: float = 10_000.0
 
 #: Text encodings tried, in order, for a Shapefile's .dbf that has no .cpg. GB18030 is a
 #: superset of GBK and GB2312, which Chinese offices' software writes by default.

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import counties, io, layers, qa, stats, urban
-from .plan import PlanInputs, illustrative_banner, resolve
+from hygis import io
+from hygis.analysis import counties, qa, stats, urban
+from hygis.plan import layers, resolve
+from hygis.plan.inputs import PlanInputs, illustrative_banner
 
 
 def run(
@@ -41,14 +43,17 @@ def run(
     report("layer summary")
     written["layers"] = io.write_table(layers.summary(), out / "reports" / "layers.csv")
     report("compliance check")
-    from .check import check_projects  # noqa: PLC0415
-    from .report import write_report  # noqa: PLC0415
+    from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415
+    from hygis.check.pipeline import check_projects  # noqa: PLC0415
+    from hygis.check.report import write_report  # noqa: PLC0415
 
-    compliance = check_projects(inputs=inputs)
+    compliance = check_projects(inputs)
+    report("relocation suggestions for the conflicts")
+    relocate_conflicts(compliance, inputs)
     written["compliance"] = write_report(compliance, out / "reports" / "compliance.xlsx")
     written["compliance_html"] = write_report(compliance, out / "reports" / "compliance.html", inputs=inputs)
     report("plan map")
-    from . import maps  # noqa: PLC0415 - folium and the offline assets load only when maps are made
+    from hygis import maps  # noqa: PLC0415 - folium and the offline assets load only when maps are made
 
     written["plan_map"] = maps.save(maps.plan_map(inputs), out / "maps" / "hengyang_plan.html")
     report("compliance map")

@@ -10,9 +10,9 @@ import shapely
 
 import hygis
 from hygis import gcj02
-from hygis.check import VERDICTS, load_rules
+from hygis.check.pipeline import VERDICTS, load_rules
+from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError
-from hygis.overlap import disjoint_layer, overlap
 
 from .check_fixtures import folder_hash, write_fixture
 
@@ -47,7 +47,7 @@ def test_default_plan_one_row_per_project_and_line():
 
 
 def test_udb_overlap_is_inside_and_outside_is_judged(fixture_paths):
-    report = hygis.check_projects(**fixture_paths)
+    report = hygis.check_projects(hygis.resolve(**fixture_paths))
     e = report[(report.project_id == "E") & (report.control_line == "urban_development_boundary")].iloc[0]
     assert e.overlap_ha + e.outside_ha == pytest.approx(e.site_ha)
     assert e.outside_ha > e.overlap_ha > 0
@@ -99,16 +99,16 @@ def test_dask_engine_identical_on_a_local_cluster(fixture_paths):
     pytest.importorskip("dask_geopandas")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        dask_report = hygis.check_projects(**fixture_paths, engine="dask", client=client)
-    local = hygis.check_projects(**fixture_paths)
+        dask_report = hygis.check_projects(hygis.resolve(**fixture_paths), engine="dask", client=client)
+    local = hygis.check_projects(hygis.resolve(**fixture_paths))
     pd.testing.assert_series_equal(dask_report.overlap_ha, local.overlap_ha)
     pd.testing.assert_series_equal(dask_report.verdict, local.verdict)
     assert dask_report.attrs["provenance"]["engine"] == "dask"
 
 
 def test_overlap_geometry_off_same_areas_no_polygons(fixture_paths):
-    with_polygons = hygis.check_projects(**fixture_paths)
-    areas_only = hygis.check_projects(**fixture_paths, overlap_geometry=False)
+    with_polygons = hygis.check_projects(hygis.resolve(**fixture_paths))
+    areas_only = hygis.check_projects(hygis.resolve(**fixture_paths), overlap_geometry=False)
     for column in ("overlap_ha", "overlap_mu", "outside_ha", "share_of_site", "verdict"):
         pd.testing.assert_series_equal(areas_only[column], with_polygons[column])
     assert areas_only.geometry.isna().all()
@@ -127,7 +127,7 @@ def test_rules_table_is_data_with_sources():
 
 
 def test_group_decides_the_rule(fixture_paths):
-    report = hygis.check_projects(**fixture_paths).set_index(["project_id", "control_line"])
+    report = hygis.check_projects(hygis.resolve(**fixture_paths)).set_index(["project_id", "control_line"])
     assert report.loc[("A", "ecological_redline"), "verdict"] == "conflict"  # industry in the red line
     assert report.loc[("F", "ecological_redline"), "verdict"] == "needs approval"  # railway: linear infrastructure
     assert "142号" in report.loc[("F", "ecological_redline"), "source"]
@@ -153,13 +153,13 @@ def test_points_by_containment_or_footprint(tmp_path, fixture_paths):
         crs=4490,
     )
     fixture = {k: v for k, v in fixture_paths.items() if k != "projects"}
-    contained = hygis.check_projects(pts, **fixture).set_index(["project_id", "control_line"])
+    contained = hygis.check_projects(hygis.resolve(pts, **fixture)).set_index(["project_id", "control_line"])
     assert contained.loc[("P", "ecological_redline"), "point_inside"] is True
     assert contained.loc[("P", "ecological_redline"), "verdict"] == "conflict"  # a waste plant in the red line
     assert contained.loc[("P", "ecological_redline"), "method"] == "point"
     assert np.isnan(contained.loc[("P", "ecological_redline"), "overlap_ha"])
     assert contained.loc[("Q", "urban_development_boundary"), "verdict"] == "conflict"  # outside: a science venue
-    disc = hygis.check_projects(pts, **fixture, point_radius_m=100).set_index(["project_id", "control_line"])
+    disc = hygis.check_projects(hygis.resolve(pts, **fixture), point_radius_m=100).set_index(["project_id", "control_line"])
     assert disc.loc[("P", "ecological_redline"), "method"] == "point footprint 100 m"
     assert disc.loc[("P", "ecological_redline"), "site_ha"] == pytest.approx(np.pi, rel=1e-2)
 
@@ -167,7 +167,7 @@ def test_points_by_containment_or_footprint(tmp_path, fixture_paths):
 def test_mixed_geometries_are_each_checked(fixture_paths):
     mixed = gpd.read_file(fixture_paths["projects"])
     mixed.loc[0, "geometry"] = mixed.geometry.iloc[0].centroid  # A becomes a point
-    report = hygis.check_projects(mixed, **{k: v for k, v in fixture_paths.items() if k != "projects"})
+    report = hygis.check_projects(hygis.resolve(mixed, **{k: v for k, v in fixture_paths.items() if k != "projects"}))
     kinds = report.drop_duplicates("project_id").set_index("project_id")["kind"]
     assert kinds["A"] == "point" and kinds["F"] == "line" and kinds["B"] == "polygon"
 
@@ -175,19 +175,19 @@ def test_mixed_geometries_are_each_checked(fixture_paths):
 # --------------------------------------------------------------------------- bad input, in Python
 def test_inputs_never_modified(fixture_paths, tmp_path):
     before = folder_hash(tmp_path / "in")
-    hygis.check_projects(**fixture_paths)
+    hygis.check_projects(hygis.resolve(**fixture_paths))
     assert folder_hash(tmp_path / "in") == before
 
 
 def test_no_ids_duplicates_empty(fixture_paths, tmp_path):
     gdf = gpd.read_file(fixture_paths["projects"])
     with pytest.raises(HygisInputError, match="no project id column"):
-        hygis.check_projects(gdf.drop(columns="project_id"))
+        hygis.check_projects(hygis.resolve(gdf.drop(columns="project_id")))
     dup = gdf.assign(project_id=["A", "A", "C", "D", "E", "F"])
     with pytest.raises(HygisInputError, match="unique; repeated: A"):
-        hygis.check_projects(dup)
+        hygis.check_projects(hygis.resolve(dup))
     with pytest.raises(HygisInputError, match="no usable geometry|empty"):
-        hygis.check_projects(gdf.iloc[0:0])
+        hygis.check_projects(hygis.resolve(gdf.iloc[0:0]))
 
 
 def test_gcj02_input_is_corrected(fixture_paths, tmp_path):
@@ -196,9 +196,9 @@ def test_gcj02_input_is_corrected(fixture_paths, tmp_path):
     path = tmp_path / "amap.geojson"
     shifted.to_file(path)
     fixture = {k: v for k, v in fixture_paths.items() if k != "projects"}
-    wrong = hygis.check_projects(path, **fixture)
-    right = hygis.check_projects(path, **fixture, gcj02_input=True)
-    good = hygis.check_projects(fixture_paths["projects"], **fixture)
+    wrong = hygis.check_projects(hygis.resolve(path, **fixture))
+    right = hygis.check_projects(hygis.resolve(path, **fixture, gcj02_input=True))
+    good = hygis.check_projects(hygis.resolve(fixture_paths["projects"], **fixture))
     assert not np.allclose(wrong.overlap_ha.fillna(0), good.overlap_ha.fillna(0), rtol=1e-4)
     np.testing.assert_allclose(right.overlap_ha.fillna(0), good.overlap_ha.fillna(0), rtol=2e-3, atol=0.05)
 
@@ -289,7 +289,7 @@ def test_project_without_coordinates_is_reported_not_dropped(tmp_path):
     pd.DataFrame({"project_id": ["A", "B"], "name": ["有坐标", "缺坐标"], "lon": [112.6271, None], "lat": [26.8928, None]}).to_csv(
         path, index=False
     )
-    report = hygis.check_projects(projects=path, crs="EPSG:4490")
+    report = hygis.check_projects(hygis.resolve(projects=path, crs="EPSG:4490"))
     b = report[report["project_id"] == "B"]
     assert len(b) == 3 and set(b["verdict"]) == {"not located"}
     assert any("not located" in w for w in report.attrs["warnings"])

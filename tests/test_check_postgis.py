@@ -18,7 +18,7 @@ import pytest
 import shapely
 
 import hygis
-from hygis.check import footprints
+from hygis.check.pipeline import footprints
 
 from .check_fixtures import folder_hash, write_fixture
 from .conftest import skip_or_fail
@@ -98,7 +98,7 @@ def _assert_same(report, reference: dict, what: str) -> None:
 def test_fixture_areas_equal_postgis(postgis, tmp_path):
     paths = write_fixture(tmp_path / "in")
     before = folder_hash(tmp_path / "in")
-    report = hygis.check_projects(**paths)
+    report = hygis.check_projects(hygis.resolve(**paths))
     assert folder_hash(tmp_path / "in") == before
 
     # PostGIS gets the raw file geometries, with the files' own SRIDs; the GBK shapefile's
@@ -140,7 +140,7 @@ def test_fixture_areas_equal_postgis(postgis, tmp_path):
 def test_embedded_layers_equal_postgis(postgis):
     """The plan's own check: the 4 located projects' sites against the 3,230 farmland patches etc."""
     inputs = hygis.resolve()
-    report = hygis.check_projects(inputs=inputs)
+    report = hygis.check_projects(inputs)
     area_crs = inputs.area_crs()
     sites, *_ = footprints(inputs.projects, area_crs)
     located = {pid: g for pid, g in zip(inputs.projects.project_id, sites) if g is not None}

@@ -1,4 +1,4 @@
-"""A project in conflict with permanent farmland gets a relocation suggestion in every output."""
+"""A project in conflict with permanent farmland, relocation asked for, gets a suggestion in every output."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import pyogrio
 import pytest
 import shapely
 
-from hygis import check_projects, layers
+from hygis import check_projects, resolve
+from hygis.analysis.relocate import relocate_conflicts
+from hygis.check.report import write_report
 from hygis.maps import compliance_map
-from hygis.report import write_report
+from hygis.plan import layers
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,10 @@ def conflicting_report():
     projects = gpd.GeoDataFrame(
         {"project_id": ["X1"], "name": ["示例工业园 <b>X</b>"], "group": ["产业升级"]}, geometry=[site], crs=4546
     )
-    return check_projects(projects=projects)
+    inputs = resolve(projects=projects)
+    report = check_projects(inputs)
+    relocate_conflicts(report, inputs)
+    return report
 
 
 def test_conflict_gets_a_site_clear_of_both_exclusions(conflicting_report):

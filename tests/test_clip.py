@@ -7,8 +7,8 @@ import pytest
 import shapely
 from shapely import affinity
 
-from hygis import clip
-from hygis.overlap import disjoint_layer, overlap
+from hygis.engine import clip
+from hygis.engine.overlap import disjoint_layer, overlap
 
 # Gauss–Krüger-sized coordinates: where precision is lost if areas are taken carelessly.
 X0, Y0 = 512_345.0, 2_987_654.0
@@ -90,7 +90,7 @@ def test_bisected_pieces_tile_the_polygon(cell):
     rng = np.random.default_rng(3)
     subs = _subjects(rng, 60)
     pieces, owner = clip.bisect(clip.rings_of(subs), len(subs), cell)
-    bounds = clip._owner_bounds(pieces, len(owner))
+    bounds = clip.owner_bounds(pieces, len(owner))
     assert (bounds[:, 2] - bounds[:, 0] <= cell).all() and (bounds[:, 3] - bounds[:, 1] <= cell).all()
     # Pieces clipped by each convex polygon add up to the subject's intersection with it.
     clips = _convex(rng, 30)

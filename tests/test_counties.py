@@ -7,7 +7,8 @@ import pytest
 import shapely
 
 import hygis
-from hygis import counties, layers
+from hygis.analysis import counties
+from hygis.plan import layers
 
 from .analysis_fixtures import GK, box, pt, two_counties
 

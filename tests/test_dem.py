@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from hygis import dem
+from hygis.raster import dem
 
 
 def write_tile(folder, lat: int, lon: int, res: float = 0.01) -> None:

@@ -244,7 +244,7 @@ def test_detect_dbf_encoding_on_ascii_is_none(tmp_path):
 
 
 def test_swapped_geodataframe_passed_in_python_is_caught():
-    from hygis import plan
+    from hygis.plan import inputs as plan
 
     lon, lat = HENGYANG
     gdf = gpd.GeoDataFrame({"project_id": ["S"]}, geometry=[shapely.Point(lat, lon)], crs=4490)
@@ -273,7 +273,7 @@ def test_crs_option_only_fills_in_a_missing_crs(tmp_path, projects_gdf):
 def test_wrong_gauss_kruger_zone_is_flagged(tmp_path, projects_gdf):
     """A file labelled CM 114°E whose numbers are CM 111°E lands ~300 km away, still in China: the
     territory check says so (the user's file is read, not rejected: it may be another prefecture's)."""
-    from hygis import plan
+    from hygis.plan import inputs as plan
 
     path = tmp_path / "wrong_zone.gpkg"
     projects_gdf.to_crs(4546).set_crs(4547, allow_override=True).to_file(path, engine="pyogrio")

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import shapely
 
-from hygis import build, crs, gcj02, layers
+from hygis import crs, gcj02
 from hygis.errors import HygisInputError
+from hygis.plan import build, layers
 
 CODES = ["430405", "430406", "430407", "430408", "430412", "430421", "430422", "430423", "430424", "430426", "430481", "430482"]
 

@@ -12,9 +12,12 @@ import pytest
 from pyproj import Geod
 
 import hygis
+from hygis.constants import VERDICT_COLORS, VERDICT_LABELS
 from hygis.errors import HygisInputError, HygisOutputError
-from hygis.maps import assets, compliance_map, county_choropleth, plan_map, save, styles, theme_map
-from hygis.maps.safe import esc, feature_collection
+from hygis.maps import compliance_map, county_choropleth, plan_map, save, styles, theme_map
+from hygis.maps import offline as assets
+from hygis.maps.escape import esc
+from hygis.maps.geojson import feature_collection
 
 from .maps_fixtures import HOSTILE, compliance_report, hostile_inputs
 
@@ -46,7 +49,7 @@ def test_tiers_groups_and_verdicts_are_distinct():
     assert len({tiers[t]["symbol"] for t in "234"}) == 3, "tiers 2–4 use different symbols"
     groups = styles.get("projects", "groups")
     assert len({g["color"] for g in groups.values()}) == len(groups) == 6
-    verdicts = styles.get("verdicts")
+    verdicts = {v: {"label": VERDICT_LABELS[v], "color": VERDICT_COLORS[v]} for v in VERDICT_COLORS}
     assert set(verdicts) == {"conflict", "needs approval", "compliant", "not located"}
     assert len({v["color"] for v in verdicts.values()}) == 4
     assert list(styles.group_color(["产业升级", "unknown"])) == [groups["产业升级"]["color"], styles.get("projects", "other_color")]
@@ -163,7 +166,7 @@ def test_compliance_map_colours_overlaps_by_verdict(inputs):
     layers_ = _geojson_layers(m)
     overlaps = layers_[styles.get("overlap_layer")]["features"]
     fills = {f["properties"]["_hy_style"]["fillColor"] for f in overlaps}
-    assert styles.get("verdicts", "conflict", "color") in fills
+    assert VERDICT_COLORS["conflict"] in fills
     assert len(overlaps) == int((report.geometry.notna() & ~report.geometry.is_empty).sum())
     html = m.get_root().render()
     assert "15 / 19" in html and "ILLUSTRATIVE" in html
@@ -225,7 +228,6 @@ def test_cli_tianditu_without_key_is_a_clean_error(cli, tmp_path):
 
 
 def test_cli_map_check(cli, tmp_path):
-    pytest.importorskip("hygis.check")
     out = tmp_path / "check.html"
     proc = cli("map", "--check", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
@@ -233,7 +235,6 @@ def test_cli_map_check(cli, tmp_path):
 
 
 def test_cli_map_investment(cli, tmp_path):
-    pytest.importorskip("hygis.counties")
     out = tmp_path / "inv.html"
     proc = cli("map", "--theme", "investment", "--out", str(out))
     assert proc.returncode == 0, proc.stderr

@@ -182,12 +182,12 @@ def test_compliance_and_theme_maps_load(browser, tmp_path):
 def test_real_check_report_and_raster_overlay_load(browser, tmp_path):
     """The compliance map of a real check, and the plan map with a constraint raster, load offline cleanly."""
     from hygis import check_projects
-    from hygis.raster import constraint_raster, write_constraints
+    from hygis.raster.constraints import constraint_raster, write_constraints
 
     inputs = hygis.resolve()
     tif = write_constraints(tmp_path / "constraints.tif", constraint_raster(inputs, cell=500))
     maps = {
-        "compliance_real": compliance_map(check_projects(inputs=inputs), inputs),
+        "compliance_real": compliance_map(check_projects(inputs), inputs),
         "plan_raster": plan_map(inputs, rasters=[tif]),
     }
     for name, m in maps.items():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from hygis.overlay import clip_to_zones, connected_components, measure, union_area_by_group
+from hygis.engine.zones import clip_to_zones, connected_components, measure, union_area_by_group
 
 
 @pytest.mark.parametrize("seed", range(5))

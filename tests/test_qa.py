@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import hygis
-from hygis import layers, qa
+from hygis.analysis import qa
+from hygis.plan import layers
 
 from .analysis_fixtures import GK, box, lines
 

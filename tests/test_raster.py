@@ -7,9 +7,9 @@ import pytest
 import rasterio
 import shapely
 
-from hygis import layers, raster
+from hygis import raster
 from hygis.errors import HygisInputError
-from hygis.plan import resolve
+from hygis.plan import layers, resolve
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import shapely
 
-from hygis import layers
+from hygis.analysis.relocate import conflicting, suggest_relocation
 from hygis.errors import HygisInputError
-from hygis.plan import resolve
-from hygis.relocate import conflicting, suggest_relocation
+from hygis.plan import layers, resolve
 
 
 @pytest.fixture(scope="module")

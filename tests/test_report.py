@@ -10,8 +10,8 @@ import pyogrio
 import pytest
 
 import hygis
+from hygis.check.report import write_report
 from hygis.errors import HygisOutputError
-from hygis.report import write_report
 
 from .check_fixtures import write_fixture
 
@@ -19,7 +19,7 @@ from .check_fixtures import write_fixture
 @pytest.fixture(scope="module")
 def default_report():
     inputs = hygis.resolve()
-    return hygis.check_projects(inputs=inputs), inputs
+    return hygis.check_projects(inputs), inputs
 
 
 def test_csv_has_bom_chinese_and_meta(default_report, tmp_path):
@@ -60,7 +60,7 @@ def test_html_banner_maps_and_escaping(tmp_path):
     gdf = gpd.read_file(paths["projects"])
     gdf.loc[0, "name"] = "<script>alert('x')</script>智造产业园"
     inputs = hygis.resolve(gdf, *(paths[k] for k in ("ecological_redline", "permanent_farmland", "urban_development_boundary")))
-    report = hygis.check_projects(inputs=inputs)
+    report = hygis.check_projects(inputs)
     text = write_report(report, tmp_path / "r.html", inputs=inputs).read_text(encoding="utf-8")
     assert "<script>alert" not in text and html.escape("<script>alert('x')</script>") in text
     assert "<meta charset='utf-8'>" in text and "http://" not in text.split("<body>")[0]  # offline: no external assets
@@ -84,8 +84,9 @@ def test_reports_on_illustrative_lines_say_so_on_their_face(tmp_path):
     import pandas as pd
 
     import hygis
-    from hygis import io, stats
-    from hygis.report import write_report
+    from hygis import io
+    from hygis.analysis import stats
+    from hygis.check.report import write_report
 
     report = hygis.check_projects()
     assert set(report["control_line_status"]) == {"illustrative"}

@@ -8,7 +8,8 @@ import pytest
 import shapely
 
 import hygis
-from hygis import layers, stats
+from hygis.analysis import stats
+from hygis.plan import layers
 
 from .analysis_fixtures import box, lines, two_counties
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import rasterio
 
-from hygis import suitability as suit
 from hygis.errors import HygisInputError
 from hygis.plan import resolve
+from hygis.raster import suitability as suit
 
 from .test_dem import tile_server, write_tile  # noqa: F401 - fixture reuse
 

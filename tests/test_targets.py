@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hygis import HygisInputError, targets
+from hygis import HygisInputError
+from hygis.plan import targets
 
 PLAN = Path("/work/shared/plan/hengyang-plan-2026-2035.txt")
 

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from hygis import layers, urban
+from hygis.analysis import urban
+from hygis.plan import layers
 
 from .analysis_fixtures import GK, box, pt
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-import geopandas as gpd
-from hygis import layers
 from hygis.errors import HygisInputError
-from hygis.raster import grid_for, write_cog
-from hygis.zonal import ZonalWarning, zonal_stats
+from hygis.plan import layers
+from hygis.raster.cog import write_cog
+from hygis.raster.grid import grid_for
+from hygis.raster.zonal import ZonalWarning, zonal_stats
 
 CELL = 200.0
 

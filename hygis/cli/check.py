@@ -3,37 +3,44 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
-
-_FORMATS = (".csv", ".xlsx", ".gpkg", ".html")
+from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.constants import ENGINES, REPORT_FORMATS
 
 
 @click.command("check", short_help="Check projects against the three control lines (规划符合性审查).")
 @plan_input_options
 @click.option("--point-radius", "point_radius_m", type=float, default=None, metavar="M",
               help="Check point projects as discs of M metres (default: by containment only).")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
               help="local: every core of this machine; dask: the same check on a dask cluster (pip install 'hygis[dask]').")
 @click.option("--workers", type=int, default=None, help="Processes for the local engine (default: every core).")
-@out_option(None, _FORMATS, "report")
+@click.option("--relocate", is_flag=True,
+              help="Also suggest, for each project in conflict with the red line or farmland, the nearest same-shape site "
+                   "in its county clear of both (a sheet/layer of the report).")
+@out_option(None, REPORT_FORMATS, "report")
 @user_errors
-def check_cmd(point_radius_m: float | None, engine: str, workers: int | None, out: Path, **kwargs) -> None:
+def check_cmd(point_radius_m: float | None, engine: str, workers: int | None, relocate: bool, out: Path,
+              **kwargs: Any) -> None:
     """Check every project against the ecological protection red line, permanent basic farmland
     and the urban development boundary; write one row per project × control line with the
     overlap (ha, 亩), the verdict (conflict / needs approval / compliant / not located) and the
     rule that decides it. With no inputs it checks the plan's 19 projects against the embedded
     (illustrative) control lines.
     """
-    from ..check import check_projects  # noqa: PLC0415 - keeps --help fast
-    from ..report import write_report  # noqa: PLC0415
+    from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - keeps --help fast
+    from hygis.check.pipeline import check_projects  # noqa: PLC0415
+    from hygis.check.report import write_report  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
     report = check_projects(inputs=inputs, point_radius_m=point_radius_m, engine=engine, workers=workers,
                             overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"), progress=progress)
+    if relocate:
+        relocate_conflicts(report, inputs, progress=progress)
     path = write_report(report, out, inputs=inputs)
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):

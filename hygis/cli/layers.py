@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .options import user_errors
+from hygis.cli.options import user_errors
 
 
 @click.command("layers", short_help="List the embedded layers: features, geometry, status, source.")
@@ -19,7 +19,7 @@ def layers_cmd(name: str | None, as_json: bool) -> None:
     Status is one of official-derived, public-facts (each location carries its precision)
     or illustrative (generated for demonstration: NOT official; replace with your office's data).
     """
-    from .. import layers  # noqa: PLC0415
+    from hygis.plan import layers  # noqa: PLC0415
 
     if name:
         meta = layers.info(name)

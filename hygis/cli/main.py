@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
-from . import build, check, layers, qa, raster, relocate, run, stats, suitability, targets, urban, zonal
-from . import map as map_
-from .options import setup_logging
+from hygis import __version__
+from hygis.cli import (
+    build,
+    check,
+    layers,
+    qa,
+    raster,
+    relocate,
+    run,
+    stats,
+    suitability,
+    targets,
+    urban,
+    zonal,
+)
+from hygis.cli import map as map_
+from hygis.cli.options import setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 BASEMAP_CHOICES = ("osm", "gaode", "tencent", "tianditu", "none")
 THEME_CHOICES = ("industry", "transport", "culture-tourism", "ecology", "investment")
@@ -38,16 +38,16 @@ def map_cmd(out: Path, theme: str | None, check: bool, basemap: str, offline: bo
     lines and the key projects; illustrative layers say so on the map. Your files given
     with --projects and the control-line flags replace the embedded layers.
     """
-    from .. import maps  # noqa: PLC0415 - keeps --help fast
+    from hygis import maps  # noqa: PLC0415 - keeps --help fast
 
     if theme and check:
         raise click.UsageError("Choose --theme or --check, not both.")
     inputs = resolve_plan_inputs(kwargs, out=out)
     if check:
-        from ..check import check_projects  # noqa: PLC0415 - the compliance module
+        from hygis.check.pipeline import check_projects  # noqa: PLC0415 - the compliance module
 
         progress("checking the projects against the control lines")
-        m = maps.compliance_map(check_projects(inputs=inputs), inputs, basemap=basemap, offline=offline)
+        m = maps.compliance_map(check_projects(inputs), inputs, basemap=basemap, offline=offline)
     elif theme:
         progress(f"theme map: {theme}")
         m = maps.theme_map(theme, inputs, basemap=basemap, offline=offline)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..errors import HygisError
+from hygis.errors import HygisError, HygisWarning
 
 _existing = click.Path(exists=True, dir_okay=True, path_type=Path)
 
@@ -44,13 +45,13 @@ def plan_input_options(func: Callable) -> Callable:
 
 
 def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None):
-    """Pop the plan-input flags from a command's kwargs and resolve them (see :func:`hygis.plan.resolve`).
+    """Pop the plan-input flags from a command's kwargs and resolve them (see :func:`hygis.plan.inputs`).
 
     With ``out``, refuse at once an output that would replace one of the input files, before
     any long computation (the writers refuse it too, but only at the end).
     """
-    from ..io import guard_not_input, register_inputs  # noqa: PLC0415 - keeps --help fast
-    from ..plan import resolve  # noqa: PLC0415
+    from hygis.io.write import guard_not_input, register_inputs  # noqa: PLC0415 - keeps --help fast
+    from hygis.plan import resolve  # noqa: PLC0415
 
     args = {name: kwargs.pop(name) for name in PLAN_INPUTS}
     register_inputs(p for p in args.values() if p is not None)
@@ -81,6 +82,12 @@ def out_option(default: str | None, suffixes: tuple[str, ...], what: str, *, req
     )
 
 
+class UserError(click.ClickException):
+    """A user's mistake (input, option, output path): its message, no traceback, exit code 2."""
+
+    exit_code = 2
+
+
 def user_errors(func: Callable) -> Callable:
     """Turn hygis's user-facing errors into a clean CLI message (no traceback), exit code 2."""
 
@@ -89,7 +96,7 @@ def user_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except HygisError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise UserError(str(exc)) from None
         except KeyboardInterrupt:
             click.echo("Interrupted; no output was written.", err=True)
             sys.exit(130)
@@ -98,8 +105,25 @@ def user_errors(func: Callable) -> Callable:
 
 
 def setup_logging(verbose: int, quiet: bool) -> None:
+    """Logging on stderr, and hygis's warnings (:func:`hygis.messages.warn`) as ``warning: …`` lines."""
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="hygis: %(message)s", stream=sys.stderr)
+    default = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, HygisWarning):
+            if not quiet:
+                click.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
+
+
+def echo_banner(attrs: dict[str, Any]) -> None:
+    """Print the illustrative-data banner a result carries, if any (its notes were shown as warnings)."""
+    if attrs.get("banner"):
+        click.echo(f"⚠ {attrs['banner']}", err=True)
 
 
 def progress(message: str) -> None:

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
-from .stats import _say
+from hygis.cli.options import (
+    echo_banner,
+    out_option,
+    plan_input_options,
+    progress,
+    resolve_plan_inputs,
+    user_errors,
+)
 
 OUTPUTS = (".gpkg", ".csv")
 
@@ -27,13 +33,13 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     亩) and the ids of both features, and the totals per pair. The 2019 guiding opinion requires
     the lines 不交叉、不重叠、不冲突. Exits 0 either way: the file and the totals say what was found.
     """
-    from .. import qa  # noqa: PLC0415
+    from hygis.analysis import qa  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("overlaps between the three control lines")
     overlaps = qa.control_line_overlaps(inputs)
     path = qa.write_overlaps(overlaps, out)
-    _say(overlaps.attrs)
+    echo_banner(overlaps.attrs)
     for row in qa.overlap_totals(overlaps).itertuples():
         click.echo(f"{row.pair_zh}: {row.overlaps} overlap(s), {row.area_ha:,.4f} ha = {row.area_mu:,.2f} 亩")
     click.echo(f"CRS: {overlaps.attrs['crs']}")
@@ -58,7 +64,7 @@ def topology_cmd(layer: str, gaps: bool | None, sliver_area: float | None, slive
     that should tile, gaps. An embedded layer is measured in the CRS of the plan's extent; a file
     in the CRS of its own extent.
     """
-    from .. import qa  # noqa: PLC0415
+    from hygis.analysis import qa  # noqa: PLC0415
 
     gdf, measure_crs, label = qa.topology_input(layer, crs=crs)
     progress(f"topology of {label}")

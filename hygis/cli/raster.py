@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
 @click.group("raster", short_help="Rasters of the plan: the constraint raster (三条控制线 + counties) as a COG.")
@@ -26,7 +26,7 @@ def constraints_cmd(cell: float, all_touched: bool, out: Path, **kwargs) -> None
     city), band 2 the county units (1 … 12). Class codes: data/constraint_classes.csv. A table
     of areas per county and class is written beside it (.csv).
     """
-    from .. import io, raster  # noqa: PLC0415
+    from hygis import io, raster  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress(f"burning the control lines on a {cell:g} m grid")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
 @click.command("relocate", short_help="Suggest the nearest same-size site, clear of red line and farmland, for conflicting projects.")
@@ -22,9 +22,9 @@ def relocate_cmd(ids: tuple[str, ...], max_distance: float, step: float | None, 
     find the nearest place in its county where the same footprint (translated, same
     orientation) touches neither; report the distance, direction and new footprint.
     """
-    from .. import io  # noqa: PLC0415
-    from ..plan import illustrative_banner  # noqa: PLC0415
-    from ..relocate import suggest_relocation  # noqa: PLC0415
+    from hygis import io  # noqa: PLC0415
+    from hygis.analysis.relocate import suggest_relocation  # noqa: PLC0415
+    from hygis.plan.inputs import illustrative_banner  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("searching for sites")

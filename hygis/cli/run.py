@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
 @click.command("run", short_help="The main job: write every standard output (reports, maps) for the plan.")
@@ -18,7 +18,7 @@ def run_cmd(out_dir: Path, **kwargs) -> None:
     """Write the plan's standard outputs into OUT_DIR: the layer summary, the compliance
     report and the plan map (as those routines land), on the embedded layers or on your files.
     """
-    from .. import workflow  # noqa: PLC0415
+    from hygis import workflow  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs)
     for name, path in workflow.run(out_dir, inputs, report=progress).items():

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import (
+    echo_banner,
+    out_option,
+    plan_input_options,
+    progress,
+    resolve_plan_inputs,
+    user_errors,
+)
 
 TABLES = (".csv", ".xlsx")
 
@@ -26,13 +33,13 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     line count once; a feature spanning two units is split at their border. A .csv holds one row
     per unit and line; an .xlsx adds the one-row-per-unit layout and an 'about' sheet.
     """
-    from .. import stats  # noqa: PLC0415 - keeps --help fast
+    from hygis.analysis import stats  # noqa: PLC0415 - keeps --help fast
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("control-line areas by county")
     table = stats.control_line_stats(inputs)
     path = stats.write_control_line_stats(table, out)
-    _say(table.attrs)
+    echo_banner(table.attrs)
     city = table[table["level"] == "city"]
     for row in city.itertuples():
         click.echo(f"{row.line_zh} {row.line}: {row.area_ha:,.2f} ha = {row.area_mu:,.0f} 亩 = {row.area_km2:,.2f} km² "
@@ -55,7 +62,7 @@ def counties_cmd(out: Path, investment_field: str, **kwargs) -> None:
     containing them; a project without a geometry but with county_code is split equally among the
     listed units; the rest is reported as unallocated, never dropped.
     """
-    from .. import counties  # noqa: PLC0415
+    from hygis.analysis import counties  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("investment by county and group; projects and towns per county")
@@ -66,9 +73,3 @@ def counties_cmd(out: Path, investment_field: str, **kwargs) -> None:
         click.echo(f"{row.name:<16} {row.investment_yi:>10,.1f} 亿元")
     click.echo(f"written: {path}")
 
-
-def _say(attrs: dict) -> None:
-    if attrs.get("banner"):
-        click.echo(f"⚠ {attrs['banner']}", err=True)
-    for note in attrs.get("notes", []):
-        click.echo(f"note: {note}", err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
 @click.command("suitability", short_help="Development suitability: weighted overlay with hard exclusions (COG + legend).")
@@ -26,7 +26,7 @@ def suitability_cmd(dem: Path | None, no_download: bool, weights: Path | None, c
     Writes OUT (.tif), OUT.csv (areas per class and county) and OUT.json (legend, factors, notes).
     Without a DEM the terrain factors are left out, and the outputs say so.
     """
-    from ..suitability import suitability, write_suitability  # noqa: PLC0415
+    from hygis.raster.suitability import suitability, write_suitability  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     result = suitability(inputs, cell=cell, weights=weights, dem=dem, download_dem=not no_download, report=progress)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, user_errors
+from hygis.cli.options import out_option, user_errors
 
 TABLES = (".csv", ".xlsx")
 
@@ -20,8 +20,9 @@ def targets_cmd(out: Path | None, plan_text: Path | None) -> None:
     """Print the targets of the plan's section 二 (总体发展目标): indicator, unit, 2030, 2035, with
     the plan's own words and section for each in the written table.
     """
-    from .. import io, targets  # noqa: PLC0415
-    from ..errors import HygisInputError  # noqa: PLC0415
+    from hygis import io  # noqa: PLC0415
+    from hygis.errors import HygisInputError  # noqa: PLC0415
+    from hygis.plan import targets  # noqa: PLC0415
 
     table = targets.load_targets()
     click.echo(targets.format_targets(table))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import out_option, progress, user_errors
+from hygis.cli.options import out_option, progress, user_errors
 
 OUTPUTS = (".xlsx", ".gpkg")
 
@@ -27,8 +27,8 @@ def urban_cmd(bands: str, central_villages: Path | None, crs: str | None, out: P
     to the city) with distance bands, and a rank–size table where a sourced population is known.
     Places without a confirmed location are listed with empty distances, never placed.
     """
-    from .. import urban  # noqa: PLC0415
-    from ..errors import HygisInputError  # noqa: PLC0415
+    from hygis.analysis import urban  # noqa: PLC0415
+    from hygis.errors import HygisInputError  # noqa: PLC0415
 
     try:
         bands_km = [float(b) for b in bands.split(",") if b.strip()]

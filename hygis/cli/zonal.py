@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import click
 
-from .options import out_option, progress, user_errors
+from hygis.cli.options import out_option, progress, user_errors
 
 SUFFIXES = (".csv", ".xlsx", ".gpkg", ".geojson", ".parquet")
 
@@ -31,8 +30,9 @@ def zonal_cmd(raster_path: Path, zones: str, stats: str, all_touched: bool, band
     per statistic. Edge cells count by the share of their area inside the zone (or whole,
     with --all-touched); NoData cells are left out; the zones are reprojected to the raster's CRS.
     """
-    from .. import io, layers  # noqa: PLC0415
-    from ..zonal import ZonalWarning, zonal_stats  # noqa: PLC0415
+    from hygis import io  # noqa: PLC0415
+    from hygis.plan import layers  # noqa: PLC0415
+    from hygis.raster.zonal import zonal_stats  # noqa: PLC0415
 
     if zones == "counties":
         gdf = layers.load("counties")[["code", "name", "name_en", "geometry"]]
@@ -41,11 +41,7 @@ def zonal_cmd(raster_path: Path, zones: str, stats: str, all_touched: bool, band
     else:
         gdf = io.read_vector(zones, crs=zones_crs, label="zones")
     progress(f"zonal statistics over {len(gdf)} zones")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ZonalWarning)  # the same text is in the notes, printed below
-        result = zonal_stats(raster_path, gdf, stats, all_touched=all_touched, band=band, nodata=nodata, raster_crs=raster_crs)
-    for note in result.attrs.get("hygis_notes", []):
-        click.echo(f"note: {note}", err=True)
+    result = zonal_stats(raster_path, gdf, stats, all_touched=all_touched, band=band, nodata=nodata, raster_crs=raster_crs)
     if out.suffix.lower() in (".csv", ".xlsx"):
         path = io.write_table(result, out)
     else:

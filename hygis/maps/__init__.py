@@ -12,11 +12,11 @@ Every function returns a ``folium.Map`` that a notebook shows and extends. Offli
 
 from __future__ import annotations
 
-from .assets import register as register_asset
-from .base import BASEMAPS, new_map, save
-from .compliance import compliance_map
-from .plan import plan_map
-from .themes import THEMES, county_choropleth, theme_map
+from hygis.maps.base import BASEMAPS, new_map, save
+from hygis.maps.compliance import compliance_map
+from hygis.maps.offline import register as register_asset
+from hygis.maps.plan_map import plan_map
+from hygis.maps.themes import THEMES, county_choropleth, theme_map
 
 __all__ = [
     "BASEMAPS",

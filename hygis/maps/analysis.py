@@ -5,9 +5,11 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from . import styles
-from .base import MapBuilder, swatch
-from .safe import POPUP, STYLE, TOOLTIP, HtmlControl, esc, feature_collection, fmt, geojson_layer, popups, tooltips
+from hygis.maps import styles
+from hygis.maps.base import MapBuilder, swatch
+from hygis.maps.controls import HtmlControl
+from hygis.maps.escape import esc, fmt, popups, tooltips
+from hygis.maps.geojson import POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
 
 
 def add_catchments(b: MapBuilder, cells: gpd.GeoDataFrame) -> None:

@@ -18,13 +18,14 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
-
 from folium.template import Template
 
-from .. import gcj02, io
-from ..errors import HygisInputError
-from . import assets, styles
-from .safe import HtmlControl, add_css, esc
+from hygis import gcj02, io
+from hygis.errors import HygisInputError
+from hygis.maps import offline as assets
+from hygis.maps import styles
+from hygis.maps.controls import HtmlControl, add_css
+from hygis.maps.escape import esc
 
 BASEMAPS = ("osm", "gaode", "tencent", "tianditu", "none")
 

@@ -50,8 +50,8 @@ from branca.element import Element
 from folium.map import Layer
 from folium.template import Template
 
-from ..crs import WEB_MERCATOR
-from ..errors import HygisInputError
+from hygis.crs import WEB_MERCATOR
+from hygis.errors import HygisInputError
 
 log = logging.getLogger("hygis")
 

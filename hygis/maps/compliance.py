@@ -12,15 +12,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import layers
-from ..crs import WGS84
-from ..errors import HygisInputError
-from ..plan import PlanInputs, illustrative_banner, resolve
-from . import styles
-from .base import MapBuilder, new_map, swatch
-from .draw import _located, add_control_line, add_counties, add_not_located_panel
-from .plan import source_note
-from .safe import POPUP, STYLE, TOOLTIP, feature_collection, fmt, geojson_layer, popups, tooltips
+from hygis.constants import VERDICT_COLORS, VERDICT_LABELS, VERDICTS
+from hygis.crs import WGS84
+from hygis.errors import HygisInputError
+from hygis.maps import styles
+from hygis.maps.base import MapBuilder, new_map, swatch
+from hygis.maps.draw import add_control_line, add_counties, add_not_located_panel, has_site
+from hygis.maps.escape import fmt, popups, tooltips
+from hygis.maps.geojson import POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
+from hygis.maps.plan_map import source_note
+from hygis.plan import layers, resolve
+from hygis.plan.inputs import PlanInputs, illustrative_banner
 
 REPORT_COLUMNS = ("project_id", "name", "control_line", "verdict")
 
@@ -52,8 +54,8 @@ def _check_report(report: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def worst_verdict(report: pd.DataFrame) -> pd.Series:
-    """Each project's worst verdict over the control lines (order of ``verdict_order``)."""
-    order = {v: i for i, v in enumerate(styles.get("verdict_order"))}
+    """Each project's worst verdict over the control lines (order of :data:`hygis.constants.VERDICTS`)."""
+    order = {v: i for i, v in enumerate(VERDICTS)}
     rank = report["verdict"].map(order).fillna(len(order))
     idx = rank.groupby(report["project_id"].astype(str)).idxmin()
     return pd.Series(report.loc[idx, "verdict"].to_numpy(), index=idx.index)
@@ -95,7 +97,7 @@ def compliance_map(
     for key, gdf in inputs.control_lines().items():
         add_control_line(b, key, gdf, illustrative=key in illustrative, source_note=source_note(inputs, key))
         line_labels[key] = styles.get("control_lines", key, "legend")
-    verdicts = styles.get("verdicts")
+    verdicts = {v: {"label": VERDICT_LABELS[v], "color": VERDICT_COLORS[v]} for v in VERDICTS}
     _add_sites(b, report, inputs.projects)
     _add_overlaps(b, report, line_labels, verdicts)
     _add_relocations(b, report.attrs.get("relocations"))
@@ -104,7 +106,7 @@ def compliance_map(
     total = int(projects["project_id"].nunique()) if "project_id" in projects else report["project_id"].nunique()
     counts = report.groupby("verdict")["project_id"].nunique()
     summary = " · ".join(
-        f"{verdicts.get(v, {'label': v})['label']}: {int(counts[v])}" for v in styles.get("verdict_order") if v in counts
+        f"{verdicts.get(v, {'label': v})['label']}: {int(counts[v])}" for v in VERDICTS if v in counts
     )
     add_not_located_panel(b, not_located, total, extra=f"项目数 projects by verdict: {summary}")
     if "site_geometry" in report.columns:
@@ -120,14 +122,14 @@ def compliance_map(
 
 def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFrame) -> None:
     """The located project sites, outlined in the colour of their worst verdict."""
-    located = projects[_located(projects)]
+    located = projects[has_site(projects)]
     if not len(located):
         return
     worst = worst_verdict(report)
     verdict = located["project_id"].astype(str).map(worst).fillna("not located")
     colors = styles.verdict_color(verdict)
     style = [{"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.08, "dashArray": "5 4"} for c in colors]
-    labels = {k: v["label"] for k, v in styles.get("verdicts").items()}
+    labels = VERDICT_LABELS
     frame = located.assign(verdict_label=verdict.map(labels).fillna(verdict))
     props = pd.DataFrame(
         {
@@ -152,8 +154,8 @@ _SITE_POINTS = f"""function (feature, latlng) {{
 
 def _add_overlaps(b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str, str], verdicts: dict) -> None:
     """The overlap polygons, one colour per verdict, conflicts on top."""
-    order = {v: i for i, v in enumerate(styles.get("verdict_order"))}
-    sub = report[_located(report)]
+    order = {v: i for i, v in enumerate(VERDICTS)}
+    sub = report[has_site(report)]
     rank = sub["verdict"].map(order).fillna(len(order)).to_numpy()
     rows = sub.iloc[np.argsort(-rank, kind="stable")].copy()
     labels = {k: v["label"] for k, v in verdicts.items()}

@@ -2,7 +2,7 @@
 
 Each ``add_*`` takes a :class:`~hygis.maps.base.MapBuilder` and a GeoDataFrame in WGS 84,
 adds one layer (and its legend entry) and returns what it could not draw, so that every
-feature is accounted for on the map. Popups and tooltips are built by :mod:`hygis.maps.safe`.
+feature is accounted for on the map. Popups and tooltips are built by :mod:`hygis.maps.escape`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import layers
-from ..crs import WGS84, area_crs_for
-from . import styles
-from .base import MapBuilder, circle_swatch, line_swatch, swatch
-from .safe import (
+from hygis.crs import WGS84, area_crs_for
+from hygis.maps import styles
+from hygis.maps.base import MapBuilder, circle_swatch, line_swatch, swatch
+from hygis.maps.controls import HtmlControl
+from hygis.maps.escape import esc, fmt, popups, tooltips
+from hygis.maps.geojson import (
     CIRCLE_POINTS,
     LABEL,
     LABEL_POINTS,
@@ -30,14 +31,10 @@ from .safe import (
     SYMBOL,
     SYMBOL_POINTS,
     TOOLTIP,
-    HtmlControl,
-    esc,
     feature_collection,
-    fmt,
     geojson_layer,
-    popups,
-    tooltips,
 )
+from hygis.plan import layers
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +48,7 @@ POPUP_MAX_FEATURES = 1_000
 MINOR_UNIT_KM2 = 500.0
 
 
-def _located(gdf: gpd.GeoDataFrame) -> np.ndarray:
+def has_site(gdf: gpd.GeoDataFrame) -> np.ndarray:
     geoms = gdf.geometry.to_numpy()
     return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
@@ -133,7 +130,7 @@ def add_urban_system(b: MapBuilder, urban: gpd.GeoDataFrame, *, show: bool = Tru
         The places with no location (listed in the "not located" panel).
     """
     spec = styles.get("urban_system")
-    located = _located(urban)
+    located = has_site(urban)
     drawn = urban[located]
     tiers = pd.to_numeric(drawn.get("tier", pd.Series(3, index=drawn.index)), errors="coerce").fillna(3).astype(int)
     unconfirmed = drawn.get("location_status", pd.Series("", index=drawn.index)).astype(str).eq("unconfirmed")
@@ -211,11 +208,11 @@ def add_polygons(
     str
         How the layer was drawn: ``"geojson"``, ``"big"`` or ``"simplified"``.
     """
-    gdf = gdf[_located(gdf)]
+    gdf = gdf[has_site(gdf)]
     display = gdf.set_geometry(b.display(gdf.geometry), crs=WGS84) if b.gcj02 else gdf
     if len(gdf) > BIG_LAYER_FEATURES:
         try:
-            from .big import add_big_polygons  # noqa: PLC0415 - optional fast renderer
+            from hygis.maps.big import add_big_polygons  # noqa: PLC0415 - optional fast renderer
         except ImportError:
             log.warning("%s: %d features and no fast renderer; drawing a simplified layer without popups.", name, len(gdf))
             geoms = shapely.simplify(display.geometry.to_numpy(), FALLBACK_SIMPLIFY_DEG, preserve_topology=True)
@@ -291,7 +288,7 @@ def add_projects(
         The projects with no geometry (for the "not located" panel).
     """
     spec = styles.get("projects")
-    located = _located(projects)
+    located = has_site(projects)
     drawn = projects[located]
     name = name or spec["layer"]
     invest = pd.to_numeric(drawn.get("investment_yi", pd.Series(np.nan, index=drawn.index)), errors="coerce")
@@ -365,7 +362,7 @@ def add_precision(b: MapBuilder, frames: Sequence[gpd.GeoDataFrame], *, show: bo
         if "precision_m" not in gdf.columns:
             continue
         prec = pd.to_numeric(gdf["precision_m"], errors="coerce")
-        keep = _located(gdf) & prec.gt(0).to_numpy()
+        keep = has_site(gdf) & prec.gt(0).to_numpy()
         if keep.any():
             sub = gdf[keep]
             parts.append(

@@ -22,7 +22,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from ..crs import WEB_MERCATOR, WGS84
+from hygis.crs import WEB_MERCATOR, WGS84
 
 #: Longest side of the embedded image, pixels (keeps the HTML a few MB at most).
 MAX_PIXELS: int = 2048
@@ -144,7 +144,7 @@ def raster_layer(
     to_ll = Transformer.from_crs(WEB_MERCATOR, WGS84, always_xy=True)
     (west, east), (south, north) = np.array(to_ll.transform([left, right], [bottom, top]))
     if gcj02:
-        from ..gcj02 import wgs84_to_gcj02  # noqa: PLC0415
+        from hygis.gcj02 import wgs84_to_gcj02  # noqa: PLC0415
 
         clon, clat = (west + east) / 2, (south + north) / 2
         glon, glat = wgs84_to_gcj02(np.array([clon]), np.array([clat]))

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import HygisInputError
-from ..settings import DATA_DIR
+from hygis.constants import VERDICT_COLORS
+from hygis.errors import HygisInputError
+from hygis.settings import DATA_DIR
 
 STYLES_FILE = "map_styles.json"
 
@@ -50,10 +51,8 @@ def group_color(groups) -> np.ndarray:
 
 def verdict_color(verdicts) -> np.ndarray:
     """Colour of each compliance verdict (array of hex strings); unknown verdicts grey."""
-    table = _load()["verdicts"]
-    return np.array(
-        [table.get(v, {"color": "#868e96"})["color"] for v in np.asarray(verdicts, dtype=object)], dtype=object
-    )
+    grey = VERDICT_COLORS["not located"]
+    return np.array([VERDICT_COLORS.get(v, grey) for v in np.asarray(verdicts, dtype=object)], dtype=object)
 
 
 def scaled(values, lo: float, hi: float, vmax: float | None = None) -> np.ndarray:

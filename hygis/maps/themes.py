@@ -9,14 +9,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import layers
-from ..errors import HygisInputError
-from ..plan import PlanInputs, illustrative_banner, resolve
-from . import styles
-from .base import new_map, swatch
-from .draw import add_control_line, add_counties, add_not_located_panel, add_precision, add_projects, add_urban_system
-from .plan import source_note
-from .safe import POPUP, STYLE, TOOLTIP, esc, feature_collection, fmt, geojson_layer, popups, tooltips
+from hygis.errors import HygisInputError
+from hygis.maps import styles
+from hygis.maps.base import new_map, swatch
+from hygis.maps.draw import (
+    add_control_line,
+    add_counties,
+    add_not_located_panel,
+    add_precision,
+    add_projects,
+    add_urban_system,
+)
+from hygis.maps.escape import esc, fmt, popups, tooltips
+from hygis.maps.geojson import POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
+from hygis.maps.plan_map import source_note
+from hygis.plan import layers, resolve
+from hygis.plan.inputs import PlanInputs, illustrative_banner
 
 #: Theme names for ``hygis map --theme``: the chapters of the style table, and the investment choropleth.
 THEMES: tuple[str, ...] = (*styles.get("themes"), "investment")
@@ -43,7 +51,7 @@ def theme_map(
     inputs = inputs or resolve()
     if theme == "investment":
         try:
-            from ..counties import investment_by_county  # noqa: PLC0415 - the statistics module
+            from hygis.analysis.counties import investment_by_county  # noqa: PLC0415 - the statistics module
         except ImportError as exc:
             msg = "The investment map needs hygis.counties (investment by county), which this install lacks: update hygis."
             raise HygisInputError(msg) from exc
@@ -197,7 +205,10 @@ def add_counties_labels_only(b, frame: gpd.GeoDataFrame) -> None:
     """County names over a choropleth (the outlines are the choropleth's own)."""
     import shapely  # noqa: PLC0415
 
-    from .safe import LABEL, LABEL_POINTS  # noqa: PLC0415
+    from hygis.maps.geojson import (
+        LABEL,  # noqa: PLC0415
+        LABEL_POINTS,  # noqa: PLC0415
+    )
 
     text = [f"{esc(n)}<small>{esc(t)}</small>" for n, t in zip(frame["name"], frame["value_text"])]
     pts = shapely.point_on_surface(frame.geometry.to_numpy())

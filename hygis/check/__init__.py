@@ -1,0 +1,34 @@
+"""The control-line compliance check (规划符合性审查) and its reports.
+
+This room may import :mod:`hygis.plan`, :mod:`hygis.engine`, :mod:`hygis.io` and the foundation modules;
+relocation suggestions (:func:`hygis.analysis.relocate.relocate_conflicts`) are a separate step.
+
+* :mod:`~hygis.check.pipeline` — :func:`check_projects`: sites → measure → judge → provenance;
+* :mod:`~hygis.check.sites` — step 1, the site each project occupies;
+* :mod:`~hygis.check.measure` — step 2, the overlap engine per control line;
+* :mod:`~hygis.check.judge` — step 3, the verdict of the rule that applies;
+* :mod:`~hygis.check.rules` — the rule and corridor-width tables (data);
+* :mod:`~hygis.check.report` — the report as .csv, .xlsx, .gpkg or printable .html.
+"""
+
+from __future__ import annotations
+
+from hygis.check.pipeline import check_projects, summary
+from hygis.check.report import write_report
+from hygis.check.rules import load_corridor_widths, load_rules
+from hygis.check.sites import footprints
+from hygis.constants import CONTROL_LINE_ZH, REPORT_FORMATS, VERDICTS
+from hygis.geometry import geometry_kind
+
+__all__ = [
+    "CONTROL_LINE_ZH",
+    "REPORT_FORMATS",
+    "VERDICTS",
+    "check_projects",
+    "footprints",
+    "geometry_kind",
+    "load_corridor_widths",
+    "load_rules",
+    "summary",
+    "write_report",
+]

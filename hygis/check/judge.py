@@ -1,0 +1,105 @@
+"""Judging each project against one control line: the condition, the rule that applies, the row of the report.
+
+For the red line and permanent farmland the condition is ``overlap``/``none``; for the urban
+development boundary ``outside``/``inside`` (the part of the site outside it is what the rules
+judge). The most specific rule of ``data/compliance_rules.csv`` for the project's group, name and
+geometry kind gives the verdict, with its text and source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from hygis.check.measure import LineOverlap
+from hygis.check.rules import best_match
+from hygis.check.sites import Sites
+from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
+
+#: Overlaps smaller than this (m²) are numerical slivers of shared edges, not a use of the land:
+#: they are reported as measured but do not change a verdict.
+VERDICT_TOLERANCE_M2 = 0.01
+
+
+def judge_line(sites: Sites, measured: LineOverlap, rules: pd.DataFrame, *, with_geometry: bool = True) -> pd.DataFrame:
+    """Step 3 of the check: the verdict of every project against one control line, as report rows.
+
+    Parameters
+    ----------
+    sites : Sites
+        From :func:`hygis.check.sites.project_sites`.
+    measured : LineOverlap
+        From :func:`hygis.check.measure.measure_line`.
+    rules : DataFrame
+        From :func:`hygis.check.rules.load_rules`.
+    with_geometry : bool
+        Put the overlap polygon (the part outside, for the development boundary) in ``geometry``.
+    """
+    prj, line, kinds, methods = sites.projects, measured.line, sites.kinds, sites.methods
+    site_geoms, site_m2, unlocated, loc_notes = sites.geoms, sites.area_m2, sites.unlocated, sites.location_notes
+    inside_m2, inside_geom, point_inside = measured.inside_m2, measured.inside_geom, measured.point_inside
+    n = len(prj)
+    is_point = np.array([v is not None for v in point_inside], dtype=bool)
+    pin = np.array([bool(v) if v is not None else False for v in point_inside], dtype=bool)
+    udb = line == "urban_development_boundary"
+    outside_m2 = np.where(is_point | unlocated, np.nan, np.maximum(site_m2 - inside_m2, 0.0)) if udb else np.full(n, np.nan)
+    if udb:
+        judged = np.where(is_point, ~pin, outside_m2 > VERDICT_TOLERANCE_M2)
+        condition = np.where(judged, "outside", "inside")
+    else:
+        judged = np.where(is_point, pin, inside_m2 > VERDICT_TOLERANCE_M2)
+        condition = np.where(judged, "overlap", "none")
+
+    sub = rules[rules.control_line == line].reset_index(drop=True)
+    frame = pd.DataFrame({"project_id": prj["project_id"].to_numpy(), "name": prj["name"].astype(str).to_numpy(),
+                          "group": prj["group"].to_numpy()})
+    best = best_match(frame, sub, extra=lambda row: (condition == row.condition) & ((row.kind == "*") | (kinds == row.kind)))
+    verdict = sub["verdict"].to_numpy()[best].astype(object)
+    rule = sub["rule"].to_numpy()[best].astype(object)
+    source = sub["source"].to_numpy()[best].astype(object)
+    verdict[unlocated] = "not located"
+    rule[unlocated] = "没有用地位置，无法审查 — the project has no site, so it cannot be checked against this line."
+    source[unlocated] = ""
+
+    geom = np.full(n, None, dtype=object)  # areas only (with_geometry=False): no polygon at all
+    if with_geometry and udb:
+        has = ~unlocated & ~is_point & (outside_m2 > 0)
+        for i in np.flatnonzero(has):
+            g = inside_geom[i]
+            out = site_geoms[i] if g is None else shapely.difference(site_geoms[i], g)
+            geom[i] = None if out is None or out.is_empty else out
+    elif with_geometry:
+        for i in range(n):
+            geom[i] = inside_geom[i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(site_m2 > 0, inside_m2 / np.where(site_m2 > 0, site_m2, 1), np.nan)
+    share = np.where(is_point, pin.astype(float), share)
+    overlap_m2 = np.where(is_point | unlocated, np.nan, inside_m2)
+    site_ha = np.where(is_point | unlocated, np.nan, site_m2 / M2_PER_HA)
+    return pd.DataFrame({
+        "project_id": frame["project_id"],
+        "name": frame["name"],
+        "group": frame["group"],
+        "control_line": line,
+        "control_line_zh": CONTROL_LINE_ZH[line],
+        "kind": kinds,
+        "method": np.where(unlocated, "none (no site)", methods),
+        "site_ha": site_ha,
+        "site_mu": site_ha * M2_PER_HA / M2_PER_MU,
+        "overlap_ha": overlap_m2 / M2_PER_HA,
+        "overlap_mu": overlap_m2 / M2_PER_MU,
+        "share_of_site": np.where(unlocated, np.nan, share),
+        "outside_ha": outside_m2 / M2_PER_HA,
+        "outside_mu": outside_m2 / M2_PER_MU,
+        "point_inside": point_inside,
+        "verdict": verdict,
+        "rule": rule,
+        "source": source,
+        "location_note": loc_notes,
+        "geometry": geom,
+        "site_geometry": site_geoms,
+    })
+
+
+__all__ = ["VERDICT_TOLERANCE_M2", "judge_line"]

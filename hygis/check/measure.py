@@ -1,0 +1,105 @@
+"""Measuring the sites against one control line through the overlap engine.
+
+Overlap = area(site ∩ union of the line's features): features of one layer that overlap each
+other count once, touching edges and holes give nothing (:mod:`hygis.engine.overlap`). Point
+projects without a footprint are tested by containment instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from hygis.check.sites import Sites
+from hygis.constants import ENGINES
+from hygis.engine.overlap import disjoint_layer, overlap, overlap_dask
+from hygis.messages import warn
+
+
+@dataclass
+class LineOverlap:
+    """What the engine measured of every site against one control line.
+
+    Attributes
+    ----------
+    line : str
+        The control line's name.
+    inside_m2 : ndarray of float
+        Area of each site inside the line (m², in the sites' area CRS).
+    inside_geom : list
+        The overlap polygon of each site (None where not built or empty).
+    point_inside : ndarray of object
+        For point projects checked by containment: whether the point lies in the line; None otherwise.
+    """
+
+    line: str
+    inside_m2: np.ndarray
+    inside_geom: list[Any]
+    point_inside: np.ndarray
+
+
+def measure_line(
+    sites: Sites,
+    line: str,
+    layer: gpd.GeoDataFrame,
+    notes: list[str],
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    client: Any = None,
+    geometry: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> LineOverlap:
+    """Step 2 of the check: the overlap of every site with one control line.
+
+    Parameters
+    ----------
+    sites : Sites
+        From :func:`hygis.check.sites.project_sites`.
+    line : str
+        The control line's name (for messages).
+    layer : GeoDataFrame
+        The line's polygons, in any CRS (projected to the sites' area CRS here).
+    notes : list of str
+        Receives a note when features of the layer overlap each other (they are merged).
+    engine : {"local", "dask"}
+        Every core of this machine, or a dask cluster (``client``); results are identical.
+    workers : int, optional
+        Processes for the local engine (default: every core).
+    geometry : bool
+        Build the overlap polygons too (not only their areas).
+    progress : callable, optional
+        Receives a line of text per chunk of sites.
+    """
+    say = progress or (lambda _m: None)
+    say(f"{line}: {len(layer):,} features")
+    prepared = disjoint_layer(np.asarray(layer.to_crs(sites.area_crs).geometry.values, dtype=object))
+    if prepared.dissolved_groups:
+        warn(
+            f"{line}: {prepared.dissolved_features} features overlap each other; merged into "
+            f"{prepared.dissolved_groups} so that shared ground counts once.",
+            notes,
+        )
+
+    def tick(done: int, total: int) -> None:
+        say(f"{line}: {done:,}/{total:,} projects")
+
+    if engine == "dask":
+        inside_m2, inside_geom = overlap_dask(sites.geoms, prepared, geometry=geometry, client=client, progress=tick)
+    else:
+        inside_m2, inside_geom = overlap(sites.geoms, prepared, geometry=geometry, workers=workers, progress=tick)
+    point_inside = np.full(len(sites.geoms), None, dtype=object)
+    if sites.points.any():
+        pi, _ = prepared.tree.query(sites.point_geoms[sites.points], predicate="intersects")
+        hit = np.zeros(int(sites.points.sum()), dtype=bool)
+        hit[pi] = True
+        point_inside[sites.points] = hit
+    return LineOverlap(line, inside_m2, list(inside_geom) if inside_geom is not None else [None] * len(sites.geoms),
+                       point_inside)
+
+
+__all__ = ["ENGINES", "LineOverlap", "measure_line"]

@@ -1,0 +1,180 @@
+"""Writing hygis's outputs atomically, and never onto an input.
+
+Everything hygis writes goes through :func:`write_vector`, :func:`write_layers`,
+:func:`write_text` or :func:`write_table`: to a temporary file beside the target, renamed into
+place only when complete, and never onto a file hygis has read as an input in this process
+(:func:`register_inputs`, :func:`guard_not_input`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from hygis.errors import HygisOutputError
+from hygis.geometry import FAMILY
+
+# Paths hygis has read in this process: outputs may never replace them.
+_INPUT_PATHS: set[Path] = set()
+
+
+def register_inputs(paths) -> None:
+    """Record files (and a Shapefile's sidecars) as inputs that no output may replace."""
+    for path in paths:
+        _INPUT_PATHS.update(_companions(Path(path).expanduser()))
+
+
+def _companions(src: Path) -> set[Path]:
+    """The file and, for a Shapefile, its sidecar files: all are inputs hygis must not overwrite."""
+    out = {src.resolve()}
+    if src.suffix.lower() == ".shp":
+        for ext in (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx"):
+            for cand in (src.with_suffix(ext), src.with_suffix(ext.upper())):
+                out.add(cand.resolve())
+    return out
+
+
+# --------------------------------------------------------------------------- writing
+def guard_not_input(path: str | os.PathLike) -> Path:
+    """Refuse to write onto a file hygis has read as an input in this process."""
+    target = Path(path).expanduser().resolve()
+    if target in _INPUT_PATHS:
+        msg = f"Refusing to overwrite the input file {target}: choose another output name (--out)."
+        raise HygisOutputError(msg)
+    return target
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
+    target = guard_not_input(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Keep the real suffix last: GDAL drivers choose behaviour by it.
+        fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent)
+    except OSError as exc:
+        msg = f"Cannot write {target}: {exc.strerror or exc}. Choose a folder you can write to (--out / --out-dir)."
+        raise HygisOutputError(msg) from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # GDAL drivers want to create the file themselves
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, *tmp.parent.glob(tmp.name + "*")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}
+
+
+def write_layers(layers: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write several layers into one GeoPackage atomically (all or nothing).
+
+    GeoDataFrames become spatial layers; plain DataFrames (warnings, provenance) attribute tables.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".gpkg":
+        msg = f"Several layers go into a GeoPackage (.gpkg), not {target.suffix}: change the output name."
+        raise HygisOutputError(msg)
+    with atomic_path(target) as tmp:
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+    return target.resolve()
+
+
+def write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write a text file (HTML, JSON) as UTF-8, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path).resolve()
+
+
+def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None) -> Path:
+    """Write a GeoDataFrame atomically; the suffix picks the format (.gpkg, .geojson, .fgb, .shp, .parquet)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".parquet":
+        with atomic_path(target) as tmp:
+            gdf.to_parquet(tmp)
+        return target.resolve()
+    driver = _DRIVERS.get(suffix)
+    if driver is None:
+        msg = f"Cannot write vector data as '{suffix}': use .gpkg, .geojson, .fgb, .shp or .parquet."
+        raise HygisOutputError(msg)
+    if suffix == ".shp":
+        families = {FAMILY.get(t, "other") for t in gdf.geom_type.dropna()}
+        if len(families) > 1:
+            msg = f"{target.name}: a Shapefile holds one geometry type, but this data mixes {', '.join(sorted(families))}s. Write .gpkg instead."
+            raise HygisOutputError(msg)
+        # A Shapefile is several files: write them to a temporary folder, then move each.
+        final = guard_not_input(target)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=final.parent) as tmpdir:
+            tmp = Path(tmpdir) / final.name
+            gdf.to_file(tmp, driver=driver, engine="pyogrio", encoding="UTF-8")
+            for part in Path(tmpdir).iterdir():
+                os.replace(part, guard_not_input(final.with_suffix(part.suffix)))
+        return final
+    with atomic_path(target) as tmp:
+        kwargs = {"layer": layer or target.stem} if driver in ("GPKG", "FlatGeobuf") else {}
+        gdf.to_file(tmp, driver=driver, engine="pyogrio", **kwargs)
+    return target.resolve()
+
+
+TABLE_FORMATS = (".csv", ".xlsx")
+
+
+#: Name of the first sheet of a workbook built on data that is not official.
+NOTICE_SHEET = "说明 notice"
+
+
+def write_table(
+    table: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | os.PathLike, *, banner: str | None = None
+) -> Path:
+    """Write a table (or several, as sheets) atomically as .csv or .xlsx.
+
+    CSV is written as UTF-8 with a byte-order mark, so that Excel and WPS open Chinese
+    text correctly by double-click. Geometry columns are left out. A ``banner`` (e.g. "built on
+    illustrative layers, not official") becomes the workbook's first sheet, the one it opens
+    on; a CSV carries such a statement in its own columns instead.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    sheets = dict(table) if isinstance(table, Mapping) else {"report": table}
+    if banner and suffix == ".xlsx":
+        sheets = {NOTICE_SHEET: pd.DataFrame({NOTICE_SHEET: [f"⚠ {banner}"]}), **sheets}
+    sheets = {k: _plain(v) for k, v in sheets.items()}
+    if suffix == ".csv":
+        if len(sheets) != 1:
+            msg = "A CSV file holds one table; write several tables to .xlsx."
+            raise HygisOutputError(msg)
+        with atomic_path(target) as tmp:
+            next(iter(sheets.values())).to_csv(tmp, index=False, encoding="utf-8-sig")
+    elif suffix == ".xlsx":
+        with atomic_path(target) as tmp:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                for sheet, df in sheets.items():
+                    df.to_excel(writer, sheet_name=str(sheet)[:31], index=False)
+    else:
+        msg = f"Cannot write a table as '{suffix}': use .csv or .xlsx."
+        raise HygisOutputError(msg)
+    return target.resolve()
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(df, gpd.GeoDataFrame):
+        df = pd.DataFrame(df.drop(columns=df.geometry.name))
+    return df.drop(columns=[c for c in df.columns if str(df[c].dtype) == "geometry"])

@@ -1,0 +1,251 @@
+"""The plan's inputs, resolved once: the embedded layers, or the user's files in their place.
+
+Every routine that works on the plan (``check``, ``map``, ``stats``, ``qa``, the raster
+commands) takes a :class:`PlanInputs` from :func:`resolve`; the CLI's shared flags
+``--projects``, ``--ecological-redline``, ``--permanent-farmland`` and
+``--urban-development-boundary`` feed it and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from hygis import io
+from hygis.crs import WGS84, area_crs_for
+from hygis.errors import HygisInputError
+from hygis.messages import warn
+from hygis.plan import layers
+
+#: Column names accepted as a project's id and name when a user's file does not use ours.
+ID_ALIASES = ("project_id", "项目编号", "项目代码", "编号", "id", "ID", "code", "xmbh")
+NAME_ALIASES = ("name", "项目名称", "名称", "name_cn", "xmmc")
+
+
+@dataclass
+class PlanInputs:
+    """The four plan layers in WGS 84, with where each came from.
+
+    Attributes
+    ----------
+    projects, ecological_redline, permanent_farmland, urban_development_boundary : GeoDataFrame
+        In EPSG:4326; control lines hold only (multi)polygons.
+    provenance : dict
+        Per layer: ``status`` (the embedded layer's status, or ``user-file``), ``source`` and ``path``.
+    notes : list of str
+        Every repair or assumption made while reading, for the report's warnings.
+    """
+
+    projects: gpd.GeoDataFrame
+    ecological_redline: gpd.GeoDataFrame
+    permanent_farmland: gpd.GeoDataFrame
+    urban_development_boundary: gpd.GeoDataFrame
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def control_lines(self) -> dict[str, gpd.GeoDataFrame]:
+        """The three control lines by name, in :data:`hygis.layers.CONTROL_LINES` order."""
+        return {name: getattr(self, name) for name in layers.CONTROL_LINES}
+
+    def illustrative(self) -> list[str]:
+        """Names of the layers in use that are illustrative (must be said on every output)."""
+        return [k for k, v in self.provenance.items() if v.get("status") == "illustrative"]
+
+    def area_crs(self) -> CRS:
+        """The CGCS2000 Gauss–Krüger CRS for this plan (see :func:`hygis.crs.area_crs`).
+
+        Chosen over the plan's territory (the county units) as well as the inputs, so that the
+        check, the statistics and the QA measure in the same CRS whichever small file a user
+        passes for one layer (EPSG:4546 for Hengyang).
+        """
+        return area_crs_for(layers.load("counties"), self.projects, *self.control_lines().values())
+
+
+def resolve_layer(
+    name: str,
+    value: Any = None,
+    *,
+    crs: Any = None,
+    gcj02_input: bool = False,
+    swap_xy: bool = False,
+    id_field: str | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], list[str]]:
+    """Resolve one plan layer: embedded default, a path, or a GeoDataFrame → WGS 84.
+
+    Returns
+    -------
+    (GeoDataFrame, provenance dict, notes)
+    """
+    geometry = "polygon" if name in layers.CONTROL_LINES else "any"
+    label = name.replace("_", " ")
+    if value is None:
+        gdf = layers.load(name)
+        meta = gdf.attrs["hygis_layer"]
+        prov = {"status": meta["status"], "source": meta.get("source", ""), "path": meta["path"], "title": meta.get("title", name)}
+        return gdf, prov, []
+    if isinstance(value, gpd.GeoDataFrame):
+        if value.crs is None and crs is None:
+            msg = f"{label}: the GeoDataFrame has no CRS. Set one (gdf.set_crs('EPSG:4490')) or pass crs=."
+            raise HygisInputError(msg)
+        gdf = value.set_crs(crs, allow_override=True) if crs is not None else value
+        gdf, notes = io.clean_geometries(gdf, label=label, geometry=geometry, id_field=id_field,
+                                         keep_unlocated=name == "projects")
+        if not gdf.geometry.notna().any():
+            msg = f"{label}: the GeoDataFrame has no usable geometry."
+            raise HygisInputError(msg)
+        io.check_coordinates(gdf, label)
+        prov = {"status": "user-data", "source": "GeoDataFrame passed in Python", "path": "", "title": label}
+    else:
+        gdf = io.read_vector(
+            value, crs=crs, gcj02_input=gcj02_input, swap_xy=swap_xy, geometry=geometry, id_field=id_field, label=label,
+            keep_unlocated=name == "projects",  # a project without a site is reported as not located, not dropped
+        )
+        notes = list(gdf.attrs.get(io.NOTES_ATTR, []))
+        prov = {"status": "user-file", "source": str(value), "path": str(os.path.abspath(value)), "title": label}
+    gdf = gdf.to_crs(WGS84)
+    gdf.attrs["hygis_layer"] = {**prov, "name": name}
+    return gdf, prov, notes
+
+
+def normalise_projects(gdf: gpd.GeoDataFrame, id_field: str | None = None, *, label: str = "projects") -> gpd.GeoDataFrame:
+    """Give a projects frame the ``project_id`` and ``name`` columns hygis reports by.
+
+    Raises
+    ------
+    HygisInputError
+        If no id column is found, or ids are missing or repeated.
+    """
+    gdf = gdf.copy()
+    if id_field is not None:
+        if id_field not in gdf.columns:
+            msg = f"{label}: no column '{id_field}' (from --project-id-field). The columns are: {', '.join(map(str, gdf.columns))}."
+            raise HygisInputError(msg)
+        source = id_field
+    else:
+        source = next((c for c in ID_ALIASES if c in gdf.columns), None)
+        if source is None:
+            msg = (
+                f"{label}: no project id column. Name the column that identifies each project with "
+                f"--project-id-field (Python: id_field=); the columns are: {', '.join(map(str, gdf.columns))}."
+            )
+            raise HygisInputError(msg)
+    ids = gdf[source]
+    missing = ids.isna() | (ids.astype(str).str.strip() == "")
+    if missing.any():
+        rows = ", ".join(f"#{i + 1}" for i in np.flatnonzero(missing.to_numpy())[:10])
+        msg = f"{label}: {int(missing.sum())} project(s) have no id in column '{source}' (features {rows}). Fill them in."
+        raise HygisInputError(msg)
+    ids = ids.astype(str).str.strip()
+    dup = ids[ids.duplicated(keep=False)]
+    if len(dup):
+        msg = f"{label}: project ids in column '{source}' must be unique; repeated: {', '.join(sorted(set(dup))[:10])}."
+        raise HygisInputError(msg)
+    gdf["project_id"] = ids.to_numpy()
+    if "name" not in gdf.columns:
+        name_col = next((c for c in NAME_ALIASES if c in gdf.columns), None)
+        gdf["name"] = gdf[name_col].astype(str) if name_col else gdf["project_id"]
+    return gdf
+
+
+def resolve(
+    projects: Any = None,
+    ecological_redline: Any = None,
+    permanent_farmland: Any = None,
+    urban_development_boundary: Any = None,
+    *,
+    crs: Any = None,
+    gcj02_input: bool = False,
+    swap_xy: bool = False,
+    project_id_field: str | None = None,
+) -> PlanInputs:
+    """Resolve the plan's four layers: each the embedded default, a path or a GeoDataFrame.
+
+    Parameters
+    ----------
+    projects, ecological_redline, permanent_farmland, urban_development_boundary : path, GeoDataFrame or None
+        None means the embedded layer of that name.
+    crs : str, int or CRS, optional
+        CRS for input files that have none (never guessed).
+    gcj02_input : bool
+        The projects file was digitised on Amap/Tencent (GCJ-02): correct it to WGS 84.
+    swap_xy : bool
+        The projects file has latitude and longitude swapped.
+    project_id_field : str, optional
+        Column of the projects file that identifies each project.
+    """
+    values = {
+        "projects": projects,
+        "ecological_redline": ecological_redline,
+        "permanent_farmland": permanent_farmland,
+        "urban_development_boundary": urban_development_boundary,
+    }
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    provenance: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
+    for name, value in values.items():
+        is_projects = name == "projects"
+        gdf, prov, layer_notes = resolve_layer(
+            name,
+            value,
+            crs=crs,
+            gcj02_input=gcj02_input and is_projects,
+            swap_xy=swap_xy and is_projects,
+            id_field=project_id_field if is_projects else None,
+        )
+        if is_projects:
+            gdf = normalise_projects(gdf, project_id_field if value is not None else None)
+        frames[name], provenance[name] = gdf, prov
+        notes.extend(layer_notes)
+        if value is not None:
+            notes.extend(_outside_territory(gdf, name))
+    return PlanInputs(**frames, provenance=provenance, notes=notes)
+
+
+#: How far outside the county units a user's feature may lie before it counts as outside (m).
+TERRITORY_TOLERANCE_M = 5_000.0
+
+
+def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
+    """A note when a user's layer lies mostly outside the plan's territory: often a wrong CRS.
+
+    A wrong Gauss–Krüger zone or central meridian moves data by hundreds of kilometres yet keeps
+    it inside China, where no coordinate check can catch it; the territory can.
+    """
+    located = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if not len(located):
+        return []
+    territory = layers.load("counties")
+    metric = area_crs_for(territory)
+    area = shapely.union_all(territory.to_crs(metric).geometry.to_numpy()).buffer(TERRITORY_TOLERANCE_M)
+    shapely.prepare(area)  # a user's farmland layer has 10^5 patches
+    inside = shapely.intersects(area, located.to_crs(metric).geometry.to_numpy())
+    if inside.mean() >= 0.5:
+        return []
+    msg = (
+        f"{name.replace('_', ' ')}: {int((~inside).sum())} of {len(located)} features lie outside the plan's territory "
+        f"(the {len(territory)} county units, with {TERRITORY_TOLERANCE_M / 1000:g} km to spare). Is the CRS right? "
+        "A wrong Gauss–Krüger zone or central meridian moves data by hundreds of kilometres."
+    )
+    warn(msg)
+    return [msg]
+
+
+def illustrative_banner(inputs: PlanInputs) -> str | None:
+    """The sentence every map and report shows when an illustrative layer is in use."""
+    names = inputs.illustrative()
+    if not names:
+        return None
+    pretty = ", ".join(layers.info(n).get("title", n) for n in names)
+    return (
+        f"示意数据，非官方成果 — ILLUSTRATIVE, NOT OFFICIAL: {pretty} "
+        "were generated by a documented rule for demonstration. Replace them with the official layers."
+    )
+
+
+__all__ = ["PlanInputs", "resolve", "resolve_layer", "normalise_projects", "illustrative_banner"]
