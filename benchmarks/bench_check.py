@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_large_case import cache_dir  # noqa: E402
+from make_large_case import cache_dir
 
 
 def _peak_mb() -> float:
@@ -40,7 +40,7 @@ def _peak_mb() -> float:
 
 
 def run_engine(engine: str, patches: int, n: int, workers: int, convex: bool) -> dict:
-    import geopandas as gpd  # noqa: PLC0415
+    import geopandas as gpd
 
     out = cache_dir(convex)
     t0 = time.perf_counter()
@@ -49,17 +49,26 @@ def run_engine(engine: str, patches: int, n: int, workers: int, convex: bool) ->
     t_read = time.perf_counter() - t0
     t0 = time.perf_counter()
     if engine == "hygis":
-        from hygis.engine.overlap import disjoint_layer, overlap  # noqa: PLC0415
+        from hygis.engine.overlap import disjoint_layer, overlap
 
         layer = disjoint_layer(farmland.geometry.values)
-        areas, _ = overlap(np.asarray(projects.geometry.values, dtype=object), layer, geometry=False, workers=workers)
+        areas, _ = overlap(
+            np.asarray(projects.geometry.values, dtype=object), layer, geometry=False, workers=workers
+        )
     elif engine == "hygis+geometry":
-        from hygis.engine.overlap import disjoint_layer, overlap  # noqa: PLC0415
+        from hygis.engine.overlap import disjoint_layer, overlap
 
         layer = disjoint_layer(farmland.geometry.values)
-        areas, geoms = overlap(np.asarray(projects.geometry.values, dtype=object), layer, geometry=True, workers=workers)
+        areas, geoms = overlap(
+            np.asarray(projects.geometry.values, dtype=object), layer, geometry=True, workers=workers
+        )
     elif engine == "overlay":
-        res = gpd.overlay(projects[["project_id", "geometry"]], farmland[["geometry"]], how="intersection", keep_geom_type=True)
+        res = gpd.overlay(
+            projects[["project_id", "geometry"]],
+            farmland[["geometry"]],
+            how="intersection",
+            keep_geom_type=True,
+        )
         sums = res.geometry.area.groupby(res["project_id"]).sum()
         areas = sums.reindex(projects["project_id"]).fillna(0.0).to_numpy()
     elif engine == "postgis":
@@ -68,7 +77,13 @@ def run_engine(engine: str, patches: int, n: int, workers: int, convex: bool) ->
         raise SystemExit(f"unknown engine {engine}")
     t_run = time.perf_counter() - t0
     np.save(out / f"areas_{engine}_{n}.npy", areas)
-    result = {"engine": engine, "read_s": t_read, "run_s": t_run, "peak_mb": _peak_mb(), "total_ha": float(areas.sum() / 1e4)}
+    result = {
+        "engine": engine,
+        "read_s": t_read,
+        "run_s": t_run,
+        "peak_mb": _peak_mb(),
+        "total_ha": float(areas.sum() / 1e4),
+    }
     if engine == "postgis":
         result["query_s"] = query_s  # run_s also counts COPY, WKB decoding and the GiST index build
     return result
@@ -76,7 +91,7 @@ def run_engine(engine: str, patches: int, n: int, workers: int, convex: bool) ->
 
 def _postgis(projects, farmland) -> np.ndarray:
     """PostGIS serial: ST_Area(ST_Intersection) per intersecting pair (GiST index), summed per project."""
-    import shapely  # noqa: PLC0415
+    import shapely
 
     cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", ",", "-d", "hygis_test"]
     if os.geteuid() == 0:
@@ -110,35 +125,62 @@ def _postgis(projects, farmland) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--patches", type=int, default=200_000)
     parser.add_argument("--projects", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgis", action="store_true", help="also run PostGIS serially (slow at 50k)")
-    parser.add_argument("--geometry", action="store_true", help="also time hygis building the overlap polygons")
-    parser.add_argument("--convex", action="store_true", help="the convex-patch case (make_large_case.py --convex)")
+    parser.add_argument(
+        "--geometry", action="store_true", help="also time hygis building the overlap polygons"
+    )
+    parser.add_argument(
+        "--convex", action="store_true", help="the convex-patch case (make_large_case.py --convex)"
+    )
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # internal: run one engine in this process
     args = parser.parse_args()
     if args.engine:
         print(json.dumps(run_engine(args.engine, args.patches, args.projects, args.workers, args.convex)))
         return
-    engines = ["hygis", "overlay"] + (["hygis+geometry"] if args.geometry else []) + (["postgis"] if args.postgis else [])
-    print(f"case: {args.patches:,} {'convex' if args.convex else 'non-convex'} farmland patches × {args.projects:,} projects, "
-          f"{args.workers} workers for hygis, {os.cpu_count()} CPUs on this machine, load average {os.getloadavg()[0]:.2f}")
+    engines = (
+        ["hygis", "overlay"]
+        + (["hygis+geometry"] if args.geometry else [])
+        + (["postgis"] if args.postgis else [])
+    )
+    print(
+        f"case: {args.patches:,} {'convex' if args.convex else 'non-convex'} farmland patches × {args.projects:,} projects, "
+        f"{args.workers} workers for hygis, {os.cpu_count()} CPUs on this machine, load average {os.getloadavg()[0]:.2f}"
+    )
     results = {}
     for engine in engines:
-        proc = subprocess.run([sys.executable, __file__, "--engine", engine, "--patches", str(args.patches),
-                               "--projects", str(args.projects), "--workers", str(args.workers)]
-                              + (["--convex"] if args.convex else []),
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--engine",
+                engine,
+                "--patches",
+                str(args.patches),
+                "--projects",
+                str(args.projects),
+                "--workers",
+                str(args.workers),
+            ]
+            + (["--convex"] if args.convex else []),
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             print(f"{engine}: failed\n{proc.stderr[-2000:]}")
             continue
         results[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = results[engine]
         extra = f"; query alone {r['query_s']:.2f} s" if "query_s" in r else ""
-        print(f"{engine:>15}: {r['run_s']:8.2f} s (read {r['read_s']:.2f} s{extra}), peak {r['peak_mb']:,.0f} MB, "
-              f"total {r['total_ha']:,.2f} ha")
+        print(
+            f"{engine:>15}: {r['run_s']:8.2f} s (read {r['read_s']:.2f} s{extra}), peak {r['peak_mb']:,.0f} MB, "
+            f"total {r['total_ha']:,.2f} ha"
+        )
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     base = np.load(cache_dir(args.convex) / f"areas_hygis_{args.projects}.npy")
     for engine in results:
@@ -149,8 +191,12 @@ def main() -> None:
         ok = rel.max() <= 1e-9
         ratio = f"hygis is {results[engine]['run_s'] / results['hygis']['run_s']:.1f}× faster"
         if "query_s" in results[engine]:
-            ratio += f" ({results[engine]['query_s'] / results['hygis']['run_s']:.1f}× against the query alone)"
-        print(f"areas hygis vs {engine}: max relative difference {rel.max():.2e} ({'OK' if ok else 'DIFFERENT'}); {ratio}")
+            ratio += (
+                f" ({results[engine]['query_s'] / results['hygis']['run_s']:.1f}× against the query alone)"
+            )
+        print(
+            f"areas hygis vs {engine}: max relative difference {rel.max():.2e} ({'OK' if ok else 'DIFFERENT'}); {ratio}"
+        )
         if not ok:
             sys.exit(1)
 

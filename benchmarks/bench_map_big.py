@@ -61,11 +61,32 @@ VIEWPORT = {"width": 1280, "height": 800}
 #: Centre of the synthetic farmland (near 衡阳市区), WGS 84.
 CENTRE = (112.57, 26.89)
 #: The conventional permanent-farmland colours (yellow fill, darker outline).
-FARMLAND_STYLE = {"color": "#b8860b", "weight": 1, "opacity": 0.9, "fillColor": "#f2d14b", "fillOpacity": 0.65}
+FARMLAND_STYLE = {
+    "color": "#b8860b",
+    "weight": 1,
+    "opacity": 0.9,
+    "fillColor": "#f2d14b",
+    "fillOpacity": 0.65,
+}
 TOOLTIP_FIELDS = ["tbbh", "dlmc", "county", "area_mu"]
 
 _DLMC = np.array(["水田", "水浇地", "旱地"])
-_COUNTIES = np.array(["衡阳县", "衡南县", "衡山县", "衡东县", "祁东县", "耒阳市", "常宁市", "珠晖区", "雁峰区", "石鼓区", "蒸湘区", "南岳区"])
+_COUNTIES = np.array(
+    [
+        "衡阳县",
+        "衡南县",
+        "衡山县",
+        "衡东县",
+        "祁东县",
+        "耒阳市",
+        "常宁市",
+        "珠晖区",
+        "雁峰区",
+        "石鼓区",
+        "蒸湘区",
+        "南岳区",
+    ]
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -106,7 +127,9 @@ def generate_patches(n: int, seed: int = 0, extent_km: float = 150.0) -> gpd.Geo
     hole = shapely.buffer(shapely.points(cx[holed], cy[holed]), 0.15 * r_max, quad_segs=2)
     polys[holed] = shapely.difference(polys[holed], hole)
     multi = rng.random(n) < 0.02
-    corner = shapely.box(cx[multi] + 0.36 * cell, cy[multi] + 0.36 * cell, cx[multi] + 0.46 * cell, cy[multi] + 0.46 * cell)
+    corner = shapely.box(
+        cx[multi] + 0.36 * cell, cy[multi] + 0.36 * cell, cx[multi] + 0.46 * cell, cy[multi] + 0.46 * cell
+    )
     polys[multi] = shapely.union(polys[multi], corner)
 
     area_mu = np.round(shapely.area(polys) / M2_PER_MU, 2)
@@ -258,7 +281,9 @@ def measure(html: Path, cap_s: float, zooms=ZOOM_STEPS) -> dict:
             t0 = time.perf_counter()
             try:
                 page.goto(html.as_uri(), wait_until="commit", timeout=cap_s * 1000)
-                page.wait_for_function("window.__hyFirstFrame !== undefined", timeout=cap_s * 1000, polling=50)
+                page.wait_for_function(
+                    "window.__hyFirstFrame !== undefined", timeout=cap_s * 1000, polling=50
+                )
                 out["first_frame_ms"] = page.evaluate("window.__hyFirstFrame")
                 for z in zooms:
                     page.evaluate(
@@ -272,7 +297,9 @@ def measure(html: Path, cap_s: float, zooms=ZOOM_STEPS) -> dict:
                     page.wait_for_function("window.__hyZoom !== undefined", timeout=cap_s * 1000, polling=20)
                     out["zoom_ms"].append((z, page.evaluate("window.__hyZoom")))
             except PWTimeout:
-                out["timed_out"] = f"> {cap_s:.0f} s" + (" (load)" if out["first_frame_ms"] is None else " (zoom)")
+                out["timed_out"] = f"> {cap_s:.0f} s" + (
+                    " (load)" if out["first_frame_ms"] is None else " (zoom)"
+                )
                 out["wall_s"] = time.perf_counter() - t0
             out["errors"] = list(page.hygis_errors)
             out["failed"] = list(page.hygis_failed) + list(page.hygis_remote)
@@ -318,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=REPO / "out" / "bench_map_big")
     ap.add_argument("--skip-naive", action="store_true", help="measure only hygis's layer")
-    ap.add_argument("--naive-cap", type=float, default=180.0, help="seconds allowed for each naive step (load, each zoom)")
+    ap.add_argument(
+        "--naive-cap", type=float, default=180.0, help="seconds allowed for each naive step (load, each zoom)"
+    )
     ap.add_argument("--cap", type=float, default=60.0, help="seconds allowed for each hygis step")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -343,7 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         build(gdf).save(str(path))
         sizes[label] = path.stat().st_size
-        print(f"{label}: wrote {path} ({_mb(sizes[label])}) in {time.perf_counter() - t:.1f} s; loading in Chromium …", flush=True)
+        print(
+            f"{label}: wrote {path} ({_mb(sizes[label])}) in {time.perf_counter() - t:.1f} s; loading in Chromium …",
+            flush=True,
+        )
         r = measure(path, cap)
         results[label] = r
         print(
@@ -366,7 +398,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def row(label, hv, nvv, fmt, naive_note=""):
         ratio = f"{nvv / hv:,.1f}×" if hv and nvv else ("—" if not naive_note else naive_note)
-        print(f"{label:24}{fmt(hv):>14}{(fmt(nvv) if nvv is not None else (naive_note or '—')):>18}{ratio:>16}")
+        print(
+            f"{label:24}{fmt(hv):>14}{(fmt(nvv) if nvv is not None else (naive_note or '—')):>18}{ratio:>16}"
+        )
 
     naive_r = results.get("naive")
     timed_out = naive_r["timed_out"] if naive_r else None

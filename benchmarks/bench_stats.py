@@ -30,9 +30,9 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone without installing
 
-import hygis  # noqa: E402
-from hygis.analysis import qa, stats  # noqa: E402
-from hygis.plan import layers  # noqa: E402
+import hygis
+from hygis.analysis import qa, stats
+from hygis.plan import layers
 
 GK = "EPSG:4546"
 
@@ -107,8 +107,12 @@ def baseline_qa(lines: dict[str, gpd.GeoDataFrame]) -> dict[str, float]:
     names = list(lines)
     for i in range(3):
         for j in range(i + 1, 3):
-            inter = gpd.overlay(lines[names[i]].to_crs(GK), lines[names[j]].to_crs(GK), how="intersection",
-                                keep_geom_type=True)
+            inter = gpd.overlay(
+                lines[names[i]].to_crs(GK),
+                lines[names[j]].to_crs(GK),
+                how="intersection",
+                keep_geom_type=True,
+            )
             out[f"{names[i]} × {names[j]}"] = (len(inter), float(inter.area.sum()) / 1e4)
     return out
 
@@ -119,29 +123,43 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="Skip the geopandas.overlay baseline.")
     args = parser.parse_args()
 
-    print(f"hygis {hygis.__version__}; geopandas {gpd.__version__}; shapely {shapely.__version__} "
-          f"(GEOS {shapely.geos_version_string})")
+    print(
+        f"hygis {hygis.__version__}; geopandas {gpd.__version__}; shapely {shapely.__version__} "
+        f"(GEOS {shapely.geos_version_string})"
+    )
     t0 = time.perf_counter()
     lines = make_layers(args.patches)
     counties = layers.load("counties")
-    print(f"generated {len(lines['permanent_farmland']):,} farmland patches, {len(lines['ecological_redline'])} red-line "
-          f"and {len(lines['urban_development_boundary'])} development-boundary discs in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"generated {len(lines['permanent_farmland']):,} farmland patches, {len(lines['ecological_redline'])} red-line "
+        f"and {len(lines['urban_development_boundary'])} development-boundary discs in {time.perf_counter() - t0:.1f} s"
+    )
 
     print("hygis")
     inputs, t_resolve = timed("resolve (validity checks, reprojection of the inputs)", hygis.resolve, **lines)
-    table, t_stats = timed("stats.control_line_stats (12 units + city, 3 lines)", stats.control_line_stats, inputs)
+    table, t_stats = timed(
+        "stats.control_line_stats (12 units + city, 3 lines)", stats.control_line_stats, inputs
+    )
     overlaps, t_qa = timed("qa.control_line_overlaps (3 pairs of lines)", qa.control_line_overlaps, inputs)
     farm_crs = stats.plan_area_crs(inputs)
-    topo, t_topo = timed("qa.topology of the farmland (self-overlaps, slivers)", qa.topology,
-                         inputs.permanent_farmland, crs=farm_crs)
+    topo, t_topo = timed(
+        "qa.topology of the farmland (self-overlaps, slivers)",
+        qa.topology,
+        inputs.permanent_farmland,
+        crs=farm_crs,
+    )
     totals = qa.overlap_totals(overlaps)
-    print(f"  → {len(overlaps):,} overlap polygons; {topo.attrs['summary']['self_overlap']:,} farmland self-overlaps; "
-          f"{topo.attrs['summary']['sliver']:,} slivers")
+    print(
+        f"  → {len(overlaps):,} overlap polygons; {topo.attrs['summary']['self_overlap']:,} farmland self-overlaps; "
+        f"{topo.attrs['summary']['sliver']:,} slivers"
+    )
 
     if args.no_baseline:
         return
     print("baseline: geopandas.overlay")
-    ref, t_bstats = timed("overlay with counties + dissolve per county (3 lines)", baseline_stats, lines, counties)
+    ref, t_bstats = timed(
+        "overlay with counties + dissolve per county (3 lines)", baseline_stats, lines, counties
+    )
     ref_qa, t_bqa = timed("overlay of each pair of lines", baseline_qa, lines)
 
     ours = table[table["level"] == "county"].set_index(["line", "code"])["area_ha"]
@@ -150,8 +168,10 @@ def main() -> None:
     print(f"agreement: largest per-county area difference {diff:.2e} ha")
     for row in totals.itertuples():
         n_ref, ha_ref = ref_qa[row.pair]
-        print(f"  {row.pair}: hygis {row.overlaps:,} polygons, sum {overlaps.loc[overlaps['pair'] == row.pair, 'area_ha'].sum():,.4f} ha"
-              f" | overlay {n_ref:,} polygons, sum {ha_ref:,.4f} ha")
+        print(
+            f"  {row.pair}: hygis {row.overlaps:,} polygons, sum {overlaps.loc[overlaps['pair'] == row.pair, 'area_ha'].sum():,.4f} ha"
+            f" | overlay {n_ref:,} polygons, sum {ha_ref:,.4f} ha"
+        )
     print(f"speed-up: statistics {t_bstats / t_stats:.1f}×, overlap QA {t_bqa / t_qa:.1f}×")
 
 

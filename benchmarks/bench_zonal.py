@@ -29,10 +29,10 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hygis.plan import layers  # noqa: E402
-from hygis.raster.cog import write_cog  # noqa: E402
-from hygis.raster.grid import burn, grid_for  # noqa: E402
-from hygis.raster.zonal import zonal_stats  # noqa: E402
+from hygis.plan import layers
+from hygis.raster.cog import write_cog
+from hygis.raster.grid import burn, grid_for
+from hygis.raster.zonal import zonal_stats
 
 
 def make_raster(path: Path, cell: float) -> tuple:
@@ -73,9 +73,13 @@ def make_polygons(grid, counties, n: int, seed: int = 2026) -> gpd.GeoDataFrame:
     polys[(kind == 1) | (kind == 2)] = rects[(kind == 1) | (kind == 2)]
     ang = np.linspace(0, 2 * np.pi, 7)[:-1] + rng.uniform(0, 0.5, (n, 6))
     rad = size[:, None] / 2 * rng.uniform(0.6, 1.0, (n, 6))
-    hexes = shapely.polygons(np.stack([cx[:, None] + rad * np.cos(ang), cy[:, None] + rad * np.sin(ang)], axis=-1))
+    hexes = shapely.polygons(
+        np.stack([cx[:, None] + rad * np.cos(ang), cy[:, None] + rad * np.sin(ang)], axis=-1)
+    )
     polys[kind == 3] = hexes[kind == 3]
-    return gpd.GeoDataFrame({"project_id": [f"B{i:05d}" for i in range(n)], "kind": kind}, geometry=polys, crs=grid.crs)
+    return gpd.GeoDataFrame(
+        {"project_id": [f"B{i:05d}" for i in range(n)], "kind": kind}, geometry=polys, crs=grid.crs
+    )
 
 
 def main() -> None:
@@ -84,7 +88,7 @@ def main() -> None:
     parser.add_argument("--cell", type=float, default=30.0, help="raster cell size in metres (default 30)")
     args = parser.parse_args()
     try:
-        from rasterstats import zonal_stats as rs_zonal  # noqa: PLC0415
+        from rasterstats import zonal_stats as rs_zonal
     except ImportError:
         sys.exit("The baseline needs rasterstats: pip install rasterstats")
 
@@ -92,8 +96,10 @@ def main() -> None:
         path = Path(tmp) / "easting.tif"
         t = time.perf_counter()
         grid, counties, cells = make_raster(path, args.cell)
-        print(f"raster: {grid.width} × {grid.height} cells of {grid.cell:g} m, {cells / 1e6:.1f} million data cells "
-              f"(written in {time.perf_counter() - t:.1f} s)")
+        print(
+            f"raster: {grid.width} × {grid.height} cells of {grid.cell:g} m, {cells / 1e6:.1f} million data cells "
+            f"(written in {time.perf_counter() - t:.1f} s)"
+        )
         zones = make_polygons(grid, counties, args.n)
         print(f"zones: {len(zones)} polygons, median area {np.median(zones.area) / 1e4:.1f} ha")
 
@@ -116,12 +122,18 @@ def main() -> None:
     print(f"rasterstats 0.21 (cell centres):           {t_theirs:8.2f} s")
     print(f"speed-up: {t_theirs / t_ours:.1f}×")
     d = np.abs(m_ours - m_theirs)
-    print(f"max |mean difference|, cell-aligned polygons ({int((snapped & both).sum())}): {np.nanmax(d[snapped & both]):.2e} m")
-    print(f"max |mean difference|, all polygons ({int(both.sum())}): {np.nanmax(d[both]):.2f} m "
-          f"(cell size {grid.cell:g} m; the engines weight edge cells differently)")
+    print(
+        f"max |mean difference|, cell-aligned polygons ({int((snapped & both).sum())}): {np.nanmax(d[snapped & both]):.2e} m"
+    )
+    print(
+        f"max |mean difference|, all polygons ({int(both.sum())}): {np.nanmax(d[both]):.2f} m "
+        f"(cell size {grid.cell:g} m; the engines weight edge cells differently)"
+    )
     ok = both & within
-    print(f"max |error| against the exact mean (centroid easting), {int(ok.sum())} polygons inside the city: "
-          f"hygis {np.nanmax(np.abs(m_ours - truth)[ok]):.4f} m, rasterstats {np.nanmax(np.abs(m_theirs - truth)[ok]):.2f} m")
+    print(
+        f"max |error| against the exact mean (centroid easting), {int(ok.sum())} polygons inside the city: "
+        f"hygis {np.nanmax(np.abs(m_ours - truth)[ok]):.4f} m, rasterstats {np.nanmax(np.abs(m_theirs - truth)[ok]):.2f} m"
+    )
 
 
 if __name__ == "__main__":

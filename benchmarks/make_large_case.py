@@ -122,13 +122,17 @@ def projects(n: int, seed: int = 2) -> gpd.GeoDataFrame:
     corridors = shapely.buffer(np.array(lines, dtype=object), widths / 2, cap_style="flat")
     geoms = np.concatenate([polys, corridors])
     kind = np.r_[np.full(n_poly, "polygon"), np.full(n_lines, "corridor")]
-    gdf = gpd.GeoDataFrame({"project_id": [f"B{i:06d}" for i in range(n)], "kind": kind}, geometry=geoms, crs=CRS)
+    gdf = gpd.GeoDataFrame(
+        {"project_id": [f"B{i:06d}" for i in range(n)], "kind": kind}, geometry=geoms, crs=CRS
+    )
     gdf = gdf[shapely.is_valid(gdf.geometry.values)].reset_index(drop=True)
     return gdf
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--patches", type=int, default=200_000)
     parser.add_argument("--projects", type=int, nargs="+", default=[5_000, 50_000])
     parser.add_argument("--convex", action="store_true", help="convex patches (the earlier, flattering case)")
@@ -139,13 +143,17 @@ def main() -> None:
     fl.to_parquet(out / f"farmland_{args.patches}.parquet")
     g = fl.geometry.values
     nonconvex = ~shapely.equals_exact(shapely.normalize(shapely.convex_hull(g)), shapely.normalize(g), 0.0)
-    print(f"farmland: {len(fl):,} patches ({nonconvex.sum():,} non-convex, {(shapely.get_num_interior_rings(g) > 0).sum():,} "
-          f"with a hole, {shapely.get_num_coordinates(g).mean():.1f} vertices on average), {fl.area.sum() / 1e6:,.0f} km² "
-          f"→ {out} ({time.perf_counter() - t:.1f} s)")
+    print(
+        f"farmland: {len(fl):,} patches ({nonconvex.sum():,} non-convex, {(shapely.get_num_interior_rings(g) > 0).sum():,} "
+        f"with a hole, {shapely.get_num_coordinates(g).mean():.1f} vertices on average), {fl.area.sum() / 1e6:,.0f} km² "
+        f"→ {out} ({time.perf_counter() - t:.1f} s)"
+    )
     for n in args.projects:
         pr = projects(n)
         pr.to_parquet(out / f"projects_{n}.parquet")
-        print(f"projects: {len(pr):,} ({(pr.kind == 'corridor').sum():,} corridors), {pr.area.sum() / 1e4:,.0f} ha")
+        print(
+            f"projects: {len(pr):,} ({(pr.kind == 'corridor').sum():,} corridors), {pr.area.sum() / 1e4:,.0f} ha"
+        )
 
 
 if __name__ == "__main__":

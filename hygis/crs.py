@@ -154,7 +154,12 @@ def guess_crs_hint(bounds: Sequence[float]) -> str:
     Only a hint for an error message: hygis never assigns a guessed CRS.
     """
     minx, miny, maxx, maxy = bounds
-    if CHINA_BOUNDS[0] <= minx and maxx <= CHINA_BOUNDS[2] and CHINA_BOUNDS[1] <= miny and maxy <= CHINA_BOUNDS[3]:
+    if (
+        CHINA_BOUNDS[0] <= minx
+        and maxx <= CHINA_BOUNDS[2]
+        and CHINA_BOUNDS[1] <= miny
+        and maxy <= CHINA_BOUNDS[3]
+    ):
         return "The coordinates look like longitude/latitude in China: probably --crs EPSG:4490 (CGCS2000)."
     if 1e7 < minx < 5e7 and 1e6 < miny < 6e6:
         zone = int(minx // 1_000_000)

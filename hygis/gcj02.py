@@ -74,7 +74,9 @@ def gcj02_to_wgs84(
     for _ in range(max_iter):
         dlon, dlat = _offset(wlon, wlat)
         new_lon, new_lat = glon - dlon, glat - dlat
-        moved = max(np.nanmax(np.abs(new_lon - wlon), initial=0.0), np.nanmax(np.abs(new_lat - wlat), initial=0.0))
+        moved = max(
+            np.nanmax(np.abs(new_lon - wlon), initial=0.0), np.nanmax(np.abs(new_lat - wlat), initial=0.0)
+        )
         wlon, wlat = new_lon, new_lat
         if moved < tol_deg:
             break

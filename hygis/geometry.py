@@ -26,16 +26,28 @@ def polygonal(geoms: ArrayLike) -> np.ndarray:
     return out
 
 
-
 #: Geometry families; make-valid output is reduced to the family of the input.
 FAMILY = {
-    "Point": "point", "MultiPoint": "point",
-    "LineString": "line", "MultiLineString": "line", "LinearRing": "line",
-    "Polygon": "polygon", "MultiPolygon": "polygon",
+    "Point": "point",
+    "MultiPoint": "point",
+    "LineString": "line",
+    "MultiLineString": "line",
+    "LinearRing": "line",
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
 }
 
 
-TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection")
+TYPE_NAMES = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
 
 
 def keep_family(geom, family: str):

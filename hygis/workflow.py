@@ -57,7 +57,9 @@ def run(
 
     written["plan_map"] = maps.save(maps.plan_map(inputs), out / "maps" / "hengyang_plan.html")
     report("compliance map")
-    written["compliance_map"] = maps.save(maps.compliance_map(compliance, inputs), out / "maps" / "compliance.html")
+    written["compliance_map"] = maps.save(
+        maps.compliance_map(compliance, inputs), out / "maps" / "compliance.html"
+    )
     report("control-line areas by county")
     written["control_line_stats"] = stats.write_control_line_stats(
         stats.control_line_stats(inputs), out / "reports" / "control_lines_by_county.xlsx"

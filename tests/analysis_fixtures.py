@@ -26,13 +26,16 @@ def two_counties() -> gpd.GeoDataFrame:
     """Two 1 km × 1 km units side by side: A = [0, 1000] × [0, 1000], B = [1000, 2000] × [0, 1000] (100 ha each)."""
     return gpd.GeoDataFrame(
         {"code": ["439901", "439902"], "name": ["甲县", "乙县"], "seat": ["甲镇", "乙镇"]},
-        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs=GK,
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=GK,
     )
 
 
 def lines(redline=None, farmland=None, udb=None) -> dict[str, gpd.GeoDataFrame]:
     def frame(geoms, prefix):
-        return gpd.GeoDataFrame({"id": [f"{prefix}{k + 1}" for k in range(len(geoms))]}, geometry=geoms, crs=GK)
+        return gpd.GeoDataFrame(
+            {"id": [f"{prefix}{k + 1}" for k in range(len(geoms))]}, geometry=geoms, crs=GK
+        )
 
     return {
         "ecological_redline": frame(redline or [box(1900, 900, 1950, 950)], "R"),

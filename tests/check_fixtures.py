@@ -36,28 +36,43 @@ def write_fixture(folder: Path) -> dict[str, Path]:
     ).to_crs("EPSG:4490")
     bowtie = shapely.Polygon([(X0 + 2000, Y0), (X0 + 2600, Y0 + 600), (X0 + 2600, Y0), (X0 + 2000, Y0 + 600)])
     farmland = gpd.GeoDataFrame(
-        {"patch_id": ["F1", "F2", "F3"], "dlmc": ["水田", "旱地", "水浇地"], "qsdwmc": ["衡阳县西渡镇", "衡南县云集街道", "祁东县洪桥街道"]},
+        {
+            "patch_id": ["F1", "F2", "F3"],
+            "dlmc": ["水田", "旱地", "水浇地"],
+            "qsdwmc": ["衡阳县西渡镇", "衡南县云集街道", "祁东县洪桥街道"],
+        },
         geometry=[bowtie, _box(3000, 0, 500, 500), _box(2000, 1000, 300, 300)],
         crs=GK,
     ).to_crs("EPSG:4326")
     outer = shapely.Polygon(
         [(X0 - 500, Y0 - 500), (X0 + 5000, Y0 - 500), (X0 + 5000, Y0 + 3000), (X0 - 500, Y0 + 3000)],
-        holes=[[(X0 + 3800, Y0 + 1500), (X0 + 4600, Y0 + 1500), (X0 + 4600, Y0 + 2500), (X0 + 3800, Y0 + 2500)]],
+        holes=[
+            [(X0 + 3800, Y0 + 1500), (X0 + 4600, Y0 + 1500), (X0 + 4600, Y0 + 2500), (X0 + 3800, Y0 + 2500)]
+        ],
     )
-    udb = gpd.GeoDataFrame({"udb_id": ["U1"], "name": ["中心城区"]}, geometry=[outer], crs=GK).to_crs("EPSG:4326")
+    udb = gpd.GeoDataFrame({"udb_id": ["U1"], "name": ["中心城区"]}, geometry=[outer], crs=GK).to_crs(
+        "EPSG:4326"
+    )
     projects = gpd.GeoDataFrame(
         {
             "project_id": ["A", "B", "C", "D", "E", "F"],
-            "name": ["智造产业园", "湿地生态修复工程", "衡州大道改造", "科创孵化基地", "南岳民宿集群", "疏港铁路"],
+            "name": [
+                "智造产业园",
+                "湿地生态修复工程",
+                "衡州大道改造",
+                "科创孵化基地",
+                "南岳民宿集群",
+                "疏港铁路",
+            ],
             "group": ["产业升级", "生态环保", "交通基建", "创新平台", "文旅发展", "交通基建"],
             "width_m": [None, None, None, None, None, 30.0],
         },
         geometry=[
-            _box(800, 200, 600, 600),        # A: across both red-line polygons and their shared ground
-            _box(2200, 200, 600, 200),       # B: crosses the bow-tie
-            _box(3500, 0, 300, 500),         # C: touches F2 along x=3500 only
-            _box(3900, 1600, 400, 400),      # D: inside the UDB's hole
-            _box(-800, -800, 600, 600),      # E: partly outside the UDB, no red line
+            _box(800, 200, 600, 600),  # A: across both red-line polygons and their shared ground
+            _box(2200, 200, 600, 200),  # B: crosses the bow-tie
+            _box(3500, 0, 300, 500),  # C: touches F2 along x=3500 only
+            _box(3900, 1600, 400, 400),  # D: inside the UDB's hole
+            _box(-800, -800, 600, 600),  # E: partly outside the UDB, no red line
             shapely.LineString([(X0 - 200, Y0 + 150), (X0 + 3400, Y0 + 150)]),  # F: railway, 30 m
         ],
         crs=GK,

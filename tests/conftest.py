@@ -26,8 +26,16 @@ def projects_gdf() -> gpd.GeoDataFrame:
     """Three small projects near the central city, with Chinese names, in CGCS2000."""
     lon, lat = HENGYANG
     return gpd.GeoDataFrame(
-        {"project_id": ["A1", "A2", "A3"], "name": ["智造谷一期", "衡州大道改造", "东洲岛文创"], "group": ["产业升级", "交通基建", "文旅发展"]},
-        geometry=[square(lon, lat), shapely.LineString([(lon, lat), (lon + 0.05, lat + 0.01)]), shapely.Point(lon + 0.01, lat - 0.02)],
+        {
+            "project_id": ["A1", "A2", "A3"],
+            "name": ["智造谷一期", "衡州大道改造", "东洲岛文创"],
+            "group": ["产业升级", "交通基建", "文旅发展"],
+        },
+        geometry=[
+            square(lon, lat),
+            shapely.LineString([(lon, lat), (lon + 0.05, lat + 0.01)]),
+            shapely.Point(lon + 0.01, lat - 0.02),
+        ],
         crs="EPSG:4490",
     )
 
@@ -36,10 +44,17 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subproc
     """Run ``python -m hygis ARGS`` as a user would run ``hygis ARGS``, capturing output."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     proc = subprocess.run(
-        [sys.executable, "-m", "hygis", *args], cwd=cwd or REPO, capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "-m", "hygis", *args],
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"hygis {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"hygis {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

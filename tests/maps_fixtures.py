@@ -49,22 +49,51 @@ def compliance_report(inputs: hygis.plan.PlanInputs | None = None) -> gpd.GeoDat
     rows = []
     for _, p in inputs.projects.iterrows():
         for line, gdf in inputs.control_lines().items():
-            base = {"project_id": p["project_id"], "name": p["name"], "group": p["group"], "control_line": line,
-                    "rule": "fixture", "method": "fixture"}
+            base = {
+                "project_id": p["project_id"],
+                "name": p["name"],
+                "group": p["group"],
+                "control_line": line,
+                "rule": "fixture",
+                "method": "fixture",
+            }
             if p.geometry is None or p.geometry.is_empty:
-                rows.append({**base, "site_ha": np.nan, "overlap_ha": np.nan, "overlap_mu": np.nan,
-                             "share_of_site": np.nan, "verdict": "not located", "geometry": None})
+                rows.append(
+                    {
+                        **base,
+                        "site_ha": np.nan,
+                        "overlap_ha": np.nan,
+                        "overlap_mu": np.nan,
+                        "share_of_site": np.nan,
+                        "verdict": "not located",
+                        "geometry": None,
+                    }
+                )
                 continue
             site = gpd.GeoSeries([p.geometry], crs=4326).to_crs(crs)
             site_geom = site.iloc[0] if site.iloc[0].area > 0 else site.buffer(50).iloc[0]
             lines = gdf.to_crs(crs).geometry
-            overlap = shapely.intersection(site_geom, shapely.union_all(lines[lines.intersects(site_geom)].to_numpy()))
+            overlap = shapely.intersection(
+                site_geom, shapely.union_all(lines[lines.intersects(site_geom)].to_numpy())
+            )
             area = overlap.area
-            verdict = "compliant" if area == 0 else ("needs approval" if line == "urban_development_boundary" else "conflict")
+            verdict = (
+                "compliant"
+                if area == 0
+                else ("needs approval" if line == "urban_development_boundary" else "conflict")
+            )
             geom = gpd.GeoSeries([overlap], crs=crs).to_crs(4326).iloc[0] if area > 0 else None
-            rows.append({**base, "site_ha": site_geom.area / M2_PER_HA, "overlap_ha": area / M2_PER_HA,
-                         "overlap_mu": area / M2_PER_MU, "share_of_site": area / site_geom.area,
-                         "verdict": verdict, "geometry": geom})
+            rows.append(
+                {
+                    **base,
+                    "site_ha": site_geom.area / M2_PER_HA,
+                    "overlap_ha": area / M2_PER_HA,
+                    "overlap_mu": area / M2_PER_MU,
+                    "share_of_site": area / site_geom.area,
+                    "verdict": verdict,
+                    "geometry": geom,
+                }
+            )
     report = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
     report.attrs["illustrative"] = hygis.plan.illustrative_banner(inputs)
     return report

@@ -68,8 +68,17 @@ def test_qa_known_overlap_from_files(cli, tmp_path):
     farm = gpd.GeoDataFrame({"id": ["F1"]}, geometry=[shapely.box(x, y, x + 100, y + 100)], crs=GK)
     red.to_file(tmp_path / "red.gpkg", engine="pyogrio")
     farm.to_file(tmp_path / "farm.shp", engine="pyogrio")
-    cli("qa", "control-lines", "--ecological-redline", str(tmp_path / "red.gpkg"),
-        "--permanent-farmland", str(tmp_path / "farm.shp"), "--out", str(tmp_path / "q.csv"), check=True)
+    cli(
+        "qa",
+        "control-lines",
+        "--ecological-redline",
+        str(tmp_path / "red.gpkg"),
+        "--permanent-farmland",
+        str(tmp_path / "farm.shp"),
+        "--out",
+        str(tmp_path / "q.csv"),
+        check=True,
+    )
     table = pd.read_csv(tmp_path / "q.csv", encoding="utf-8-sig")
     hit = table[(table["id_a"] == "R1") & (table["id_b"] == "F1")]
     assert len(hit) == 1 and hit["area_ha"].iloc[0] == pytest.approx(0.25, abs=1e-6)
@@ -84,7 +93,9 @@ def test_qa_topology_counties(cli, tmp_path):
 def test_urban_xlsx(cli, tmp_path):
     proc = cli("urban", "--out", str(tmp_path / "u.xlsx"), check=True)
     sheets = pd.read_excel(tmp_path / "u.xlsx", sheet_name=None)
-    assert {"distances", "merge_with_city", "catchments", "distance_bands", "rank_size", "about"} <= set(sheets)
+    assert {"distances", "merge_with_city", "catchments", "distance_bands", "rank_size", "about"} <= set(
+        sheets
+    )
     assert "西渡" in proc.stdout and "location not confirmed" in proc.stdout
 
 
@@ -97,7 +108,9 @@ def test_targets_prints_a_table(cli, tmp_path):
 def test_control_line_file_without_crs(cli, tmp_path):
     x, y = _gk_origin()
     path = tmp_path / "red.shp"
-    gpd.GeoDataFrame({"id": ["R1"]}, geometry=[shapely.box(x, y, x + 100, y + 100)], crs=GK).to_file(path, engine="pyogrio")
+    gpd.GeoDataFrame({"id": ["R1"]}, geometry=[shapely.box(x, y, x + 100, y + 100)], crs=GK).to_file(
+        path, engine="pyogrio"
+    )
     path.with_suffix(".prj").unlink()
     before = _digest(path)
     proc = cli("stats", "control-lines", "--ecological-redline", str(path), "--out", str(tmp_path / "s.csv"))
@@ -113,7 +126,15 @@ def test_control_line_file_with_invalid_geometry(cli, tmp_path):
     path = tmp_path / "red.gpkg"
     gpd.GeoDataFrame({"redline_id": ["BAD-1"]}, geometry=[bowtie], crs=GK).to_file(path, engine="pyogrio")
     before = _digest(path)
-    proc = cli("stats", "control-lines", "--ecological-redline", str(path), "--out", str(tmp_path / "s.csv"), check=True)
+    proc = cli(
+        "stats",
+        "control-lines",
+        "--ecological-redline",
+        str(path),
+        "--out",
+        str(tmp_path / "s.csv"),
+        check=True,
+    )
     assert "invalid" in proc.stderr and "make-valid" in proc.stderr and "Traceback" not in proc.stderr
     table = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig")
     city = table[(table["level"] == "city") & (table["line"] == "ecological_redline")].iloc[0]

@@ -26,7 +26,11 @@ def fixture_paths(tmp_path):
 def test_default_plan_one_row_per_project_and_line():
     report = hygis.check_projects()
     assert len(report) == 19 * 3
-    assert set(report.control_line) == {"ecological_redline", "permanent_farmland", "urban_development_boundary"}
+    assert set(report.control_line) == {
+        "ecological_redline",
+        "permanent_farmland",
+        "urban_development_boundary",
+    }
     assert report.crs.to_epsg() == 4326
     assert report.attrs["area_crs"].startswith("EPSG:4546")
     assert "ILLUSTRATIVE" in report.attrs["illustrative"]
@@ -35,8 +39,19 @@ def test_default_plan_one_row_per_project_and_line():
     assert unlocated.project_id.nunique() == 15
     assert unlocated.rule.str.contains("no site").all()
     assert set(report.verdict) <= set(VERDICTS)
-    for col in ("project_id", "name", "group", "site_ha", "overlap_ha", "overlap_mu", "share_of_site", "verdict", "rule",
-                "method", "outside_ha"):
+    for col in (
+        "project_id",
+        "name",
+        "group",
+        "site_ha",
+        "overlap_ha",
+        "overlap_mu",
+        "share_of_site",
+        "verdict",
+        "rule",
+        "method",
+        "outside_ha",
+    ):
         assert col in report.columns
     # The high-speed railway crosses farmland: a transport project → needs approval under art. 35.
     row = report[(report.project_id == "P08") & (report.control_line == "permanent_farmland")].iloc[0]
@@ -51,7 +66,10 @@ def test_udb_overlap_is_inside_and_outside_is_judged(fixture_paths):
     e = report[(report.project_id == "E") & (report.control_line == "urban_development_boundary")].iloc[0]
     assert e.overlap_ha + e.outside_ha == pytest.approx(e.site_ha)
     assert e.outside_ha > e.overlap_ha > 0
-    outside_geom_ha = gpd.GeoSeries([e.geometry], crs=4326).to_crs(hygis.resolve(**fixture_paths).area_crs()).area.iloc[0] / 1e4
+    outside_geom_ha = (
+        gpd.GeoSeries([e.geometry], crs=4326).to_crs(hygis.resolve(**fixture_paths).area_crs()).area.iloc[0]
+        / 1e4
+    )
     assert outside_geom_ha == pytest.approx(e.outside_ha, rel=1e-6)
     assert e.verdict == "needs approval"  # tourism outside the boundary
 
@@ -60,10 +78,18 @@ def test_udb_overlap_is_inside_and_outside_is_judged(fixture_paths):
 def test_overlapping_features_count_once_touching_and_holes_are_zero():
     a = shapely.box(0, 0, 10, 10)
     b = shapely.box(5, 0, 15, 10)  # overlaps a
-    holed = shapely.Polygon([(20, 0), (40, 0), (40, 20), (20, 20)], holes=[[(25, 5), (35, 5), (35, 15), (25, 15)]])
+    holed = shapely.Polygon(
+        [(20, 0), (40, 0), (40, 20), (20, 20)], holes=[[(25, 5), (35, 5), (35, 15), (25, 15)]]
+    )
     layer = disjoint_layer([a, b, holed])
     assert layer.dissolved_groups == 1 and layer.dissolved_features == 2
-    sites = [shapely.box(0, 0, 15, 10), shapely.box(15, 0, 20, 10), shapely.box(26, 6, 34, 14), None, shapely.box(-5, -5, 2, 2)]
+    sites = [
+        shapely.box(0, 0, 15, 10),
+        shapely.box(15, 0, 20, 10),
+        shapely.box(26, 6, 34, 14),
+        None,
+        shapely.box(-5, -5, 2, 2),
+    ]
     areas, geoms = overlap(np.array(sites, dtype=object), layer, workers=1)
     assert areas.tolist() == [150.0, 0.0, 0.0, 0.0, 4.0]
     assert geoms[1] is None and geoms[2] is None and geoms[3] is None
@@ -97,8 +123,12 @@ def test_local_parallel_and_serial_identical():
 def test_dask_engine_identical_on_a_local_cluster(fixture_paths):
     distributed = pytest.importorskip("distributed")
     pytest.importorskip("dask_geopandas")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         dask_report = hygis.check_projects(hygis.resolve(**fixture_paths), engine="dask", client=client)
     local = hygis.check_projects(hygis.resolve(**fixture_paths))
     pd.testing.assert_series_equal(dask_report.overlap_ha, local.overlap_ha)
@@ -114,7 +144,10 @@ def test_overlap_geometry_off_same_areas_no_polygons(fixture_paths):
     assert areas_only.geometry.isna().all()
     drawn = ~(with_polygons.geometry.isna() | with_polygons.geometry.is_empty)
     assert drawn.any()  # the fixture has overlaps (inside the red line, outside the boundary) to draw
-    assert set(with_polygons.loc[drawn, "control_line"]) >= {"ecological_redline", "urban_development_boundary"}
+    assert set(with_polygons.loc[drawn, "control_line"]) >= {
+        "ecological_redline",
+        "urban_development_boundary",
+    }
 
 
 # --------------------------------------------------------------------------- rules
@@ -129,10 +162,14 @@ def test_rules_table_is_data_with_sources():
 def test_group_decides_the_rule(fixture_paths):
     report = hygis.check_projects(hygis.resolve(**fixture_paths)).set_index(["project_id", "control_line"])
     assert report.loc[("A", "ecological_redline"), "verdict"] == "conflict"  # industry in the red line
-    assert report.loc[("F", "ecological_redline"), "verdict"] == "needs approval"  # railway: linear infrastructure
+    assert (
+        report.loc[("F", "ecological_redline"), "verdict"] == "needs approval"
+    )  # railway: linear infrastructure
     assert "142号" in report.loc[("F", "ecological_redline"), "source"]
     assert report.loc[("B", "permanent_farmland"), "verdict"] == "needs approval"  # restoration = water works
-    assert report.loc[("D", "urban_development_boundary"), "verdict"] == "conflict"  # science park outside the boundary
+    assert (
+        report.loc[("D", "urban_development_boundary"), "verdict"] == "conflict"
+    )  # science park outside the boundary
     assert report.loc[("C", "permanent_farmland"), "verdict"] == "compliant"  # touches only
 
 
@@ -149,17 +186,25 @@ def test_bad_rule_table_is_refused(tmp_path):
 def test_points_by_containment_or_footprint(tmp_path, fixture_paths):
     pts = gpd.GeoDataFrame(
         {"project_id": ["P", "Q"], "name": ["垃圾焚烧厂", "科技馆"], "group": ["生态环保", "创新平台"]},
-        geometry=gpd.GeoSeries.from_xy([660_500, 655_000], [2_975_500, 2_970_000], crs="EPSG:4546").to_crs(4490).values,
+        geometry=gpd.GeoSeries.from_xy([660_500, 655_000], [2_975_500, 2_970_000], crs="EPSG:4546")
+        .to_crs(4490)
+        .values,
         crs=4490,
     )
     fixture = {k: v for k, v in fixture_paths.items() if k != "projects"}
     contained = hygis.check_projects(hygis.resolve(pts, **fixture)).set_index(["project_id", "control_line"])
     assert contained.loc[("P", "ecological_redline"), "point_inside"] is True
-    assert contained.loc[("P", "ecological_redline"), "verdict"] == "conflict"  # a waste plant in the red line
+    assert (
+        contained.loc[("P", "ecological_redline"), "verdict"] == "conflict"
+    )  # a waste plant in the red line
     assert contained.loc[("P", "ecological_redline"), "method"] == "point"
     assert np.isnan(contained.loc[("P", "ecological_redline"), "overlap_ha"])
-    assert contained.loc[("Q", "urban_development_boundary"), "verdict"] == "conflict"  # outside: a science venue
-    disc = hygis.check_projects(hygis.resolve(pts, **fixture), point_radius_m=100).set_index(["project_id", "control_line"])
+    assert (
+        contained.loc[("Q", "urban_development_boundary"), "verdict"] == "conflict"
+    )  # outside: a science venue
+    disc = hygis.check_projects(hygis.resolve(pts, **fixture), point_radius_m=100).set_index(
+        ["project_id", "control_line"]
+    )
     assert disc.loc[("P", "ecological_redline"), "method"] == "point footprint 100 m"
     assert disc.loc[("P", "ecological_redline"), "site_ha"] == pytest.approx(np.pi, rel=1e-2)
 
@@ -167,7 +212,9 @@ def test_points_by_containment_or_footprint(tmp_path, fixture_paths):
 def test_mixed_geometries_are_each_checked(fixture_paths):
     mixed = gpd.read_file(fixture_paths["projects"])
     mixed.loc[0, "geometry"] = mixed.geometry.iloc[0].centroid  # A becomes a point
-    report = hygis.check_projects(hygis.resolve(mixed, **{k: v for k, v in fixture_paths.items() if k != "projects"}))
+    report = hygis.check_projects(
+        hygis.resolve(mixed, **{k: v for k, v in fixture_paths.items() if k != "projects"})
+    )
     kinds = report.drop_duplicates("project_id").set_index("project_id")["kind"]
     assert kinds["A"] == "point" and kinds["F"] == "line" and kinds["B"] == "polygon"
 
@@ -225,9 +272,19 @@ def test_cli_default_data_writes_all_four_formats(cli, tmp_path):
 def test_cli_fixture_with_progress(cli, fixture_paths, tmp_path):
     out = tmp_path / "r.xlsx"
     before = folder_hash(tmp_path / "in")
-    args = ["check", "--projects", fixture_paths["projects"], "--ecological-redline", fixture_paths["ecological_redline"],
-            "--permanent-farmland", fixture_paths["permanent_farmland"],
-            "--urban-development-boundary", fixture_paths["urban_development_boundary"], "--out", out]
+    args = [
+        "check",
+        "--projects",
+        fixture_paths["projects"],
+        "--ecological-redline",
+        fixture_paths["ecological_redline"],
+        "--permanent-farmland",
+        fixture_paths["permanent_farmland"],
+        "--urban-development-boundary",
+        fixture_paths["urban_development_boundary"],
+        "--out",
+        out,
+    ]
     proc = cli(*map(str, args), check=True)
     assert "permanent_farmland: 6/6 projects" in proc.stderr
     assert folder_hash(tmp_path / "in") == before
@@ -253,7 +310,9 @@ def _bad(cli, tmp_path, gdf, *extra, name="bad.geojson", crs=True):
 def test_cli_bad_projects_files(cli, fixture_paths, tmp_path):
     gdf = gpd.read_file(fixture_paths["projects"]).to_crs(4326)
     proc = _bad(cli, tmp_path, gdf.drop(columns="project_id"))
-    assert proc.returncode != 0 and "no project id column" in proc.stderr and "--project-id-field" in proc.stderr
+    assert (
+        proc.returncode != 0 and "no project id column" in proc.stderr and "--project-id-field" in proc.stderr
+    )
     proc = _bad(cli, tmp_path, gdf.assign(project_id=["A", "B", "B", "D", "E", "F"]))
     assert proc.returncode != 0 and "repeated: B" in proc.stderr
     proc = _bad(cli, tmp_path, gdf.iloc[:5], name="nocrs.shp", crs=False)
@@ -286,9 +345,14 @@ def test_project_without_coordinates_is_reported_not_dropped(tmp_path):
     import hygis
 
     path = tmp_path / "projects.csv"
-    pd.DataFrame({"project_id": ["A", "B"], "name": ["有坐标", "缺坐标"], "lon": [112.6271, None], "lat": [26.8928, None]}).to_csv(
-        path, index=False
-    )
+    pd.DataFrame(
+        {
+            "project_id": ["A", "B"],
+            "name": ["有坐标", "缺坐标"],
+            "lon": [112.6271, None],
+            "lat": [26.8928, None],
+        }
+    ).to_csv(path, index=False)
     report = hygis.check_projects(hygis.resolve(projects=path, crs="EPSG:4490"))
     b = report[report["project_id"] == "B"]
     assert len(b) == 3 and set(b["verdict"]) == {"not located"}

@@ -55,7 +55,9 @@ def postgis():
     return version
 
 
-def _rows(table: str, key: str, geoms, srid: int, *, transform_to: int | None = None, make_valid: bool = False) -> str:
+def _rows(
+    table: str, key: str, geoms, srid: int, *, transform_to: int | None = None, make_valid: bool = False
+) -> str:
     wkb = shapely.to_wkb(np.asarray(geoms, dtype=object), hex=True)
     expr = f"ST_SetSRID(ST_GeomFromWKB(decode(v.hex, 'hex')), {srid})"
     if make_valid:
@@ -66,13 +68,26 @@ def _rows(table: str, key: str, geoms, srid: int, *, transform_to: int | None = 
     return f"INSERT INTO {table} SELECT v.k, {expr} FROM (VALUES {values}) AS v(k, hex);\n"
 
 
-def postgis_overlaps(sites: dict[str, shapely.Geometry], site_srid: int, layers: dict[str, tuple], area_srid: int) -> dict:
+def postgis_overlaps(
+    sites: dict[str, shapely.Geometry], site_srid: int, layers: dict[str, tuple], area_srid: int
+) -> dict:
     """PostGIS's overlap area (m²) of each site with the union of each layer (raw geometries + their SRID)."""
-    sql = ["CREATE TEMP TABLE ctrl(line text, geom geometry); CREATE TEMP TABLE site(pid text, geom geometry);"]
+    sql = [
+        "CREATE TEMP TABLE ctrl(line text, geom geometry); CREATE TEMP TABLE site(pid text, geom geometry);"
+    ]
     for line, (geoms, srid) in layers.items():
         sql.append(_rows("ctrl", line, geoms, srid, transform_to=area_srid, make_valid=True))
     for pid, geom in sites.items():
-        sql.append(_rows("site", pid, [geom], site_srid, transform_to=None if site_srid == area_srid else area_srid, make_valid=True))
+        sql.append(
+            _rows(
+                "site",
+                pid,
+                [geom],
+                site_srid,
+                transform_to=None if site_srid == area_srid else area_srid,
+                make_valid=True,
+            )
+        )
     sql.append(
         "SELECT s.pid, u.line, ST_Area(ST_Intersection(s.geom, u.geom)) FROM site s, "
         "(SELECT line, ST_Union(geom) AS geom FROM ctrl GROUP BY line) u ORDER BY 1, 2;"
@@ -90,7 +105,9 @@ def _assert_same(report, reference: dict, what: str) -> None:
     for (pid, line), ref in reference.items():
         row = report[(report.project_id == pid) & (report.control_line == line)].iloc[0]
         ours = row.overlap_ha * 1e4
-        assert ours == pytest.approx(ref, rel=1e-6, abs=1e-4), f"{what}: {pid} × {line}: hygis {ours} m², PostGIS {ref} m²"
+        assert ours == pytest.approx(ref, rel=1e-6, abs=1e-4), (
+            f"{what}: {pid} × {line}: hygis {ours} m², PostGIS {ref} m²"
+        )
         checked += 1
     assert checked
 
@@ -108,7 +125,9 @@ def test_fixture_areas_equal_postgis(postgis, tmp_path):
         raw = pyogrio.read_dataframe(paths[line], columns=[])  # geometry only: no decoding, no repair
         layers[line] = (raw.geometry.values, raw.crs.to_epsg())
     assert layers["ecological_redline"][1] == 4490
-    assert not shapely.is_valid(layers["permanent_farmland"][0]).all(), "the fixture must hold an invalid polygon"
+    assert not shapely.is_valid(layers["permanent_farmland"][0]).all(), (
+        "the fixture must hold an invalid polygon"
+    )
     projects = gpd.read_file(paths["projects"], engine="pyogrio")
     area_srid = hygis.resolve(**paths).area_crs().to_epsg()
     assert report.attrs["area_crs"].startswith(f"EPSG:{area_srid} (CGCS2000 / 3-degree Gauss-Kruger")

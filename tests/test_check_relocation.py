@@ -22,7 +22,9 @@ def conflicting_report():
     c = patch.geometry.centroid
     site = shapely.box(c.x - 200, c.y - 125, c.x + 200, c.y + 125)  # 400 m × 250 m on the patch
     projects = gpd.GeoDataFrame(
-        {"project_id": ["X1"], "name": ["示例工业园 <b>X</b>"], "group": ["产业升级"]}, geometry=[site], crs=4546
+        {"project_id": ["X1"], "name": ["示例工业园 <b>X</b>"], "group": ["产业升级"]},
+        geometry=[site],
+        crs=4546,
     )
     inputs = resolve(projects=projects)
     report = check_projects(inputs)
@@ -37,7 +39,9 @@ def test_conflict_gets_a_site_clear_of_both_exclusions(conflicting_report):
     assert list(moved["status"]) == ["relocated"]
     new = moved.to_crs(4546).geometry.iloc[0]
     for name in ("ecological_redline", "permanent_farmland"):
-        assert not shapely.intersects(shapely.union_all(layers.load(name).to_crs(4546).geometry.to_numpy()), new)
+        assert not shapely.intersects(
+            shapely.union_all(layers.load(name).to_crs(4546).geometry.to_numpy()), new
+        )
     county = layers.load("counties").to_crs(4546).set_index("code").geometry["430421"]
     assert county.contains(new)
     assert new.area == pytest.approx(400 * 250, rel=1e-6)

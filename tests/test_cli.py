@@ -16,7 +16,14 @@ def test_help_lists_the_subcommands(cli):
 
 def test_layers_lists_six_with_status(cli):
     out = cli("layers", check=True).stdout
-    for name in ("counties", "urban_system", "ecological_redline", "permanent_farmland", "urban_development_boundary", "projects"):
+    for name in (
+        "counties",
+        "urban_system",
+        "ecological_redline",
+        "permanent_farmland",
+        "urban_development_boundary",
+        "projects",
+    ):
         assert name in out
     assert out.count("NOT OFFICIAL") == 3
     assert "public-facts" in out and "illustrative" in out

@@ -23,7 +23,9 @@ def _subjects(rng: np.random.Generator, n: int) -> np.ndarray:
         g = g.difference(shapely.Point(c + rng.uniform(-5, 5, 2)).buffer(rng.uniform(1, 4)))
         g = g.union(shapely.box(c[0] + 10, c[1] - 3, c[0] + 40, c[1] + 3))
         if i % 3 == 0:
-            g = shapely.MultiPolygon([*shapely.get_parts(g), shapely.box(c[0] - 40, c[1] - 40, c[0] - 30, c[1] - 35)])
+            g = shapely.MultiPolygon(
+                [*shapely.get_parts(g), shapely.box(c[0] - 40, c[1] - 40, c[0] - 30, c[1] - 35)]
+            )
         if i % 4 == 0:
             g = g.reverse()  # clockwise shells, counter-clockwise holes
         out.append(g)
@@ -34,7 +36,9 @@ def _subjects(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _convex(rng: np.random.Generator, n: int) -> np.ndarray:
     hulls = shapely.convex_hull(shapely.multipoints(rng.uniform(0, 100, (n, 9, 2))))
-    boxes = shapely.box(np.arange(0, 100, 10), 0, np.arange(10, 110, 10), 50)  # collinear-free, axis-parallel edges
+    boxes = shapely.box(
+        np.arange(0, 100, 10), 0, np.arange(10, 110, 10), 50
+    )  # collinear-free, axis-parallel edges
     return np.concatenate([hulls, boxes, [h.reverse() for h in hulls[:10]]])
 
 
@@ -68,20 +72,23 @@ def test_touching_edge_and_hole_give_zero():
 
 
 def test_convexity_is_detected_exactly():
-    shapes = np.array([
-        shapely.box(0, 0, 2, 1),
-        shapely.Polygon([(0, 0), (1, 0), (2, 0), (2, 2), (0, 2)]),  # a straight vertex: still convex
-        shapely.Polygon([(0, 0), (2, 0), (1, 0.1), (2, 2), (0, 2)]),  # one reflex vertex
-        shapely.box(0, 0, 10, 10).difference(shapely.box(4, 4, 6, 6)),  # a hole
-        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
-        shapely.box(0, 0, 2, 1).reverse(),
-        shapely.Polygon(),
-    ], dtype=object)
+    shapes = np.array(
+        [
+            shapely.box(0, 0, 2, 1),
+            shapely.Polygon([(0, 0), (1, 0), (2, 0), (2, 2), (0, 2)]),  # a straight vertex: still convex
+            shapely.Polygon([(0, 0), (2, 0), (1, 0.1), (2, 2), (0, 2)]),  # one reflex vertex
+            shapely.box(0, 0, 10, 10).difference(shapely.box(4, 4, 6, 6)),  # a hole
+            shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+            shapely.box(0, 0, 2, 1).reverse(),
+            shapely.Polygon(),
+        ],
+        dtype=object,
+    )
     convex, off, cx, cy = clip.convex_clippers(shapes)
     assert convex.tolist() == [True, True, False, False, False, True, False]
     # Clippers come out counter-clockwise and closed, whatever the input orientation.
     for i in np.flatnonzero(convex):
-        ring = shapely.LinearRing(np.c_[cx[off[i]:off[i + 1]], cy[off[i]:off[i + 1]]])
+        ring = shapely.LinearRing(np.c_[cx[off[i] : off[i + 1]], cy[off[i] : off[i + 1]]])
         assert ring.is_ccw and ring.is_closed
 
 
@@ -109,10 +116,20 @@ def test_overlap_engine_mixes_convex_and_nonconvex_features():
     rng = np.random.default_rng(11)
     subs = _at(_subjects(rng, 80), X0, Y0)
     convex = _convex(rng, 40)
-    nonconvex = np.array([shapely.Point(x, y).buffer(6).difference(shapely.box(x, y, x + 10, y + 10))
-                          for x, y in rng.uniform(0, 100, (40, 2))], dtype=object)
-    holed = np.array([shapely.box(x, y, x + 15, y + 15).difference(shapely.box(x + 5, y + 5, x + 10, y + 10))
-                      for x, y in rng.uniform(0, 100, (20, 2))], dtype=object)
+    nonconvex = np.array(
+        [
+            shapely.Point(x, y).buffer(6).difference(shapely.box(x, y, x + 10, y + 10))
+            for x, y in rng.uniform(0, 100, (40, 2))
+        ],
+        dtype=object,
+    )
+    holed = np.array(
+        [
+            shapely.box(x, y, x + 15, y + 15).difference(shapely.box(x + 5, y + 5, x + 10, y + 10))
+            for x, y in rng.uniform(0, 100, (20, 2))
+        ],
+        dtype=object,
+    )
     feats = _at(np.concatenate([convex, nonconvex, holed]), X0, Y0)
     layer = disjoint_layer(feats)
     assert layer.dissolved_groups > 0  # the random features overlap: merged groups are non-convex
@@ -141,7 +158,9 @@ def _nonconvex_features(rng: np.random.Generator) -> np.ndarray:
         if i % 3 == 0:
             g = g.difference(shapely.Point(c).buffer(1.5, quad_segs=2))
         if i % 4 == 0:
-            g = shapely.MultiPolygon([*shapely.get_parts(g), shapely.box(c[0] + 15, c[1], c[0] + 18, c[1] + 4)])
+            g = shapely.MultiPolygon(
+                [*shapely.get_parts(g), shapely.box(c[0] + 15, c[1], c[0] + 18, c[1] + 4)]
+            )
         if i % 7 == 0:
             g = g.reverse()
         out.append(g)
@@ -157,14 +176,18 @@ def test_signed_fans_sum_to_the_polygon_exactly():
     # Fan areas, weighted, give the polygon's area; clipped by anything, its intersection's area.
     tri_area = shapely.area(shapely.polygons(np.stack([tx, ty], 1).reshape(-1, 4, 2)))
     owner = np.repeat(np.arange(len(feats)), np.diff(off))
-    np.testing.assert_allclose(np.bincount(owner, tri_area * weight, len(feats)), shapely.area(feats), rtol=1e-9)
+    np.testing.assert_allclose(
+        np.bincount(owner, tri_area * weight, len(feats)), shapely.area(feats), rtol=1e-9
+    )
     s, t = np.meshgrid(np.arange(len(subs)), np.arange(len(weight)), indexing="ij")
     s, t = s.ravel(), t.ravel()
     got = np.zeros((len(subs), len(feats)))
     a = clip.clipped_area(clip.rings_of(subs), len(subs), s, t, 4 * np.arange(len(weight) + 1), tx, ty)
     np.add.at(got, (s, owner[t]), a * weight[t])
     a, b = np.meshgrid(np.arange(len(subs)), np.arange(len(feats)), indexing="ij")
-    expected = shapely.area(shapely.intersection(_at(subs, -X0, -Y0)[a.ravel()], _at(feats, -X0, -Y0)[b.ravel()]))
+    expected = shapely.area(
+        shapely.intersection(_at(subs, -X0, -Y0)[a.ravel()], _at(feats, -X0, -Y0)[b.ravel()])
+    )
     assert (expected > 0).sum() > 100
     np.testing.assert_allclose(got.ravel(), expected, rtol=1e-9, atol=1e-9)
 

@@ -15,23 +15,37 @@ from .analysis_fixtures import GK, box, pt, two_counties
 
 def _projects(rows):
     return gpd.GeoDataFrame(
-        {"project_id": [r[0] for r in rows], "name": [r[0] for r in rows], "group": [r[1] for r in rows],
-         "investment_yi": [r[2] for r in rows], "county_code": [r[3] for r in rows]},
-        geometry=[r[4] for r in rows], crs=GK,
+        {
+            "project_id": [r[0] for r in rows],
+            "name": [r[0] for r in rows],
+            "group": [r[1] for r in rows],
+            "investment_yi": [r[2] for r in rows],
+            "county_code": [r[3] for r in rows],
+        },
+        geometry=[r[4] for r in rows],
+        crs=GK,
     )
 
 
 @pytest.fixture
 def alloc_table():
-    projects = _projects([
-        ("POLY", "产业", 100.0, "", box(400, 0, 1400, 100)),                          # area 60 / 40
-        ("LINE", "交通", 130.0, "", shapely.LineString([pt(200, 500), pt(1500, 500)])),  # length 800 / 500
-        ("PT", "交通", 10.0, "", pt(1500, 500)),                                         # in B
-        ("EDGE", "交通", 10.0, "", pt(1000, 500)),                                       # on the border: halved
-        ("LIST", "文旅", 50.0, "439901;439902", None),                                   # listed: equal split
-        ("ODD", "文旅", 20.0, "439999;439901", None),                                    # unknown code ignored
-        ("NONE", "文旅", 40.0, "", None),                                                # unallocated
-    ])
+    projects = _projects(
+        [
+            ("POLY", "产业", 100.0, "", box(400, 0, 1400, 100)),  # area 60 / 40
+            (
+                "LINE",
+                "交通",
+                130.0,
+                "",
+                shapely.LineString([pt(200, 500), pt(1500, 500)]),
+            ),  # length 800 / 500
+            ("PT", "交通", 10.0, "", pt(1500, 500)),  # in B
+            ("EDGE", "交通", 10.0, "", pt(1000, 500)),  # on the border: halved
+            ("LIST", "文旅", 50.0, "439901;439902", None),  # listed: equal split
+            ("ODD", "文旅", 20.0, "439999;439901", None),  # unknown code ignored
+            ("NONE", "文旅", 40.0, "", None),  # unallocated
+        ]
+    )
     return projects
 
 
@@ -44,14 +58,23 @@ def test_split_rules_by_hand(alloc_table):
     assert table.loc["439902", "projects"] == 5 and table.loc["439901", "projects"] == 5
     assert table.attrs["unallocated_yi"] == pytest.approx(40.0)
     assert list(table.attrs["unallocated"]["project_id"]) == ["NONE"]
-    assert table["investment_yi"].sum() + table.attrs["unallocated_yi"] == pytest.approx(table.attrs["total_yi"])
+    assert table["investment_yi"].sum() + table.attrs["unallocated_yi"] == pytest.approx(
+        table.attrs["total_yi"]
+    )
 
 
 def test_allocation_rows_say_the_method(alloc_table):
     alloc = counties.allocate_projects(alloc_table, two_counties())
     methods = alloc.groupby("project_id")["method"].first()
-    assert methods.to_dict() == {"EDGE": "point", "LINE": "length", "LIST": "listed", "NONE": "unallocated",
-                                 "ODD": "listed", "POLY": "area", "PT": "point"}
+    assert methods.to_dict() == {
+        "EDGE": "point",
+        "LINE": "length",
+        "LIST": "listed",
+        "NONE": "unallocated",
+        "ODD": "listed",
+        "POLY": "area",
+        "PT": "point",
+    }
     line = alloc[alloc["project_id"] == "LINE"].set_index("code")["share"]
     assert line["439901"] == pytest.approx(800 / 1300) and line["439902"] == pytest.approx(500 / 1300)
     assert "439999" in alloc.loc[alloc["project_id"] == "ODD", "note"].iloc[0]
@@ -83,7 +106,7 @@ def test_embedded_geometry_disagreeing_with_listing_is_noted():
 
 def test_town_counts_embedded():
     towns = counties.town_counts().set_index("name")
-    assert towns["county_seats"].sum() == 7      # tier 2: the seven county seats
+    assert towns["county_seats"].sum() == 7  # tier 2: the seven county seats
     us = layers.load("urban_system")
     changning = us[(us["tier"] == 3) & us["county_code"].eq("430482")]
     assert towns.loc["常宁市", "featured_towns"] == len(changning)

@@ -21,8 +21,18 @@ def write_tile(folder, lat: int, lon: int, res: float = 0.01) -> None:
     n = int(round(1 / res))
     x = lon + (np.arange(n) + 0.5) * res
     values = (50 + (x - 111) * 1000).astype("float32")
-    with rasterio.open(folder / name / f"{name}.tif", "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=from_origin(lon, lat + 1, res, res), nodata=-32767.0) as ds:
+    with rasterio.open(
+        folder / name / f"{name}.tif",
+        "w",
+        driver="GTiff",
+        width=n,
+        height=n,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=from_origin(lon, lat + 1, res, res),
+        nodata=-32767.0,
+    ) as ds:
         ds.write(np.broadcast_to(values, (n, n)), 1)
 
 
@@ -36,14 +46,16 @@ def tile_server(tmp_path):
     hits: list[str] = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             hits.append(self.path)
             super().do_GET()
 
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/", hits
@@ -76,13 +88,17 @@ def test_download_mosaic_and_cache_hit(tile_server, tmp_path):
 
 def test_missing_tile_is_skipped(tile_server, tmp_path):
     url, _ = tile_server
-    path, source = dem.dem_for((113.5, 27.5, 114.5, 27.9), base_url=url, cache=tmp_path / "c")  # E114 is not served
+    path, source = dem.dem_for(
+        (113.5, 27.5, 114.5, 27.9), base_url=url, cache=tmp_path / "c"
+    )  # E114 is not served
     assert "E113" in source and "E114" not in source
 
 
 def test_unreachable_server_says_so(tmp_path):
     with pytest.raises(dem.DemUnavailable, match="cannot be reached"):
-        dem.dem_for((112.1, 26.1, 112.9, 26.9), base_url="http://127.0.0.1:9/", cache=tmp_path / "c", timeout=3)
+        dem.dem_for(
+            (112.1, 26.1, 112.9, 26.9), base_url="http://127.0.0.1:9/", cache=tmp_path / "c", timeout=3
+        )
     with pytest.raises(dem.DemUnavailable, match="not in the cache"):
         dem.dem_for((112.1, 26.1, 112.9, 26.9), cache=tmp_path / "c", download=False)
 

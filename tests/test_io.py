@@ -68,14 +68,18 @@ def test_no_crs_gauss_kruger_hint_names_the_zone(tmp_path):
     # A CGCS2000 3° zone 38 file (eastings with the zone prefix), .prj lost.
     pt = gpd.GeoSeries([shapely.Point(112.6, 26.9)], crs=4490).to_crs(4526).iloc[0]
     path = tmp_path / "zone38.gpkg"
-    gpd.GeoDataFrame({"project_id": ["x"]}, geometry=[pt.buffer(100)], crs=None).to_file(path, engine="pyogrio")
+    gpd.GeoDataFrame({"project_id": ["x"]}, geometry=[pt.buffer(100)], crs=None).to_file(
+        path, engine="pyogrio"
+    )
     with pytest.raises(HygisInputError, match="EPSG:4526"):
         io.read_vector(path)
 
 
 def test_swapped_lat_lon_is_caught(tmp_path):
     lon, lat = HENGYANG
-    df = pd.DataFrame({"project_id": ["P1"], "lon": [lat], "lat": [lon]})  # columns filled the wrong way round
+    df = pd.DataFrame(
+        {"project_id": ["P1"], "lon": [lat], "lat": [lon]}
+    )  # columns filled the wrong way round
     path = tmp_path / "swapped.csv"
     df.to_csv(path, index=False)
     with pytest.raises(HygisInputError) as err:
@@ -125,7 +129,9 @@ def test_all_empty_is_an_error(tmp_path):
 
 def test_z_coordinates_dropped(tmp_path):
     lon, lat = HENGYANG
-    poly = shapely.Polygon([(lon, lat, 50), (lon + 0.01, lat, 55), (lon + 0.01, lat + 0.01, 60), (lon, lat, 50)])
+    poly = shapely.Polygon(
+        [(lon, lat, 50), (lon + 0.01, lat, 55), (lon + 0.01, lat + 0.01, 60), (lon, lat, 50)]
+    )
     path = tmp_path / "z.gpkg"
     gpd.GeoDataFrame({"a": [1]}, geometry=[poly], crs=4490).to_file(path, engine="pyogrio")
     gdf = io.read_vector(path)
@@ -217,7 +223,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     target.write_bytes(b"previous report")
 
     def boom(self, path, *a, **k):
-        open(path, "w").write("half a rep")  # noqa: SIM115 - a write that dies half-way
+        open(path, "w").write("half a rep")
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
@@ -232,7 +238,9 @@ def test_csv_opens_in_excel_with_chinese(tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     assert NAMES[0] in raw.decode("utf-8-sig")
-    back = pd.read_excel(io.write_table({"表一": pd.DataFrame({"name": NAMES})}, tmp_path / "t.xlsx"), sheet_name="表一")
+    back = pd.read_excel(
+        io.write_table({"表一": pd.DataFrame({"name": NAMES})}, tmp_path / "t.xlsx"), sheet_name="表一"
+    )
     assert list(back["name"]) == NAMES
 
 
@@ -255,7 +263,9 @@ def test_swapped_geodataframe_passed_in_python_is_caught():
 def test_projects_without_coordinates_are_kept_as_not_located(tmp_path):
     lon, lat = HENGYANG
     path = tmp_path / "projects.xlsx"
-    pd.DataFrame({"project_id": ["A", "B", "C"], "经度": [lon, None, lon + 0.01], "纬度": [lat, None, lat]}).to_excel(path, index=False)
+    pd.DataFrame(
+        {"project_id": ["A", "B", "C"], "经度": [lon, None, lon + 0.01], "纬度": [lat, None, lat]}
+    ).to_excel(path, index=False)
     gdf = io.read_vector(path, crs="EPSG:4490", keep_unlocated=True, id_field="project_id")
     assert list(gdf["project_id"]) == ["A", "B", "C"]
     assert gdf.geometry.isna().tolist() == [False, True, False]

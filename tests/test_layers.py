@@ -12,12 +12,30 @@ from hygis import crs, gcj02
 from hygis.errors import HygisInputError
 from hygis.plan import build, layers
 
-CODES = ["430405", "430406", "430407", "430408", "430412", "430421", "430422", "430423", "430424", "430426", "430481", "430482"]
+CODES = [
+    "430405",
+    "430406",
+    "430407",
+    "430408",
+    "430412",
+    "430421",
+    "430422",
+    "430423",
+    "430424",
+    "430426",
+    "430481",
+    "430482",
+]
 
 
 def test_six_layers_each_with_provenance():
     assert layers.names() == [
-        "counties", "urban_system", "ecological_redline", "permanent_farmland", "urban_development_boundary", "projects",
+        "counties",
+        "urban_system",
+        "ecological_redline",
+        "permanent_farmland",
+        "urban_development_boundary",
+        "projects",
     ]
     for name in layers.names():
         meta = layers.info(name)
@@ -108,7 +126,12 @@ def test_urban_system_tiers():
     for town in ("西渡", "云集", "大浦", "南岳", "水口山"):
         assert town in names
     merging = us[us["merge_with_city"]]
-    assert {n for n in ("西渡", "云集", "大浦", "南岳") if merging["name"].str.contains(n).any()} == {"西渡", "云集", "大浦", "南岳"}
+    assert {n for n in ("西渡", "云集", "大浦", "南岳") if merging["name"].str.contains(n).any()} == {
+        "西渡",
+        "云集",
+        "大浦",
+        "南岳",
+    }
     unlocated = us[us.geometry.isna()]
     assert (unlocated["location_status"] == "unconfirmed").all()
 

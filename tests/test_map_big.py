@@ -44,7 +44,7 @@ def test_encoding_round_trips_within_quantization():
 
     merc = gdf.geometry.to_crs(big.WEB_MERCATOR).to_numpy()[enc.order]
     rings = shapely.linearrings(
-        np.vstack([np.vstack([xy[s:e], xy[s:s + 1]]) for s, e in zip(ring_vertex[:-1], ring_vertex[1:])]),
+        np.vstack([np.vstack([xy[s:e], xy[s : s + 1]]) for s, e in zip(ring_vertex[:-1], ring_vertex[1:])]),
         indices=np.repeat(np.arange(enc.n_rings), np.diff(ring_vertex) + 1),
     )
     # Each decoded patch's rings lie within half a step (per axis) of the original boundary, and back.
@@ -86,8 +86,10 @@ def _browser_available() -> bool:
 
 
 # Skipped without a browser on a developer's machine; CI (CI=true) must have one, so there it runs and fails loudly.
-browser = pytest.mark.skipif(not _browser_available() and not os.environ.get("CI"),
-                             reason="needs /usr/bin/chromium and the playwright package")
+browser = pytest.mark.skipif(
+    not _browser_available() and not os.environ.get("CI"),
+    reason="needs /usr/bin/chromium and the playwright package",
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +139,9 @@ def _show(page, lon: float, lat: float, zoom: int) -> dict:
 def _layer_pixel(page, x: float, y: float) -> list[int]:
     """RGBA of the big layer's own canvas at page point (x, y)."""
     return page.evaluate(
-        """([x, y]) => { var layer = """ + _LAYER_JS + """;
+        """([x, y]) => { var layer = """
+        + _LAYER_JS
+        + """;
              for (var key in layer._tiles) { var c = layer._tiles[key].el, r = c.getBoundingClientRect();
                if (layer._tiles[key].coords.z !== layer._map.getZoom()) continue;
                if (x >= r.left && x < r.right && y >= r.top && y < r.bottom) {

@@ -28,7 +28,9 @@ def inputs():
 
 
 def _geojson_layers(m: folium.Map) -> dict[str, dict]:
-    return {child.layer_name: child.data for child in m._children.values() if isinstance(child, folium.GeoJson)}
+    return {
+        child.layer_name: child.data for child in m._children.values() if isinstance(child, folium.GeoJson)
+    }
 
 
 # --------------------------------------------------------------------------- styles
@@ -52,7 +54,10 @@ def test_tiers_groups_and_verdicts_are_distinct():
     verdicts = {v: {"label": VERDICT_LABELS[v], "color": VERDICT_COLORS[v]} for v in VERDICT_COLORS}
     assert set(verdicts) == {"conflict", "needs approval", "compliant", "not located"}
     assert len({v["color"] for v in verdicts.values()}) == 4
-    assert list(styles.group_color(["产业升级", "unknown"])) == [groups["产业升级"]["color"], styles.get("projects", "other_color")]
+    assert list(styles.group_color(["产业升级", "unknown"])) == [
+        groups["产业升级"]["color"],
+        styles.get("projects", "other_color"),
+    ]
 
 
 def test_symbol_size_area_proportional_to_investment():
@@ -64,7 +69,15 @@ def test_symbol_size_area_proportional_to_investment():
 def test_plan_map_has_every_layer_and_accounts_for_all_projects(inputs):
     m = plan_map(inputs, offline=False)
     names = set(_geojson_layers(m))
-    for expected in ("县级行政区", "四级城乡空间体系", "生态保护红线", "永久基本农田", "城镇开发边界", "重点项目", "定位精度"):
+    for expected in (
+        "县级行政区",
+        "四级城乡空间体系",
+        "生态保护红线",
+        "永久基本农田",
+        "城镇开发边界",
+        "重点项目",
+        "定位精度",
+    ):
         assert any(expected in n for n in names), expected
     for key in hygis.layers.CONTROL_LINES:
         assert any(styles.get("control_lines", key, "layer") + " (示意 ILLUSTRATIVE)" in n for n in names)
@@ -91,7 +104,9 @@ def test_gaode_basemap_shifts_data_to_gcj02(inputs):
     a = np.array(wgs[name]["features"][0]["geometry"]["coordinates"][0][0][:50])
     b = np.array(gcj[name]["features"][0]["geometry"]["coordinates"][0][0][:50])
     _, _, dist = Geod(ellps="WGS84").inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    assert 450 < dist.min() and dist.max() < 800, f"GCJ-02 shift in Hengyang is ~650 m, got {dist.min():.0f}–{dist.max():.0f}"
+    assert 450 < dist.min() and dist.max() < 800, (
+        f"GCJ-02 shift in Hengyang is ~650 m, got {dist.min():.0f}–{dist.max():.0f}"
+    )
     html = plan_map(inputs, basemap="tencent", offline=False).get_root().render()
     assert "gtimg.com" in html and "GCJ-02" in html
 
@@ -147,13 +162,20 @@ def test_every_asset_folium_links_is_available_offline():
     with pytest.raises(HygisOutputError, match="--online"):
         assets.asset_text("https://example.invalid/unknown-lib@1.0.0/x.js")
     assets.register("https://example.invalid/mine.js", "var mine = 1;")
-    assert assets.inline_assets('<script src="https://example.invalid/mine.js"></script>') == "<script>var mine = 1;</script>"
+    assert (
+        assets.inline_assets('<script src="https://example.invalid/mine.js"></script>')
+        == "<script>var mine = 1;</script>"
+    )
 
 
 def test_save_writes_utf8_html_atomically(inputs, tmp_path):
     out = save(plan_map(inputs, basemap="none"), tmp_path / "maps" / "plan.html")
     text = out.read_text(encoding="utf-8")
-    assert "衡阳" in text and '<meta charset="utf-8"' in text.lower().replace("'", '"') or "utf-8" in text.lower()
+    assert (
+        "衡阳" in text
+        and '<meta charset="utf-8"' in text.lower().replace("'", '"')
+        or "utf-8" in text.lower()
+    )
     assert not list(out.parent.glob(".tmp-*"))
     with pytest.raises(HygisInputError, match=r"\.html"):
         save(plan_map(inputs, basemap="none"), tmp_path / "plan.png")
@@ -270,17 +292,26 @@ def test_big_layer_goes_to_the_fast_renderer_or_a_simplified_fallback(inputs, mo
 
     calls = []
     fake = types.ModuleType("hygis.maps.big")
-    fake.add_big_polygons = lambda m, gdf, name, style, tooltip_fields=None, show=True: calls.append((name, len(gdf), tooltip_fields))
+    fake.add_big_polygons = lambda m, gdf, name, style, tooltip_fields=None, show=True: calls.append(
+        (name, len(gdf), tooltip_fields)
+    )
     monkeypatch.setitem(sys.modules, "hygis.maps.big", fake)
     plan_map(inputs, offline=False)
-    assert calls and calls[0][1] == len(inputs.permanent_farmland) and "永久基本农田" in calls[0][0] and calls[0][2][0] == "patch_id"
+    assert (
+        calls
+        and calls[0][1] == len(inputs.permanent_farmland)
+        and "永久基本农田" in calls[0][0]
+        and calls[0][2][0] == "patch_id"
+    )
 
 
 def test_choropleth_classes_follow_the_values():
     from hygis.maps.themes import classify
 
     cls, ranges = classify(np.array([0, 0, 90, 180, 300, np.nan]), 5)
-    assert list(cls) == [0, 0, 1, 2, 3, -1] and ranges[0] == (0, 0), "few values: one class each, NaN = no data"
+    assert list(cls) == [0, 0, 1, 2, 3, -1] and ranges[0] == (0, 0), (
+        "few values: one class each, NaN = no data"
+    )
     cls, ranges = classify(np.arange(100.0), 5)
     assert cls.min() == 0 and cls.max() == 4 and len(ranges) == 5
 

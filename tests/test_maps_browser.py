@@ -21,8 +21,15 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 # Tile servers: the only requests allowed to fail offline.
 TILE_HOSTS = ("tile.openstreetmap.org", "autonavi.com", "gtimg.com", "tianditu.gov.cn")
 
@@ -52,8 +59,12 @@ class Page:
         pg.on("requestfailed", lambda r: self.failed.append(r.url))
         pg.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         # No network: only the file itself and inline data: URIs may load.
-        pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
-                 else route.abort())
+        pg.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort()
+            ),
+        )
         pg.goto(path.as_uri())
         pg.wait_for_function("() => document.querySelectorAll('.leaflet-control-layers label').length > 0")
         pg.wait_for_timeout(500)
@@ -106,17 +117,28 @@ def plan_page(browser, tmp_path_factory):
 
 
 def test_plan_map_loads_offline_without_errors(plan_page):
-    assert plan_page.page.evaluate("() => typeof L !== 'undefined' && !!document.querySelector('.leaflet-container')")
+    assert plan_page.page.evaluate(
+        "() => typeof L !== 'undefined' && !!document.querySelector('.leaflet-container')"
+    )
     assert plan_page.non_tile_failures() == [], "every asset is inlined"
     assert plan_page.js_errors() == []
-    assert plan_page.page.evaluate("() => document.querySelectorAll('.leaflet-overlay-pane path').length") > 3000
+    assert (
+        plan_page.page.evaluate("() => document.querySelectorAll('.leaflet-overlay-pane path').length") > 3000
+    )
 
 
 def test_plan_map_layer_control_has_every_layer(plan_page):
     names = plan_page.layer_names()
-    expected = [styles.get("counties", "layer"), styles.get("urban_system", "layer"), styles.get("projects", "layer"),
-                styles.get("precision", "layer"), styles.get("analysis", "catchments", "layer")]
-    expected += [styles.get("control_lines", k, "layer") + " (示意 ILLUSTRATIVE)" for k in hygis.layers.CONTROL_LINES]
+    expected = [
+        styles.get("counties", "layer"),
+        styles.get("urban_system", "layer"),
+        styles.get("projects", "layer"),
+        styles.get("precision", "layer"),
+        styles.get("analysis", "catchments", "layer"),
+    ]
+    expected += [
+        styles.get("control_lines", k, "layer") + " (示意 ILLUSTRATIVE)" for k in hygis.layers.CONTROL_LINES
+    ]
     for name in expected:
         assert name in names, f"{name} missing from {names}"
 
@@ -195,8 +217,13 @@ def test_real_check_report_and_raster_overlay_load(browser, tmp_path):
         try:
             assert page.js_errors() == [] and page.non_tile_failures() == [], name
             if name == "plan_raster":
-                assert page.page.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length") == 1
-                assert "禁止建设" in page.page.inner_text("body") or "生态保护红线" in page.page.inner_text(".hygis-raster-legend")
+                assert (
+                    page.page.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length")
+                    == 1
+                )
+                assert "禁止建设" in page.page.inner_text("body") or "生态保护红线" in page.page.inner_text(
+                    ".hygis-raster-legend"
+                )
         finally:
             page.page.close()
 
@@ -217,7 +244,9 @@ def test_big_user_farmland_through_the_plan_map(browser, tmp_path):
     farm = gpd.GeoDataFrame({"patch_id": [f"F{i}" for i in range(n)]}, geometry=boxes, crs=4546)
     path = tmp_path / "farmland.gpkg"
     farm.to_file(path, engine="pyogrio")
-    page = Page(browser, save(plan_map(hygis.resolve(permanent_farmland=path), analysis=False), tmp_path / "big.html"))
+    page = Page(
+        browser, save(plan_map(hygis.resolve(permanent_farmland=path), analysis=False), tmp_path / "big.html")
+    )
     try:
         assert page.js_errors() == [] and page.non_tile_failures() == []
         assert any("永久基本农田" in name for name in page.layer_names())

@@ -22,7 +22,9 @@ def test_notebooks_are_committed_without_outputs():
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code":
-                assert not cell.outputs and cell.execution_count is None, f"{path.name}: strip outputs before committing"
+                assert not cell.outputs and cell.execution_count is None, (
+                    f"{path.name}: strip outputs before committing"
+                )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -32,8 +34,13 @@ def test_notebook_runs(path, tmp_path):
     shutil.copytree(path.parent, work, ignore=shutil.ignore_patterns("out", ".ipynb_checkpoints"))
     nb = nbformat.read(work / path.name, as_version=4)
     # The kernel imports the hygis of this checkout (not whichever copy happens to be installed).
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute(env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    ).execute(env=env)
     last = [c for c in nb.cells if c.cell_type == "code"][-1]
     # Each notebook ends in something a planner recognises: a map or a table.
     shown = {k for out in last.outputs for k in out.get("data", {})}

@@ -27,7 +27,9 @@ def test_clip_to_zones_conserves_measure():
     geoms = shapely.box(x, y, x + 100, y + 100)
     zones = np.array([shapely.box(0, 0, 1000, 2000), shapely.box(1000, 0, 2000, 2000)], dtype=object)
     pieces, owner, zone = clip_to_zones(geoms, zones)
-    np.testing.assert_allclose(np.bincount(owner, weights=measure(pieces), minlength=200), shapely.area(geoms))
+    np.testing.assert_allclose(
+        np.bincount(owner, weights=measure(pieces), minlength=200), shapely.area(geoms)
+    )
     assert set(zone[owner == np.argmax(x > 950)]) <= {0, 1}
 
 

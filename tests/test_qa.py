@@ -16,8 +16,9 @@ from .analysis_fixtures import GK, box, lines
 def test_known_overlap_of_exactly_a_quarter_hectare():
     # Farmland F1 = [0,100]²; red line R1 = [50,150]² overlaps it by 50 m × 50 m = 2,500 m² = 0.25 ha.
     # Development boundary U1 = [100,200]×[0,100] only touches F1 (shared edge: no overlap) and overlaps R1 by 0.25 ha.
-    inputs = hygis.resolve(**lines(redline=[box(50, 50, 150, 150)], farmland=[box(0, 0, 100, 100)],
-                                   udb=[box(100, 0, 200, 100)]))
+    inputs = hygis.resolve(
+        **lines(redline=[box(50, 50, 150, 150)], farmland=[box(0, 0, 100, 100)], udb=[box(100, 0, 200, 100)])
+    )
     found = qa.control_line_overlaps(inputs)
     assert len(found) == 2
     rf = found[found["pair"] == "ecological_redline × permanent_farmland"].iloc[0]
@@ -34,7 +35,9 @@ def test_known_overlap_of_exactly_a_quarter_hectare():
 
 def test_nested_overlaps_count_once_in_totals():
     # Two farmland patches both overlap the same red-line square: two rows, but the union area once.
-    inputs = hygis.resolve(**lines(redline=[box(0, 0, 100, 100)], farmland=[box(0, 0, 100, 50), box(0, 0, 100, 50)]))
+    inputs = hygis.resolve(
+        **lines(redline=[box(0, 0, 100, 100)], farmland=[box(0, 0, 100, 50), box(0, 0, 100, 50)])
+    )
     found = qa.control_line_overlaps(inputs)
     pair = found[found["pair"] == "ecological_redline × permanent_farmland"]
     assert len(pair) == 2 and pair["area_m2"].sum() == pytest.approx(10000.0, abs=1e-3)
@@ -50,10 +53,14 @@ def test_embedded_illustrative_lines_do_not_overlap():
 
 
 def test_topology_self_overlap_slivers_and_gap():
-    tiles = [box(x, y, x + 100, y + 100) for x in (0, 100, 200) for y in (0, 100, 200) if (x, y) != (100, 100)]
-    extra = [box(0, 0, 50, 50),            # overlaps tile [0,100]² by 2,500 m²
-             box(1000, 0, 2000, 1),       # 1,000 m² but 1 m wide: a sliver by width
-             box(3000, 0, 3010, 10)]      # 100 m²: a sliver by area
+    tiles = [
+        box(x, y, x + 100, y + 100) for x in (0, 100, 200) for y in (0, 100, 200) if (x, y) != (100, 100)
+    ]
+    extra = [
+        box(0, 0, 50, 50),  # overlaps tile [0,100]² by 2,500 m²
+        box(1000, 0, 2000, 1),  # 1,000 m² but 1 m wide: a sliver by width
+        box(3000, 0, 3010, 10),
+    ]  # 100 m²: a sliver by area
     gdf = gpd.GeoDataFrame({"id": [f"T{k}" for k in range(len(tiles) + 3)]}, geometry=tiles + extra, crs=GK)
     found = qa.topology(gdf, gaps=True)
     assert found.attrs["summary"] == {"self_overlap": 1, "sliver": 2, "gap": 1}

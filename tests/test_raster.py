@@ -86,7 +86,9 @@ def test_summary_areas_add_up_to_the_city(constraints):
     assert set(table["class_code"]) >= {0, 1, 2, 4}
 
 
-@pytest.mark.parametrize(("cell", "words"), [(100_000, "too coarse"), (0.5, "million cells"), (-5, "positive")])
+@pytest.mark.parametrize(
+    ("cell", "words"), [(100_000, "too coarse"), (0.5, "million cells"), (-5, "positive")]
+)
 def test_bad_cell_sizes(cell, words):
     with pytest.raises(HygisInputError, match=words):
         raster.grid_for(layers.load("counties"), cell=cell)

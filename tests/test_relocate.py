@@ -24,7 +24,9 @@ def fixture_conflict(inputs):
     patch = farm[farm["county_code"].astype(str) == "430421"].iloc[0].geometry
     c = patch.centroid
     site = gpd.GeoSeries([shapely.box(c.x - 200, c.y - 125, c.x + 200, c.y + 125)], crs=4546).to_crs(4326)
-    return gpd.GeoDataFrame({"project_id": ["X1"], "name": ["测试产业园"], "county_code": ["430421"]}, geometry=site, crs=4326)
+    return gpd.GeoDataFrame(
+        {"project_id": ["X1"], "name": ["测试产业园"], "county_code": ["430421"]}, geometry=site, crs=4326
+    )
 
 
 def test_fixture_conflict_relocates_clear_of_both_exclusions(inputs, fixture_conflict):
@@ -35,8 +37,11 @@ def test_fixture_conflict_relocates_clear_of_both_exclusions(inputs, fixture_con
     new = gpd.GeoSeries([row.geometry], crs=4326).to_crs(4546).iloc[0]
     old = fixture_conflict.to_crs(4546).geometry.iloc[0]
     assert new.area == pytest.approx(old.area, rel=1e-9)  # same size
-    assert shapely.equals_exact(shapely.normalize(shapely.affinity.translate(old, row["dx_m"], row["dy_m"])),
-                                shapely.normalize(new), tolerance=0.5)  # same shape, only moved
+    assert shapely.equals_exact(
+        shapely.normalize(shapely.affinity.translate(old, row["dx_m"], row["dy_m"])),
+        shapely.normalize(new),
+        tolerance=0.5,
+    )  # same shape, only moved
     for layer in ("ecological_redline", "permanent_farmland"):
         assert not getattr(inputs, layer).to_crs(4546).intersects(new).any()
     county = layers.load("counties").to_crs(4546).set_index("code").loc["430421"].geometry

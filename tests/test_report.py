@@ -36,7 +36,13 @@ def test_xlsx_sheets(default_report, tmp_path):
     report, _ = default_report
     path = write_report(report, tmp_path / "r.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {"说明 notice", "report", "summary", "warnings", "provenance"}  # notice: built on illustrative lines
+    assert set(sheets) == {
+        "说明 notice",
+        "report",
+        "summary",
+        "warnings",
+        "provenance",
+    }  # notice: built on illustrative lines
     summary = sheets["summary"].set_index("project_id")
     assert len(summary) == 19 and summary.loc["P08", "worst_verdict"] == "needs approval"
     assert summary.loc["P01", "worst_verdict"] == "not located"
@@ -59,11 +65,15 @@ def test_html_banner_maps_and_escaping(tmp_path):
     paths = write_fixture(tmp_path / "in")
     gdf = gpd.read_file(paths["projects"])
     gdf.loc[0, "name"] = "<script>alert('x')</script>智造产业园"
-    inputs = hygis.resolve(gdf, *(paths[k] for k in ("ecological_redline", "permanent_farmland", "urban_development_boundary")))
+    inputs = hygis.resolve(
+        gdf, *(paths[k] for k in ("ecological_redline", "permanent_farmland", "urban_development_boundary"))
+    )
     report = hygis.check_projects(inputs)
     text = write_report(report, tmp_path / "r.html", inputs=inputs).read_text(encoding="utf-8")
     assert "<script>alert" not in text and html.escape("<script>alert('x')</script>") in text
-    assert "<meta charset='utf-8'>" in text and "http://" not in text.split("<body>")[0]  # offline: no external assets
+    assert (
+        "<meta charset='utf-8'>" in text and "http://" not in text.split("<body>")[0]
+    )  # offline: no external assets
     flagged = report.verdict.isin(["conflict", "needs approval"]).sum()
     assert text.count("<svg") == flagged  # one map per conflict or approval
     assert "ILLUSTRATIVE" not in text  # every control layer here is a user file
@@ -96,4 +106,7 @@ def test_reports_on_illustrative_lines_say_so_on_their_face(tmp_path):
     csv = pd.read_csv(write_report(report, tmp_path / "r.csv"), encoding="utf-8-sig")
     assert set(csv["control_line_status"]) == {"illustrative"}
     table = stats.control_line_stats()
-    assert pd.ExcelFile(stats.write_control_line_stats(table, tmp_path / "s.xlsx")).sheet_names[0] == io.NOTICE_SHEET
+    assert (
+        pd.ExcelFile(stats.write_control_line_stats(table, tmp_path / "s.xlsx")).sheet_names[0]
+        == io.NOTICE_SHEET
+    )

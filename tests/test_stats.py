@@ -31,7 +31,9 @@ def test_farmland_patch_split_60_40_with_union_semantics():
     assert pf.loc["甲县", "share_pct"] == pytest.approx(6.0, abs=1e-6)  # of 100 ha of land
     assert pf.loc["甲县", "land_area_km2"] == pytest.approx(1.0, abs=1e-8)
     city = pf[pf["level"] == "city"].iloc[0]
-    assert city["area_ha"] == pytest.approx(10.0, abs=1e-6) and city["share_pct"] == pytest.approx(5.0, abs=1e-6)
+    assert city["area_ha"] == pytest.approx(10.0, abs=1e-6) and city["share_pct"] == pytest.approx(
+        5.0, abs=1e-6
+    )
     assert city["code"] == "439900"
     assert set(table["crs"]) == {"EPSG:4546 (CGCS2000 / 3-degree Gauss-Kruger CM 111E)"}
 
@@ -74,7 +76,9 @@ def test_embedded_farmland_against_geopandas_overlay(embedded):
     dissolved = gpd.GeoDataFrame(geometry=[shapely.union_all(farmland.geometry.to_numpy())], crs=crs)
     ref = gpd.overlay(counties, dissolved, how="intersection", keep_geom_type=True)
     ref = ref.assign(ha=ref.area / 1e4).groupby("code")["ha"].sum()
-    ours = embedded[(embedded["line"] == "permanent_farmland") & (embedded["level"] == "county")].set_index("code")["area_ha"]
+    ours = embedded[(embedded["line"] == "permanent_farmland") & (embedded["level"] == "county")].set_index(
+        "code"
+    )["area_ha"]
     np.testing.assert_allclose(ours.loc[ref.index].to_numpy(), ref.to_numpy(), rtol=1e-9)
     # the illustrative patches are built not to overlap, so the union loses nothing
     assert farmland.area.sum() / 1e4 == pytest.approx(ours.sum(), rel=1e-9)

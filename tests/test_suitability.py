@@ -59,7 +59,9 @@ def test_user_dem_file(tmp_path):
     write_tile(tmp_path, 26, 112)
     write_tile(tmp_path, 27, 112)
     # A DEM covering only part of the city: cells without elevation get no class, and it says so.
-    path = tmp_path / "Copernicus_DSM_COG_10_N26_00_E112_00_DEM" / "Copernicus_DSM_COG_10_N26_00_E112_00_DEM.tif"
+    path = (
+        tmp_path / "Copernicus_DSM_COG_10_N26_00_E112_00_DEM" / "Copernicus_DSM_COG_10_N26_00_E112_00_DEM.tif"
+    )
     result = suit.suitability(resolve(), cell=1000, dem=path)
     assert "slope" in result.used
     assert any("no DEM value" in n for n in result.notes)

@@ -17,14 +17,23 @@ from .analysis_fixtures import GK, box, pt
 def _fixture():
     # City: a 40 km × 20 km rectangle of two units; central city = [0,10 km]² in unit A;
     # unit B's seat at (30 km, 10 km); a town of B at (30 km, 13 km); a town of B with no location.
-    counties = gpd.GeoDataFrame({"code": ["439901", "439902"], "name": ["甲区", "乙县"], "seat": ["甲街道", "乙镇"]},
-                                geometry=[box(0, 0, 20000, 20000), box(20000, 0, 40000, 20000)], crs=GK)
-    places = gpd.GeoDataFrame({
-        "place_id": ["central_city", "seat_b", "town_b", "town_lost"],
-        "name": ["中心城区", "乙镇（乙县驻地）", "丙镇", "丁镇"],
-        "tier": [1, 2, 3, 3], "county_code": ["439901", "439902", "439902", "439902"],
-        "merge_with_city": [False, True, False, True], "precision_m": [np.nan, 100, 100, np.nan],
-    }, geometry=[box(0, 0, 10000, 10000), pt(30000, 10000), pt(30000, 13000), None], crs=GK)
+    counties = gpd.GeoDataFrame(
+        {"code": ["439901", "439902"], "name": ["甲区", "乙县"], "seat": ["甲街道", "乙镇"]},
+        geometry=[box(0, 0, 20000, 20000), box(20000, 0, 40000, 20000)],
+        crs=GK,
+    )
+    places = gpd.GeoDataFrame(
+        {
+            "place_id": ["central_city", "seat_b", "town_b", "town_lost"],
+            "name": ["中心城区", "乙镇（乙县驻地）", "丙镇", "丁镇"],
+            "tier": [1, 2, 3, 3],
+            "county_code": ["439901", "439902", "439902", "439902"],
+            "merge_with_city": [False, True, False, True],
+            "precision_m": [np.nan, 100, 100, np.nan],
+        },
+        geometry=[box(0, 0, 10000, 10000), pt(30000, 10000), pt(30000, 13000), None],
+        crs=GK,
+    )
     return places, counties
 
 
@@ -55,7 +64,9 @@ def test_embedded_distances_agree_with_geodesics():
     geod = Geod(ellps="GRS80")
     for row in d.itertuples():
         _, _, metres = geod.inv(row.geometry.x, row.geometry.y, centre.x, centre.y)
-        assert row.to_central_city_centre_km == pytest.approx(metres / 1000, rel=5e-4)  # GK scale error ≤ 1/1000 in the zone; here ~2e-4
+        assert row.to_central_city_centre_km == pytest.approx(
+            metres / 1000, rel=5e-4
+        )  # GK scale error ≤ 1/1000 in the zone; here ~2e-4
 
 
 def test_embedded_merge_with_city_towns():
@@ -76,16 +87,24 @@ def test_catchments_split_the_city_and_sum_to_it():
     # generators: central-city centroid (5 km, 5 km) and the seat (30 km, 10 km); check by containment
     assert cells["area_km2"].sum() == pytest.approx(800.0, rel=1e-9)
     gk = cells.to_crs(GK)
-    assert gk.geometry["seat_b"].contains(pt(35000, 15000)) and gk.geometry["central_city"].contains(pt(1000, 1000))
+    assert gk.geometry["seat_b"].contains(pt(35000, 15000)) and gk.geometry["central_city"].contains(
+        pt(1000, 1000)
+    )
     embedded = urban.seat_catchments()
     assert embedded["area_km2"].sum() == pytest.approx(15310.7, abs=0.1) and len(embedded) == 9
 
 
 def test_distance_bands_disc_area():
-    places = gpd.GeoDataFrame({"place_id": ["c", "s"], "name": ["c", "s"], "tier": [1, 2], "county_code": ["439901", "439902"]},
-                              geometry=[box(0, 0, 1000, 1000), pt(60000, 30000)], crs=GK)
-    counties = gpd.GeoDataFrame({"code": ["439901", "439902"], "name": ["a", "b"], "seat": ["", ""]},
-                                geometry=[box(-60000, -60000, 30000, 120000), box(30000, -60000, 120000, 120000)], crs=GK)
+    places = gpd.GeoDataFrame(
+        {"place_id": ["c", "s"], "name": ["c", "s"], "tier": [1, 2], "county_code": ["439901", "439902"]},
+        geometry=[box(0, 0, 1000, 1000), pt(60000, 30000)],
+        crs=GK,
+    )
+    counties = gpd.GeoDataFrame(
+        {"code": ["439901", "439902"], "name": ["a", "b"], "seat": ["", ""]},
+        geometry=[box(-60000, -60000, 30000, 120000), box(30000, -60000, 120000, 120000)],
+        crs=GK,
+    )
     bands = urban.distance_bands(places, counties, bands_km=(5, 10))
     seat = bands[bands["place_id"] == "s"].set_index("band")["area_km2"]
     assert seat["0–5 km"] == pytest.approx(np.pi * 25, rel=5e-5)
@@ -100,8 +119,13 @@ def test_rank_size_empty_without_sourced_population():
 
 
 def test_rank_size_perfect_zipf():
-    pop = pd.DataFrame({"place_id": ["seat_430421", "seat_430422", "seat_430423", "seat_430424"],
-                        "population": [120000, 60000, 40000, 30000], "source": ["test fixture"] * 4})
+    pop = pd.DataFrame(
+        {
+            "place_id": ["seat_430421", "seat_430422", "seat_430423", "seat_430424"],
+            "population": [120000, 60000, 40000, 30000],
+            "source": ["test fixture"] * 4,
+        }
+    )
     r = urban.rank_size(population=pop)
     assert list(r["rank"]) == [1, 2, 3, 4] and r.attrs["zipf_q"] == pytest.approx(1.0, abs=1e-9)
     with pytest.raises(Exception, match="source"):
@@ -120,7 +144,9 @@ def test_users_central_villages_fill_tier_four(tmp_path, cli):
 
     seat = layers.load("urban_system").set_index("place_id").geometry["seat_430421"]  # 西渡 (衡阳县)
     path = tmp_path / "中心村.csv"
-    pd.DataFrame({"村名": ["示例村"], "经度": [seat.x + 0.05], "纬度": [seat.y]}).to_csv(path, index=False, encoding="utf-8-sig")
+    pd.DataFrame({"村名": ["示例村"], "经度": [seat.x + 0.05], "纬度": [seat.y]}).to_csv(
+        path, index=False, encoding="utf-8-sig"
+    )
     system = urban.with_central_villages(path, crs="EPSG:4490")
     village = system[system["tier"] == 4].iloc[0]
     assert village["name"] == "示例村" and village["county_code"] == "430421"

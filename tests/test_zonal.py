@@ -29,8 +29,20 @@ def city_rasters(tmp_path_factory, counties):
     folder = tmp_path_factory.mktemp("zonal")
     grid = grid_for(counties, cell=CELL)
     x, _ = grid.xy()
-    const = write_cog(folder / "const.tif", [np.full(grid.shape, 7.0, dtype="float32")], grid, nodata=-9999.0, categorical=False)
-    east = write_cog(folder / "east.tif", [np.broadcast_to(x, grid.shape).astype("float64")], grid, nodata=-9999.0, categorical=False)
+    const = write_cog(
+        folder / "const.tif",
+        [np.full(grid.shape, 7.0, dtype="float32")],
+        grid,
+        nodata=-9999.0,
+        categorical=False,
+    )
+    east = write_cog(
+        folder / "east.tif",
+        [np.broadcast_to(x, grid.shape).astype("float64")],
+        grid,
+        nodata=-9999.0,
+        categorical=False,
+    )
     return grid, const, east
 
 
@@ -59,8 +71,15 @@ def test_easting_per_county_is_the_centroid(city_rasters, counties):
 
 def _tiny(tmp_path, values, nodata=None, crs="EPSG:4546", name="tiny.tif"):
     path = tmp_path / name
-    profile = {"driver": "GTiff", "width": values.shape[1], "height": values.shape[0], "count": 1, "dtype": values.dtype.name,
-               "transform": from_origin(1000, 1004, 1, 1), "nodata": nodata}
+    profile = {
+        "driver": "GTiff",
+        "width": values.shape[1],
+        "height": values.shape[0],
+        "count": 1,
+        "dtype": values.dtype.name,
+        "transform": from_origin(1000, 1004, 1, 1),
+        "nodata": nodata,
+    }
     if crs:
         profile["crs"] = crs
     with rasterio.open(path, "w", **profile) as ds:
@@ -116,8 +135,18 @@ def test_geographic_raster_with_gauss_kruger_zones(tmp_path, counties):
     transform = from_origin(minx - res, maxy + res, res, res)
     lon = transform.c + (np.arange(width) + 0.5) * res
     path = tmp_path / "lonlat.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=2, dtype="float64", crs="EPSG:4326",
-                       transform=transform, nodata=-9999.0) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=2,
+        dtype="float64",
+        crs="EPSG:4326",
+        transform=transform,
+        nodata=-9999.0,
+    ) as ds:
         ds.write(np.full((height, width), 3.0), 1)
         ds.write(np.broadcast_to(lon, (height, width)), 2)
     zones = counties.to_crs(4546)
@@ -143,7 +172,11 @@ def test_zones_outside_the_raster(tmp_path):
     far = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(5000, 5000, 5010, 5010)], crs=4546)
     with pytest.raises(HygisInputError, match="None of the 1 zones overlaps"):
         zonal_stats(path, far)
-    both = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[shapely.box(1000, 1000, 1002, 1002), shapely.box(5000, 5000, 5010, 5010)], crs=4546)
+    both = gpd.GeoDataFrame(
+        {"id": [1, 2]},
+        geometry=[shapely.box(1000, 1000, 1002, 1002), shapely.box(5000, 5000, 5010, 5010)],
+        crs=4546,
+    )
     out = zonal_stats(path, both, "mean,count")
     assert out["count"].tolist() == [4, 0] and np.isnan(out["mean"].iloc[1])
     assert any("lie outside" in n for n in out.attrs["hygis_notes"])
@@ -151,8 +184,18 @@ def test_zones_outside_the_raster(tmp_path):
 
 def test_cells_larger_than_the_zones_warn(tmp_path):
     path = tmp_path / "coarse.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32", crs="EPSG:4546",
-                       transform=from_origin(0, 100_000, 50_000, 50_000), nodata=-1) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=2,
+        height=2,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4546",
+        transform=from_origin(0, 100_000, 50_000, 50_000),
+        nodata=-1,
+    ) as ds:
         ds.write(np.array([[1, 2], [3, 4]], dtype="float32"), 1)
     zone = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(1000, 1000, 2000, 2000)], crs=4546)
     with pytest.warns(ZonalWarning, match="smaller than one cell"):
@@ -206,7 +249,11 @@ def test_cli_zonal_gpkg_with_zone_file(cli, city_rasters, tmp_path, counties):
 
 @pytest.mark.parametrize(
     ("kind", "words"),
-    [("corrupt", "not a raster GDAL can read"), ("nocrs", "has no coordinate reference system"), ("outside", "None of the")],
+    [
+        ("corrupt", "not a raster GDAL can read"),
+        ("nocrs", "has no coordinate reference system"),
+        ("outside", "None of the"),
+    ],
 )
 def test_cli_zonal_bad_input(cli, tmp_path, kind, words):
     if kind == "corrupt":

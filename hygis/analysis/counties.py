@@ -60,7 +60,11 @@ def _projects(projects: gpd.GeoDataFrame | None, investment_field: str) -> gpd.G
         )
         raise HygisInputError(msg)
     values = pd.to_numeric(projects[investment_field], errors="coerce")
-    bad = values.isna() & projects[investment_field].notna() & (projects[investment_field].astype(str).str.strip() != "")
+    bad = (
+        values.isna()
+        & projects[investment_field].notna()
+        & (projects[investment_field].astype(str).str.strip() != "")
+    )
     if bad.any():
         which = ", ".join(projects.loc[bad, "project_id"].astype(str).head(10))
         msg = f"projects: '{investment_field}' must be a number of 亿元; not a number for project(s) {which}. Fix those cells."
@@ -112,15 +116,19 @@ def allocate_projects(
     zones = counties.geometry.to_crs(crs).to_numpy()
     group = projects["group"] if "group" in projects.columns else pd.Series("", index=projects.index)
     group_en = projects["group_en"] if "group_en" in projects.columns else pd.Series("", index=projects.index)
-    base = pd.DataFrame({
-        "project_id": projects["project_id"].astype(str).to_numpy(),
-        "project": projects["name"].astype(str).to_numpy() if "name" in projects else projects["project_id"].astype(str),
-        "group": group.fillna("").astype(str).to_numpy(),
-        "group_en": group_en.fillna("").astype(str).to_numpy(),
-        "total_yi": projects["_investment"].to_numpy(),
-        # A split by a schematic or approximate geometry is indicative: say so in every table.
-        "approximate": layers.approximate(projects),
-    })
+    base = pd.DataFrame(
+        {
+            "project_id": projects["project_id"].astype(str).to_numpy(),
+            "project": projects["name"].astype(str).to_numpy()
+            if "name" in projects
+            else projects["project_id"].astype(str),
+            "group": group.fillna("").astype(str).to_numpy(),
+            "group_en": group_en.fillna("").astype(str).to_numpy(),
+            "total_yi": projects["_investment"].to_numpy(),
+            # A split by a schematic or approximate geometry is indicative: say so in every table.
+            "approximate": layers.approximate(projects),
+        }
+    )
     rows = []
 
     # 1. located: split by the measure of the geometry in each unit
@@ -132,31 +140,63 @@ def allocate_projects(
         whole = np.bincount(owner, weights=size, minlength=len(g))
         keep = size > 0
         method = np.array(["point", "length", "area"], dtype=object)[shapely.get_dimensions(pieces)]
-        rows.append(pd.DataFrame({
-            "row": loc_idx[owner[keep]], "code": codes[zone[keep]], "method": method[keep],
-            "share": size[keep] / whole[owner[keep]], "note": "",
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "row": loc_idx[owner[keep]],
+                    "code": codes[zone[keep]],
+                    "method": method[keep],
+                    "share": size[keep] / whole[owner[keep]],
+                    "note": "",
+                }
+            )
+        )
         outside = loc_idx[whole == 0]
     else:
         outside = np.array([], dtype=int)
 
     # 2. listed: equal split among valid codes; 3. the rest unallocated
-    listing = projects["county_code"] if "county_code" in projects.columns else pd.Series("", index=projects.index)
-    unalloc: list[tuple[int, str]] = [(int(k), "its geometry lies outside every county unit") for k in outside]
+    listing = (
+        projects["county_code"] if "county_code" in projects.columns else pd.Series("", index=projects.index)
+    )
+    unalloc: list[tuple[int, str]] = [
+        (int(k), "its geometry lies outside every county unit") for k in outside
+    ]
     for k in np.flatnonzero(~located):
         text = listing.iloc[k]
         listed = [c for c in _CODE_SEP.split(str(text).strip()) if c] if pd.notna(text) else []
         valid = [c for c in dict.fromkeys(listed) if c in county_names]
         unknown = [c for c in listed if c not in county_names]
-        note = f"county_code lists {', '.join(unknown)}, which are not county units; ignored." if unknown else ""
+        note = (
+            f"county_code lists {', '.join(unknown)}, which are not county units; ignored." if unknown else ""
+        )
         if valid:
-            rows.append(pd.DataFrame({"row": k, "code": valid, "method": "listed", "share": 1.0 / len(valid), "note": note}))
+            rows.append(
+                pd.DataFrame(
+                    {"row": k, "code": valid, "method": "listed", "share": 1.0 / len(valid), "note": note}
+                )
+            )
         else:
-            unalloc.append((int(k), "no located geometry and no county listed" + (f"; {note}" if note else "")))
+            unalloc.append(
+                (int(k), "no located geometry and no county listed" + (f"; {note}" if note else ""))
+            )
     if unalloc:
-        rows.append(pd.DataFrame({"row": [k for k, _ in unalloc], "code": None, "method": "unallocated", "share": 1.0,
-                                  "note": [why for _, why in unalloc]}))
-    alloc = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["row", "code", "method", "share", "note"])
+        rows.append(
+            pd.DataFrame(
+                {
+                    "row": [k for k, _ in unalloc],
+                    "code": None,
+                    "method": "unallocated",
+                    "share": 1.0,
+                    "note": [why for _, why in unalloc],
+                }
+            )
+        )
+    alloc = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["row", "code", "method", "share", "note"])
+    )
     # Say where a geometry and the project's own county listing disagree: the split follows the
     # geometry, but a schematic line for a basin-wide project may cover only part of its units.
     for k in loc_idx:
@@ -172,9 +212,23 @@ def allocate_projects(
     alloc["county"] = alloc["code"].map(county_names).fillna(UNALLOCATED)
     alloc["investment_yi"] = alloc["total_yi"] * alloc["share"]
     alloc["approximate"] = alloc["approximate"] & alloc["method"].isin(["area", "length", "point"])
-    alloc = alloc.sort_values(["project_id", "code"], na_position="last", kind="stable").reset_index(drop=True)
-    cols = ["project_id", "project", "group", "group_en", "code", "county", "method", "approximate", "share",
-            "investment_yi", "total_yi", "note"]
+    alloc = alloc.sort_values(["project_id", "code"], na_position="last", kind="stable").reset_index(
+        drop=True
+    )
+    cols = [
+        "project_id",
+        "project",
+        "group",
+        "group_en",
+        "code",
+        "county",
+        "method",
+        "approximate",
+        "share",
+        "investment_yi",
+        "total_yi",
+        "note",
+    ]
     alloc = alloc[cols]
     alloc.attrs.update({"crs": describe(crs), "rule": ALLOCATION_RULE})
     return alloc
@@ -223,28 +277,44 @@ def _per_county(alloc: pd.DataFrame, counties: gpd.GeoDataFrame, by: list[str] |
     )
     keys = ["code", *(by or [])]
     agg = placed.groupby(keys).agg(
-        investment_yi=("investment_yi", "sum"), investment_located_yi=("located", "sum"),
-        investment_listed_yi=("listed", "sum"), investment_approximate_yi=("approx", "sum"),
+        investment_yi=("investment_yi", "sum"),
+        investment_located_yi=("located", "sum"),
+        investment_listed_yi=("listed", "sum"),
+        investment_approximate_yi=("approx", "sum"),
         projects=("project_id", "nunique"),
     )
-    frame = pd.DataFrame({"code": counties["code"].astype(str).to_numpy(), "name": counties["name"].to_numpy()})
+    frame = pd.DataFrame(
+        {"code": counties["code"].astype(str).to_numpy(), "name": counties["name"].to_numpy()}
+    )
     if by:
         levels = alloc[by].drop_duplicates().sort_values(by)
         frame = frame.merge(levels, how="cross")
     out = frame.join(agg, on=keys)
-    num = ["investment_yi", "investment_located_yi", "investment_listed_yi", "investment_approximate_yi", "projects"]
+    num = [
+        "investment_yi",
+        "investment_located_yi",
+        "investment_listed_yi",
+        "investment_approximate_yi",
+        "projects",
+    ]
     out[num] = out[num].fillna(0)
     out["projects"] = out["projects"].astype(int)
     return out
 
 
 def _attach_unallocated(table: pd.DataFrame, alloc: pd.DataFrame) -> None:
-    un = alloc[alloc["code"].isna()][["project_id", "project", "group", "investment_yi", "note"]].reset_index(drop=True)
-    table.attrs.update({
-        "unallocated": un, "unallocated_yi": float(un["investment_yi"].sum()),
-        "total_yi": float(alloc.drop_duplicates("project_id")["total_yi"].sum()),
-        "rule": alloc.attrs["rule"], "crs": alloc.attrs["crs"],
-    })
+    un = alloc[alloc["code"].isna()][["project_id", "project", "group", "investment_yi", "note"]].reset_index(
+        drop=True
+    )
+    table.attrs.update(
+        {
+            "unallocated": un,
+            "unallocated_yi": float(un["investment_yi"].sum()),
+            "total_yi": float(alloc.drop_duplicates("project_id")["total_yi"].sum()),
+            "rule": alloc.attrs["rule"],
+            "crs": alloc.attrs["crs"],
+        }
+    )
 
 
 def investment_by_county_and_group(
@@ -277,9 +347,18 @@ def with_unallocated_row(table: pd.DataFrame) -> pd.DataFrame:
     """
     un = table.attrs.get("unallocated", pd.DataFrame(columns=["investment_yi"]))
     extra = [
-        {"code": "", "name": UNALLOCATED, "investment_yi": float(un["investment_yi"].sum()), "projects": len(un)},
-        {"code": "", "name": "合计 (total)", "investment_yi": table.attrs.get("total_yi", np.nan),
-         "projects": np.nan},
+        {
+            "code": "",
+            "name": UNALLOCATED,
+            "investment_yi": float(un["investment_yi"].sum()),
+            "projects": len(un),
+        },
+        {
+            "code": "",
+            "name": "合计 (total)",
+            "investment_yi": table.attrs.get("total_yi", np.nan),
+            "projects": np.nan,
+        },
     ]
     out = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
     out.attrs = dict(table.attrs)
@@ -307,7 +386,11 @@ def town_counts(
         raise HygisInputError(msg)
     codes = counties["code"].astype(str).to_numpy()
     towns = urban[pd.to_numeric(urban["tier"], errors="coerce").isin([2, 3])].copy()
-    code = towns["county_code"].astype(str).str.strip() if "county_code" in towns else pd.Series("", index=towns.index)
+    code = (
+        towns["county_code"].astype(str).str.strip()
+        if "county_code" in towns
+        else pd.Series("", index=towns.index)
+    )
     code = code.where(code.isin(codes))
     missing = code.isna().to_numpy()
     geoms = towns.geometry.to_numpy()
@@ -374,15 +457,29 @@ def county_report(
     table = county_table(projects, urban_system, counties, investment_field=investment_field)
     groups = investment_by_county_and_group(projects, counties, investment_field=investment_field)
     alloc = allocate_projects(projects, counties, investment_field=investment_field)
-    pivot = groups.pivot_table(index=["code", "name"], columns="group", values="investment_yi", aggfunc="sum", sort=False)
+    pivot = groups.pivot_table(
+        index=["code", "name"], columns="group", values="investment_yi", aggfunc="sum", sort=False
+    )
     pivot = pivot.reset_index()
     pivot.columns = [str(c) if c in ("code", "name") else f"{c}_investment_yi" for c in pivot.columns]
-    about = [("what", "县域统计 Investment (亿元) by county-level unit and project group; projects and towns per unit"),
-             ("unit", "亿元 = 100 million yuan"), ("rule", ALLOCATION_RULE), ("crs", table.attrs["crs"]),
-             ("unallocated", f"{table.attrs['unallocated_yi']:,.1f} 亿元 of {table.attrs['total_yi']:,.1f} 亿元 "
-                             f"({len(table.attrs['unallocated'])} projects) cannot be placed in a unit")]
-    about += [("unallocated project", f"{r.project_id} {r.project}: {r.investment_yi:,.1f} 亿元 — {r.note}")
-              for r in table.attrs["unallocated"].itertuples()]
+    about = [
+        (
+            "what",
+            "县域统计 Investment (亿元) by county-level unit and project group; projects and towns per unit",
+        ),
+        ("unit", "亿元 = 100 million yuan"),
+        ("rule", ALLOCATION_RULE),
+        ("crs", table.attrs["crs"]),
+        (
+            "unallocated",
+            f"{table.attrs['unallocated_yi']:,.1f} 亿元 of {table.attrs['total_yi']:,.1f} 亿元 "
+            f"({len(table.attrs['unallocated'])} projects) cannot be placed in a unit",
+        ),
+    ]
+    about += [
+        ("unallocated project", f"{r.project_id} {r.project}: {r.investment_yi:,.1f} 亿元 — {r.note}")
+        for r in table.attrs["unallocated"].itertuples()
+    ]
     about += [("unplaced town", name) for name in table.attrs.get("unplaced_towns", [])]
     return {
         "by_county": with_unallocated_row(table),

@@ -34,7 +34,19 @@ from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
 
 #: Columns that name a feature, tried in order; else the feature's number (``#1`` …).
-ID_COLUMNS = ("redline_id", "patch_id", "udb_id", "code", "id", "ID", "fid", "编号", "图斑编号", "BSM", "name")
+ID_COLUMNS = (
+    "redline_id",
+    "patch_id",
+    "udb_id",
+    "code",
+    "id",
+    "ID",
+    "fid",
+    "编号",
+    "图斑编号",
+    "BSM",
+    "name",
+)
 
 #: Sliver thresholds (defaults of :func:`topology`): a polygon part is a sliver if it is smaller
 #: than ``SLIVER_AREA_M2`` — smaller than the patches land surveys map at all — or thinner than
@@ -43,12 +55,25 @@ ID_COLUMNS = ("redline_id", "patch_id", "udb_id", "code", "id", "ID", "fid", "�
 SLIVER_AREA_M2: float = 200.0
 SLIVER_WIDTH_M: float = 2.0
 
-OVERLAP_COLUMNS = ["pair", "pair_zh", "layer_a", "id_a", "layer_b", "id_b", "area_m2", "area_ha", "area_mu", "crs"]
+OVERLAP_COLUMNS = [
+    "pair",
+    "pair_zh",
+    "layer_a",
+    "id_a",
+    "layer_b",
+    "id_b",
+    "area_m2",
+    "area_ha",
+    "area_mu",
+    "crs",
+]
 
 
 def feature_ids(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """A readable id per feature: the first id-like column, else ``#1``, ``#2`` … (1-based order)."""
-    col = next((c for c in ID_COLUMNS if c in gdf.columns and gdf[c].notna().all() and gdf[c].is_unique), None)
+    col = next(
+        (c for c in ID_COLUMNS if c in gdf.columns and gdf[c].notna().all() and gdf[c].is_unique), None
+    )
     if col is None:
         return np.array([f"#{k + 1}" for k in range(len(gdf))], dtype=object)
     return gdf[col].astype(str).to_numpy(dtype=object)
@@ -92,13 +117,24 @@ def control_line_overlaps(
     for a, b in combinations(layers.CONTROL_LINES, 2):
         i, j, inter = _cross_pairs(projected[a], projected[b], min_area_m2)
         area = shapely.area(inter)
-        parts.append(pd.DataFrame({
-            "pair": f"{a} × {b}",
-            "pair_zh": f"{CONTROL_LINE_ZH[a]} × {CONTROL_LINE_ZH[b]}",
-            "layer_a": a, "id_a": ids[a][i], "layer_b": b, "id_b": ids[b][j],
-            "area_m2": area, "area_ha": area / M2_PER_HA, "area_mu": area / M2_PER_MU, "crs": crs_text,
-            "geometry": inter,
-        }, columns=[*OVERLAP_COLUMNS, "geometry"]))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "pair": f"{a} × {b}",
+                    "pair_zh": f"{CONTROL_LINE_ZH[a]} × {CONTROL_LINE_ZH[b]}",
+                    "layer_a": a,
+                    "id_a": ids[a][i],
+                    "layer_b": b,
+                    "id_b": ids[b][j],
+                    "area_m2": area,
+                    "area_ha": area / M2_PER_HA,
+                    "area_mu": area / M2_PER_MU,
+                    "crs": crs_text,
+                    "geometry": inter,
+                },
+                columns=[*OVERLAP_COLUMNS, "geometry"],
+            )
+        )
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
     illustrative = set(inputs.illustrative())
     out["status"] = [
@@ -106,8 +142,14 @@ def control_line_overlaps(
         for a, b in zip(out["layer_a"], out["layer_b"])
     ]
     out = out.sort_values(["pair", "area_m2"], ascending=[True, False], kind="stable").reset_index(drop=True)
-    out.attrs.update({"crs": crs_text, "banner": illustrative_banner(inputs), "notes": list(inputs.notes),
-                      "status": "ILLUSTRATIVE, NOT OFFICIAL" if illustrative else "user data"})
+    out.attrs.update(
+        {
+            "crs": crs_text,
+            "banner": illustrative_banner(inputs),
+            "notes": list(inputs.notes),
+            "status": "ILLUSTRATIVE, NOT OFFICIAL" if illustrative else "user data",
+        }
+    )
     return out
 
 
@@ -137,9 +179,17 @@ def overlap_totals(overlaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         sub = overlaps[overlaps["pair"] == pair]
         union = shapely.union_all(sub.geometry.to_numpy()) if len(sub) else shapely.MultiPolygon()
         area = float(shapely.area(union))
-        rows.append({"pair": pair, "pair_zh": f"{CONTROL_LINE_ZH[a]} × {CONTROL_LINE_ZH[b]}",
-                     "overlaps": len(sub), "area_m2": area, "area_ha": area / M2_PER_HA, "area_mu": area / M2_PER_MU,
-                     "crs": overlaps.attrs.get("crs", "")})
+        rows.append(
+            {
+                "pair": pair,
+                "pair_zh": f"{CONTROL_LINE_ZH[a]} × {CONTROL_LINE_ZH[b]}",
+                "overlaps": len(sub),
+                "area_m2": area,
+                "area_ha": area / M2_PER_HA,
+                "area_mu": area / M2_PER_MU,
+                "crs": overlaps.attrs.get("crs", ""),
+            }
+        )
         geoms.append(union)
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=overlaps.crs)
 
@@ -154,12 +204,19 @@ def write_overlaps(overlaps: gpd.GeoDataFrame, path) -> Path:
     totals = overlap_totals(overlaps)
     if Path(path).suffix.lower() == ".gpkg":
         return io.write_layers({"overlaps": overlaps, "totals": totals}, path)
-    total_rows = pd.DataFrame({
-        "pair": totals["pair"], "pair_zh": totals["pair_zh"], "id_a": "合计 (total)",
-        "id_b": [f"{n} overlap(s)" for n in totals["overlaps"]], "area_m2": totals["area_m2"],
-        "area_ha": totals["area_ha"], "area_mu": totals["area_mu"], "crs": totals["crs"],
-        "status": overlaps["status"].iloc[0] if len(overlaps) else overlaps.attrs.get("status", ""),
-    })
+    total_rows = pd.DataFrame(
+        {
+            "pair": totals["pair"],
+            "pair_zh": totals["pair_zh"],
+            "id_a": "合计 (total)",
+            "id_b": [f"{n} overlap(s)" for n in totals["overlaps"]],
+            "area_m2": totals["area_m2"],
+            "area_ha": totals["area_ha"],
+            "area_mu": totals["area_mu"],
+            "crs": totals["crs"],
+            "status": overlaps["status"].iloc[0] if len(overlaps) else overlaps.attrs.get("status", ""),
+        }
+    )
     table = pd.concat([pd.DataFrame(overlaps.drop(columns="geometry")), total_rows], ignore_index=True)
     return io.write_table(table, path)
 
@@ -250,15 +307,21 @@ def topology(
             holes = holes[shapely.area(holes) >= min_area_m2]
         # Name each gap by the features around it.
         tree = shapely.STRtree(geoms)
-        around = [";".join(ids[tree.query(h, predicate="touches")]) or ";".join(ids[tree.query(h)]) for h in holes]
+        around = [
+            ";".join(ids[tree.query(h, predicate="touches")]) or ";".join(ids[tree.query(h)]) for h in holes
+        ]
         frames.append(_findings("gap", around, holes))
 
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
     out["crs"] = crs_text
     out.attrs["crs"] = crs_text
     out.attrs["summary"] = {k: int((out["kind"] == k).sum()) for k in ("self_overlap", "sliver", "gap")}
-    out.attrs["thresholds"] = {"sliver_area_m2": sliver_area_m2, "sliver_width_m": sliver_width_m,
-                               "min_area_m2": min_area_m2, "gaps_checked": gaps}
+    out.attrs["thresholds"] = {
+        "sliver_area_m2": sliver_area_m2,
+        "sliver_width_m": sliver_width_m,
+        "min_area_m2": min_area_m2,
+        "gaps_checked": gaps,
+    }
     return out
 
 
@@ -271,11 +334,28 @@ def _mean_width(geoms: np.ndarray) -> np.ndarray:
 def _findings(kind: str, ids, geoms) -> pd.DataFrame:
     geoms = np.asarray(geoms, dtype=object)
     area = shapely.area(geoms) if len(geoms) else np.array([], dtype=float)
-    return pd.DataFrame({
-        "kind": kind, "ids": list(ids), "area_m2": area, "area_ha": area / M2_PER_HA,
-        "mean_width_m": _mean_width(geoms) if len(geoms) else np.array([], dtype=float), "crs": "",
-        "geometry": geoms,
-    }, columns=[*TOPOLOGY_COLUMNS, "geometry"])
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "ids": list(ids),
+            "area_m2": area,
+            "area_ha": area / M2_PER_HA,
+            "mean_width_m": _mean_width(geoms) if len(geoms) else np.array([], dtype=float),
+            "crs": "",
+            "geometry": geoms,
+        },
+        columns=[*TOPOLOGY_COLUMNS, "geometry"],
+    )
 
 
-__all__ = ["control_line_overlaps", "overlap_totals", "write_overlaps", "topology", "write_topology", "topology_input", "feature_ids", "SLIVER_AREA_M2", "SLIVER_WIDTH_M"]
+__all__ = [
+    "control_line_overlaps",
+    "overlap_totals",
+    "write_overlaps",
+    "topology",
+    "write_topology",
+    "topology_input",
+    "feature_ids",
+    "SLIVER_AREA_M2",
+    "SLIVER_WIDTH_M",
+]

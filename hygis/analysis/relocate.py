@@ -48,7 +48,9 @@ class _Obstacles:
     """The exclusion layers in one CRS, tested against many candidate footprints at once."""
 
     def __init__(self, frames: Iterable[gpd.GeoDataFrame], crs: CRS):
-        geoms = [g for f in frames for g in f.to_crs(crs).geometry.to_numpy() if g is not None and not g.is_empty]
+        geoms = [
+            g for f in frames for g in f.to_crs(crs).geometry.to_numpy() if g is not None and not g.is_empty
+        ]
         geoms = np.asarray(geoms, dtype=object)
         # A few big polygons are best prepared and tested directly; many small ones go in a tree.
         big = shapely.get_num_coordinates(geoms) > 2000 if len(geoms) else np.zeros(0, dtype=bool)
@@ -205,11 +207,24 @@ def suggest_relocation(
         i = int(np.flatnonzero(ids == pid)[0])
         row = local.iloc[i]
         geom = row.geometry
-        base = {"project_id": pid, "name": row.get("name", pid), "county_code": "", "status": "", "distance_m": np.nan,
-                "dx_m": np.nan, "dy_m": np.nan, "direction": "", "area_ha": np.nan, "overlap_ha": np.nan,
-                "step_m": np.nan, "note": ""}
+        base = {
+            "project_id": pid,
+            "name": row.get("name", pid),
+            "county_code": "",
+            "status": "",
+            "distance_m": np.nan,
+            "dx_m": np.nan,
+            "dy_m": np.nan,
+            "direction": "",
+            "area_ha": np.nan,
+            "overlap_ha": np.nan,
+            "step_m": np.nan,
+            "note": "",
+        }
         if geom is None or geom.is_empty:
-            rows.append({**base, "status": "no location", "note": "The project has no geometry: nothing to move."})
+            rows.append(
+                {**base, "status": "no location", "note": "The project has no geometry: nothing to move."}
+            )
             geoms_out.append(None)
             continue
         codes = [c for c in str(row.get("county_code", "") or "").split(";") if c.strip() in county_geom]
@@ -221,12 +236,19 @@ def suggest_relocation(
         base["county_code"] = ";".join(codes)
         kind = shapely.get_type_id(geom)
         if kind in (1, 2, 5):
-            rows.append({**base, "status": "not relocatable",
-                         "note": "A linear project's route is set by what it connects: adjust the alignment around the exclusions instead."})
+            rows.append(
+                {
+                    **base,
+                    "status": "not relocatable",
+                    "note": "A linear project's route is set by what it connects: adjust the alignment around the exclusions instead.",
+                }
+            )
             geoms_out.append(None)
             continue
         if not codes:
-            rows.append({**base, "status": "no site found", "note": "The project lies outside every county unit."})
+            rows.append(
+                {**base, "status": "no site found", "note": "The project lies outside every county unit."}
+            )
             geoms_out.append(None)
             continue
         region = shapely.union_all([county_geom[c] for c in codes])
@@ -235,7 +257,14 @@ def suggest_relocation(
         base["overlap_ha"] = round(overlap / M2_PER_HA, 2)
         base["area_ha"] = round(geom.area / M2_PER_HA, 2) if kind in (3, 6) else 0.0
         if not obstacles.hits(np.array([geom]))[0]:
-            rows.append({**base, "status": "no conflict", "distance_m": 0.0, "note": "The footprint touches neither exclusion."})
+            rows.append(
+                {
+                    **base,
+                    "status": "no conflict",
+                    "distance_m": 0.0,
+                    "note": "The footprint touches neither exclusion.",
+                }
+            )
             geoms_out.append(geom)
             continue
         minx, miny, maxx, maxy = geom.bounds
@@ -244,25 +273,42 @@ def suggest_relocation(
         base["step_m"] = step
         best = _first_valid(geom, _offsets(step, max_distance_m), region, obstacles)
         if best is None:
-            rows.append({**base, "status": "no site found",
-                         "note": f"No place within {max_distance_m / 1000:g} km in county {base['county_code']} fits this footprint clear of the red line and permanent farmland."})
+            rows.append(
+                {
+                    **base,
+                    "status": "no site found",
+                    "note": f"No place within {max_distance_m / 1000:g} km in county {base['county_code']} fits this footprint clear of the red line and permanent farmland.",
+                }
+            )
             geoms_out.append(None)
             continue
         d = float(np.hypot(*best))
-        fine = _first_valid(geom, _offsets(step / 4, d - 1e-6, inner=max(d - 2 * step, 0.0)), region, obstacles)
+        fine = _first_valid(
+            geom, _offsets(step / 4, d - 1e-6, inner=max(d - 2 * step, 0.0)), region, obstacles
+        )
         if fine is not None:
             best = fine
         dx, dy = (float(v) for v in best)
         d = float(np.hypot(dx, dy))
         bearing = (np.degrees(np.arctan2(dx, dy)) + 360) % 360
         moved = _translated(geom, np.array([[dx, dy]]))[0]
-        rows.append({**base, "status": "relocated", "distance_m": round(d, 1), "dx_m": round(dx, 1), "dy_m": round(dy, 1),
-                     "direction": _DIRECTIONS[int(((bearing + 22.5) % 360) // 45)],
-                     "note": f"Moved {d:,.0f} m {_DIRECTIONS[int(((bearing + 22.5) % 360) // 45)]}; same shape and orientation; nearest on a {step / 4:g} m grid."})
+        rows.append(
+            {
+                **base,
+                "status": "relocated",
+                "distance_m": round(d, 1),
+                "dx_m": round(dx, 1),
+                "dy_m": round(dy, 1),
+                "direction": _DIRECTIONS[int(((bearing + 22.5) % 360) // 45)],
+                "note": f"Moved {d:,.0f} m {_DIRECTIONS[int(((bearing + 22.5) % 360) // 45)]}; same shape and orientation; nearest on a {step / 4:g} m grid.",
+            }
+        )
         geoms_out.append(moved)
     out = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms_out, crs=crs), crs=crs)
     if out.empty:
-        out = gpd.GeoDataFrame(columns=["project_id", "name", "status", "geometry"], geometry="geometry", crs=crs)
+        out = gpd.GeoDataFrame(
+            columns=["project_id", "name", "status", "geometry"], geometry="geometry", crs=crs
+        )
     return out.to_crs(WGS84)
 
 

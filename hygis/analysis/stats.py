@@ -134,10 +134,32 @@ def control_line_stats(
                 "the county units and are not counted in any row."
             )
         for k in range(n):
-            rows.append(_row("county", counties["code"].iloc[k], counties["name"].iloc[k], line, by_unit[k], land[k],
-                             int(features[k]), status, crs_text))
-        rows.append(_row("city", city_code, city_name, line, city_area, city_land, len(np.unique(owner)),
-                         status, crs_text))
+            rows.append(
+                _row(
+                    "county",
+                    counties["code"].iloc[k],
+                    counties["name"].iloc[k],
+                    line,
+                    by_unit[k],
+                    land[k],
+                    int(features[k]),
+                    status,
+                    crs_text,
+                )
+            )
+        rows.append(
+            _row(
+                "city",
+                city_code,
+                city_name,
+                line,
+                city_area,
+                city_land,
+                len(np.unique(owner)),
+                status,
+                crs_text,
+            )
+        )
     table = pd.DataFrame(rows)
     table.attrs.update({"crs": crs_text, "banner": illustrative_banner(inputs), "notes": notes})
     return table
@@ -180,8 +202,11 @@ def wide(table: pd.DataFrame) -> pd.DataFrame:
 
 def about(table: pd.DataFrame, what: str) -> pd.DataFrame:
     """The 'about' sheet of a report: what it is, the CRS, the illustrative warning and every note."""
-    items = [("what", what), ("crs", table.attrs.get("crs", "")),
-             ("units", "ha = 公顷 (10,000 m²); 亩 = 666.67 m² (10,000/15); km² = 1,000,000 m²")]
+    items = [
+        ("what", what),
+        ("crs", table.attrs.get("crs", "")),
+        ("units", "ha = 公顷 (10,000 m²); 亩 = 666.67 m² (10,000/15); km² = 1,000,000 m²"),
+    ]
     if table.attrs.get("banner"):
         items.append(("WARNING", table.attrs["banner"]))
     items += [("note", note) for note in table.attrs.get("notes", [])]
@@ -193,11 +218,20 @@ def write_control_line_stats(table: pd.DataFrame, path) -> Path:
     ``status``), ``.xlsx`` sheets ``by_county`` (wide), ``long`` and ``about`` (CRS, units, warnings)."""
     if Path(path).suffix.lower() == ".xlsx":
         what = "三条控制线面积统计 Control-line areas by county-level unit (union semantics: overlaps count once)"
-        return io.write_table({"by_county": wide(table), "long": table, "about": about(table, what)}, path,
-                              banner=table.attrs.get("banner"))
+        return io.write_table(
+            {"by_county": wide(table), "long": table, "about": about(table, what)},
+            path,
+            banner=table.attrs.get("banner"),
+        )
     return io.write_table(table, path)
 
 
 __all__ = [
-    "control_line_stats", "wide", "about", "load_counties", "plan_area_crs", "unit_areas", "write_control_line_stats",
+    "control_line_stats",
+    "wide",
+    "about",
+    "load_counties",
+    "plan_area_crs",
+    "unit_areas",
+    "write_control_line_stats",
 ]

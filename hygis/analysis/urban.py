@@ -42,8 +42,10 @@ def _urban(urban_system: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     urban = layers.load("urban_system") if urban_system is None else urban_system
     missing = [c for c in ("tier", "name") if c not in urban.columns]
     if missing:
-        msg = (f"urban system: needs the columns 'tier' (1–4) and 'name' (missing: {', '.join(missing)}); "
-               f"it has {', '.join(map(str, urban.columns))}.")
+        msg = (
+            f"urban system: needs the columns 'tier' (1–4) and 'name' (missing: {', '.join(missing)}); "
+            f"it has {', '.join(map(str, urban.columns))}."
+        )
         raise HygisInputError(msg)
     if urban.crs is None:
         msg = "urban system: the frame has no CRS. Set one (gdf.set_crs('EPSG:4490'))."
@@ -102,8 +104,10 @@ def with_central_villages(
     gdf = gdf.to_crs(WGS84)
     name_col = next((c for c in VILLAGE_NAME_COLUMNS if c in gdf.columns), None)
     if name_col is None:
-        msg = (f"central villages: no name column; use one of {', '.join(VILLAGE_NAME_COLUMNS)} "
-               f"(the columns are: {', '.join(map(str, gdf.columns))}).")
+        msg = (
+            f"central villages: no name column; use one of {', '.join(VILLAGE_NAME_COLUMNS)} "
+            f"(the columns are: {', '.join(map(str, gdf.columns))})."
+        )
         raise HygisInputError(msg)
     if "county_code" in gdf.columns:
         codes = gdf["county_code"].astype(str).to_numpy()
@@ -116,11 +120,21 @@ def with_central_villages(
         names = ", ".join(map(str, gdf.loc[outside, name_col].head(5)))
         msg = f"central villages: {int(outside.sum())} lie outside every county unit ({names}): check their coordinates and CRS."
         raise HygisInputError(msg)
-    rows = gpd.GeoDataFrame({
-        "place_id": [f"village_{k + 1}" for k in range(len(gdf))], "name": gdf[name_col].astype(str).to_numpy(),
-        "tier": 4, "tier_name": "中心村", "tier_en": "central village", "county_code": codes,
-        "merge_with_city": False, "location_status": "user-data", "source": "user's list of central villages",
-    }, geometry=gdf.geometry.to_numpy(), crs=WGS84)
+    rows = gpd.GeoDataFrame(
+        {
+            "place_id": [f"village_{k + 1}" for k in range(len(gdf))],
+            "name": gdf[name_col].astype(str).to_numpy(),
+            "tier": 4,
+            "tier_name": "中心村",
+            "tier_en": "central village",
+            "county_code": codes,
+            "merge_with_city": False,
+            "location_status": "user-data",
+            "source": "user's list of central villages",
+        },
+        geometry=gdf.geometry.to_numpy(),
+        crs=WGS84,
+    )
     return pd.concat([urban[urban["tier"] != 4], rows], ignore_index=True)
 
 
@@ -135,7 +149,9 @@ def _central_city(urban: gpd.GeoDataFrame, crs) -> shapely.Geometry | None:
     return shapely.union_all(geoms) if len(geoms) else None
 
 
-def county_seats(urban_system: gpd.GeoDataFrame | None = None, counties: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def county_seats(
+    urban_system: gpd.GeoDataFrame | None = None, counties: gpd.GeoDataFrame | None = None
+) -> pd.DataFrame:
     """The county seat of each unit found in the urban system (the rule in the module docstring).
 
     Returns
@@ -147,19 +163,43 @@ def county_seats(urban_system: gpd.GeoDataFrame | None = None, counties: gpd.Geo
     urban = _urban(urban_system)
     counties = load_counties(counties)
     rows = []
-    for code, cname, seat in zip(counties["code"].astype(str), counties["name"],
-                                 counties["seat"] if "seat" in counties else [None] * len(counties)):
+    for code, cname, seat in zip(
+        counties["code"].astype(str),
+        counties["name"],
+        counties["seat"] if "seat" in counties else [None] * len(counties),
+    ):
         own = urban[urban["county_code"] == code]
-        pick = own[own["name"].astype(str).str.startswith(str(seat))] if isinstance(seat, str) and seat else own.iloc[:0]
+        pick = (
+            own[own["name"].astype(str).str.startswith(str(seat))]
+            if isinstance(seat, str) and seat
+            else own.iloc[:0]
+        )
         if pick.empty:
             pick = own[own["tier"] == 2]
         if pick.empty:
-            rows.append({"code": code, "county": cname, "seat": seat, "place_id": None, "seat_name": None, "located": False})
+            rows.append(
+                {
+                    "code": code,
+                    "county": cname,
+                    "seat": seat,
+                    "place_id": None,
+                    "seat_name": None,
+                    "located": False,
+                }
+            )
             continue
         row = pick.iloc[0]
         located = bool(_located(np.array([row.geometry], dtype=object))[0])
-        rows.append({"code": code, "county": cname, "seat": seat, "place_id": row["place_id"],
-                     "seat_name": row["name"], "located": located})
+        rows.append(
+            {
+                "code": code,
+                "county": cname,
+                "seat": seat,
+                "place_id": row["place_id"],
+                "seat_name": row["name"],
+                "located": located,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -195,7 +235,9 @@ def town_distances(
     seats = county_seats(urban, counties).set_index("code")
     projected = urban.geometry.to_crs(crs)
     by_id = dict(zip(urban["place_id"], projected.to_numpy()))
-    precision = dict(zip(urban["place_id"], urban["precision_m"] if "precision_m" in urban else [np.nan] * len(urban)))
+    precision = dict(
+        zip(urban["place_id"], urban["precision_m"] if "precision_m" in urban else [np.nan] * len(urban))
+    )
     city = _central_city(urban, crs)
     centre = shapely.centroid(city) if city is not None else None
 
@@ -221,27 +263,35 @@ def town_distances(
         elif not isinstance(sid, str):
             county = seats["county"].get(code, code)
             seat = seats["seat"].get(code)
-            parts.append(f"the seat of {county}{f' ({seat})' if isinstance(seat, str) else ''} is not in the urban-system layer")
+            parts.append(
+                f"the seat of {county}{f' ({seat})' if isinstance(seat, str) else ''} is not in the urban-system layer"
+            )
         elif not seat_ok[k]:
             parts.append(f"the county seat ({seats.loc[code, 'seat_name']}) has no confirmed location")
         notes.append("; ".join(parts))
 
-    out = gpd.GeoDataFrame({
-        "place_id": sel["place_id"].to_numpy(),
-        "name": sel["name"].to_numpy(),
-        "tier": sel["tier"].astype(int).to_numpy(),
-        "tier_name": sel["tier_name"].to_numpy() if "tier_name" in sel else "",
-        "county_code": sel["county_code"].to_numpy(),
-        "merge_with_city": sel["merge_with_city"].astype(bool).to_numpy() if "merge_with_city" in sel else False,
-        "precision_m": sel["place_id"].map(precision).to_numpy(dtype=float),
-        "seat_name": sel["county_code"].map(seats["seat_name"]).to_numpy(),
-        "seat_precision_m": pd.Series(seat_id).map(precision).to_numpy(dtype=float),
-        "to_seat_km": to_seat / M_PER_KM,
-        "to_central_city_edge_km": np.where(located, to_edge, np.nan) / M_PER_KM,
-        "to_central_city_centre_km": np.where(located, to_centre, np.nan) / M_PER_KM,
-        "note": notes,
-        "crs": describe(crs),
-    }, geometry=sel.geometry.to_numpy(), crs=urban.crs).to_crs(WGS84)
+    out = gpd.GeoDataFrame(
+        {
+            "place_id": sel["place_id"].to_numpy(),
+            "name": sel["name"].to_numpy(),
+            "tier": sel["tier"].astype(int).to_numpy(),
+            "tier_name": sel["tier_name"].to_numpy() if "tier_name" in sel else "",
+            "county_code": sel["county_code"].to_numpy(),
+            "merge_with_city": sel["merge_with_city"].astype(bool).to_numpy()
+            if "merge_with_city" in sel
+            else False,
+            "precision_m": sel["place_id"].map(precision).to_numpy(dtype=float),
+            "seat_name": sel["county_code"].map(seats["seat_name"]).to_numpy(),
+            "seat_precision_m": pd.Series(seat_id).map(precision).to_numpy(dtype=float),
+            "to_seat_km": to_seat / M_PER_KM,
+            "to_central_city_edge_km": np.where(located, to_edge, np.nan) / M_PER_KM,
+            "to_central_city_centre_km": np.where(located, to_centre, np.nan) / M_PER_KM,
+            "note": notes,
+            "crs": describe(crs),
+        },
+        geometry=sel.geometry.to_numpy(),
+        crs=urban.crs,
+    ).to_crs(WGS84)
     out.attrs["crs"] = describe(crs)
     return out
 
@@ -292,10 +342,18 @@ def seat_catchments(
     matched = np.empty(len(pts), dtype=object)
     matched[gen_of] = shapely.intersection(cells[cell_of], city)
     area = shapely.area(matched)
-    out = gpd.GeoDataFrame({
-        "place_id": gens["place_id"].to_numpy(), "name": gens["name"].to_numpy(), "tier": gens["tier"].to_numpy(),
-        "area_km2": area / M_PER_KM**2, "share_pct": 100.0 * area / shapely.area(city), "crs": describe(crs),
-    }, geometry=matched, crs=crs).to_crs(WGS84)
+    out = gpd.GeoDataFrame(
+        {
+            "place_id": gens["place_id"].to_numpy(),
+            "name": gens["name"].to_numpy(),
+            "tier": gens["tier"].to_numpy(),
+            "area_km2": area / M_PER_KM**2,
+            "share_pct": 100.0 * area / shapely.area(city),
+            "crs": describe(crs),
+        },
+        geometry=matched,
+        crs=crs,
+    ).to_crs(WGS84)
     out.attrs["crs"] = describe(crs)
     return out
 
@@ -309,8 +367,17 @@ def _generators(urban: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, crs) -> gpd
     city = _central_city(urban, crs)
     if city is not None:
         tier1 = proj[proj["tier"] == 1].iloc[0]
-        rows = pd.concat([gpd.GeoDataFrame({"place_id": [tier1["place_id"]], "name": [tier1["name"]], "tier": [1]},
-                                           geometry=[shapely.centroid(city)], crs=crs), rows], ignore_index=True)
+        rows = pd.concat(
+            [
+                gpd.GeoDataFrame(
+                    {"place_id": [tier1["place_id"]], "name": [tier1["name"]], "tier": [1]},
+                    geometry=[shapely.centroid(city)],
+                    crs=crs,
+                ),
+                rows,
+            ],
+            ignore_index=True,
+        )
     rows = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     rows["geometry"] = shapely.centroid(rows.geometry.to_numpy())
     if len(rows) < 2:
@@ -355,11 +422,18 @@ def distance_bands(
         # 128 segments per quarter circle: the disc's area is within 0.003 % of the circle's.
         disc = shapely.buffer(centre, high * M_PER_KM, quad_segs=128) if np.isfinite(high) else cell
         ring = shapely.difference(shapely.intersection(cell, disc), inner)
-        frames.append(pd.DataFrame({
-            "place_id": cells["place_id"].to_numpy(), "name": cells["name"].to_numpy(),
-            "band": f"{low:g}–{high:g} km" if np.isfinite(high) else f"> {low:g} km",
-            "from_km": low, "to_km": high, "geometry": ring,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "place_id": cells["place_id"].to_numpy(),
+                    "name": cells["name"].to_numpy(),
+                    "band": f"{low:g}–{high:g} km" if np.isfinite(high) else f"> {low:g} km",
+                    "from_km": low,
+                    "to_km": high,
+                    "geometry": ring,
+                }
+            )
+        )
         inner = shapely.intersection(cell, disc)
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
     out["area_km2"] = out.area / M_PER_KM**2
@@ -404,14 +478,18 @@ def rank_size(
         if "population_source" not in urban.columns:
             msg = "urban system: a 'population' column needs a 'population_source' column saying where each figure comes from."
             raise HygisInputError(msg)
-        population = urban[["place_id", "population", "population_source"]].rename(columns={"population_source": "source"})
+        population = urban[["place_id", "population", "population_source"]].rename(
+            columns={"population_source": "source"}
+        )
     if population is None:
         out = pd.DataFrame(columns=cols)
         out.attrs["note"] = RANK_SIZE_NOTE_NONE
         return out
     missing = [c for c in ("place_id", "population", "source") if c not in population.columns]
     if missing:
-        msg = f"population: needs the columns place_id, population and source (missing: {', '.join(missing)})."
+        msg = (
+            f"population: needs the columns place_id, population and source (missing: {', '.join(missing)})."
+        )
         raise HygisInputError(msg)
     pop = population.assign(population=pd.to_numeric(population["population"], errors="coerce"))
     pop = pop[pop["population"].gt(0)]
@@ -449,18 +527,36 @@ def urban_report(
     bands = distance_bands(urban_system, counties, bands_km=bands_km)
     ranks = rank_size(urban_system, population)
     about = [
-        ("what", "城镇体系分析 Urban system: distances, 融城 towns, service areas (Voronoi), distance bands, rank-size"),
+        (
+            "what",
+            "城镇体系分析 Urban system: distances, 融城 towns, service areas (Voronoi), distance bands, rank-size",
+        ),
         ("crs", dist.attrs["crs"] + " — straight-line distances and areas; the layers are stored in WGS 84"),
-        ("distances", "to_central_city_edge_km: to the central-city area (0 inside); to_central_city_centre_km: "
-                      "to its centroid (computed, not a sourced point); precision_m: the place's own uncertainty"),
-        ("service areas", "Voronoi cells of the central-city centroid and the located county seats, clipped to the city; "
-                          "straight-line nearest centre, ignoring roads and relief"),
-        ("rank-size", ranks.attrs.get("note", f"Zipf exponent q = {ranks.attrs.get('zipf_q', float('nan')):.2f}")),
+        (
+            "distances",
+            "to_central_city_edge_km: to the central-city area (0 inside); to_central_city_centre_km: "
+            "to its centroid (computed, not a sourced point); precision_m: the place's own uncertainty",
+        ),
+        (
+            "service areas",
+            "Voronoi cells of the central-city centroid and the located county seats, clipped to the city; "
+            "straight-line nearest centre, ignoring roads and relief",
+        ),
+        (
+            "rank-size",
+            ranks.attrs.get("note", f"Zipf exponent q = {ranks.attrs.get('zipf_q', float('nan')):.2f}"),
+        ),
     ]
     unlocated = dist.loc[dist.geometry.isna() | dist.geometry.is_empty, "name"]
     about += [("location not confirmed", name) for name in unlocated]
-    return {"distances": dist, "merge_with_city": merge, "catchments": cells, "distance_bands": bands,
-            "rank_size": ranks, "about": pd.DataFrame(about, columns=["item", "value"])}
+    return {
+        "distances": dist,
+        "merge_with_city": merge,
+        "catchments": cells,
+        "distance_bands": bands,
+        "rank_size": ranks,
+        "about": pd.DataFrame(about, columns=["item", "value"]),
+    }
 
 
 def write_urban_report(sheets: dict[str, pd.DataFrame], path) -> Path:

@@ -22,7 +22,9 @@ from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 VERDICT_TOLERANCE_M2 = 0.01
 
 
-def judge_line(sites: Sites, measured: LineOverlap, rules: pd.DataFrame, *, with_geometry: bool = True) -> pd.DataFrame:
+def judge_line(
+    sites: Sites, measured: LineOverlap, rules: pd.DataFrame, *, with_geometry: bool = True
+) -> pd.DataFrame:
     """Step 3 of the check: the verdict of every project against one control line, as report rows.
 
     Parameters
@@ -37,13 +39,22 @@ def judge_line(sites: Sites, measured: LineOverlap, rules: pd.DataFrame, *, with
         Put the overlap polygon (the part outside, for the development boundary) in ``geometry``.
     """
     prj, line, kinds, methods = sites.projects, measured.line, sites.kinds, sites.methods
-    site_geoms, site_m2, unlocated, loc_notes = sites.geoms, sites.area_m2, sites.unlocated, sites.location_notes
+    site_geoms, site_m2, unlocated, loc_notes = (
+        sites.geoms,
+        sites.area_m2,
+        sites.unlocated,
+        sites.location_notes,
+    )
     inside_m2, inside_geom, point_inside = measured.inside_m2, measured.inside_geom, measured.point_inside
     n = len(prj)
     is_point = np.array([v is not None for v in point_inside], dtype=bool)
     pin = np.array([bool(v) if v is not None else False for v in point_inside], dtype=bool)
     udb = line == "urban_development_boundary"
-    outside_m2 = np.where(is_point | unlocated, np.nan, np.maximum(site_m2 - inside_m2, 0.0)) if udb else np.full(n, np.nan)
+    outside_m2 = (
+        np.where(is_point | unlocated, np.nan, np.maximum(site_m2 - inside_m2, 0.0))
+        if udb
+        else np.full(n, np.nan)
+    )
     if udb:
         judged = np.where(is_point, ~pin, outside_m2 > VERDICT_TOLERANCE_M2)
         condition = np.where(judged, "outside", "inside")
@@ -52,14 +63,23 @@ def judge_line(sites: Sites, measured: LineOverlap, rules: pd.DataFrame, *, with
         condition = np.where(judged, "overlap", "none")
 
     sub = rules[rules.control_line == line].reset_index(drop=True)
-    frame = pd.DataFrame({"project_id": prj["project_id"].to_numpy(), "name": prj["name"].astype(str).to_numpy(),
-                          "group": prj["group"].to_numpy()})
-    best = best_match(frame, sub, extra=lambda row: (condition == row.condition) & ((row.kind == "*") | (kinds == row.kind)))
+    frame = pd.DataFrame(
+        {
+            "project_id": prj["project_id"].to_numpy(),
+            "name": prj["name"].astype(str).to_numpy(),
+            "group": prj["group"].to_numpy(),
+        }
+    )
+    best = best_match(
+        frame, sub, extra=lambda row: (condition == row.condition) & ((row.kind == "*") | (kinds == row.kind))
+    )
     verdict = sub["verdict"].to_numpy()[best].astype(object)
     rule = sub["rule"].to_numpy()[best].astype(object)
     source = sub["source"].to_numpy()[best].astype(object)
     verdict[unlocated] = "not located"
-    rule[unlocated] = "没有用地位置，无法审查 — the project has no site, so it cannot be checked against this line."
+    rule[unlocated] = (
+        "没有用地位置，无法审查 — the project has no site, so it cannot be checked against this line."
+    )
     source[unlocated] = ""
 
     geom = np.full(n, None, dtype=object)  # areas only (with_geometry=False): no polygon at all
@@ -77,29 +97,31 @@ def judge_line(sites: Sites, measured: LineOverlap, rules: pd.DataFrame, *, with
     share = np.where(is_point, pin.astype(float), share)
     overlap_m2 = np.where(is_point | unlocated, np.nan, inside_m2)
     site_ha = np.where(is_point | unlocated, np.nan, site_m2 / M2_PER_HA)
-    return pd.DataFrame({
-        "project_id": frame["project_id"],
-        "name": frame["name"],
-        "group": frame["group"],
-        "control_line": line,
-        "control_line_zh": CONTROL_LINE_ZH[line],
-        "kind": kinds,
-        "method": np.where(unlocated, "none (no site)", methods),
-        "site_ha": site_ha,
-        "site_mu": site_ha * M2_PER_HA / M2_PER_MU,
-        "overlap_ha": overlap_m2 / M2_PER_HA,
-        "overlap_mu": overlap_m2 / M2_PER_MU,
-        "share_of_site": np.where(unlocated, np.nan, share),
-        "outside_ha": outside_m2 / M2_PER_HA,
-        "outside_mu": outside_m2 / M2_PER_MU,
-        "point_inside": point_inside,
-        "verdict": verdict,
-        "rule": rule,
-        "source": source,
-        "location_note": loc_notes,
-        "geometry": geom,
-        "site_geometry": site_geoms,
-    })
+    return pd.DataFrame(
+        {
+            "project_id": frame["project_id"],
+            "name": frame["name"],
+            "group": frame["group"],
+            "control_line": line,
+            "control_line_zh": CONTROL_LINE_ZH[line],
+            "kind": kinds,
+            "method": np.where(unlocated, "none (no site)", methods),
+            "site_ha": site_ha,
+            "site_mu": site_ha * M2_PER_HA / M2_PER_MU,
+            "overlap_ha": overlap_m2 / M2_PER_HA,
+            "overlap_mu": overlap_m2 / M2_PER_MU,
+            "share_of_site": np.where(unlocated, np.nan, share),
+            "outside_ha": outside_m2 / M2_PER_HA,
+            "outside_mu": outside_m2 / M2_PER_MU,
+            "point_inside": point_inside,
+            "verdict": verdict,
+            "rule": rule,
+            "source": source,
+            "location_note": loc_notes,
+            "geometry": geom,
+            "site_geometry": site_geoms,
+        }
+    )
 
 
 __all__ = ["VERDICT_TOLERANCE_M2", "judge_line"]

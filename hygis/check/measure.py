@@ -89,17 +89,25 @@ def measure_line(
         say(f"{line}: {done:,}/{total:,} projects")
 
     if engine == "dask":
-        inside_m2, inside_geom = overlap_dask(sites.geoms, prepared, geometry=geometry, client=client, progress=tick)
+        inside_m2, inside_geom = overlap_dask(
+            sites.geoms, prepared, geometry=geometry, client=client, progress=tick
+        )
     else:
-        inside_m2, inside_geom = overlap(sites.geoms, prepared, geometry=geometry, workers=workers, progress=tick)
+        inside_m2, inside_geom = overlap(
+            sites.geoms, prepared, geometry=geometry, workers=workers, progress=tick
+        )
     point_inside = np.full(len(sites.geoms), None, dtype=object)
     if sites.points.any():
         pi, _ = prepared.tree.query(sites.point_geoms[sites.points], predicate="intersects")
         hit = np.zeros(int(sites.points.sum()), dtype=bool)
         hit[pi] = True
         point_inside[sites.points] = hit
-    return LineOverlap(line, inside_m2, list(inside_geom) if inside_geom is not None else [None] * len(sites.geoms),
-                       point_inside)
+    return LineOverlap(
+        line,
+        inside_m2,
+        list(inside_geom) if inside_geom is not None else [None] * len(sites.geoms),
+        point_inside,
+    )
 
 
 __all__ = ["ENGINES", "LineOverlap", "measure_line"]

@@ -123,9 +123,22 @@ def check_projects(
     say(f"sites in {hcrs.describe(area_crs)}")
     sites = project_sites(projects, area_crs, notes, point_radius_m=point_radius_m)
     frames = [
-        judge_line(sites, measure_line(sites, line, layer, notes, engine=engine, workers=workers, client=client,
-                                       geometry=overlap_geometry, progress=say), rule_table,
-                   with_geometry=overlap_geometry)
+        judge_line(
+            sites,
+            measure_line(
+                sites,
+                line,
+                layer,
+                notes,
+                engine=engine,
+                workers=workers,
+                client=client,
+                geometry=overlap_geometry,
+                progress=say,
+            ),
+            rule_table,
+            with_geometry=overlap_geometry,
+        )
         for line, layer in inputs.control_lines().items()
     ]
     report = assemble(frames, len(projects), area_crs)
@@ -149,8 +162,11 @@ def checked_projects(projects: gpd.GeoDataFrame, rules: pd.DataFrame, notes: lis
     known = set(rules.group) - {"*"}
     unknown = sorted(set(projects["group"]) - known - {"*"})
     if unknown:
-        warn(f"projects: group(s) {', '.join(unknown)} have no specific rule; the general rules apply. "
-             f"Known groups: {', '.join(sorted(known))}.", notes)
+        warn(
+            f"projects: group(s) {', '.join(unknown)} have no specific rule; the general rules apply. "
+            f"Known groups: {', '.join(sorted(known))}.",
+            notes,
+        )
     return projects
 
 
@@ -172,7 +188,11 @@ def provenance(
     area_crs = inputs.area_crs()
     # Each row says what the control line it was checked against is, so no row reads as official by itself.
     status = {name: prov.get("status", "") for name, prov in inputs.provenance.items()}
-    report.insert(report.columns.get_loc("control_line_zh") + 1, "control_line_status", report["control_line"].map(status))
+    report.insert(
+        report.columns.get_loc("control_line_zh") + 1,
+        "control_line_status",
+        report["control_line"].map(status),
+    )
     report.attrs["area_crs"] = hcrs.describe(area_crs)
     report.attrs["warnings"] = notes
     report.attrs["illustrative"] = illustrative_banner(inputs)
@@ -200,12 +220,18 @@ def summary(report: gpd.GeoDataFrame) -> pd.DataFrame:
     rank = {v: k for k, v in enumerate(VERDICTS)}
     df = pd.DataFrame(report.drop(columns=[c for c in ("geometry", "site_geometry") if c in report]))
     df["_rank"] = df["verdict"].map(rank)
-    base = df.groupby("project_id", sort=False).agg(name=("name", "first"), group=("group", "first"),
-                                                     method=("method", "first"), site_ha=("site_ha", "first"),
-                                                     _rank=("_rank", "min"))
+    base = df.groupby("project_id", sort=False).agg(
+        name=("name", "first"),
+        group=("group", "first"),
+        method=("method", "first"),
+        site_ha=("site_ha", "first"),
+        _rank=("_rank", "min"),
+    )
     base["worst_verdict"] = base["_rank"].map(dict(enumerate(VERDICTS)))
     wide = df.pivot_table(index="project_id", columns="control_line", values="verdict", aggfunc="first")
-    ha = df.pivot_table(index="project_id", columns="control_line", values="overlap_ha", aggfunc="first", dropna=False)
+    ha = df.pivot_table(
+        index="project_id", columns="control_line", values="overlap_ha", aggfunc="first", dropna=False
+    )
     out = base.drop(columns="_rank")
     for line in CONTROL_LINES:
         out[f"{line}_verdict"] = wide[line] if line in wide else None

@@ -38,7 +38,10 @@ def table(report: gpd.GeoDataFrame) -> pd.DataFrame:
 def _meta(report: gpd.GeoDataFrame) -> pd.DataFrame:
     prov = report.attrs.get("provenance", {})
     rows = [
-        ("illustrative", report.attrs.get("illustrative") or "no: every control layer is a user file or official"),
+        (
+            "illustrative",
+            report.attrs.get("illustrative") or "no: every control layer is a user file or official",
+        ),
         ("area_crs", report.attrs.get("area_crs", "")),
         ("method", prov.get("method", "")),
         ("rules", prov.get("rules", "")),
@@ -48,7 +51,9 @@ def _meta(report: gpd.GeoDataFrame) -> pd.DataFrame:
         ("written", _dt.datetime.now().isoformat(timespec="seconds")),
     ]
     for name, p in prov.get("inputs", {}).items():
-        rows.append((f"input: {name}", f"{p.get('status', '')} — {p.get('source', '')} {p.get('path', '')}".strip()))
+        rows.append(
+            (f"input: {name}", f"{p.get('status', '')} — {p.get('source', '')} {p.get('path', '')}".strip())
+        )
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
@@ -56,7 +61,9 @@ def _warnings(report: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame({"warning": list(report.attrs.get("warnings", [])) or ["(none)"]})
 
 
-def write_report(report: gpd.GeoDataFrame, path: str | os.PathLike, *, inputs: PlanInputs | None = None) -> Path:
+def write_report(
+    report: gpd.GeoDataFrame, path: str | os.PathLike, *, inputs: PlanInputs | None = None
+) -> Path:
     """Write a compliance report; the suffix picks the format.
 
     Parameters
@@ -79,19 +86,28 @@ def write_report(report: gpd.GeoDataFrame, path: str | os.PathLike, *, inputs: P
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in REPORT_FORMATS:
-        msg = f"{target.name}: a report is written as {', '.join(REPORT_FORMATS)}; the suffix picks the format."
+        msg = (
+            f"{target.name}: a report is written as {', '.join(REPORT_FORMATS)}; the suffix picks the format."
+        )
         raise HygisOutputError(msg)
     if suffix == ".csv":
         out = io.write_table(table(report), target)
-        io.write_table(pd.concat([_meta(report), _warnings(report).rename(columns={"warning": "value"}).assign(item="warning")]),
-                       target.with_name(target.stem + "-meta.csv"))
+        io.write_table(
+            pd.concat(
+                [_meta(report), _warnings(report).rename(columns={"warning": "value"}).assign(item="warning")]
+            ),
+            target.with_name(target.stem + "-meta.csv"),
+        )
         return out
     if suffix == ".xlsx":
         sheets = {"report": table(report), "summary": summary(report)}
         if relocations(report) is not None:
             sheets["relocation"] = relocations(report, plain=True)
-        return io.write_table({**sheets, "warnings": _warnings(report), "provenance": _meta(report)}, target,
-                              banner=report.attrs.get("illustrative"))
+        return io.write_table(
+            {**sheets, "warnings": _warnings(report), "provenance": _meta(report)},
+            target,
+            banner=report.attrs.get("illustrative"),
+        )
     if suffix == ".gpkg":
         return _write_gpkg(report, target)
     return _write_html(report, target, inputs)
@@ -114,14 +130,22 @@ def _write_gpkg(report: gpd.GeoDataFrame, target: Path) -> Path:
     overlaps = compliance[~(compliance.geometry.isna() | compliance.geometry.is_empty)]
     first = report.drop_duplicates("project_id")
     sites = gpd.GeoDataFrame(
-        first[["project_id", "name", "group", "kind", "method", "site_ha", "location_note"]].reset_index(drop=True),
-        geometry=gpd.GeoSeries(first["site_geometry"].values, crs=report.crs).values, crs=report.crs,
+        first[["project_id", "name", "group", "kind", "method", "site_ha", "location_note"]].reset_index(
+            drop=True
+        ),
+        geometry=gpd.GeoSeries(first["site_geometry"].values, crs=report.crs).values,
+        crs=report.crs,
     )
     moved = relocations(report)
     return io.write_layers(
-        {"compliance": compliance, "overlaps": overlaps, "sites": sites,
-         **({"relocations": moved} if moved is not None else {}),
-         "warnings": _warnings(report), "provenance": _meta(report)},
+        {
+            "compliance": compliance,
+            "overlaps": overlaps,
+            "sites": sites,
+            **({"relocations": moved} if moved is not None else {}),
+            "warnings": _warnings(report),
+            "provenance": _meta(report),
+        },
         target,
     )
 
@@ -146,8 +170,15 @@ def _svg_path(geom, tx) -> str:
     return " ".join(parts)
 
 
-def conflict_svg(site, overlap, context: dict[str, Any] | None, *, size: int = 320, verdict: str = "conflict",
-                 line: str = "") -> str:
+def conflict_svg(
+    site,
+    overlap,
+    context: dict[str, Any] | None,
+    *,
+    size: int = 320,
+    verdict: str = "conflict",
+    line: str = "",
+) -> str:
     """A small map (inline SVG) of one conflict: the site, the control line near it, the overlap.
 
     All geometries in a projected CRS (metres); north up, equal scale in x and y, scale bar.
@@ -172,12 +203,18 @@ def conflict_svg(site, overlap, context: dict[str, Any] | None, *, size: int = 3
         near = near[shapely.intersects(near, box)]
         if len(near):
             clip = shapely.intersection(shapely.union_all(near), box)
-            layers.append(f'<path d="{_svg_path(clip, tx)}" fill="{colour}" fill-opacity="0.25" stroke="{colour}" stroke-width="0.8" fill-rule="evenodd"/>')
+            layers.append(
+                f'<path d="{_svg_path(clip, tx)}" fill="{colour}" fill-opacity="0.25" stroke="{colour}" stroke-width="0.8" fill-rule="evenodd"/>'
+            )
     if site is not None:
-        layers.append(f'<path d="{_svg_path(site, tx)}" fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="4 2" fill-rule="evenodd"/>')
+        layers.append(
+            f'<path d="{_svg_path(site, tx)}" fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="4 2" fill-rule="evenodd"/>'
+        )
     if overlap is not None and not overlap.is_empty:
         fill = VERDICT_COLORS.get(verdict, VERDICT_COLORS["conflict"])
-        layers.append(f'<path d="{_svg_path(overlap, tx)}" fill="{fill}" fill-opacity="0.7" stroke="{fill}" stroke-width="0.6" fill-rule="evenodd"/>')
+        layers.append(
+            f'<path d="{_svg_path(overlap, tx)}" fill="{fill}" fill-opacity="0.7" stroke="{fill}" stroke-width="0.6" fill-rule="evenodd"/>'
+        )
     # Scale bar: a round length near a quarter of the width.
     span = (x1 - x0) / 4
     nice = 10 ** np.floor(np.log10(span))
@@ -187,8 +224,10 @@ def conflict_svg(site, overlap, context: dict[str, Any] | None, *, size: int = 3
         f'<g font-size="10" font-family="sans-serif"><line x1="8" y1="{h - 10:.0f}" x2="{8 + bar * scale:.1f}" y2="{h - 10:.0f}" '
         f'stroke="#000" stroke-width="2"/><text x="8" y="{h - 14:.0f}">{label}</text><text x="{w - 14:.0f}" y="14">N↑</text></g>'
     )
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.1f} {h:.1f}" '
-            f'role="img" style="background:#fafafa;border:1px solid #ccc">{"".join(layers)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.1f} {h:.1f}" '
+        f'role="img" style="background:#fafafa;border:1px solid #ccc">{"".join(layers)}</svg>'
+    )
 
 
 _CSS = """
@@ -209,11 +248,16 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
     area_crs = hcrs.area_crs_for(gpd.GeoSeries(geoms, crs=report.crs)) if geoms else None
     context = None
     if inputs is not None and area_crs is not None:
-        context = {name: np.asarray(gdf.to_crs(area_crs).geometry.values, dtype=object) for name, gdf in inputs.control_lines().items()}
+        context = {
+            name: np.asarray(gdf.to_crs(area_crs).geometry.values, dtype=object)
+            for name, gdf in inputs.control_lines().items()
+        }
 
     counts = report["verdict"].value_counts()
-    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>规划符合性审查 — compliance report</title>"
-             f"<style>{_CSS}</style></head><body>"]
+    parts = [
+        f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>规划符合性审查 — compliance report</title>"
+        f"<style>{_CSS}</style></head><body>"
+    ]
     parts.append("<h1>规划符合性审查报告 — Control-line compliance report</h1>")
     banner = report.attrs.get("illustrative")
     if banner:
@@ -221,7 +265,10 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
     parts.append(
         f"<p>Areas in <b>{esc(report.attrs.get('area_crs', ''))}</b>; hectares (ha) and 亩 (1 亩 = 666.67 m²). "
         f"{report['project_id'].nunique()} projects × 3 control lines. "
-        + ", ".join(f"<span class='v {esc(v.replace(' ', '-'))}'>{esc(v)}</span>: {int(counts.get(v, 0))}" for v in counts.index)
+        + ", ".join(
+            f"<span class='v {esc(v.replace(' ', '-'))}'>{esc(v)}</span>: {int(counts.get(v, 0))}"
+            for v in counts.index
+        )
         + f". Written {esc(_dt.datetime.now().isoformat(timespec='minutes'))}.</p>"
     )
     parts.append(f"<p class='small'>{esc(report.attrs.get('provenance', {}).get('method', ''))}.</p>")
@@ -237,7 +284,7 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
             svg = conflict_svg(site, ov, context, verdict=row.verdict, line=row.control_line)
         else:
             svg = "<div class='small'>(a point: no map)</div>"
-        what = ("outside the boundary" if row.control_line == "urban_development_boundary" else "overlap")
+        what = "outside the boundary" if row.control_line == "urban_development_boundary" else "overlap"
         amount = row.outside_ha if row.control_line == "urban_development_boundary" else row.overlap_ha
         parts.append(
             f"<div class='card'>{svg}<div><h3>{esc(str(row.project_id))} {esc(str(row.name))} — "
@@ -253,33 +300,70 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
 
     moved = relocations(report, plain=True)
     if moved is not None:
-        parts.append("<h2>建议选址 Relocation suggestions</h2><p class='small'>For each project in conflict with the red "
-                     "line or permanent farmland: the nearest site of the same shape in the same county that touches "
-                     "neither (a suggestion to study, not a decision).</p><table><tr>" + "".join(
-                         f"<th>{esc(c)}</th>" for c in ("project_id", "name", "status", "distance m", "direction", "note"))
-                     + "</tr>")
+        parts.append(
+            "<h2>建议选址 Relocation suggestions</h2><p class='small'>For each project in conflict with the red "
+            "line or permanent farmland: the nearest site of the same shape in the same county that touches "
+            "neither (a suggestion to study, not a decision).</p><table><tr>"
+            + "".join(
+                f"<th>{esc(c)}</th>"
+                for c in ("project_id", "name", "status", "distance m", "direction", "note")
+            )
+            + "</tr>"
+        )
         for r in moved.itertuples():
-            parts.append(f"<tr><td>{esc(str(r.project_id))}</td><td>{esc(str(r.name))}</td><td>{esc(str(r.status))}</td>"
-                         f"<td class='num'>{_fmt(r.distance_m, 0)}</td><td>{esc(str(getattr(r, 'direction', '') or ''))}</td>"
-                         f"<td class='small'>{esc(str(r.note or ''))}</td></tr>")
+            parts.append(
+                f"<tr><td>{esc(str(r.project_id))}</td><td>{esc(str(r.name))}</td><td>{esc(str(r.status))}</td>"
+                f"<td class='num'>{_fmt(r.distance_m, 0)}</td><td>{esc(str(getattr(r, 'direction', '') or ''))}</td>"
+                f"<td class='small'>{esc(str(r.note or ''))}</td></tr>"
+            )
         parts.append("</table>")
-    parts.append("<h2>All results</h2><table><tr>" + "".join(
-        f"<th>{esc(c)}</th>" for c in ("project_id", "name", "group", "control line", "method", "site ha", "overlap ha",
-                                        "overlap 亩", "share", "outside ha", "verdict", "rule")) + "</tr>")
+    parts.append(
+        "<h2>All results</h2><table><tr>"
+        + "".join(
+            f"<th>{esc(c)}</th>"
+            for c in (
+                "project_id",
+                "name",
+                "group",
+                "control line",
+                "method",
+                "site ha",
+                "overlap ha",
+                "overlap 亩",
+                "share",
+                "outside ha",
+                "verdict",
+                "rule",
+            )
+        )
+        + "</tr>"
+    )
     for row in report.itertuples():
         parts.append(
-            "<tr>" + f"<td>{esc(str(row.project_id))}</td><td>{esc(str(row.name))}</td><td>{esc(str(row.group))}</td>"
+            "<tr>"
+            + f"<td>{esc(str(row.project_id))}</td><td>{esc(str(row.name))}</td><td>{esc(str(row.group))}</td>"
             f"<td>{esc(CONTROL_LINE_ZH.get(row.control_line, ''))}<br><span class='small'>{esc(row.control_line)}</span></td>"
             f"<td>{esc(str(row.method))}</td><td class='num'>{_fmt(row.site_ha)}</td><td class='num'>{_fmt(row.overlap_ha)}</td>"
             f"<td class='num'>{_fmt(row.overlap_mu, 1)}</td><td class='num'>{_fmt(row.share_of_site * 100 if row.share_of_site == row.share_of_site else None, 1)}%</td>"
             f"<td class='num'>{_fmt(row.outside_ha)}</td><td class='v {esc(row.verdict.replace(' ', '-'))}'>{esc(row.verdict)}</td>"
             f"<td class='small'>{esc(str(row.rule))}<br><i>{esc(str(row.source))}</i>"
-            + (f"<br>{esc(str(row.location_note))}" if row.location_note else "") + "</td></tr>"
+            + (f"<br>{esc(str(row.location_note))}" if row.location_note else "")
+            + "</td></tr>"
         )
     parts.append("</table>")
-    parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li>{esc(w)}</li>" for w in report.attrs.get("warnings", [])) + "</ul>")
-    parts.append("<h2>Provenance</h2><table>" + "".join(
-        f"<tr><th>{esc(str(r.item))}</th><td>{esc(str(r.value))}</td></tr>" for r in _meta(report).itertuples()) + "</table>")
+    parts.append(
+        "<h2>Warnings</h2><ul>"
+        + "".join(f"<li>{esc(w)}</li>" for w in report.attrs.get("warnings", []))
+        + "</ul>"
+    )
+    parts.append(
+        "<h2>Provenance</h2><table>"
+        + "".join(
+            f"<tr><th>{esc(str(r.item))}</th><td>{esc(str(r.value))}</td></tr>"
+            for r in _meta(report).itertuples()
+        )
+        + "</table>"
+    )
     parts.append("</body></html>")
     return io.write_text("\n".join(parts), target)
 

@@ -70,7 +70,9 @@ def load_rules(path: str | Path | None = None) -> pd.DataFrame:
             msg = f"{path.name}: condition(s) {', '.join(bad)} do not apply to {line}; use {' or '.join(conds)}."
             raise HygisInputError(msg)
         for cond in conds:
-            generic = sub[(sub.condition == cond) & (sub.group == "*") & (sub.kind == "*") & (sub.name_pattern == "")]
+            generic = sub[
+                (sub.condition == cond) & (sub.group == "*") & (sub.kind == "*") & (sub.name_pattern == "")
+            ]
             if generic.empty:
                 msg = f"{path.name}: no general rule (group * , kind *) for {line} / {cond}; every case needs one."
                 raise HygisInputError(msg)
@@ -81,7 +83,9 @@ def load_rules(path: str | Path | None = None) -> pd.DataFrame:
             msg = f"{path.name}: name_pattern '{pattern}' is not a valid regular expression ({exc})."
             raise HygisInputError(msg) from None
     rules["specificity"] = (
-        (rules.group != "*").astype(int) * 4 + (rules.name_pattern != "").astype(int) * 2 + (rules.kind != "*").astype(int)
+        (rules.group != "*").astype(int) * 4
+        + (rules.name_pattern != "").astype(int) * 2
+        + (rules.kind != "*").astype(int)
     )
     rules.attrs["path"] = str(path)
     return rules
@@ -104,7 +108,9 @@ def load_corridor_widths(path: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
-def best_match(frame: pd.DataFrame, table: pd.DataFrame, extra: Callable[[pd.Series], np.ndarray] | None = None) -> np.ndarray:
+def best_match(
+    frame: pd.DataFrame, table: pd.DataFrame, extra: Callable[[pd.Series], np.ndarray] | None = None
+) -> np.ndarray:
     """Index (into ``table``) of the most specific row matching each project (vectorised per rule row).
 
     ``frame`` has ``group`` and ``name`` columns; ``table`` the ``group``, ``name_pattern`` and

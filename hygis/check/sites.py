@@ -83,13 +83,22 @@ def project_sites(
             notes,
         )
     return Sites(
-        projects=projects, geoms=geoms, kinds=kinds, methods=methods, area_m2=area_m2,
-        points=(kinds == "point") & ~has_site, unlocated=unlocated, location_notes=location_notes(projects, kinds),
-        point_geoms=np.asarray(projects.geometry.to_crs(area_crs).values, dtype=object), area_crs=area_crs,
+        projects=projects,
+        geoms=geoms,
+        kinds=kinds,
+        methods=methods,
+        area_m2=area_m2,
+        points=(kinds == "point") & ~has_site,
+        unlocated=unlocated,
+        location_notes=location_notes(projects, kinds),
+        point_geoms=np.asarray(projects.geometry.to_crs(area_crs).values, dtype=object),
+        area_crs=area_crs,
     )
 
 
-def corridor_widths(projects: gpd.GeoDataFrame, widths: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def corridor_widths(
+    projects: gpd.GeoDataFrame, widths: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The corridor width of every project (m): its ``width_m``, else its group's default.
 
     Returns
@@ -104,14 +113,22 @@ def corridor_widths(projects: gpd.GeoDataFrame, widths: pd.DataFrame) -> tuple[n
         If a ``width_m`` is zero or negative.
     """
     n = len(projects)
-    given = pd.to_numeric(projects["width_m"], errors="coerce").to_numpy(dtype=float) if "width_m" in projects else np.full(n, np.nan)
+    given = (
+        pd.to_numeric(projects["width_m"], errors="coerce").to_numpy(dtype=float)
+        if "width_m" in projects
+        else np.full(n, np.nan)
+    )
     bad = np.isfinite(given) & (given <= 0)
     if bad.any():
         ids = ", ".join(projects["project_id"].astype(str).to_numpy()[bad][:5])
         msg = f"projects: width_m must be a positive number of metres; {ids} have {given[bad][:5].tolist()}. Correct the width_m column."
         raise HygisInputError(msg)
-    frame = pd.DataFrame({"name": projects["name"].astype(str).to_numpy(),
-                          "group": projects["group"].to_numpy() if "group" in projects else np.full(n, "*")})
+    frame = pd.DataFrame(
+        {
+            "name": projects["name"].astype(str).to_numpy(),
+            "group": projects["group"].to_numpy() if "group" in projects else np.full(n, "*"),
+        }
+    )
     best = best_match(frame, widths)
     from_attr = np.isfinite(given)
     return np.where(from_attr, given, widths["width_m"].to_numpy(dtype=float)[best]), from_attr, best
@@ -158,7 +175,10 @@ def footprints(
     if line.any():
         width, from_attr, best = all_width[line], all_from_attr[line], all_best[line]
         sites[line] = shapely.buffer(arr[line], width / 2, cap_style="flat", join_style="round")
-        methods[line] = [f"corridor {w:g} m" + (" (width_m)" if a else " (default width)") for w, a in zip(width, from_attr)]
+        methods[line] = [
+            f"corridor {w:g} m" + (" (width_m)" if a else " (default width)")
+            for w, a in zip(width, from_attr)
+        ]
         ids = projects["project_id"].to_numpy()[line]
         for k in np.unique(best[~from_attr]):
             sel = ~from_attr & (best == k)
@@ -174,7 +194,9 @@ def footprints(
         if point_radius_m:
             sites[pts] = shapely.buffer(arr[pts], point_radius_m, quad_segs=16)
             methods[pts] = f"point footprint {point_radius_m:g} m"
-            notes.append(f"projects: {int(pts.sum())} point project(s) ({few(ids)}) checked as discs of radius {point_radius_m:g} m (--point-radius).")
+            notes.append(
+                f"projects: {int(pts.sum())} point project(s) ({few(ids)}) checked as discs of radius {point_radius_m:g} m (--point-radius)."
+            )
         else:
             methods[pts] = "point"
             notes.append(
@@ -192,8 +214,14 @@ def footprints(
         if point_radius_m:
             pieces += list(shapely.buffer(parts[pk == "point"], point_radius_m, quad_segs=16))
         sites[i] = shapely.union_all(pieces) if pieces else None
-        methods[i] = f"mixed (polygons; lines as corridors {w:g} m" + (f"; points {point_radius_m:g} m" if point_radius_m else "; points ignored") + ")"
-        notes.append(f"projects: {projects['project_id'].iloc[i]} is a collection of several geometry types; checked as {methods[i]}.")
+        methods[i] = (
+            f"mixed (polygons; lines as corridors {w:g} m"
+            + (f"; points {point_radius_m:g} m" if point_radius_m else "; points ignored")
+            + ")"
+        )
+        notes.append(
+            f"projects: {projects['project_id'].iloc[i]} is a collection of several geometry types; checked as {methods[i]}."
+        )
 
     # A site must be valid for exact areas (a buffer is; a user's polygon was repaired on reading).
     ok = np.array([s is not None for s in sites])
@@ -202,7 +230,9 @@ def footprints(
         invalid[ok] = ~shapely.is_valid(sites[ok].astype(object))
         if invalid.any():
             sites[invalid] = shapely.make_valid(sites[invalid].astype(object))
-            notes.append(f"projects: {int(invalid.sum())} site(s) repaired with make-valid after projection: {few(projects['project_id'].to_numpy()[invalid])}.")
+            notes.append(
+                f"projects: {int(invalid.sum())} site(s) repaired with make-valid after projection: {few(projects['project_id'].to_numpy()[invalid])}."
+            )
     return gpd.GeoSeries(sites, index=projects.index, crs=area_crs), kinds, methods, notes
 
 
@@ -211,11 +241,19 @@ def location_notes(projects: gpd.GeoDataFrame, kinds: np.ndarray) -> np.ndarray:
     out = np.full(len(projects), "", dtype=object)
     approx = layers.approximate(projects)
     prec = projects["location_precision"].astype(str).to_numpy() if "location_precision" in projects else None
-    metres = pd.to_numeric(projects["precision_m"], errors="coerce").to_numpy() if "precision_m" in projects else None
+    metres = (
+        pd.to_numeric(projects["precision_m"], errors="coerce").to_numpy()
+        if "precision_m" in projects
+        else None
+    )
     for i in range(len(projects)):
         if kinds[i] == "none":
             status = str(projects["location_status"].iloc[i]) if "location_status" in projects else ""
-            note = str(projects["geometry_note"].iloc[i]) if "geometry_note" in projects and pd.notna(projects["geometry_note"].iloc[i]) else ""
+            note = (
+                str(projects["geometry_note"].iloc[i])
+                if "geometry_note" in projects and pd.notna(projects["geometry_note"].iloc[i])
+                else ""
+            )
             out[i] = f"no site ({status or 'no geometry'})" + (f": {note}" if note else "")
             continue
         bits = []

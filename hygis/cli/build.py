@@ -11,8 +11,12 @@ from hygis.cli.options import progress, user_errors
 
 @click.command("build", short_help="Rebuild the embedded layers from data/ (counties need hygis[build]).")
 @click.argument("names", nargs=-1)
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the layers (default: hygis's layers/ folder).")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the layers (default: hygis's layers/ folder).",
+)
 @user_errors
 def build_cmd(names: tuple[str, ...], out_dir: Path | None) -> None:
     """Rebuild NAMES (default: all layers) from the source tables.

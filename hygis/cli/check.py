@@ -13,18 +13,35 @@ from hygis.constants import ENGINES, REPORT_FORMATS
 
 @click.command("check", short_help="Check projects against the three control lines (规划符合性审查).")
 @plan_input_options
-@click.option("--point-radius", "point_radius_m", type=float, default=None, metavar="M",
-              help="Check point projects as discs of M metres (default: by containment only).")
-@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-              help="local: every core of this machine; dask: the same check on a dask cluster (pip install 'hygis[dask]').")
-@click.option("--workers", type=int, default=None, help="Processes for the local engine (default: every core).")
-@click.option("--relocate", is_flag=True,
-              help="Also suggest, for each project in conflict with the red line or farmland, the nearest same-shape site "
-                   "in its county clear of both (a sheet/layer of the report).")
+@click.option(
+    "--point-radius",
+    "point_radius_m",
+    type=float,
+    default=None,
+    metavar="M",
+    help="Check point projects as discs of M metres (default: by containment only).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="local",
+    show_default=True,
+    help="local: every core of this machine; dask: the same check on a dask cluster (pip install 'hygis[dask]').",
+)
+@click.option(
+    "--workers", type=int, default=None, help="Processes for the local engine (default: every core)."
+)
+@click.option(
+    "--relocate",
+    is_flag=True,
+    help="Also suggest, for each project in conflict with the red line or farmland, the nearest same-shape site "
+    "in its county clear of both (a sheet/layer of the report).",
+)
 @out_option(None, REPORT_FORMATS, "report")
 @user_errors
-def check_cmd(point_radius_m: float | None, engine: str, workers: int | None, relocate: bool, out: Path,
-              **kwargs: Any) -> None:
+def check_cmd(
+    point_radius_m: float | None, engine: str, workers: int | None, relocate: bool, out: Path, **kwargs: Any
+) -> None:
     """Check every project against the ecological protection red line, permanent basic farmland
     and the urban development boundary; write one row per project × control line with the
     overlap (ha, 亩), the verdict (conflict / needs approval / compliant / not located) and the
@@ -37,8 +54,14 @@ def check_cmd(point_radius_m: float | None, engine: str, workers: int | None, re
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
-    report = check_projects(inputs=inputs, point_radius_m=point_radius_m, engine=engine, workers=workers,
-                            overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"), progress=progress)
+    report = check_projects(
+        inputs=inputs,
+        point_radius_m=point_radius_m,
+        engine=engine,
+        workers=workers,
+        overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
+        progress=progress,
+    )
     if relocate:
         relocate_conflicts(report, inputs, progress=progress)
     path = write_report(report, out, inputs=inputs)

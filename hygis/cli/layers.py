@@ -36,6 +36,8 @@ def layers_cmd(name: str | None, as_json: bool) -> None:
         return
     for row in table.itertuples():
         flag = "  ⚠ NOT OFFICIAL" if row.status == "illustrative" else ""
-        count = f"{row.features}" if row.located == row.features else f"{row.features} ({row.located} located)"
+        count = (
+            f"{row.features}" if row.located == row.features else f"{row.features} ({row.located} located)"
+        )
         click.echo(f"{row.layer:<28} {count:>16} {row.geometry:<22} {row.status:<14}{flag}")
         click.echo(f"{'':<28} {row.title} — source: {row.source}; licence: {row.licence}")

@@ -39,8 +39,18 @@ def cli(verbose: int, quiet: bool) -> None:
 
 # click's --help sorts them alphabetically; here they stand in the order of a planner's workflow.
 for _command in (
-    run.run_cmd, layers.layers_cmd, check.check_cmd, map_.map_cmd, stats.stats_group, qa.qa_group, urban.urban_cmd,
-    targets.targets_cmd, raster.raster_group, zonal.zonal_cmd, suitability.suitability_cmd, relocate.relocate_cmd,
+    run.run_cmd,
+    layers.layers_cmd,
+    check.check_cmd,
+    map_.map_cmd,
+    stats.stats_group,
+    qa.qa_group,
+    urban.urban_cmd,
+    targets.targets_cmd,
+    raster.raster_group,
+    zonal.zonal_cmd,
+    suitability.suitability_cmd,
+    relocate.relocate_cmd,
     build.build_cmd,
 ):
     cli.add_command(_command)

@@ -31,13 +31,26 @@ def plan_input_options(func: Callable) -> Callable:
         click.option(f"--{name.replace('_', '-')}", name, type=_existing, default=None, help=text)
         for name, text in PLAN_INPUTS.items()
     ] + [
-        click.option("--crs", "crs", default=None, metavar="CRS",
-                     help="CRS of input files that have none, e.g. EPSG:4490 or EPSG:4546. Never guessed."),
-        click.option("--gcj02", "gcj02_input", is_flag=True,
-                     help="The projects file was digitised on Amap/Gaode or Tencent maps (GCJ-02): correct it to WGS 84."),
+        click.option(
+            "--crs",
+            "crs",
+            default=None,
+            metavar="CRS",
+            help="CRS of input files that have none, e.g. EPSG:4490 or EPSG:4546. Never guessed.",
+        ),
+        click.option(
+            "--gcj02",
+            "gcj02_input",
+            is_flag=True,
+            help="The projects file was digitised on Amap/Gaode or Tencent maps (GCJ-02): correct it to WGS 84.",
+        ),
         click.option("--swap-xy", is_flag=True, help="The projects file has latitude and longitude swapped."),
-        click.option("--project-id-field", default=None, metavar="NAME",
-                     help="Column of the projects file that identifies each project (default: project_id, 项目编号, id …)."),
+        click.option(
+            "--project-id-field",
+            default=None,
+            metavar="NAME",
+            help="Column of the projects file that identifies each project (default: project_id, 项目编号, id …).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -66,7 +79,9 @@ def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None):
     )
 
 
-def out_option(default: str | None, suffixes: tuple[str, ...], what: str, *, required: bool | None = None) -> Callable:
+def out_option(
+    default: str | None, suffixes: tuple[str, ...], what: str, *, required: bool | None = None
+) -> Callable:
     """An --out option whose suffix picks the format, checked when the command line is parsed."""
 
     def check_suffix(_ctx: click.Context, _param: click.Parameter, path: Path | None) -> Path | None:
@@ -76,9 +91,15 @@ def out_option(default: str | None, suffixes: tuple[str, ...], what: str, *, req
         return path
 
     return click.option(
-        "--out", "-o", "out", type=click.Path(dir_okay=False, path_type=Path), default=default,
-        required=default is None if required is None else required, show_default=default is not None,
-        callback=check_suffix, help=f"Output {what}; the suffix picks the format ({', '.join(suffixes)}).",
+        "--out",
+        "-o",
+        "out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default,
+        required=default is None if required is None else required,
+        show_default=default is not None,
+        callback=check_suffix,
+        help=f"Output {what}; the suffix picks the format ({', '.join(suffixes)}).",
     )
 
 
@@ -106,7 +127,11 @@ def user_errors(func: Callable) -> Callable:
 
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Logging on stderr, and hygis's warnings (:func:`hygis.messages.warn`) as ``warning: …`` lines."""
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
     logging.basicConfig(level=level, format="hygis: %(message)s", stream=sys.stderr)
     default = warnings.showwarning
 

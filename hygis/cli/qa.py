@@ -23,7 +23,9 @@ def qa_group() -> None:
     """Quality assurance of the plan's layers (areas in CGCS2000 Gauss–Krüger)."""
 
 
-@qa_group.command("control-lines", short_help="Every overlap between red line, farmland and development boundary.")
+@qa_group.command(
+    "control-lines", short_help="Every overlap between red line, farmland and development boundary."
+)
 @plan_input_options
 @out_option(None, OUTPUTS, "overlaps")
 @user_errors
@@ -48,17 +50,36 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
 
 @qa_group.command("topology", short_help="Self-overlaps, slivers and gaps of one polygon layer.")
 @click.argument("layer")
-@click.option("--gaps/--no-gaps", default=None,
-              help="Report gaps (holes in the layer's union): for layers that should tile. Default: on for counties.")
-@click.option("--sliver-area", default=None, type=float, metavar="M2",
-              help="A part smaller than this (m²) is a sliver. Default 200.")
-@click.option("--sliver-width", default=None, type=float, metavar="M",
-              help="A part whose mean width 2·area/perimeter (m) is below this is a sliver. Default 2.")
+@click.option(
+    "--gaps/--no-gaps",
+    default=None,
+    help="Report gaps (holes in the layer's union): for layers that should tile. Default: on for counties.",
+)
+@click.option(
+    "--sliver-area",
+    default=None,
+    type=float,
+    metavar="M2",
+    help="A part smaller than this (m²) is a sliver. Default 200.",
+)
+@click.option(
+    "--sliver-width",
+    default=None,
+    type=float,
+    metavar="M",
+    help="A part whose mean width 2·area/perimeter (m) is below this is a sliver. Default 2.",
+)
 @click.option("--crs", "crs", default=None, metavar="CRS", help="CRS of a file that has none. Never guessed.")
 @out_option(None, OUTPUTS, "findings")
 @user_errors
-def topology_cmd(layer: str, gaps: bool | None, sliver_area: float | None, sliver_width: float | None,
-                 crs: str | None, out: Path) -> None:
+def topology_cmd(
+    layer: str,
+    gaps: bool | None,
+    sliver_area: float | None,
+    sliver_width: float | None,
+    crs: str | None,
+    out: Path,
+) -> None:
     """Check the topology of LAYER — an embedded layer's name (counties, permanent_farmland …) or
     a polygon file: features overlapping each other, slivers (tiny or thin parts) and, for a layer
     that should tile, gaps. An embedded layer is measured in the CRS of the plan's extent; a file
@@ -68,13 +89,19 @@ def topology_cmd(layer: str, gaps: bool | None, sliver_area: float | None, slive
 
     gdf, measure_crs, label = qa.topology_input(layer, crs=crs)
     progress(f"topology of {label}")
-    kwargs = {k: v for k, v in {"sliver_area_m2": sliver_area, "sliver_width_m": sliver_width}.items() if v is not None}
+    kwargs = {
+        k: v
+        for k, v in {"sliver_area_m2": sliver_area, "sliver_width_m": sliver_width}.items()
+        if v is not None
+    }
     findings = qa.topology(gdf, gaps=layer == "counties" if gaps is None else gaps, crs=measure_crs, **kwargs)
     path = qa.write_topology(findings, out)
     for note in gdf.attrs.get("hygis_notes", []):
         click.echo(f"note: {note}", err=True)
     summary = findings.attrs["summary"]
-    click.echo(f"{label}: {summary['self_overlap']} self-overlap(s), {summary['sliver']} sliver(s), "
-               + (f"{summary['gap']} gap(s)" if findings.attrs["thresholds"]["gaps_checked"] else "gaps not checked"))
+    click.echo(
+        f"{label}: {summary['self_overlap']} self-overlap(s), {summary['sliver']} sliver(s), "
+        + (f"{summary['gap']} gap(s)" if findings.attrs["thresholds"]["gaps_checked"] else "gaps not checked")
+    )
     click.echo(f"CRS: {findings.attrs['crs']}")
     click.echo(f"written: {path}")

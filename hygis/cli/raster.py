@@ -9,15 +9,23 @@ import click
 from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
-@click.group("raster", short_help="Rasters of the plan: the constraint raster (三条控制线 + counties) as a COG.")
+@click.group(
+    "raster", short_help="Rasters of the plan: the constraint raster (三条控制线 + counties) as a COG."
+)
 def raster_group() -> None:
     """Rasters of the plan on a CGCS2000 Gauss–Krüger grid, written as Cloud-Optimized GeoTIFFs."""
 
 
-@raster_group.command("constraints", short_help="Burn the three control lines and the counties onto one grid (COG).")
+@raster_group.command(
+    "constraints", short_help="Burn the three control lines and the counties onto one grid (COG)."
+)
 @plan_input_options
 @click.option("--cell", type=float, default=30.0, show_default=True, help="Cell size in metres.")
-@click.option("--all-touched", is_flag=True, help="Burn every cell a control line touches (default: cells whose centre is inside).")
+@click.option(
+    "--all-touched",
+    is_flag=True,
+    help="Burn every cell a control line touches (default: cells whose centre is inside).",
+)
 @out_option(None, (".tif",), "Cloud-Optimized GeoTIFF")
 @user_errors
 def constraints_cmd(cell: float, all_touched: bool, out: Path, **kwargs) -> None:

@@ -9,12 +9,27 @@ import click
 from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
 
 
-@click.command("relocate", short_help="Suggest the nearest same-size site, clear of red line and farmland, for conflicting projects.")
+@click.command(
+    "relocate",
+    short_help="Suggest the nearest same-size site, clear of red line and farmland, for conflicting projects.",
+)
 @plan_input_options
-@click.option("--id", "ids", multiple=True, metavar="PROJECT_ID",
-              help="Project(s) to relocate (repeatable). Default: every project touching the red line or permanent farmland.")
-@click.option("--max-distance", type=float, default=30_000.0, show_default=True, help="Search radius in metres.")
-@click.option("--step", type=float, default=None, help="Search grid spacing in metres (default: a quarter of the footprint's width).")
+@click.option(
+    "--id",
+    "ids",
+    multiple=True,
+    metavar="PROJECT_ID",
+    help="Project(s) to relocate (repeatable). Default: every project touching the red line or permanent farmland.",
+)
+@click.option(
+    "--max-distance", type=float, default=30_000.0, show_default=True, help="Search radius in metres."
+)
+@click.option(
+    "--step",
+    type=float,
+    default=None,
+    help="Search grid spacing in metres (default: a quarter of the footprint's width).",
+)
 @out_option(None, (".gpkg", ".geojson", ".csv", ".xlsx"), "suggestions")
 @user_errors
 def relocate_cmd(ids: tuple[str, ...], max_distance: float, step: float | None, out: Path, **kwargs) -> None:
@@ -28,12 +43,18 @@ def relocate_cmd(ids: tuple[str, ...], max_distance: float, step: float | None, 
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("searching for sites")
-    result = suggest_relocation(inputs.projects, list(ids) or None, inputs, max_distance_m=max_distance, step_m=step)
+    result = suggest_relocation(
+        inputs.projects, list(ids) or None, inputs, max_distance_m=max_distance, step_m=step
+    )
     banner = illustrative_banner(inputs)
     if banner:
         click.echo(f"note: {banner}", err=True)
     for row in result.itertuples():
         extra = f" {row.distance_m:,.0f} m {row.direction}" if row.status == "relocated" else ""
         click.echo(f"{row.project_id} {row.name}: {row.status}{extra}")
-    path = io.write_table(result, out) if out.suffix.lower() in (".csv", ".xlsx") else io.write_vector(result, out)
+    path = (
+        io.write_table(result, out)
+        if out.suffix.lower() in (".csv", ".xlsx")
+        else io.write_vector(result, out)
+    )
     click.echo(f"suggestions: {path}")

@@ -11,8 +11,13 @@ from hygis.cli.options import plan_input_options, progress, resolve_plan_inputs,
 
 @click.command("run", short_help="The main job: write every standard output (reports, maps) for the plan.")
 @plan_input_options
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="Folder that receives reports/ and maps/.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder that receives reports/ and maps/.",
+)
 @user_errors
 def run_cmd(out_dir: Path, **kwargs) -> None:
     """Write the plan's standard outputs into OUT_DIR: the layer summary, the compliance

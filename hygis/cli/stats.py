@@ -23,7 +23,9 @@ def stats_group() -> None:
     """Statistics tables of the plan, by county-level unit (areas in CGCS2000 Gauss–Krüger)."""
 
 
-@stats_group.command("control-lines", short_help="Area of each control line per county and for the city (ha, 亩, km², %).")
+@stats_group.command(
+    "control-lines", short_help="Area of each control line per county and for the city (ha, 亩, km², %)."
+)
 @plan_input_options
 @out_option(None, TABLES, "table")
 @user_errors
@@ -42,16 +44,25 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     echo_banner(table.attrs)
     city = table[table["level"] == "city"]
     for row in city.itertuples():
-        click.echo(f"{row.line_zh} {row.line}: {row.area_ha:,.2f} ha = {row.area_mu:,.0f} 亩 = {row.area_km2:,.2f} km² "
-                   f"({row.share_pct:.2f} % of {row.land_area_km2:,.1f} km²)")
+        click.echo(
+            f"{row.line_zh} {row.line}: {row.area_ha:,.2f} ha = {row.area_mu:,.0f} 亩 = {row.area_km2:,.2f} km² "
+            f"({row.share_pct:.2f} % of {row.land_area_km2:,.1f} km²)"
+        )
     click.echo(f"CRS: {table.attrs['crs']}")
     click.echo(f"written: {path}")
 
 
-@stats_group.command("counties", short_help="Investment by county and project group; projects and towns per county.")
+@stats_group.command(
+    "counties", short_help="Investment by county and project group; projects and towns per county."
+)
 @plan_input_options
-@click.option("--investment-field", default="investment_yi", show_default=True, metavar="NAME",
-              help="Column of the projects file holding the investment in 亿元.")
+@click.option(
+    "--investment-field",
+    default="investment_yi",
+    show_default=True,
+    metavar="NAME",
+    help="Column of the projects file holding the investment in 亿元.",
+)
 @out_option(None, TABLES, "table")
 @user_errors
 def counties_cmd(out: Path, investment_field: str, **kwargs) -> None:
@@ -72,4 +83,3 @@ def counties_cmd(out: Path, investment_field: str, **kwargs) -> None:
     for row in table.itertuples():
         click.echo(f"{row.name:<16} {row.investment_yi:>10,.1f} 亿元")
     click.echo(f"written: {path}")
-

@@ -13,8 +13,12 @@ TABLES = (".csv", ".xlsx")
 
 @click.command("targets", short_help="The plan's mid-term (2030) and long-term (2035) targets.")
 @out_option(None, TABLES, "table, besides printing it", required=False)
-@click.option("--plan-text", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The plan's text file: check that every target's plan_line occurs in it verbatim.")
+@click.option(
+    "--plan-text",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The plan's text file: check that every target's plan_line occurs in it verbatim.",
+)
 @user_errors
 def targets_cmd(out: Path | None, plan_text: Path | None) -> None:
     """Print the targets of the plan's section 二 (总体发展目标): indicator, unit, 2030, 2035, with

@@ -11,13 +11,26 @@ from hygis.cli.options import out_option, progress, user_errors
 OUTPUTS = (".xlsx", ".gpkg")
 
 
-@click.command("urban", short_help="Urban system: distances to seats and the central city, 融城, service areas.")
-@click.option("--bands", default="5,10,20,30", show_default=True, metavar="KM,KM,…",
-              help="Upper bounds of the distance bands around each centre (km).")
-@click.option("--central-villages", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Your list of central villages (中心村, tier 4: the plan names none): points, or a CSV/XLSX with "
-                   "经度/纬度 and a name column.")
-@click.option("--crs", default=None, metavar="CRS", help="CRS of the villages file if it has none, e.g. EPSG:4490.")
+@click.command(
+    "urban", short_help="Urban system: distances to seats and the central city, 融城, service areas."
+)
+@click.option(
+    "--bands",
+    default="5,10,20,30",
+    show_default=True,
+    metavar="KM,KM,…",
+    help="Upper bounds of the distance bands around each centre (km).",
+)
+@click.option(
+    "--central-villages",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Your list of central villages (中心村, tier 4: the plan names none): points, or a CSV/XLSX with "
+    "经度/纬度 and a name column.",
+)
+@click.option(
+    "--crs", default=None, metavar="CRS", help="CRS of the villages file if it has none, e.g. EPSG:4490."
+)
 @out_option(None, OUTPUTS, "tables (.xlsx) or layers (.gpkg)")
 @user_errors
 def urban_cmd(bands: str, central_villages: Path | None, crs: str | None, out: Path) -> None:
@@ -40,10 +53,17 @@ def urban_cmd(bands: str, central_villages: Path | None, crs: str | None, out: P
     sheets = urban.urban_report(system, bands_km=bands_km)
     path = urban.write_urban_report(sheets, out)
     for row in sheets["merge_with_city"].itertuples():
-        dist = "location not confirmed" if row.to_central_city_edge_km != row.to_central_city_edge_km else (
-            f"{row.to_central_city_edge_km:.1f} km to the central city's edge, {row.to_central_city_centre_km:.1f} km to its centre")
+        dist = (
+            "location not confirmed"
+            if row.to_central_city_edge_km != row.to_central_city_edge_km
+            else (
+                f"{row.to_central_city_edge_km:.1f} km to the central city's edge, {row.to_central_city_centre_km:.1f} km to its centre"
+            )
+        )
         click.echo(f"融城 {row.name}: {dist}")
     ranks = sheets["rank_size"]
-    click.echo(f"rank-size: {ranks.attrs['note']}" if "note" in ranks.attrs else f"rank-size: {len(ranks)} places")
+    click.echo(
+        f"rank-size: {ranks.attrs['note']}" if "note" in ranks.attrs else f"rank-size: {len(ranks)} places"
+    )
     click.echo(f"CRS: {sheets['distances'].attrs['crs']}")
     click.echo(f"written: {path}")

@@ -282,8 +282,15 @@ def bisect(r: Rings, n_owners: int, cell: float) -> tuple[Rings, np.ndarray]:
         lx, ly, lrid = clip_halfplane(r.x, r.y, r.rid, ax, ay, dx, dy, exact_x=exact_x, exact_y=exact_y)
         hx, hy, hrid = clip_halfplane(r.x, r.y, r.rid, ax, ay, -dx, -dy, exact_x=exact_x, exact_y=exact_y)
         # The second halves are new rings (id + n_r) of new pieces (id + n_p).
-        r = _drop_flat(Rings(np.concatenate([lx, hx]), np.concatenate([ly, hy]), np.concatenate([lrid, hrid + n_r]),
-                             np.r_[r.owner, r.owner + n_p], np.r_[r.sign, r.sign]))
+        r = _drop_flat(
+            Rings(
+                np.concatenate([lx, hx]),
+                np.concatenate([ly, hy]),
+                np.concatenate([lrid, hrid + n_r]),
+                np.r_[r.owner, r.owner + n_p],
+                np.r_[r.sign, r.sign],
+            )
+        )
         r = _compact(r)
         used = np.zeros(2 * n_p, bool)
         used[r.owner] = True
@@ -293,12 +300,26 @@ def bisect(r: Rings, n_owners: int, cell: float) -> tuple[Rings, np.ndarray]:
     xs, ys, rids, owners, signs = [], [], [], [], []
     n_r = n_p = 0
     for k, o in zip(done_rings, done_owner):
-        xs.append(k.x), ys.append(k.y), rids.append(k.rid + n_r), owners.append(k.owner + n_p), signs.append(k.sign)
+        (
+            xs.append(k.x),
+            ys.append(k.y),
+            rids.append(k.rid + n_r),
+            owners.append(k.owner + n_p),
+            signs.append(k.sign),
+        )
         n_r += len(k.owner)
         n_p += len(o)
     if not done_rings:
-        return Rings(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)), np.zeros(0, np.int64)
-    out = Rings(np.concatenate(xs), np.concatenate(ys), np.concatenate(rids), np.concatenate(owners), np.concatenate(signs))
+        return Rings(
+            np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        ), np.zeros(0, np.int64)
+    out = Rings(
+        np.concatenate(xs),
+        np.concatenate(ys),
+        np.concatenate(rids),
+        np.concatenate(owners),
+        np.concatenate(signs),
+    )
     return out, np.concatenate(done_owner)
 
 
@@ -359,9 +380,16 @@ class Clipped:
         return rings, self.ox[keep], self.oy[keep]
 
 
-def clip_rings(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.ndarray,
-               offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray,
-               origin: tuple[np.ndarray, np.ndarray] | None = None) -> Clipped:
+def clip_rings(
+    sub: Rings,
+    n_owners: int,
+    pair_owner: np.ndarray,
+    pair_clip: np.ndarray,
+    offsets: np.ndarray,
+    cx: np.ndarray,
+    cy: np.ndarray,
+    origin: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Clipped:
     """Clip subject ``pair_owner[k]`` by convex clipper ``pair_clip[k]`` for every pair ``k``.
 
     Parameters
@@ -384,7 +412,9 @@ def clip_rings(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.
     n_pairs = len(pair_owner)
     empty_i = np.zeros(0, np.int64)
     o_pair = offsets[pair_clip] if n_pairs else empty_i
-    out = Clipped(np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0), cx[o_pair], cy[o_pair], np.zeros(n_pairs))
+    out = Clipped(
+        np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0), cx[o_pair], cy[o_pair], np.zeros(n_pairs)
+    )
     if n_pairs == 0 or not len(sub.x):
         return out
     ring_count = np.bincount(sub.owner, minlength=n_owners)
@@ -425,15 +455,28 @@ def clip_rings(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.
                 break
         area = _signed_area(x, y, rid, len(rings)) * sub.sign[rings]
         out.area += np.bincount(ring_pair, weights=area, minlength=n_pairs)
-        xs.append(x), ys.append(y), rids.append(rid + n_rings), pairs.append(ring_pair), signs.append(sub.sign[rings])
+        (
+            xs.append(x),
+            ys.append(y),
+            rids.append(rid + n_rings),
+            pairs.append(ring_pair),
+            signs.append(sub.sign[rings]),
+        )
         n_rings += len(rings)
     out.x, out.y, out.rid = np.concatenate(xs), np.concatenate(ys), np.concatenate(rids)
     out.pair, out.sign = np.concatenate(pairs), np.concatenate(signs)
     return out
 
 
-def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.ndarray,
-                 offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+def clipped_area(
+    sub: Rings,
+    n_owners: int,
+    pair_owner: np.ndarray,
+    pair_clip: np.ndarray,
+    offsets: np.ndarray,
+    cx: np.ndarray,
+    cy: np.ndarray,
+) -> np.ndarray:
     """Area of (subject ``pair_owner[k]`` ∩ convex clipper ``pair_clip[k]``) for every pair ``k``.
 
     As :func:`clip_rings` (same parameters), returning only the areas, in the square of the
@@ -442,9 +485,16 @@ def clipped_area(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: n
     return clip_rings(sub, n_owners, pair_owner, pair_clip, offsets, cx, cy).area
 
 
-def clipped_area_from(sub: Rings, n_owners: int, pair_owner: np.ndarray, pair_clip: np.ndarray,
-                      offsets: np.ndarray, cx: np.ndarray, cy: np.ndarray,
-                      origin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def clipped_area_from(
+    sub: Rings,
+    n_owners: int,
+    pair_owner: np.ndarray,
+    pair_clip: np.ndarray,
+    offsets: np.ndarray,
+    cx: np.ndarray,
+    cy: np.ndarray,
+    origin: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
     """:func:`clipped_area` for subjects given relative to an origin each (see :meth:`Clipped.subjects`)."""
     return clip_rings(sub, n_owners, pair_owner, pair_clip, offsets, cx, cy, origin=origin).area
 

@@ -75,8 +75,11 @@ class Layer:
         hulls = shapely.convex_hull(self.geoms)
         # A valid polygon whose every vertex is on its hull is convex (the hull drops straight
         # vertices, so such a polygon takes the non-convex path: slower, as exact).
-        self.convex = ((shapely.get_type_id(self.geoms) == 3) & (shapely.get_num_interior_rings(self.geoms) == 0)
-                       & (shapely.get_num_coordinates(self.geoms) == shapely.get_num_coordinates(hulls)))
+        self.convex = (
+            (shapely.get_type_id(self.geoms) == 3)
+            & (shapely.get_num_interior_rings(self.geoms) == 0)
+            & (shapely.get_num_coordinates(self.geoms) == shapely.get_num_coordinates(hulls))
+        )
         self.clippable, self.offsets, self.cx, self.cy = clip.convex_clippers(hulls)
         self.hull_areas = clip.clipper_areas(self.offsets, self.cx, self.cy)
 
@@ -100,7 +103,9 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
     left, right = tree.query(arr, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
-    overlapping = shapely.relate_pattern(arr[left], arr[right], "T********") if len(left) else np.zeros(0, bool)
+    overlapping = (
+        shapely.relate_pattern(arr[left], arr[right], "T********") if len(left) else np.zeros(0, bool)
+    )
     left, right = left[overlapping], right[overlapping]
     groups = features = 0
     if len(left):
@@ -128,7 +133,9 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         arr = np.concatenate([arr[alone], np.array(merged, dtype=object)])
         tree = shapely.STRtree(arr)
     shapely.prepare(arr)
-    return Layer(geoms=arr, areas=shapely.area(arr), tree=tree, dissolved_groups=groups, dissolved_features=features)
+    return Layer(
+        geoms=arr, areas=shapely.area(arr), tree=tree, dissolved_groups=groups, dissolved_features=features
+    )
 
 
 def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.ndarray, list | None]:
@@ -175,8 +182,12 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
         t2 = clip.ranges(t_off[:-1][local], nt)
         sb = clip.owner_bounds(sub, len(local))
         tx4, ty4 = tx.reshape(-1, 4), ty.reshape(-1, 4)
-        meets = ((tx4.min(1)[t2] <= sb[p2, 2] + ox[p2]) & (tx4.max(1)[t2] >= sb[p2, 0] + ox[p2])
-                 & (ty4.min(1)[t2] <= sb[p2, 3] + oy[p2]) & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2]))
+        meets = (
+            (tx4.min(1)[t2] <= sb[p2, 2] + ox[p2])
+            & (tx4.max(1)[t2] >= sb[p2, 0] + ox[p2])
+            & (ty4.min(1)[t2] <= sb[p2, 3] + oy[p2])
+            & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2])
+        )
         p2, t2 = p2[meets], t2[meets]
         a2 = clip.clipped_area_from(sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, (ox, oy))
         total = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
@@ -187,7 +198,11 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     pair_site = piece_site[pi]
     np.add.at(areas, pair_site, pair_area)  # unbuffered, in pair order: identical on every engine
     # Features the numpy path could not take: GEOS, once per (site, feature).
-    g_pi, g_fj = layer.tree.query(shapely.box(*clip.owner_bounds(pieces, len(piece_site)).T)) if len(geos_f) else (pi[:0], fj[:0])
+    g_pi, g_fj = (
+        layer.tree.query(shapely.box(*clip.owner_bounds(pieces, len(piece_site)).T))
+        if len(geos_f)
+        else (pi[:0], fj[:0])
+    )
     g_sel = np.isin(g_fj, geos_f)
     key = np.unique(piece_site[g_pi[g_sel]].astype(np.int64) * len(layer.geoms) + g_fj[g_sel])
     gs, gf = key // len(layer.geoms), key % len(layer.geoms)
@@ -256,8 +271,9 @@ def _gather(owners: np.ndarray, shapes: np.ndarray, n: int) -> list:
     return geoms
 
 
-def _geos_pairs(site_geoms: np.ndarray, site_idx: np.ndarray, feat: np.ndarray, layer: Layer,
-                want_shape: bool) -> tuple[np.ndarray, np.ndarray]:
+def _geos_pairs(
+    site_geoms: np.ndarray, site_idx: np.ndarray, feat: np.ndarray, layer: Layer, want_shape: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Area (and polygon) of site ∩ feature by GEOS, skipping the intersection when one covers the other."""
     k = len(feat)
     area = np.zeros(k)
@@ -310,8 +326,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _collect(chunks: list[np.ndarray], results, n: int, geometry: bool, wkb: bool,
-             progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, list | None]:
+def _collect(
+    chunks: list[np.ndarray],
+    results,
+    n: int,
+    geometry: bool,
+    wkb: bool,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, list | None]:
     """Put each chunk's results back in the sites' order, reporting progress as chunks arrive."""
     areas = np.zeros(n)
     geoms: list | None = [None] * n if geometry else None
@@ -357,7 +379,7 @@ def overlap(
     -------
     (areas, geometries or None)
     """
-    global _LAYER  # noqa: PLW0603 - the fork-inherited layer, see _worker
+    global _LAYER
     sites = np.asarray(sites, dtype=object)
     n = len(sites)
     order = spatial_order(sites)

@@ -28,7 +28,18 @@ from hygis.io.write import register_inputs
 from hygis.messages import warn
 
 #: File suffixes read as vector data, in the order a folder or zip is searched.
-VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".parquet", ".geoparquet", ".gml", ".kml", ".tab")
+VECTOR_SUFFIXES = (
+    ".gpkg",
+    ".shp",
+    ".geojson",
+    ".json",
+    ".fgb",
+    ".parquet",
+    ".geoparquet",
+    ".gml",
+    ".kml",
+    ".tab",
+)
 
 
 NOTES_ATTR = "hygis_notes"
@@ -117,10 +128,14 @@ def read_vector(
             gdf = gdf.set_crs(user_crs)
         elif not CRS(gdf.crs).equals(user_crs):
             if override_crs:
-                notes.append(f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by {hcrs.describe(user_crs)} as asked.")
+                notes.append(
+                    f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by {hcrs.describe(user_crs)} as asked."
+                )
                 gdf = gdf.set_crs(user_crs, allow_override=True)
             else:
-                notes.append(f"{name}: the file declares {hcrs.describe(gdf.crs)}; kept (--crs only fills in a missing CRS).")
+                notes.append(
+                    f"{name}: the file declares {hcrs.describe(gdf.crs)}; kept (--crs only fills in a missing CRS)."
+                )
     if gdf.crs is None:
         bounds = gdf.total_bounds if len(gdf) else [np.nan] * 4
         msg = (
@@ -133,10 +148,14 @@ def read_vector(
         gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda c: c[:, ::-1]), crs=gdf.crs)
         notes.append(f"{name}: x and y swapped as asked (--swap-xy).")
 
-    gdf, geom_notes = clean_geometries(gdf, label=name, geometry=geometry, id_field=id_field, keep_unlocated=keep_unlocated)
+    gdf, geom_notes = clean_geometries(
+        gdf, label=name, geometry=geometry, id_field=id_field, keep_unlocated=keep_unlocated
+    )
     notes.extend(geom_notes)
     if not gdf.geometry.notna().any():
-        msg = f"{name}: no features with a usable geometry in {src}. " + (" ".join(geom_notes) or "The file is empty.")
+        msg = f"{name}: no features with a usable geometry in {src}. " + (
+            " ".join(geom_notes) or "The file is empty."
+        )
         raise HygisInputError(msg)
 
     check_coordinates(gdf, name)
@@ -149,7 +168,9 @@ def read_vector(
             )
             raise HygisInputError(msg)
         gdf = gdf.set_geometry(gcj02.geometries_gcj02_to_wgs84(gdf.geometry.values), crs=hcrs.WGS84)
-        notes.append(f"{name}: coordinates corrected from GCJ-02 (Amap/Tencent) to WGS 84 (about 650 m in Hengyang).")
+        notes.append(
+            f"{name}: coordinates corrected from GCJ-02 (Amap/Tencent) to WGS 84 (about 650 m in Hengyang)."
+        )
 
     for note in notes:
         warn(note)
@@ -195,7 +216,9 @@ def _resolve_dataset(src: Path, encoding: str | None) -> tuple[str, str | None]:
     return str(src), enc
 
 
-def _read_gdal(target: str, src: Path, layer: str | None, encoding: str | None, name: str) -> gpd.GeoDataFrame:
+def _read_gdal(
+    target: str, src: Path, layer: str | None, encoding: str | None, name: str
+) -> gpd.GeoDataFrame:
     suffix = src.suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):

@@ -29,7 +29,11 @@ def feature_labels(gdf: gpd.GeoDataFrame, id_field: str | None = None) -> np.nda
 
 
 def clean_geometries(
-    gdf: gpd.GeoDataFrame, *, label: str, geometry: str = "any", id_field: str | None = None,
+    gdf: gpd.GeoDataFrame,
+    *,
+    label: str,
+    geometry: str = "any",
+    id_field: str | None = None,
     keep_unlocated: bool = False,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Drop Z, repair invalid geometries, drop empty ones and those of the wrong family.
@@ -55,11 +59,15 @@ def clean_geometries(
     missing = shapely.is_missing(np.asarray(geoms)) | shapely.is_empty(np.asarray(geoms))
     unlocated = gdf.iloc[0:0]
     if missing.any() and keep_unlocated:
-        notes.append(f"{label}: {int(missing.sum())} feature(s) have no geometry (blank coordinates?): kept and "
-                     f"reported as not located: {few(labels[missing])}.")
+        notes.append(
+            f"{label}: {int(missing.sum())} feature(s) have no geometry (blank coordinates?): kept and "
+            f"reported as not located: {few(labels[missing])}."
+        )
         unlocated = gdf[missing].set_geometry([None] * int(missing.sum()), crs=gdf.crs)
     elif missing.any():
-        notes.append(f"{label}: dropped {int(missing.sum())} feature(s) with empty or no geometry: {few(labels[missing])}.")
+        notes.append(
+            f"{label}: dropped {int(missing.sum())} feature(s) with empty or no geometry: {few(labels[missing])}."
+        )
     keep = ~missing
     gdf, labels = gdf[keep], labels[keep]
     geoms = np.asarray(gdf.geometry.values)
@@ -81,7 +89,9 @@ def clean_geometries(
     gdf = gdf.set_geometry(geoms, crs=gdf.crs)
     collapsed = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     if collapsed.any():
-        notes.append(f"{label}: dropped {int(collapsed.sum())} feature(s) that collapsed to nothing when repaired: {few(labels[collapsed])}.")
+        notes.append(
+            f"{label}: dropped {int(collapsed.sum())} feature(s) that collapsed to nothing when repaired: {few(labels[collapsed])}."
+        )
         gdf, labels, geoms = gdf[~collapsed], labels[~collapsed], geoms[~collapsed]
 
     if geometry != "any" and len(gdf):
@@ -116,9 +126,11 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
         lon_min, lat_min, lon_max, lat_max = minx, miny, maxx, maxy
     else:
         try:
-            lon_min, lat_min, lon_max, lat_max = gpd.GeoSeries(
-                shapely.box(minx, miny, maxx, maxy), crs=gdf.crs
-            ).to_crs(hcrs.WGS84).total_bounds
+            lon_min, lat_min, lon_max, lat_max = (
+                gpd.GeoSeries(shapely.box(minx, miny, maxx, maxy), crs=gdf.crs)
+                .to_crs(hcrs.WGS84)
+                .total_bounds
+            )
         except Exception:
             return
     in_china = c[0] <= lon_min and lon_max <= c[2] and c[1] <= lat_min and lat_max <= c[3]

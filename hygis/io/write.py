@@ -58,7 +58,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # Keep the real suffix last: GDAL drivers choose behaviour by it.
-        fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent
+        )
     except OSError as exc:
         msg = f"Cannot write {target}: {exc.strerror or exc}. Choose a folder you can write to (--out / --out-dir)."
         raise HygisOutputError(msg) from None
@@ -74,7 +76,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
                 leftover.unlink()
 
 
-_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}
+_DRIVERS = {
+    ".gpkg": "GPKG",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".shp": "ESRI Shapefile",
+}
 
 
 def write_layers(layers: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:

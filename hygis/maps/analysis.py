@@ -16,12 +16,17 @@ def add_catchments(b: MapBuilder, cells: gpd.GeoDataFrame) -> None:
     """County-seat service areas (:func:`hygis.urban.seat_catchments`), hidden until switched on."""
     spec = styles.get("analysis", "catchments")
     share = [f"{fmt(v, 1)} %" for v in cells["share_pct"]]
-    props = pd.DataFrame({
-        POPUP: popups(cells.assign(share=share), "name", [("面积 area (km²)", "area_km2"), ("占全市 share of city", "share"),
-                                                          ("坐标系 CRS", "crs")]),
-        TOOLTIP: tooltips(cells["name"], share),
-        STYLE: [spec["style"]] * len(cells),
-    })
+    props = pd.DataFrame(
+        {
+            POPUP: popups(
+                cells.assign(share=share),
+                "name",
+                [("面积 area (km²)", "area_km2"), ("占全市 share of city", "share"), ("坐标系 CRS", "crs")],
+            ),
+            TOOLTIP: tooltips(cells["name"], share),
+            STYLE: [spec["style"]] * len(cells),
+        }
+    )
     geojson_layer(feature_collection(b.display(cells.geometry), props), spec["layer"], show=False).add_to(b.m)
     b.add_legend(spec["layer"], [(swatch(spec["style"]), spec["layer"])])
 
@@ -34,12 +39,16 @@ def add_qa_overlaps(b: MapBuilder, overlaps: gpd.GeoDataFrame) -> None:
         return
     rows = overlaps.to_crs(4326)
     label_cols = [c for c in ("pair", "id_a", "id_b", "area_ha", "area_mu") if c in rows.columns]
-    props = pd.DataFrame({
-        POPUP: popups(rows, spec["layer"], [(c, c) for c in label_cols]),
-        TOOLTIP: tooltips(*(rows[c] for c in label_cols[:2])),
-        STYLE: [spec["style"]] * len(rows),
-    })
-    geojson_layer(feature_collection(b.display(rows.geometry), props), f"{spec['layer']}: {len(rows)}").add_to(b.m)
+    props = pd.DataFrame(
+        {
+            POPUP: popups(rows, spec["layer"], [(c, c) for c in label_cols]),
+            TOOLTIP: tooltips(*(rows[c] for c in label_cols[:2])),
+            STYLE: [spec["style"]] * len(rows),
+        }
+    )
+    geojson_layer(
+        feature_collection(b.display(rows.geometry), props), f"{spec['layer']}: {len(rows)}"
+    ).add_to(b.m)
     b.add_legend(spec["layer"], [(swatch(spec["style"]), f"{len(rows)} · {fmt(rows['area_ha'].sum())} ha")])
 
 
@@ -51,8 +60,10 @@ def add_targets_panel(b: MapBuilder, targets: pd.DataFrame) -> None:
         f"<td>{esc(r.target_2035)}</td><td>{esc(r.unit)}</td></tr>"
         for r in targets.fillna("").itertuples()
     )
-    html = (f'<details class="hy-list"><summary><b>{esc(title)}</b></summary>'
-            '<div style="max-height:40vh;overflow:auto"><table class="hy-targets">'
-            f"<tr><th>指标 indicator</th><th></th><th>2030</th><th>2035</th><th>单位 unit</th></tr>{rows}"
-            f"</table><div><small>{esc('来源 source: 规划 §二 (the plan text)')}</small></div></div></details>")
+    html = (
+        f'<details class="hy-list"><summary><b>{esc(title)}</b></summary>'
+        '<div style="max-height:40vh;overflow:auto"><table class="hy-targets">'
+        f"<tr><th>指标 indicator</th><th></th><th>2030</th><th>2035</th><th>单位 unit</th></tr>{rows}"
+        f"</table><div><small>{esc('来源 source: 规划 §二 (the plan text)')}</small></div></div></details>"
+    )
     HtmlControl(html, position="bottomleft", css_class="hy-panel hy-targets-box").add_to(b.m)

@@ -51,7 +51,9 @@ def swatch(style: dict[str, Any]) -> str:
             f'<span class="sw" style="border:{weight:g}px {dash} {color};'
             f'background:{fill};background-clip:padding-box;opacity:{opacity + (1 - opacity) * 0.3:.2f}"></span>'
         )
-    return f'<span class="sw" style="border:{max(weight, 2):g}px {dash} {color};background:transparent"></span>'
+    return (
+        f'<span class="sw" style="border:{max(weight, 2):g}px {dash} {color};background:transparent"></span>'
+    )
 
 
 def line_swatch(color: str, weight: float = 3) -> str:
@@ -112,7 +114,9 @@ class MapBuilder:
                 parts.append(f"<h4>{title}</h4>")
                 parts.extend(f'<div class="hy-row">{sym}<span>{label}</span></div>' for sym, label in rows)
             parts.append("</details>")
-            HtmlControl("".join(parts), position="bottomright", css_class="hy-panel hy-legend-box").add_to(self.m)
+            HtmlControl("".join(parts), position="bottomright", css_class="hy-panel hy-legend-box").add_to(
+                self.m
+            )
         folium.LayerControl(collapsed=collapsed, position="topright").add_to(self.m)
         if self.bounds is not None:
             x0, y0, x1, y1 = self.bounds
@@ -261,4 +265,14 @@ def save(m: folium.Map, path: str | os.PathLike) -> Path:
     return io.write_text(m.get_root().render(), target)
 
 
-__all__ = ["BASEMAPS", "MapBuilder", "new_map", "tile_layers", "save", "swatch", "line_swatch", "circle_swatch", "css_color"]
+__all__ = [
+    "BASEMAPS",
+    "MapBuilder",
+    "new_map",
+    "tile_layers",
+    "save",
+    "swatch",
+    "line_swatch",
+    "circle_swatch",
+    "css_color",
+]

@@ -103,7 +103,9 @@ def compliance_map(
     _add_relocations(b, report.attrs.get("relocations"))
     not_located = report[report["verdict"].eq("not located")].drop_duplicates("project_id")
     projects = inputs.projects
-    total = int(projects["project_id"].nunique()) if "project_id" in projects else report["project_id"].nunique()
+    total = (
+        int(projects["project_id"].nunique()) if "project_id" in projects else report["project_id"].nunique()
+    )
     counts = report.groupby("verdict")["project_id"].nunique()
     summary = " · ".join(
         f"{verdicts.get(v, {'label': v})['label']}: {int(counts[v])}" for v in VERDICTS if v in counts
@@ -128,14 +130,23 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     worst = worst_verdict(report)
     verdict = located["project_id"].astype(str).map(worst).fillna("not located")
     colors = styles.verdict_color(verdict)
-    style = [{"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.08, "dashArray": "5 4"} for c in colors]
+    style = [
+        {"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.08, "dashArray": "5 4"} for c in colors
+    ]
     labels = VERDICT_LABELS
     frame = located.assign(verdict_label=verdict.map(labels).fillna(verdict))
     props = pd.DataFrame(
         {
-            POPUP: popups(frame, [f"{p} {n}" for p, n in zip(frame["project_id"], frame.get("name", ""))],
-                          [("最严结论 worst verdict", "verdict_label"), ("类别 group", "group"),
-                           ("总投资 investment (亿元)", "investment_yi"), ("定位精度 precision (m)", "precision_m")]),
+            POPUP: popups(
+                frame,
+                [f"{p} {n}" for p, n in zip(frame["project_id"], frame.get("name", ""))],
+                [
+                    ("最严结论 worst verdict", "verdict_label"),
+                    ("类别 group", "group"),
+                    ("总投资 investment (亿元)", "investment_yi"),
+                    ("定位精度 precision (m)", "precision_m"),
+                ],
+            ),
             TOOLTIP: tooltips(frame.get("name", frame["project_id"]), frame["verdict_label"]),
             STYLE: style,
         }
@@ -143,8 +154,17 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     data = feature_collection(b.display(located.geometry), props)
     name = "项目用地（按最严结论） Project sites (worst verdict)"
     geojson_layer(data, name, point_to_layer=_SITE_POINTS).add_to(b.m)
-    b.add_legend(name, [(swatch({"color": "#495057", "weight": 3, "fillOpacity": 0, "fill": False, "dashArray": "5 4"}),
-                         "虚线框颜色 = 最严结论 outline colour = worst verdict")])
+    b.add_legend(
+        name,
+        [
+            (
+                swatch(
+                    {"color": "#495057", "weight": 3, "fillOpacity": 0, "fill": False, "dashArray": "5 4"}
+                ),
+                "虚线框颜色 = 最严结论 outline colour = worst verdict",
+            )
+        ],
+    )
 
 
 _SITE_POINTS = f"""function (feature, latlng) {{
@@ -152,7 +172,9 @@ _SITE_POINTS = f"""function (feature, latlng) {{
 }}"""
 
 
-def _add_overlaps(b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str, str], verdicts: dict) -> None:
+def _add_overlaps(
+    b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str, str], verdicts: dict
+) -> None:
     """The overlap polygons, one colour per verdict, conflicts on top."""
     order = {v: i for i, v in enumerate(VERDICTS)}
     sub = report[has_site(report)]
@@ -169,8 +191,11 @@ def _add_overlaps(b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str
     props = pd.DataFrame(
         {
             POPUP: popups(rows, "name", OVERLAP_FIELDS),
-            TOOLTIP: tooltips(rows["name"], rows["verdict_label"],
-                              [f"{fmt(v)} ha" for v in pd.to_numeric(rows.get("overlap_ha"), errors="coerce")]),
+            TOOLTIP: tooltips(
+                rows["name"],
+                rows["verdict_label"],
+                [f"{fmt(v)} ha" for v in pd.to_numeric(rows.get("overlap_ha"), errors="coerce")],
+            ),
             STYLE: [{"color": "#212529", "weight": 1.5, "fillColor": c, "fillOpacity": 0.75} for c in colors],
         }
     )
@@ -179,8 +204,10 @@ def _add_overlaps(b: MapBuilder, report: gpd.GeoDataFrame, line_labels: dict[str
     geojson_layer(data, name).add_to(b.m)
     b.add_legend(
         name,
-        [(swatch({"color": v["color"], "fillColor": v["color"], "fillOpacity": 0.7}), v["label"])
-         for k, v in verdicts.items()],
+        [
+            (swatch({"color": v["color"], "fillColor": v["color"], "fillOpacity": 0.7}), v["label"])
+            for k, v in verdicts.items()
+        ],
     )
     if not len(rows):
         b.add_legend(name, [("", "无叠加 no overlap")])
@@ -207,7 +234,9 @@ def _add_relocations(b: MapBuilder, moved: gpd.GeoDataFrame | None) -> None:
     props = pd.DataFrame(
         {
             POPUP: popups(rows, "name", RELOCATION_FIELDS),
-            TOOLTIP: tooltips(rows["name"], [f"{fmt(d, 0)} m {r}" for d, r in zip(rows["distance_m"], rows["direction"])]),
+            TOOLTIP: tooltips(
+                rows["name"], [f"{fmt(d, 0)} m {r}" for d, r in zip(rows["distance_m"], rows["direction"])]
+            ),
             STYLE: [spec["style"]] * len(rows),
         }
     )

@@ -72,7 +72,9 @@ COUNTY_FIELDS = [
 ]
 
 
-def add_counties(b: MapBuilder, counties: gpd.GeoDataFrame, *, as_base: bool = False, labels: bool = True) -> None:
+def add_counties(
+    b: MapBuilder, counties: gpd.GeoDataFrame, *, as_base: bool = False, labels: bool = True
+) -> None:
     """The 12 county-level units with labels (name, code, area) and popups (all facts).
 
     Parameters
@@ -85,8 +87,11 @@ def add_counties(b: MapBuilder, counties: gpd.GeoDataFrame, *, as_base: bool = F
     props = pd.DataFrame(
         {
             POPUP: popups(counties, "name", COUNTY_FIELDS),
-            TOOLTIP: tooltips(counties.get("name", counties.index), counties.get("code", [""] * len(counties)),
-                              counties.get("seat", [""] * len(counties))),
+            TOOLTIP: tooltips(
+                counties.get("name", counties.index),
+                counties.get("code", [""] * len(counties)),
+                counties.get("seat", [""] * len(counties)),
+            ),
         }
     )
     data = feature_collection(b.display(counties.geometry), props)
@@ -97,13 +102,17 @@ def add_counties(b: MapBuilder, counties: gpd.GeoDataFrame, *, as_base: bool = F
         area = counties["area_km2"] if "area_km2" in counties else pd.Series(np.nan, index=counties.index)
         # Small units (the urban districts) lose their second line when zoomed out, or labels collide.
         text = [
-            f"<span class=\"{'hy-minor' if pd.notna(a) and a < MINOR_UNIT_KM2 else ''}\">{esc(n)}"
+            f'<span class="{"hy-minor" if pd.notna(a) and a < MINOR_UNIT_KM2 else ""}">{esc(n)}'
             f"<small>{esc(c)}{' · ' + fmt(float(a), 0) + ' km²' if pd.notna(a) else ''}</small></span>"
-            for n, c, a in zip(counties.get("name", counties.index), counties.get("code", [""] * len(counties)), area)
+            for n, c, a in zip(
+                counties.get("name", counties.index), counties.get("code", [""] * len(counties)), area
+            )
         ]
         points = shapely.point_on_surface(counties.geometry.to_numpy())
         labels_fc = feature_collection(b.display(points), pd.DataFrame({LABEL: text}))
-        geojson_layer(labels_fc, spec["label_layer"], point_to_layer=LABEL_POINTS, interactive=False).add_to(b.m)
+        geojson_layer(labels_fc, spec["label_layer"], point_to_layer=LABEL_POINTS, interactive=False).add_to(
+            b.m
+        )
 
 
 # --------------------------------------------------------------------------- urban system
@@ -132,7 +141,11 @@ def add_urban_system(b: MapBuilder, urban: gpd.GeoDataFrame, *, show: bool = Tru
     spec = styles.get("urban_system")
     located = has_site(urban)
     drawn = urban[located]
-    tiers = pd.to_numeric(drawn.get("tier", pd.Series(3, index=drawn.index)), errors="coerce").fillna(3).astype(int)
+    tiers = (
+        pd.to_numeric(drawn.get("tier", pd.Series(3, index=drawn.index)), errors="coerce")
+        .fillna(3)
+        .astype(int)
+    )
     unconfirmed = drawn.get("location_status", pd.Series("", index=drawn.index)).astype(str).eq("unconfirmed")
     geoms = drawn.geometry.to_numpy()
     is_area = np.isin(shapely.get_type_id(geoms), [3, 6])
@@ -146,7 +159,11 @@ def add_urban_system(b: MapBuilder, urban: gpd.GeoDataFrame, *, show: bool = Tru
         else:
             sym = t.get("symbol", "circle")
             size = t.get("size", 12)
-            symbols.append(styles.symbol_svg(sym, size, t.get("color", "#333"), spec["unconfirmed_fill"] if hollow else None))
+            symbols.append(
+                styles.symbol_svg(
+                    sym, size, t.get("color", "#333"), spec["unconfirmed_fill"] if hollow else None
+                )
+            )
             sizes.append(size)
     props = pd.DataFrame(
         {
@@ -163,26 +180,50 @@ def add_urban_system(b: MapBuilder, urban: gpd.GeoDataFrame, *, show: bool = Tru
     geojson_layer(data, spec["layer"], point_to_layer=SYMBOL_POINTS, show=show).add_to(b.m)
     rows = []
     for key, t in spec["tiers"].items():
-        sym = swatch(t["style"]) if t["kind"] == "area" else f'<span class="sym">{styles.symbol_svg(t["symbol"], t["size"], t["color"])}</span>'
+        sym = (
+            swatch(t["style"])
+            if t["kind"] == "area"
+            else f'<span class="sym">{styles.symbol_svg(t["symbol"], t["size"], t["color"])}</span>'
+        )
         rows.append((sym, t["label"]))
-    rows.append((f'<span class="sym">{styles.symbol_svg("square", 12, "#2c3e50", spec["unconfirmed_fill"])}</span>',
-                 spec["unconfirmed_legend"]))
+    rows.append(
+        (
+            f'<span class="sym">{styles.symbol_svg("square", 12, "#2c3e50", spec["unconfirmed_fill"])}</span>',
+            spec["unconfirmed_legend"],
+        )
+    )
     b.add_legend(spec["layer"], rows)
     return urban[~located]
 
 
 # --------------------------------------------------------------------------- control lines
 CONTROL_FIELDS = {
-    "ecological_redline": [("编号 id", "redline_id"), ("类型 kind", "kind"), ("面积 area (ha)", "area_ha"),
-                           ("状态 status", "status"), ("来源 source", "source")],
-    "permanent_farmland": [("图斑 patch", "patch_id"), ("所在县 county", "county_code"), ("面积 area (ha)", "area_ha"),
-                           ("状态 status", "status")],
-    "urban_development_boundary": [("编号 id", "udb_id"), ("类型 kind", "kind"), ("所在县 county", "county_code"),
-                                   ("面积 area (ha)", "area_ha"), ("状态 status", "status")],
+    "ecological_redline": [
+        ("编号 id", "redline_id"),
+        ("类型 kind", "kind"),
+        ("面积 area (ha)", "area_ha"),
+        ("状态 status", "status"),
+        ("来源 source", "source"),
+    ],
+    "permanent_farmland": [
+        ("图斑 patch", "patch_id"),
+        ("所在县 county", "county_code"),
+        ("面积 area (ha)", "area_ha"),
+        ("状态 status", "status"),
+    ],
+    "urban_development_boundary": [
+        ("编号 id", "udb_id"),
+        ("类型 kind", "kind"),
+        ("所在县 county", "county_code"),
+        ("面积 area (ha)", "area_ha"),
+        ("状态 status", "status"),
+    ],
 }
 
 
-def _generic_fields(gdf: gpd.GeoDataFrame, known: Sequence[tuple[str, str]], n: int = 6) -> list[tuple[str, str]]:
+def _generic_fields(
+    gdf: gpd.GeoDataFrame, known: Sequence[tuple[str, str]], n: int = 6
+) -> list[tuple[str, str]]:
     """The known fields if the frame has them, else its first ``n`` attribute columns (a user's file)."""
     present = [(label, col) for label, col in known if col in gdf.columns]
     if present:
@@ -214,10 +255,18 @@ def add_polygons(
         try:
             from hygis.maps.big import add_big_polygons  # noqa: PLC0415 - optional fast renderer
         except ImportError:
-            log.warning("%s: %d features and no fast renderer; drawing a simplified layer without popups.", name, len(gdf))
-            geoms = shapely.simplify(display.geometry.to_numpy(), FALLBACK_SIMPLIFY_DEG, preserve_topology=True)
+            log.warning(
+                "%s: %d features and no fast renderer; drawing a simplified layer without popups.",
+                name,
+                len(gdf),
+            )
+            geoms = shapely.simplify(
+                display.geometry.to_numpy(), FALLBACK_SIMPLIFY_DEG, preserve_topology=True
+            )
             data = feature_collection(geoms, None, precision=5)
-            geojson_layer(data, f"{name} (简化 simplified)", style=style, show=show, interactive=False).add_to(b.m)
+            geojson_layer(
+                data, f"{name} (简化 simplified)", style=style, show=show, interactive=False
+            ).add_to(b.m)
             return "simplified"
         tooltip_fields = [c for _, c in fields if c in gdf.columns][:3] or None
         # big.py escapes the name for the layer control itself (and shows it as text in popups).
@@ -227,7 +276,9 @@ def add_polygons(
     title = title_field if title_field and title_field in gdf.columns else None
     if len(gdf) > POPUP_MAX_FEATURES:
         # Thousands of patches: a one-line tooltip of the same fields, a third of the bytes of a popup table.
-        labelled = [[f"{label}: {v}" if pd.notna(v) and str(v) != "" else "" for v in gdf[c]] for label, c in fields]
+        labelled = [
+            [f"{label}: {v}" if pd.notna(v) and str(v) != "" else "" for v in gdf[c]] for label, c in fields
+        ]
         props = pd.DataFrame({TOOLTIP: tooltips(*(labelled or [[name] * len(gdf)]))})
     else:
         props = pd.DataFrame(
@@ -241,13 +292,30 @@ def add_polygons(
     return "geojson"
 
 
-def add_control_line(b: MapBuilder, key: str, gdf: gpd.GeoDataFrame, *, illustrative: bool, show: bool = True,
-                     source_note: str | None = None) -> str:
+def add_control_line(
+    b: MapBuilder,
+    key: str,
+    gdf: gpd.GeoDataFrame,
+    *,
+    illustrative: bool,
+    show: bool = True,
+    source_note: str | None = None,
+) -> str:
     """One of the three control lines in its conventional style; illustrative ones say so."""
     spec = styles.get("control_lines", key)
     name = layer_name(spec["layer"], illustrative, source_note)
-    how = add_polygons(b, gdf, name, spec["style"], fields=_generic_fields(gdf, CONTROL_FIELDS[key]), show=show)
-    b.add_legend(name, [(swatch(spec["style"]), spec["legend"] + (styles.get("illustrative_suffix") if illustrative else ""))])
+    how = add_polygons(
+        b, gdf, name, spec["style"], fields=_generic_fields(gdf, CONTROL_FIELDS[key]), show=show
+    )
+    b.add_legend(
+        name,
+        [
+            (
+                swatch(spec["style"]),
+                spec["legend"] + (styles.get("illustrative_suffix") if illustrative else ""),
+            )
+        ],
+    )
     return how
 
 
@@ -312,10 +380,19 @@ def add_projects(
     approx = layers.approximate(drawn)
     dash = [{"dashArray": approx_spec["dashArray"]} if a else {} for a in approx]
     shape_style = [
-        {"color": c, "weight": float(w) if line else 2.0, "fillColor": c, "fillOpacity": 0.25, "opacity": 0.9, **d}
+        {
+            "color": c,
+            "weight": float(w) if line else 2.0,
+            "fillColor": c,
+            "fillOpacity": 0.25,
+            "opacity": 0.9,
+            **d,
+        }
         for c, w, line, d in zip(colors, weight, is_line, dash)
     ]
-    point_style = [{"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.55, **d} for c, d in zip(colors, dash)]
+    point_style = [
+        {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.55, **d} for c, d in zip(colors, dash)
+    ]
     # Shapes (lines, polygons; points are only circles), then the proportional circles on top.
     shapes = ~np.isin(types, [0, 4])
     frames = [
@@ -336,10 +413,18 @@ def add_projects(
             if v <= vmax:
                 r = float(styles.scaled([v], spec["radius_px"]["min"], spec["radius_px"]["max"], vmax)[0])
                 rows.append((circle_swatch("#868e96", r, 0.25), f"{v} 亿元 investment"))
-        rows.append((line_swatch("#868e96", spec["line_weight_px"]["max"]), "线宽 ∝ 投资 line width ∝ investment"))
+        rows.append(
+            (line_swatch("#868e96", spec["line_weight_px"]["max"]), "线宽 ∝ 投资 line width ∝ investment")
+        )
     if approx.any():
-        rows.append((swatch({"color": "#495057", "weight": 2, "dashArray": approx_spec["dashArray"], "fillOpacity": 0}),
-                     approx_spec["label"]))
+        rows.append(
+            (
+                swatch(
+                    {"color": "#495057", "weight": 2, "dashArray": approx_spec["dashArray"], "fillOpacity": 0}
+                ),
+                approx_spec["label"],
+            )
+        )
     b.add_legend(f"{name} ({int(located.sum())}/{len(projects)} 已定位 located)", rows)
     return projects[~located]
 
@@ -367,7 +452,9 @@ def add_precision(b: MapBuilder, frames: Sequence[gpd.GeoDataFrame], *, show: bo
             sub = gdf[keep]
             parts.append(
                 gpd.GeoDataFrame(
-                    {"name": sub.get("name", sub.index).astype(str), "precision_m": prec[keep]}, geometry=sub.geometry, crs=gdf.crs
+                    {"name": sub.get("name", sub.index).astype(str), "precision_m": prec[keep]},
+                    geometry=sub.geometry,
+                    crs=gdf.crs,
                 )
             )
     if not parts:
@@ -420,7 +507,9 @@ def add_not_located_panel(
         parts.append(f"<div>{esc(extra)}</div>")
     parts.append(f"<ul>{''.join(items)}</ul>" if items else "<div>—</div>")
     if places is not None and len(places):
-        plist = "".join(f"<li>{esc(r.get('name', ''))} — {esc(r.get('tier_name', ''))}</li>" for _, r in places.iterrows())
+        plist = "".join(
+            f"<li>{esc(r.get('name', ''))} — {esc(r.get('tier_name', ''))}</li>" for _, r in places.iterrows()
+        )
         parts.append(f"<b>{esc('未定位地点 Places not located')}: {len(places)}</b><ul>{plist}</ul>")
     parts.append("</details>")
     HtmlControl("".join(parts), position="bottomleft", css_class="hy-panel hy-notlocated").add_to(b.m)

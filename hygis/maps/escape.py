@@ -69,7 +69,9 @@ def table_html(title: str | None, rows: Sequence[tuple[str, Any]], *, title_is_m
     return "".join(parts)
 
 
-def popups(frame: pd.DataFrame, title: str | Iterable[Any] | None, fields: Sequence[tuple[str, str]]) -> list[str]:
+def popups(
+    frame: pd.DataFrame, title: str | Iterable[Any] | None, fields: Sequence[tuple[str, str]]
+) -> list[str]:
     """One popup per row: ``title`` (a column name, or values) and ``fields`` as (label, column).
 
     Columns missing from ``frame`` are skipped, so user files with fewer columns still work.
@@ -83,7 +85,8 @@ def popups(frame: pd.DataFrame, title: str | Iterable[Any] | None, fields: Seque
         titles = list(title)
     values = [frame[c].tolist() for _, c in cols]
     return [
-        table_html(t, [(label, vals[i]) for (label, _), vals in zip(cols, values)]) for i, t in enumerate(titles)
+        table_html(t, [(label, vals[i]) for (label, _), vals in zip(cols, values)])
+        for i, t in enumerate(titles)
     ]
 
 

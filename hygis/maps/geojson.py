@@ -15,8 +15,14 @@ from folium.utilities import JsCode
 from hygis.maps.escape import esc
 
 #: Properties that hold pre-escaped markup (names unlikely to clash with a user's columns).
-TOOLTIP, POPUP, LABEL, SYMBOL, RADIUS, STYLE = "_hy_tt", "_hy_pp", "_hy_label", "_hy_svg", "_hy_r", "_hy_style"
-
+TOOLTIP, POPUP, LABEL, SYMBOL, RADIUS, STYLE = (
+    "_hy_tt",
+    "_hy_pp",
+    "_hy_label",
+    "_hy_svg",
+    "_hy_r",
+    "_hy_style",
+)
 
 
 _BIND = JsCode(
@@ -38,7 +44,9 @@ def feature_collection(
     """
     geoms = np.asarray(geometries, dtype=object)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    props = properties.reset_index(drop=True) if properties is not None else pd.DataFrame(index=range(len(geoms)))
+    props = (
+        properties.reset_index(drop=True) if properties is not None else pd.DataFrame(index=range(len(geoms)))
+    )
     geoms, props = geoms[keep], props[keep]
     texts = shapely.to_geojson(shapely.set_precision(geoms, 10.0**-precision, mode="pointwise"))
     records = json.loads(props.to_json(orient="records", force_ascii=False, double_precision=precision))
@@ -81,7 +89,12 @@ def geojson_layer(
     if point_to_layer:
         options["pointToLayer"] = JsCode(point_to_layer)
     layer = folium.GeoJson(
-        data, name=esc(name), show=show, control=control, on_each_feature=_BIND if interactive else None, **options
+        data,
+        name=esc(name),
+        show=show,
+        control=control,
+        on_each_feature=_BIND if interactive else None,
+        **options,
     )
     # Without a style_function folium also calls setStyle(feature.properties.style); our
     # features never carry a "style" property, so that call changes nothing.
@@ -112,5 +125,3 @@ LABEL_POINTS = f"""function (feature, latlng) {{
 def representative_points(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """A point inside each geometry (vectorised), for symbols and labels."""
     return shapely.point_on_surface(gdf.geometry.to_numpy())
-
-

@@ -113,7 +113,9 @@ def make_offline(m) -> None:
     root = m.get_root()
     if isinstance(root, OfflineFigure):
         return
-    figure = OfflineFigure(width=root.width, height=root.height, ratio=root.ratio, title=getattr(root, "title", None))
+    figure = OfflineFigure(
+        width=root.width, height=root.height, ratio=root.ratio, title=getattr(root, "title", None)
+    )
     figure.add_child(m)
 
 

@@ -24,11 +24,15 @@ from hygis.plan.inputs import PlanInputs, illustrative_banner
 
 
 def source_note(inputs: PlanInputs, key: str) -> str | None:
-    """"user file NAME" for a layer the user replaced (said in the layer's name), else None."""
+    """ "user file NAME" for a layer the user replaced (said in the layer's name), else None."""
     prov = inputs.provenance.get(key, {})
     if prov.get("status") in ("user-file", "user-data"):
         src = prov.get("source") or ""
-        return f"用户数据 user data: {src.replace(chr(92), '/').rsplit('/', 1)[-1]}" if src else "用户数据 user data"
+        return (
+            f"用户数据 user data: {src.replace(chr(92), '/').rsplit('/', 1)[-1]}"
+            if src
+            else "用户数据 user data"
+        )
     return None
 
 
@@ -76,8 +80,13 @@ def plan_map(
     """
     inputs = inputs or resolve()
     banner = illustrative_banner(inputs)
-    b = new_map(title or styles.get("title", "plan"), basemap=basemap, offline=offline, banner=banner,
-                subtitle="数据来源见各图层弹窗 · sources in each feature's popup")
+    b = new_map(
+        title or styles.get("title", "plan"),
+        basemap=basemap,
+        offline=offline,
+        banner=banner,
+        subtitle="数据来源见各图层弹窗 · sources in each feature's popup",
+    )
     illustrative = set(inputs.illustrative())
     add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
     for key, gdf in inputs.control_lines().items():

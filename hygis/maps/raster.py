@@ -125,15 +125,23 @@ def raster_layer(
         title = name or src.tags().get("HYGIS_PRODUCT") or src.descriptions[band - 1] or src_path.stem
         notes = src.tags().get("HYGIS_NOTES", "")
         dst_crs = WEB_MERCATOR
-        transform, width, height = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
+        transform, width, height = calculate_default_transform(
+            src.crs, dst_crs, src.width, src.height, *src.bounds
+        )
         scale = max(width, height) / max_pixels
         if scale > 1:
             width, height = int(np.ceil(width / scale)), int(np.ceil(height / scale))
             transform = transform @ transform.scale(scale, scale)
         nodata = src.nodata if src.nodata is not None else 255
         codes = np.full((height, width), nodata, dtype=src.dtypes[band - 1])
-        reproject(rasterio.band(src, band), codes, dst_transform=transform, dst_crs=dst_crs,
-                  resampling=Resampling.nearest, dst_nodata=nodata)
+        reproject(
+            rasterio.band(src, band),
+            codes,
+            dst_transform=transform,
+            dst_crs=dst_crs,
+            resampling=Resampling.nearest,
+            dst_nodata=nodata,
+        )
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
     for item in legend:
         rgba[codes == int(item["code"])] = _rgba(item["color"])
@@ -151,12 +159,16 @@ def raster_layer(
         dlon, dlat = float(glon[0] - clon), float(glat[0] - clat)
         west, east, south, north = west + dlon, east + dlon, south + dlat, north + dlat
     group = folium.FeatureGroup(name=title)
-    folium.raster_layers.ImageOverlay(rgba, bounds=[[south, west], [north, east]], opacity=opacity, name=title,
-                                      mercator_project=False).add_to(group)
+    folium.raster_layers.ImageOverlay(
+        rgba, bounds=[[south, west], [north, east]], opacity=opacity, name=title, mercator_project=False
+    ).add_to(group)
     banner = next((n.strip() for n in notes.split("|") if "ILLUSTRATIVE" in n or "示意" in n), None)
     shown = set(np.unique(codes).tolist())
-    items = [{"color": i["color"][:7], "label": f"{i.get('name_zh', '')} {i.get('name_en', '')}".strip()}
-             for i in legend if int(i["code"]) in shown and int(i["code"]) != nodata]
+    items = [
+        {"color": i["color"][:7], "label": f"{i.get('name_zh', '')} {i.get('name_en', '')}".strip()}
+        for i in legend
+        if int(i["code"]) in shown and int(i["code"]) != nodata
+    ]
     RasterLegend(title, items, banner).add_to(group)
     return group
 

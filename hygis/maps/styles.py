@@ -46,7 +46,9 @@ def group_color(groups) -> np.ndarray:
     """Colour of each project group (array of hex strings); unknown groups get ``other_color``."""
     table = _load()["projects"]
     palette = {name: spec["color"] for name, spec in table["groups"].items()}
-    return np.array([palette.get(g, table["other_color"]) for g in np.asarray(groups, dtype=object)], dtype=object)
+    return np.array(
+        [palette.get(g, table["other_color"]) for g in np.asarray(groups, dtype=object)], dtype=object
+    )
 
 
 def verdict_color(verdicts) -> np.ndarray:

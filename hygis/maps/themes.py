@@ -61,14 +61,20 @@ def theme_map(
             title="重点项目投资 Key-project investment by county", unit="亿元"
         )
         unallocated, total = values.attrs.get("unallocated_yi", 0.0), values.attrs.get("total_yi", np.nan)
-        approx = float(values["investment_approximate_yi"].sum()) if "investment_approximate_yi" in values else 0.0
+        approx = (
+            float(values["investment_approximate_yi"].sum()) if "investment_approximate_yi" in values else 0.0
+        )
         notes = []
         if unallocated:
-            notes.append(f"未分配 Unallocated: {fmt(unallocated)} of {fmt(total)} 亿元 — projects with neither a located "
-                         "site nor a listed county are not in any county's figure.")
+            notes.append(
+                f"未分配 Unallocated: {fmt(unallocated)} of {fmt(total)} 亿元 — projects with neither a located "
+                "site nor a listed county are not in any county's figure."
+            )
         if approx:
-            notes.append(f"示意 Indicative: {fmt(approx)} 亿元 is split by schematic or approximate sites (±km); "
-                         "those county figures are indicative.")
+            notes.append(
+                f"示意 Indicative: {fmt(approx)} 亿元 is split by schematic or approximate sites (±km); "
+                "those county figures are indicative."
+            )
         note = " ".join(notes) or None
         return county_choropleth(frame, basemap=basemap, offline=offline, banner=note)
     if theme not in table:
@@ -78,14 +84,22 @@ def theme_map(
     wanted = set(spec["layers"])
     illustrative = [n for n in inputs.illustrative() if n in wanted]
     # The banner names only the illustrative layers this theme shows.
-    shown = dataclasses.replace(inputs, provenance={k: v for k, v in inputs.provenance.items() if k in wanted})
+    shown = dataclasses.replace(
+        inputs, provenance={k: v for k, v in inputs.provenance.items() if k in wanted}
+    )
     banner = illustrative_banner(shown)
-    b = new_map(f"{spec['title']} · {styles.get('title', 'plan').split(' · ')[0]}", basemap=basemap,
-                offline=offline, banner=banner)
+    b = new_map(
+        f"{spec['title']} · {styles.get('title', 'plan').split(' · ')[0]}",
+        basemap=basemap,
+        offline=offline,
+        banner=banner,
+    )
     add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
     for key, gdf in inputs.control_lines().items():
         if key in wanted:
-            add_control_line(b, key, gdf, illustrative=key in illustrative, source_note=source_note(inputs, key))
+            add_control_line(
+                b, key, gdf, illustrative=key in illustrative, source_note=source_note(inputs, key)
+            )
     urban = layers.load("urban_system")
     if "urban_system" in wanted:
         add_urban_system(b, urban)
@@ -98,7 +112,9 @@ def theme_map(
     all_inv = pd.to_numeric(projects.get("investment_yi", pd.Series(dtype=float)), errors="coerce")
     note = source_note(inputs, "projects")
     missing = add_projects(
-        b, chosen, name=f"{styles.get('projects', 'layer')} · {' / '.join(groups)}" + (f" — {note}" if note else ""),
+        b,
+        chosen,
+        name=f"{styles.get('projects', 'layer')} · {' / '.join(groups)}" + (f" — {note}" if note else ""),
         vmax=float(all_inv.max()) if all_inv.notna().any() else None,
     )
     add_precision(b, [chosen] + ([urban] if "urban_system" in wanted else []))
@@ -161,8 +177,16 @@ def county_choropleth(
             msg = f"The values table needs the columns 'code' and '{value_col}'; it has: {', '.join(map(str, values.columns))}."
             raise HygisInputError(msg)
     counties = counties if counties is not None else layers.load("counties")
-    title = title or (str(values["title"].iloc[0]) if "title" in values and len(values) else styles.get("title", "choropleth"))
-    unit = unit if unit is not None else (str(values["unit"].iloc[0]) if "unit" in values and len(values) else "")
+    title = title or (
+        str(values["title"].iloc[0])
+        if "title" in values and len(values)
+        else styles.get("title", "choropleth")
+    )
+    unit = (
+        unit
+        if unit is not None
+        else (str(values["unit"].iloc[0]) if "unit" in values and len(values) else "")
+    )
     vals = values.assign(code=values["code"].astype(str).str.strip())
     unknown = sorted(set(vals["code"]) - set(counties["code"].astype(str)))
     if unknown:
@@ -183,7 +207,9 @@ def county_choropleth(
     frame["value_text"] = [f"{fmt(x)} {unit}".strip() if np.isfinite(x) else "无数据 no data" for x in v]
     props = pd.DataFrame(
         {
-            POPUP: popups(frame, "name", [("代码 code", "code"), ("英文名 English", "name_en"), (label, "value_text")]),
+            POPUP: popups(
+                frame, "name", [("代码 code", "code"), ("英文名 English", "name_en"), (label, "value_text")]
+            ),
             TOOLTIP: tooltips(frame["name"], frame["value_text"]),
             STYLE: [{**spec["style"], "fillColor": c} for c in fill],
         }
@@ -206,14 +232,16 @@ def add_counties_labels_only(b, frame: gpd.GeoDataFrame) -> None:
     import shapely  # noqa: PLC0415
 
     from hygis.maps.geojson import (
-        LABEL,  # noqa: PLC0415
-        LABEL_POINTS,  # noqa: PLC0415
+        LABEL,
+        LABEL_POINTS,
     )
 
     text = [f"{esc(n)}<small>{esc(t)}</small>" for n, t in zip(frame["name"], frame["value_text"])]
     pts = shapely.point_on_surface(frame.geometry.to_numpy())
     data = feature_collection(b.display(pts), pd.DataFrame({LABEL: text}))
-    geojson_layer(data, styles.get("counties", "label_layer"), point_to_layer=LABEL_POINTS, interactive=False).add_to(b.m)
+    geojson_layer(
+        data, styles.get("counties", "label_layer"), point_to_layer=LABEL_POINTS, interactive=False
+    ).add_to(b.m)
 
 
 __all__ = ["THEMES", "theme_map", "county_choropleth", "classify"]

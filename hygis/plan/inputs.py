@@ -87,15 +87,21 @@ def resolve_layer(
     if value is None:
         gdf = layers.load(name)
         meta = gdf.attrs["hygis_layer"]
-        prov = {"status": meta["status"], "source": meta.get("source", ""), "path": meta["path"], "title": meta.get("title", name)}
+        prov = {
+            "status": meta["status"],
+            "source": meta.get("source", ""),
+            "path": meta["path"],
+            "title": meta.get("title", name),
+        }
         return gdf, prov, []
     if isinstance(value, gpd.GeoDataFrame):
         if value.crs is None and crs is None:
             msg = f"{label}: the GeoDataFrame has no CRS. Set one (gdf.set_crs('EPSG:4490')) or pass crs=."
             raise HygisInputError(msg)
         gdf = value.set_crs(crs, allow_override=True) if crs is not None else value
-        gdf, notes = io.clean_geometries(gdf, label=label, geometry=geometry, id_field=id_field,
-                                         keep_unlocated=name == "projects")
+        gdf, notes = io.clean_geometries(
+            gdf, label=label, geometry=geometry, id_field=id_field, keep_unlocated=name == "projects"
+        )
         if not gdf.geometry.notna().any():
             msg = f"{label}: the GeoDataFrame has no usable geometry."
             raise HygisInputError(msg)
@@ -103,17 +109,31 @@ def resolve_layer(
         prov = {"status": "user-data", "source": "GeoDataFrame passed in Python", "path": "", "title": label}
     else:
         gdf = io.read_vector(
-            value, crs=crs, gcj02_input=gcj02_input, swap_xy=swap_xy, geometry=geometry, id_field=id_field, label=label,
-            keep_unlocated=name == "projects",  # a project without a site is reported as not located, not dropped
+            value,
+            crs=crs,
+            gcj02_input=gcj02_input,
+            swap_xy=swap_xy,
+            geometry=geometry,
+            id_field=id_field,
+            label=label,
+            keep_unlocated=name
+            == "projects",  # a project without a site is reported as not located, not dropped
         )
         notes = list(gdf.attrs.get(io.NOTES_ATTR, []))
-        prov = {"status": "user-file", "source": str(value), "path": str(os.path.abspath(value)), "title": label}
+        prov = {
+            "status": "user-file",
+            "source": str(value),
+            "path": str(os.path.abspath(value)),
+            "title": label,
+        }
     gdf = gdf.to_crs(WGS84)
     gdf.attrs["hygis_layer"] = {**prov, "name": name}
     return gdf, prov, notes
 
 
-def normalise_projects(gdf: gpd.GeoDataFrame, id_field: str | None = None, *, label: str = "projects") -> gpd.GeoDataFrame:
+def normalise_projects(
+    gdf: gpd.GeoDataFrame, id_field: str | None = None, *, label: str = "projects"
+) -> gpd.GeoDataFrame:
     """Give a projects frame the ``project_id`` and ``name`` columns hygis reports by.
 
     Raises

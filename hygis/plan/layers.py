@@ -50,7 +50,9 @@ CONTROL_LINES = constants.CONTROL_LINES
 def _catalog() -> dict[str, dict[str, Any]]:
     path = LAYERS_DIR / "catalog.json"
     if not path.exists():
-        msg = f"The layer catalog {path} is missing: reinstall hygis, or rebuild the layers with `hygis build`."
+        msg = (
+            f"The layer catalog {path} is missing: reinstall hygis, or rebuild the layers with `hygis build`."
+        )
         raise HygisInputError(msg)
     return json.loads(path.read_text(encoding="utf-8"))["layers"]
 

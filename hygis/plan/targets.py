@@ -21,7 +21,16 @@ import pandas as pd
 from hygis.errors import HygisInputError
 from hygis.settings import DATA_DIR
 
-COLUMNS = ("indicator", "indicator_en", "unit", "comparison", "target_2030", "target_2035", "plan_line", "source")
+COLUMNS = (
+    "indicator",
+    "indicator_en",
+    "unit",
+    "comparison",
+    "target_2030",
+    "target_2035",
+    "plan_line",
+    "source",
+)
 COMPARISONS = {">=": "≥", "=": "=", "<=": "≤"}
 #: Separates the 2030 and 2035 sentences of one indicator in ``plan_line``.
 LINE_SEPARATOR = " / "
@@ -66,7 +75,9 @@ def load_targets(path: str | os.PathLike | None = None) -> pd.DataFrame:
     for k, row in table.iterrows():
         where = f"row {k + 2} ({row['indicator']})"
         if row["comparison"] not in COMPARISONS:
-            problems.append(f"{where}: comparison '{row['comparison']}' is not one of {', '.join(COMPARISONS)}")
+            problems.append(
+                f"{where}: comparison '{row['comparison']}' is not one of {', '.join(COMPARISONS)}"
+            )
         if not row["target_2030"] and not row["target_2035"]:
             problems.append(f"{where}: neither a 2030 nor a 2035 target")
         for year in ("target_2030", "target_2035"):
@@ -119,18 +130,28 @@ def verify_plan_lines(targets: pd.DataFrame, plan_text: str) -> pd.DataFrame:
 
 def format_targets(targets: pd.DataFrame) -> str:
     """A readable plain-text table: indicator, unit, 2030, 2035 (``≥`` where the plan says 'at least')."""
+
     def cell(value: str, comparison: str) -> str:
         prefix = "" if comparison == "=" else COMPARISONS.get(comparison, "")
         return f"{prefix}{value}" if value else "—"
 
     rows = [("指标 indicator", "单位 unit", "2030", "2035")]
     for row in targets.itertuples():
-        rows.append((row.indicator, row.unit, cell(row.target_2030, row.comparison), cell(row.target_2035, row.comparison)))
+        rows.append(
+            (
+                row.indicator,
+                row.unit,
+                cell(row.target_2030, row.comparison),
+                cell(row.target_2035, row.comparison),
+            )
+        )
     widths = [max(_width(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(_pad(text, w) for text, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
-    lines.append("≥ = at least (以上/突破). Source: the plan, section 二 总体发展目标; each row's plan_line is the plan's own words.")
+    lines.append(
+        "≥ = at least (以上/突破). Source: the plan, section 二 总体发展目标; each row's plan_line is the plan's own words."
+    )
     return "\n".join(lines)
 
 

@@ -139,13 +139,28 @@ def write_cog(
         with mem.open() as src, io.atomic_path(target) as out:
             if use_cog:
                 rasterio.shutil.copy(
-                    src, out, driver="COG", COMPRESS="DEFLATE", PREDICTOR=predictor, BLOCKSIZE=str(BLOCKSIZE),
-                    OVERVIEW_RESAMPLING=resampling, NUM_THREADS="ALL_CPUS", BIGTIFF="IF_SAFER",
+                    src,
+                    out,
+                    driver="COG",
+                    COMPRESS="DEFLATE",
+                    PREDICTOR=predictor,
+                    BLOCKSIZE=str(BLOCKSIZE),
+                    OVERVIEW_RESAMPLING=resampling,
+                    NUM_THREADS="ALL_CPUS",
+                    BIGTIFF="IF_SAFER",
                 )
             else:
                 rasterio.shutil.copy(
-                    src, out, driver="GTiff", TILED="YES", BLOCKXSIZE=str(BLOCKSIZE), BLOCKYSIZE=str(BLOCKSIZE),
-                    COMPRESS="DEFLATE", PREDICTOR=predictor, COPY_SRC_OVERVIEWS="YES", BIGTIFF="IF_SAFER",
+                    src,
+                    out,
+                    driver="GTiff",
+                    TILED="YES",
+                    BLOCKXSIZE=str(BLOCKSIZE),
+                    BLOCKYSIZE=str(BLOCKSIZE),
+                    COMPRESS="DEFLATE",
+                    PREDICTOR=predictor,
+                    COPY_SRC_OVERVIEWS="YES",
+                    BIGTIFF="IF_SAFER",
                 )
             verify_cog(out)
     return target.resolve()

@@ -39,7 +39,11 @@ CLASS_NODATA: int = 255
 
 
 #: Bit of each control line in band 1 of the constraint raster.
-CONTROL_LINE_BITS: dict[str, int] = {"ecological_redline": 1, "permanent_farmland": 2, "urban_development_boundary": 4}
+CONTROL_LINE_BITS: dict[str, int] = {
+    "ecological_redline": 1,
+    "permanent_farmland": 2,
+    "urban_development_boundary": 4,
+}
 
 
 # --------------------------------------------------------------------------- constraint raster
@@ -89,16 +93,25 @@ class ConstraintRaster:
             county_total = counts[c.index * n_class : (c.index + 1) * n_class].sum()
             for code in np.flatnonzero(counts[c.index * n_class : (c.index + 1) * n_class]):
                 cells = int(counts[c.index * n_class + code])
-                rows.append({
-                    "county_code": c.code, "county": c.name, "class_code": int(code),
-                    "class": classes.loc[code, "name_zh"], "class_en": classes.loc[code, "name_en"], "cells": cells,
-                    "area_ha": round(cells * cell_m2 / M2_PER_HA, 2), "area_mu": round(cells * cell_m2 / M2_PER_MU, 1),
-                    "share_of_county": round(cells / county_total, 4),
-                })
+                rows.append(
+                    {
+                        "county_code": c.code,
+                        "county": c.name,
+                        "class_code": int(code),
+                        "class": classes.loc[code, "name_zh"],
+                        "class_en": classes.loc[code, "name_en"],
+                        "cells": cells,
+                        "area_ha": round(cells * cell_m2 / M2_PER_HA, 2),
+                        "area_mu": round(cells * cell_m2 / M2_PER_MU, 1),
+                        "share_of_county": round(cells / county_total, 4),
+                    }
+                )
         return pd.DataFrame(rows)
 
 
-def constraint_raster(inputs=None, *, cell: float = 30.0, all_touched: bool = False, counties: gpd.GeoDataFrame | None = None) -> ConstraintRaster:
+def constraint_raster(
+    inputs=None, *, cell: float = 30.0, all_touched: bool = False, counties: gpd.GeoDataFrame | None = None
+) -> ConstraintRaster:
     """Burn the three control lines and the county units onto one grid.
 
     Parameters
@@ -130,45 +143,71 @@ def constraint_raster(inputs=None, *, cell: float = 30.0, all_touched: bool = Fa
         msg = f"The county layer has {len(counties)} units; the county band holds at most {CLASS_NODATA - 1}."
         raise HygisInputError(msg)
     county_band = np.full(grid.shape, CLASS_NODATA, dtype=np.uint8)
-    shapes = [(g, i + 1) for i, g in enumerate(counties.to_crs(crs).geometry) if g is not None and not g.is_empty]
+    shapes = [
+        (g, i + 1) for i, g in enumerate(counties.to_crs(crs).geometry) if g is not None and not g.is_empty
+    ]
     rasterize(shapes, out=county_band, transform=grid.transform, all_touched=False)
     lines_band = np.zeros(grid.shape, dtype=np.uint8)
     for name, gdf in lines.items():
-        lines_band |= burn(gdf.to_crs(crs).geometry, grid, value=CONTROL_LINE_BITS[name], all_touched=all_touched)
+        lines_band |= burn(
+            gdf.to_crs(crs).geometry, grid, value=CONTROL_LINE_BITS[name], all_touched=all_touched
+        )
     outside = county_band == CLASS_NODATA
     notes = [f"Grid: {grid.width} × {grid.height} cells of {grid.cell:g} m in {describe(crs)}."]
     clipped = int(np.count_nonzero(lines_band[outside]))
     if clipped:
-        notes.append(f"{clipped:,} control-line cells lie outside the county units and were left out (the raster covers the city).")
+        notes.append(
+            f"{clipped:,} control-line cells lie outside the county units and were left out (the raster covers the city)."
+        )
     lines_band[outside] = CLASS_NODATA
     banner = illustrative_banner(inputs)
     if banner:
         notes.insert(0, banner)
-    table = pd.DataFrame({
-        "index": np.arange(1, len(counties) + 1), "code": counties["code"].astype(str).to_numpy(),
-        "name": counties["name"].to_numpy(),
-        "name_en": counties["name_en"].to_numpy() if "name_en" in counties else counties["name"].to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            "index": np.arange(1, len(counties) + 1),
+            "code": counties["code"].astype(str).to_numpy(),
+            "name": counties["name"].to_numpy(),
+            "name_en": counties["name_en"].to_numpy()
+            if "name_en" in counties
+            else counties["name"].to_numpy(),
+        }
+    )
     return ConstraintRaster(lines_band, county_band, table, grid, notes)
 
 
 def write_constraints(path: str | os.PathLike, raster: ConstraintRaster) -> Path:
     """Write the constraint raster as a two-band COG with its legends in the metadata."""
     classes = constraint_classes()
-    legend = [{"code": int(r.code), "name_zh": r.name_zh, "name_en": r.name_en, "color": r.color} for r in classes.itertuples()]
-    county_legend = [{"code": int(r.index), "county_code": r.code, "name_zh": r.name, "name_en": r.name_en} for r in raster.counties.itertuples()]
+    legend = [
+        {"code": int(r.code), "name_zh": r.name_zh, "name_en": r.name_en, "color": r.color}
+        for r in classes.itertuples()
+    ]
+    county_legend = [
+        {"code": int(r.index), "county_code": r.code, "name_zh": r.name, "name_en": r.name_en}
+        for r in raster.counties.itertuples()
+    ]
     tags = {
         "HYGIS_PRODUCT": "constraint raster (三条控制线与县级行政区)",
         "HYGIS_NOTES": " | ".join(raster.notes),
         "HYGIS_CLASSES_SOURCE": "data/constraint_classes.csv",
     }
     band_tags = [
-        {"HYGIS_CLASSES": json.dumps(legend, ensure_ascii=False), "HYGIS_ENCODING": "bit flags: 1 red line, 2 permanent farmland, 4 urban development boundary"},
+        {
+            "HYGIS_CLASSES": json.dumps(legend, ensure_ascii=False),
+            "HYGIS_ENCODING": "bit flags: 1 red line, 2 permanent farmland, 4 urban development boundary",
+        },
         {"HYGIS_CLASSES": json.dumps(county_legend, ensure_ascii=False)},
     ]
     return write_cog(
-        path, [raster.control_lines, raster.county], raster.grid, nodata=CLASS_NODATA,
-        descriptions=["control_lines", "county"], tags=tags, band_tags=band_tags, categorical=True,
+        path,
+        [raster.control_lines, raster.county],
+        raster.grid,
+        nodata=CLASS_NODATA,
+        descriptions=["control_lines", "county"],
+        tags=tags,
+        band_tags=band_tags,
+        categorical=True,
     )
 
 
@@ -177,5 +216,3 @@ def read_legend(path: str | os.PathLike, band: int = 1) -> list[dict[str, Any]]:
     with rasterio.open(path) as ds:
         text = ds.tags(band).get("HYGIS_CLASSES")
     return json.loads(text) if text else []
-
-

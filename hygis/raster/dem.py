@@ -94,7 +94,11 @@ def cache_dir() -> Path:
 
 
 def fetch_tile(
-    name: str, *, base_url: str | None = None, cache: Path | None = None, timeout: float = TIMEOUT_S,
+    name: str,
+    *,
+    base_url: str | None = None,
+    cache: Path | None = None,
+    timeout: float = TIMEOUT_S,
     report: Callable[[str], None] = lambda _m: None,
 ) -> Path | None:
     """Return the cached tile, downloading it first if needed.
@@ -117,7 +121,7 @@ def fetch_tile(
     report(f"downloading DEM tile {name}")
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, io.atomic_path(target) as tmp:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(url, timeout=timeout) as response, io.atomic_path(target) as tmp:
             with open(tmp, "wb") as fh:
                 shutil.copyfileobj(response, fh, length=1 << 20)
             _check_tile(tmp, name)
@@ -207,10 +211,15 @@ def dem_for(
     if not files:
         msg = f"No DEM: none of the tiles {', '.join(names)} exists on the server (ocean?)."
         raise DemUnavailable(msg)
-    source = f"DEM: Copernicus GLO-30 tiles {', '.join(p.stem for p in files)} (cache {folder}). {ATTRIBUTION}"
+    source = (
+        f"DEM: Copernicus GLO-30 tiles {', '.join(p.stem for p in files)} (cache {folder}). {ATTRIBUTION}"
+    )
     if len(files) == 1:
         return files[0], source
-    mosaic = folder / f"mosaic_{'_'.join(sorted(n.split('_')[4] + n.split('_')[6] for n in (p.stem for p in files)))}.tif"
+    mosaic = (
+        folder
+        / f"mosaic_{'_'.join(sorted(n.split('_')[4] + n.split('_')[6] for n in (p.stem for p in files)))}.tif"
+    )
     if not mosaic.exists():
         _mosaic(files, mosaic)
     return mosaic, source
@@ -222,9 +231,19 @@ def _mosaic(files: Sequence[Path], out: Path) -> Path:
     try:
         arr, transform = rasterio.merge.merge(sources)
         profile = sources[0].profile
-        profile.update(driver="GTiff", width=arr.shape[2], height=arr.shape[1], transform=transform, count=arr.shape[0],
-                       tiled=True, blockxsize=512, blockysize=512, compress="deflate", predictor=3 if arr.dtype.kind == "f" else 2,
-                       BIGTIFF="IF_SAFER")
+        profile.update(
+            driver="GTiff",
+            width=arr.shape[2],
+            height=arr.shape[1],
+            transform=transform,
+            count=arr.shape[0],
+            tiled=True,
+            blockxsize=512,
+            blockysize=512,
+            compress="deflate",
+            predictor=3 if arr.dtype.kind == "f" else 2,
+            BIGTIFF="IF_SAFER",
+        )
         with io.atomic_path(out) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             dst.write(arr)
     finally:
@@ -241,8 +260,12 @@ def read_on_grid(path: str | os.PathLike, grid) -> np.ndarray:
     out = np.full(grid.shape, np.nan, dtype="float32")
     with rasterio.open(path) as src:
         reproject(
-            source=rasterio.band(src, 1), destination=out, dst_transform=grid.transform,
-            dst_crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()), dst_nodata=np.nan, resampling=Resampling.bilinear,
+            source=rasterio.band(src, 1),
+            destination=out,
+            dst_transform=grid.transform,
+            dst_crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
+            dst_nodata=np.nan,
+            resampling=Resampling.bilinear,
         )
     return out
 
@@ -254,6 +277,15 @@ def slope_degrees(elevation: np.ndarray, cell: float) -> np.ndarray:
 
 
 __all__ = [
-    "DEFAULT_BASE_URL", "DemUnavailable", "tile_name", "tile_names", "tile_url", "cache_dir", "fetch_tile", "dem_for",
-    "read_on_grid", "slope_degrees", "ATTRIBUTION",
+    "DEFAULT_BASE_URL",
+    "DemUnavailable",
+    "tile_name",
+    "tile_names",
+    "tile_url",
+    "cache_dir",
+    "fetch_tile",
+    "dem_for",
+    "read_on_grid",
+    "slope_degrees",
+    "ATTRIBUTION",
 ]

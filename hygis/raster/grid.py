@@ -74,8 +74,14 @@ class Grid:
     def profile(self, dtype: str, nodata: float | None, count: int = 1) -> dict[str, Any]:
         """A rasterio profile for a GeoTIFF on this grid."""
         return {
-            "driver": "GTiff", "width": self.width, "height": self.height, "count": count, "dtype": dtype,
-            "crs": rasterio.crs.CRS.from_wkt(self.crs.to_wkt()), "transform": self.transform, "nodata": nodata,
+            "driver": "GTiff",
+            "width": self.width,
+            "height": self.height,
+            "count": count,
+            "dtype": dtype,
+            "crs": rasterio.crs.CRS.from_wkt(self.crs.to_wkt()),
+            "transform": self.transform,
+            "nodata": nodata,
         }
 
 
@@ -140,7 +146,9 @@ def grid_for(
     return Grid(crs=crs, transform=Affine(cell, 0, left, 0, -cell, top), width=width, height=height)
 
 
-def burn(geoms: Iterable, grid: Grid, *, value: int = 1, all_touched: bool = False, dtype: str = "uint8") -> np.ndarray:
+def burn(
+    geoms: Iterable, grid: Grid, *, value: int = 1, all_touched: bool = False, dtype: str = "uint8"
+) -> np.ndarray:
     """Rasterize geometries (already in the grid's CRS) to a 0/value array on the grid.
 
     ``all_touched=False`` burns the cells whose centre is inside (GDAL's default);
@@ -149,4 +157,6 @@ def burn(geoms: Iterable, grid: Grid, *, value: int = 1, all_touched: bool = Fal
     shapes = [(g, value) for g in geoms if g is not None and not g.is_empty]
     if not shapes:
         return np.zeros(grid.shape, dtype=dtype)
-    return rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype=dtype, all_touched=all_touched)
+    return rasterize(
+        shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype=dtype, all_touched=all_touched
+    )

@@ -40,8 +40,12 @@ from hygis.settings import DATA_DIR
 
 #: Factors hygis knows how to compute, by key.
 FACTOR_KEYS = (
-    "slope", "elevation", "distance_central_city", "distance_county_seat",
-    "distance_urban_development_boundary", "distance_ecological_redline",
+    "slope",
+    "elevation",
+    "distance_central_city",
+    "distance_county_seat",
+    "distance_urban_development_boundary",
+    "distance_ecological_redline",
 )
 
 DEFAULT_WEIGHTS = DATA_DIR / "suitability_weights.json"
@@ -102,9 +106,15 @@ def load_weights(path: str | os.PathLike | None = None) -> dict[str, Any]:
     if len(graded) != len(class_breaks) + 1 or any(b >= a for b, a in zip(class_breaks, class_breaks[1:])):
         msg = f"{label}: 'class_breaks' must increase and give one class fewer than the classes numbered 1, 2, … ({len(graded)})."
         raise HygisInputError(msg)
-    unknown = [e for e in spec.get("exclusions", []) if e not in ("ecological_redline", "permanent_farmland", "urban_development_boundary")]
+    unknown = [
+        e
+        for e in spec.get("exclusions", [])
+        if e not in ("ecological_redline", "permanent_farmland", "urban_development_boundary")
+    ]
     if unknown:
-        msg = f"{label}: unknown exclusion(s) {', '.join(unknown)}; use ecological_redline, permanent_farmland."
+        msg = (
+            f"{label}: unknown exclusion(s) {', '.join(unknown)}; use ecological_redline, permanent_farmland."
+        )
         raise HygisInputError(msg)
     spec["class_breaks"] = class_breaks
     spec["path"] = str(src)
@@ -156,10 +166,17 @@ class Suitability:
             total = counts[:255].sum()
             for c in self.spec["classes"]:
                 n = int(counts[int(c["code"])])
-                rows.append({
-                    "unit": name, "unit_code": code, "class_code": int(c["code"]), "class": c["name_zh"],
-                    "class_en": c["name_en"], "area_ha": round(n * cell_ha, 1), "share": round(n / total, 4) if total else np.nan,
-                })
+                rows.append(
+                    {
+                        "unit": name,
+                        "unit_code": code,
+                        "class_code": int(c["code"]),
+                        "class": c["name_zh"],
+                        "class_en": c["name_en"],
+                        "area_ha": round(n * cell_ha, 1),
+                        "share": round(n / total, 4) if total else np.nan,
+                    }
+                )
         return pd.DataFrame(rows)
 
 
@@ -215,7 +232,11 @@ def suitability(
     grid = grid_for(counties, cell=cell, crs=area_crs_for(counties, *lines.values()))
     crs = grid.crs
     county_band = np.full(grid.shape, CLASS_NODATA, dtype=np.uint8)
-    rasterize([(g, i + 1) for i, g in enumerate(counties.to_crs(crs).geometry)], out=county_band, transform=grid.transform)
+    rasterize(
+        [(g, i + 1) for i, g in enumerate(counties.to_crs(crs).geometry)],
+        out=county_band,
+        transform=grid.transform,
+    )
     inside = county_band != CLASS_NODATA
     notes: list[str] = [f"Grid: {grid.width} × {grid.height} cells of {grid.cell:g} m in {describe(crs)}."]
     banner = illustrative_banner(inputs)
@@ -228,7 +249,9 @@ def suitability(
     if wanted & {"slope", "elevation"}:
         bounds = counties.to_crs(WGS84).total_bounds
         try:
-            path, source = dem_mod.dem_for(bounds, dem_path=dem, base_url=dem_base_url, download=download_dem, report=report)
+            path, source = dem_mod.dem_for(
+                bounds, dem_path=dem, base_url=dem_base_url, download=download_dem, report=report
+            )
             report(f"DEM: {path}")
             elevation = dem_mod.read_on_grid(path, grid)
             if not np.isfinite(elevation[inside]).any():
@@ -240,7 +263,9 @@ def suitability(
         except dem_mod.DemUnavailable as exc:
             reason = str(exc)
             left_out += [f"{k}: no DEM" for k in ("slope", "elevation") if k in wanted]
-            notes.append(f"Terrain left out (slope, elevation): {reason} The suitability uses the other factors only.")
+            notes.append(
+                f"Terrain left out (slope, elevation): {reason} The suitability uses the other factors only."
+            )
 
     urban = layers.load("urban_system").to_crs(crs)
     located = urban[urban.geometry.notna() & ~urban.geometry.is_empty]
@@ -251,13 +276,17 @@ def suitability(
         else:
             values["distance_central_city"] = d
     if "distance_county_seat" in wanted:
-        d = _distance(burn(located[located["tier"] == 2].geometry, grid, all_touched=True).astype(bool), grid.cell)
+        d = _distance(
+            burn(located[located["tier"] == 2].geometry, grid, all_touched=True).astype(bool), grid.cell
+        )
         if d is None:
             left_out.append("distance_county_seat: no county seat is located in the urban_system layer")
         else:
             values["distance_county_seat"] = d
-    for key, line in (("distance_urban_development_boundary", "urban_development_boundary"),
-                      ("distance_ecological_redline", "ecological_redline")):
+    for key, line in (
+        ("distance_urban_development_boundary", "urban_development_boundary"),
+        ("distance_ecological_redline", "ecological_redline"),
+    ):
         if key in wanted:
             d = _distance(burn(lines[line].to_crs(crs).geometry, grid).astype(bool), grid.cell)
             if d is None:
@@ -278,7 +307,9 @@ def suitability(
         if key in values:
             terrain_missing |= ~np.isfinite(values[key])
     if terrain_missing[inside].any():
-        notes.append(f"{int(terrain_missing[inside].sum()):,} cells have no DEM value: they are left without a class.")
+        notes.append(
+            f"{int(terrain_missing[inside].sum()):,} cells have no DEM value: they are left without a class."
+        )
     score[~inside | terrain_missing] = np.nan
     if left_out:
         kept = ", ".join(f"{f['key']} {f['weight'] / total_w:.0%}" for f in used)
@@ -294,12 +325,20 @@ def suitability(
         excluded |= burn(lines[name].to_crs(crs).geometry, grid).astype(bool)
     classes[excluded & inside] = 0
     notes.append(
-        "Hard exclusions (class 0): " + ", ".join(n.replace("_", " ") for n in spec.get("exclusions", []))
+        "Hard exclusions (class 0): "
+        + ", ".join(n.replace("_", " ") for n in spec.get("exclusions", []))
         + f". Weights and breaks: {Path(spec.get('path', 'dict')).name} ({spec.get('source', '')})"
     )
-    table = pd.DataFrame({"index": np.arange(1, len(counties) + 1), "code": counties["code"].astype(str).to_numpy(),
-                          "name": counties["name"].to_numpy()})
-    return Suitability(classes, score, grid, spec, [f["key"] for f in used], left_out, county_band, table, notes)
+    table = pd.DataFrame(
+        {
+            "index": np.arange(1, len(counties) + 1),
+            "code": counties["code"].astype(str).to_numpy(),
+            "name": counties["name"].to_numpy(),
+        }
+    )
+    return Suitability(
+        classes, score, grid, spec, [f["key"] for f in used], left_out, county_band, table, notes
+    )
 
 
 def write_suitability(path: str | os.PathLike, result: Suitability) -> dict[str, Path]:
@@ -313,7 +352,8 @@ def write_suitability(path: str | os.PathLike, result: Suitability) -> dict[str,
         "legend": legend,
         "factors_used": [
             {k: f[k] for k in ("key", "name_zh", "name_en", "weight", "breaks", "scores") if k in f}
-            for f in result.spec["factors"] if f["key"] in result.used
+            for f in result.spec["factors"]
+            if f["key"] in result.used
         ],
         "left_out": result.left_out,
         "class_breaks": result.spec["class_breaks"],
@@ -325,14 +365,30 @@ def write_suitability(path: str | os.PathLike, result: Suitability) -> dict[str,
         "crs": describe(result.grid.crs),
     }
     tif = write_cog(
-        target, [result.classes], result.grid, nodata=CLASS_NODATA, descriptions=["suitability_class"],
-        tags={"HYGIS_PRODUCT": meta["product"], "HYGIS_NOTES": " | ".join(result.notes),
-              "HYGIS_FACTORS": ", ".join(result.used), "HYGIS_LEFT_OUT": " | ".join(result.left_out) or "none"},
-        band_tags=[{"HYGIS_CLASSES": json.dumps(legend, ensure_ascii=False)}], categorical=True,
+        target,
+        [result.classes],
+        result.grid,
+        nodata=CLASS_NODATA,
+        descriptions=["suitability_class"],
+        tags={
+            "HYGIS_PRODUCT": meta["product"],
+            "HYGIS_NOTES": " | ".join(result.notes),
+            "HYGIS_FACTORS": ", ".join(result.used),
+            "HYGIS_LEFT_OUT": " | ".join(result.left_out) or "none",
+        },
+        band_tags=[{"HYGIS_CLASSES": json.dumps(legend, ensure_ascii=False)}],
+        categorical=True,
     )
     csv = io.write_table(result.summary(), target.with_suffix(".csv"))
     js = io.write_text(json.dumps(meta, ensure_ascii=False, indent=2), target.with_suffix(".json"))
     return {"raster": tif, "summary": csv, "legend": js}
 
 
-__all__ = ["suitability", "write_suitability", "load_weights", "Suitability", "FACTOR_KEYS", "DEFAULT_WEIGHTS"]
+__all__ = [
+    "suitability",
+    "write_suitability",
+    "load_weights",
+    "Suitability",
+    "FACTOR_KEYS",
+    "DEFAULT_WEIGHTS",
+]

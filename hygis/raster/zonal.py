@@ -45,8 +45,16 @@ from hygis.raster.cog import check_readable, open_raster
 #: in the area-weighted mode: the sum of coverage fractions); ``std`` the population standard
 #: deviation; ``majority``/``minority`` the most/least common value (area-weighted).
 STATS: dict[str, str] = {
-    "mean": "mean", "min": "min", "max": "max", "sum": "sum", "count": "count", "std": "stdev",
-    "median": "median", "majority": "majority", "minority": "minority", "variety": "variety",
+    "mean": "mean",
+    "min": "min",
+    "max": "max",
+    "sum": "sum",
+    "count": "count",
+    "std": "stdev",
+    "median": "median",
+    "majority": "majority",
+    "minority": "minority",
+    "variety": "variety",
 }
 
 #: Statistics computed from others.
@@ -70,13 +78,17 @@ def parse_stats(stats: str | Sequence[str] | None) -> list[str]:
     """
     if stats is None:
         return list(DEFAULT_STATS)
-    items = [s.strip().lower() for s in (stats.split(",") if isinstance(stats, str) else stats) if str(s).strip()]
+    items = [
+        s.strip().lower() for s in (stats.split(",") if isinstance(stats, str) else stats) if str(s).strip()
+    ]
     if not items:
         msg = "No statistic asked for: give e.g. --stats mean,min,max,count."
         raise HygisInputError(msg)
     known = [*STATS, *DERIVED]
     for s in items:
-        if s in known or (s.startswith("p") and s[1:].replace(".", "", 1).isdigit() and 0 < float(s[1:]) < 100):
+        if s in known or (
+            s.startswith("p") and s[1:].replace(".", "", 1).isdigit() and 0 < float(s[1:]) < 100
+        ):
             continue
         msg = f"Unknown statistic '{s}'. Choose from {', '.join(known)}, or pNN for a percentile (p10, p90)."
         raise HygisInputError(msg)
@@ -97,7 +109,11 @@ MEMORY_BYTES: int = 1_000_000_000
 
 
 def _source(
-    ds: rasterio.DatasetReader, band: int, nodata: float | None, bounds: tuple[float, float, float, float] | None, crs: CRS
+    ds: rasterio.DatasetReader,
+    band: int,
+    nodata: float | None,
+    bounds: tuple[float, float, float, float] | None,
+    crs: CRS,
 ):
     """An exactextract raster source for the part of the band under the zones.
 
@@ -115,7 +131,9 @@ def _source(
         col1 = min(int(np.ceil(w.col_off + w.width)), ds.width)
         row1 = min(int(np.ceil(w.row_off + w.height)), ds.height)
         window = rasterio.windows.Window(col0, row0, max(col1 - col0, 1), max(row1 - row0, 1))
-    size = (window.width * window.height if window is not None else ds.width * ds.height) * np.dtype(ds.dtypes[band - 1]).itemsize
+    size = (window.width * window.height if window is not None else ds.width * ds.height) * np.dtype(
+        ds.dtypes[band - 1]
+    ).itemsize
     if size <= MEMORY_BYTES:
         left, bottom, right, top = ds.window_bounds(window) if window is not None else ds.bounds
         flags = set(ds.mask_flag_enums[band - 1])
@@ -135,7 +153,9 @@ def _source(
             arr = arr.astype("float64") * ds.scales[band - 1] + ds.offsets[band - 1]
         if np.ma.is_masked(arr):
             # NaN is exactextract's NoData for floats: one rule for masks, NoData values and scaled data.
-            arr = arr.astype("float64" if arr.dtype.itemsize > 4 or arr.dtype.kind in "iu" else "float32").filled(np.nan)
+            arr = arr.astype(
+                "float64" if arr.dtype.itemsize > 4 or arr.dtype.kind in "iu" else "float32"
+            ).filled(np.nan)
         else:
             arr = np.ma.getdata(arr)
         return NumPyRasterSource(np.ascontiguousarray(arr), left, bottom, right, top, srs_wkt=crs.to_wkt())
@@ -248,8 +268,17 @@ def zonal_stats(
     owns = not isinstance(raster, rasterio.io.DatasetReaderBase)
     ds = open_raster(raster, label=label or "raster") if owns else raster
     try:
-        return _zonal(ds, zones, names, all_touched=all_touched, band=band, nodata=nodata, raster_crs=raster_crs,
-                      id_columns=id_columns, label=label or f"raster {Path(ds.name).name}")
+        return _zonal(
+            ds,
+            zones,
+            names,
+            all_touched=all_touched,
+            band=band,
+            nodata=nodata,
+            raster_crs=raster_crs,
+            id_columns=id_columns,
+            label=label or f"raster {Path(ds.name).name}",
+        )
     finally:
         if owns:
             ds.close()
@@ -295,14 +324,18 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
     clash = [c for c in names if c in out.columns]
     if clash:
         out = out.rename(columns={c: f"{c}_zone" for c in clash})
-        notes.append(f"Zone column(s) {', '.join(clash)} renamed with the suffix _zone, to make room for the statistics.")
+        notes.append(
+            f"Zone column(s) {', '.join(clash)} renamed with the suffix _zone, to make room for the statistics."
+        )
 
     geoms = zones.geometry.to_crs(rcrs).to_numpy()
     labels = io.feature_labels(zones, keep[0] if keep else None)
     absent = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6]) & ~absent
     if absent.any():
-        notes.append(f"{int(absent.sum())} zone(s) have no geometry (e.g. {', '.join(map(str, labels[absent][:5]))}): their statistics are empty.")
+        notes.append(
+            f"{int(absent.sum())} zone(s) have no geometry (e.g. {', '.join(map(str, labels[absent][:5]))}): their statistics are empty."
+        )
     other = ~absent & ~polygonal
     if other.any():
         notes.append(
@@ -322,10 +355,14 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
         raise HygisInputError(msg)
     outside = polygonal & ~inside
     if outside.any():
-        notes.append(f"{int(outside.sum())} zone(s) lie outside {label} ({', '.join(map(str, labels[outside][:5]))}): their statistics are empty.")
+        notes.append(
+            f"{int(outside.sum())} zone(s) lie outside {label} ({', '.join(map(str, labels[outside][:5]))}): their statistics are empty."
+        )
     partly = inside & ~shapely.covered_by(geoms, raster_box)
     if partly.any():
-        notes.append(f"{int(partly.sum())} zone(s) extend beyond {label} ({', '.join(map(str, labels[partly][:5]))}): statistics cover the part inside.")
+        notes.append(
+            f"{int(partly.sum())} zone(s) extend beyond {label} ({', '.join(map(str, labels[partly][:5]))}): statistics cover the part inside."
+        )
     cell_area = abs(ds.transform.a * ds.transform.e)
     small = inside & (shapely.area(geoms) < cell_area)
     if small.any():
@@ -348,8 +385,14 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
         frame = _features(geoms[inside], np.flatnonzero(inside), rcrs)
         ops = [f"s{i}={_operation(n, all_touched)}" for i, n in enumerate(base)]
         try:
-            df = exact_extract(_source(ds, band, nodata, bounds, rcrs), frame, ops, include_cols=["_row"], output="pandas",
-                               strategy="feature-sequential")
+            df = exact_extract(
+                _source(ds, band, nodata, bounds, rcrs),
+                frame,
+                ops,
+                include_cols=["_row"],
+                output="pandas",
+                strategy="feature-sequential",
+            )
         except ValueError as exc:
             msg = f"{label}: cannot compute zonal statistics ({exc})."
             raise HygisInputError(msg) from None
@@ -366,8 +409,11 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
     out.attrs.clear()  # the zones' layer metadata does not describe this table
     out.attrs[NOTES_ATTR] = notes
     out.attrs["hygis_zonal"] = {
-        "raster": str(ds.name), "band": band, "mode": "all_touched" if all_touched else "area-weighted",
-        "raster_crs": describe(rcrs), "stats": names,
+        "raster": str(ds.name),
+        "band": band,
+        "mode": "all_touched" if all_touched else "area-weighted",
+        "raster_crs": describe(rcrs),
+        "stats": names,
     }
     return out
 
