@@ -10,7 +10,8 @@ import shapely
 
 import hygis
 from hygis import gcj02
-from hygis.check.pipeline import VERDICTS, load_rules
+from hygis.check.rules import load_rules
+from hygis.constants import VERDICTS
 from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError
 

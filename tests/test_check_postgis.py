@@ -18,7 +18,7 @@ import pytest
 import shapely
 
 import hygis
-from hygis.check.pipeline import footprints
+from hygis.check.sites import footprints
 
 from .check_fixtures import folder_hash, write_fixture
 from .conftest import skip_or_fail
