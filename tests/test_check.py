@@ -358,3 +358,20 @@ def test_project_without_coordinates_is_reported_not_dropped(tmp_path):
     b = report[report["project_id"] == "B"]
     assert len(b) == 3 and set(b["verdict"]) == {"not located"}
     assert any("not located" in w for w in report.attrs["warnings"])
+
+
+def test_a_line_inside_a_collection_gets_its_group_corridor_width():
+    """The same 生态环保 line is a 200 m corridor alone and inside a GeometryCollection (it was 30 m there)."""
+    from hygis.check.rules import load_corridor_widths
+    from hygis.check.sites import footprints
+
+    line = shapely.LineString([(500_000, 2_970_000), (501_000, 2_970_000)])  # 1 km, EPSG:4546
+    far_square = shapely.box(503_000, 2_970_000, 503_010, 2_970_010)  # 100 m², apart from the corridor
+    projects = gpd.GeoDataFrame(
+        {"project_id": ["alone", "inside"], "name": ["湘江生态修复", "湘江生态修复"], "group": ["生态环保", "生态环保"]},
+        geometry=[line, shapely.GeometryCollection([line, far_square])],
+        crs=4546,
+    )
+    sites, _kinds, _methods, _notes = footprints(projects, projects.crs, widths=load_corridor_widths())
+    assert sites.iloc[0].area == pytest.approx(1_000 * 200)
+    assert sites.iloc[1].area == pytest.approx(1_000 * 200 + 100)
