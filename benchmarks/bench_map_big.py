@@ -43,9 +43,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from hygis import crs as hcrs  # noqa: E402
+from hygis.constants import M2_PER_MU  # noqa: E402
 from hygis.maps.big import add_big_polygons  # noqa: E402
 from hygis.maps.offline import make_offline  # noqa: E402
-from hygis.settings import M2_PER_MU  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -7,7 +7,7 @@ import numpy as np
 import shapely
 
 import hygis
-from hygis.settings import M2_PER_HA, M2_PER_MU
+from hygis.constants import M2_PER_HA, M2_PER_MU
 
 # Strings a user's file may hold; every one must show literally and run nothing.
 HOSTILE = [
