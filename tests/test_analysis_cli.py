@@ -114,7 +114,7 @@ def test_control_line_file_without_crs(cli, tmp_path):
     path.with_suffix(".prj").unlink()
     before = _digest(path)
     proc = cli("stats", "control-lines", "--ecological-redline", str(path), "--out", str(tmp_path / "s.csv"))
-    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "red.shp" in proc.stderr and "--crs" in proc.stderr and "EPSG:4546" in proc.stderr
     assert not (tmp_path / "s.csv").exists() and _digest(path) == before
 
@@ -145,7 +145,7 @@ def test_control_line_file_with_invalid_geometry(cli, tmp_path):
 
 def test_output_suffix_checked(cli, tmp_path):
     proc = cli("qa", "control-lines", "--out", str(tmp_path / "q.txt"))
-    assert proc.returncode != 0 and ".gpkg" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and ".gpkg" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_run_writes_the_analysis_reports(cli, tmp_path):

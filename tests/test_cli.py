@@ -36,7 +36,7 @@ def test_layers_json_metadata(cli):
 
 def test_user_mistake_gives_a_message_not_a_traceback(cli):
     proc = cli("layers", "nope")
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert "No layer named 'nope'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -46,7 +46,7 @@ def test_bad_projects_file_message(cli, tmp_path, projects_gdf):
     projects_gdf.iloc[[0]].to_file(path, engine="pyogrio")
     path.with_suffix(".prj").unlink()
     proc = cli("run", "--projects", str(path), "--out-dir", str(tmp_path / "out"))
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert "p.shp" in proc.stderr and "--crs" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
 
@@ -69,7 +69,7 @@ def test_output_onto_an_input_is_refused_before_any_work(cli, tmp_path, projects
     projects_gdf.iloc[[0]].to_file(path, engine="pyogrio")
     before = path.read_bytes()
     proc = cli("check", "--projects", str(path), "--out", str(path))
-    assert proc.returncode != 0 and "Refusing to overwrite the input file" in proc.stderr
+    assert proc.returncode == 2 and "Refusing to overwrite the input file" in proc.stderr
     assert "checking" not in proc.stderr and "»" not in proc.stderr  # refused before reading or checking
     assert path.read_bytes() == before
 
@@ -78,7 +78,7 @@ def test_unwritable_output_folder_is_a_message_not_a_traceback(cli, tmp_path):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("a file where the user thought a folder was")
     proc = cli("targets", "--out", str(blocker / "targets.csv"))
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert "Cannot write" in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -106,5 +106,5 @@ def test_cli_constraints(cli, tmp_path):
 
 def test_cli_constraints_huge_cell(cli, tmp_path):
     proc = cli("raster", "constraints", "--cell", "50000", "--out", str(tmp_path / "c.tif"))
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert "too coarse" in proc.stderr and "Traceback" not in proc.stderr

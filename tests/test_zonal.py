@@ -264,7 +264,7 @@ def test_cli_zonal_bad_input(cli, tmp_path, kind, words):
     else:
         path = _tiny(tmp_path, np.ones((4, 4)), nodata=-1)  # 4 m square at easting 1000 m: far from Hengyang
     proc = cli("zonal", str(path), "--out", str(tmp_path / "z.csv"))
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert words in proc.stderr and "Traceback" not in proc.stderr
 
 
