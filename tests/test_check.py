@@ -322,7 +322,11 @@ def test_cli_bad_projects_files(cli, fixture_paths, tmp_path):
     proc = _bad(cli, tmp_path, swapped, "--swap-xy", name="swapped2.geojson")
     assert proc.returncode == 0, proc.stderr
     proc = _bad(cli, tmp_path, gdf.iloc[0:0], name="empty.geojson")
-    assert proc.returncode == 2 and "no features with a usable geometry" in proc.stderr and "empty" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "no features with a usable geometry" in proc.stderr
+        and "empty" in proc.stderr
+    )
 
 
 def test_cli_gcj02_flag(cli, fixture_paths, tmp_path):
@@ -366,7 +370,11 @@ def test_a_line_inside_a_collection_gets_its_group_corridor_width():
     line = shapely.LineString([(500_000, 2_970_000), (501_000, 2_970_000)])  # 1 km, EPSG:4546
     far_square = shapely.box(503_000, 2_970_000, 503_010, 2_970_010)  # 100 m², apart from the corridor
     projects = gpd.GeoDataFrame(
-        {"project_id": ["alone", "inside"], "name": ["湘江生态修复", "湘江生态修复"], "group": ["生态环保", "生态环保"]},
+        {
+            "project_id": ["alone", "inside"],
+            "name": ["湘江生态修复", "湘江生态修复"],
+            "group": ["生态环保", "生态环保"],
+        },
         geometry=[line, shapely.GeometryCollection([line, far_square])],
         crs=4546,
     )

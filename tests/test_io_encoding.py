@@ -12,8 +12,11 @@ from .conftest import HENGYANG, square
 
 def write_dbf(path, names, *, encoding: str, ldid: int, cpg: str | None) -> None:
     """A Shapefile whose .dbf holds ``names`` in ``encoding`` with the given LDID byte and .cpg (or none)."""
-    gdf = gpd.GeoDataFrame({"project_id": [f"P{i}" for i in range(len(names))], "name": names},
-                           geometry=[square(*HENGYANG)] * len(names), crs=4490)
+    gdf = gpd.GeoDataFrame(
+        {"project_id": [f"P{i}" for i in range(len(names))], "name": names},
+        geometry=[square(*HENGYANG)] * len(names),
+        crs=4490,
+    )
     gdf.to_file(path, driver="ESRI Shapefile", encoding=encoding, engine="pyogrio")
     path.with_suffix(".cpg").unlink(missing_ok=True)
     dbf = path.with_suffix(".dbf")

@@ -172,7 +172,9 @@ def test_save_writes_utf8_html_atomically(inputs, tmp_path):
     out = save(plan_map(inputs, basemap="none"), tmp_path / "maps" / "plan.html")
     text = out.read_text(encoding="utf-8")
     assert "衡阳" in text  # written as UTF-8 text, not escaped
-    assert re.search(r"<meta[^>]+charset=[\"']?utf-8", text, flags=re.IGNORECASE), "the page declares its encoding"
+    assert re.search(r"<meta[^>]+charset=[\"']?utf-8", text, flags=re.IGNORECASE), (
+        "the page declares its encoding"
+    )
     assert not list(out.parent.glob(".tmp-*"))
     with pytest.raises(HygisInputError, match=r"\.html"):
         save(plan_map(inputs, basemap="none"), tmp_path / "plan.png")
@@ -275,31 +277,22 @@ def test_run_writes_the_plan_map(tmp_path):
 
 
 # --------------------------------------------------------------------------- big layers
-def test_big_layer_goes_to_the_fast_renderer_or_a_simplified_fallback(inputs, monkeypatch):
-    import sys
-    import types
-
+def test_big_layer_goes_to_the_fast_renderer(inputs, monkeypatch):
     from hygis.maps import draw
 
     monkeypatch.setattr(draw, "BIG_LAYER_FEATURES", 1000)  # the farmland's ~3,100 patches count as big
-    monkeypatch.setitem(sys.modules, "hygis.maps.big", None)  # renderer not installed → ImportError
-    names = set(_geojson_layers(plan_map(inputs, offline=False)))
-    farm = next(n for n in names if "永久基本农田" in n)
-    assert "简化 simplified" in farm and "ILLUSTRATIVE" in farm
-
     calls = []
-    fake = types.ModuleType("hygis.maps.big")
-    fake.add_big_polygons = lambda m, gdf, name, style, tooltip_fields=None, show=True: calls.append(
-        (name, len(gdf), tooltip_fields)
+    monkeypatch.setattr(
+        draw,
+        "add_big_polygons",
+        lambda m, gdf, name, style, tooltip_fields=None, show=True: calls.append(
+            (name, len(gdf), tooltip_fields)
+        ),
     )
-    monkeypatch.setitem(sys.modules, "hygis.maps.big", fake)
     plan_map(inputs, offline=False)
-    assert (
-        calls
-        and calls[0][1] == len(inputs.permanent_farmland)
-        and "永久基本农田" in calls[0][0]
-        and calls[0][2][0] == "patch_id"
-    )
+    assert calls, "the farmland layer was not handed to the fast renderer"
+    name, n, tooltip_fields = calls[0]
+    assert n == len(inputs.permanent_farmland) and "永久基本农田" in name and tooltip_fields[0] == "patch_id"
 
 
 def test_choropleth_classes_follow_the_values():

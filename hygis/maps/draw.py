@@ -7,7 +7,6 @@ feature is accounted for on the map. Popups and tooltips are built by :mod:`hygi
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ import shapely
 from hygis.crs import WGS84, area_crs_for
 from hygis.maps import styles
 from hygis.maps.base import MapBuilder, circle_swatch, line_swatch, swatch
+from hygis.maps.big import add_big_polygons
 from hygis.maps.controls import HtmlControl
 from hygis.maps.escape import esc, fmt, popups, tooltips
 from hygis.maps.geojson import (
@@ -36,12 +36,8 @@ from hygis.maps.geojson import (
 )
 from hygis.plan import layers
 
-log = logging.getLogger(__name__)
-
 #: Above this many features a polygon layer goes to the fast renderer (hygis.maps.big).
 BIG_LAYER_FEATURES = 20_000
-#: Simplification (degrees, ≈ 20 m) of a big layer when the fast renderer is not installed.
-FALLBACK_SIMPLIFY_DEG = 0.0002
 #: Above this many features a polygon layer gets one-line tooltips instead of popup tables.
 POPUP_MAX_FEATURES = 1_000
 #: County units smaller than this (km²) show only their name when zoomed out.
@@ -247,27 +243,11 @@ def add_polygons(
     Returns
     -------
     str
-        How the layer was drawn: ``"geojson"``, ``"big"`` or ``"simplified"``.
+        How the layer was drawn: ``"geojson"`` or ``"big"``.
     """
     gdf = gdf[has_site(gdf)]
     display = gdf.set_geometry(b.display(gdf.geometry), crs=WGS84) if b.gcj02 else gdf
     if len(gdf) > BIG_LAYER_FEATURES:
-        try:
-            from hygis.maps.big import add_big_polygons  # noqa: PLC0415 - optional fast renderer
-        except ImportError:
-            log.warning(
-                "%s: %d features and no fast renderer; drawing a simplified layer without popups.",
-                name,
-                len(gdf),
-            )
-            geoms = shapely.simplify(
-                display.geometry.to_numpy(), FALLBACK_SIMPLIFY_DEG, preserve_topology=True
-            )
-            data = feature_collection(geoms, None, precision=5)
-            geojson_layer(
-                data, f"{name} (简化 simplified)", style=style, show=show, interactive=False
-            ).add_to(b.m)
-            return "simplified"
         tooltip_fields = [c for _, c in fields if c in gdf.columns][:3] or None
         # big.py escapes the name for the layer control itself (and shows it as text in popups).
         add_big_polygons(b.m, display, name, style, tooltip_fields=tooltip_fields, show=show)
