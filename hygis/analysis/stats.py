@@ -6,9 +6,11 @@ CGCS2000 Gauss–Krüger CRS that :func:`hygis.crs.area_crs_for` picks for the d
 Hengyang EPSG:4546), with union semantics: where features of one line overlap each other,
 the overlap counts once. A feature spanning two units is split at their border.
 
->>> import hygis.stats
->>> table = hygis.stats.control_line_stats()        # the embedded (illustrative) lines
->>> hygis.stats.wide(table)                          # one row per unit, planners' layout
+>>> from hygis.analysis import stats
+>>> table = stats.control_line_stats()              # the embedded (illustrative) lines
+>>> wide = stats.wide(table)                        # one row per unit, planners' layout
+>>> len(wide)                                       # 12 county units and the city
+13
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@ The table lives in ``data/plan_targets.csv``: ``indicator``, ``indicator_en``, `
 such as ``3-5`` is kept as text), ``plan_line`` (the plan's own words, ``" / "`` between the
 2030 and 2035 sentences) and ``source`` (file and section).
 
->>> import hygis.targets
->>> hygis.targets.load_targets()
->>> hygis.targets.verify_plan_lines(hygis.targets.load_targets(), plan_text)   # rows not found verbatim
+>>> from hygis.plan import targets
+>>> table = targets.load_targets()
+>>> table.loc[table["indicator"] == "地区生产总值", ["target_2030", "target_2035", "unit"]].values.tolist()
+[['8000', '12000', '亿元']]
+>>> targets.verify_plan_lines(table.head(1), "地区生产总值突破8000亿元")["missing"].tolist()   # not verbatim
+['地区生产总值突破1.2万亿元']
 """
 
 from __future__ import annotations
