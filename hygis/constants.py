@@ -57,8 +57,22 @@ ENGINES: tuple[str, ...] = ("local", "dask")
 #: The formats of a compliance report (the suffix of the output picks one).
 REPORT_FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".gpkg", ".html")
 
+#: Basemaps a web map can have under the data (gaode and tencent are GCJ-02; tianditu needs a key).
+BASEMAPS: tuple[str, ...] = ("osm", "gaode", "tencent", "tianditu", "none")
+
+
+def _map_themes() -> tuple[str, ...]:
+    with open(DATA_DIR / "map_styles.json", encoding="utf-8") as fh:
+        return (*json.load(fh)["themes"], "investment")
+
+
+#: The theme maps: the plan's chapters in ``data/map_styles.json``, and investment by county.
+MAP_THEMES: tuple[str, ...] = _map_themes()
+
 __all__ = [
+    "BASEMAPS",
     "ENGINES",
+    "MAP_THEMES",
     "REPORT_FORMATS",
     "CONTROL_LINES",
     "CONTROL_LINE_EN",

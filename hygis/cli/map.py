@@ -7,16 +7,14 @@ from pathlib import Path
 import click
 
 from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
-
-BASEMAP_CHOICES = ("osm", "gaode", "tencent", "tianditu", "none")
-THEME_CHOICES = ("industry", "transport", "culture-tourism", "ecology", "investment")
+from hygis.constants import BASEMAPS, MAP_THEMES
 
 
 @click.command("map", short_help="Interactive web map of the plan (HTML; works offline).")
 @out_option("maps/hengyang_plan.html", (".html",), "map")
 @click.option(
     "--theme",
-    type=click.Choice(THEME_CHOICES),
+    type=click.Choice(MAP_THEMES),
     default=None,
     help="A chapter of the plan instead of the whole plan; 'investment' = investment by county.",
 )
@@ -28,7 +26,7 @@ THEME_CHOICES = ("industry", "transport", "culture-tourism", "ecology", "investm
 )
 @click.option(
     "--basemap",
-    type=click.Choice(BASEMAP_CHOICES),
+    type=click.Choice(BASEMAPS),
     default="osm",
     show_default=True,
     help="Tiles under the data. gaode/tencent are GCJ-02 (the data is shifted to match); tianditu needs "

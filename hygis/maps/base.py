@@ -21,13 +21,12 @@ import numpy as np
 from folium.template import Template
 
 from hygis import gcj02, io
+from hygis.constants import BASEMAPS
 from hygis.errors import HygisInputError
 from hygis.maps import offline as assets
 from hygis.maps import styles
 from hygis.maps.controls import HtmlControl, add_css
 from hygis.maps.escape import esc
-
-BASEMAPS = ("osm", "gaode", "tencent", "tianditu", "none")
 
 _COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgba?\([0-9., ]+\))$")
 

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hygis.constants import MAP_THEMES
 from hygis.errors import HygisInputError
 from hygis.maps import styles
 from hygis.maps.base import new_map, swatch
@@ -27,7 +28,7 @@ from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
 
 #: Theme names for ``hygis map --theme``: the chapters of the style table, and the investment choropleth.
-THEMES: tuple[str, ...] = (*styles.get("themes"), "investment")
+THEMES = MAP_THEMES
 
 
 def theme_map(
