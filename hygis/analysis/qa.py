@@ -24,7 +24,6 @@ import pandas as pd
 import shapely
 
 from hygis import io
-from hygis.analysis.stats import plan_area_crs
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import area_crs_for, describe
 from hygis.engine.zones import NOISE_AREA_M2, overlapping_pairs
@@ -93,7 +92,7 @@ def control_line_overlaps(
         The plan's layers (:func:`hygis.plan.inputs`); default the embedded ones.
     counties : GeoDataFrame, optional
         The plan's territory (default the embedded units): only used to choose the area CRS,
-        :func:`hygis.stats.plan_area_crs`, so that these areas agree with the statistics.
+        :meth:`hygis.plan.PlanInputs.area_crs`, so that these areas agree with the statistics.
     min_area_m2 : float
         Smallest overlap reported (m²); the default only filters floating-point noise.
 
@@ -109,7 +108,7 @@ def control_line_overlaps(
     """
     inputs = inputs or resolve()
     lines = inputs.control_lines()
-    crs = plan_area_crs(inputs, counties)
+    crs = inputs.area_crs(counties)
     crs_text = describe(crs)
     projected = {name: gdf.geometry.to_crs(crs).to_numpy() for name, gdf in lines.items()}
     ids = {name: feature_ids(gdf) for name, gdf in lines.items()}

@@ -24,7 +24,7 @@ import shapely
 
 from hygis import io
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
-from hygis.crs import area_crs_for, describe
+from hygis.crs import describe
 from hygis.engine.zones import clip_to_zones, union_area_by_group
 from hygis.errors import HygisInputError
 from hygis.plan import layers, resolve
@@ -58,18 +58,6 @@ def city_code_and_name(counties: gpd.GeoDataFrame) -> tuple[str, str]:
     prefix = codes.str[:4]
     code = f"{prefix.iloc[0]}00" if prefix.nunique() == 1 and codes.str.len().eq(6).all() else "city"
     return code, "全市 (city total)"
-
-
-def plan_area_crs(inputs: PlanInputs, counties: gpd.GeoDataFrame | None = None):
-    """The area CRS of the plan's territory and its control lines: :func:`hygis.crs.area_crs_for`
-    over the county units and the three lines.
-
-    Statistics and QA both measure in it, so their areas agree; including the units keeps the
-    choice stable (EPSG:4546 for Hengyang) whichever small file a user passes for one line.
-    """
-    if counties is None:
-        return inputs.area_crs()
-    return area_crs_for(counties, inputs.projects, *inputs.control_lines().values())
 
 
 def unit_areas(counties: gpd.GeoDataFrame, crs) -> tuple[np.ndarray, float, np.ndarray, shapely.Geometry]:
@@ -111,7 +99,7 @@ def control_line_stats(
     inputs = inputs or resolve()
     counties = load_counties(counties)
     lines = inputs.control_lines()
-    crs = plan_area_crs(inputs, counties)
+    crs = inputs.area_crs(counties)
     crs_text = describe(crs)
     land, city_land, zones, city = unit_areas(counties, crs)
     n = len(counties)
@@ -233,7 +221,6 @@ __all__ = [
     "wide",
     "about",
     "load_counties",
-    "plan_area_crs",
     "unit_areas",
     "write_control_line_stats",
 ]

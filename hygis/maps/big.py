@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +51,7 @@ from folium.template import Template
 
 from hygis.crs import WEB_MERCATOR
 from hygis.errors import HygisInputError
+from hygis.maps.escape import script_json
 
 log = logging.getLogger("hygis")
 
@@ -319,16 +319,6 @@ def _attribute_columns(gdf: gpd.GeoDataFrame, fields: list[str], order: np.ndarr
     return columns
 
 
-def _script_json(obj: object) -> str:
-    """JSON safe inside a <script>: no '<', '>' or '&' can end the script or start markup."""
-    return (
-        json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-    )
-
-
 @lru_cache(maxsize=1)
 def _asset_js() -> str:
     return _ASSET.read_text(encoding="utf-8")
@@ -367,12 +357,12 @@ class BigPolygons(Layer):
         self._name = "HygisBigPolygons"
         self.encoded = encoded
         self.payload_b64 = base64.b64encode(encoded.payload).decode("ascii")
-        self.meta_json = _script_json(encoded.meta())
-        self.attributes_json = _script_json(attributes)
-        self.options_json = _script_json({**options, "name": name})
+        self.meta_json = script_json(encoded.meta())
+        self.attributes_json = script_json(attributes)
+        self.options_json = script_json({**options, "name": name})
         # The attribute table goes in a JSON data block, parsed only when the page is idle or
         # a tooltip needs it: 10^5 values as a JavaScript literal would delay the first frame.
-        self.attributes_ref = _script_json(f"{self.get_name()}_attributes") if attributes else "null"
+        self.attributes_ref = script_json(f"{self.get_name()}_attributes") if attributes else "null"
 
     def render(self, **kwargs):
         figure = self.get_root()

@@ -18,6 +18,7 @@ so hygis never hands them a user's string.
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -38,6 +39,21 @@ def esc(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     return html.escape(str(value), quote=True)
+
+
+def script_json(obj: object) -> str:
+    """JSON safe inside a ``<script>``: no ``<``, ``>`` or ``&`` can end the script or start markup.
+
+    >>> text = script_json({"name": "</script><b>"})
+    >>> "<" in text, json.loads(text)["name"]
+    (False, '</script><b>')
+    """
+    return (
+        json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
 
 
 def fmt(value: Any, digits: int = 2) -> str:

@@ -12,7 +12,6 @@ returns a GeoDataFrame in WGS 84; :func:`build` writes them. ``hygis build`` run
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hygis import gcj02
+from hygis import gcj02, io
 from hygis.crs import WGS84, area_crs
 from hygis.errors import HygisInputError
 from hygis.geometry import polygonal
@@ -106,18 +105,19 @@ def build_city(folder: Path | None = None) -> gpd.GeoDataFrame:
 
 def write_layer(gdf: gpd.GeoDataFrame, name: str, out_dir: Path = LAYERS_DIR) -> Path:
     """Write a layer as GeoJSON (WGS 84, 7 decimals), atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.geojson"
-    tmp = out_dir / f".{name}.tmp.geojson"
     gdf = gdf.to_crs(WGS84)
     # Snap to the stored precision first, keeping polygons valid, so that writing rounds nothing.
     gdf = gdf.set_geometry(
         shapely.set_precision(gdf.geometry.to_numpy(), 10.0**-COORDINATE_PRECISION), crs=WGS84
     )
-    gdf.to_file(
-        tmp, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": COORDINATE_PRECISION}
-    )
-    os.replace(tmp, target)
+    with io.atomic_path(target) as tmp:
+        gdf.to_file(
+            tmp,
+            driver="GeoJSON",
+            engine="pyogrio",
+            layer_options={"COORDINATE_PRECISION": COORDINATE_PRECISION},
+        )
     return target
 
 

@@ -57,14 +57,16 @@ class PlanInputs:
         """Names of the layers in use that are illustrative (must be said on every output)."""
         return [k for k, v in self.provenance.items() if v.get("status") == "illustrative"]
 
-    def area_crs(self) -> CRS:
-        """The CGCS2000 Gauss–Krüger CRS for this plan (see :func:`hygis.crs.area_crs`).
+    def area_crs(self, territory: gpd.GeoDataFrame | None = None) -> CRS:
+        """The CGCS2000 Gauss–Krüger CRS for this plan (see :func:`hygis.crs.area_crs`): the one
+        place it is chosen.
 
-        Chosen over the plan's territory (the county units) as well as the inputs, so that the
-        check, the statistics and the QA measure in the same CRS whichever small file a user
-        passes for one layer (EPSG:4546 for Hengyang).
+        Chosen over the plan's territory (the county units, or ``territory`` when a user gives
+        their own) as well as the inputs, so that the check, the statistics and the QA measure in
+        the same CRS whichever small file a user passes for one layer (EPSG:4546 for Hengyang).
         """
-        return area_crs_for(layers.load("counties"), self.projects, *self.control_lines().values())
+        units = layers.load("counties") if territory is None else territory
+        return area_crs_for(units, self.projects, *self.control_lines().values())
 
 
 def resolve_layer(
