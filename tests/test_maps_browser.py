@@ -204,7 +204,7 @@ def test_compliance_and_theme_maps_load(browser, tmp_path):
 def test_real_check_report_and_raster_overlay_load(browser, tmp_path):
     """The compliance map of a real check, and the plan map with a constraint raster, load offline cleanly."""
     from hygis import check_projects
-    from hygis.raster.constraints import constraint_raster, write_constraints
+    from hygis.raster.constraint_raster import constraint_raster, write_constraints
 
     inputs = hygis.resolve()
     tif = write_constraints(tmp_path / "constraints.tif", constraint_raster(inputs, cell=500))

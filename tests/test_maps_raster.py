@@ -5,7 +5,7 @@ from __future__ import annotations
 import folium
 
 from hygis import raster
-from hygis.maps.raster import raster_layer
+from hygis.maps.raster_layer import raster_layer
 from hygis.plan import resolve
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from hygis.engine.zones import clip_to_zones, connected_components, measure, union_area_by_group
+from hygis.engine.regions import connected_components, measure, split_by_regions, union_area_by_group
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -26,7 +26,7 @@ def test_clip_to_zones_conserves_measure():
     x, y = rng.uniform(0, 1900, 200), rng.uniform(0, 1900, 200)
     geoms = shapely.box(x, y, x + 100, y + 100)
     zones = np.array([shapely.box(0, 0, 1000, 2000), shapely.box(1000, 0, 2000, 2000)], dtype=object)
-    pieces, owner, zone = clip_to_zones(geoms, zones)
+    pieces, owner, zone = split_by_regions(geoms, zones)
     np.testing.assert_allclose(
         np.bincount(owner, weights=measure(pieces), minlength=200), shapely.area(geoms)
     )
@@ -44,5 +44,5 @@ def test_connected_components():
 def test_multipart_feature_with_parts_in_two_zones():
     zones = np.array([shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)], dtype=object)
     multi = shapely.MultiPolygon([shapely.box(100, 100, 200, 200), shapely.box(1500, 100, 1700, 200)])
-    pieces, owner, zone = clip_to_zones(np.array([multi], dtype=object), zones)
+    pieces, owner, zone = split_by_regions(np.array([multi], dtype=object), zones)
     assert dict(zip(zone.tolist(), shapely.area(pieces).tolist())) == {0: 10000.0, 1: 20000.0}

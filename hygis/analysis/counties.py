@@ -30,7 +30,7 @@ import shapely
 from hygis import io
 from hygis.analysis.stats import load_counties
 from hygis.crs import area_crs_for, describe
-from hygis.engine.zones import clip_to_zones, measure
+from hygis.engine.regions import measure, split_by_regions
 from hygis.errors import HygisInputError
 from hygis.plan import layers
 from hygis.plan.inputs import normalise_projects
@@ -135,7 +135,7 @@ def allocate_projects(
     loc_idx = np.flatnonzero(located)
     if len(loc_idx):
         g = projects.geometry.iloc[loc_idx].to_crs(crs).to_numpy()
-        pieces, owner, zone = clip_to_zones(g, zones)
+        pieces, owner, zone = split_by_regions(g, zones)
         size = measure(pieces)
         whole = np.bincount(owner, weights=size, minlength=len(g))
         keep = size > 0

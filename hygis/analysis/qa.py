@@ -26,7 +26,7 @@ import shapely
 from hygis import io
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import area_crs_for, describe
-from hygis.engine.zones import NOISE_AREA_M2, overlapping_pairs
+from hygis.engine.regions import NOISE_AREA_M2, overlapping_pairs
 from hygis.errors import HygisInputError
 from hygis.geometry import polygonal
 from hygis.plan import layers, resolve

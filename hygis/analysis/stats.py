@@ -25,7 +25,7 @@ import shapely
 from hygis import io
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import describe
-from hygis.engine.zones import clip_to_zones, union_area_by_group
+from hygis.engine.regions import split_by_regions, union_area_by_group
 from hygis.errors import HygisInputError
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
@@ -108,7 +108,7 @@ def control_line_stats(
     notes = list(inputs.notes)
     for line, gdf in lines.items():
         geoms = gdf.geometry.to_crs(crs).to_numpy()
-        pieces, owner, zone = clip_to_zones(geoms, zones)
+        pieces, owner, zone = split_by_regions(geoms, zones)
         by_unit = union_area_by_group(pieces, zone, n)
         features = np.bincount(zone, minlength=n)
         # The line clipped to the union of the units is the union of its pieces in the units; measured

@@ -4,18 +4,24 @@ This room may import only the foundation modules (errors, geometry); it knows no
 
 * :mod:`~hygis.engine.overlap` — :func:`overlap`, :func:`disjoint_layer`, the local and dask engines;
 * :mod:`~hygis.engine.clip` — the vectorised clipping kernels the engine runs on;
-* :mod:`~hygis.engine.zones` — splitting features by zones (e.g. patches by county) and unions by group.
+* :mod:`~hygis.engine.regions` — splitting features by regions (e.g. patches by county) and unions by group.
 """
 
 from __future__ import annotations
 
 from hygis.engine.overlap import Layer, disjoint_layer, overlap, overlap_dask
-from hygis.engine.zones import NOISE_AREA_M2, clip_to_zones, measure, overlapping_pairs, union_area_by_group
+from hygis.engine.regions import (
+    NOISE_AREA_M2,
+    measure,
+    overlapping_pairs,
+    split_by_regions,
+    union_area_by_group,
+)
 
 __all__ = [
     "NOISE_AREA_M2",
     "Layer",
-    "clip_to_zones",
+    "split_by_regions",
     "disjoint_layer",
     "measure",
     "overlap",

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import folium
 
 from hygis.maps import styles
-from hygis.maps.analysis import add_catchments, add_qa_overlaps, add_targets_panel
 from hygis.maps.base import new_map
 from hygis.maps.draw import (
     add_control_line,
@@ -18,7 +17,8 @@ from hygis.maps.draw import (
     add_projects,
     add_urban_system,
 )
-from hygis.maps.raster import raster_layer
+from hygis.maps.raster_layer import raster_layer
+from hygis.maps.results import add_catchments, add_qa_overlaps, add_targets_panel
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
 

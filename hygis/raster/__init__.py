@@ -5,14 +5,14 @@ This room may import :mod:`hygis.plan`, :mod:`hygis.io` and the foundation modul
 
 * :mod:`~hygis.raster.grid` — :class:`Grid`, :func:`grid_for`, :func:`burn`;
 * :mod:`~hygis.raster.cog` — reading with clear errors, writing COGs;
-* :mod:`~hygis.raster.constraints` — the control lines and counties burnt as bit flags;
+* :mod:`~hygis.raster.constraint_raster` — the control lines and counties burnt as bit flags;
 * :mod:`~hygis.raster.zonal`, :mod:`~hygis.raster.suitability`, :mod:`~hygis.raster.dem`.
 """
 
 from __future__ import annotations
 
 from hygis.raster.cog import check_readable, cog_driver_available, open_raster, verify_cog, write_cog
-from hygis.raster.constraints import (
+from hygis.raster.constraint_raster import (
     CLASS_NODATA,
     CONTROL_LINE_BITS,
     ConstraintRaster,

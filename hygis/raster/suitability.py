@@ -34,7 +34,7 @@ from hygis.crs import WGS84, area_crs_for, describe
 from hygis.errors import HygisInputError
 from hygis.plan import layers
 from hygis.raster.cog import write_cog
-from hygis.raster.constraints import CLASS_NODATA
+from hygis.raster.constraint_raster import CLASS_NODATA
 from hygis.raster.grid import Grid, burn, grid_for
 from hygis.settings import DATA_DIR
 

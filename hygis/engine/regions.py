@@ -23,7 +23,7 @@ from hygis.geometry import polygonal
 NOISE_AREA_M2: float = 0.01
 
 
-def clip_to_zones(geoms: ArrayLike, zones: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_by_regions(geoms: ArrayLike, zones: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split geometries by zones (e.g. control-line patches by county): the pieces and their owners.
 
     A geometry wholly inside a zone is passed through untouched; only those crossing a zone
