@@ -26,7 +26,6 @@ from hygis import io
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import describe
 from hygis.engine.regions import split_by_regions, union_area_by_group
-from hygis.errors import HygisInputError
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
 
@@ -37,19 +36,7 @@ M2_PER_KM2 = 1_000_000.0
 
 def load_counties(counties: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The county-level units: the embedded layer, or a user's frame checked for ``code``, ``name`` and a CRS."""
-    if counties is None:
-        return layers.load("counties")
-    missing = [c for c in ("code", "name") if c not in counties.columns]
-    if missing:
-        msg = (
-            f"The county layer needs the columns 'code' and 'name' (missing: {', '.join(missing)}); "
-            f"it has {', '.join(map(str, counties.columns))}. Rename the columns."
-        )
-        raise HygisInputError(msg)
-    if counties.crs is None:
-        msg = "The county layer has no CRS: set one (gdf.set_crs('EPSG:4490'))."
-        raise HygisInputError(msg)
-    return counties
+    return layers.load_or_check("counties", counties, ("code", "name"), "the county layer")
 
 
 def city_code_and_name(counties: gpd.GeoDataFrame) -> tuple[str, str]:

@@ -39,18 +39,7 @@ DISTANCE_BANDS_KM: tuple[float, ...] = (5.0, 10.0, 20.0, 30.0)
 
 
 def _urban(urban_system: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    urban = layers.load("urban_system") if urban_system is None else urban_system
-    missing = [c for c in ("tier", "name") if c not in urban.columns]
-    if missing:
-        msg = (
-            f"urban system: needs the columns 'tier' (1–4) and 'name' (missing: {', '.join(missing)}); "
-            f"it has {', '.join(map(str, urban.columns))}."
-        )
-        raise HygisInputError(msg)
-    if urban.crs is None:
-        msg = "urban system: the frame has no CRS. Set one (gdf.set_crs('EPSG:4490'))."
-        raise HygisInputError(msg)
-    urban = urban.copy()
+    urban = layers.load_or_check("urban_system", urban_system, ("tier", "name"), "urban system").copy()
     urban["tier"] = pd.to_numeric(urban["tier"], errors="coerce")
     if "place_id" not in urban.columns:
         urban["place_id"] = [f"#{k + 1}" for k in range(len(urban))]

@@ -109,6 +109,31 @@ def load(name: str) -> gpd.GeoDataFrame:
     return gdf
 
 
+def load_or_check(
+    name: str, gdf: gpd.GeoDataFrame | None, columns: tuple[str, ...], label: str
+) -> gpd.GeoDataFrame:
+    """The embedded layer ``name``, or a user's frame in its place checked for ``columns`` and a CRS.
+
+    Raises
+    ------
+    HygisInputError
+        Naming the missing columns (and those the frame has), or the missing CRS.
+    """
+    if gdf is None:
+        return load(name)
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        msg = (
+            f"{label}: needs the columns {' and '.join(repr(c) for c in columns)} (missing: {', '.join(missing)}); "
+            f"it has {', '.join(map(str, gdf.columns))}. Rename the columns."
+        )
+        raise HygisInputError(msg)
+    if gdf.crs is None:
+        msg = f"{label}: the frame has no CRS. Set one (gdf.set_crs('EPSG:4490'))."
+        raise HygisInputError(msg)
+    return gdf
+
+
 def approximate(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """Which features have a schematic or approximate location (one rule for every map and report).
 
