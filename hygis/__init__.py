@@ -16,6 +16,11 @@ fast: geopandas, folium and the engine load only when a routine needs them.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hygis.errors import HygisError, HygisInputError, HygisOutputError, HygisWarning
@@ -71,6 +76,29 @@ def __getattr__(name: str) -> Any:
     value = getattr(module, name) if name in _FUNCTIONS else module
     globals()[name] = value
     return value
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``import hygis.stats`` (and the other modules that moved into rooms in 0.2) still works."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        name = fullname.removeprefix("hygis.")
+        moved = name in _LAZY and name not in _FUNCTIONS and _LAZY[name] != fullname
+        return (
+            importlib.util.spec_from_loader(fullname, self)
+            if fullname.startswith("hygis.") and moved
+            else None
+        )
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        return importlib.import_module(_LAZY[spec.name.removeprefix("hygis.")])
+
+    def exec_module(self, module: ModuleType) -> None:
+        # The module ran under its new name; keep its own spec (the import system set the alias's).
+        module.__spec__ = importlib.util.spec_from_file_location(module.__name__, module.__file__)
+
+
+sys.meta_path.append(_MovedModules())
 
 
 def __dir__() -> list[str]:

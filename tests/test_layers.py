@@ -150,3 +150,14 @@ def test_control_lines_lie_inside_the_city():
     for name in layers.CONTROL_LINES:
         geoms = layers.load(name).to_crs(4546).geometry.to_numpy()
         assert shapely.within(geoms, city).all(), name
+
+
+def test_moved_modules_still_import_under_their_old_names():
+    """0.1 code (``import hygis.stats``, ``hygis.layers.load``) keeps working after the move into rooms."""
+    import hygis.counties
+    import hygis.stats
+    from hygis.analysis import counties, stats
+
+    assert hygis.stats is stats and hygis.counties is counties
+    assert stats.__spec__.name == "hygis.analysis.stats"
+    assert hygis.layers.load is layers.load

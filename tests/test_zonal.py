@@ -280,7 +280,7 @@ def test_cli_zonal_no_nodata_message(cli, tmp_path):
 
 def test_block_by_block_path_gives_the_same_answer(tmp_path, monkeypatch):
     """Rasters too big for memory are read through rasterio by exactextract: same results."""
-    import hygis.zonal as zonal_mod
+    import hygis.raster.zonal as zonal_mod
 
     values = np.arange(64, dtype="float64").reshape(8, 8)
     values[2, 3] = -1
