@@ -8,7 +8,8 @@ processes).
     python benchmarks/make_large_case.py                         # the realistic case: non-convex patches
     python benchmarks/bench_check.py --projects 50000            # hygis vs geopandas.overlay
     python benchmarks/bench_check.py --projects 5000 --postgis   # + PostGIS serial
-    python benchmarks/make_large_case.py --convex && python benchmarks/bench_check.py --convex   # convex patches
+    python benchmarks/make_large_case.py --convex                # convex patches
+    python benchmarks/bench_check.py --convex
 
 The baseline is the textbook way: ``geopandas.overlay(projects, farmland, how="intersection")``
 then the area summed per project. Both read with pyogrio/Arrow (GeoParquet); reading is timed apart.
@@ -104,13 +105,16 @@ def _postgis(projects, farmland) -> np.ndarray:
 
     sql = [
         "CREATE EXTENSION IF NOT EXISTS postgis; SET max_parallel_workers_per_gather = 0;",
-        "DROP TABLE IF EXISTS bp, bf; CREATE TABLE bp(id int, hex text, geom geometry); CREATE TABLE bf(id int, hex text, geom geometry);",
+        "DROP TABLE IF EXISTS bp, bf; "
+        "CREATE TABLE bp(id int, hex text, geom geometry); CREATE TABLE bf(id int, hex text, geom geometry);",
         copy_sql("bp", range(len(projects)), projects.geometry.values),
         copy_sql("bf", range(len(farmland)), farmland.geometry.values),
-        "UPDATE bp SET geom = ST_GeomFromWKB(decode(hex, 'hex'), 4546); UPDATE bf SET geom = ST_GeomFromWKB(decode(hex, 'hex'), 4546);",
+        "UPDATE bp SET geom = ST_GeomFromWKB(decode(hex, 'hex'), 4546); "
+        "UPDATE bf SET geom = ST_GeomFromWKB(decode(hex, 'hex'), 4546);",
         "CREATE INDEX ON bf USING gist(geom); ANALYZE bf; ANALYZE bp;",
         "\\timing on",
-        "SELECT p.id, sum(ST_Area(ST_Intersection(p.geom, f.geom))) FROM bp p JOIN bf f ON ST_Intersects(p.geom, f.geom) GROUP BY p.id;",
+        "SELECT p.id, sum(ST_Area(ST_Intersection(p.geom, f.geom))) "
+        "FROM bp p JOIN bf f ON ST_Intersects(p.geom, f.geom) GROUP BY p.id;",
     ]
     proc = subprocess.run(cmd, input="\n".join(sql), capture_output=True, text=True, check=True)
     areas = np.zeros(len(projects))
@@ -149,8 +153,9 @@ def main() -> None:
         + (["postgis"] if args.postgis else [])
     )
     print(
-        f"case: {args.patches:,} {'convex' if args.convex else 'non-convex'} farmland patches × {args.projects:,} projects, "
-        f"{args.workers} workers for hygis, {os.cpu_count()} CPUs on this machine, load average {os.getloadavg()[0]:.2f}"
+        f"case: {args.patches:,} {'convex' if args.convex else 'non-convex'} farmland patches "
+        f"× {args.projects:,} projects, {args.workers} workers for hygis, "
+        f"{os.cpu_count()} CPUs on this machine, load average {os.getloadavg()[0]:.2f}"
     )
     results = {}
     for engine in engines:
@@ -178,8 +183,8 @@ def main() -> None:
         r = results[engine]
         extra = f"; query alone {r['query_s']:.2f} s" if "query_s" in r else ""
         print(
-            f"{engine:>15}: {r['run_s']:8.2f} s (read {r['read_s']:.2f} s{extra}), peak {r['peak_mb']:,.0f} MB, "
-            f"total {r['total_ha']:,.2f} ha"
+            f"{engine:>15}: {r['run_s']:8.2f} s (read {r['read_s']:.2f} s{extra}), "
+            f"peak {r['peak_mb']:,.0f} MB, total {r['total_ha']:,.2f} ha"
         )
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     base = np.load(cache_dir(args.convex) / f"areas_hygis_{args.projects}.npy")
@@ -195,7 +200,8 @@ def main() -> None:
                 f" ({results[engine]['query_s'] / results['hygis']['run_s']:.1f}× against the query alone)"
             )
         print(
-            f"areas hygis vs {engine}: max relative difference {rel.max():.2e} ({'OK' if ok else 'DIFFERENT'}); {ratio}"
+            f"areas hygis vs {engine}: max relative difference {rel.max():.2e} "
+            f"({'OK' if ok else 'DIFFERENT'}); {ratio}"
         )
         if not ok:
             sys.exit(1)

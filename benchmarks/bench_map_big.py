@@ -183,23 +183,30 @@ window.__hyWhenDrawn = function (map) {
   return new Promise(function (resolve) {
     function busy() {
       var b = false;
-      map.eachLayer(function (l) { if (window.L && l instanceof L.GridLayer && l.isLoading && l.isLoading()) { b = true; } });
+      map.eachLayer(function (l) {
+        if (window.L && l instanceof L.GridLayer && l.isLoading && l.isLoading()) { b = true; }
+      });
       return b;
     }
     function check() {
       if (busy()) { requestAnimationFrame(check); return; }
-      requestAnimationFrame(function () { requestAnimationFrame(function () { resolve(performance.now()); }); });
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () { resolve(performance.now()); });
+      });
     }
     check();
   });
 };
 window.__hyMaps = function () {
-  return Object.keys(window).filter(function (k) { return /^map_[0-9a-f]+$/.test(k) && window[k] && window[k].setZoom; })
-                            .map(function (k) { return window[k]; });
+  return Object.keys(window)
+    .filter(function (k) { return /^map_[0-9a-f]+$/.test(k) && window[k] && window[k].setZoom; })
+    .map(function (k) { return window[k]; });
 };
 document.addEventListener('DOMContentLoaded', function () {
   var maps = window.__hyMaps();
-  Promise.all(maps.map(window.__hyWhenDrawn)).then(function (t) { window.__hyFirstFrame = Math.max.apply(null, t.concat([0])); });
+  Promise.all(maps.map(window.__hyWhenDrawn)).then(function (t) {
+    window.__hyFirstFrame = Math.max.apply(null, t.concat([0]));
+  });
 });
 """
 
@@ -305,7 +312,11 @@ def measure(html: Path, cap_s: float, zooms=ZOOM_STEPS) -> dict:
             out["failed"] = list(page.hygis_failed) + list(page.hygis_remote)
             try:
                 out["layer_timings"] = page.evaluate(
-                    """() => { var r = null; window.__hyMaps()[0].eachLayer(function (l) { if (l.timings) { r = l.timings; } }); return r; }"""
+                    """() => {
+                      var r = null;
+                      window.__hyMaps()[0].eachLayer(function (l) { if (l.timings) { r = l.timings; } });
+                      return r;
+                    }"""
                 )
             except Exception:
                 out["layer_timings"] = None
@@ -373,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         build(gdf).save(str(path))
         sizes[label] = path.stat().st_size
         print(
-            f"{label}: wrote {path} ({_mb(sizes[label])}) in {time.perf_counter() - t:.1f} s; loading in Chromium …",
+            f"{label}: wrote {path} ({_mb(sizes[label])}) in {time.perf_counter() - t:.1f} s; "
+            "loading in Chromium …",
             flush=True,
         )
         r = measure(path, cap)

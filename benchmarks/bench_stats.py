@@ -131,8 +131,9 @@ def main() -> None:
     lines = make_layers(args.patches)
     counties = layers.load("counties")
     print(
-        f"generated {len(lines['permanent_farmland']):,} farmland patches, {len(lines['ecological_redline'])} red-line "
-        f"and {len(lines['urban_development_boundary'])} development-boundary discs in {time.perf_counter() - t0:.1f} s"
+        f"generated {len(lines['permanent_farmland']):,} farmland patches, "
+        f"{len(lines['ecological_redline'])} red-line and {len(lines['urban_development_boundary'])} "
+        f"development-boundary discs in {time.perf_counter() - t0:.1f} s"
     )
 
     print("hygis")
@@ -150,7 +151,8 @@ def main() -> None:
     )
     totals = qa.overlap_totals(overlaps)
     print(
-        f"  → {len(overlaps):,} overlap polygons; {topo.attrs['summary']['self_overlap']:,} farmland self-overlaps; "
+        f"  → {len(overlaps):,} overlap polygons; "
+        f"{topo.attrs['summary']['self_overlap']:,} farmland self-overlaps; "
         f"{topo.attrs['summary']['sliver']:,} slivers"
     )
 
@@ -168,8 +170,9 @@ def main() -> None:
     print(f"agreement: largest per-county area difference {diff:.2e} ha")
     for row in totals.itertuples():
         n_ref, ha_ref = ref_qa[row.pair]
+        ha_ours = overlaps.loc[overlaps["pair"] == row.pair, "area_ha"].sum()
         print(
-            f"  {row.pair}: hygis {row.overlaps:,} polygons, sum {overlaps.loc[overlaps['pair'] == row.pair, 'area_ha'].sum():,.4f} ha"
+            f"  {row.pair}: hygis {row.overlaps:,} polygons, sum {ha_ours:,.4f} ha"
             f" | overlay {n_ref:,} polygons, sum {ha_ref:,.4f} ha"
         )
     print(f"speed-up: statistics {t_bstats / t_stats:.1f}×, overlap QA {t_bqa / t_qa:.1f}×")

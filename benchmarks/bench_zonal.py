@@ -97,8 +97,8 @@ def main() -> None:
         t = time.perf_counter()
         grid, counties, cells = make_raster(path, args.cell)
         print(
-            f"raster: {grid.width} × {grid.height} cells of {grid.cell:g} m, {cells / 1e6:.1f} million data cells "
-            f"(written in {time.perf_counter() - t:.1f} s)"
+            f"raster: {grid.width} × {grid.height} cells of {grid.cell:g} m, "
+            f"{cells / 1e6:.1f} million data cells (written in {time.perf_counter() - t:.1f} s)"
         )
         zones = make_polygons(grid, counties, args.n)
         print(f"zones: {len(zones)} polygons, median area {np.median(zones.area) / 1e4:.1f} ha")
@@ -123,7 +123,8 @@ def main() -> None:
     print(f"speed-up: {t_theirs / t_ours:.1f}×")
     d = np.abs(m_ours - m_theirs)
     print(
-        f"max |mean difference|, cell-aligned polygons ({int((snapped & both).sum())}): {np.nanmax(d[snapped & both]):.2e} m"
+        f"max |mean difference|, cell-aligned polygons ({int((snapped & both).sum())}): "
+        f"{np.nanmax(d[snapped & both]):.2e} m"
     )
     print(
         f"max |mean difference|, all polygons ({int(both.sum())}): {np.nanmax(d[both]):.2f} m "
@@ -132,7 +133,8 @@ def main() -> None:
     ok = both & within
     print(
         f"max |error| against the exact mean (centroid easting), {int(ok.sum())} polygons inside the city: "
-        f"hygis {np.nanmax(np.abs(m_ours - truth)[ok]):.4f} m, rasterstats {np.nanmax(np.abs(m_theirs - truth)[ok]):.2f} m"
+        f"hygis {np.nanmax(np.abs(m_ours - truth)[ok]):.4f} m, "
+        f"rasterstats {np.nanmax(np.abs(m_theirs - truth)[ok]):.2f} m"
     )
 
 

@@ -13,7 +13,8 @@ In EPSG:4546 (CGCS2000 3° GK CM 111°E), placed around Hengyang. Written to a c
 the repository: $HYGIS_BENCH_CACHE or ~/.cache/hygis-bench, in a sub-folder per variant
 (``nonconvex/``, ``convex/``) so the two cases never mix.
 
-    python benchmarks/make_large_case.py            # nonconvex/: farmland_200000.parquet, projects_5000/50000.parquet
+    python benchmarks/make_large_case.py            # nonconvex/: farmland_200000.parquet,
+                                                    #   projects_5000.parquet, projects_50000.parquet
     python benchmarks/make_large_case.py --convex   # convex/: the same with convex patches
 """
 
@@ -144,15 +145,17 @@ def main() -> None:
     g = fl.geometry.values
     nonconvex = ~shapely.equals_exact(shapely.normalize(shapely.convex_hull(g)), shapely.normalize(g), 0.0)
     print(
-        f"farmland: {len(fl):,} patches ({nonconvex.sum():,} non-convex, {(shapely.get_num_interior_rings(g) > 0).sum():,} "
-        f"with a hole, {shapely.get_num_coordinates(g).mean():.1f} vertices on average), {fl.area.sum() / 1e6:,.0f} km² "
+        f"farmland: {len(fl):,} patches ({nonconvex.sum():,} non-convex, "
+        f"{(shapely.get_num_interior_rings(g) > 0).sum():,} with a hole, "
+        f"{shapely.get_num_coordinates(g).mean():.1f} vertices on average), {fl.area.sum() / 1e6:,.0f} km² "
         f"→ {out} ({time.perf_counter() - t:.1f} s)"
     )
     for n in args.projects:
         pr = projects(n)
         pr.to_parquet(out / f"projects_{n}.parquet")
         print(
-            f"projects: {len(pr):,} ({(pr.kind == 'corridor').sum():,} corridors), {pr.area.sum() / 1e4:,.0f} ha"
+            f"projects: {len(pr):,} ({(pr.kind == 'corridor').sum():,} corridors), "
+            f"{pr.area.sum() / 1e4:,.0f} ha"
         )
 
 
