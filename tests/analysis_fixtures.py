@@ -23,7 +23,10 @@ def pt(x: float, y: float) -> shapely.Point:
 
 
 def two_counties() -> gpd.GeoDataFrame:
-    """Two 1 km × 1 km units side by side: A = [0, 1000] × [0, 1000], B = [1000, 2000] × [0, 1000] (100 ha each)."""
+    """Two 1 km × 1 km units side by side, 100 ha each.
+
+    A = [0, 1000] × [0, 1000], B = [1000, 2000] × [0, 1000].
+    """
     return gpd.GeoDataFrame(
         {"code": ["439901", "439902"], "name": ["甲县", "乙县"], "seat": ["甲镇", "乙镇"]},
         geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],

@@ -1,4 +1,7 @@
-"""The analysis commands as a planner runs them (subprocess): outputs, figures with units and CRS, bad input."""
+"""The analysis commands as a planner runs them (subprocess).
+
+Outputs, figures with units and CRS, bad input.
+"""
 
 from __future__ import annotations
 

@@ -363,7 +363,10 @@ def test_project_without_coordinates_is_reported_not_dropped(tmp_path):
 
 
 def test_a_line_inside_a_collection_gets_its_group_corridor_width():
-    """The same 生态环保 line is a 200 m corridor alone and inside a GeometryCollection (it was 30 m there)."""
+    """The same 生态环保 line is a 200 m corridor alone and inside a GeometryCollection.
+
+    Inside the collection it used to get the generic 30 m.
+    """
     from hygis.check.rules import load_corridor_widths
     from hygis.check.sites import footprints
 

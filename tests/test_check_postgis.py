@@ -1,4 +1,6 @@
-"""hygis's overlap areas against an independent engine: PostGIS ST_Area(ST_Intersection(site, ST_Union(ST_MakeValid(...)))).
+"""hygis's overlap areas against an independent engine, PostGIS.
+
+The reference is ST_Area(ST_Intersection(site, ST_Union(ST_MakeValid(...)))).
 
 PostGIS reads the files' raw geometries (before hygis repairs anything) in their own CRS, and
 does the repair, the transformation to the area CRS, the union and the intersection itself.
@@ -138,15 +140,16 @@ def test_fixture_areas_equal_postgis(postgis, tmp_path):
     sql_line = postgis_overlaps({"F": line}, area_srid, layers, area_srid)  # the line itself: must be 0
     assert all(v == 0 for v in sql_line.values())
     corridor = psql(
-        f"SELECT encode(ST_AsBinary(ST_Buffer(ST_GeomFromText('{line.wkt}', {area_srid}), 15, 'quad_segs=16 endcap=flat join=round')), 'hex')"
+        f"SELECT encode(ST_AsBinary(ST_Buffer(ST_GeomFromText('{line.wkt}', {area_srid}), 15, "
+        "'quad_segs=16 endcap=flat join=round')), 'hex')"
     ).strip()
     ref.update(postgis_overlaps({"F": shapely.from_wkb(corridor)}, area_srid, layers, area_srid))
     _assert_same(report, ref, "fixture")
 
     # The hard cases, as a planner would read them:
     row = report.set_index(["project_id", "control_line"])
-    # 12 + 24 − 8 shared = 28 ha as designed in EPSG:4546; measured in the zone the rule picks (CM 114°E here),
-    # whose scale differs by about 2e-4 at this longitude.
+    # 12 + 24 − 8 shared = 28 ha as designed in EPSG:4546; measured in the zone the rule picks
+    # (CM 114°E here), whose scale differs by about 2e-4 at this longitude.
     assert row.loc[("A", "ecological_redline"), "overlap_ha"] == pytest.approx(28.0, rel=1e-3)
     assert row.loc[("C", "permanent_farmland"), "overlap_ha"] == 0  # touching edge
     assert row.loc[("D", "urban_development_boundary"), "overlap_ha"] == 0  # in the hole

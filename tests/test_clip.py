@@ -112,7 +112,10 @@ def test_bisected_pieces_tile_the_polygon(cell):
 
 
 def test_overlap_engine_mixes_convex_and_nonconvex_features():
-    """Convex features are clipped directly, the others by hull then signed fan; the sum is GEOS's, every engine path."""
+    """Convex features are clipped directly, the others by hull then signed fan.
+
+    The sum is GEOS's, on every engine path.
+    """
     rng = np.random.default_rng(11)
     subs = _at(_subjects(rng, 80), X0, Y0)
     convex = _convex(rng, 40)

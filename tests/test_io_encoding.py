@@ -1,4 +1,7 @@
-"""A Shapefile's attribute encoding, by the book: the .cpg, then the DBF language-driver byte, then detection."""
+"""A Shapefile's attribute encoding, by the book.
+
+The .cpg, then the DBF language-driver byte, then detection.
+"""
 
 from __future__ import annotations
 

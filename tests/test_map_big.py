@@ -85,7 +85,8 @@ def _browser_available() -> bool:
     return Path(bench.CHROMIUM).exists() and importlib.util.find_spec("playwright") is not None
 
 
-# Skipped without a browser on a developer's machine; CI (CI=true) must have one, so there it runs and fails loudly.
+# Skipped without a browser on a developer's machine; CI (CI=true) must have one, so there it runs
+# and fails loudly.
 browser = pytest.mark.skipif(
     not _browser_available() and not os.environ.get("CI"),
     reason="needs /usr/bin/chromium and the playwright package",
@@ -117,7 +118,11 @@ def big_map(tmp_path_factory):
 
 
 # JavaScript helpers run in the page: the map, the big layer, and a patch's screen position.
-_LAYER_JS = "(() => { var r; window.__hyMaps()[0].eachLayer(l => { if (l instanceof L.HygisBigPolygons) r = l; }); return r; })()"
+_LAYER_JS = (
+    "(() => { var r; "
+    "window.__hyMaps()[0].eachLayer(l => { if (l instanceof L.HygisBigPolygons) r = l; }); "
+    "return r; })()"
+)
 
 
 def _show(page, lon: float, lat: float, zoom: int) -> dict:
@@ -146,7 +151,9 @@ def _layer_pixel(page, x: float, y: float) -> list[int]:
                if (layer._tiles[key].coords.z !== layer._map.getZoom()) continue;
                if (x >= r.left && x < r.right && y >= r.top && y < r.bottom) {
                  var s = c.width / r.width;
-                 return Array.from(c.getContext('2d').getImageData(Math.floor((x - r.left) * s), Math.floor((y - r.top) * s), 1, 1).data); } }
+                 var px = c.getContext('2d').getImageData(
+                   Math.floor((x - r.left) * s), Math.floor((y - r.top) * s), 1, 1);
+                 return Array.from(px.data); } }
              return null; }""",
         [x, y],
     )

@@ -79,11 +79,15 @@ class Page:
 
     def layer_names(self) -> list[str]:
         return self.page.evaluate(
-            "() => Array.from(document.querySelectorAll('.leaflet-control-layers label')).map(l => l.textContent.trim())"
+            "() => Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
+            ".map(l => l.textContent.trim())"
         )
 
     def click_feature(self, tooltip_contains: str) -> str:
-        """Click, with the mouse, the first vector feature whose tooltip contains the text; return the popup's text."""
+        """Click, with the mouse, the first vector feature whose tooltip contains the text.
+
+        Returns the popup's text.
+        """
         point = self.page.evaluate(
             """(needle) => {
                 const map = Object.values(window).find(v => v instanceof L.Map);
@@ -229,7 +233,10 @@ def test_real_check_report_and_raster_overlay_load(browser, tmp_path):
 
 
 def test_big_user_farmland_through_the_plan_map(browser, tmp_path):
-    """A user's farmland layer past the big-layer threshold goes to the canvas renderer and still loads offline."""
+    """A user's farmland layer past the big-layer threshold goes to the canvas renderer.
+
+    It still loads offline.
+    """
     import geopandas as gpd
     import numpy as np
     import shapely

@@ -15,7 +15,8 @@ from .analysis_fixtures import GK, box, lines
 
 def test_known_overlap_of_exactly_a_quarter_hectare():
     # Farmland F1 = [0,100]²; red line R1 = [50,150]² overlaps it by 50 m × 50 m = 2,500 m² = 0.25 ha.
-    # Development boundary U1 = [100,200]×[0,100] only touches F1 (shared edge: no overlap) and overlaps R1 by 0.25 ha.
+    # Development boundary U1 = [100,200]×[0,100] only touches F1 (shared edge: no overlap)
+    # and overlaps R1 by 0.25 ha.
     inputs = hygis.resolve(
         **lines(redline=[box(50, 50, 150, 150)], farmland=[box(0, 0, 100, 100)], udb=[box(100, 0, 200, 100)])
     )

@@ -1,4 +1,7 @@
-"""Control-line statistics: hand calculations on small fixtures, invariants and an independent engine on the embedded data."""
+"""Control-line statistics.
+
+Hand calculations on small fixtures, invariants, and an independent engine on the embedded data.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +72,10 @@ def test_embedded_twelve_units_sum_to_the_city(embedded):
 
 
 def test_embedded_farmland_against_geopandas_overlay(embedded):
-    """An independent path: dissolve the farmland, intersect with the counties by geopandas.overlay, measure."""
+    """An independent path.
+
+    Dissolve the farmland, intersect with the counties by geopandas.overlay, measure.
+    """
     crs = hygis.crs.area_crs_for(layers.load("counties"))
     counties = layers.load("counties").to_crs(crs)[["code", "geometry"]]
     farmland = layers.load("permanent_farmland").to_crs(crs)
