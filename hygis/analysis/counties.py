@@ -42,9 +42,9 @@ UNALLOCATED = "未分配 (unallocated)"
 _CODE_SEP = re.compile(r"[;,，；、\s]+")
 
 ALLOCATION_RULE = (
-    "Located projects are split by the part of their geometry in each unit (area for polygons, length for lines, "
-    "containment for points); projects without a geometry but with county_code are split equally among the listed "
-    "units; the rest is unallocated, reported in its own row."
+    "Located projects are split by the part of their geometry in each unit (area for polygons, "
+    "length for lines, containment for points); projects without a geometry but with county_code "
+    "are split equally among the listed units; the rest is unallocated, reported in its own row."
 )
 
 
@@ -56,7 +56,8 @@ def _projects(projects: gpd.GeoDataFrame | None, investment_field: str) -> gpd.G
     if investment_field not in projects.columns:
         msg = (
             f"projects: no investment column '{investment_field}' (亿元). The columns are: "
-            f"{', '.join(map(str, projects.columns))}. Name the column with investment_field= (CLI: --investment-field)."
+            f"{', '.join(map(str, projects.columns))}. "
+            "Name the column with investment_field= (CLI: --investment-field)."
         )
         raise HygisInputError(msg)
     values = pd.to_numeric(projects[investment_field], errors="coerce")
@@ -67,7 +68,10 @@ def _projects(projects: gpd.GeoDataFrame | None, investment_field: str) -> gpd.G
     )
     if bad.any():
         which = ", ".join(projects.loc[bad, "project_id"].astype(str).head(10))
-        msg = f"projects: '{investment_field}' must be a number of 亿元; not a number for project(s) {which}. Fix those cells."
+        msg = (
+            f"projects: '{investment_field}' must be a number of 亿元; "
+            f"not a number for project(s) {which}. Fix those cells."
+        )
         raise HygisInputError(msg)
     if projects.crs is None and projects.geometry.notna().any():
         msg = "projects: the frame has no CRS. Set one (gdf.set_crs('EPSG:4490'))."

@@ -240,7 +240,10 @@ def suggest_relocation(
                 {
                     **base,
                     "status": "not relocatable",
-                    "note": "A linear project's route is set by what it connects: adjust the alignment around the exclusions instead.",
+                    "note": (
+                        "A linear project's route is set by what it connects: "
+                        "adjust the alignment around the exclusions instead."
+                    ),
                 }
             )
             geoms_out.append(None)
@@ -277,7 +280,10 @@ def suggest_relocation(
                 {
                     **base,
                     "status": "no site found",
-                    "note": f"No place within {max_distance_m / 1000:g} km in county {base['county_code']} fits this footprint clear of the red line and permanent farmland.",
+                    "note": (
+                        f"No place within {max_distance_m / 1000:g} km in county {base['county_code']} "
+                        "fits this footprint clear of the red line and permanent farmland."
+                    ),
                 }
             )
             geoms_out.append(None)
@@ -291,6 +297,7 @@ def suggest_relocation(
         dx, dy = (float(v) for v in best)
         d = float(np.hypot(dx, dy))
         bearing = (np.degrees(np.arctan2(dx, dy)) + 360) % 360
+        direction = _DIRECTIONS[int(((bearing + 22.5) % 360) // 45)]
         moved = _translated(geom, np.array([[dx, dy]]))[0]
         rows.append(
             {
@@ -299,8 +306,11 @@ def suggest_relocation(
                 "distance_m": round(d, 1),
                 "dx_m": round(dx, 1),
                 "dy_m": round(dy, 1),
-                "direction": _DIRECTIONS[int(((bearing + 22.5) % 360) // 45)],
-                "note": f"Moved {d:,.0f} m {_DIRECTIONS[int(((bearing + 22.5) % 360) // 45)]}; same shape and orientation; nearest on a {step / 4:g} m grid.",
+                "direction": direction,
+                "note": (
+                    f"Moved {d:,.0f} m {direction}; same shape and orientation; "
+                    f"nearest on a {step / 4:g} m grid."
+                ),
             }
         )
         geoms_out.append(moved)

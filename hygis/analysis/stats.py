@@ -35,7 +35,10 @@ M2_PER_KM2 = 1_000_000.0
 
 
 def load_counties(counties: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """The county-level units: the embedded layer, or a user's frame checked for ``code``, ``name`` and a CRS."""
+    """The county-level units: the embedded layer, or a user's frame.
+
+    A user's frame is checked for ``code``, ``name`` and a CRS.
+    """
     return layers.load_or_check("counties", counties, ("code", "name"), "the county layer")
 
 
@@ -107,8 +110,8 @@ def control_line_stats(
         outside = float(np.clip(shapely.area(geoms) - inside_by_feature, 0, None).sum())
         if outside > 0.005 * M2_PER_HA:
             notes.append(
-                f"{CONTROL_LINE_ZH[line]} ({line}): {outside / M2_PER_HA:,.2f} ha of its features lie outside "
-                "the county units and are not counted in any row."
+                f"{CONTROL_LINE_ZH[line]} ({line}): {outside / M2_PER_HA:,.2f} ha of its features "
+                "lie outside the county units and are not counted in any row."
             )
         for k in range(n):
             rows.append(
@@ -194,7 +197,10 @@ def write_control_line_stats(table: pd.DataFrame, path) -> Path:
     """Write the statistics: ``.csv`` the long table (one row per unit and line, with ``crs`` and
     ``status``), ``.xlsx`` sheets ``by_county`` (wide), ``long`` and ``about`` (CRS, units, warnings)."""
     if Path(path).suffix.lower() == ".xlsx":
-        what = "三条控制线面积统计 Control-line areas by county-level unit (union semantics: overlaps count once)"
+        what = (
+            "三条控制线面积统计 Control-line areas by county-level unit "
+            "(union semantics: overlaps count once)"
+        )
         return io.write_table(
             {"by_county": wide(table), "long": table, "about": about(table, what)},
             path,

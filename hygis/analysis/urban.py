@@ -107,7 +107,10 @@ def with_central_villages(
     outside = codes == ""
     if outside.any():
         names = ", ".join(map(str, gdf.loc[outside, name_col].head(5)))
-        msg = f"central villages: {int(outside.sum())} lie outside every county unit ({names}): check their coordinates and CRS."
+        msg = (
+            f"central villages: {int(outside.sum())} lie outside every county unit ({names}): "
+            "check their coordinates and CRS."
+        )
         raise HygisInputError(msg)
     rows = gpd.GeoDataFrame(
         {
@@ -252,9 +255,8 @@ def town_distances(
         elif not isinstance(sid, str):
             county = seats["county"].get(code, code)
             seat = seats["seat"].get(code)
-            parts.append(
-                f"the seat of {county}{f' ({seat})' if isinstance(seat, str) else ''} is not in the urban-system layer"
-            )
+            named = f"{county} ({seat})" if isinstance(seat, str) else county
+            parts.append(f"the seat of {named} is not in the urban-system layer")
         elif not seat_ok[k]:
             parts.append(f"the county seat ({seats.loc[code, 'seat_name']}) has no confirmed location")
         notes.append("; ".join(parts))
@@ -288,7 +290,9 @@ def town_distances(
 def merge_with_city(
     urban_system: gpd.GeoDataFrame | None = None, counties: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
-    """The places the plan expects to merge into the central city (融城: 西渡, 云集, 大浦, 南岳), with their distance to it.
+    """The places the plan expects to merge into the central city, with their distance to it.
+
+    These are the 融城 towns: 西渡, 云集, 大浦, 南岳.
 
     Uses the ``merge_with_city`` column of the urban system. Rows without a confirmed
     location are kept with NaN distances and a note.
@@ -326,7 +330,8 @@ def seat_catchments(
     city = shapely.union_all(counties.geometry.to_crs(crs).to_numpy())
     pts = gens.geometry.to_numpy()
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(pts)), extend_to=city))
-    # voronoi_polygons does not keep the input order everywhere (ordered= needs GEOS 3.12): match by containment.
+    # voronoi_polygons does not keep the input order everywhere (ordered= needs GEOS 3.12):
+    # match by containment.
     cell_of, gen_of = shapely.STRtree(pts).query(cells, predicate="contains")
     matched = np.empty(len(pts), dtype=object)
     matched[gen_of] = shapely.intersection(cells[cell_of], city)
@@ -370,7 +375,10 @@ def _generators(urban: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, crs) -> gpd
     rows = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     rows["geometry"] = shapely.centroid(rows.geometry.to_numpy())
     if len(rows) < 2:
-        msg = "Service areas need at least two located centres (the central city and a county seat); the urban system has fewer."
+        msg = (
+            "Service areas need at least two located centres (the central city and a county seat); "
+            "the urban system has fewer."
+        )
         raise HygisInputError(msg)
     return rows.reset_index(drop=True)
 
@@ -436,7 +444,8 @@ def distance_bands(
 
 RANK_SIZE_NOTE_NONE = (
     "No sourced population per place: the plan gives none per town and data/counties.csv has none. "
-    "Pass population= (place_id, population, source) from a census or statistical yearbook; hygis does not invent figures."
+    "Pass population= (place_id, population, source) from a census or statistical yearbook; "
+    "hygis does not invent figures."
 )
 
 
@@ -465,7 +474,10 @@ def rank_size(
     cols = ["rank", "place_id", "name", "tier", "population", "log10_rank", "log10_population", "source"]
     if population is None and "population" in urban.columns:
         if "population_source" not in urban.columns:
-            msg = "urban system: a 'population' column needs a 'population_source' column saying where each figure comes from."
+            msg = (
+                "urban system: a 'population' column needs a 'population_source' column "
+                "saying where each figure comes from."
+            )
             raise HygisInputError(msg)
         population = urban[["place_id", "population", "population_source"]].rename(
             columns={"population_source": "source"}
@@ -484,7 +496,8 @@ def rank_size(
     pop = pop[pop["population"].gt(0)]
     unsourced = pop["source"].isna() | (pop["source"].astype(str).str.strip() == "")
     if unsourced.any():
-        msg = f"population: every figure needs a source; missing for {', '.join(pop.loc[unsourced, 'place_id'].astype(str))}."
+        ids = ", ".join(pop.loc[unsourced, "place_id"].astype(str))
+        msg = f"population: every figure needs a source; missing for {ids}."
         raise HygisInputError(msg)
     table = pop.merge(urban[["place_id", "name", "tier"]], on="place_id", how="inner")
     table = table.sort_values("population", ascending=False, kind="stable").reset_index(drop=True)
@@ -518,7 +531,8 @@ def urban_report(
     about = [
         (
             "what",
-            "城镇体系分析 Urban system: distances, 融城 towns, service areas (Voronoi), distance bands, rank-size",
+            "城镇体系分析 Urban system: distances, 融城 towns, service areas (Voronoi), "
+            "distance bands, rank-size",
         ),
         ("crs", dist.attrs["crs"] + " — straight-line distances and areas; the layers are stored in WGS 84"),
         (
