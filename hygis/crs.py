@@ -167,7 +167,8 @@ def guess_crs_hint(bounds: Sequence[float]) -> str:
             cm = zone * 3
             return (
                 f"The eastings start with {zone}: probably a 3-degree Gauss–Krüger zone with prefix, "
-                f"--crs EPSG:{_GK3_ZONE_FIRST_EPSG + zone - _GK3_FIRST_ZONE} (CGCS2000 zone {zone}, CM {cm}°E)."
+                f"--crs EPSG:{_GK3_ZONE_FIRST_EPSG + zone - _GK3_FIRST_ZONE} "
+                f"(CGCS2000 zone {zone}, CM {cm}°E)."
             )
         if _GK6_FIRST_ZONE <= zone <= 23:
             return (

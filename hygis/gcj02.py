@@ -97,5 +97,8 @@ def geometries_gcj02_to_wgs84(geoms: ArrayLike) -> np.ndarray:
 
 
 def geometries_wgs84_to_gcj02(geoms: ArrayLike) -> np.ndarray:
-    """Shift an array of shapely geometries (lon/lat degrees) from WGS 84 to GCJ-02 (for Amap/Tencent tiles)."""
+    """Shift an array of shapely geometries (lon/lat degrees) from WGS 84 to GCJ-02.
+
+    For drawing on Amap/Tencent tiles.
+    """
     return _apply(geoms, wgs84_to_gcj02)

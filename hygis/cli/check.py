@@ -26,7 +26,8 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     type=click.Choice(ENGINES),
     default="local",
     show_default=True,
-    help="local: every core of this machine; dask: the same check on a dask cluster (pip install 'hygis[dask]').",
+    help="local: every core of this machine; "
+    "dask: the same check on a dask cluster (pip install 'hygis[dask]').",
 )
 @click.option(
     "--workers", type=int, default=None, help="Processes for the local engine (default: every core)."
@@ -34,8 +35,8 @@ from hygis.constants import ENGINES, REPORT_FORMATS
 @click.option(
     "--relocate",
     is_flag=True,
-    help="Also suggest, for each project in conflict with the red line or farmland, the nearest same-shape site "
-    "in its county clear of both (a sheet/layer of the report).",
+    help="Also suggest, for each project in conflict with the red line or farmland, "
+    "the nearest same-shape site in its county clear of both (a sheet/layer of the report).",
 )
 @out_option(None, REPORT_FORMATS, "report")
 @user_errors

@@ -11,7 +11,8 @@ from hygis.cli.options import out_option, plan_input_options, progress, resolve_
 
 @click.command(
     "relocate",
-    short_help="Suggest the nearest same-size site, clear of red line and farmland, for conflicting projects.",
+    short_help="Suggest the nearest same-size site, clear of red line and farmland, "
+    "for conflicting projects.",
 )
 @plan_input_options
 @click.option(
@@ -19,7 +20,8 @@ from hygis.cli.options import out_option, plan_input_options, progress, resolve_
     "ids",
     multiple=True,
     metavar="PROJECT_ID",
-    help="Project(s) to relocate (repeatable). Default: every project touching the red line or permanent farmland.",
+    help="Project(s) to relocate (repeatable). "
+    "Default: every project touching the red line or permanent farmland.",
 )
 @click.option(
     "--max-distance", type=float, default=30_000.0, show_default=True, help="Search radius in metres."

@@ -45,8 +45,8 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     city = table[table["level"] == "city"]
     for row in city.itertuples():
         click.echo(
-            f"{row.line_zh} {row.line}: {row.area_ha:,.2f} ha = {row.area_mu:,.0f} 亩 = {row.area_km2:,.2f} km² "
-            f"({row.share_pct:.2f} % of {row.land_area_km2:,.1f} km²)"
+            f"{row.line_zh} {row.line}: {row.area_ha:,.2f} ha = {row.area_mu:,.0f} 亩 "
+            f"= {row.area_km2:,.2f} km² ({row.share_pct:.2f} % of {row.land_area_km2:,.1f} km²)"
         )
     click.echo(f"CRS: {table.attrs['crs']}")
     click.echo(f"written: {path}")

@@ -57,7 +57,8 @@ def urban_cmd(bands: str, central_villages: Path | None, crs: str | None, out: P
             "location not confirmed"
             if row.to_central_city_edge_km != row.to_central_city_edge_km
             else (
-                f"{row.to_central_city_edge_km:.1f} km to the central city's edge, {row.to_central_city_centre_km:.1f} km to its centre"
+                f"{row.to_central_city_edge_km:.1f} km to the central city's edge, "
+                f"{row.to_central_city_centre_km:.1f} km to its centre"
             )
         )
         click.echo(f"融城 {row.name}: {dist}")

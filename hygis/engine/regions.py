@@ -162,7 +162,10 @@ def union_area_by_group(
 
 
 def connected_components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Label of each of ``n`` nodes in the graph with edges (i, j): the smallest node index of its component."""
+    """Label of each of ``n`` nodes in the graph with edges (i, j).
+
+    The label is the smallest node index of the node's connected component.
+    """
     label = np.arange(n)
     while True:
         low = np.minimum(label[i], label[j])
@@ -175,7 +178,10 @@ def connected_components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 
 def measure(geoms: ArrayLike) -> np.ndarray:
-    """The size of each geometry by its dimension: area (m²) of polygons, length (m) of lines, count of points."""
+    """The size of each geometry by its dimension.
+
+    Area (m²) of polygons, length (m) of lines, count of points.
+    """
     geoms = np.asarray(geoms, dtype=object)
     dims = shapely.get_dimensions(geoms)
     return np.where(

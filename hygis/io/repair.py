@@ -66,7 +66,8 @@ def clean_geometries(
         unlocated = gdf[missing].set_geometry([None] * int(missing.sum()), crs=gdf.crs)
     elif missing.any():
         notes.append(
-            f"{label}: dropped {int(missing.sum())} feature(s) with empty or no geometry: {few(labels[missing])}."
+            f"{label}: dropped {int(missing.sum())} feature(s) with empty or no geometry: "
+            f"{few(labels[missing])}."
         )
     keep = ~missing
     gdf, labels = gdf[keep], labels[keep]
@@ -90,7 +91,8 @@ def clean_geometries(
     collapsed = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     if collapsed.any():
         notes.append(
-            f"{label}: dropped {int(collapsed.sum())} feature(s) that collapsed to nothing when repaired: {few(labels[collapsed])}."
+            f"{label}: dropped {int(collapsed.sum())} feature(s) that collapsed to nothing when repaired: "
+            f"{few(labels[collapsed])}."
         )
         gdf, labels, geoms = gdf[~collapsed], labels[~collapsed], geoms[~collapsed]
 
@@ -110,7 +112,10 @@ def clean_geometries(
 
 
 def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
-    """Raise if coordinates cannot be what the CRS says. Catch coordinates that cannot be what the CRS says: degrees out of range, swapped axes."""
+    """Raise if coordinates cannot be what the CRS says.
+
+    Catches degrees out of range, swapped axes, and data that lies outside China.
+    """
     minx, miny, maxx, maxy = gdf.total_bounds
     c = hcrs.CHINA_BOUNDS
     if hcrs.is_geographic(gdf.crs):
@@ -119,8 +124,8 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
         if abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90:
             msg = (
                 f"{name}: the CRS says degrees ({hcrs.describe(gdf.crs)}) but coordinates reach "
-                f"x={maxx:.0f}, y={maxy:.0f}: they are metres. {hcrs.guess_crs_hint((minx, miny, maxx, maxy))} "
-                "Give the right CRS with --crs."
+                f"x={maxx:.0f}, y={maxy:.0f}: they are metres. "
+                f"{hcrs.guess_crs_hint((minx, miny, maxx, maxy))} Give the right CRS with --crs."
             )
             raise HygisInputError(msg)
         lon_min, lat_min, lon_max, lat_max = minx, miny, maxx, maxy
@@ -140,8 +145,9 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
     if swapped:
         _raise_swapped(name, lon_min, lat_min, lon_max, lat_max)
     msg = (
-        f"{name}: the data lies outside China ({lon_min:.2f}…{lon_max:.2f}°E, {lat_min:.2f}…{lat_max:.2f}°N in "
-        f"WGS 84) with the CRS {hcrs.describe(gdf.crs)}: the CRS is probably wrong. "
+        f"{name}: the data lies outside China "
+        f"({lon_min:.2f}…{lon_max:.2f}°E, {lat_min:.2f}…{lat_max:.2f}°N in WGS 84) "
+        f"with the CRS {hcrs.describe(gdf.crs)}: the CRS is probably wrong. "
         f"{hcrs.guess_crs_hint(gdf.total_bounds)} Give the right one with --crs."
     )
     raise HygisInputError(msg)

@@ -34,8 +34,9 @@ def read_table_points(path: Path, name: str) -> gpd.GeoDataFrame:
     ycol = next((lower[c] for c in Y_COLUMNS if c in lower), None)
     if xcol is None or ycol is None:
         msg = (
-            f"{name}: the table {path.name} needs coordinate columns: one of {', '.join(X_COLUMNS)} and one of "
-            f"{', '.join(Y_COLUMNS)}; it has {', '.join(map(str, df.columns))}."
+            f"{name}: the table {path.name} needs coordinate columns: "
+            f"one of {', '.join(X_COLUMNS)} and one of {', '.join(Y_COLUMNS)}; "
+            f"it has {', '.join(map(str, df.columns))}."
         )
         raise HygisInputError(msg)
     x = pd.to_numeric(df[xcol], errors="coerce")

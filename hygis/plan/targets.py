@@ -153,7 +153,8 @@ def format_targets(targets: pd.DataFrame) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     lines.append(
-        "≥ = at least (以上/突破). Source: the plan, section 二 总体发展目标; each row's plan_line is the plan's own words."
+        "≥ = at least (以上/突破). Source: the plan, section 二 总体发展目标; "
+        "each row's plan_line is the plan's own words."
     )
     return "\n".join(lines)
 
