@@ -46,9 +46,10 @@ def swatch(style: dict[str, Any]) -> str:
     if filled:
         fill = css_color(style.get("fillColor", color))
         opacity = min(max(float(style.get("fillOpacity", 0.2)), 0.25), 1.0)
+        shown = opacity + (1 - opacity) * 0.3
         return (
             f'<span class="sw" style="border:{weight:g}px {dash} {color};'
-            f'background:{fill};background-clip:padding-box;opacity:{opacity + (1 - opacity) * 0.3:.2f}"></span>'
+            f'background:{fill};background-clip:padding-box;opacity:{shown:.2f}"></span>'
         )
     return (
         f'<span class="sw" style="border:{max(weight, 2):g}px {dash} {color};background:transparent"></span>'
@@ -63,8 +64,8 @@ def circle_swatch(color: str, radius: float, fill_opacity: float = 0.55) -> str:
     d = 2 * radius + 2
     return (
         f'<span class="sym" style="width:{max(d, 22):g}px"><svg width="{d:g}" height="{d:g}">'
-        f'<circle cx="{d / 2:g}" cy="{d / 2:g}" r="{radius:g}" fill="{css_color(color)}" fill-opacity="{fill_opacity}"'
-        f' stroke="{css_color(color)}" stroke-width="1.5"/></svg></span>'
+        f'<circle cx="{d / 2:g}" cy="{d / 2:g}" r="{radius:g}" fill="{css_color(color)}"'
+        f' fill-opacity="{fill_opacity}" stroke="{css_color(color)}" stroke-width="1.5"/></svg></span>'
     )
 
 

@@ -44,8 +44,8 @@ def _check_report(report: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     missing = [c for c in REPORT_COLUMNS if c not in report.columns]
     if missing:
         msg = (
-            f"The compliance report lacks the column(s) {', '.join(missing)}: pass the GeoDataFrame returned by "
-            "hygis.check.check_projects."
+            f"The compliance report lacks the column(s) {', '.join(missing)}: "
+            "pass the GeoDataFrame returned by hygis.check.check_projects."
         )
         raise HygisInputError(msg)
     if report.crs is not None and not report.crs.equals(WGS84):
@@ -168,7 +168,8 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
 
 
 _SITE_POINTS = f"""function (feature, latlng) {{
-    return L.circleMarker(latlng, Object.assign({{radius: 8}}, feature.properties.{STYLE} || {{}}, {{fillOpacity: 0.4}}));
+    return L.circleMarker(
+        latlng, Object.assign({{radius: 8}}, feature.properties.{STYLE} || {{}}, {{fillOpacity: 0.4}}));
 }}"""
 
 

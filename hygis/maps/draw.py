@@ -182,12 +182,8 @@ def add_urban_system(b: MapBuilder, urban: gpd.GeoDataFrame, *, show: bool = Tru
             else f'<span class="sym">{styles.symbol_svg(t["symbol"], t["size"], t["color"])}</span>'
         )
         rows.append((sym, t["label"]))
-    rows.append(
-        (
-            f'<span class="sym">{styles.symbol_svg("square", 12, "#2c3e50", spec["unconfirmed_fill"])}</span>',
-            spec["unconfirmed_legend"],
-        )
-    )
+    unconfirmed = styles.symbol_svg("square", 12, "#2c3e50", spec["unconfirmed_fill"])
+    rows.append((f'<span class="sym">{unconfirmed}</span>', spec["unconfirmed_legend"]))
     b.add_legend(spec["layer"], rows)
     return urban[~located]
 

@@ -82,7 +82,8 @@ def geojson_layer(
     base = json.dumps(style or {})
     options: dict[str, Any] = {
         "style": JsCode(
-            f"function (feature) {{ return Object.assign({{}}, {base}, (feature.properties || {{}}).{STYLE} || {{}}); }}"
+            "function (feature) { "
+            f"return Object.assign({{}}, {base}, (feature.properties || {{}}).{STYLE} || {{}}); }}"
         ),
         "interactive": interactive,
     }
@@ -104,7 +105,8 @@ def geojson_layer(
 #: Point symbols: inline SVG from the style table (our markup, stored in a property).
 SYMBOL_POINTS = f"""function (feature, latlng) {{
     var p = feature.properties, s = p.{RADIUS} || 12;
-    return L.marker(latlng, {{icon: L.divIcon({{html: p.{SYMBOL}, className: "hy-sym", iconSize: [s, s], iconAnchor: [s / 2, s / 2]}})}});
+    return L.marker(latlng, {{icon: L.divIcon(
+        {{html: p.{SYMBOL}, className: "hy-sym", iconSize: [s, s], iconAnchor: [s / 2, s / 2]}})}});
 }}"""
 
 
@@ -118,7 +120,8 @@ CIRCLE_POINTS = f"""function (feature, latlng) {{
 #: Permanent text labels (escaped text in a property).
 LABEL_POINTS = f"""function (feature, latlng) {{
     return L.marker(latlng, {{interactive: false, keyboard: false,
-        icon: L.divIcon({{html: '<span>' + feature.properties.{LABEL} + '</span>', className: "hy-label", iconSize: null}})}});
+        icon: L.divIcon({{html: '<span>' + feature.properties.{LABEL} + '</span>',
+                          className: "hy-label", iconSize: null}})}});
 }}"""
 
 

@@ -49,9 +49,12 @@ class RasterLegend(MacroElement):
   font: 12px/1.4 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;">
   <div style="font-weight: bold; margin-bottom: 4px;">{{ this.title }}</div>
   {% for item in this.items %}
-  <div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;border:1px solid #666;background:{{ item.color }};"></span>{{ item.label }}</div>
+  <div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;border:1px solid #666;
+    background:{{ item.color }};"></span>{{ item.label }}</div>
   {% endfor %}
-  {% if this.note %}<div style="margin-top: 6px; color: #b00; font-weight: bold;">{{ this.note }}</div>{% endif %}
+  {% if this.note %}
+  <div style="margin-top: 6px; color: #b00; font-weight: bold;">{{ this.note }}</div>
+  {% endif %}
 </div>
 {% endmacro %}
 {% macro script(this, kwargs) %}
@@ -120,7 +123,10 @@ def raster_layer(
     with rasterio.open(src_path) as src:
         legend = list(legend) if legend is not None else json.loads(src.tags(band).get("HYGIS_CLASSES", "[]"))
         if not legend:
-            msg = f"{src_path.name}: no legend in the raster's metadata; pass legend=[{{'code', 'name_zh', 'color'}}, …]."
+            msg = (
+                f"{src_path.name}: no legend in the raster's metadata; "
+                "pass legend=[{'code', 'name_zh', 'color'}, …]."
+            )
             raise ValueError(msg)
         title = name or src.tags().get("HYGIS_PRODUCT") or src.descriptions[band - 1] or src_path.stem
         notes = src.tags().get("HYGIS_NOTES", "")

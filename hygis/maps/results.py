@@ -32,7 +32,10 @@ def add_catchments(b: MapBuilder, cells: gpd.GeoDataFrame) -> None:
 
 
 def add_qa_overlaps(b: MapBuilder, overlaps: gpd.GeoDataFrame) -> None:
-    """Where two control lines overlap (:func:`hygis.qa.control_line_overlaps`); the legend says when none do."""
+    """Where two control lines overlap (:func:`hygis.qa.control_line_overlaps`).
+
+    The legend says when none do.
+    """
     spec = styles.get("analysis", "qa_overlaps")
     if not len(overlaps):
         b.add_legend(spec["layer"], [("", spec["none"])])

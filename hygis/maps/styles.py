@@ -77,8 +77,12 @@ def scaled(values, lo: float, hi: float, vmax: float | None = None) -> np.ndarra
 
 
 SYMBOLS = {
-    "square": '<rect x="1.5" y="1.5" width="{s3}" height="{s3}" fill="{fill}" stroke="{color}" stroke-width="2.2"/>',
-    "triangle": '<polygon points="{h},1.5 {s1},{s1} 1.5,{s1}" fill="{fill}" stroke="{color}" stroke-width="2.2"/>',
+    "square": (
+        '<rect x="1.5" y="1.5" width="{s3}" height="{s3}" fill="{fill}" stroke="{color}" stroke-width="2.2"/>'
+    ),
+    "triangle": (
+        '<polygon points="{h},1.5 {s1},{s1} 1.5,{s1}" fill="{fill}" stroke="{color}" stroke-width="2.2"/>'
+    ),
     "circle": '<circle cx="{h}" cy="{h}" r="{r}" fill="{fill}" stroke="{color}" stroke-width="2"/>',
 }
 

@@ -8,6 +8,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from hygis.constants import MAP_THEMES
 from hygis.errors import HygisInputError
@@ -22,7 +23,7 @@ from hygis.maps.draw import (
     add_urban_system,
 )
 from hygis.maps.escape import esc, fmt, popups, tooltips
-from hygis.maps.geojson import POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
+from hygis.maps.geojson import LABEL, LABEL_POINTS, POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
 from hygis.maps.plan_map import source_note
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
@@ -54,7 +55,10 @@ def theme_map(
         try:
             from hygis.analysis.counties import investment_by_county  # noqa: PLC0415 - the statistics module
         except ImportError as exc:
-            msg = "The investment map needs hygis.counties (investment by county), which this install lacks: update hygis."
+            msg = (
+                "The investment map needs hygis.counties (investment by county), "
+                "which this install lacks: update hygis."
+            )
             raise HygisInputError(msg) from exc
 
         values = investment_by_county(inputs.projects, layers.load("counties"))
@@ -68,8 +72,8 @@ def theme_map(
         notes = []
         if unallocated:
             notes.append(
-                f"未分配 Unallocated: {fmt(unallocated)} of {fmt(total)} 亿元 — projects with neither a located "
-                "site nor a listed county are not in any county's figure."
+                f"未分配 Unallocated: {fmt(unallocated)} of {fmt(total)} 亿元 — "
+                "projects with neither a located site nor a listed county are not in any county's figure."
             )
         if approx:
             notes.append(
@@ -175,7 +179,10 @@ def county_choropleth(
     """
     for col in ("code", value_col):
         if col not in values.columns:
-            msg = f"The values table needs the columns 'code' and '{value_col}'; it has: {', '.join(map(str, values.columns))}."
+            msg = (
+                f"The values table needs the columns 'code' and '{value_col}'; "
+                f"it has: {', '.join(map(str, values.columns))}."
+            )
             raise HygisInputError(msg)
     counties = counties if counties is not None else layers.load("counties")
     title = title or (
@@ -191,7 +198,10 @@ def county_choropleth(
     vals = values.assign(code=values["code"].astype(str).str.strip())
     unknown = sorted(set(vals["code"]) - set(counties["code"].astype(str)))
     if unknown:
-        msg = f"County code(s) {', '.join(unknown[:10])} in the values table match no county unit; use the 6-digit codes of the counties layer."
+        msg = (
+            f"County code(s) {', '.join(unknown[:10])} in the values table match no county unit; "
+            "use the 6-digit codes of the counties layer."
+        )
         raise HygisInputError(msg)
     per = vals.groupby("code")[value_col].sum(min_count=1)
     frame = counties.assign(code=counties["code"].astype(str))
@@ -230,12 +240,6 @@ def county_choropleth(
 
 def add_counties_labels_only(b, frame: gpd.GeoDataFrame) -> None:
     """County names over a choropleth (the outlines are the choropleth's own)."""
-    import shapely  # noqa: PLC0415
-
-    from hygis.maps.geojson import (
-        LABEL,
-        LABEL_POINTS,
-    )
 
     text = [f"{esc(n)}<small>{esc(t)}</small>" for n, t in zip(frame["name"], frame["value_text"])]
     pts = shapely.point_on_surface(frame.geometry.to_numpy())
