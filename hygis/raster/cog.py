@@ -43,8 +43,9 @@ def open_raster(path: str | os.PathLike, *, label: str = "raster") -> rasterio.D
             ds = rasterio.open(src_path)
     except RasterioIOError as exc:
         msg = (
-            f"{label} {src_path.name}: not a raster GDAL can read ({exc}). The file may be corrupt or incomplete "
-            "(download it again), or not a raster at all (GeoTIFF .tif, .img, .vrt … are; .shp, .gpkg vectors are not)."
+            f"{label} {src_path.name}: not a raster GDAL can read ({exc}). "
+            "The file may be corrupt or incomplete (download it again), or not a raster at all "
+            "(GeoTIFF .tif, .img, .vrt … are; .shp, .gpkg vectors are not)."
         )
         raise HygisInputError(msg) from None
     # Outputs must never overwrite an input (hygis.io refuses paths recorded here).
@@ -52,7 +53,10 @@ def open_raster(path: str | os.PathLike, *, label: str = "raster") -> rasterio.D
     t = ds.transform
     if t.b != 0 or t.d != 0:
         ds.close()
-        msg = f"{label} {src_path.name}: the raster is rotated (its geotransform has rotation terms). Warp it north-up first (gdalwarp)."
+        msg = (
+            f"{label} {src_path.name}: the raster is rotated (its geotransform has rotation terms). "
+            "Warp it north-up first (gdalwarp)."
+        )
         raise HygisInputError(msg)
     return ds
 
@@ -64,7 +68,10 @@ def check_readable(ds: rasterio.DatasetReader, *, label: str = "raster") -> None
         for w in {0: windows[0], 1: windows[-1]}.values():
             ds.read(1, window=w)
     except Exception as exc:  # GDAL raises various IO errors for damaged data
-        msg = f"{label} {Path(ds.name).name}: the file is damaged or incomplete ({exc}). Download or export it again."
+        msg = (
+            f"{label} {Path(ds.name).name}: the file is damaged or incomplete ({exc}). "
+            "Download or export it again."
+        )
         raise HygisInputError(msg) from None
 
 
@@ -206,6 +213,9 @@ def verify_cog(path: str | os.PathLike) -> dict[str, Any]:
     if big and not info["overviews"]:
         problems.append("no overviews")
     if problems:
-        msg = f"{Path(path).name}: the GeoTIFF written is {', '.join(problems)}; this is a bug in hygis, please report it."
+        msg = (
+            f"{Path(path).name}: the GeoTIFF written is {', '.join(problems)}; "
+            "this is a bug in hygis, please report it."
+        )
         raise HygisOutputError(msg)
     return info

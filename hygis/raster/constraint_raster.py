@@ -157,7 +157,8 @@ def constraint_raster(
     clipped = int(np.count_nonzero(lines_band[outside]))
     if clipped:
         notes.append(
-            f"{clipped:,} control-line cells lie outside the county units and were left out (the raster covers the city)."
+            f"{clipped:,} control-line cells lie outside the county units and were left out "
+            "(the raster covers the city)."
         )
     lines_band[outside] = CLASS_NODATA
     banner = illustrative_banner(inputs)

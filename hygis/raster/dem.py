@@ -40,8 +40,9 @@ TIMEOUT_S = 20.0
 
 #: Licence note every output built on the DEM carries.
 ATTRIBUTION = (
-    "Copernicus GLO-30 DEM © DLR e.V. 2010-2014 and © Airbus Defence and Space GmbH 2014-2018, provided under "
-    "COPERNICUS by the European Union and ESA; all rights reserved (free licence for the public)."
+    "Copernicus GLO-30 DEM © DLR e.V. 2010-2014 and © Airbus Defence and Space GmbH 2014-2018, "
+    "provided under COPERNICUS by the European Union and ESA; all rights reserved "
+    "(free licence for the public)."
 )
 
 
@@ -67,7 +68,10 @@ def tile_names(bounds: Sequence[float]) -> list[str]:
     """
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
-        msg = f"Not a longitude/latitude extent: {bounds}. Give (min lon, min lat, max lon, max lat) in degrees."
+        msg = (
+            f"Not a longitude/latitude extent: {bounds}. "
+            "Give (min lon, min lat, max lon, max lat) in degrees."
+        )
         raise HygisInputError(msg)
     lats = range(math.floor(miny), math.ceil(maxy))
     lons = range(math.floor(minx), math.ceil(maxx))
@@ -81,7 +85,10 @@ def tile_url(name: str, base_url: str | None = None) -> str:
 
 
 def cache_dir() -> Path:
-    """Where downloaded tiles are kept: ``$HYGIS_CACHE_DIR``, else the user cache folder (platformdirs) /dem."""
+    """Where downloaded tiles are kept.
+
+    ``$HYGIS_CACHE_DIR``/dem, else ``dem`` in the user cache folder (platformdirs).
+    """
     env = os.environ.get("HYGIS_CACHE_DIR")
     if env:
         return Path(env) / "dem"
@@ -187,7 +194,10 @@ def dem_for(
         ds = open_raster(dem_path, label="DEM")
         with ds:
             if ds.crs is None:
-                msg = f"DEM {Path(dem_path).name} has no CRS: set it (gdal_edit.py -a_srs EPSG:4490 FILE) and try again."
+                msg = (
+                    f"DEM {Path(dem_path).name} has no CRS: "
+                    "set it (gdal_edit.py -a_srs EPSG:4490 FILE) and try again."
+                )
                 raise HygisInputError(msg)
         return Path(dem_path), f"DEM: the user's file {Path(dem_path).name}."
     if bounds is None:

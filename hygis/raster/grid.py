@@ -132,15 +132,17 @@ def grid_for(
     if min(width, height) - 2 * pad_cells < MIN_CELLS_SIDE:
         finest = (min(maxx - minx, maxy - miny)) / MIN_CELLS_SIDE
         msg = (
-            f"A cell size of {cell:,.0f} m is too coarse: the area is {span_km:,.1f} km across, which gives fewer than "
-            f"{MIN_CELLS_SIDE} cells. Use --cell {max(1, int(finest // 10 * 10)):,} m or less (30–100 m is usual for a city)."
+            f"A cell size of {cell:,.0f} m is too coarse: the area is {span_km:,.1f} km across, "
+            f"which gives fewer than {MIN_CELLS_SIDE} cells. "
+            f"Use --cell {max(1, int(finest // 10 * 10)):,} m or less (30–100 m is usual for a city)."
         )
         raise HygisInputError(msg)
     if width * height > MAX_CELLS:
         coarsest = math.sqrt((right - left) * (top - bottom) / MAX_CELLS)
         msg = (
-            f"A cell size of {cell:g} m gives {width:,} × {height:,} = {width * height / 1e6:,.0f} million cells, more than "
-            f"hygis's limit of {MAX_CELLS / 1e6:,.0f} million. Use --cell {math.ceil(coarsest)} m or more."
+            f"A cell size of {cell:g} m gives {width:,} × {height:,} = "
+            f"{width * height / 1e6:,.0f} million cells, more than hygis's limit of "
+            f"{MAX_CELLS / 1e6:,.0f} million. Use --cell {math.ceil(coarsest)} m or more."
         )
         raise HygisInputError(msg)
     return Grid(crs=crs, transform=Affine(cell, 0, left, 0, -cell, top), width=width, height=height)

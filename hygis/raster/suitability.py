@@ -94,7 +94,10 @@ def load_weights(path: str | os.PathLike | None = None) -> dict[str, Any]:
             msg = f"{where}: the breaks must increase strictly, got {breaks}."
             raise HygisInputError(msg)
         if len(scores) != len(breaks) + 1:
-            msg = f"{where}: give one score more than breaks ({len(breaks)} breaks → {len(breaks) + 1} scores), got {len(scores)}."
+            msg = (
+                f"{where}: give one score more than breaks "
+                f"({len(breaks)} breaks → {len(breaks) + 1} scores), got {len(scores)}."
+            )
             raise HygisInputError(msg)
         f["weight"], f["breaks"], f["scores"] = weight, breaks, scores
     if sum(f["weight"] for f in factors) <= 0:
@@ -104,7 +107,10 @@ def load_weights(path: str | os.PathLike | None = None) -> dict[str, Any]:
     classes = spec.get("classes", [])
     graded = [c for c in classes if int(c.get("code", -1)) != 0]
     if len(graded) != len(class_breaks) + 1 or any(b >= a for b, a in zip(class_breaks, class_breaks[1:])):
-        msg = f"{label}: 'class_breaks' must increase and give one class fewer than the classes numbered 1, 2, … ({len(graded)})."
+        msg = (
+            f"{label}: 'class_breaks' must increase and give one class fewer than "
+            f"the classes numbered 1, 2, … ({len(graded)})."
+        )
         raise HygisInputError(msg)
     unknown = [
         e
@@ -342,7 +348,10 @@ def suitability(
 
 
 def write_suitability(path: str | os.PathLike, result: Suitability) -> dict[str, Path]:
-    """Write the class raster (COG) and, beside it, ``.csv`` (areas) and ``.json`` (legend, factors, notes)."""
+    """Write the class raster (COG) and, beside it, ``.csv`` and ``.json``.
+
+    The CSV holds the areas, the JSON the legend, factors and notes.
+    """
     from hygis import io  # noqa: PLC0415
 
     target = Path(path)

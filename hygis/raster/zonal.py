@@ -294,13 +294,17 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
     if ds.crs is None and raster_crs is None:
         msg = (
             f"{label} has no coordinate reference system, so hygis cannot tell where its cells are. "
-            "Give it with --raster-crs (Python: raster_crs=), e.g. EPSG:4546 for CGCS2000 3° Gauss–Krüger CM 111°E, "
+            "Give it with --raster-crs (Python: raster_crs=), "
+            "e.g. EPSG:4546 for CGCS2000 3° Gauss–Krüger CM 111°E, "
             "or fix the file (gdal_edit.py -a_srs EPSG:4546 FILE)."
         )
         raise HygisInputError(msg)
     rcrs = CRS(raster_crs) if raster_crs is not None else CRS(ds.crs.to_wkt())
     if zones.crs is None:
-        msg = "The zones have no CRS: set one (gdf.set_crs('EPSG:4490')) or read them with hygis.io.read_vector."
+        msg = (
+            "The zones have no CRS: set one (gdf.set_crs('EPSG:4490')) "
+            "or read them with hygis.io.read_vector."
+        )
         raise HygisInputError(msg)
     check_readable(ds, label=label)
     if nodata is None and ds.nodata is None and not ds.dtypes[band - 1].startswith("float"):
@@ -311,21 +315,28 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
         warnings.warn(text, ZonalWarning, stacklevel=3)
         notes.append(text)
     elif nodata is None and ds.nodata is None:
-        text = f"{label} has no NoData value: NaN cells are left out, every other cell is counted as data (--nodata VALUE to change)."
+        text = (
+            f"{label} has no NoData value: NaN cells are left out, "
+            "every other cell is counted as data (--nodata VALUE to change)."
+        )
         warnings.warn(text, ZonalWarning, stacklevel=3)
         notes.append(text)
 
     keep = list(zones.columns.drop(zones.geometry.name)) if id_columns is None else list(id_columns)
     missing_cols = [c for c in keep if c not in zones.columns]
     if missing_cols:
-        msg = f"The zones have no column(s) {', '.join(missing_cols)}; they have: {', '.join(map(str, zones.columns))}."
+        msg = (
+            f"The zones have no column(s) {', '.join(missing_cols)}; "
+            f"they have: {', '.join(map(str, zones.columns))}."
+        )
         raise HygisInputError(msg)
     out = gpd.GeoDataFrame(zones[keep].copy(), geometry=zones.geometry.copy(), crs=zones.crs)
     clash = [c for c in names if c in out.columns]
     if clash:
         out = out.rename(columns={c: f"{c}_zone" for c in clash})
         notes.append(
-            f"Zone column(s) {', '.join(clash)} renamed with the suffix _zone, to make room for the statistics."
+            f"Zone column(s) {', '.join(clash)} renamed with the suffix _zone, "
+            "to make room for the statistics."
         )
 
     geoms = zones.geometry.to_crs(rcrs).to_numpy()
@@ -334,12 +345,14 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6]) & ~absent
     if absent.any():
         notes.append(
-            f"{int(absent.sum())} zone(s) have no geometry (e.g. {', '.join(map(str, labels[absent][:5]))}): their statistics are empty."
+            f"{int(absent.sum())} zone(s) have no geometry (e.g. {', '.join(map(str, labels[absent][:5]))}): "
+            "their statistics are empty."
         )
     other = ~absent & ~polygonal
     if other.any():
         notes.append(
-            f"{int(other.sum())} zone(s) are points or lines, not polygons ({', '.join(map(str, labels[other][:5]))}): "
+            f"{int(other.sum())} zone(s) are points or lines, not polygons "
+            f"({', '.join(map(str, labels[other][:5]))}): "
             "their statistics are empty. Buffer them to a footprint first."
         )
     raster_box = shapely.box(*ds.bounds)
@@ -348,7 +361,8 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
         zb = shapely.total_bounds(geoms[polygonal])
         msg = (
             f"None of the {int(polygonal.sum())} zones overlaps {label}: the raster covers "
-            f"x {ds.bounds.left:,.4f}…{ds.bounds.right:,.4f}, y {ds.bounds.bottom:,.4f}…{ds.bounds.top:,.4f} and the zones "
+            f"x {ds.bounds.left:,.4f}…{ds.bounds.right:,.4f}, y {ds.bounds.bottom:,.4f}…{ds.bounds.top:,.4f} "
+            "and the zones "
             f"x {zb[0]:,.4f}…{zb[2]:,.4f}, y {zb[1]:,.4f}…{zb[3]:,.4f} in {describe(rcrs)}. "
             "Is it the raster of this area, and is its CRS right?"
         )
@@ -356,20 +370,23 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
     outside = polygonal & ~inside
     if outside.any():
         notes.append(
-            f"{int(outside.sum())} zone(s) lie outside {label} ({', '.join(map(str, labels[outside][:5]))}): their statistics are empty."
+            f"{int(outside.sum())} zone(s) lie outside {label} ({', '.join(map(str, labels[outside][:5]))}): "
+            "their statistics are empty."
         )
     partly = inside & ~shapely.covered_by(geoms, raster_box)
     if partly.any():
         notes.append(
-            f"{int(partly.sum())} zone(s) extend beyond {label} ({', '.join(map(str, labels[partly][:5]))}): statistics cover the part inside."
+            f"{int(partly.sum())} zone(s) extend beyond {label} ({', '.join(map(str, labels[partly][:5]))}): "
+            "statistics cover the part inside."
         )
     cell_area = abs(ds.transform.a * ds.transform.e)
     small = inside & (shapely.area(geoms) < cell_area)
     if small.any():
         text = (
             f"{int(small.sum())} of {int(inside.sum())} zone(s) are smaller than one cell of {label} "
-            f"({abs(ds.transform.a):g} × {abs(ds.transform.e):g} {'degrees' if rcrs.is_geographic else 'm'}): their statistics "
-            "come from one or a few cells. Use a finer raster for zones this small."
+            f"({abs(ds.transform.a):g} × {abs(ds.transform.e):g} "
+            f"{'degrees' if rcrs.is_geographic else 'm'}): "
+            "their statistics come from one or a few cells. Use a finer raster for zones this small."
         )
         warnings.warn(text, ZonalWarning, stacklevel=3)
         notes.append(text)
