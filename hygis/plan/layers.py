@@ -130,8 +130,8 @@ def load_or_check(
     missing = [c for c in columns if c not in gdf.columns]
     if missing:
         msg = (
-            f"{label}: needs the columns {' and '.join(repr(c) for c in columns)} (missing: {', '.join(missing)}); "
-            f"it has {', '.join(map(str, gdf.columns))}. Rename the columns."
+            f"{label}: needs the columns {' and '.join(repr(c) for c in columns)} "
+            f"(missing: {', '.join(missing)}); it has {', '.join(map(str, gdf.columns))}. Rename the columns."
         )
         raise HygisInputError(msg)
     if gdf.crs is None:
