@@ -9,12 +9,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
 from pyproj import CRS
 
 from hygis.errors import HygisInputError
+
+#: What a user may give as a CRS: ``"EPSG:4546"``, ``4546``, ``"4546"``, a WKT or PROJ string,
+#: or a ``pyproj.CRS``.
+CrsLike: TypeAlias = str | int | CRS
 
 #: Geographic WGS 84: the storage CRS of hygis's layers and the CRS of web maps.
 WGS84 = CRS.from_epsg(4326)
@@ -126,8 +131,10 @@ def is_geographic(crs: CRS | str | int | None) -> bool:
     return crs is not None and CRS(crs).is_geographic
 
 
-def parse_crs(text: str) -> CRS:
+def parse_crs(text: CrsLike) -> CRS:
     """Parse a user's ``--crs`` value: ``EPSG:4490``, ``4490``, a WKT or PROJ string.
+
+    A Python caller may also pass an EPSG number or a ``pyproj.CRS``.
 
     Raises
     ------

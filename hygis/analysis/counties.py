@@ -205,12 +205,12 @@ def allocate_projects(
     # geometry, but a schematic line for a basin-wide project may cover only part of its units.
     for k in loc_idx:
         text = listing.iloc[k]
-        listed = {c for c in _CODE_SEP.split(str(text).strip()) if c} if pd.notna(text) else set()
+        listed_set = {c for c in _CODE_SEP.split(str(text).strip()) if c} if pd.notna(text) else set()
         placed = set(alloc.loc[alloc["row"] == k, "code"].dropna())
-        if listed and placed and listed != placed:
+        if listed_set and placed and listed_set != placed:
             alloc.loc[alloc["row"] == k, "note"] = (
                 f"split by geometry over {', '.join(sorted(placed))}; the project's county_code lists "
-                f"{', '.join(sorted(listed))} (check the geometry's extent and precision)"
+                f"{', '.join(sorted(listed_set))} (check the geometry's extent and precision)"
             )
     alloc = base.iloc[alloc["row"].to_numpy()].reset_index(drop=True).join(alloc.drop(columns="row"))
     alloc["county"] = alloc["code"].map(county_names).fillna(UNALLOCATED)

@@ -30,7 +30,8 @@ from pyproj import CRS
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, area_crs_for
 from hygis.errors import HygisInputError
-from hygis.plan import layers
+from hygis.plan import layers, resolve
+from hygis.plan.inputs import PlanInputs
 
 #: The layers a relocated footprint must not touch.
 EXCLUSIONS: tuple[str, ...] = ("ecological_redline", "permanent_farmland")
@@ -48,10 +49,10 @@ class _Obstacles:
     """The exclusion layers in one CRS, tested against many candidate footprints at once."""
 
     def __init__(self, frames: Iterable[gpd.GeoDataFrame], crs: CRS):
-        geoms = [
+        kept = [
             g for f in frames for g in f.to_crs(crs).geometry.to_numpy() if g is not None and not g.is_empty
         ]
-        geoms = np.asarray(geoms, dtype=object)
+        geoms = np.asarray(kept, dtype=object)
         # A few big polygons are best prepared and tested directly; many small ones go in a tree.
         big = shapely.get_num_coordinates(geoms) > 2000 if len(geoms) else np.zeros(0, dtype=bool)
         self.big = list(geoms[big])
@@ -116,7 +117,7 @@ def _first_valid(geom, offsets: np.ndarray, region, obstacles: _Obstacles) -> np
     return None
 
 
-def _as_frame(projects: Any, inputs) -> gpd.GeoDataFrame:
+def _as_frame(projects: gpd.GeoDataFrame | pd.Series, inputs: PlanInputs) -> gpd.GeoDataFrame:
     if isinstance(projects, gpd.GeoDataFrame):
         if projects.crs is None:
             msg = "The projects GeoDataFrame has no CRS: set one (gdf.set_crs('EPSG:4490'))."
@@ -129,10 +130,8 @@ def _as_frame(projects: Any, inputs) -> gpd.GeoDataFrame:
     raise HygisInputError(msg)
 
 
-def conflicting(projects: gpd.GeoDataFrame, inputs=None) -> list[str]:
+def conflicting(projects: gpd.GeoDataFrame, inputs: PlanInputs | None = None) -> list[str]:
     """Ids of the projects whose footprint touches a hard exclusion (red line, permanent farmland)."""
-    from hygis.plan import resolve  # noqa: PLC0415
-
     inputs = inputs if inputs is not None else resolve()
     crs = area_crs_for(projects, *[getattr(inputs, n) for n in EXCLUSIONS])
     obstacles = _Obstacles([getattr(inputs, n) for n in EXCLUSIONS], crs)
@@ -144,9 +143,9 @@ def conflicting(projects: gpd.GeoDataFrame, inputs=None) -> list[str]:
 
 
 def suggest_relocation(
-    projects: Any = None,
+    projects: gpd.GeoDataFrame | pd.Series | None = None,
     conflicting_ids: Sequence[str] | None = None,
-    inputs=None,
+    inputs: PlanInputs | None = None,
     *,
     counties: gpd.GeoDataFrame | None = None,
     step_m: float | None = None,
@@ -179,8 +178,6 @@ def suggest_relocation(
         inside the exclusions before the move), ``step_m``, ``note``; the geometry is the
         new footprint (empty when there is none).
     """
-    from hygis.plan import resolve  # noqa: PLC0415
-
     inputs = inputs if inputs is not None else resolve()
     frame = _as_frame(projects if projects is not None else inputs.projects, inputs)
     if "project_id" not in frame.columns:
@@ -202,7 +199,8 @@ def suggest_relocation(
         msg = f"No project with id {', '.join(unknown)} among the projects (ids: {', '.join(ids[:20])}…)."
         raise HygisInputError(msg)
 
-    rows, geoms_out = [], []
+    rows: list[dict[str, Any]] = []
+    geoms_out: list[shapely.Geometry | None] = []
     for pid in wanted:
         i = int(np.flatnonzero(ids == pid)[0])
         row = local.iloc[i]

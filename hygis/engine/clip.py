@@ -300,13 +300,11 @@ def bisect(r: Rings, n_owners: int, cell: float) -> tuple[Rings, np.ndarray]:
     xs, ys, rids, owners, signs = [], [], [], [], []
     n_r = n_p = 0
     for k, o in zip(done_rings, done_owner):
-        (
-            xs.append(k.x),
-            ys.append(k.y),
-            rids.append(k.rid + n_r),
-            owners.append(k.owner + n_p),
-            signs.append(k.sign),
-        )
+        xs.append(k.x)
+        ys.append(k.y)
+        rids.append(k.rid + n_r)
+        owners.append(k.owner + n_p)
+        signs.append(k.sign)
         n_r += len(k.owner)
         n_p += len(o)
     if not done_rings:
@@ -455,13 +453,11 @@ def clip_rings(
                 break
         area = _signed_area(x, y, rid, len(rings)) * sub.sign[rings]
         out.area += np.bincount(ring_pair, weights=area, minlength=n_pairs)
-        (
-            xs.append(x),
-            ys.append(y),
-            rids.append(rid + n_rings),
-            pairs.append(ring_pair),
-            signs.append(sub.sign[rings]),
-        )
+        xs.append(x)
+        ys.append(y)
+        rids.append(rid + n_rings)
+        pairs.append(ring_pair)
+        signs.append(sub.sign[rings])
         n_rings += len(rings)
     out.x, out.y, out.rid = np.concatenate(xs), np.concatenate(ys), np.concatenate(rids)
     out.pair, out.sign = np.concatenate(pairs), np.concatenate(signs)

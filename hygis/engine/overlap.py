@@ -340,7 +340,7 @@ def _collect(
     done = 0
     for c, (a, g) in zip(chunks, results):
         areas[c] = a
-        if geometry:
+        if geoms is not None:
             for k, v in zip(c, g):
                 geoms[k] = shapely.from_wkb(v) if wkb and v is not None else v
         done += len(c)

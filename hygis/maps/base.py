@@ -25,7 +25,7 @@ from hygis.constants import BASEMAPS
 from hygis.errors import HygisInputError
 from hygis.maps import offline as assets
 from hygis.maps import styles
-from hygis.maps.controls import HtmlControl, add_css
+from hygis.maps.controls import HtmlControl, add_css, page_of
 from hygis.maps.escape import esc
 
 _COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgba?\([0-9., ]+\))$")
@@ -226,12 +226,12 @@ def new_map(
     m = folium.Map(location=[26.9, 112.6], zoom_start=8, tiles=None, control_scale=True, zoom_control=False)
     if offline:
         assets.make_offline(m)
-    m.get_root().title = title
+    page_of(m).title = title
     add_css(m)
     for layer in tiles:
         layer.add_to(m)
     if not tiles:
-        m.get_root().header.add_child(
+        page_of(m).header.add_child(
             folium.Element("<style>.leaflet-container { background: #dde6ee; }</style>"), name="hygis_nobase"
         )
     sub = f"<small>{esc(subtitle)}</small>" if subtitle else ""

@@ -391,7 +391,7 @@ def _check_style(style: dict | None) -> dict:
         merged["fillColor"] = merged["color"]
     for key in ("weight", "opacity", "fillOpacity"):
         try:
-            merged[key] = float(merged[key])  # type: ignore[arg-type]
+            merged[key] = float(merged[key])
         except (TypeError, ValueError):
             msg = f"Style {key!r} must be a number, not {merged[key]!r}."
             raise HygisInputError(msg) from None

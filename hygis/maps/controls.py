@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import folium
+from branca.element import Figure
 from folium.template import Template
 
 
@@ -91,6 +94,15 @@ CSS = """
 """
 
 
+def page_of(m: folium.Map) -> Figure:
+    """The HTML page a map renders into.
+
+    folium roots every map in a ``Figure`` (or hygis's offline subclass), but types
+    ``get_root()`` as a bare ``Element``, which has no ``header`` or ``title``.
+    """
+    return cast(Figure, m.get_root())
+
+
 def add_css(m: folium.Map) -> None:
     """Add hygis's stylesheet to the map's page (once)."""
-    m.get_root().header.add_child(folium.Element(CSS), name="hygis_css")
+    page_of(m).header.add_child(folium.Element(CSS), name="hygis_css")

@@ -145,7 +145,9 @@ def add_urban_system(b: MapBuilder, urban: gpd.GeoDataFrame, *, show: bool = Tru
     unconfirmed = drawn.get("location_status", pd.Series("", index=drawn.index)).astype(str).eq("unconfirmed")
     geoms = drawn.geometry.to_numpy()
     is_area = np.isin(shapely.get_type_id(geoms), [3, 6])
-    symbols, sizes, styles_ = [], [], []
+    symbols: list[str | None] = []
+    sizes: list[float | None] = []
+    styles_: list[dict[str, Any] | None] = []
     for tier, hollow, area in zip(tiers, unconfirmed, is_area):
         t = spec["tiers"].get(str(tier), spec["tiers"]["3"])
         styles_.append(t["style"] if area and "style" in t else None)

@@ -26,7 +26,6 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +36,7 @@ from pyproj import CRS
 from rasterio.enums import MaskFlags
 
 from hygis import io
-from hygis.crs import describe
+from hygis.crs import CrsLike, describe
 from hygis.errors import HygisInputError, HygisWarning
 from hygis.raster.cog import check_readable, open_raster
 
@@ -221,7 +220,7 @@ def zonal_stats(
     all_touched: bool = False,
     band: int = 1,
     nodata: float | None = None,
-    raster_crs: Any = None,
+    raster_crs: CrsLike | None = None,
     id_columns: Sequence[str] | None = None,
     label: str | None = None,
 ) -> gpd.GeoDataFrame:
@@ -266,7 +265,7 @@ def zonal_stats(
         msg = "zones must be a GeoDataFrame of polygons."
         raise HygisInputError(msg)
     owns = not isinstance(raster, rasterio.io.DatasetReaderBase)
-    ds = open_raster(raster, label=label or "raster") if owns else raster
+    ds: rasterio.DatasetReader = open_raster(raster, label=label or "raster") if owns else raster
     try:
         return _zonal(
             ds,
