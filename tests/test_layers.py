@@ -159,6 +159,7 @@ def test_moved_modules_still_import_under_their_old_names():
     """0.1 code (``import hygis.stats``, ``hygis.layers.load``) keeps working after the move into rooms."""
     import hygis.counties
     import hygis.stats
+
     from hygis.analysis import counties, stats
 
     assert hygis.stats is stats and hygis.counties is counties
