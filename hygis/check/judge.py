@@ -90,8 +90,8 @@ def judge_line(
             out = site_geoms[i] if g is None else shapely.difference(site_geoms[i], g)
             geom[i] = None if out is None or out.is_empty else out
     elif with_geometry:
-        for i in range(n):
-            geom[i] = inside_geom[i]
+        for k in range(n):
+            geom[k] = inside_geom[k]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(site_m2 > 0, inside_m2 / np.where(site_m2 > 0, site_m2, 1), np.nan)
     share = np.where(is_point, pin.astype(float), share)

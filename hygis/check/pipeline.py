@@ -53,8 +53,9 @@ ProgressFn = Callable[[str], None]
 
 #: How the check measures, for the report's provenance sheet.
 METHOD = (
-    "overlap = area(site ∩ union of the control line's features) in the area CRS; overlapping features "
-    "count once, touching edges and holes give 0; invalid geometries repaired with make-valid (as ST_MakeValid); "
+    "overlap = area(site ∩ union of the control line's features) in the area CRS; "
+    "overlapping features count once, touching edges and holes give 0; "
+    "invalid geometries repaired with make-valid (as ST_MakeValid); "
     "lines as corridors (width_m or the default per group), points by containment or a footprint radius"
 )
 
@@ -149,13 +150,17 @@ def check_projects(
 def checked_projects(projects: gpd.GeoDataFrame, rules: pd.DataFrame, notes: list[str]) -> gpd.GeoDataFrame:
     """The projects ready to check: refused when empty, ``group`` filled in, unknown groups noted."""
     if len(projects) == 0:
-        msg = "projects: there are no projects to check (the input is empty). Give a file with at least one project."
+        msg = (
+            "projects: there are no projects to check (the input is empty). "
+            "Give a file with at least one project."
+        )
         raise HygisInputError(msg)
     group = projects["group"] if "group" in projects.columns else pd.Series("*", index=projects.index)
     projects = projects.assign(group=group.fillna("*").astype(str))
     if (projects["group"] == "*").any():
         warn(
-            f"projects: {int((projects['group'] == '*').sum())} project(s) have no 'group' (e.g. 交通基建, 产业升级): "
+            f"projects: {int((projects['group'] == '*').sum())} project(s) have no 'group' "
+            "(e.g. 交通基建, 产业升级): "
             "the general rules apply to them, which treat any overlap as construction. Add a group column.",
             notes,
         )
@@ -184,7 +189,10 @@ def assemble(frames: list[pd.DataFrame], n_projects: int, area_crs: Any) -> gpd.
 def provenance(
     report: gpd.GeoDataFrame, inputs: PlanInputs, rules: pd.DataFrame, notes: list[str], *, engine: str
 ) -> gpd.GeoDataFrame:
-    """Step 4 of the check: say on every row and in ``attrs`` where the inputs, rules and figures came from."""
+    """Step 4 of the check: provenance.
+
+    Say on every row and in ``attrs`` where the inputs, rules and figures came from.
+    """
     area_crs = inputs.area_crs()
     # Each row says what the control line it was checked against is, so no row reads as official by itself.
     status = {name: prov.get("status", "") for name, prov in inputs.provenance.items()}

@@ -204,16 +204,19 @@ def conflict_svg(
         if len(near):
             clip = shapely.intersection(shapely.union_all(near), box)
             layers.append(
-                f'<path d="{_svg_path(clip, tx)}" fill="{colour}" fill-opacity="0.25" stroke="{colour}" stroke-width="0.8" fill-rule="evenodd"/>'
+                f'<path d="{_svg_path(clip, tx)}" fill="{colour}" fill-opacity="0.25" '
+                f'stroke="{colour}" stroke-width="0.8" fill-rule="evenodd"/>'
             )
     if site is not None:
         layers.append(
-            f'<path d="{_svg_path(site, tx)}" fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="4 2" fill-rule="evenodd"/>'
+            f'<path d="{_svg_path(site, tx)}" fill="none" '
+            'stroke="#222" stroke-width="1.5" stroke-dasharray="4 2" fill-rule="evenodd"/>'
         )
     if overlap is not None and not overlap.is_empty:
         fill = VERDICT_COLORS.get(verdict, VERDICT_COLORS["conflict"])
         layers.append(
-            f'<path d="{_svg_path(overlap, tx)}" fill="{fill}" fill-opacity="0.7" stroke="{fill}" stroke-width="0.6" fill-rule="evenodd"/>'
+            f'<path d="{_svg_path(overlap, tx)}" fill="{fill}" fill-opacity="0.7" '
+            f'stroke="{fill}" stroke-width="0.6" fill-rule="evenodd"/>'
         )
     # Scale bar: a round length near a quarter of the width.
     span = (x1 - x0) / 4
@@ -221,25 +224,34 @@ def conflict_svg(
     bar = max(v for v in (nice, 2 * nice, 5 * nice) if v <= span)
     label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
     layers.append(
-        f'<g font-size="10" font-family="sans-serif"><line x1="8" y1="{h - 10:.0f}" x2="{8 + bar * scale:.1f}" y2="{h - 10:.0f}" '
-        f'stroke="#000" stroke-width="2"/><text x="8" y="{h - 14:.0f}">{label}</text><text x="{w - 14:.0f}" y="14">N↑</text></g>'
+        '<g font-size="10" font-family="sans-serif">'
+        f'<line x1="8" y1="{h - 10:.0f}" x2="{8 + bar * scale:.1f}" y2="{h - 10:.0f}" '
+        'stroke="#000" stroke-width="2"/>'
+        f'<text x="8" y="{h - 14:.0f}">{label}</text><text x="{w - 14:.0f}" y="14">N↑</text></g>'
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.1f} {h:.1f}" '
-        f'role="img" style="background:#fafafa;border:1px solid #ccc">{"".join(layers)}</svg>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" '
+        f'viewBox="0 0 {w:.1f} {h:.1f}" role="img" style="background:#fafafa;border:1px solid #ccc">'
+        f"{''.join(layers)}</svg>"
     )
 
 
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em;color:#222;max-width:1200px}
-h1{font-size:1.5em} h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
-.banner{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:1em 0}
-table{border-collapse:collapse;font-size:.85em;width:100%} th,td{border:1px solid #ccc;padding:3px 5px;vertical-align:top}
-th{background:#f0f0f0} td.num{text-align:right;white-space:nowrap}
-.v{font-weight:bold;white-space:nowrap} .conflict{color:#c62828} .needs-approval{color:#ef6c00} .compliant{color:#2e7d32}
-.not-located{color:#757575} .card{page-break-inside:avoid;display:flex;gap:1em;margin:1em 0;border:1px solid #ddd;padding:.6em}
-.small{font-size:.85em;color:#555} @media print{body{margin:0} .card{break-inside:avoid}}
-"""
+# One line a group of rules, as the report has always carried it (reports stay byte-for-byte the same).
+_CSS = (
+    "\n"
+    'body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;'
+    "margin:2em;color:#222;max-width:1200px}\n"
+    "h1{font-size:1.5em} h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}\n"
+    ".banner{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:1em 0}\n"
+    "table{border-collapse:collapse;font-size:.85em;width:100%} "
+    "th,td{border:1px solid #ccc;padding:3px 5px;vertical-align:top}\n"
+    "th{background:#f0f0f0} td.num{text-align:right;white-space:nowrap}\n"
+    ".v{font-weight:bold;white-space:nowrap} .conflict{color:#c62828} .needs-approval{color:#ef6c00} "
+    ".compliant{color:#2e7d32}\n"
+    ".not-located{color:#757575} "
+    ".card{page-break-inside:avoid;display:flex;gap:1em;margin:1em 0;border:1px solid #ddd;padding:.6em}\n"
+    ".small{font-size:.85em;color:#555} @media print{body{margin:0} .card{break-inside:avoid}}\n"
+)
 
 
 def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | None) -> Path:
@@ -255,7 +267,8 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
 
     counts = report["verdict"].value_counts()
     parts = [
-        f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>规划符合性审查 — compliance report</title>"
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<title>规划符合性审查 — compliance report</title>"
         f"<style>{_CSS}</style></head><body>"
     ]
     parts.append("<h1>规划符合性审查报告 — Control-line compliance report</h1>")
@@ -263,7 +276,8 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
     if banner:
         parts.append(f"<div class='banner'>⚠ {esc(banner)}</div>")
     parts.append(
-        f"<p>Areas in <b>{esc(report.attrs.get('area_crs', ''))}</b>; hectares (ha) and 亩 (1 亩 = 666.67 m²). "
+        f"<p>Areas in <b>{esc(report.attrs.get('area_crs', ''))}</b>; "
+        "hectares (ha) and 亩 (1 亩 = 666.67 m²). "
         f"{report['project_id'].nunique()} projects × 3 control lines. "
         + ", ".join(
             f"<span class='v {esc(v.replace(' ', '-'))}'>{esc(v)}</span>: {int(counts.get(v, 0))}"
@@ -286,22 +300,26 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
             svg = "<div class='small'>(a point: no map)</div>"
         what = "outside the boundary" if row.control_line == "urban_development_boundary" else "overlap"
         amount = row.outside_ha if row.control_line == "urban_development_boundary" else row.overlap_ha
+        amount_mu = amount * M2_PER_HA / M2_PER_MU if amount == amount else None
+        verdict_class = esc(row.verdict.replace(" ", "-"))
         parts.append(
             f"<div class='card'>{svg}<div><h3>{esc(str(row.project_id))} {esc(str(row.name))} — "
             f"{esc(CONTROL_LINE_ZH.get(row.control_line, row.control_line))} ({esc(row.control_line)})</h3>"
-            f"<p><span class='v {esc(row.verdict.replace(' ', '-'))}'>{esc(row.verdict)}</span> · group {esc(str(row.group))} · "
+            f"<p><span class='v {verdict_class}'>{esc(row.verdict)}</span> · group {esc(str(row.group))} · "
             f"method {esc(str(row.method))}</p>"
-            f"<p>{what}: <b>{_fmt(amount, 2)} ha</b> ({_fmt(amount * M2_PER_HA / M2_PER_MU if amount == amount else None, 1)} 亩) "
+            f"<p>{what}: <b>{_fmt(amount, 2)} ha</b> ({_fmt(amount_mu, 1)} 亩) "
             f"of a site of {_fmt(row.site_ha, 2)} ha</p>"
             f"<p>{esc(str(row.rule))}</p><p class='small'>Source: {esc(str(row.source))}</p>"
             + (f"<p class='small'>{esc(str(row.location_note))}</p>" if row.location_note else "")
-            + "<p class='small'>Map: dashed = site checked; filled = the part judged; tint = control line.</p></div></div>"
+            + "<p class='small'>Map: dashed = site checked; filled = the part judged; "
+            "tint = control line.</p></div></div>"
         )
 
     moved = relocations(report, plain=True)
     if moved is not None:
         parts.append(
-            "<h2>建议选址 Relocation suggestions</h2><p class='small'>For each project in conflict with the red "
+            "<h2>建议选址 Relocation suggestions</h2>"
+            "<p class='small'>For each project in conflict with the red "
             "line or permanent farmland: the nearest site of the same shape in the same county that touches "
             "neither (a suggestion to study, not a decision).</p><table><tr>"
             + "".join(
@@ -313,7 +331,8 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
         for r in moved.itertuples():
             parts.append(
                 f"<tr><td>{esc(str(r.project_id))}</td><td>{esc(str(r.name))}</td><td>{esc(str(r.status))}</td>"
-                f"<td class='num'>{_fmt(r.distance_m, 0)}</td><td>{esc(str(getattr(r, 'direction', '') or ''))}</td>"
+                f"<td class='num'>{_fmt(r.distance_m, 0)}</td>"
+                f"<td>{esc(str(getattr(r, 'direction', '') or ''))}</td>"
                 f"<td class='small'>{esc(str(r.note or ''))}</td></tr>"
             )
         parts.append("</table>")
@@ -339,13 +358,17 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
         + "</tr>"
     )
     for row in report.itertuples():
+        share_pct = row.share_of_site * 100 if row.share_of_site == row.share_of_site else None
         parts.append(
-            "<tr>"
-            + f"<td>{esc(str(row.project_id))}</td><td>{esc(str(row.name))}</td><td>{esc(str(row.group))}</td>"
-            f"<td>{esc(CONTROL_LINE_ZH.get(row.control_line, ''))}<br><span class='small'>{esc(row.control_line)}</span></td>"
-            f"<td>{esc(str(row.method))}</td><td class='num'>{_fmt(row.site_ha)}</td><td class='num'>{_fmt(row.overlap_ha)}</td>"
-            f"<td class='num'>{_fmt(row.overlap_mu, 1)}</td><td class='num'>{_fmt(row.share_of_site * 100 if row.share_of_site == row.share_of_site else None, 1)}%</td>"
-            f"<td class='num'>{_fmt(row.outside_ha)}</td><td class='v {esc(row.verdict.replace(' ', '-'))}'>{esc(row.verdict)}</td>"
+            "<tr>" + f"<td>{esc(str(row.project_id))}</td><td>{esc(str(row.name))}</td>"
+            f"<td>{esc(str(row.group))}</td>"
+            f"<td>{esc(CONTROL_LINE_ZH.get(row.control_line, ''))}<br>"
+            f"<span class='small'>{esc(row.control_line)}</span></td>"
+            f"<td>{esc(str(row.method))}</td><td class='num'>{_fmt(row.site_ha)}</td>"
+            f"<td class='num'>{_fmt(row.overlap_ha)}</td>"
+            f"<td class='num'>{_fmt(row.overlap_mu, 1)}</td><td class='num'>{_fmt(share_pct, 1)}%</td>"
+            f"<td class='num'>{_fmt(row.outside_ha)}</td>"
+            f"<td class='v {esc(row.verdict.replace(' ', '-'))}'>{esc(row.verdict)}</td>"
             f"<td class='small'>{esc(str(row.rule))}<br><i>{esc(str(row.source))}</i>"
             + (f"<br>{esc(str(row.location_note))}" if row.location_note else "")
             + "</td></tr>"

@@ -67,14 +67,20 @@ def load_rules(path: str | Path | None = None) -> pd.DataFrame:
         sub = rules[rules.control_line == line]
         bad = sorted(set(sub.condition) - set(conds))
         if bad:
-            msg = f"{path.name}: condition(s) {', '.join(bad)} do not apply to {line}; use {' or '.join(conds)}."
+            msg = (
+                f"{path.name}: condition(s) {', '.join(bad)} do not apply to {line}; "
+                f"use {' or '.join(conds)}."
+            )
             raise HygisInputError(msg)
         for cond in conds:
             generic = sub[
                 (sub.condition == cond) & (sub.group == "*") & (sub.kind == "*") & (sub.name_pattern == "")
             ]
             if generic.empty:
-                msg = f"{path.name}: no general rule (group * , kind *) for {line} / {cond}; every case needs one."
+                msg = (
+                    f"{path.name}: no general rule (group * , kind *) for {line} / {cond}; "
+                    "every case needs one."
+                )
                 raise HygisInputError(msg)
     for pattern in set(rules.name_pattern) - {""}:
         try:

@@ -78,7 +78,8 @@ def project_sites(
     unlocated = kinds == "none"
     if unlocated.any():
         warn(
-            f"projects: {int(unlocated.sum())} project(s) have no site ({few(projects['project_id'].to_numpy()[unlocated])}): "
+            f"projects: {int(unlocated.sum())} project(s) have no site "
+            f"({few(projects['project_id'].to_numpy()[unlocated])}): "
             "reported as 'not located'; they cannot be checked until a site (用地红线) is given.",
             notes,
         )
@@ -121,7 +122,10 @@ def corridor_widths(
     bad = np.isfinite(given) & (given <= 0)
     if bad.any():
         ids = ", ".join(projects["project_id"].astype(str).to_numpy()[bad][:5])
-        msg = f"projects: width_m must be a positive number of metres; {ids} have {given[bad][:5].tolist()}. Correct the width_m column."
+        msg = (
+            f"projects: width_m must be a positive number of metres; {ids} have {given[bad][:5].tolist()}. "
+            "Correct the width_m column."
+        )
         raise HygisInputError(msg)
     frame = pd.DataFrame(
         {
@@ -184,8 +188,8 @@ def footprints(
             sel = ~from_attr & (best == k)
             row = widths.iloc[k]
             notes.append(
-                f"projects: {int(sel.sum())} line project(s) without a width_m ({few(ids[sel])}) checked as corridors "
-                f"{row.width_m:g} m wide — {row.basis}"
+                f"projects: {int(sel.sum())} line project(s) without a width_m ({few(ids[sel])}) "
+                f"checked as corridors {row.width_m:g} m wide — {row.basis}"
             )
 
     pts = kinds == "point"
@@ -195,13 +199,14 @@ def footprints(
             sites[pts] = shapely.buffer(arr[pts], point_radius_m, quad_segs=16)
             methods[pts] = f"point footprint {point_radius_m:g} m"
             notes.append(
-                f"projects: {int(pts.sum())} point project(s) ({few(ids)}) checked as discs of radius {point_radius_m:g} m (--point-radius)."
+                f"projects: {int(pts.sum())} point project(s) ({few(ids)}) "
+                f"checked as discs of radius {point_radius_m:g} m (--point-radius)."
             )
         else:
             methods[pts] = "point"
             notes.append(
-                f"projects: {int(pts.sum())} point project(s) ({few(ids)}) checked by containment only: no area is measured. "
-                "Give --point-radius (Python: point_radius_m=) to check a footprint."
+                f"projects: {int(pts.sum())} point project(s) ({few(ids)}) checked by containment only: "
+                "no area is measured. Give --point-radius (Python: point_radius_m=) to check a footprint."
             )
 
     mixed = kinds == "mixed"
@@ -220,7 +225,8 @@ def footprints(
             + ")"
         )
         notes.append(
-            f"projects: {projects['project_id'].iloc[i]} is a collection of several geometry types; checked as {methods[i]}."
+            f"projects: {projects['project_id'].iloc[i]} is a collection of several geometry types; "
+            f"checked as {methods[i]}."
         )
 
     # A site must be valid for exact areas (a buffer is; a user's polygon was repaired on reading).
@@ -231,7 +237,8 @@ def footprints(
         if invalid.any():
             sites[invalid] = shapely.make_valid(sites[invalid].astype(object))
             notes.append(
-                f"projects: {int(invalid.sum())} site(s) repaired with make-valid after projection: {few(projects['project_id'].to_numpy()[invalid])}."
+                f"projects: {int(invalid.sum())} site(s) repaired with make-valid after projection: "
+                f"{few(projects['project_id'].to_numpy()[invalid])}."
             )
     return gpd.GeoSeries(sites, index=projects.index, crs=area_crs), kinds, methods, notes
 

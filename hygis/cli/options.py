@@ -18,10 +18,19 @@ _existing = click.Path(exists=True, dir_okay=True, path_type=Path)
 
 #: The plan-input flags, in the order --help lists them: name → help.
 PLAN_INPUTS = {
-    "projects": "Projects file (any GDAL vector format, or a CSV/XLSX with lon/lat columns). Default: the plan's 19 key projects.",
-    "ecological_redline": "Ecological protection red line (生态保护红线) polygons. Default: the embedded illustrative layer.",
-    "permanent_farmland": "Permanent basic farmland (永久基本农田) polygons. Default: the embedded illustrative layer.",
-    "urban_development_boundary": "Urban development boundary (城镇开发边界) polygons. Default: the embedded illustrative layer.",
+    "projects": (
+        "Projects file (any GDAL vector format, or a CSV/XLSX with lon/lat columns). "
+        "Default: the plan's 19 key projects."
+    ),
+    "ecological_redline": (
+        "Ecological protection red line (生态保护红线) polygons. Default: the embedded illustrative layer."
+    ),
+    "permanent_farmland": (
+        "Permanent basic farmland (永久基本农田) polygons. Default: the embedded illustrative layer."
+    ),
+    "urban_development_boundary": (
+        "Urban development boundary (城镇开发边界) polygons. Default: the embedded illustrative layer."
+    ),
 }
 
 
@@ -42,14 +51,16 @@ def plan_input_options(func: Callable) -> Callable:
             "--gcj02",
             "gcj02_input",
             is_flag=True,
-            help="The projects file was digitised on Amap/Gaode or Tencent maps (GCJ-02): correct it to WGS 84.",
+            help="The projects file was digitised on Amap/Gaode or Tencent maps (GCJ-02): "
+            "correct it to WGS 84.",
         ),
         click.option("--swap-xy", is_flag=True, help="The projects file has latitude and longitude swapped."),
         click.option(
             "--project-id-field",
             default=None,
             metavar="NAME",
-            help="Column of the projects file that identifies each project (default: project_id, 项目编号, id …).",
+            help="Column of the projects file that identifies each project "
+            "(default: project_id, 项目编号, id …).",
         ),
     ]
     for option in reversed(options):

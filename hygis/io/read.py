@@ -1,4 +1,6 @@
-"""Reading planners' vector files: everything that enters hygis from a file passes through :func:`read_vector`.
+"""Reading planners' vector files.
+
+Everything that enters hygis from a file passes through :func:`read_vector`.
 
 It settles the questions Chinese planning data raises: the text encoding of Shapefiles
 (GBK without a ``.cpg``), a missing or implausible CRS, GCJ-02 offsets, swapped
@@ -50,7 +52,7 @@ def read_vector(
     path: str | os.PathLike,
     *,
     layer: str | None = None,
-    crs: str | int | CRS | None = None,
+    crs: hcrs.CrsLike | None = None,
     gcj02_input: bool = False,
     swap_xy: bool = False,
     encoding: str | None = None,
@@ -129,12 +131,14 @@ def read_vector(
         elif not CRS(gdf.crs).equals(user_crs):
             if override_crs:
                 notes.append(
-                    f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by {hcrs.describe(user_crs)} as asked."
+                    f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by "
+                    f"{hcrs.describe(user_crs)} as asked."
                 )
                 gdf = gdf.set_crs(user_crs, allow_override=True)
             else:
                 notes.append(
-                    f"{name}: the file declares {hcrs.describe(gdf.crs)}; kept (--crs only fills in a missing CRS)."
+                    f"{name}: the file declares {hcrs.describe(gdf.crs)}; "
+                    "kept (--crs only fills in a missing CRS)."
                 )
     if gdf.crs is None:
         bounds = gdf.total_bounds if len(gdf) else [np.nan] * 4
@@ -163,8 +167,9 @@ def read_vector(
     if gcj02_input:
         if not hcrs.is_geographic(gdf.crs):
             msg = (
-                f"{name}: --gcj02 corrects longitude/latitude copied from Amap/Gaode or Tencent maps, but this file "
-                f"is in the projected CRS {hcrs.describe(gdf.crs)}. Drop --gcj02, or give the lon/lat file."
+                f"{name}: --gcj02 corrects longitude/latitude copied from Amap/Gaode or Tencent maps, "
+                f"but this file is in the projected CRS {hcrs.describe(gdf.crs)}. "
+                "Drop --gcj02, or give the lon/lat file."
             )
             raise HygisInputError(msg)
         gdf = gdf.set_geometry(gcj02.geometries_gcj02_to_wgs84(gdf.geometry.values), crs=hcrs.WGS84)
@@ -187,7 +192,10 @@ def _resolve_dataset(src: Path, encoding: str | None) -> tuple[str, str | None]:
             return str(src), encoding
         if len(found) != 1:
             listing = ", ".join(p.name for p in found) or "no vector file"
-            msg = f"{src}: a folder must hold exactly one vector dataset; found {listing}. Give the file itself."
+            msg = (
+                f"{src}: a folder must hold exactly one vector dataset; found {listing}. "
+                "Give the file itself."
+            )
             raise HygisInputError(msg)
         return _resolve_dataset(found[0], encoding)
     if src.suffix.lower() == ".zip":
@@ -195,17 +203,20 @@ def _resolve_dataset(src: Path, encoding: str | None) -> tuple[str, str | None]:
             members = [m for m in zf.namelist() if Path(m).suffix.lower() in VECTOR_SUFFIXES]
             if len(members) != 1:
                 listing = ", ".join(members) or "no vector file"
-                msg = f"{src}: a zip must hold exactly one vector dataset; found {listing}. Unzip it and give the file."
+                msg = (
+                    f"{src}: a zip must hold exactly one vector dataset; found {listing}. "
+                    "Unzip it and give the file."
+                )
                 raise HygisInputError(msg)
             member = members[0]
             enc = encoding
             if enc is None and member.lower().endswith(".shp"):
                 stem = member[:-4]
                 names = {n.lower(): n for n in zf.namelist()}
-                cpg = names.get(f"{stem}.cpg".lower())
-                dbf = names.get(f"{stem}.dbf".lower())
-                if cpg is None and dbf is not None:
-                    enc = detect_dbf_encoding(zf.read(dbf))
+                cpg_name = names.get(f"{stem}.cpg".lower())
+                dbf_name = names.get(f"{stem}.dbf".lower())
+                if cpg_name is None and dbf_name is not None:
+                    enc = detect_dbf_encoding(zf.read(dbf_name))
         return f"/vsizip/{src}/{member}", enc
     enc = encoding
     if enc is None and src.suffix.lower() == ".shp":
@@ -228,7 +239,10 @@ def _read_gdal(
             if len(layers) > 1:
                 spatial = [str(row[0]) for row in layers if row[1] is not None]
                 if len(spatial) != 1:
-                    msg = f"{name}: {src.name} holds several layers ({', '.join(map(str, layers[:, 0]))}). Say which with --layer."
+                    msg = (
+                        f"{name}: {src.name} holds several layers ({', '.join(map(str, layers[:, 0]))}). "
+                        "Say which with --layer."
+                    )
                     raise HygisInputError(msg)
                 layer = spatial[0]
         kwargs = {"encoding": encoding} if encoding else {}
@@ -236,5 +250,8 @@ def _read_gdal(
     except HygisInputError:
         raise
     except Exception as exc:
-        msg = f"{name}: cannot read {src} as vector data ({exc}). Is it a complete Shapefile (.shp, .shx, .dbf), GeoPackage or GeoJSON?"
+        msg = (
+            f"{name}: cannot read {src} as vector data ({exc}). "
+            "Is it a complete Shapefile (.shp, .shx, .dbf), GeoPackage or GeoJSON?"
+        )
         raise HygisInputError(msg) from None

@@ -10,6 +10,20 @@ This room may import :mod:`hygis.io` and the foundation modules (errors, setting
 
 from __future__ import annotations
 
-from hygis.plan.inputs import PlanInputs, illustrative_banner, normalise_projects, resolve, resolve_layer
+from hygis.plan.inputs import (
+    LayerSource,
+    PlanInputs,
+    illustrative_banner,
+    normalise_projects,
+    resolve,
+    resolve_layer,
+)
 
-__all__ = ["PlanInputs", "illustrative_banner", "normalise_projects", "resolve", "resolve_layer"]
+__all__ = [
+    "LayerSource",
+    "PlanInputs",
+    "illustrative_banner",
+    "normalise_projects",
+    "resolve",
+    "resolve_layer",
+]

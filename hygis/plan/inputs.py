@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +18,7 @@ import shapely
 from pyproj import CRS
 
 from hygis import io
-from hygis.crs import WGS84, area_crs_for
+from hygis.crs import WGS84, CrsLike, area_crs_for
 from hygis.errors import HygisInputError
 from hygis.messages import warn
 from hygis.plan import layers
@@ -26,6 +26,10 @@ from hygis.plan import layers
 #: Column names accepted as a project's id and name when a user's file does not use ours.
 ID_ALIASES = ("project_id", "项目编号", "项目代码", "编号", "id", "ID", "code", "xmbh")
 NAME_ALIASES = ("name", "项目名称", "名称", "name_cn", "xmmc")
+
+#: A plan layer as a caller gives it: a path (a vector file, a folder or ``.zip`` holding one,
+#: or a CSV/XLSX table of points), a GeoDataFrame, or None for the embedded layer.
+LayerSource: TypeAlias = str | os.PathLike[str] | gpd.GeoDataFrame | None
 
 
 @dataclass
@@ -71,9 +75,9 @@ class PlanInputs:
 
 def resolve_layer(
     name: str,
-    value: Any = None,
+    value: LayerSource = None,
     *,
-    crs: Any = None,
+    crs: CrsLike | None = None,
     gcj02_input: bool = False,
     swap_xy: bool = False,
     id_field: str | None = None,
@@ -146,27 +150,38 @@ def normalise_projects(
     gdf = gdf.copy()
     if id_field is not None:
         if id_field not in gdf.columns:
-            msg = f"{label}: no column '{id_field}' (from --project-id-field). The columns are: {', '.join(map(str, gdf.columns))}."
+            msg = (
+                f"{label}: no column '{id_field}' (from --project-id-field). "
+                f"The columns are: {', '.join(map(str, gdf.columns))}."
+            )
             raise HygisInputError(msg)
         source = id_field
     else:
-        source = next((c for c in ID_ALIASES if c in gdf.columns), None)
-        if source is None:
+        alias = next((c for c in ID_ALIASES if c in gdf.columns), None)
+        if alias is None:
             msg = (
                 f"{label}: no project id column. Name the column that identifies each project with "
-                f"--project-id-field (Python: id_field=); the columns are: {', '.join(map(str, gdf.columns))}."
+                f"--project-id-field (Python: id_field=); "
+                f"the columns are: {', '.join(map(str, gdf.columns))}."
             )
             raise HygisInputError(msg)
+        source = alias
     ids = gdf[source]
     missing = ids.isna() | (ids.astype(str).str.strip() == "")
     if missing.any():
         rows = ", ".join(f"#{i + 1}" for i in np.flatnonzero(missing.to_numpy())[:10])
-        msg = f"{label}: {int(missing.sum())} project(s) have no id in column '{source}' (features {rows}). Fill them in."
+        msg = (
+            f"{label}: {int(missing.sum())} project(s) have no id in column '{source}' "
+            f"(features {rows}). Fill them in."
+        )
         raise HygisInputError(msg)
     ids = ids.astype(str).str.strip()
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
-        msg = f"{label}: project ids in column '{source}' must be unique; repeated: {', '.join(sorted(set(dup))[:10])}."
+        msg = (
+            f"{label}: project ids in column '{source}' must be unique; "
+            f"repeated: {', '.join(sorted(set(dup))[:10])}."
+        )
         raise HygisInputError(msg)
     gdf["project_id"] = ids.to_numpy()
     if "name" not in gdf.columns:
@@ -176,12 +191,12 @@ def normalise_projects(
 
 
 def resolve(
-    projects: Any = None,
-    ecological_redline: Any = None,
-    permanent_farmland: Any = None,
-    urban_development_boundary: Any = None,
+    projects: LayerSource = None,
+    ecological_redline: LayerSource = None,
+    permanent_farmland: LayerSource = None,
+    urban_development_boundary: LayerSource = None,
     *,
-    crs: Any = None,
+    crs: CrsLike | None = None,
     gcj02_input: bool = False,
     swap_xy: bool = False,
     project_id_field: str | None = None,
@@ -250,8 +265,9 @@ def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
     if inside.mean() >= 0.5:
         return []
     msg = (
-        f"{name.replace('_', ' ')}: {int((~inside).sum())} of {len(located)} features lie outside the plan's territory "
-        f"(the {len(territory)} county units, with {TERRITORY_TOLERANCE_M / 1000:g} km to spare). Is the CRS right? "
+        f"{name.replace('_', ' ')}: {int((~inside).sum())} of {len(located)} features "
+        f"lie outside the plan's territory (the {len(territory)} county units, "
+        f"with {TERRITORY_TOLERANCE_M / 1000:g} km to spare). Is the CRS right? "
         "A wrong Gauss–Krüger zone or central meridian moves data by hundreds of kilometres."
     )
     warn(msg)
