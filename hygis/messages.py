@@ -18,7 +18,13 @@ def few(labels: Iterable[object], n: int = 5) -> str:
     return ", ".join(values[:n]) + (f" and {len(values) - n} more" if len(values) > n else "")
 
 
-def warn(message: str, notes: list[str] | None = None, *, stacklevel: int = 2) -> str:
+def warn(
+    message: str,
+    notes: list[str] | None = None,
+    *,
+    category: type[HygisWarning] = HygisWarning,
+    stacklevel: int = 2,
+) -> str:
     """Tell the user something about a result, through hygis's one warning channel.
 
     The message is issued as a :class:`hygis.errors.HygisWarning` (Python users see it as a
@@ -31,6 +37,8 @@ def warn(message: str, notes: list[str] | None = None, *, stacklevel: int = 2) -
         One or two sentences naming the file or layer, the feature and, where one exists, the fix.
     notes : list of str, optional
         The result's notes, to which the message is appended.
+    category : subclass of HygisWarning
+        A narrower category a caller can filter (e.g. :class:`hygis.raster.zonal.ZonalWarning`).
     stacklevel : int
         As :func:`warnings.warn`, counted from the caller of this function.
 
@@ -41,5 +49,5 @@ def warn(message: str, notes: list[str] | None = None, *, stacklevel: int = 2) -
     """
     if notes is not None:
         notes.append(message)
-    warnings.warn(message, HygisWarning, stacklevel=stacklevel + 1)
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
     return message

@@ -26,10 +26,9 @@ from hygis import io
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import describe
 from hygis.engine.regions import split_by_regions, union_area_by_group
+from hygis.messages import warn
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
-
-#: The control lines' Chinese names, as the 2019 guiding opinion writes them.
 
 M2_PER_KM2 = 1_000_000.0
 
@@ -109,9 +108,10 @@ def control_line_stats(
         inside_by_feature = np.bincount(owner, weights=shapely.area(pieces), minlength=len(geoms))
         outside = float(np.clip(shapely.area(geoms) - inside_by_feature, 0, None).sum())
         if outside > 0.005 * M2_PER_HA:
-            notes.append(
+            warn(
                 f"{CONTROL_LINE_ZH[line]} ({line}): {outside / M2_PER_HA:,.2f} ha of its features "
-                "lie outside the county units and are not counted in any row."
+                "lie outside the county units and are not counted in any row.",
+                notes,
             )
         for k in range(n):
             rows.append(

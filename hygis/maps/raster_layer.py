@@ -23,6 +23,7 @@ from jinja2 import Template
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from hygis.crs import WEB_MERCATOR, WGS84
+from hygis.errors import HygisInputError
 
 #: Longest side of the embedded image, pixels (keeps the HTML a few MB at most).
 MAX_PIXELS: int = 2048
@@ -33,8 +34,8 @@ def _rgba(color: str) -> tuple[int, int, int, int]:
     if len(c) == 6:
         c += "ff"
     if len(c) != 8:
-        msg = f"Colour {color!r} is not #rrggbb or #rrggbbaa."
-        raise ValueError(msg)
+        msg = f"Colour {color!r} in the legend is not #rrggbb or #rrggbbaa: correct the legend's colour."
+        raise HygisInputError(msg)
     return tuple(int(c[i : i + 2], 16) for i in (0, 2, 4, 6))  # type: ignore[return-value]
 
 
@@ -127,7 +128,7 @@ def raster_layer(
                 f"{src_path.name}: no legend in the raster's metadata; "
                 "pass legend=[{'code', 'name_zh', 'color'}, …]."
             )
-            raise ValueError(msg)
+            raise HygisInputError(msg)
         title = name or src.tags().get("HYGIS_PRODUCT") or src.descriptions[band - 1] or src_path.stem
         notes = src.tags().get("HYGIS_NOTES", "")
         dst_crs = WEB_MERCATOR

@@ -19,6 +19,7 @@ import shapely
 
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, area_crs
+from hygis.errors import HygisInputError
 from hygis.geometry import polygonal
 from hygis.settings import DATA_DIR
 
@@ -113,7 +114,11 @@ def ecological_redline(
             centre = _points(located.loc[[area["place_id"]]], crs).iloc[0]
             geom = centre.buffer(np.sqrt(area["area_ha"] * M2_PER_HA / np.pi), quad_segs=32)
         else:
-            raise ValueError(area["shape"])
+            msg = (
+                f"data/illustrative_control_lines.json: unknown shape {area['shape']!r} for "
+                f"{area.get('name', 'an area')}; use 'ellipse_in_bbox' or 'disc'."
+            )
+            raise HygisInputError(msg)
         rows.append(
             {"name": area["name"], "kind": "mountain/forest", "source": area["source"], "geometry": geom}
         )

@@ -29,6 +29,7 @@ from rasterio.features import rasterize
 from hygis.constants import M2_PER_HA, M2_PER_MU
 from hygis.crs import area_crs_for, describe
 from hygis.errors import HygisInputError
+from hygis.messages import warn
 from hygis.plan import layers
 from hygis.raster.cog import write_cog
 from hygis.raster.grid import Grid, burn, grid_for
@@ -156,9 +157,10 @@ def constraint_raster(
     notes = [f"Grid: {grid.width} × {grid.height} cells of {grid.cell:g} m in {describe(crs)}."]
     clipped = int(np.count_nonzero(lines_band[outside]))
     if clipped:
-        notes.append(
+        warn(
             f"{clipped:,} control-line cells lie outside the county units and were left out "
-            "(the raster covers the city)."
+            "(the raster covers the city).",
+            notes,
         )
     lines_band[outside] = CLASS_NODATA
     banner = illustrative_banner(inputs)

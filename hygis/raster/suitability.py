@@ -32,6 +32,7 @@ from scipy import ndimage
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, area_crs_for, describe
 from hygis.errors import HygisInputError
+from hygis.messages import warn
 from hygis.plan import layers
 from hygis.raster.cog import write_cog
 from hygis.raster.constraint_raster import CLASS_NODATA
@@ -269,8 +270,9 @@ def suitability(
         except dem_mod.DemUnavailable as exc:
             reason = str(exc)
             left_out += [f"{k}: no DEM" for k in ("slope", "elevation") if k in wanted]
-            notes.append(
-                f"Terrain left out (slope, elevation): {reason} The suitability uses the other factors only."
+            warn(
+                f"Terrain left out (slope, elevation): {reason} The suitability uses the other factors only.",
+                notes,
             )
 
     urban = layers.load("urban_system").to_crs(crs)
@@ -313,13 +315,14 @@ def suitability(
         if key in values:
             terrain_missing |= ~np.isfinite(values[key])
     if terrain_missing[inside].any():
-        notes.append(
-            f"{int(terrain_missing[inside].sum()):,} cells have no DEM value: they are left without a class."
+        warn(
+            f"{int(terrain_missing[inside].sum()):,} cells have no DEM value: they are left without a class.",
+            notes,
         )
     score[~inside | terrain_missing] = np.nan
     if left_out:
         kept = ", ".join(f"{f['key']} {f['weight'] / total_w:.0%}" for f in used)
-        notes.append(f"Weights rescaled over the factors used: {kept}.")
+        warn(f"Weights rescaled over the factors used: {kept}.", notes)
 
     graded = sorted((c for c in spec["classes"] if int(c["code"]) != 0), key=lambda c: int(c["code"]))
     codes = np.array([int(c["code"]) for c in graded], dtype=np.uint8)

@@ -23,7 +23,6 @@ Decisions (tested, and stated in every result's ``attrs["hygis_notes"]``):
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from rasterio.enums import MaskFlags
 from hygis import io
 from hygis.crs import CrsLike, describe
 from hygis.errors import HygisInputError, HygisWarning
+from hygis.messages import warn
 from hygis.raster.cog import check_readable, open_raster
 
 #: hygis statistic → exactextract operation. ``count`` is the number of data cells (fractional
@@ -311,15 +311,13 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
             f"{label} has no NoData value: every cell is counted as data. If a value marks missing cells "
             "(e.g. -9999, or 0 outside the surveyed area), give it with --nodata VALUE (Python: nodata=)."
         )
-        warnings.warn(text, ZonalWarning, stacklevel=3)
-        notes.append(text)
+        warn(text, notes, category=ZonalWarning)
     elif nodata is None and ds.nodata is None:
         text = (
             f"{label} has no NoData value: NaN cells are left out, "
             "every other cell is counted as data (--nodata VALUE to change)."
         )
-        warnings.warn(text, ZonalWarning, stacklevel=3)
-        notes.append(text)
+        warn(text, notes, category=ZonalWarning)
 
     keep = list(zones.columns.drop(zones.geometry.name)) if id_columns is None else list(id_columns)
     missing_cols = [c for c in keep if c not in zones.columns]
@@ -333,9 +331,11 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
     clash = [c for c in names if c in out.columns]
     if clash:
         out = out.rename(columns={c: f"{c}_zone" for c in clash})
-        notes.append(
+        warn(
             f"Zone column(s) {', '.join(clash)} renamed with the suffix _zone, "
-            "to make room for the statistics."
+            "to make room for the statistics.",
+            notes,
+            category=ZonalWarning,
         )
 
     geoms = zones.geometry.to_crs(rcrs).to_numpy()
@@ -343,16 +343,21 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
     absent = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6]) & ~absent
     if absent.any():
-        notes.append(
-            f"{int(absent.sum())} zone(s) have no geometry (e.g. {', '.join(map(str, labels[absent][:5]))}): "
-            "their statistics are empty."
+        warn(
+            f"{int(absent.sum())} zone(s) have no geometry "
+            f"(e.g. {', '.join(map(str, labels[absent][:5]))}): "
+            "their statistics are empty.",
+            notes,
+            category=ZonalWarning,
         )
     other = ~absent & ~polygonal
     if other.any():
-        notes.append(
+        warn(
             f"{int(other.sum())} zone(s) are points or lines, not polygons "
             f"({', '.join(map(str, labels[other][:5]))}): "
-            "their statistics are empty. Buffer them to a footprint first."
+            "their statistics are empty. Buffer them to a footprint first.",
+            notes,
+            category=ZonalWarning,
         )
     raster_box = shapely.box(*ds.bounds)
     inside = polygonal & shapely.intersects(geoms, raster_box)
@@ -368,15 +373,21 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
         raise HygisInputError(msg)
     outside = polygonal & ~inside
     if outside.any():
-        notes.append(
-            f"{int(outside.sum())} zone(s) lie outside {label} ({', '.join(map(str, labels[outside][:5]))}): "
-            "their statistics are empty."
+        warn(
+            f"{int(outside.sum())} zone(s) lie outside {label} "
+            f"({', '.join(map(str, labels[outside][:5]))}): "
+            "their statistics are empty.",
+            notes,
+            category=ZonalWarning,
         )
     partly = inside & ~shapely.covered_by(geoms, raster_box)
     if partly.any():
-        notes.append(
-            f"{int(partly.sum())} zone(s) extend beyond {label} ({', '.join(map(str, labels[partly][:5]))}): "
-            "statistics cover the part inside."
+        warn(
+            f"{int(partly.sum())} zone(s) extend beyond {label} "
+            f"({', '.join(map(str, labels[partly][:5]))}): "
+            "statistics cover the part inside.",
+            notes,
+            category=ZonalWarning,
         )
     cell_area = abs(ds.transform.a * ds.transform.e)
     small = inside & (shapely.area(geoms) < cell_area)
@@ -387,8 +398,7 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
             f"{'degrees' if rcrs.is_geographic else 'm'}): "
             "their statistics come from one or a few cells. Use a finer raster for zones this small."
         )
-        warnings.warn(text, ZonalWarning, stacklevel=3)
-        notes.append(text)
+        warn(text, notes, category=ZonalWarning)
 
     base = [n for n in names if n not in DERIVED]
     for n in names:
