@@ -6,7 +6,7 @@ import functools
 import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,10 @@ def user_errors(func: Callable) -> Callable:
     return wrapper
 
 
+# Warnings printed in this process, so that a result's notes list does not print them twice.
+_SHOWN: set[str] = set()
+
+
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Logging on stderr, and hygis's warnings (:func:`hygis.messages.warn`) as ``warning: …`` lines."""
     level = (
@@ -148,12 +152,20 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, HygisWarning):
+            _SHOWN.add(str(message))
             if not quiet:
                 click.echo(f"warning: {message}", err=True)
         else:
             default(message, category, *args, **kwargs)
 
     warnings.showwarning = show
+
+
+def echo_notes(notes: Iterable[str]) -> None:
+    """Print a result's notes that were not already shown as warnings (e.g. the grid a raster is on)."""
+    for note in notes:
+        if note not in _SHOWN:
+            click.echo(f"note: {note}", err=True)
 
 
 def echo_banner(attrs: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import click
 
 from hygis.cli.options import (
     echo_banner,
+    echo_notes,
     out_option,
     plan_input_options,
     progress,
@@ -96,8 +97,7 @@ def topology_cmd(
     }
     findings = qa.topology(gdf, gaps=layer == "counties" if gaps is None else gaps, crs=measure_crs, **kwargs)
     path = qa.write_topology(findings, out)
-    for note in gdf.attrs.get("hygis_notes", []):
-        click.echo(f"note: {note}", err=True)
+    echo_notes(gdf.attrs.get("hygis_notes", []))
     summary = findings.attrs["summary"]
     click.echo(
         f"{label}: {summary['self_overlap']} self-overlap(s), {summary['sliver']} sliver(s), "

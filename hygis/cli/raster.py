@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import (
+    echo_notes,
+    out_option,
+    plan_input_options,
+    progress,
+    resolve_plan_inputs,
+    user_errors,
+)
 
 
 @click.group(
@@ -41,7 +48,6 @@ def constraints_cmd(cell: float, all_touched: bool, out: Path, **kwargs) -> None
     result = raster.constraint_raster(inputs, cell=cell, all_touched=all_touched)
     path = raster.write_constraints(out, result)
     table = io.write_table(result.summary(), out.with_suffix(".csv"))
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+    echo_notes(result.notes)
     click.echo(f"raster: {path}")
     click.echo(f"summary: {table}")

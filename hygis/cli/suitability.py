@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import (
+    echo_notes,
+    out_option,
+    plan_input_options,
+    progress,
+    resolve_plan_inputs,
+    user_errors,
+)
 
 
 @click.command(
@@ -45,8 +52,7 @@ def suitability_cmd(
         inputs, cell=cell, weights=weights, dem=dem, download_dem=not no_download, report=progress
     )
     paths = write_suitability(out, result)
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+    echo_notes(result.notes)
     click.echo(f"factors used: {', '.join(result.used)}")
     if result.left_out:
         click.echo(f"left out: {'; '.join(result.left_out)}")
