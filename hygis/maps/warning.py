@@ -1,0 +1,236 @@
+"""Monitoring maps: change polygons coloured by warning level (预警图), and projects by stage.
+
+:func:`warning_map` draws the result of :func:`hygis.monitor.changes.classify_changes` over the
+county units and the three control lines, one layer per level (红/橙/黄/无), with a panel
+counting each county's warnings. Past :data:`hygis.maps.draw.BIG_LAYER_FEATURES` polygons a
+level is drawn by the canvas big-layer technique (:mod:`hygis.maps.big`), so 10^5 change
+polygons stay usable. :func:`progress_map` draws the projects coloured by stage.
+Every text is escaped (:mod:`hygis.maps.escape`); assets are inlined when ``offline``.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from hygis.crs import WGS84
+from hygis.errors import HygisInputError
+from hygis.maps.base import circle_swatch, new_map, swatch
+from hygis.maps.controls import HtmlControl
+from hygis.maps.draw import add_control_line, add_counties, add_not_located_panel, add_polygons
+from hygis.maps.escape import esc, fmt, popups, tooltips
+from hygis.maps.geojson import CIRCLE_POINTS, POPUP, RADIUS, STYLE, TOOLTIP, feature_collection, geojson_layer
+from hygis.monitor import status
+from hygis.plan import PlanInputs, layers, resolve
+
+CHANGE_FIELDS = [
+    ("年度 year", "year"),
+    ("县 county", "county_name"),
+    ("预警 level", "level_zh"),
+    ("规则 rule", "rule_label"),
+    ("变更前 before", "class_before"),
+    ("变更后 after", "class_after"),
+    ("面积 area (ha)", "area_ha"),
+    ("占生态保护红线 red line (ha)", "redline_ha"),
+    ("占永久基本农田 farmland (ha)", "farmland_ha"),
+    ("开发边界外 outside boundary (ha)", "outside_udb_ha"),
+    ("全部规则 rules matched", "rules"),
+]
+LEVEL_STYLE = {"weight": 1.2, "opacity": 0.95, "fillOpacity": 0.7}
+
+
+def _level_styles() -> dict[str, dict]:
+    levels = status.load_levels()
+    return {lv: {**LEVEL_STYLE, "color": c, "fillColor": c} for lv, c in levels["color"].items()}
+
+
+def county_panel_html(result: pd.DataFrame) -> str:
+    """Per county: changes by level (counts) and the area in red, as an escaped HTML table."""
+    levels = status.load_levels()
+    order = [lv for lv in levels.index if lv != "none"]
+    counts = result.pivot_table(
+        index="county_name", columns="level", values="area_ha", aggfunc="size", fill_value=0
+    )
+    red_ha = result[result["level"] == "red"].groupby("county_name")["area_ha"].sum()
+    rank = sum(counts.get(lv, 0) * 10 ** (3 * (len(order) - i)) for i, lv in enumerate(order))
+    head = "".join(f"<th>{esc(levels.loc[lv, 'label_zh'])}</th>" for lv in order)
+    rows = []
+    for county in rank.sort_values(ascending=False).index if len(counts) else []:
+        cells = "".join(f"<td>{int(counts.loc[county].get(lv, 0))}</td>" for lv in order)
+        rows.append(
+            f"<tr><th>{esc(county or '—')}</th>{cells}<td>{fmt(float(red_ha.get(county, 0.0)), 1)}</td></tr>"
+        )
+    years = sorted(set(result["year"])) if len(result) else []
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
+    return (
+        f'<details class="hy-list hy-county-warnings" open><summary><b>{esc("分县预警 Warnings by county")} {esc(span)}</b>'
+        f"</summary><table class='hy-tbl'><tr><th>{esc('县 county')}</th>{head}<th>{esc('红 ha')}</th></tr>"
+        + "".join(rows)
+        + "</table></details>"
+    )
+
+
+def warning_map(
+    result: gpd.GeoDataFrame,
+    inputs: PlanInputs | None = None,
+    *,
+    basemap: str = "osm",
+    offline: bool = True,
+    title: str = "变化图斑预警 Change polygons by warning level",
+    show_none: bool = False,
+) -> folium.Map:
+    """Map change polygons by warning level over the counties and the three control lines.
+
+    Parameters
+    ----------
+    result : GeoDataFrame
+        From :func:`hygis.monitor.changes.classify_changes` (``attrs["illustrative"]`` becomes the banner).
+    inputs : PlanInputs, optional
+        The control lines the changes were measured against (default the embedded ones).
+    basemap, offline
+        As for :func:`hygis.maps.plan_map`.
+    show_none : bool
+        Show the changes without a warning when the map opens (they are in the layer control either way).
+
+    Returns
+    -------
+    folium.Map
+    """
+    need = {"change_id", "level", "area_ha", "county_name"}
+    if not need <= set(result.columns):
+        msg = "warning_map needs the frame of hygis.monitor.changes.classify_changes (change_id, level, area_ha …)."
+        raise HygisInputError(msg)
+    if result.crs is not None and not result.crs.equals(WGS84):
+        result = result.to_crs(WGS84)
+    inputs = inputs or resolve()
+    b = new_map(
+        title,
+        basemap=basemap,
+        offline=offline,
+        banner=result.attrs.get("illustrative"),
+        subtitle=f"面积 areas: {result.attrs.get('area_crs', '')}",
+    )
+    add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
+    illustrative = set(inputs.illustrative())
+    for key, gdf in inputs.control_lines().items():
+        add_control_line(b, key, gdf, illustrative=key in illustrative, show=key != "permanent_farmland")
+    levels = status.load_levels()
+    level_styles = _level_styles()
+    frame = result.assign(
+        **{
+            c: result[c].round(3)
+            for c in ("area_ha", "redline_ha", "farmland_ha", "outside_udb_ha")
+            if c in result.columns
+        }
+    )
+    rows = []
+    for level in reversed(levels.index):  # red drawn last: on top
+        sub = frame[frame["level"] == level]
+        label = f"{levels.loc[level, 'label_zh']} {levels.loc[level, 'label_en']}"
+        name = f"变化图斑 {label} ({len(sub):,})"
+        if len(sub):
+            add_polygons(
+                b,
+                sub,
+                name,
+                level_styles[level],
+                fields=CHANGE_FIELDS,
+                title_field="change_id",
+                show=level != "none" or show_none,
+            )
+        rows.append((swatch(level_styles[level]), f"{label}: {len(sub):,}"))
+    b.add_legend("预警等级 warning level", list(reversed(rows)))
+    HtmlControl(county_panel_html(result), position="bottomleft", css_class="hy-panel").add_to(b.m)
+    if len(result):
+        b.fit(result)
+    return b.finish()
+
+
+def progress_map(
+    table: pd.DataFrame,
+    inputs: PlanInputs | None = None,
+    *,
+    basemap: str = "osm",
+    offline: bool = True,
+    title: str = "项目进展 Projects by stage",
+) -> folium.Map:
+    """Map the projects coloured by stage (前期/在建/竣工), with completion in the popups.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`hygis.monitor.projects.assess_projects`.
+    inputs : PlanInputs, optional
+        The projects' geometries (default the plan's 19); projects without a site are listed.
+    """
+    inputs = inputs or resolve()
+    stages = status.load_stages()
+    projects = inputs.projects.merge(
+        table.drop(columns=["name", "group", "county_code"], errors="ignore"), on="project_id", how="left"
+    )
+    b = new_map(title, basemap=basemap, offline=offline, banner=table.attrs.get("illustrative"))
+    add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
+    located = ~(projects.geometry.isna() | projects.geometry.is_empty).to_numpy()
+    drawn = projects[located].copy()
+    drawn["completion"] = [f"{fmt(c, 1)} %" if pd.notna(c) else "—" for c in drawn["completion_pct"]]
+    drawn["path"] = [f"{fmt(c, 1)} %" if pd.notna(c) else "—" for c in drawn["path_pct"]]
+    fields = [
+        ("编号 id", "project_id"),
+        ("类别 group", "group"),
+        ("阶段 stage", "stage"),
+        ("状态 status", "status"),
+        ("计划投资 planned (亿元)", "investment_yi"),
+        ("累计完成 done (亿元)", "invest_done_yi"),
+        ("完成率 completion", "completion"),
+        ("中期路径 path", "path"),
+        ("年度 year", "latest_year"),
+    ]
+    colors = drawn["stage"].map(stages["color"]).fillna("#666666")
+    kinds = drawn.geom_type.to_numpy()
+    style = [
+        {
+            "color": c,
+            "fillColor": c,
+            "weight": 4 if k in ("LineString", "MultiLineString") else 2,
+            "fillOpacity": 0.55,
+            "opacity": 0.95,
+        }
+        for c, k in zip(colors, kinds)
+    ]
+    props = pd.DataFrame(
+        {
+            POPUP: popups(drawn, "name", fields),
+            TOOLTIP: tooltips(drawn["name"], drawn["stage"], drawn["completion"]),
+            STYLE: style,
+            RADIUS: 9,
+        }
+    )
+    geojson_layer(
+        feature_collection(b.display(drawn.geometry), props),
+        "项目 projects by stage",
+        point_to_layer=CIRCLE_POINTS,
+    ).add_to(b.m)
+    counts = table["stage"].value_counts()
+    b.add_legend(
+        "阶段 stage",
+        [
+            (
+                circle_swatch(stages.loc[s, "color"], 6),
+                f"{s} {stages.loc[s, 'stage_en']}: {int(counts.get(s, 0))}",
+            )
+            for s in stages.index
+        ],
+    )
+    behind = table[table["behind"]]
+    extra = (
+        f"计划总投资 planned {fmt(float(table['planned_yi'].sum()), 0)} 亿元 · 累计完成 done "
+        f"{fmt(float(table['invest_done_yi'].sum()), 1)} 亿元 · 落后于中期路径 behind the mid-term path: {len(behind)}"
+    )
+    add_not_located_panel(b, projects[~located], len(projects), extra=extra)
+    if located.any():
+        b.fit(projects[located])
+    return b.finish()
+
+
+__all__ = ["CHANGE_FIELDS", "county_panel_html", "progress_map", "warning_map"]
