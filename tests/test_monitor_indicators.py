@@ -1,0 +1,199 @@
+"""Indicator statuses equal hand-computed ones, for growth and share indicators, at and around the thresholds."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+import hygis
+from hygis.errors import HygisInputError
+from hygis.monitor import indicators, status
+
+# The plan's targets (data/plan_targets.csv): GDP 8,000 亿元 in 2030 (growth: compound pace);
+# urbanisation 65 % in 2030 (a rate: linear pace). Baselines here are the test's own, for 2025.
+GDP_BASE, GDP_2030 = 5000.0, 8000.0
+URB_BASE, URB_2030 = 60.0, 65.0
+
+
+def assess(rows: list[tuple[str, int, float, str]], **kwargs) -> pd.DataFrame:
+    values = pd.DataFrame(rows, columns=["indicator", "year", "value", "county"])
+    return indicators.assess_indicators(values, with_layers=False, **kwargs)
+
+
+def city(table: pd.DataFrame, name: str) -> pd.Series:
+    return table[(table["indicator"] == name) & (table["county_code"] == "")].iloc[0]
+
+
+# Hand computation: GDP needs g = (8000 / 5000) ** (1 / 5) - 1 a year; a 2027 value of
+# 5000 · (1 + k·g)² has achieved pace k·g, ratio k. Statuses by data/monitor_status.csv:
+# ≥ 1 正常, ≥ 0.8 预警, below 滞后; at the target 已达标.
+G = (GDP_2030 / GDP_BASE) ** (1 / 5) - 1
+
+
+@pytest.mark.parametrize(
+    ("k", "expected"),
+    [
+        (1.20, "正常"),
+        (1.0, "正常"),
+        (0.9999, "预警"),
+        (0.8, "预警"),
+        (0.7999, "滞后"),
+        (0.2, "滞后"),
+        (-0.5, "滞后"),
+    ],
+)
+def test_growth_indicator_status_at_and_around_thresholds(k, expected):
+    value = GDP_BASE * (1 + k * G) ** 2
+    row = city(
+        assess([("地区生产总值", 2025, GDP_BASE, ""), ("地区生产总值", 2027, value, "")]), "地区生产总值"
+    )
+    assert row["required_2030"] == pytest.approx(100 * G)
+    assert row["achieved"] == pytest.approx(100 * k * G)
+    assert row["status"] == expected
+
+
+@pytest.mark.parametrize(
+    ("value_2027", "expected"),
+    [
+        (62.0, "正常"),  # 1 point a year: exactly the pace needed (65 − 60) / 5
+        (61.999, "预警"),  # a hair below
+        (61.6, "预警"),  # 0.8 of the pace: the warning threshold itself
+        (61.598, "滞后"),
+        (59.0, "滞后"),  # going backwards
+        (65.0, "已达标"),  # the 2030 target already reached
+    ],
+)
+def test_share_indicator_status_at_and_around_thresholds(value_2027, expected):
+    rows = [
+        ("常住人口城镇化率", 2025, URB_BASE, ""),
+        ("常住人口城镇化率", 2026, 60.5, ""),
+        ("常住人口城镇化率", 2027, value_2027, ""),
+    ]
+    row = city(assess(rows), "常住人口城镇化率")
+    assert row["required_2030"] == pytest.approx((URB_2030 - URB_BASE) / 5)
+    assert row["achieved"] == pytest.approx((value_2027 - URB_BASE) / 2)
+    assert row["latest"] == value_2027 and row["latest_year"] == 2027
+    assert row["status"] == expected
+
+
+def test_required_pace_to_2035_and_horizon_after_2030():
+    rows = [("常住人口城镇化率", 2025, URB_BASE, ""), ("常住人口城镇化率", 2031, 66.0, "")]
+    row = city(assess(rows), "常住人口城镇化率")
+    assert row["required_2035"] == pytest.approx((72 - URB_BASE) / 10)
+    assert row["horizon"] == 2035 and row["target"] == 72
+    # Achieved (66 − 60) / 6 = 1.0 point a year against 1.2 needed: ratio 0.83, a warning.
+    assert row["ratio"] == pytest.approx(1.0 / 1.2) and row["status"] == "预警"
+
+
+def test_rate_target_is_met_by_the_mean_of_observed_rates():
+    rows = [("规模工业增加值年均增长", 2026, 8.0, ""), ("规模工业增加值年均增长", 2027, 7.0, "")]
+    row = city(assess(rows), "规模工业增加值年均增长")
+    assert row["achieved"] == pytest.approx(7.5)
+    assert row["ratio"] == pytest.approx(7.5 / 8)
+    assert row["status"] == "预警"
+
+
+def test_counties_are_measured_against_the_city_pace_or_their_own_targets():
+    rows = [
+        ("地区生产总值", 2025, GDP_BASE, ""),
+        ("地区生产总值", 2027, GDP_BASE * (1 + G) ** 2, ""),
+        ("地区生产总值", 2025, 500.0, "衡阳县"),
+        ("地区生产总值", 2027, 500.0 * (1 + 0.5 * G) ** 2, "430421"),
+        ("地区生产总值", 2025, 400.0, "耒阳市"),
+        ("地区生产总值", 2027, 400.0 * (1 + G) ** 2, "耒阳市"),
+    ]
+    table = assess(rows)
+    county = table[table["county_code"] == "430421"].iloc[0]
+    assert (
+        county["county_name"] == "衡阳县"
+        and county["ratio"] == pytest.approx(0.5)
+        and county["status"] == "滞后"
+    )
+    # 耒阳市 with its own 2030 target of 800: it needs 2 ** (1/5) − 1 a year; at the city's pace it lags.
+    own = pd.DataFrame(
+        {"indicator": ["地区生产总值"], "county": ["耒阳市"], "target_2030": ["800"], "target_2035": [""]}
+    )
+    leiyang = assess(rows, county_targets=own).query("county_code == '430481'").iloc[0]
+    needed = 2 ** (1 / 5) - 1
+    assert leiyang["required_2030"] == pytest.approx(100 * needed)
+    assert leiyang["ratio"] == pytest.approx(G / needed)
+    assert leiyang["status"] == status.grade([G / needed], "indicator")[0] == "滞后"
+
+
+def test_protected_area_that_shrinks_is_a_warning():
+    rows = [
+        ("永久基本农田保护面积", 2025, 1000.0, ""),
+        ("永久基本农田保护面积", 2026, 999.0, ""),
+        ("城镇开发边界面积", 2025, 500.0, ""),
+        ("城镇开发边界面积", 2026, 500.0, ""),
+    ]
+    table = assess(rows)
+    assert city(table, "永久基本农田保护面积")["status"] == "预警"
+    assert city(table, "城镇开发边界面积")["status"] == "正常"
+
+
+def test_layer_areas_are_filled_in_and_agree_with_the_statistics():
+    from hygis.analysis.stats import control_line_stats
+
+    inputs = hygis.resolve()
+    table = indicators.assess_indicators(
+        pd.DataFrame({"indicator": ["地区生产总值"], "year": [2025], "value": [1.0]}),
+        inputs=inputs,
+        layers_year=2026,
+    )
+    stats = control_line_stats(inputs)
+    farm = city(table, "永久基本农田保护面积")
+    expected = stats.query("level == 'city' and line == 'permanent_farmland'")["area_ha"].iloc[0]
+    assert farm["latest"] == pytest.approx(expected) and farm["latest_year"] == 2026
+    assert "ILLUSTRATIVE" in table.attrs["illustrative"]  # measured on the illustrative lines
+    assert (table["county_code"] != "").sum() >= 3 * 12
+
+
+def test_bad_values_tables_are_refused_with_the_file_name(tmp_path):
+    path = tmp_path / "指标.csv"
+    pd.DataFrame({"指标": ["地区生产总值"], "年度": ["二〇二六"], "值": [1]}).to_csv(path, index=False)
+    with pytest.raises(HygisInputError, match=r"指标\.csv.*年度.*number"):
+        indicators.read_values(path)
+    pd.DataFrame({"指标": ["地区生产总值"], "值": [1]}).to_csv(path, index=False)
+    with pytest.raises(HygisInputError, match=r"指标\.csv.*'year'"):
+        indicators.read_values(path)
+    pd.DataFrame({"指标": ["地区生产总值"], "年度": [2026], "值": [1], "县市区": ["火星县"]}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(HygisInputError, match="火星县"):
+        indicators.read_values(path)
+
+
+def test_gbk_csv_and_xlsx_with_chinese_headers(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "指标": ["常住人口城镇化率"] * 2,
+            "年度": [2025, 2026],
+            "值": [60.0, 61.0],
+            "县市区": ["全市", "全市"],
+        }
+    )
+    frame.to_csv(tmp_path / "gbk.csv", index=False, encoding="gb18030")
+    frame.to_excel(tmp_path / "v.xlsx", index=False)
+    for name in ("gbk.csv", "v.xlsx"):
+        got = indicators.read_values(tmp_path / name)
+        assert got["value"].tolist() == [60.0, 61.0] and set(got["county_code"]) == {""}
+
+
+def test_outputs_and_charts_say_illustrative(tmp_path):
+    from hygis.monitor import charts, example
+
+    table = indicators.assess_indicators(example.example_values(), with_layers=False)
+    assert "ILLUSTRATIVE" in table.attrs["illustrative"] and set(table["data_status"]) == {"illustrative"}
+    page = indicators.write_indicators(table, tmp_path / "dash.html").read_text(encoding="utf-8")
+    n_city = int((table["county_code"] == "").sum())
+    assert page.count("<svg") == n_city and "ILLUSTRATIVE" in page
+    assert re.search(r"""(src|href)=["']https?:""", page) is None, (
+        "the dashboard loads nothing from the network"
+    )
+    book = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "i.xlsx"))
+    assert book.sheet_names[0] == hygis.io.NOTICE_SHEET
+    files = charts.write_charts(table, tmp_path / "charts", fmt="png")
+    assert len(files) == n_city and all(f.read_bytes()[:4] == b"\x89PNG" for f in files)
