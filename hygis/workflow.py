@@ -74,7 +74,28 @@ def run(
     )
     report("urban system: distances, 融城 towns, service areas")
     written["urban"] = urban.write_urban_report(urban.urban_report(), out / "reports" / "urban_system.xlsx")
+    written.update(_monitor(out, inputs, report))
     banner = illustrative_banner(inputs)
     if banner:
         report(banner)
+    return written
+
+
+def _monitor(out: Path, inputs: PlanInputs, report: Callable[[str], None]) -> dict[str, Path]:
+    """The three monitors (issue 14) on hygis's illustrative example data: changes, indicators, projects."""
+    from hygis import maps  # noqa: PLC0415 - folium loads only when maps are made
+    from hygis.maps.warning import warning_map  # noqa: PLC0415
+    from hygis.monitor import changes, example, indicators, projects  # noqa: PLC0415 - matplotlib for the charts
+
+    written: dict[str, Path] = {}
+    report("monitoring: example change polygons against the three lines (示意 illustrative)")
+    result = changes.classify_changes(example.example_changes(inputs=inputs), inputs)
+    written["monitor_changes"] = changes.write_changes(result, out / "reports" / "monitor_changes.xlsx")
+    written["monitor_warning_map"] = maps.save(warning_map(result, inputs), out / "maps" / "monitor_warning.html")
+    report("monitoring: example indicator values against the 2030/2035 targets (示意 illustrative)")
+    table = indicators.assess_indicators(example.example_values(), inputs=inputs)
+    written["monitor_indicators"] = indicators.write_indicators(table, out / "reports" / "monitor_indicators.html")
+    report("monitoring: example project progress against the planned investment (示意 illustrative)")
+    progress = projects.assess_projects(example.example_progress(inputs=inputs), inputs)
+    written["monitor_projects"] = projects.write_projects(progress, out / "reports" / "monitor_projects.xlsx")
     return written

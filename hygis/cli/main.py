@@ -9,6 +9,7 @@ from hygis.cli import (
     build,
     check,
     layers,
+    monitor,
     qa,
     raster,
     relocate,
@@ -51,6 +52,7 @@ for _command in (
     zonal.zonal_cmd,
     suitability.suitability_cmd,
     relocate.relocate_cmd,
+    monitor.monitor_group,
     build.build_cmd,
 ):
     cli.add_command(_command)

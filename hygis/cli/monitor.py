@@ -92,7 +92,7 @@ def changes_cmd(
     the urban development boundary, and give it a warning level (红/橙/黄/无) by the rules of
     data/monitor_rules.csv. One row per change; per county and year totals; the trend.
     """
-    from hygis.monitor import changes, example
+    from hygis.monitor import changes, example  # noqa: PLC0415 - keeps hygis --help fast
 
     crs = kwargs.get("crs")  # also the CRS of a change file that has none
     inputs = resolve_plan_inputs(kwargs, out=out)
@@ -124,8 +124,8 @@ def changes_cmd(
     )
     click.echo(f"report: {path}")
     if map_path is not None:
-        from hygis.maps import save
-        from hygis.maps.warning import warning_map
+        from hygis.maps import save  # noqa: PLC0415 - keeps hygis --help fast
+        from hygis.maps.warning import warning_map  # noqa: PLC0415 - keeps hygis --help fast
 
         click.echo(f"map: {save(warning_map(result, inputs), map_path)}")
 
@@ -174,7 +174,7 @@ def indicators_cmd(
     (compound for growth, linear for shares and rates), the pace achieved, and a status
     (已达标 / 正常 / 预警 / 滞后) by the thresholds of data/monitor_status.csv; per county where given.
     """
-    from hygis.monitor import example, indicators
+    from hygis.monitor import example, indicators  # noqa: PLC0415 - keeps hygis --help fast
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     if values_path is None:
@@ -191,7 +191,7 @@ def indicators_cmd(
         click.echo(f"{row.status or '—':4} {row.indicator}: {row.latest:,.2f} {row.unit} ({row.latest_year})")
     click.echo(f"report: {path}")
     if charts_dir is not None:
-        from hygis.monitor.charts import write_charts
+        from hygis.monitor.charts import write_charts  # noqa: PLC0415 - keeps hygis --help fast
 
         files = write_charts(table, charts_dir, fmt=chart_format)
         click.echo(f"charts: {len(files)} in {charts_dir.resolve()}")
@@ -227,7 +227,7 @@ def projects_cmd(
     2,430 亿元, or your --projects with investment_yi) and the mid-term path of
     data/monitor_settings.json; by group and by county; projects behind the path flagged.
     """
-    from hygis.monitor import example, projects
+    from hygis.monitor import example, projects  # noqa: PLC0415 - keeps hygis --help fast
 
     inputs = resolve_plan_inputs(kwargs, out=out)
     if progress_path is None:
@@ -243,11 +243,11 @@ def projects_cmd(
     )
     click.echo(f"report: {path}")
     if chart_path is not None:
-        from hygis.monitor.charts import write_projects_chart
+        from hygis.monitor.charts import write_projects_chart  # noqa: PLC0415 - keeps hygis --help fast
 
         click.echo(f"chart: {write_projects_chart(table, chart_path)}")
     if map_path is not None:
-        from hygis.maps import save
-        from hygis.maps.warning import progress_map
+        from hygis.maps import save  # noqa: PLC0415 - keeps hygis --help fast
+        from hygis.maps.warning import progress_map  # noqa: PLC0415 - keeps hygis --help fast
 
         click.echo(f"map: {save(progress_map(table, inputs), map_path)}")

@@ -42,12 +42,13 @@ import pandas as pd
 import shapely
 
 from hygis import io
+from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, describe
 from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError, HygisOutputError
 from hygis.monitor import status
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
-from hygis.settings import DATA_DIR, M2_PER_HA
+from hygis.settings import DATA_DIR
 
 log = logging.getLogger("hygis")
 
@@ -587,7 +588,7 @@ def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             },
             target,
         )
-    from hygis.monitor import report
+    from hygis.monitor import report  # noqa: PLC0415 - report imports this module
 
     return io.write_text(report.changes_html(result), target)
 

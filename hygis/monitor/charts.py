@@ -51,7 +51,7 @@ DPI = 150
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
     """The name of an installed CJK font, or None (labels then fall back to English)."""
-    from matplotlib import font_manager
+    from matplotlib import font_manager  # noqa: PLC0415 - matplotlib loads only when a chart is drawn
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     found = next((name for name in CJK_FONTS if name in installed), None)
@@ -82,7 +82,7 @@ def indicator_figure(
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # noqa: PLC0415 - matplotlib loads only when a chart is drawn
 
     english = english or {}
     font = cjk_font()
@@ -178,7 +178,7 @@ def _t(text: str, rc: dict) -> str:
 
 def figure_bytes(fig, fmt: str) -> bytes:
     """A figure as PNG or SVG bytes (SVG text as paths: it renders without the font)."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib loads only when a chart is drawn
 
     buf = _io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "hygis"}):
@@ -236,7 +236,7 @@ def projects_figure(table: pd.DataFrame, *, illustrative: bool = False):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # noqa: PLC0415 - matplotlib loads only when a chart is drawn
 
     font = cjk_font()
     rc = {"family": [font, "DejaVu Sans"]} if font else {}
@@ -266,7 +266,7 @@ def projects_figure(table: pd.DataFrame, *, illustrative: bool = False):
     ax.set_xlabel(_t("亿元 100 million yuan", rc), fontsize=8, **_font(rc))
     ax.tick_params(axis="x", labelsize=8)
     handles, labels = ax.get_legend_handles_labels()
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # noqa: PLC0415 - matplotlib loads only when a chart is drawn
 
     for stage, row in stages.iterrows():
         handles.append(Patch(color=row["color"]))

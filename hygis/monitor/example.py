@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from hygis.monitor import status
+from hygis.monitor.indicators import load_indicators
 from hygis.plan import PlanInputs, layers, resolve
 from hygis.plan.targets import load_targets
 
@@ -180,8 +181,6 @@ def example_values(years: tuple[int, ...] = (2025, 2026, 2027), *, seed: int = S
         ``indicator``, ``year``, ``value``, ``county_code`` (``""`` for the city), ``source`` (says
         illustrative). Not statistics: baselines are derived from the plan's targets.
     """
-    from hygis.monitor.indicators import load_indicators
-
     rng = np.random.default_rng(seed)
     targets = load_targets().set_index("indicator")
     kinds = load_indicators().set_index("indicator")

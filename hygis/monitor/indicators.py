@@ -38,7 +38,9 @@ import numpy as np
 import pandas as pd
 
 from hygis import io
+from hygis.analysis.stats import control_line_stats
 from hygis.errors import HygisInputError, HygisOutputError
+from hygis.monitor import charts as charts_mod
 from hygis.monitor import status
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
 from hygis.plan.targets import load_targets
@@ -210,8 +212,6 @@ def layer_indicators(inputs: PlanInputs | None = None, year: int = 2025) -> pd.D
     DataFrame
         ``indicator``, ``year``, ``value`` (ha), ``county_code`` (``""`` for the city), ``source``.
     """
-    from hygis.analysis.stats import control_line_stats
-
     inputs = inputs or resolve()
     stats = control_line_stats(inputs)
     rows = pd.DataFrame(
@@ -481,8 +481,6 @@ def write_indicators(table: pd.DataFrame, path: str | os.PathLike, *, charts: st
             "阈值 thresholds": status.load_status(),
         }
         return io.write_table(sheets, target, banner=table.attrs.get("illustrative"))
-    from hygis.monitor import charts as charts_mod
-
     return io.write_text(charts_mod.dashboard_html(table, image=charts), target)
 
 

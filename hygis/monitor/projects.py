@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hygis import io
+from hygis.analysis.counties import allocate_projects
 from hygis.errors import HygisInputError, HygisOutputError
 from hygis.monitor import status
 from hygis.monitor.indicators import read_table_file
@@ -235,8 +236,6 @@ def by_group(table: pd.DataFrame) -> pd.DataFrame:
 
 def by_county(table: pd.DataFrame) -> pd.DataFrame:
     """Planned and completed investment per county, each project split as the county investment table splits it."""
-    from hygis.analysis.counties import allocate_projects
-
     inputs = table.attrs.get("inputs") or resolve()
     alloc = allocate_projects(inputs.projects)
     done = table.set_index("project_id")
@@ -280,7 +279,7 @@ def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
             "进展 progress": table.attrs.get("progress", pd.DataFrame()),
         }
         return io.write_table(sheets, target, banner=table.attrs.get("illustrative"))
-    from hygis.monitor import report
+    from hygis.monitor import report  # noqa: PLC0415 - report imports this module
 
     return io.write_text(report.projects_html(table), target)
 
