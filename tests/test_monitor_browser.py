@@ -21,6 +21,15 @@ from .test_maps_browser import ARTIFACTS, Page, browser  # noqa: F401 - the brow
 pytestmark = pytest.mark.browser
 
 
+def _pixels(png: bytes) -> np.ndarray:
+    """A screenshot's pixels as an (n, 3) array of RGB."""
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3).astype(int)
+
+
 @pytest.fixture(scope="module")
 def inputs():
     return hygis.resolve()
@@ -71,13 +80,24 @@ def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(brows
          "farmland_ha": 0.0, "outside_udb_ha": 0.36, "class_before": "0101", "class_after": "0601", "rules": ""},
         geometry=boxes, crs=4546,
     )
-    path = save(warning_map(frame, inputs, basemap="none"), tmp_path / "warning_big.html")
+    path = save(warning_map(frame, inputs, basemap="none", show_none=True), tmp_path / "warning_big.html")
     html = path.read_text(encoding="utf-8")
     assert html.count("L.hygisBigPolygons(") == 4, "each level past the big-layer threshold goes to the canvas"
     page = Page(browser, path)
     try:
         assert page.js_errors() == [] and page.non_tile_failures() == []
         assert "变化图斑 红 red (25,000)" in page.layer_names()
+        page.page.evaluate(
+            "() => Object.values(window).find(v => v instanceof L.Map).setView([26.83, 112.197], 15, {animate: false})"
+        )
+        page.page.wait_for_timeout(1500)
+        # Zoomed in, each change is a square in its level's colour on the canvas tiles.
+        shot = page.page.screenshot(clip={"x": 300, "y": 300, "width": 400, "height": 300})
+        px = _pixels(shot)
+        red = (px[:, 0] > 190) & (px[:, 1] < 120) & (px[:, 2] < 120)
+        orange = (px[:, 0] > 220) & (px[:, 1] > 130) & (px[:, 1] < 195) & (px[:, 2] < 150)
+        assert red.sum() > 1000 and orange.sum() > 1000, (red.sum(), orange.sum())
+        page.page.screenshot(path=str(ARTIFACTS / "monitor_warning_map_100k_zoom15.png"))
         page.page.screenshot(path=str(ARTIFACTS / "monitor_warning_map_100k.png"))
     finally:
         page.page.close()
@@ -109,7 +129,7 @@ def test_dashboard_and_projects_map_load_offline(browser, inputs, tmp_path):  # 
     try:
         assert page.js_errors() == [] and page.non_tile_failures() == []
         assert "项目 projects by stage" in page.layer_names()
-        popup = page.click_feature("在建")
+        popup = page.click_feature("抗战纪念城")
         assert "阶段 stage" in popup and "完成率 completion" in popup, popup
         page.page.screenshot(path=str(ARTIFACTS / "monitor_progress_map.png"))
     finally:

@@ -37,6 +37,8 @@ CHANGE_FIELDS = [
     ("开发边界外 outside boundary (ha)", "outside_udb_ha"),
     ("全部规则 rules matched", "rules"),
 ]
+#: Numbers in the county panel: right-aligned, apart from their neighbours.
+_NUM = " style='text-align:right;padding:1px 0 1px 10px'"
 LEVEL_STYLE = {"weight": 1.2, "opacity": 0.95, "fillOpacity": 0.7}
 
 
@@ -57,9 +59,9 @@ def county_panel_html(result: pd.DataFrame) -> str:
     head = "".join(f"<th>{esc(levels.loc[lv, 'label_zh'])}</th>" for lv in order)
     rows = []
     for county in rank.sort_values(ascending=False).index if len(counts) else []:
-        cells = "".join(f"<td>{int(counts.loc[county].get(lv, 0))}</td>" for lv in order)
+        cells = "".join(f"<td{_NUM}>{int(counts.loc[county].get(lv, 0)):,}</td>" for lv in order)
         rows.append(
-            f"<tr><th>{esc(county or '—')}</th>{cells}<td>{fmt(float(red_ha.get(county, 0.0)), 1)}</td></tr>"
+            f"<tr><th>{esc(county or '—')}</th>{cells}<td{_NUM}>{fmt(float(red_ha.get(county, 0.0)), 1)}</td></tr>"
         )
     years = sorted(set(result["year"])) if len(result) else []
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
@@ -104,14 +106,11 @@ def warning_map(
     if result.crs is not None and not result.crs.equals(WGS84):
         result = result.to_crs(WGS84)
     inputs = inputs or resolve()
-    b = new_map(
-        title,
-        basemap=basemap,
-        offline=offline,
-        banner=result.attrs.get("illustrative"),
-        subtitle=f"面积 areas: {result.attrs.get('area_crs', '')}",
-    )
-    add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
+    crs = result.attrs.get("area_crs")
+    b = new_map(title, basemap=basemap, offline=offline, banner=result.attrs.get("illustrative"),
+                subtitle=f"面积 areas: {crs}" if crs else None)
+    # Never an opaque base: past the big-layer threshold the changes draw on canvas tiles beneath it.
+    add_counties(b, layers.load("counties"))
     illustrative = set(inputs.illustrative())
     for key, gdf in inputs.control_lines().items():
         add_control_line(b, key, gdf, illustrative=key in illustrative, show=key != "permanent_farmland")

@@ -249,7 +249,7 @@ def example_progress(
     projects = (inputs or resolve()).projects
     planned = pd.to_numeric(projects["investment_yi"], errors="coerce").fillna(0).to_numpy()
     pace = rng.uniform(0.3, 1.5, len(projects))  # share of the even-pace path each project keeps
-    start = rng.integers(0, 2, len(projects))  # years spent in 前期 before building starts
+    start = rng.integers(0, 3, len(projects))  # years spent in 前期 before building starts
     rows = []
     for y in years:
         k = y - 2025
