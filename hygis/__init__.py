@@ -43,6 +43,7 @@ _LAZY: dict[str, str] = {
     "io": "hygis.io",
     "layers": "hygis.plan.layers",
     "maps": "hygis.maps",
+    "monitor": "hygis.monitor",
     "plan": "hygis.plan",
     "qa": "hygis.analysis.qa",
     "raster": "hygis.raster",
@@ -58,7 +59,7 @@ _LAZY: dict[str, str] = {
 _FUNCTIONS = frozenset({"check_projects", "resolve", "PlanInputs"})
 
 if TYPE_CHECKING:
-    from hygis import analysis, check, crs, engine, gcj02, io, maps, plan, raster
+    from hygis import analysis, check, crs, engine, gcj02, io, maps, monitor, plan, raster
     from hygis.analysis import counties, qa, relocate, stats, urban
     from hygis.check import report
     from hygis.check.pipeline import check_projects
@@ -124,6 +125,7 @@ __all__ = [
     "io",
     "layers",
     "maps",
+    "monitor",
     "plan",
     "qa",
     "raster",
