@@ -14,7 +14,7 @@ import shapely
 import hygis
 from hygis.maps import save
 from hygis.maps.warning import progress_map, warning_map
-from hygis.monitor import changes, example, indicators, projects, status
+from hygis.monitor import changes, example, grading, indicators, projects
 
 from .test_maps_browser import ARTIFACTS, Page, browser  # noqa: F401 - the browser fixture is shared
 
@@ -37,7 +37,9 @@ def inputs():
 
 @pytest.fixture(scope="module")
 def warning_page(browser, inputs, tmp_path_factory):  # noqa: F811
-    result = changes.classify_changes(example.example_changes(n_per_year=150, inputs=inputs), inputs, workers=1)
+    result = changes.classify_changes(
+        example.example_changes(n_per_year=150, inputs=inputs), inputs, workers=1
+    )
     path = save(warning_map(result, inputs), tmp_path_factory.mktemp("monitor") / "warning.html")
     page = Page(browser, path)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -50,7 +52,7 @@ def test_warning_map_loads_offline_with_levels_banner_and_county_panel(warning_p
     page, result = warning_page
     assert page.js_errors() == [] and page.non_tile_failures() == []
     names = page.layer_names()
-    levels = status.load_levels()
+    levels = grading.load_levels()
     for level in ("red", "orange", "yellow", "none"):
         n = int((result["level"] == level).sum())
         assert f"变化图斑 {levels.loc[level, 'label_zh']} {level} ({n:,})" in names, names
@@ -64,7 +66,9 @@ def test_warning_map_loads_offline_with_levels_banner_and_county_panel(warning_p
 def test_warning_map_popup_shows_level_and_rule(warning_page):
     page, result = warning_page
     popup = page.click_feature("红 red")
-    assert "红" in popup and "规则 rule" in popup and any(r in popup for r in result["rule_label"].unique() if r), popup
+    assert (
+        "红" in popup and "规则 rule" in popup and any(r in popup for r in result["rule_label"].unique() if r)
+    ), popup
 
 
 def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(browser, inputs, tmp_path):  # noqa: F811
@@ -75,14 +79,31 @@ def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(brows
     boxes = shapely.box(x0 + xs.ravel(), y0 + ys.ravel(), x0 + xs.ravel() + 60, y0 + ys.ravel() + 60)[:n]
     levels = np.array(["red", "orange", "yellow", "none"])[np.arange(n) % 4]
     frame = gpd.GeoDataFrame(
-        {"change_id": [f"C{i}" for i in range(n)], "year": 2026, "county_code": "430421", "county_name": "衡阳县",
-         "level": levels, "level_zh": levels, "rule": "", "rule_label": "", "area_ha": 0.36, "redline_ha": 0.0,
-         "farmland_ha": 0.0, "outside_udb_ha": 0.36, "class_before": "0101", "class_after": "0601", "rules": ""},
-        geometry=boxes, crs=4546,
+        {
+            "change_id": [f"C{i}" for i in range(n)],
+            "year": 2026,
+            "county_code": "430421",
+            "county_name": "衡阳县",
+            "level": levels,
+            "level_zh": levels,
+            "rule": "",
+            "rule_label": "",
+            "area_ha": 0.36,
+            "redline_ha": 0.0,
+            "farmland_ha": 0.0,
+            "outside_udb_ha": 0.36,
+            "class_before": "0101",
+            "class_after": "0601",
+            "rules": "",
+        },
+        geometry=boxes,
+        crs=4546,
     )
     path = save(warning_map(frame, inputs, basemap="none", show_none=True), tmp_path / "warning_big.html")
     html = path.read_text(encoding="utf-8")
-    assert html.count("L.hygisBigPolygons(") == 4, "each level past the big-layer threshold goes to the canvas"
+    assert html.count("L.hygisBigPolygons(") == 4, (
+        "each level past the big-layer threshold goes to the canvas"
+    )
     page = Page(browser, path)
     try:
         assert page.js_errors() == [] and page.non_tile_failures() == []
@@ -111,14 +132,21 @@ def test_dashboard_and_projects_map_load_offline(browser, inputs, tmp_path):  # 
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.on("requestfailed", lambda r: failed.append(r.url))
-    pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort())
+    pg.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort()
+        ),
+    )
     try:
         pg.goto(dash.as_uri())
         assert errors == [] and failed == []
         n_city = int((table["county_code"] == "").sum())
         assert pg.evaluate("() => document.querySelectorAll('.card svg').length") == n_city
         # Every chart has drawn to a visible size.
-        sizes = pg.evaluate("() => Array.from(document.querySelectorAll('.card svg')).map(s => s.getBoundingClientRect().height)")
+        sizes = pg.evaluate(
+            "() => Array.from(document.querySelectorAll('.card svg')).map(s => s.getBoundingClientRect().height)"
+        )
         assert min(sizes) > 100
         assert "ILLUSTRATIVE" in pg.inner_text(".banner")
         pg.screenshot(path=str(ARTIFACTS / "monitor_dashboard.png"), full_page=True)

@@ -12,7 +12,7 @@ from pyproj import Transformer
 
 import hygis
 from hygis.errors import HygisInputError
-from hygis.monitor import changes, status
+from hygis.monitor import changes, grading
 
 GK = "EPSG:4546"  # CGCS2000 3-degree Gauss–Krüger CM 111°E: the plan's area CRS, so hand areas are exact
 LON, LAT = 112.25, 27.05  # open country in 衡阳县, 10 km of it east of here still in 衡阳县
@@ -100,7 +100,7 @@ def test_every_rule_matched_is_listed_and_levels_have_chinese_labels(result):
     assert got.loc["C6", "rules"] == "R4;R5"
     # Paddy → industry on farmland outside the boundary: also urban construction outside it, and cultivated land built on.
     assert got.loc["C1", "rules"] == "R1;R3;R6"
-    labels = dict(status.load_levels()["label_zh"])
+    labels = dict(grading.load_levels()["label_zh"])
     assert set(result["level_zh"]) == {labels[lv] for lv in set(result["level"])}
     assert labels == {"red": "红", "orange": "橙", "yellow": "黄", "none": "无"}
 

@@ -9,7 +9,7 @@ import pytest
 
 import hygis
 from hygis.errors import HygisInputError
-from hygis.monitor import indicators, status
+from hygis.monitor import grading, indicators
 
 # The plan's targets (data/plan_targets.csv): GDP 8,000 亿元 in 2030 (growth: compound pace);
 # urbanisation 65 % in 2030 (a rate: linear pace). Baselines here are the test's own, for 2025.
@@ -119,7 +119,7 @@ def test_counties_are_measured_against_the_city_pace_or_their_own_targets():
     needed = 2 ** (1 / 5) - 1
     assert leiyang["required_2030"] == pytest.approx(100 * needed)
     assert leiyang["ratio"] == pytest.approx(G / needed)
-    assert leiyang["status"] == status.grade([G / needed], "indicator")[0] == "滞后"
+    assert leiyang["status"] == grading.grade([G / needed], "indicator")[0] == "滞后"
 
 
 def test_protected_area_that_shrinks_is_a_warning():

@@ -7,7 +7,7 @@ import pytest
 
 import hygis
 from hygis.errors import HygisInputError
-from hygis.monitor import projects, status
+from hygis.monitor import grading, projects
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_group_and_county_totals_add_up(inputs):
     assert counties["planned_yi"].sum() == pytest.approx(2430)
     assert counties["invest_done_yi"].sum() == pytest.approx(table["invest_done_yi"].sum())
     assert "ILLUSTRATIVE" in table.attrs["illustrative"] and set(table["data_status"]) == {
-        status.ILLUSTRATIVE
+        grading.ILLUSTRATIVE
     }
 
 

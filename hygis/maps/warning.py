@@ -21,7 +21,7 @@ from hygis.maps.controls import HtmlControl
 from hygis.maps.draw import add_control_line, add_counties, add_not_located_panel, add_polygons
 from hygis.maps.escape import esc, fmt, popups, tooltips
 from hygis.maps.geojson import CIRCLE_POINTS, POPUP, RADIUS, STYLE, TOOLTIP, feature_collection, geojson_layer
-from hygis.monitor import status
+from hygis.monitor import grading
 from hygis.plan import PlanInputs, layers, resolve
 
 CHANGE_FIELDS = [
@@ -43,13 +43,13 @@ LEVEL_STYLE = {"weight": 1.2, "opacity": 0.95, "fillOpacity": 0.7}
 
 
 def _level_styles() -> dict[str, dict]:
-    levels = status.load_levels()
+    levels = grading.load_levels()
     return {lv: {**LEVEL_STYLE, "color": c, "fillColor": c} for lv, c in levels["color"].items()}
 
 
 def county_panel_html(result: pd.DataFrame) -> str:
     """Per county: changes by level (counts) and the area in red, as an escaped HTML table."""
-    levels = status.load_levels()
+    levels = grading.load_levels()
     order = [lv for lv in levels.index if lv != "none"]
     counts = result.pivot_table(
         index="county_name", columns="level", values="area_ha", aggfunc="size", fill_value=0
@@ -107,14 +107,19 @@ def warning_map(
         result = result.to_crs(WGS84)
     inputs = inputs or resolve()
     crs = result.attrs.get("area_crs")
-    b = new_map(title, basemap=basemap, offline=offline, banner=result.attrs.get("illustrative"),
-                subtitle=f"面积 areas: {crs}" if crs else None)
+    b = new_map(
+        title,
+        basemap=basemap,
+        offline=offline,
+        banner=result.attrs.get("illustrative"),
+        subtitle=f"面积 areas: {crs}" if crs else None,
+    )
     # Never an opaque base: past the big-layer threshold the changes draw on canvas tiles beneath it.
     add_counties(b, layers.load("counties"))
     illustrative = set(inputs.illustrative())
     for key, gdf in inputs.control_lines().items():
         add_control_line(b, key, gdf, illustrative=key in illustrative, show=key != "permanent_farmland")
-    levels = status.load_levels()
+    levels = grading.load_levels()
     level_styles = _level_styles()
     frame = result.assign(
         **{
@@ -164,7 +169,7 @@ def progress_map(
         The projects' geometries (default the plan's 19); projects without a site are listed.
     """
     inputs = inputs or resolve()
-    stages = status.load_stages()
+    stages = grading.load_stages()
     projects = inputs.projects.merge(
         table.drop(columns=["name", "group", "county_code"], errors="ignore"), on="project_id", how="left"
     )

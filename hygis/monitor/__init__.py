@@ -6,10 +6,10 @@ The plan asks for it (§五: 完善规划实施监测评估机制 … 定期向�
 * :mod:`~hygis.monitor.changes` — land-use change polygons (变化图斑) against the three lines, by rules as data;
 * :mod:`~hygis.monitor.indicators` — observed values against the plan's 2030/2035 targets;
 * :mod:`~hygis.monitor.projects` — the key projects' investment against their plan and mid-term path;
-* :mod:`~hygis.monitor.charts` and :mod:`~hygis.monitor.report` — figures and printable pages;
+* :mod:`~hygis.monitor.charts` and :mod:`~hygis.monitor.pages` — figures and printable pages;
   :mod:`hygis.maps.warning` — the warning map and the projects-by-stage map;
 * :mod:`~hygis.monitor.example` — illustrative data (fixed seed), so every command runs on a fresh install;
-* :mod:`~hygis.monitor.status` — levels, statuses and thresholds, loaded from ``data/``.
+* :mod:`~hygis.monitor.grading` — levels, statuses and thresholds, loaded from ``data/``.
 """
 
 from __future__ import annotations

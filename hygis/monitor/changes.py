@@ -46,7 +46,7 @@ from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, describe
 from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError, HygisOutputError
-from hygis.monitor import status
+from hygis.monitor import grading
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
 from hygis.settings import DATA_DIR
 
@@ -127,7 +127,7 @@ def load_rules(path: str | os.PathLike | None = None) -> pd.DataFrame:
     if missing:
         msg = f"{src.name}: missing column(s) {', '.join(missing)}; a rule needs {', '.join(need)}."
         raise HygisInputError(msg)
-    levels = status.load_levels()
+    levels = grading.load_levels()
     known = set(_category_words())
     problems = []
     for k, row in table.iterrows():
@@ -416,10 +416,10 @@ def classify_changes(
     lines_banner = illustrative_banner(inputs)
     changes_status = changes.attrs.get("hygis_layer", {}).get("status", "")
     changes_banner = (
-        status.example_notice("change polygons") if changes_status == status.ILLUSTRATIVE else None
+        grading.example_notice("change polygons") if changes_status == grading.ILLUSTRATIVE else None
     )
-    banner = status.banner(lines_banner, changes_banner)
-    result["data_status"] = status.ILLUSTRATIVE if banner else "user data"
+    banner = grading.banner(lines_banner, changes_banner)
+    result["data_status"] = grading.ILLUSTRATIVE if banner else "user data"
     out = gpd.GeoDataFrame(
         result[list(COLUMNS)], geometry=changes.geometry.to_crs(WGS84).to_numpy(), crs=WGS84
     )
@@ -460,7 +460,7 @@ def _counties_of(
 def _apply_rules(result: pd.DataFrame, rules: pd.DataFrame) -> None:
     """Set ``level``, ``level_zh``, ``rule``, ``rule_label`` and ``rules`` (every rule matched), in place."""
     words = _category_words()
-    levels = status.load_levels()
+    levels = grading.load_levels()
     n = len(result)
     best = np.zeros(n, dtype=int)  # rank 0 = none
     rule = np.full(n, "", dtype=object)
@@ -486,7 +486,7 @@ def _apply_rules(result: pd.DataFrame, rules: pd.DataFrame) -> None:
 
 # --------------------------------------------------------------------------- summaries
 def _level_order() -> list[str]:
-    return list(status.load_levels().index)
+    return list(grading.load_levels().index)
 
 
 def by_county(result: pd.DataFrame) -> pd.DataFrame:
@@ -588,9 +588,9 @@ def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             },
             target,
         )
-    from hygis.monitor import report  # noqa: PLC0415 - report imports this module
+    from hygis.monitor import pages  # noqa: PLC0415 - report imports this module
 
-    return io.write_text(report.changes_html(result), target)
+    return io.write_text(pages.changes_html(result), target)
 
 
 __all__ = [

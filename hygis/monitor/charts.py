@@ -26,7 +26,7 @@ import pandas as pd
 
 from hygis import io
 from hygis.errors import HygisOutputError
-from hygis.monitor import status
+from hygis.monitor import grading
 from hygis.plan.targets import load_targets
 
 log = logging.getLogger("hygis")
@@ -92,7 +92,7 @@ def indicator_figure(
     obs = values[
         (values["indicator"] == row["indicator"]) & (values["county_code"] == row["county_code"])
     ].sort_values("year")
-    colors = status.status_colors("stock" if row["kind"] == "stock" else "indicator")
+    colors = grading.status_colors("stock" if row["kind"] == "stock" else "indicator")
     colour = colors.get(row["status"], "#333333")
     base, y0 = row["baseline"], row["baseline_year"]
     for year, target, style in ((2030, row["target_2030"], "o"), (2035, row["target_2035"], "D")):
@@ -240,7 +240,7 @@ def projects_figure(table: pd.DataFrame, *, illustrative: bool = False):
 
     font = cjk_font()
     rc = {"family": [font, "DejaVu Sans"]} if font else {}
-    stages = status.load_stages()
+    stages = grading.load_stages()
     rows = table.iloc[::-1]
     fig = Figure(figsize=(7.5, 0.32 * len(rows) + 1.4), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
@@ -354,7 +354,7 @@ def status_table_html(table: pd.DataFrame, *, cities_only: bool = False) -> str:
     ]
     out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for r in rows.itertuples():
-        colors = status.status_colors("stock" if r.kind == "stock" else "indicator")
+        colors = grading.status_colors("stock" if r.kind == "stock" else "indicator")
         need = r.required_2030 if r.horizon == 2030 else r.required_2035
         out.append(
             "<tr>"

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hygis.monitor import status
+from hygis.monitor import grading
 from hygis.monitor.indicators import load_indicators
 from hygis.plan import PlanInputs, layers, resolve
 from hygis.plan.targets import load_targets
@@ -146,7 +146,7 @@ def example_changes(
         "EPSG:4490"
     )
     gdf.attrs["hygis_layer"] = {
-        "status": status.ILLUSTRATIVE,
+        "status": grading.ILLUSTRATIVE,
         "source": f"hygis.monitor.example.example_changes(seed={seed})",
         "title": "变化图斑 change polygons (example)",
     }
@@ -224,7 +224,7 @@ def example_values(years: tuple[int, ...] = (2025, 2026, 2027), *, seed: int = S
     table = pd.DataFrame(rows)
     table["source"] = f"hygis 示意数据 illustrative (generated, seed {seed}; not statistics)"
     table.attrs["hygis_layer"] = {
-        "status": status.ILLUSTRATIVE,
+        "status": grading.ILLUSTRATIVE,
         "title": "指标监测值 indicator values (example)",
     }
     return table
@@ -268,7 +268,7 @@ def example_progress(
     table = pd.concat(rows, ignore_index=True)
     table["source"] = f"hygis 示意数据 illustrative (generated, seed {seed})"
     table.attrs["hygis_layer"] = {
-        "status": status.ILLUSTRATIVE,
+        "status": grading.ILLUSTRATIVE,
         "title": "项目进展 project progress (example)",
     }
     return table

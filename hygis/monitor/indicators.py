@@ -41,7 +41,7 @@ from hygis import io
 from hygis.analysis.stats import control_line_stats
 from hygis.errors import HygisInputError, HygisOutputError
 from hygis.monitor import charts as charts_mod
-from hygis.monitor import status
+from hygis.monitor import grading
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
 from hygis.plan.targets import load_targets
 from hygis.settings import DATA_DIR
@@ -274,7 +274,7 @@ def assess_indicators(
         says which. ``attrs["illustrative"]`` is the banner when any input is illustrative.
     """
     obs = read_values(values)
-    illustrative = obs.attrs.get("hygis_layer", {}).get("status") == status.ILLUSTRATIVE
+    illustrative = obs.attrs.get("hygis_layer", {}).get("status") == grading.ILLUSTRATIVE
     banner_lines = None
     if with_layers:
         inputs = inputs or resolve()
@@ -313,11 +313,11 @@ def assess_indicators(
         row["county_name"] = "全市" if county == CITY else names.get(county, county)
         rows.append(row)
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "data_status"])
-    banner = status.banner(
+    banner = grading.banner(
         banner_lines if with_layers else None,
-        status.example_notice("indicator values") if illustrative else None,
+        grading.example_notice("indicator values") if illustrative else None,
     )
-    table["data_status"] = status.ILLUSTRATIVE if banner else "user data"
+    table["data_status"] = grading.ILLUSTRATIVE if banner else "user data"
     table.attrs["illustrative"] = banner
     table.attrs["values"] = obs
     table.attrs["notes"] = (
@@ -390,8 +390,8 @@ def _assess_one(
         else:  # a county the line does not reach: none before, none now is on track
             ratio = 1.0 if (latest >= base if higher else latest <= base) else 0.0
         row["ratio"] = ratio
-        row["status"] = status.grade([ratio], "stock")[0]
-        row["status_en"] = status.status_english("stock").get(row["status"], "")
+        row["status"] = grading.grade([ratio], "stock")[0]
+        row["status_en"] = grading.status_english("stock").get(row["status"], "")
         if len(vals) == 1:
             row["note"] = "one vintage: the reference for later years"
         return row
@@ -451,8 +451,8 @@ def _assess_one(
         and (latest >= target if higher else latest <= target)
     )
     row["ratio"] = ratio
-    row["status"] = "已达标" if met else status.grade([ratio], "indicator")[0]
-    row["status_en"] = status.status_english("indicator").get(row["status"], "")
+    row["status"] = "已达标" if met else grading.grade([ratio], "indicator")[0]
+    row["status_en"] = grading.status_english("indicator").get(row["status"], "")
     if latest_year <= base_year and kind != "rate":
         notes.append("no value after the baseline yet")
     row["note"] = "; ".join(notes)
@@ -478,7 +478,7 @@ def write_indicators(table: pd.DataFrame, path: str | os.PathLike, *, charts: st
             "指标 assessment": table,
             "监测值 values": table.attrs.get("values", pd.DataFrame()),
             "规则 indicators": load_indicators(),
-            "阈值 thresholds": status.load_status(),
+            "阈值 thresholds": grading.load_status(),
         }
         return io.write_table(sheets, target, banner=table.attrs.get("illustrative"))
     return io.write_text(charts_mod.dashboard_html(table, image=charts), target)

@@ -29,7 +29,7 @@ import pandas as pd
 from hygis import io
 from hygis.analysis.counties import allocate_projects
 from hygis.errors import HygisInputError, HygisOutputError
-from hygis.monitor import status
+from hygis.monitor import grading
 from hygis.monitor.indicators import read_table_file
 from hygis.plan import PlanInputs, illustrative_banner, resolve
 
@@ -136,7 +136,7 @@ def read_progress(progress: Any) -> pd.DataFrame:
 
 def path_share(year: Any) -> np.ndarray:
     """The share (0–1) of a project's investment the mid-term path expects completed by ``year``."""
-    p = status.load_settings()["project_path"]
+    p = grading.load_settings()["project_path"]
     y = np.asarray(year, dtype=float)
     s0, mid, end, share = p["start_year"], p["midterm_year"], p["end_year"], p["midterm_share"]
     first = share * (y - s0) / (mid - s0)
@@ -194,18 +194,18 @@ def assess_projects(progress: Any, inputs: PlanInputs | None = None) -> pd.DataF
         table["path_yi"] = planned * share
         table["ratio"] = np.where(table["path_yi"] > 0, table["invest_done_yi"] / table["path_yi"], np.nan)
     done = (table["stage"] == "竣工") | (table["invest_done_yi"] >= planned - 1e-9) & (planned > 0)
-    graded = status.grade(table["ratio"], "project")
+    graded = grading.grade(table["ratio"], "project")
     table["status"] = np.where(done, "已完成", np.where(graded == "", "正常", graded))
-    table["status_en"] = table["status"].map(status.status_english("project"))
+    table["status_en"] = table["status"].map(grading.status_english("project"))
     table["behind"] = table["status"].isin(["预警", "滞后"])
-    illustrative = prog.attrs.get("hygis_layer", {}).get("status") == status.ILLUSTRATIVE
-    banner = status.banner(
+    illustrative = prog.attrs.get("hygis_layer", {}).get("status") == grading.ILLUSTRATIVE
+    banner = grading.banner(
         illustrative_banner(inputs)
-        if inputs.provenance.get("projects", {}).get("status") == status.ILLUSTRATIVE
+        if inputs.provenance.get("projects", {}).get("status") == grading.ILLUSTRATIVE
         else None,
-        status.example_notice("project progress figures") if illustrative else None,
+        grading.example_notice("project progress figures") if illustrative else None,
     )
-    table["data_status"] = status.ILLUSTRATIVE if banner else "user data"
+    table["data_status"] = grading.ILLUSTRATIVE if banner else "user data"
     table = table[list(COLUMNS)]
     table.attrs.update(
         illustrative=banner,
@@ -279,9 +279,9 @@ def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
             "进展 progress": table.attrs.get("progress", pd.DataFrame()),
         }
         return io.write_table(sheets, target, banner=table.attrs.get("illustrative"))
-    from hygis.monitor import report  # noqa: PLC0415 - report imports this module
+    from hygis.monitor import pages  # noqa: PLC0415 - report imports this module
 
-    return io.write_text(report.projects_html(table), target)
+    return io.write_text(pages.projects_html(table), target)
 
 
 __all__ = [

@@ -12,7 +12,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from hygis.monitor import status
+from hygis.monitor import grading
 from hygis.monitor.charts import CSS, figure_bytes, projects_figure
 
 
@@ -67,7 +67,7 @@ def changes_html(result: pd.DataFrame) -> str:
     """The change monitor as a page: the trend, the counties, the warnings (red, orange, yellow) and the rules."""
     from hygis.monitor.changes import by_county, load_rules, trend  # noqa: PLC0415 - changes imports this module
 
-    levels = status.load_levels()
+    levels = grading.load_levels()
     lv_colour = {"level_zh": dict(zip(levels["label_zh"], levels["color"]))}
     t = trend(result)
     c = by_county(result)
@@ -162,14 +162,14 @@ def projects_html(table: pd.DataFrame) -> str:
     """The project monitor as a page: totals by group and county, the chart, each project."""
     from hygis.monitor.projects import by_county, by_group  # noqa: PLC0415 - projects imports this module
 
-    colours = {"status": status.status_colors("project"), "stage": dict(status.load_stages()["color"])}
+    colours = {"status": grading.status_colors("project"), "stage": dict(grading.load_stages()["color"])}
     png = figure_bytes(projects_figure(table, illustrative=bool(table.attrs.get("illustrative"))), "png")
     total, done = table["planned_yi"].sum(), table["invest_done_yi"].sum()
     summary = (
         f"<p>计划总投资 planned {total:,.0f} 亿元; 累计完成 completed {done:,.1f} 亿元 "
         f"({100 * done / max(total, 1e-9):.1f} %); "
         f"{int(table['behind'].sum())} project(s) behind the mid-term path. "
-        f"Path: {html.escape(status.load_settings()['project_path']['source'])}</p>"
+        f"Path: {html.escape(grading.load_settings()['project_path']['source'])}</p>"
     )
     body = [
         summary,

@@ -9,10 +9,10 @@ Every threshold lives in ``data/`` and is loaded here, once each:
 * ``monitor_settings.json`` — the projects' mid-term path and the rounding tolerance;
 * ``monitor_stages.csv`` — the stages of a project (前期/在建/竣工) and their colours.
 
->>> from hygis.monitor import status
->>> status.load_levels().loc["red", "label_zh"]
+>>> from hygis.monitor import grading
+>>> grading.load_levels().loc["red", "label_zh"]
 '红'
->>> status.grade([1.0, 0.9, 0.5], "indicator").tolist()
+>>> grading.grade([1.0, 0.9, 0.5], "indicator").tolist()
 ['正常', '预警', '滞后']
 """
 
