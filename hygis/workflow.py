@@ -91,10 +91,14 @@ def _monitor(out: Path, inputs: PlanInputs, report: Callable[[str], None]) -> di
     report("monitoring: example change polygons against the three lines (示意 illustrative)")
     result = changes.classify_changes(example.example_changes(inputs=inputs), inputs)
     written["monitor_changes"] = changes.write_changes(result, out / "reports" / "monitor_changes.xlsx")
-    written["monitor_warning_map"] = maps.save(warning_map(result, inputs), out / "maps" / "monitor_warning.html")
+    written["monitor_warning_map"] = maps.save(
+        warning_map(result, inputs), out / "maps" / "monitor_warning.html"
+    )
     report("monitoring: example indicator values against the 2030/2035 targets (示意 illustrative)")
     table = indicators.assess_indicators(example.example_values(), inputs=inputs)
-    written["monitor_indicators"] = indicators.write_indicators(table, out / "reports" / "monitor_indicators.html")
+    written["monitor_indicators"] = indicators.write_indicators(
+        table, out / "reports" / "monitor_indicators.html"
+    )
     report("monitoring: example project progress against the planned investment (示意 illustrative)")
     progress = projects.assess_projects(example.example_progress(inputs=inputs), inputs)
     written["monitor_projects"] = projects.write_projects(progress, out / "reports" / "monitor_projects.xlsx")

@@ -109,7 +109,8 @@ def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(brows
         assert page.js_errors() == [] and page.non_tile_failures() == []
         assert "变化图斑 红 red (25,000)" in page.layer_names()
         page.page.evaluate(
-            "() => Object.values(window).find(v => v instanceof L.Map).setView([26.83, 112.197], 15, {animate: false})"
+            "() => Object.values(window).find(v => v instanceof L.Map).setView([26.83, 112.197], 15, "
+            "{animate: false})"
         )
         page.page.wait_for_timeout(1500)
         # Zoomed in, each change is a square in its level's colour on the canvas tiles.
@@ -145,7 +146,8 @@ def test_dashboard_and_projects_map_load_offline(browser, inputs, tmp_path):  # 
         assert pg.evaluate("() => document.querySelectorAll('.card svg').length") == n_city
         # Every chart has drawn to a visible size.
         sizes = pg.evaluate(
-            "() => Array.from(document.querySelectorAll('.card svg')).map(s => s.getBoundingClientRect().height)"
+            "() => Array.from(document.querySelectorAll('.card svg')).map(s => "
+            "s.getBoundingClientRect().height)"
         )
         assert min(sizes) > 100
         assert "ILLUSTRATIVE" in pg.inner_text(".banner")

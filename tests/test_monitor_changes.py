@@ -1,4 +1,4 @@
-"""Change polygons against the three lines: hand-built overlaps give the areas, classes and levels a planner expects."""
+"""Change polygons against the three lines: hand-built overlaps give the right areas, classes and levels."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ CASES = [
     ("C7", "0102", "0201", box(9000, 500, 100), (0.0, 0.0, 1.0, "yellow", "R5")),
     # forest → rural homestead outside the boundary: not urban construction, no warning.
     ("C8", "0301", "0702", box(9500, 0, 100), (0.0, 0.0, 1.0, "none", "")),
-    # paddy → industry inside the boundary, touching the farmland along an edge only: no overlap, the general rule.
+    # paddy → industry inside the boundary, touching the farmland along an edge only: no overlap,
+    # so only the general rule.
     ("C9", "0101", "0601", box(1500, 0, 100), (0.0, 0.0, 0.0, "yellow", "R6")),
     # half inside the boundary: 0.5 ha outside.
     ("C10", "0103", "0508", box(6950, 300, 100), (0.0, 0.0, 0.5, "orange", "R3")),
@@ -98,7 +99,8 @@ def test_hand_built_overlaps_give_areas_levels_and_rules(result):
 def test_every_rule_matched_is_listed_and_levels_have_chinese_labels(result):
     got = result.set_index("change_id")
     assert got.loc["C6", "rules"] == "R4;R5"
-    # Paddy → industry on farmland outside the boundary: also urban construction outside it, and cultivated land built on.
+    # Paddy → industry on farmland outside the boundary: also urban construction outside it, and
+    # cultivated land built on.
     assert got.loc["C1", "rules"] == "R1;R3;R6"
     labels = dict(grading.load_levels()["label_zh"])
     assert set(result["level_zh"]) == {labels[lv] for lv in set(result["level"])}

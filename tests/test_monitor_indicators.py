@@ -1,4 +1,4 @@
-"""Indicator statuses equal hand-computed ones, for growth and share indicators, at and around the thresholds."""
+"""Indicator statuses equal hand-computed ones, for growth and share indicators, at and around thresholds."""
 
 from __future__ import annotations
 

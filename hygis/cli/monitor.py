@@ -205,7 +205,8 @@ def indicators_cmd(
     "progress_path",
     type=_existing_file,
     default=None,
-    help="Progress (.csv/.xlsx: 项目编号, 年度, 累计完成投资 or 年度完成投资 亿元, 阶段). Default: illustrative example.",
+    help="Progress (.csv/.xlsx: 项目编号, 年度, 累计完成投资 or 年度完成投资 亿元, 阶段). "
+    "Default: illustrative example.",
 )
 @click.option(
     "--map", "map_path", type=_html, default=None, help="Also write the map of projects by stage (.html)."

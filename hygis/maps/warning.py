@@ -61,12 +61,14 @@ def county_panel_html(result: pd.DataFrame) -> str:
     for county in rank.sort_values(ascending=False).index if len(counts) else []:
         cells = "".join(f"<td{_NUM}>{int(counts.loc[county].get(lv, 0)):,}</td>" for lv in order)
         rows.append(
-            f"<tr><th>{esc(county or '—')}</th>{cells}<td{_NUM}>{fmt(float(red_ha.get(county, 0.0)), 1)}</td></tr>"
+            f"<tr><th>{esc(county or '—')}</th>{cells}"
+            f"<td{_NUM}>{fmt(float(red_ha.get(county, 0.0)), 1)}</td></tr>"
         )
     years = sorted(set(result["year"])) if len(result) else []
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
     return (
-        f'<details class="hy-list hy-county-warnings" open><summary><b>{esc("分县预警 Warnings by county")} {esc(span)}</b>'
+        f'<details class="hy-list hy-county-warnings" open><summary><b>{esc("分县预警 Warnings by county")} '
+        f"{esc(span)}</b>"
         f"</summary><table class='hy-tbl'><tr><th>{esc('县 county')}</th>{head}<th>{esc('红 ha')}</th></tr>"
         + "".join(rows)
         + "</table></details>"
@@ -101,7 +103,10 @@ def warning_map(
     """
     need = {"change_id", "level", "area_ha", "county_name"}
     if not need <= set(result.columns):
-        msg = "warning_map needs the frame of hygis.monitor.changes.classify_changes (change_id, level, area_ha …)."
+        msg = (
+            "warning_map needs the frame of hygis.monitor.changes.classify_changes (change_id, level, "
+            "area_ha …)."
+        )
         raise HygisInputError(msg)
     if result.crs is not None and not result.crs.equals(WGS84):
         result = result.to_crs(WGS84)
@@ -229,7 +234,8 @@ def progress_map(
     behind = table[table["behind"]]
     extra = (
         f"计划总投资 planned {fmt(float(table['planned_yi'].sum()), 0)} 亿元 · 累计完成 done "
-        f"{fmt(float(table['invest_done_yi'].sum()), 1)} 亿元 · 落后于中期路径 behind the mid-term path: {len(behind)}"
+        f"{fmt(float(table['invest_done_yi'].sum()), 1)} 亿元 · 落后于中期路径 behind the mid-term path: "
+        f"{len(behind)}"
     )
     add_not_located_panel(b, projects[~located], len(projects), extra=extra)
     if located.any():

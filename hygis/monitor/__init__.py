@@ -3,7 +3,7 @@
 The plan asks for it (§五: 完善规划实施监测评估机制 … 定期向社会公布规划实施进展情况), and the national
 "一张图" supervision system (GB/T 39972-2021) has the same module beside the compliance review.
 
-* :mod:`~hygis.monitor.changes` — land-use change polygons (变化图斑) against the three lines, by rules as data;
+* :mod:`~hygis.monitor.changes` — change polygons (变化图斑) against the three lines, by rules kept as data;
 * :mod:`~hygis.monitor.indicators` — observed values against the plan's 2030/2035 targets;
 * :mod:`~hygis.monitor.projects` — the key projects' investment against their plan and mid-term path;
 * :mod:`~hygis.monitor.charts` and :mod:`~hygis.monitor.pages` — figures and printable pages;

@@ -99,7 +99,7 @@ def load_land_classes() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def load_field_aliases() -> dict[str, tuple[str, ...]]:
-    """Input field → the column names accepted for it, in order of preference (``data/monitor_fields.csv``)."""
+    """Input field → the column names accepted for it, best first (``data/monitor_fields.csv``)."""
     table = pd.read_csv(DATA_DIR / FIELDS_FILE, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     return {field: tuple(group["alias"]) for field, group in table.groupby("field", sort=False)}
 
@@ -191,7 +191,10 @@ def land_category(codes: Any) -> np.ndarray:
 def _find(columns: list[str], field: str, given: str | None, label: str) -> str | None:
     if given is not None:
         if given not in columns:
-            msg = f"{label}: no column '{given}' (given for {field}). The columns are: {', '.join(map(str, columns))}."
+            msg = (
+                f"{label}: no column '{given}' (given for {field}). The columns are: "
+                f"{', '.join(map(str, columns))}."
+            )
             raise HygisInputError(msg)
         return given
     lower = {str(c).lower(): c for c in columns}
@@ -267,8 +270,10 @@ def read_changes(
         if found[side] is None:
             aliases = ", ".join(load_field_aliases()[side][:5])
             msg = (
-                f"{label}: no {side.replace('_', ' ')} field ({zh}). Name it with --{side.replace('_', '-')}-field "
-                f"(Python: fields={{'{side}': ...}}); hygis looks for {aliases} …; the columns are: {', '.join(columns)}."
+                f"{label}: no {side.replace('_', ' ')} field ({zh}). Name it with "
+                f"--{side.replace('_', '-')}-field "
+                f"(Python: fields={{'{side}': ...}}); hygis looks for {aliases} …; the columns are: "
+                f"{', '.join(columns)}."
             )
             raise HygisInputError(msg)
     out = gpd.GeoDataFrame(geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
@@ -285,7 +290,8 @@ def read_changes(
             if year is None:
                 rows = ", ".join(f"#{i + 1}" for i in np.flatnonzero(years.isna().to_numpy())[:5])
                 msg = (
-                    f"{label}: {int(years.isna().sum())} change(s) have no year in '{found['year']}' (features {rows}). "
+                    f"{label}: {int(years.isna().sum())} change(s) have no year in '{found['year']}' "
+                    f"(features {rows}). "
                     "Fill them in, or give the monitoring year with --year."
                 )
                 raise HygisInputError(msg)
@@ -294,7 +300,10 @@ def read_changes(
         if year is not None:
             keep = out["year"].to_numpy() == int(year)
             if not keep.any():
-                msg = f"{label}: no change of year {year} in '{found['year']}' (years: {sorted(set(out['year']))}). Check --year."
+                msg = (
+                    f"{label}: no change of year {year} in '{found['year']}' (years: "
+                    f"{sorted(set(out['year']))}). Check --year."
+                )
                 raise HygisInputError(msg)
             out, gdf = out[keep].reset_index(drop=True), gdf[keep].reset_index(drop=True)
     elif year is not None:
@@ -315,7 +324,8 @@ def read_changes(
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
         notes.append(
-            f"{label}: {dup.nunique()} change id(s) repeat (e.g. {', '.join(sorted(set(dup))[:5])}); rows are kept as given."
+            f"{label}: {dup.nunique()} change id(s) repeat (e.g. {', '.join(sorted(set(dup))[:5])}); rows "
+            "are kept as given."
         )
     out = out[["change_id", "year", "class_before", "class_after", "county_code", "geometry"]].to_crs(WGS84)
     out.attrs["hygis_layer"] = {**meta, "source": source, "name": "changes"}
@@ -408,8 +418,10 @@ def classify_changes(
     )
     if unknown:
         notes.append(
-            f"{int((result['category_before'].eq('') | result['category_after'].eq('')).sum())} change(s) have a class "
-            f"hygis does not know ({', '.join(map(repr, unknown[:6]))}): no rule reads them. Use GB/T 21010-2017 codes, "
+            f"{int((result['category_before'].eq('') | result['category_after'].eq('')).sum())} change(s) "
+            "have a class "
+            f"hygis does not know ({', '.join(map(repr, unknown[:6]))}): no rule reads them. Use GB/T "
+            "21010-2017 codes, "
             f"or add the class to {CLASSES_FILE}."
         )
     _apply_rules(result, rules)
@@ -564,7 +576,10 @@ def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
-        msg = f"{target.name}: the change report is written as {', '.join(FORMATS)}; the suffix picks the format."
+        msg = (
+            f"{target.name}: the change report is written as {', '.join(FORMATS)}; the suffix picks the "
+            "format."
+        )
         raise HygisOutputError(msg)
     banner = result.attrs.get("illustrative")
     if suffix == ".csv":

@@ -83,6 +83,7 @@ def indicator_figure(
     matplotlib.figure.Figure
     """
     from matplotlib.figure import Figure  # noqa: PLC0415 - matplotlib loads only when a chart is drawn
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 - matplotlib loads only when a chart is drawn
 
     english = english or {}
     font = cjk_font()
@@ -108,14 +109,17 @@ def indicator_figure(
             )
     if row["kind"] in ("compound", "linear") and pd.notna(base):
         ends = [(h, t) for h, t in ((2030, row["target_2030"]), (2035, row["target_2035"])) if pd.notna(t)]
-        xs, ys, start, start_y = [], [], y0, base
+        xs: list[float] = []
+        ys: list[float] = []
+        start, start_y = y0, base
         for h, t in ends:
             x = np.arange(start, h + 1)
             if row["kind"] == "compound" and start_y > 0 and t > 0:
                 y = start_y * (t / start_y) ** ((x - start) / (h - start))
             else:
                 y = start_y + (t - start_y) * (x - start) / (h - start)
-            xs.extend(x), ys.extend(y)
+            xs.extend(x)
+            ys.extend(y)
             start, start_y = h, t
         if xs:
             ax.plot(xs, ys, "--", color="#888888", linewidth=1.2, label=_t("目标路径 target path", rc))
@@ -141,7 +145,7 @@ def indicator_figure(
     ax.set_ylabel(str(row["unit"]), fontsize=8, **_font(rc))
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     years = list(obs["year"]) + [
         y for y, t in ((2030, row["target_2030"]), (2035, row["target_2035"])) if pd.notna(t)
     ]
@@ -312,10 +316,12 @@ CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em;color:#222;max-width:1400px}
 h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em}
 .banner{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:1em 0}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
 td:first-child,th:first-child,td.t{text-align:left} th{background:#f2f2f2}
 .st{display:inline-block;padding:0 .5em;border-radius:3px;color:#000}
-.grid{display:flex;flex-wrap:wrap;gap:12px} .card{border:1px solid #ddd;border-radius:4px;padding:4px;width:640px}
+.grid{display:flex;flex-wrap:wrap;gap:12px}
+.card{border:1px solid #ddd;border-radius:4px;padding:4px;width:640px}
 .card svg,.card img{width:100%;height:auto}
 .note{color:#666;font-size:.85em}
 """
@@ -334,7 +340,10 @@ def _fmt(v, digits: int = 2) -> str:
 def _status_cell(value: str, colors: dict[str, str]) -> str:
     if not value:
         return "—"
-    return f"<span class='st' style='background:{html.escape(colors.get(value, '#eee'))}'>{html.escape(value)}</span>"
+    return (
+        "<span class='st' "
+        f"style='background:{html.escape(colors.get(value, '#eee'))}'>{html.escape(value)}</span>"
+    )
 
 
 def status_table_html(table: pd.DataFrame, *, cities_only: bool = False) -> str:
@@ -358,12 +367,14 @@ def status_table_html(table: pd.DataFrame, *, cities_only: bool = False) -> str:
         need = r.required_2030 if r.horizon == 2030 else r.required_2035
         out.append(
             "<tr>"
-            f"<td class='t'>{html.escape(r.indicator)} <span class='note'>({html.escape(str(r.unit))})</span></td>"
+            f"<td class='t'>{html.escape(r.indicator)} <span "
+            f"class='note'>({html.escape(str(r.unit))})</span></td>"
             f"<td class='t'>{html.escape(str(r.county_name))}</td><td>{_fmt(r.baseline)}</td>"
             f"<td>{_fmt(r.latest)} ({r.latest_year})</td>"
             f"<td>{_fmt(r.target)}{f' ({int(r.horizon)})' if pd.notna(r.horizon) else ''}</td>"
             f"<td>{_fmt(need)}</td><td>{_fmt(r.achieved)}</td><td>{_fmt(r.ratio)}</td>"
-            f"<td>{_status_cell(r.status, colors)}</td><td class='t note'>{html.escape(str(r.note))}</td></tr>"
+            f"<td>{_status_cell(r.status, colors)}</td><td class='t "
+            f"note'>{html.escape(str(r.note))}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)

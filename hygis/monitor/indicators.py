@@ -94,11 +94,15 @@ COLUMNS = (
 
 @lru_cache(maxsize=1)
 def load_indicators() -> pd.DataFrame:
-    """How each indicator is monitored (``data/monitor_indicators.csv``): ``kind``, ``better``, baseline and its source."""
+    """How each indicator is monitored (``data/monitor_indicators.csv``): ``kind``, ``better``,
+    baseline and its source."""
     table = pd.read_csv(DATA_DIR / INDICATORS_FILE, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     bad = table[~table["kind"].isin(KINDS) | ~table["better"].isin(("higher", "lower"))]
     if len(bad):
-        msg = f"{INDICATORS_FILE}: rows {', '.join(bad['indicator'])} need a kind in {KINDS} and better in (higher, lower)."
+        msg = (
+            f"{INDICATORS_FILE}: rows {', '.join(bad['indicator'])} need a kind in {KINDS} and better in "
+            "(higher, lower)."
+        )
         raise HygisInputError(msg)
     return table
 
@@ -110,7 +114,7 @@ def _first_number(text: str) -> float:
 
 # --------------------------------------------------------------------------- reading
 def read_table_file(path: Path, label: str) -> pd.DataFrame:
-    """A planner's table (.csv in UTF-8 or GBK, or .xlsx) as text cells; registered as an input (never overwritten)."""
+    """A planner's table (.csv in UTF-8 or GBK, or .xlsx); registered as an input (never overwritten)."""
     if not path.exists():
         msg = f"{label}: file not found: {path}."
         raise HygisInputError(msg)
@@ -170,7 +174,10 @@ def read_values(values: Any, *, counties: pd.DataFrame | None = None) -> pd.Data
         bad = num.isna() & table[found[field]].astype(str).str.strip().ne("")
         if bad.any():
             rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:5])
-            msg = f"{label}: '{found[field]}' must be a number; rows {rows} are not (e.g. {table[found[field]][bad].iloc[0]!r})."
+            msg = (
+                f"{label}: '{found[field]}' must be a number; rows {rows} are not (e.g. "
+                f"{table[found[field]][bad].iloc[0]!r})."
+            )
             raise HygisInputError(msg)
         out[field] = num
     out = out[out["value"].notna() & out["year"].notna()]
@@ -190,7 +197,10 @@ def read_values(values: Any, *, counties: pd.DataFrame | None = None) -> pd.Data
         county = raw.map(lambda v: by_name.get(v, v))
         unknown = sorted(set(county) - codes - {CITY})
         if unknown:
-            msg = f"{label}: unknown county {', '.join(unknown[:5])}; use a code or name of: {', '.join(sorted(by_name))}."
+            msg = (
+                f"{label}: unknown county {', '.join(unknown[:5])}; use a code or name of: "
+                f"{', '.join(sorted(by_name))}."
+            )
             raise HygisInputError(msg)
         out["county_code"] = county.to_numpy()
     else:
@@ -469,7 +479,10 @@ def write_indicators(table: pd.DataFrame, path: str | os.PathLike, *, charts: st
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
-        msg = f"{target.name}: the indicator report is written as {', '.join(FORMATS)}; the suffix picks the format."
+        msg = (
+            f"{target.name}: the indicator report is written as {', '.join(FORMATS)}; the suffix picks "
+            "the format."
+        )
         raise HygisOutputError(msg)
     if suffix == ".csv":
         return io.write_table(table, target)

@@ -40,7 +40,8 @@ def html_table(
             v = row.get(col)
             if col in colour and str(v) in colour[col]:
                 cells.append(
-                    f"<td><span class='st' style='background:{html.escape(colour[col][str(v)])}'>{_cell(v)}</span></td>"
+                    "<td><span class='st' "
+                    f"style='background:{html.escape(colour[col][str(v)])}'>{_cell(v)}</span></td>"
                 )
             else:
                 cells.append(f"<td class='{'t' if isinstance(v, str) else ''}'>{_cell(v)}</td>")
@@ -64,7 +65,7 @@ def _page(title: str, banner: str | None, body: list[str]) -> str:
 
 
 def changes_html(result: pd.DataFrame) -> str:
-    """The change monitor as a page: the trend, the counties, the warnings (red, orange, yellow) and the rules."""
+    """The change monitor as a page: the trend, the counties, the warnings and the rules."""
     from hygis.monitor.changes import by_county, load_rules, trend  # noqa: PLC0415 - changes imports this module
 
     levels = grading.load_levels()
@@ -77,7 +78,8 @@ def changes_html(result: pd.DataFrame) -> str:
     body = [
         (
             f"<p>{len(result):,} 变化图斑 change polygons; {html.escape(counts)}. 面积 areas in "
-            f"{html.escape(str(result.attrs.get('area_crs', '')))}, exact overlap with each control line (union).</p>"
+            f"{html.escape(str(result.attrs.get('area_crs', '')))}, exact overlap with each control line "
+            "(union).</p>"
         )
     ]
     lv_cols = [(f"{levels.loc[lv, 'label_zh']} n", f"n_{lv}") for lv in levels.index]
@@ -173,7 +175,8 @@ def projects_html(table: pd.DataFrame) -> str:
     )
     body = [
         summary,
-        f"<img style='max-width:100%' alt='project progress' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>",
+        "<img style='max-width:100%' alt='project progress' "
+        f"src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>",
         "<h2>分组 By group</h2>"
         + html_table(
             by_group(table),
@@ -220,7 +223,8 @@ def projects_html(table: pd.DataFrame) -> str:
     unknown = table.attrs.get("unknown") or []
     if unknown:
         body.append(
-            f"<p class='note'>进展表中未知的项目 ids not among the projects: {html.escape(', '.join(unknown))}</p>"
+            "<p class='note'>进展表中未知的项目 ids not among the projects: "
+            f"{html.escape(', '.join(unknown))}</p>"
         )
     return _page("重点项目实施监测 Project progress", table.attrs.get("illustrative"), body)
 

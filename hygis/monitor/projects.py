@@ -104,7 +104,9 @@ def read_progress(progress: Any) -> pd.DataFrame:
             raise HygisInputError(msg)
     if found["cumulative"] is None and found["annual"] is None:
         msg = (
-            f"{label}: no investment column: give 累计完成投资 (cumulative, 亿元) or 年度完成投资 (the year's, 亿元); "
+            f"{label}: no investment column: give 累计完成投资 (cumulative, 亿元) "
+            "or 年度完成投资 (the year's, 亿元); "
+            ""
             f"the columns are: {', '.join(map(str, table.columns))}."
         )
         raise HygisInputError(msg)
@@ -115,7 +117,10 @@ def read_progress(progress: Any) -> pd.DataFrame:
     bad = out["year"].isna() | out["invest_done_yi"].isna()
     if bad.any():
         rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:5])
-        msg = f"{label}: rows {rows} lack a year or an investment that is a number ({found['year']}, {column}). Fill them in."
+        msg = (
+            f"{label}: rows {rows} lack a year or an investment that is a number ({found['year']}, "
+            f"{column}). Fill them in."
+        )
         raise HygisInputError(msg)
     out["year"] = out["year"].astype(int)
     out = out.sort_values(["project_id", "year"], kind="stable")
@@ -235,7 +240,7 @@ def by_group(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_county(table: pd.DataFrame) -> pd.DataFrame:
-    """Planned and completed investment per county, each project split as the county investment table splits it."""
+    """Planned and completed investment per county (projects split as the county investment table does)."""
     inputs = table.attrs.get("inputs") or resolve()
     alloc = allocate_projects(inputs.projects)
     done = table.set_index("project_id")
@@ -267,7 +272,10 @@ def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
-        msg = f"{target.name}: the project report is written as {', '.join(FORMATS)}; the suffix picks the format."
+        msg = (
+            f"{target.name}: the project report is written as {', '.join(FORMATS)}; the suffix picks the "
+            "format."
+        )
         raise HygisOutputError(msg)
     if suffix == ".csv":
         return io.write_table(table, target)
