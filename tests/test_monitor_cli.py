@@ -129,3 +129,20 @@ def test_help_lists_the_monitor_commands(cli):
     out = cli("monitor", "--help", check=True).stdout
     for sub in ("changes", "indicators", "projects"):
         assert sub in out
+
+
+def test_run_adds_the_three_monitor_outputs(cli, tmp_path):
+    proc = cli("run", "--out-dir", str(tmp_path), check=True)
+    for name in (
+        "reports/monitor_changes.xlsx",
+        "maps/monitor_warning.html",
+        "reports/monitor_indicators.html",
+        "reports/monitor_projects.xlsx",
+    ):
+        assert (tmp_path / name).exists(), name
+    assert "monitor_changes" in proc.stdout and "monitor_projects" in proc.stdout
+    book = pd.ExcelFile(tmp_path / "reports" / "monitor_changes.xlsx")
+    assert (
+        book.sheet_names[0] == "说明 notice"
+    )  # built on illustrative data: the workbook opens on the notice
+    assert "ILLUSTRATIVE" in (tmp_path / "reports" / "monitor_indicators.html").read_text(encoding="utf-8")
