@@ -123,7 +123,7 @@ def test_columns_and_county(result):
         assert col in result.columns
     assert set(result["county_code"]) == {"430421"} and set(result["county_name"]) == {"衡阳县"}
     # The control lines here are the user's: nothing is illustrative.
-    assert result.attrs["illustrative"] is None and set(result["data_status"]) == {"user data"}
+    assert result.attrs["banner"] is None and set(result["data_status"]) == {"user data"}
 
 
 def test_by_county_and_trend_add_up(result, hand_changes, lines):
@@ -222,7 +222,7 @@ def test_writers_mark_illustrative_data_in_every_format(tmp_path):
     from hygis.monitor import example
 
     out = changes.classify_changes(example.example_changes(n_per_year=30, years=(2026, 2027)), workers=1)
-    assert "ILLUSTRATIVE" in out.attrs["illustrative"] and set(out["data_status"]) == {"illustrative"}
+    assert "ILLUSTRATIVE" in out.attrs["banner"] and set(out["data_status"]) == {"illustrative"}
     paths = {s: changes.write_changes(out, tmp_path / f"c.{s}") for s in ("csv", "xlsx", "gpkg", "html")}
     csv = pd.read_csv(paths["csv"], dtype={"county_code": str})
     assert len(csv) == len(out) and set(csv["data_status"]) == {"illustrative"}

@@ -147,7 +147,7 @@ def test_layer_areas_are_filled_in_and_agree_with_the_statistics():
     farm = city(table, "永久基本农田保护面积")
     expected = stats.query("level == 'city' and line == 'permanent_farmland'")["area_ha"].iloc[0]
     assert farm["latest"] == pytest.approx(expected) and farm["latest_year"] == 2026
-    assert "ILLUSTRATIVE" in table.attrs["illustrative"]  # measured on the illustrative lines
+    assert "ILLUSTRATIVE" in table.attrs["banner"]  # measured on the illustrative lines
     assert (table["county_code"] != "").sum() >= 3 * 12
 
 
@@ -186,7 +186,7 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
     from hygis.monitor import charts, example
 
     table = indicators.assess_indicators(example.example_values(), with_layers=False)
-    assert "ILLUSTRATIVE" in table.attrs["illustrative"] and set(table["data_status"]) == {"illustrative"}
+    assert "ILLUSTRATIVE" in table.attrs["banner"] and set(table["data_status"]) == {"illustrative"}
     page = indicators.write_indicators(table, tmp_path / "dash.html").read_text(encoding="utf-8")
     n_city = int((table["county_code"] == "").sum())
     assert page.count("<svg") == n_city and "ILLUSTRATIVE" in page

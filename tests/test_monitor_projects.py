@@ -65,9 +65,7 @@ def test_group_and_county_totals_add_up(inputs):
     counties = projects.by_county(table)
     assert counties["planned_yi"].sum() == pytest.approx(2430)
     assert counties["invest_done_yi"].sum() == pytest.approx(table["invest_done_yi"].sum())
-    assert "ILLUSTRATIVE" in table.attrs["illustrative"] and set(table["data_status"]) == {
-        grading.ILLUSTRATIVE
-    }
+    assert "ILLUSTRATIVE" in table.attrs["banner"] and set(table["data_status"]) == {grading.ILLUSTRATIVE}
 
 
 def test_bad_progress_tables_are_refused(tmp_path):

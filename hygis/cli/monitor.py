@@ -115,7 +115,7 @@ def changes_cmd(
         source, inputs, year=year if changes_path is None else None, workers=workers, progress=progress
     )
     path = changes.write_changes(result, out)
-    echo_banner({"banner": result.attrs.get("illustrative")})
+    echo_banner(result.attrs)
     counts = result["level"].value_counts()
     click.echo(
         f"{len(result):,} change polygons; "
@@ -185,7 +185,7 @@ def indicators_cmd(
         values, county_targets=county_targets, inputs=inputs, layers_year=layers_year
     )
     path = indicators.write_indicators(table, out)
-    echo_banner({"banner": table.attrs.get("illustrative")})
+    echo_banner(table.attrs)
     city = table[table["county_code"] == ""]
     for row in city.itertuples():
         click.echo(f"{row.status or '—':4} {row.indicator}: {row.latest:,.2f} {row.unit} ({row.latest_year})")
@@ -236,7 +236,7 @@ def projects_cmd(
     source = example.example_progress(inputs=inputs) if progress_path is None else progress_path
     table = projects.assess_projects(source, inputs)
     path = projects.write_projects(table, out)
-    echo_banner({"banner": table.attrs.get("illustrative")})
+    echo_banner(table.attrs)
     click.echo(
         f"{len(table)} projects: planned {table['planned_yi'].sum():,.0f} 亿元, completed "
         f"{table['invest_done_yi'].sum():,.1f} 亿元; behind the mid-term path: "

@@ -89,7 +89,7 @@ def warning_map(
     Parameters
     ----------
     result : GeoDataFrame
-        From :func:`hygis.monitor.changes.classify_changes` (``attrs["illustrative"]`` becomes the banner).
+        From :func:`hygis.monitor.changes.classify_changes` (``attrs["banner"]`` becomes the banner).
     inputs : PlanInputs, optional
         The control lines the changes were measured against (default the embedded ones).
     basemap, offline
@@ -116,7 +116,7 @@ def warning_map(
         title,
         basemap=basemap,
         offline=offline,
-        banner=result.attrs.get("illustrative"),
+        banner=result.attrs.get("banner"),
         subtitle=f"面积 areas: {crs}" if crs else None,
     )
     # Never an opaque base: past the big-layer threshold the changes draw on canvas tiles beneath it.
@@ -178,7 +178,7 @@ def progress_map(
     projects = inputs.projects.merge(
         table.drop(columns=["name", "group", "county_code"], errors="ignore"), on="project_id", how="left"
     )
-    b = new_map(title, basemap=basemap, offline=offline, banner=table.attrs.get("illustrative"))
+    b = new_map(title, basemap=basemap, offline=offline, banner=table.attrs.get("banner"))
     add_counties(b, layers.load("counties"), as_base=b.basemap == "none")
     located = ~(projects.geometry.isna() | projects.geometry.is_empty).to_numpy()
     drawn = projects[located].copy()

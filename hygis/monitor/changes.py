@@ -29,7 +29,6 @@ True
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from functools import lru_cache
@@ -46,11 +45,10 @@ from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, describe
 from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError, HygisOutputError
+from hygis.messages import warn
 from hygis.monitor import grading
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
 from hygis.settings import DATA_DIR
-
-log = logging.getLogger("hygis")
 
 RULES_FILE = "monitor_rules.csv"
 CLASSES_FILE = "land_classes.csv"
@@ -281,8 +279,9 @@ def read_changes(
         out["change_id"] = gdf[found["change_id"]].astype(str).str.strip().to_numpy()
     else:
         out["change_id"] = [f"C{i + 1:06d}" for i in range(len(gdf))]
-        notes.append(
-            f"{label}: no id field (TBBH, JCBH, BSM …): the changes are numbered C000001 … in file order."
+        warn(
+            f"{label}: no id field (TBBH, JCBH, BSM …): the changes are numbered C000001 … in file order.",
+            notes,
         )
     if found["year"] is not None:
         years = pd.to_numeric(gdf[found["year"]].astype(str).str.extract(r"(\d{4})")[0], errors="coerce")
@@ -323,9 +322,10 @@ def read_changes(
     ids = out["change_id"]
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
-        notes.append(
+        warn(
             f"{label}: {dup.nunique()} change id(s) repeat (e.g. {', '.join(sorted(set(dup))[:5])}); rows "
-            "are kept as given."
+            "are kept as given.",
+            notes,
         )
     out = out[["change_id", "year", "class_before", "class_after", "county_code", "geometry"]].to_crs(WGS84)
     out.attrs["hygis_layer"] = {**meta, "source": source, "name": "changes"}
@@ -417,12 +417,11 @@ def classify_changes(
         - set(result.loc[result["category_after"].ne(""), "class_after"])
     )
     if unknown:
-        notes.append(
+        warn(
             f"{int((result['category_before'].eq('') | result['category_after'].eq('')).sum())} change(s) "
-            "have a class "
-            f"hygis does not know ({', '.join(map(repr, unknown[:6]))}): no rule reads them. Use GB/T "
-            "21010-2017 codes, "
-            f"or add the class to {CLASSES_FILE}."
+            f"have a class hygis does not know ({', '.join(map(repr, unknown[:6]))}): no rule reads them. "
+            f"Use GB/T 21010-2017 codes, or add the class to {CLASSES_FILE}.",
+            notes,
         )
     _apply_rules(result, rules)
     lines_banner = illustrative_banner(inputs)
@@ -436,15 +435,13 @@ def classify_changes(
         result[list(COLUMNS)], geometry=changes.geometry.to_crs(WGS84).to_numpy(), crs=WGS84
     )
     out.attrs.update(
-        illustrative=banner,
+        banner=banner,
         area_crs=describe(crs),
         notes=notes,
         rules=rules,
         changes_source=changes.attrs.get("hygis_layer", {}).get("source", ""),
         provenance={k: dict(v) for k, v in inputs.provenance.items() if k != "projects"},
     )
-    for note in notes:
-        log.info(note)
     return out
 
 
@@ -465,7 +462,7 @@ def _counties_of(
         code[missing] = found
         outside = int((found == "").sum())
         if outside:
-            notes.append(f"{outside} change(s) lie outside the {len(units)} county units: county left empty.")
+            warn(f"{outside} change(s) lie outside the {len(units)} county units: county left empty.", notes)
     return code, np.array([names.get(c, "") for c in code], dtype=object)
 
 
@@ -547,7 +544,7 @@ def table(result: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def _about(result: gpd.GeoDataFrame) -> pd.DataFrame:
     rows = [
-        ("illustrative", result.attrs.get("illustrative") or "no: every input is a user file or official"),
+        ("illustrative", result.attrs.get("banner") or "no: every input is a user file or official"),
         ("area_crs", result.attrs.get("area_crs", "")),
         ("method", "exact overlap (hygis.engine.overlap), union semantics per control line"),
         ("changes", result.attrs.get("changes_source", "")),
@@ -581,7 +578,7 @@ def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             "format."
         )
         raise HygisOutputError(msg)
-    banner = result.attrs.get("illustrative")
+    banner = result.attrs.get("banner")
     if suffix == ".csv":
         return io.write_table(table(result), target)
     sheets = {

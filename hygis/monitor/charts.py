@@ -16,7 +16,6 @@ import base64
 import datetime as _dt
 import html
 import io as _io
-import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -26,10 +25,9 @@ import pandas as pd
 
 from hygis import io
 from hygis.errors import HygisOutputError
+from hygis.messages import warn
 from hygis.monitor import grading
 from hygis.plan.targets import load_targets
-
-log = logging.getLogger("hygis")
 
 #: Fonts with Chinese glyphs, in order of preference (Linux, Windows, macOS).
 CJK_FONTS = (
@@ -56,7 +54,7 @@ def cjk_font() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     found = next((name for name in CJK_FONTS if name in installed), None)
     if found is None:
-        log.warning("No CJK font found (e.g. apt-get install fonts-noto-cjk): chart labels are in English.")
+        warn("No CJK font found (e.g. apt-get install fonts-noto-cjk): chart labels are in English.")
     return found
 
 
@@ -205,7 +203,7 @@ def write_charts(table: pd.DataFrame, folder: str | os.PathLike, *, fmt: str = "
     out = []
     for k, (_, row) in enumerate(city_rows(table).iterrows(), start=1):
         fig = indicator_figure(
-            row, table.attrs["values"], english=english, illustrative=bool(table.attrs.get("illustrative"))
+            row, table.attrs["values"], english=english, illustrative=bool(table.attrs.get("banner"))
         )
         safe = "".join(ch if ch.isalnum() else "_" for ch in row["indicator"])[:40]
         target = Path(folder) / f"{k:02d}_{safe}.{fmt}"
@@ -306,7 +304,7 @@ def write_projects_chart(table: pd.DataFrame, path: str | os.PathLike) -> Path:
         raise HygisOutputError(msg)
     with io.atomic_path(target) as tmp:
         tmp.write_bytes(
-            figure_bytes(projects_figure(table, illustrative=bool(table.attrs.get("illustrative"))), fmt)
+            figure_bytes(projects_figure(table, illustrative=bool(table.attrs.get("banner"))), fmt)
         )
     return target.resolve()
 
@@ -393,7 +391,7 @@ def dashboard_html(
         Inline SVG (sharp, larger) or base64 PNG.
     """
     english = _english()
-    banner = table.attrs.get("illustrative")
+    banner = table.attrs.get("banner")
     counts = city_rows(table)["status"].value_counts()
     summary = " · ".join(f"{html.escape(k)}: {int(v)}" for k, v in counts.items() if k)
     parts = [
@@ -410,7 +408,7 @@ def dashboard_html(
     parts.append("<h2>图表 Charts</h2><div class='grid'>")
     for _, row in city_rows(table).iterrows():
         fig = indicator_figure(
-            row, table.attrs["values"], english=english, illustrative=bool(table.attrs.get("illustrative"))
+            row, table.attrs["values"], english=english, illustrative=bool(table.attrs.get("banner"))
         )
         data = figure_bytes(fig, image)
         if image == "svg":

@@ -28,7 +28,6 @@ True
 
 from __future__ import annotations
 
-import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -45,8 +44,6 @@ from hygis.monitor import grading
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
 from hygis.plan.targets import load_targets
 from hygis.settings import DATA_DIR
-
-log = logging.getLogger("hygis")
 
 INDICATORS_FILE = "monitor_indicators.csv"
 KINDS = ("compound", "linear", "rate", "stock")
@@ -281,7 +278,7 @@ def assess_indicators(
     DataFrame
         One row per indicator and county (the city first), columns :data:`COLUMNS`. Paces are in
         per cent per year (``compound``, ``rate``) or units per year (``linear``); ``pace_unit``
-        says which. ``attrs["illustrative"]`` is the banner when any input is illustrative.
+        says which. ``attrs["banner"]`` is the banner when any input is illustrative.
     """
     obs = read_values(values)
     illustrative = obs.attrs.get("hygis_layer", {}).get("status") == grading.ILLUSTRATIVE
@@ -328,7 +325,7 @@ def assess_indicators(
         grading.example_notice("indicator values") if illustrative else None,
     )
     table["data_status"] = grading.ILLUSTRATIVE if banner else "user data"
-    table.attrs["illustrative"] = banner
+    table.attrs["banner"] = banner
     table.attrs["values"] = obs
     table.attrs["notes"] = (
         [f"indicator(s) without a monitoring rule in {INDICATORS_FILE}, not assessed: {', '.join(unknown)}"]
@@ -493,7 +490,7 @@ def write_indicators(table: pd.DataFrame, path: str | os.PathLike, *, charts: st
             "规则 indicators": load_indicators(),
             "阈值 thresholds": grading.load_status(),
         }
-        return io.write_table(sheets, target, banner=table.attrs.get("illustrative"))
+        return io.write_table(sheets, target, banner=table.attrs.get("banner"))
     return io.write_text(charts_mod.dashboard_html(table, image=charts), target)
 
 

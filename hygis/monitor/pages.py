@@ -157,7 +157,7 @@ def changes_html(result: pd.DataFrame) -> str:
         body.append(
             "<h2>说明 Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
         )
-    return _page("变化图斑监测预警 Land-use change monitoring", result.attrs.get("illustrative"), body)
+    return _page("变化图斑监测预警 Land-use change monitoring", result.attrs.get("banner"), body)
 
 
 def projects_html(table: pd.DataFrame) -> str:
@@ -165,7 +165,7 @@ def projects_html(table: pd.DataFrame) -> str:
     from hygis.monitor.projects import by_county, by_group  # noqa: PLC0415 - projects imports this module
 
     colours = {"status": grading.status_colors("project"), "stage": dict(grading.load_stages()["color"])}
-    png = figure_bytes(projects_figure(table, illustrative=bool(table.attrs.get("illustrative"))), "png")
+    png = figure_bytes(projects_figure(table, illustrative=bool(table.attrs.get("banner"))), "png")
     total, done = table["planned_yi"].sum(), table["invest_done_yi"].sum()
     summary = (
         f"<p>计划总投资 planned {total:,.0f} 亿元; 累计完成 completed {done:,.1f} 亿元 "
@@ -226,7 +226,7 @@ def projects_html(table: pd.DataFrame) -> str:
             "<p class='note'>进展表中未知的项目 ids not among the projects: "
             f"{html.escape(', '.join(unknown))}</p>"
         )
-    return _page("重点项目实施监测 Project progress", table.attrs.get("illustrative"), body)
+    return _page("重点项目实施监测 Project progress", table.attrs.get("banner"), body)
 
 
 __all__ = ["changes_html", "html_table", "projects_html"]

@@ -29,6 +29,7 @@ import pandas as pd
 from hygis import io
 from hygis.analysis.counties import allocate_projects
 from hygis.errors import HygisInputError, HygisOutputError
+from hygis.messages import few, warn
 from hygis.monitor import grading
 from hygis.monitor.indicators import read_table_file
 from hygis.plan import PlanInputs, illustrative_banner, resolve
@@ -212,11 +213,19 @@ def assess_projects(progress: Any, inputs: PlanInputs | None = None) -> pd.DataF
     )
     table["data_status"] = grading.ILLUSTRATIVE if banner else "user data"
     table = table[list(COLUMNS)]
+    unknown = sorted(set(prog["project_id"]) - set(ids))
+    notes: list[str] = []
+    if unknown:
+        warn(
+            f"project progress: id(s) {few(unknown)} are not among the projects; their rows are left out.",
+            notes,
+        )
     table.attrs.update(
-        illustrative=banner,
+        banner=banner,
         progress=prog,
         year=year_now,
-        unknown=sorted(set(prog["project_id"]) - set(ids)),
+        unknown=unknown,
+        notes=notes,
         inputs=inputs,
     )
     return table
@@ -286,7 +295,7 @@ def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
             "分县 by county": by_county(table),
             "进展 progress": table.attrs.get("progress", pd.DataFrame()),
         }
-        return io.write_table(sheets, target, banner=table.attrs.get("illustrative"))
+        return io.write_table(sheets, target, banner=table.attrs.get("banner"))
     from hygis.monitor import pages  # noqa: PLC0415 - report imports this module
 
     return io.write_text(pages.projects_html(table), target)
