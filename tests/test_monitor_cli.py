@@ -95,6 +95,18 @@ def test_indicators_dashboard_and_charts(cli, tmp_path):
     page = (tmp_path / "dash.html").read_text(encoding="utf-8")
     assert "<svg" in page and ("已达标" in page or "正常" in page)
     assert len(list((tmp_path / "charts").glob("*.svg"))) >= 10
+    proc = cli(
+        "monitor",
+        "indicators",
+        "--out",
+        str(tmp_path / "i.csv"),
+        "--map",
+        str(tmp_path / "gdp.html"),
+        check=True,
+    )
+    assert "地区生产总值" in (tmp_path / "gdp.html").read_text(
+        encoding="utf-8"
+    )  # the county values of the example
 
 
 def test_indicators_from_a_user_table(cli, tmp_path):

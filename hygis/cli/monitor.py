@@ -158,6 +158,19 @@ def changes_cmd(
     help="Also write one chart per indicator into this folder.",
 )
 @click.option("--chart-format", type=click.Choice(["png", "svg"]), default="png", show_default=True)
+@click.option(
+    "--map",
+    "map_path",
+    type=_html,
+    default=None,
+    help="Also write a choropleth of one indicator's pace ratio per county (.html).",
+)
+@click.option(
+    "--map-indicator",
+    default=None,
+    metavar="NAME",
+    help="The indicator of --map (default: the first one given per county).",
+)
 @plan_input_options
 @out_option("monitor_indicators.html", (".csv", ".xlsx", ".html"), "report (.html: the dashboard)")
 @user_errors
@@ -167,6 +180,8 @@ def indicators_cmd(
     layers_year: int | None,
     charts_dir: Path | None,
     chart_format: str,
+    map_path: Path | None,
+    map_indicator: str | None,
     out: Path,
     **kwargs,
 ) -> None:
@@ -195,6 +210,11 @@ def indicators_cmd(
 
         files = write_charts(table, charts_dir, fmt=chart_format)
         click.echo(f"charts: {len(files)} in {charts_dir.resolve()}")
+    if map_path is not None:
+        from hygis.maps import save  # noqa: PLC0415 - keeps hygis --help fast
+        from hygis.maps.warning import indicator_map  # noqa: PLC0415 - keeps hygis --help fast
+
+        click.echo(f"map: {save(indicator_map(table, map_indicator), map_path)}")
 
 
 @monitor_group.command(

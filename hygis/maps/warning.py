@@ -21,6 +21,7 @@ from hygis.maps.controls import HtmlControl
 from hygis.maps.draw import add_control_line, add_counties, add_not_located_panel, add_polygons
 from hygis.maps.escape import esc, fmt, popups, tooltips
 from hygis.maps.geojson import CIRCLE_POINTS, POPUP, RADIUS, STYLE, TOOLTIP, feature_collection, geojson_layer
+from hygis.maps.themes import county_choropleth
 from hygis.monitor import grading
 from hygis.plan import PlanInputs, layers, resolve
 
@@ -243,4 +244,46 @@ def progress_map(
     return b.finish()
 
 
-__all__ = ["CHANGE_FIELDS", "county_panel_html", "progress_map", "warning_map"]
+def indicator_map(
+    table: pd.DataFrame,
+    indicator: str | None = None,
+    *,
+    basemap: str = "osm",
+    offline: bool = True,
+) -> folium.Map:
+    """A choropleth of one indicator's pace ratio (achieved ÷ needed) per county.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`hygis.monitor.indicators.assess_indicators`, with county rows.
+    indicator : str, optional
+        Which indicator; default the first one given per county.
+
+    Raises
+    ------
+    HygisInputError
+        When no county values were given (for that indicator).
+    """
+    counties = table[table["county_code"] != ""]
+    if indicator is None and len(counties):
+        indicator = str(counties["indicator"].iloc[0])
+    rows = counties[counties["indicator"] == indicator]
+    if rows.empty:
+        given = ", ".join(sorted(set(counties["indicator"]))) or "none"
+        msg = f"No county values for '{indicator}': a choropleth needs them (given per county: {given})."
+        raise HygisInputError(msg)
+    values = pd.DataFrame({"code": rows["county_code"], "value": rows["ratio"].round(3)})
+    title = f"{indicator} — 进度比 pace ratio (achieved ÷ needed; ≥ 1 on track)"
+    return county_choropleth(
+        values,
+        "value",
+        title=title,
+        unit="",
+        basemap=basemap,
+        offline=offline,
+        banner=table.attrs.get("banner"),
+    )
+
+
+__all__ = ["CHANGE_FIELDS", "county_panel_html", "indicator_map", "progress_map", "warning_map"]
