@@ -172,6 +172,10 @@ def test_bad_inputs_get_clear_messages_and_stay_unchanged(hand_changes, tmp_path
     no_crs = tmp_path / "no_crs.shp"
     hand_changes.to_file(no_crs, engine="pyogrio")
     no_crs.with_suffix(".prj").unlink()
+    wrong_zone = tmp_path / "wrong_zone.gpkg"
+    hand_changes.set_crs("EPSG:4547", allow_override=True).to_file(
+        wrong_zone, engine="pyogrio"
+    )  # CM 114°E, not 111°E
     wrong_crs = tmp_path / "wrong_crs.gpkg"
     hand_changes.set_crs("EPSG:4490", allow_override=True).to_file(
         wrong_crs, engine="pyogrio"
@@ -187,6 +191,8 @@ def test_bad_inputs_get_clear_messages_and_stay_unchanged(hand_changes, tmp_path
         changes.read_changes(no_crs)
     with pytest.raises(HygisInputError, match=r"wrong_crs\.gpkg"):
         changes.read_changes(wrong_crs)
+    with pytest.raises(HygisInputError, match=r"wrong_zone\.gpkg.*none of the 10 change polygons.*--crs"):
+        changes.classify_changes(wrong_zone, workers=1)
     assert _digest(tmp_path) == before, "inputs are never modified"
 
 

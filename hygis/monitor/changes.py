@@ -461,6 +461,16 @@ def _counties_of(
         found[hit_point] = units["code"].astype(str).to_numpy()[hit_unit]
         code[missing] = found
         outside = int((found == "").sum())
+        if outside and outside == len(changes):
+            # A wrong Gauss–Krüger zone or central meridian moves data hundreds of kilometres but keeps it
+            # plausible for any coordinate check: only the territory can tell.
+            source = changes.attrs.get("hygis_layer", {}).get("source", "the change polygons")
+            msg = (
+                f"{source}: none of the {outside} change polygons lies in the {len(units)} county units. "
+                "Is the CRS right? A wrong Gauss–Krüger zone or central meridian moves data by hundreds "
+                "of km: give the right one with --crs (a file whose .prj is wrong: fix the .prj)."
+            )
+            raise HygisInputError(msg)
         if outside:
             warn(f"{outside} change(s) lie outside the {len(units)} county units: county left empty.", notes)
     return code, np.array([names.get(c, "") for c in code], dtype=object)
