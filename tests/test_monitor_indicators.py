@@ -151,6 +151,20 @@ def test_layer_areas_are_filled_in_and_agree_with_the_statistics():
     assert (table["county_code"] != "").sum() >= 3 * 12
 
 
+def test_two_vintages_of_the_lines_show_a_farmland_loss(tmp_path):
+    before = hygis.resolve()
+    farmland = before.permanent_farmland
+    after = hygis.resolve(permanent_farmland=farmland.iloc[: len(farmland) // 2])  # half the patches gone
+    values = pd.DataFrame({"indicator": ["地区生产总值"], "year": [2025], "value": [1.0]})
+    table = indicators.assess_indicators(
+        values, inputs=after, layers_year=2027, previous=before, previous_year=2026
+    )
+    farm = city(table, "永久基本农田保护面积")
+    assert (farm["baseline_year"], farm["latest_year"]) == (2026, 2027)
+    assert farm["latest"] < farm["baseline"] and farm["status"] == "预警"
+    assert city(table, "生态保护红线面积")["status"] == "正常"
+
+
 def test_bad_values_tables_are_refused_with_the_file_name(tmp_path):
     path = tmp_path / "指标.csv"
     pd.DataFrame({"指标": ["地区生产总值"], "年度": ["二〇二六"], "值": [1]}).to_csv(path, index=False)

@@ -254,6 +254,8 @@ def assess_indicators(
     inputs: PlanInputs | None = None,
     with_layers: bool = True,
     layers_year: int | None = None,
+    previous: PlanInputs | None = None,
+    previous_year: int | None = None,
 ) -> pd.DataFrame:
     """Each indicator's latest value, the pace its targets need, the pace achieved and a status.
 
@@ -272,6 +274,9 @@ def assess_indicators(
         Add the control-line areas (:func:`layer_indicators`) for ``layers_year``.
     layers_year : int, optional
         The year the layers show (default the latest year of ``values``).
+    previous, previous_year : PlanInputs and int, optional
+        An earlier vintage of the lines and its year: their areas become the reference, so a
+        protected area that shrank (or a boundary that grew) since then is a warning.
 
     Returns
     -------
@@ -287,6 +292,11 @@ def assess_indicators(
         inputs = inputs or resolve()
         year = int(layers_year if layers_year is not None else (obs["year"].max() if len(obs) else 2025))
         measured = layer_indicators(inputs, year)
+        if previous is not None:
+            if previous_year is None or previous_year >= year:
+                msg = f"previous_year must be given and before the layers' year {year} (got {previous_year})."
+                raise HygisInputError(msg)
+            measured = pd.concat([layer_indicators(previous, previous_year), measured], ignore_index=True)
         # A user's own area values for the same year win over the measured ones.
         have = set(zip(obs["indicator"], obs["year"], obs["county_code"]))
         keep = [
@@ -296,7 +306,9 @@ def assess_indicators(
         obs = pd.concat(
             [obs, measured.loc[keep, ["indicator", "year", "value", "county_code"]]], ignore_index=True
         )
-        banner_lines = illustrative_banner(inputs)
+        banner_lines = grading.banner(
+            illustrative_banner(inputs), illustrative_banner(previous) if previous is not None else None
+        )
     targets = load_targets() if targets is None else targets
     tt = targets.set_index("indicator")
     spec = load_indicators().set_index("indicator")
