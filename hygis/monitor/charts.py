@@ -281,12 +281,11 @@ def projects_figure(table: pd.DataFrame, *, illustrative: bool = False):
     )
     ax.grid(axis="x", alpha=0.3)
     if illustrative:
-        ax.text(
-            0.99,
-            1.0,
+        fig.text(
+            0.01,
+            0.005,
             _t("示意数据 ILLUSTRATIVE, not official", rc),
-            transform=ax.transAxes,
-            ha="right",
+            ha="left",
             va="bottom",
             fontsize=8,
             color="#b36b00",
