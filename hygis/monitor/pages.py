@@ -16,6 +16,10 @@ from hygis.monitor import grading
 from hygis.monitor.charts import CSS, figure_bytes, projects_figure
 
 
+#: Rows of the warning list on the printable page: a year of 卫片 may hold 10^5 warnings.
+PAGE_MAX_ROWS = 2_000
+
+
 def _cell(v, digits: int = 2) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "—"
@@ -43,6 +47,8 @@ def html_table(
                     "<td><span class='st' "
                     f"style='background:{html.escape(colour[col][str(v)])}'>{_cell(v)}</span></td>"
                 )
+            elif col.endswith("year"):  # a year is a label, not a quantity: no thousands separator
+                cells.append(f"<td>{html.escape(str(v))}</td>")
             else:
                 cells.append(f"<td class='{'t' if isinstance(v, str) else ''}'>{_cell(v)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -115,10 +121,18 @@ def changes_html(result: pd.DataFrame) -> str:
     warned = result[result["level"] != "none"].copy()
     warned["_rank"] = warned["level"].map(levels["rank"])
     warned = warned.sort_values(["_rank", "area_ha"], ascending=[False, False])
+    listed = warned.head(PAGE_MAX_ROWS)
+    cut = (
+        f"<p class='note'>The {len(listed):,} highest (by level, then area) of {len(warned):,}; every change is in "
+        "the .xlsx, .csv and .gpkg reports.</p>"
+        if len(warned) > len(listed)
+        else ""
+    )
     body.append(
         f"<h2>预警图斑 Changes with a warning ({len(warned):,})</h2>"
+        + cut
         + html_table(
-            warned,
+            listed,
             [
                 ("编号 id", "change_id"),
                 ("年度 year", "year"),
