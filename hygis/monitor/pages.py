@@ -15,7 +15,6 @@ import pandas as pd
 from hygis.monitor import grading
 from hygis.monitor.charts import CSS, figure_bytes, projects_figure
 
-
 #: Rows of the warning list on the printable page: a year of 卫片 may hold 10^5 warnings.
 PAGE_MAX_ROWS = 2_000
 
@@ -123,8 +122,8 @@ def changes_html(result: pd.DataFrame) -> str:
     warned = warned.sort_values(["_rank", "area_ha"], ascending=[False, False])
     listed = warned.head(PAGE_MAX_ROWS)
     cut = (
-        f"<p class='note'>The {len(listed):,} highest (by level, then area) of {len(warned):,}; every change is in "
-        "the .xlsx, .csv and .gpkg reports.</p>"
+        f"<p class='note'>The {len(listed):,} highest (by level, then area) of {len(warned):,}; "
+        "every change is in the .xlsx, .csv and .gpkg reports.</p>"
         if len(warned) > len(listed)
         else ""
     )
