@@ -13,10 +13,11 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from hygis.crs import WGS84
 from hygis.errors import HygisInputError
-from hygis.maps.base import circle_swatch, new_map, swatch
+from hygis.maps.base import MapBuilder, circle_swatch, new_map, swatch
 from hygis.maps.controls import HtmlControl
 from hygis.maps.draw import add_control_line, add_counties, add_not_located_panel, add_polygons
 from hygis.maps.escape import esc, fmt, popups, tooltips
@@ -74,6 +75,39 @@ def county_panel_html(result: pd.DataFrame) -> str:
         + "".join(rows)
         + "</table></details>"
     )
+
+
+#: Red and orange changes get a marker (visible at city scale, where a 1 ha change is a speck) up to this
+#: many; past it the canvas layers alone show them.
+MARKERS_MAX = 5_000
+MARKER_LEVELS = ("red", "orange")
+
+
+def _add_markers(b: MapBuilder, frame: gpd.GeoDataFrame, level_styles: dict[str, dict]) -> None:
+    """A small circle on each red and orange change, above the polygons, with the same popup."""
+    marked = frame[frame["level"].isin(MARKER_LEVELS)]
+    if marked.empty or len(marked) > MARKERS_MAX:
+        return
+    levels = grading.load_levels()
+    points = shapely.point_on_surface(marked.geometry.to_numpy())
+    style = [
+        {"color": "#ffffff", "weight": 1, "fillColor": level_styles[lv]["fillColor"], "fillOpacity": 0.95}
+        for lv in marked["level"]
+    ]
+    props = pd.DataFrame(
+        {
+            TOOLTIP: tooltips(
+                marked["change_id"], marked["level_zh"], marked["rule_label"], marked["county_name"]
+            ),
+            POPUP: popups(marked, "change_id", CHANGE_FIELDS),
+            STYLE: style,
+            RADIUS: 4,
+        }
+    )
+    zh = " / ".join(levels.loc[lv, "label_zh"] for lv in MARKER_LEVELS)
+    name = f"预警位置 {zh} warning locations ({len(marked):,})"
+    layer = geojson_layer(feature_collection(b.display(points), props), name, point_to_layer=CIRCLE_POINTS)
+    layer.add_to(b.m)
 
 
 def warning_map(
@@ -151,6 +185,7 @@ def warning_map(
             )
         rows.append((swatch(level_styles[level]), f"{label}: {len(sub):,}"))
     b.add_legend("预警等级 warning level", list(reversed(rows)))
+    _add_markers(b, frame, level_styles)
     HtmlControl(county_panel_html(result), position="bottomleft", css_class="hy-panel").add_to(b.m)
     if len(result):
         b.fit(result)
