@@ -211,3 +211,18 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
     assert book.sheet_names[0] == hygis.io.NOTICE_SHEET
     files = charts.write_charts(table, tmp_path / "charts", fmt="png")
     assert len(files) == n_city and all(f.read_bytes()[:4] == b"\x89PNG" for f in files)
+
+
+def test_charts_fall_back_to_english_without_a_cjk_font(monkeypatch):
+    from hygis.monitor import charts, example
+
+    table = indicators.assess_indicators(example.example_values(), with_layers=False)
+    row = table[table["county_code"] == ""].iloc[0]
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    fig = charts.indicator_figure(
+        row, table.attrs["values"], english={row["indicator"]: "GDP"}, illustrative=True
+    )
+    texts = [t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text"))]
+    assert any(t.startswith("GDP") for t in texts)
+    assert not any(ch >= "\u2e80" for t in texts for ch in t), "no Chinese text without a font that has it"
+    assert charts.figure_bytes(fig, "png")[:4] == b"\x89PNG"

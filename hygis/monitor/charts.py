@@ -140,7 +140,7 @@ def indicator_figure(
         else f"{_label(row['indicator'], english)} — {row['status_en'] or '—'}"
     )
     ax.set_title(title, fontsize=10, **_font(rc))
-    ax.set_ylabel(str(row["unit"]), fontsize=8, **_font(rc))
+    ax.set_ylabel(_unit(str(row["unit"]), rc), fontsize=8, **_font(rc))
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -171,6 +171,14 @@ def indicator_figure(
 
 def _font(rc: dict) -> dict:
     return {"fontfamily": rc["family"]} if rc else {}
+
+
+#: Units of data/plan_targets.csv in English, for charts drawn without a CJK font.
+UNITS_EN = {"亿元": "100 million yuan", "家": "firms", "个": "count", "亿人次": "100 million visits"}
+
+
+def _unit(unit: str, rc: dict) -> str:
+    return unit if rc or unit.isascii() else UNITS_EN.get(unit, "")
 
 
 def _t(text: str, rc: dict) -> str:
