@@ -8,6 +8,7 @@ import click
 
 from hygis.cli.options import (
     echo_banner,
+    echo_notes,
     out_option,
     plan_input_options,
     progress,
@@ -116,6 +117,7 @@ def changes_cmd(
     )
     path = changes.write_changes(result, out)
     echo_banner(result.attrs)
+    echo_notes(result.attrs.get("notes", []))
     counts = result["level"].value_counts()
     click.echo(
         f"{len(result):,} change polygons; "
@@ -201,6 +203,7 @@ def indicators_cmd(
     )
     path = indicators.write_indicators(table, out)
     echo_banner(table.attrs)
+    echo_notes(table.attrs.get("notes", []))
     city = table[table["county_code"] == ""]
     for row in city.itertuples():
         click.echo(f"{row.status or '—':4} {row.indicator}: {row.latest:,.2f} {row.unit} ({row.latest_year})")
@@ -257,6 +260,7 @@ def projects_cmd(
     table = projects.assess_projects(source, inputs)
     path = projects.write_projects(table, out)
     echo_banner(table.attrs)
+    echo_notes(table.attrs.get("notes", []))
     click.echo(
         f"{len(table)} projects: planned {table['planned_yi'].sum():,.0f} 亿元, completed "
         f"{table['invest_done_yi'].sum():,.1f} 亿元; behind the mid-term path: "

@@ -39,6 +39,7 @@ import pandas as pd
 from hygis import io
 from hygis.analysis.stats import control_line_stats
 from hygis.errors import HygisInputError, HygisOutputError
+from hygis.messages import few, warn
 from hygis.monitor import charts as charts_mod
 from hygis.monitor import grading
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
@@ -339,11 +340,14 @@ def assess_indicators(
     table["data_status"] = grading.ILLUSTRATIVE if banner else "user data"
     table.attrs["banner"] = banner
     table.attrs["values"] = obs
-    table.attrs["notes"] = (
-        [f"indicator(s) without a monitoring rule in {INDICATORS_FILE}, not assessed: {', '.join(unknown)}"]
-        if unknown
-        else []
-    )
+    notes: list[str] = []
+    if unknown:
+        warn(
+            f"indicator values: {few(unknown)} have no monitoring rule in {INDICATORS_FILE} and are not "
+            "assessed (check the name against hygis targets, or add a row).",
+            notes,
+        )
+    table.attrs["notes"] = notes
     return table
 
 
