@@ -226,3 +226,9 @@ def test_charts_fall_back_to_english_without_a_cjk_font(monkeypatch):
     assert any(t.startswith("GDP") for t in texts)
     assert not any(ch >= "\u2e80" for t in texts for ch in t), "no Chinese text without a font that has it"
     assert charts.figure_bytes(fig, "png")[:4] == b"\x89PNG"
+
+
+def test_an_indicator_without_a_rule_is_said_not_dropped_silently():
+    with pytest.warns(hygis.HygisWarning, match="火星指数"):
+        table = assess([("火星指数", 2025, 1.0, ""), ("常住人口城镇化率", 2025, 60.0, "")])
+    assert "火星指数" not in set(table["indicator"]) and any("火星指数" in n for n in table.attrs["notes"])
