@@ -224,3 +224,25 @@ def test_reports_say_which_method():
     assert "EPSG:4546" in area.describe("planar", ZONE37)
     with pytest.raises(HygisInputError):
         area.describe("planar")
+
+
+# Edges straight in Web Mercator are rhumb lines, ~1e-5 of a 1 km polygon's area off the geodesics.
+@pytest.mark.parametrize(("crs", "rtol"), [(ZONE37, 1e-6), (ZONE38_PREFIXED, 1e-6), ("EPSG:3857", 2e-5)])
+def test_planar_pieces_convert_to_the_ellipsoidal_measure(crs, rtol):
+    """What the overlap engine does for pieces it measures in the plane, without building polygons."""
+    rng = np.random.default_rng(11)
+    lons = rng.uniform(111.3, 113.4, 40)
+    sizes = rng.uniform(5, 1000, 40)
+    polys = np.array(
+        [patch(lon, size, k, crs, hole=k % 4 == 0) for k, (lon, size) in enumerate(zip(lons, sizes))]
+    )
+    c = shapely.centroid(polys)
+    direct = area.from_planar(shapely.area(polys), shapely.get_x(c), shapely.get_y(c), crs)
+    np.testing.assert_allclose(direct, area.measure(polys, crs), rtol=rtol)
+    # Many pieces: the projection's scale is interpolated on a grid, to the same figures.
+    many = np.tile(polys, 150)
+    cm = shapely.centroid(many)
+    gridded = area.from_planar(shapely.area(many), shapely.get_x(cm), shapely.get_y(cm), crs)
+    np.testing.assert_allclose(gridded, np.tile(direct, 150), rtol=1e-7)
+    assert area.from_planar([0.0, 5.0], [np.nan, np.nan], [0.0, np.nan], crs)[0] == 0.0
+    assert np.isnan(area.from_planar([5.0], [np.nan], [np.nan], crs)[0])
