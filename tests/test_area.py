@@ -246,3 +246,14 @@ def test_planar_pieces_convert_to_the_ellipsoidal_measure(crs, rtol):
     np.testing.assert_allclose(gridded, np.tile(direct, 150), rtol=1e-7)
     assert area.from_planar([0.0, 5.0], [np.nan, np.nan], [0.0, np.nan], crs)[0] == 0.0
     assert np.isnan(area.from_planar([5.0], [np.nan], [np.nan], crs)[0])
+
+
+def test_area_scale_table_is_picklable_and_exact_outside_its_extent():
+    import pickle
+
+    scale = area.AreaScale.over(ZONE37, (400_000, 2_900_000, 650_000, 3_050_000))
+    again = pickle.loads(pickle.dumps(scale))
+    x = np.array([450_000.0, 640_000.0, 900_000.0])  # the last one outside the table
+    y = np.array([2_950_000.0, 3_000_000.0, 3_000_000.0])
+    direct = area.from_planar(np.ones(3), x, y, ZONE37)  # few points: computed directly
+    np.testing.assert_allclose(again(x, y), direct, rtol=1e-8)
