@@ -108,6 +108,38 @@ def _signed_area(x: np.ndarray, y: np.ndarray, rid: np.ndarray, n_rings: int) ->
     return np.bincount(rid, weights=(x[p] * y - x * y[p]), minlength=n_rings) / 2.0
 
 
+def _signed_moments(
+    x: np.ndarray, y: np.ndarray, rid: np.ndarray, n_rings: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shoelace first moments (∫x dA, ∫y dA) per ring (CCW positive), in the coordinates given."""
+    p = _prev(rid)
+    cross = x[p] * y - x * y[p]
+    mx = np.bincount(rid, weights=(x[p] + x) * cross, minlength=n_rings) / 6.0
+    my = np.bincount(rid, weights=(y[p] + y) * cross, minlength=n_rings) / 6.0
+    return mx, my
+
+
+def ring_centroids(r: Rings, n_owners: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area and centroid (x, y) of each owner's polygon, shells plus and holes minus.
+
+    Computed near each ring's first vertex, as :func:`_polygon_area` does, so that coordinates far
+    from 0 keep their digits. An owner without area gets a NaN centroid.
+    """
+    nr = len(r.owner)
+    fx, fy = _ring_first(r.x, r.rid, nr), _ring_first(r.y, r.rid, nr)
+    lx, ly = r.x - fx, r.y - fy
+    a = _signed_area(lx, ly, r.rid, nr)
+    mx, my = _signed_moments(lx, ly, r.rid, nr)
+    starts = np.flatnonzero(np.r_[True, r.rid[1:] != r.rid[:-1]]) if len(r.rid) else np.zeros(0, np.int64)
+    ox, oy = np.zeros(nr), np.zeros(nr)
+    ox[r.rid[starts]], oy[r.rid[starts]] = r.x[starts], r.y[starts]
+    area = np.bincount(r.owner, weights=a * r.sign, minlength=n_owners)
+    sx = np.bincount(r.owner, weights=(mx + a * ox) * r.sign, minlength=n_owners)
+    sy = np.bincount(r.owner, weights=(my + a * oy) * r.sign, minlength=n_owners)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return area, sx / area, sy / area
+
+
 def clip_halfplane(x, y, rid, ax, ay, dx, dy, *, exact_x=None, exact_y=None):
     """Clip ragged rings by the half-planes left of (a, a + d) (per-vertex arrays), inclusive.
 
@@ -359,6 +391,15 @@ class Clipped:
     ox: np.ndarray
     oy: np.ndarray
     area: np.ndarray
+
+    def centroids(self) -> tuple[np.ndarray, np.ndarray]:
+        """Centroid (x, y) of each pair's intersection, in absolute coordinates (NaN where it has no area)."""
+        n_pairs = len(self.area)
+        mx, my = _signed_moments(self.x, self.y, self.rid, len(self.pair))
+        sx = np.bincount(self.pair, weights=mx * self.sign, minlength=n_pairs)
+        sy = np.bincount(self.pair, weights=my * self.sign, minlength=n_pairs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.ox + sx / self.area, self.oy + sy / self.area
 
     def subjects(self, keep: np.ndarray) -> tuple[Rings, np.ndarray, np.ndarray]:
         """The rings of the pairs flagged in ``keep`` as subjects (owner = rank among the kept pairs).

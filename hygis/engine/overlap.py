@@ -43,6 +43,9 @@ from numpy.typing import ArrayLike
 from hygis.engine import clip
 from hygis.geometry import polygonal
 
+#: Ellipsoid m² per plane m² at points (x, y) of the sites' CRS: :class:`hygis.engine.area.AreaScale`.
+AreaScaleFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
 #: Sites larger than this (metres) are cut in halves until no piece is (1 km measured best on the
 #: large case: smaller pieces multiply the vertices, larger ones the candidate features).
 SPLIT_CELL_M = 1_000.0
@@ -138,7 +141,9 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
     )
 
 
-def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.ndarray, list | None]:
+def _chunk(
+    sites: np.ndarray, layer: Layer, want_geometry: bool, area_scale: AreaScaleFn | None = None
+) -> tuple[np.ndarray, list | None]:
     """Overlap area (and polygon) of each site in ``sites`` with ``layer``; sites may be None.
 
     Areas: sites are cut into pieces of at most ``SPLIT_CELL_M`` (:func:`hygis.clip.bisect`),
@@ -151,6 +156,11 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     (:func:`hygis.clip.fans`, whose weighted sum is the feature exactly). No GEOS geometry is
     built, except for features that are not polygons (GEOS then intersects them with the whole
     site, once per (site, feature)).
+
+    With ``area_scale`` (ellipsoid m² per plane m² at a point, :class:`hygis.engine.area.AreaScale`)
+    each (piece, feature) area is multiplied by it at the centroid of that overlap, which the
+    clipping gives for free: the areas returned are then ellipsoidal (pieces are at most
+    ``SPLIT_CELL_M`` across, where this is exact to ~1e-8).
     """
     n = len(sites)
     areas = np.zeros(n)
@@ -171,6 +181,12 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     pair_area[concave] = 0.0
     pair_area[full] = layer.areas[fj[full]]
     cross = concave & ~full & (hull.area > 0)
+    if area_scale is not None:
+        # Where each pair's overlap lies: the clipped rings' centroid, the feature's when it is whole.
+        pair_cx, pair_cy = hull.centroids()
+        if full.any():
+            whole = shapely.centroid(layer.geoms[fj[full]])
+            pair_cx[full], pair_cy[full] = shapely.get_x(whole), shapely.get_y(whole)
     if cross.any():
         feats, local = np.unique(fj[cross], return_inverse=True)
         t_off, weight, tx, ty = clip.fans(layer.geoms[feats])
@@ -189,14 +205,32 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
             & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2])
         )
         p2, t2 = p2[meets], t2[meets]
-        a2 = clip.clipped_area_from(sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, (ox, oy))
+        fan = clip.clip_rings(
+            sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, origin=(ox, oy)
+        )
+        a2 = fan.area
         total = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
         # The fan's terms cancel where the piece lies in a hole or a notch: what is left below
         # their rounding (1e-12 of their sum) is no area, so a site in a hole gets exactly 0.
         scale = np.bincount(p2, weights=np.abs(a2), minlength=len(local))
-        pair_area[np.flatnonzero(cross)] = np.where(total <= 1e-12 * scale, 0.0, total)
+        total = np.where(total <= 1e-12 * scale, 0.0, total)
+        pair_area[np.flatnonzero(cross)] = total
+        if area_scale is not None:
+            # The weighted triangles' first moments, about each piece's own origin (few digits lost).
+            fcx, fcy = fan.centroids()
+            m2 = a2 * weight[t2]
+            ok = a2 != 0
+            mx = np.bincount(p2[ok], weights=m2[ok] * (fcx[ok] - ox[p2[ok]]), minlength=len(local))
+            my = np.bincount(p2[ok], weights=m2[ok] * (fcy[ok] - oy[p2[ok]]), minlength=len(local))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pair_cx[np.flatnonzero(cross)] = ox + mx / total
+                pair_cy[np.flatnonzero(cross)] = oy + my / total
     pair_site = piece_site[pi]
-    np.add.at(areas, pair_site, pair_area)  # unbuffered, in pair order: identical on every engine
+    if area_scale is None:
+        np.add.at(areas, pair_site, pair_area)  # unbuffered, in pair order: identical on every engine
+    else:
+        has = pair_area != 0
+        np.add.at(areas, pair_site[has], pair_area[has] * area_scale(pair_cx[has], pair_cy[has]))
     # Features the numpy path could not take: GEOS, once per (site, feature).
     g_pi, g_fj = (
         layer.tree.query(shapely.box(*clip.owner_bounds(pieces, len(piece_site)).T))
@@ -206,8 +240,13 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     g_sel = np.isin(g_fj, geos_f)
     key = np.unique(piece_site[g_pi[g_sel]].astype(np.int64) * len(layer.geoms) + g_fj[g_sel])
     gs, gf = key // len(layer.geoms), key % len(layer.geoms)
-    g_area, g_shape = _geos_pairs(sites[gs], gs, gf, layer, want_geometry)
-    np.add.at(areas, gs, g_area)
+    g_area, g_shape = _geos_pairs(sites[gs], gs, gf, layer, want_geometry or area_scale is not None)
+    if area_scale is None or not len(gs):
+        np.add.at(areas, gs, g_area)
+    else:
+        gc = shapely.centroid(g_shape)
+        has = g_area > 0
+        np.add.at(areas, gs[has], g_area[has] * area_scale(shapely.get_x(gc[has]), shapely.get_y(gc[has])))
     if not want_geometry:
         return areas, None
     # Overlap polygons: only for (site, feature) with area, then dissolved per site.
@@ -237,6 +276,31 @@ def _chunk(sites: np.ndarray, layer: Layer, want_geometry: bool) -> tuple[np.nda
     keep = np.r_[np.ones(len(cs), bool), g_area > 0]
     owners, shapes = owners[keep], shapes[keep]
     return areas, _gather(owners, shapes, n)
+
+
+def site_areas(sites: ArrayLike, *, area_scale: AreaScaleFn | None = None) -> np.ndarray:
+    """Area of each site (m²), measured as :func:`overlap` measures overlaps.
+
+    Planar (GEOS) by default; with ``area_scale``, the site is cut into the same pieces the
+    engine cuts it into and each piece is weighted at its centroid, so that a site wholly inside
+    a layer has, to rounding, its overlap's area (and nothing is left "outside" by a difference of
+    two approximations). None or empty sites measure 0.
+    """
+    sites = np.asarray(sites, dtype=object)
+    out = np.zeros(len(sites))
+    located = np.flatnonzero(~(shapely.is_missing(sites) | shapely.is_empty(sites)))
+    if not len(located):
+        return out
+    if area_scale is None:
+        out[located] = shapely.area(sites[located])
+        return out
+    pieces, piece_site = clip.bisect(clip.rings_of(sites[located]), len(located), SPLIT_CELL_M)
+    a, cx, cy = clip.ring_centroids(pieces, len(piece_site))
+    has = a != 0
+    out[located] = np.bincount(
+        piece_site[has], weights=a[has] * area_scale(cx[has], cy[has]), minlength=len(located)
+    )
+    return out
 
 
 def _gather(owners: np.ndarray, shapes: np.ndarray, n: int) -> list:
@@ -295,14 +359,15 @@ def _geos_pairs(
     return area, shape
 
 
-# The layer a forked worker inherits from its parent (set just before the pool starts).
+# The layer (and area scale) a forked worker inherits from its parent (set just before the pool starts).
 _LAYER: Layer | None = None
+_AREA_SCALE: AreaScaleFn | None = None
 
 
 def _worker(args: tuple[np.ndarray, bool]) -> tuple[np.ndarray, list | None]:
     sites_wkb, want_geometry = args
     assert _LAYER is not None
-    res = _chunk(shapely.from_wkb(sites_wkb), _LAYER, want_geometry)
+    res = _chunk(shapely.from_wkb(sites_wkb), _LAYER, want_geometry, _AREA_SCALE)
     areas, geoms = res
     return areas, (None if geoms is None else [None if g is None else shapely.to_wkb(g) for g in geoms])
 
@@ -357,6 +422,7 @@ def overlap(
     workers: int | None = None,
     chunk_size: int = CHUNK_SITES,
     progress: Callable[[int, int], None] | None = None,
+    area_scale: AreaScaleFn | None = None,
 ) -> tuple[np.ndarray, list | None]:
     """Area of each site's overlap with the layer (m²), and optionally the overlap polygon.
 
@@ -374,12 +440,15 @@ def overlap(
         Sites per chunk.
     progress : callable, optional
         Called with (sites done, sites total) after each chunk.
+    area_scale : AreaScale, optional
+        Measure on the ellipsoid: each piece of overlap is weighted by this factor at its centroid
+        (:class:`hygis.engine.area.AreaScale` over the sites' CRS). Default: planar areas in that CRS.
 
     Returns
     -------
     (areas, geometries or None)
     """
-    global _LAYER
+    global _LAYER, _AREA_SCALE
     sites = np.asarray(sites, dtype=object)
     n = len(sites)
     order = spatial_order(sites)
@@ -387,16 +456,16 @@ def overlap(
     workers = default_workers() if workers is None else max(1, workers)
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if workers == 1 or len(chunks) < 2 or not can_fork:
-        results = (_chunk(sites[c], layer, geometry) for c in chunks)
+        results = (_chunk(sites[c], layer, geometry, area_scale) for c in chunks)
         return _collect(chunks, results, n, geometry, wkb=False, progress=progress)
-    _LAYER = layer
+    _LAYER, _AREA_SCALE = layer, area_scale
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             jobs = ((shapely.to_wkb(sites[c]), geometry) for c in chunks)
             return _collect(chunks, pool.map(_worker, jobs), n, geometry, wkb=True, progress=progress)
     finally:
-        _LAYER = None
+        _LAYER = _AREA_SCALE = None
 
 
 def overlap_dask(
@@ -407,6 +476,7 @@ def overlap_dask(
     chunk_size: int = CHUNK_SITES,
     client=None,
     progress: Callable[[int, int], None] | None = None,
+    area_scale: AreaScaleFn | None = None,
 ) -> tuple[np.ndarray, list | None]:
     """:func:`overlap` on dask: spatially partitioned sites, the layer broadcast to the workers.
 
@@ -435,7 +505,10 @@ def overlap_dask(
         layer_ref = client.scatter(layer_wkb, broadcast=True)
     else:
         layer_ref = delayed(layer_wkb)
-    tasks = [delayed(_dask_chunk)(shapely.to_wkb(sites[c]), layer_ref, geometry) for c in chunks]
+    scale_ref = None
+    if area_scale is not None:
+        scale_ref = client.scatter(area_scale, broadcast=True) if client is not None else delayed(area_scale)
+    tasks = [delayed(_dask_chunk)(shapely.to_wkb(sites[c]), layer_ref, geometry, scale_ref) for c in chunks]
     if client is not None:
         futures = client.compute(tasks)
         results = client.gather(futures)
@@ -447,7 +520,7 @@ def overlap_dask(
 _DASK_LAYERS: dict[str, Layer] = {}
 
 
-def _dask_chunk(sites_wkb: np.ndarray, layer_wkb: tuple, want_geometry: bool):
+def _dask_chunk(sites_wkb: np.ndarray, layer_wkb: tuple, want_geometry: bool, area_scale=None):
     # One Layer (and STRtree) per worker process and layer, built on first use.
     token, wkb = layer_wkb
     layer = _DASK_LAYERS.get(token)
@@ -457,8 +530,17 @@ def _dask_chunk(sites_wkb: np.ndarray, layer_wkb: tuple, want_geometry: bool):
         layer = Layer(geoms=geoms, areas=shapely.area(geoms), tree=shapely.STRtree(geoms), token=token)
         _DASK_LAYERS.clear()
         _DASK_LAYERS[token] = layer
-    areas, geoms = _chunk(shapely.from_wkb(sites_wkb), layer, want_geometry)
+    areas, geoms = _chunk(shapely.from_wkb(sites_wkb), layer, want_geometry, area_scale)
     return areas, (None if geoms is None else [None if g is None else shapely.to_wkb(g) for g in geoms])
 
 
-__all__ = ["Layer", "disjoint_layer", "overlap", "overlap_dask", "spatial_order", "default_workers"]
+__all__ = [
+    "AreaScaleFn",
+    "Layer",
+    "default_workers",
+    "disjoint_layer",
+    "overlap",
+    "overlap_dask",
+    "site_areas",
+    "spatial_order",
+]
