@@ -12,6 +12,7 @@ import hygis
 from hygis import gcj02
 from hygis.check.rules import load_rules
 from hygis.constants import VERDICTS
+from hygis.engine.area import measure
 from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError
 
@@ -67,12 +68,17 @@ def test_udb_overlap_is_inside_and_outside_is_judged(fixture_paths):
     e = report[(report.project_id == "E") & (report.control_line == "urban_development_boundary")].iloc[0]
     assert e.overlap_ha + e.outside_ha == pytest.approx(e.site_ha)
     assert e.outside_ha > e.overlap_ha > 0
-    outside_geom_ha = (
-        gpd.GeoSeries([e.geometry], crs=4326).to_crs(hygis.resolve(**fixture_paths).area_crs()).area.iloc[0]
-        / 1e4
-    )
-    assert outside_geom_ha == pytest.approx(e.outside_ha, rel=1e-6)
+    # Areas are ellipsoidal by default: the part outside, as drawn, measured on the ellipsoid.
+    assert measure(gpd.GeoSeries([e.geometry], crs=4326))[0] / 1e4 == pytest.approx(e.outside_ha, rel=1e-6)
     assert e.verdict == "needs approval"  # tourism outside the boundary
+    # --area planar: the plane of the stated zone.
+    zone = "EPSG:4547"
+    planar = hygis.check_projects(hygis.resolve(**fixture_paths), area="planar", planar_crs=zone)
+    p = planar[(planar.project_id == "E") & (planar.control_line == "urban_development_boundary")].iloc[0]
+    outside_geom_ha = gpd.GeoSeries([p.geometry], crs=4326).to_crs(zone).area.iloc[0] / 1e4
+    assert outside_geom_ha == pytest.approx(p.outside_ha, rel=1e-6)
+    assert "EPSG:4547" in planar.attrs["area_method"] and "ellipsoidal" in report.attrs["area_method"]
+    assert 1e-4 < p.outside_ha / e.outside_ha - 1 < 1e-3  # the zone's scale error at ~112.6°E
 
 
 # --------------------------------------------------------------------------- semantics of the engine
@@ -384,3 +390,39 @@ def test_a_line_inside_a_collection_gets_its_group_corridor_width():
     sites, _kinds, _methods, _notes = footprints(projects, projects.crs, widths=load_corridor_widths())
     assert sites.iloc[0].area == pytest.approx(1_000 * 200)
     assert sites.iloc[1].area == pytest.approx(1_000 * 200 + 100)
+
+
+def test_overlap_is_the_ellipsoidal_area_in_both_zones():
+    """Sites in zone 37 (111.6°E), astride 112.5°E and in zone 38 (113.3°E), against patches drawn in
+    zone 38's plane: overlap_ha equals an independent geodesic area of the overlap (pyproj.Geod)."""
+    import pyproj
+
+    zone38 = "EPSG:4547"
+    to38 = pyproj.Transformer.from_crs(4490, zone38, always_xy=True)
+    sites, patches = [], []
+    for k, lon in enumerate((111.6, 112.5, 113.3)):
+        x, y = to38.transform(lon, 26.9)
+        sites.append(shapely.box(x - 600, y - 400, x + 600, y + 400))
+        patches += [
+            shapely.box(x - 900, y - 100, x + 100, y + 700),
+            shapely.Point(x + 400, y - 300).buffer(250),
+        ]
+    ids = [f"S{k}" for k in range(len(sites))]
+    projects = gpd.GeoDataFrame(
+        {"project_id": ids, "name": ids, "group": "产业升级"}, geometry=sites, crs=zone38
+    )
+    farmland = gpd.GeoDataFrame(geometry=patches, crs=zone38)
+    report = hygis.check_projects(hygis.resolve(projects.to_crs(4490), permanent_farmland=farmland))
+    rows = report[report.control_line == "permanent_farmland"].set_index("project_id")
+    geod = pyproj.Geod(ellps="GRS80")
+    area_crs = report.attrs["area_crs"].split()[0]
+    for sid, site in zip(ids, gpd.GeoSeries(sites, crs=zone38).to_crs(area_crs)):
+        piece = shapely.intersection(site, shapely.union_all(farmland.to_crs(area_crs).geometry.to_numpy()))
+        lonlat = gpd.GeoSeries([piece], crs=area_crs).to_crs(4490).iloc[0]
+        expected_ha = abs(geod.geometry_area_perimeter(lonlat)[0]) / 1e4
+        assert rows.loc[sid, "overlap_ha"] == pytest.approx(expected_ha, rel=1e-6)
+        assert rows.loc[sid, "site_ha"] == pytest.approx(
+            abs(geod.geometry_area_perimeter(gpd.GeoSeries([site], crs=area_crs).to_crs(4490).iloc[0])[0])
+            / 1e4,
+            rel=1e-6,
+        )

@@ -20,6 +20,10 @@ from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 #: Overlaps smaller than this (m²) are numerical slivers of shared edges, not a use of the land:
 #: they are reported as measured but do not change a verdict.
 VERDICT_TOLERANCE_M2 = 0.01
+#: … nor is a part of a site below this share of its area: ellipsoidal areas weigh the engine's
+#: pieces at their centroids, and a site split among several features differs from the sum of
+#: its parts by ~1e-9 of its area (the second-order term), where the plane differs by nothing.
+VERDICT_TOLERANCE_REL = 1e-8
 
 
 def judge_line(
@@ -56,7 +60,9 @@ def judge_line(
         else np.full(n, np.nan)
     )
     if udb:
-        judged = np.where(is_point, ~pin, outside_m2 > VERDICT_TOLERANCE_M2)
+        judged = np.where(
+            is_point, ~pin, outside_m2 > np.maximum(VERDICT_TOLERANCE_M2, VERDICT_TOLERANCE_REL * site_m2)
+        )
         condition = np.where(judged, "outside", "inside")
     else:
         judged = np.where(is_point, pin, inside_m2 > VERDICT_TOLERANCE_M2)
@@ -124,4 +130,4 @@ def judge_line(
     )
 
 
-__all__ = ["VERDICT_TOLERANCE_M2", "judge_line"]
+__all__ = ["VERDICT_TOLERANCE_M2", "VERDICT_TOLERANCE_REL", "judge_line"]

@@ -29,7 +29,8 @@ class LineOverlap:
     line : str
         The control line's name.
     inside_m2 : ndarray of float
-        Area of each site inside the line (m², in the sites' area CRS).
+        Area of each site inside the line (m²): ellipsoidal, or planar in the sites' area CRS (as
+        the sites' own areas, :attr:`hygis.check.sites.Sites.area_scale`).
     inside_geom : list
         The overlap polygon of each site (None where not built or empty).
     point_inside : ndarray of object
@@ -90,11 +91,21 @@ def measure_line(
 
     if engine == "dask":
         inside_m2, inside_geom = overlap_dask(
-            sites.geoms, prepared, geometry=geometry, client=client, progress=tick
+            sites.geoms,
+            prepared,
+            geometry=geometry,
+            client=client,
+            progress=tick,
+            area_scale=sites.area_scale,
         )
     else:
         inside_m2, inside_geom = overlap(
-            sites.geoms, prepared, geometry=geometry, workers=workers, progress=tick
+            sites.geoms,
+            prepared,
+            geometry=geometry,
+            workers=workers,
+            progress=tick,
+            area_scale=sites.area_scale,
         )
     point_inside = np.full(len(sites.geoms), None, dtype=object)
     if sites.points.any():

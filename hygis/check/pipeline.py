@@ -21,8 +21,10 @@ Relocation suggestions for the conflicts are a separate step the user asks for
 
 Semantics
 ---------
-* Areas in the CGCS2000 Gauss–Krüger CRS of :func:`hygis.crs.area_crs_for` (EPSG:4546 for
-  Hengyang), in hectares and 亩 (1 亩 = 10000/15 m²).
+* Areas are ellipsoidal (椭球面积 on the CGCS2000 ellipsoid, as the official survey figures;
+  :mod:`hygis.engine.area`), in hectares and 亩 (1 亩 = 10000/15 m²); the overlaps themselves are
+  computed exactly in the CGCS2000 Gauss–Krüger CRS of :func:`hygis.crs.area_crs_for` (EPSG:4546
+  for Hengyang). ``area="planar"`` measures in the plane of that (or a stated) zone instead.
 * Overlap = area(site ∩ union of the line's features): overlapping features count once,
   touching edges and holes give nothing (:mod:`hygis.engine.overlap`).
 * Projects without a site are reported as ``not located``, never dropped.
@@ -37,6 +39,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from hygis import crs as hcrs
 from hygis.check.judge import judge_line
@@ -44,6 +47,8 @@ from hygis.check.measure import measure_line
 from hygis.check.rules import load_rules
 from hygis.check.sites import project_sites
 from hygis.constants import CONTROL_LINES, ENGINES, VERDICTS
+from hygis.engine.area import ELLIPSOIDAL, METHODS, PLANAR
+from hygis.engine.area import describe as describe_area
 from hygis.errors import HygisInputError
 from hygis.messages import warn
 from hygis.plan.inputs import PlanInputs, illustrative_banner, resolve
@@ -69,6 +74,8 @@ def check_projects(
     client: Any = None,
     rules: pd.DataFrame | str | Path | None = None,
     overlap_geometry: bool = True,
+    area: str = ELLIPSOIDAL,
+    planar_crs: Any = None,
     progress: ProgressFn | None = None,
 ) -> gpd.GeoDataFrame:
     """Check projects against the three control lines; one row per project × control line.
@@ -94,6 +101,12 @@ def check_projects(
         Build the overlap polygons (the ``geometry`` column). ``False`` when only the areas and
         verdicts are needed (a .csv or .xlsx report): the areas are the same, and ``geometry``
         is empty (None) in every row.
+    area : {"ellipsoidal", "planar"}
+        How areas are measured: on the CGCS2000 ellipsoid (椭球面积, as the official survey
+        figures; :mod:`hygis.engine.area`), or in the plane of ``planar_crs``.
+    planar_crs : CRS, optional
+        For ``area="planar"``: the Gauss–Krüger zone to measure in (and to compute the overlaps
+        in); default the area CRS hygis chooses for the data. Ignored for ellipsoidal areas.
     progress : callable, optional
         Receives one line of text per step and chunk.
 
@@ -120,9 +133,18 @@ def check_projects(
     rule_table = rules if isinstance(rules, pd.DataFrame) else load_rules(rules)
     notes = list(inputs.notes)
     projects = checked_projects(inputs.projects, rule_table, notes)
-    area_crs = inputs.area_crs()
-    say(f"sites in {hcrs.describe(area_crs)}")
-    sites = project_sites(projects, area_crs, notes, point_radius_m=point_radius_m)
+    if area not in METHODS:
+        msg = f"Unknown area method '{area}': use 'ellipsoidal' (official 椭球面积, the default) or 'planar'."
+        raise HygisInputError(msg)
+    area_crs = inputs.area_crs() if area == ELLIPSOIDAL or planar_crs is None else CRS(planar_crs)
+    if area == PLANAR and area_crs.is_geographic:
+        msg = f"--area planar needs a projected CRS (a Gauss–Krüger zone), not {hcrs.describe(area_crs)}."
+        raise HygisInputError(msg)
+    method = describe_area(area, area_crs if area == PLANAR else None)
+    say(f"sites in {hcrs.describe(area_crs)}; {method}")
+    sites = project_sites(
+        projects, area_crs, notes, point_radius_m=point_radius_m, ellipsoidal=area == ELLIPSOIDAL
+    )
     frames = [
         judge_line(
             sites,
@@ -144,7 +166,7 @@ def check_projects(
     ]
     report = assemble(frames, len(projects), area_crs)
     say("done")
-    return provenance(report, inputs, rule_table, notes, engine=engine)
+    return provenance(report, inputs, rule_table, notes, engine=engine, area_crs=area_crs, area_method=method)
 
 
 def checked_projects(projects: gpd.GeoDataFrame, rules: pd.DataFrame, notes: list[str]) -> gpd.GeoDataFrame:
@@ -187,13 +209,22 @@ def assemble(frames: list[pd.DataFrame], n_projects: int, area_crs: Any) -> gpd.
 
 
 def provenance(
-    report: gpd.GeoDataFrame, inputs: PlanInputs, rules: pd.DataFrame, notes: list[str], *, engine: str
+    report: gpd.GeoDataFrame,
+    inputs: PlanInputs,
+    rules: pd.DataFrame,
+    notes: list[str],
+    *,
+    engine: str,
+    area_crs: Any = None,
+    area_method: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Step 4 of the check: provenance.
 
-    Say on every row and in ``attrs`` where the inputs, rules and figures came from.
+    Say on every row and in ``attrs`` where the inputs, rules and figures came from;
+    ``attrs["area_method"]`` is the one line every report prints about how the areas were measured.
     """
-    area_crs = inputs.area_crs()
+    area_crs = inputs.area_crs() if area_crs is None else area_crs
+    area_method = area_method or describe_area()
     # Each row says what the control line it was checked against is, so no row reads as official by itself.
     status = {name: prov.get("status", "") for name, prov in inputs.provenance.items()}
     report.insert(
@@ -202,6 +233,7 @@ def provenance(
         report["control_line"].map(status),
     )
     report.attrs["area_crs"] = hcrs.describe(area_crs)
+    report.attrs["area_method"] = area_method
     report.attrs["warnings"] = notes
     report.attrs["illustrative"] = illustrative_banner(inputs)
     report.attrs["provenance"] = {
@@ -209,6 +241,7 @@ def provenance(
         "rules": rules.attrs.get("path", "rules passed in Python"),
         "corridor_widths": str(DATA_DIR / "corridor_widths.csv"),
         "area_crs": hcrs.describe(area_crs),
+        "area_method": area_method,
         "engine": engine,
         "hygis": _hygis_version(),
         "method": METHOD,

@@ -1,7 +1,8 @@
 """Compliance reports a planner can open: ``.csv``, ``.xlsx``, ``.gpkg`` and a printable ``.html``.
 
 :func:`write_report` takes the frame of :func:`hygis.check.check_projects`; the suffix of the
-path picks the format. Every format carries the area CRS, the warnings and, when an
+path picks the format. Every format carries the area method (ellipsoidal or planar in which
+zone), the area CRS, the warnings and, when an
 illustrative layer was used, the banner that says so. Writes are atomic (:mod:`hygis.io`).
 """
 
@@ -42,6 +43,7 @@ def _meta(report: gpd.GeoDataFrame) -> pd.DataFrame:
             "illustrative",
             report.attrs.get("illustrative") or "no: every control layer is a user file or official",
         ),
+        ("area_method", report.attrs.get("area_method", "")),
         ("area_crs", report.attrs.get("area_crs", "")),
         ("method", prov.get("method", "")),
         ("rules", prov.get("rules", "")),
@@ -276,8 +278,8 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
     if banner:
         parts.append(f"<div class='banner'>⚠ {esc(banner)}</div>")
     parts.append(
-        f"<p>Areas in <b>{esc(report.attrs.get('area_crs', ''))}</b>; "
-        "hectares (ha) and 亩 (1 亩 = 666.67 m²). "
+        f"<p>Areas: <b>{esc(report.attrs.get('area_method', ''))}</b>; overlaps computed in "
+        f"{esc(report.attrs.get('area_crs', ''))}; hectares (ha) and 亩 (1 亩 = 666.67 m²). "
         f"{report['project_id'].nunique()} projects × 3 control lines. "
         + ", ".join(
             f"<span class='v {esc(v.replace(' ', '-'))}'>{esc(v)}</span>: {int(counts.get(v, 0))}"

@@ -16,6 +16,8 @@ import shapely
 from pyproj import CRS
 
 from hygis.check.rules import best_match, load_corridor_widths
+from hygis.engine.area import AreaScale
+from hygis.engine.overlap import site_areas
 from hygis.errors import HygisInputError
 from hygis.geometry import geometry_kind
 from hygis.messages import few, warn
@@ -35,7 +37,8 @@ class Sites:
     kinds, methods : ndarray of str
         The geometry kind (point, line, polygon, mixed, none) and how the site was made.
     area_m2 : ndarray of float
-        Area of each site (m², planar in ``area_crs``; 0 where there is no site).
+        Area of each site (m²; 0 where there is no site): ellipsoidal, or planar in ``area_crs``
+        (see ``area_scale``).
     points : ndarray of bool
         Point projects checked by containment (no footprint radius).
     unlocated : ndarray of bool
@@ -45,6 +48,9 @@ class Sites:
     point_geoms : ndarray of shapely geometries
         The projects' own geometries in ``area_crs`` (for the containment test of points).
     area_crs : pyproj.CRS
+    area_scale : AreaScale or None
+        The area factor of ``area_crs`` over the sites when areas are ellipsoidal (the engine weighs
+        every piece it measures by it); None for planar areas in ``area_crs``.
     """
 
     projects: gpd.GeoDataFrame
@@ -57,12 +63,21 @@ class Sites:
     location_notes: np.ndarray
     point_geoms: np.ndarray
     area_crs: CRS
+    area_scale: AreaScale | None = None
 
 
 def project_sites(
-    projects: gpd.GeoDataFrame, area_crs: CRS, notes: list[str], *, point_radius_m: float | None = None
+    projects: gpd.GeoDataFrame,
+    area_crs: CRS,
+    notes: list[str],
+    *,
+    point_radius_m: float | None = None,
+    ellipsoidal: bool = True,
 ) -> Sites:
     """Step 1 of the check: the site of every project in ``area_crs`` (see :func:`footprints`).
+
+    Site areas are ellipsoidal (:mod:`hygis.engine.area`, as the official figures) unless
+    ``ellipsoidal`` is False: then planar in ``area_crs``.
 
     Notes on every assumption (corridor widths, points, projects without a site) are issued
     through :func:`hygis.messages.warn` and appended to ``notes``.
@@ -72,9 +87,10 @@ def project_sites(
         warn(note, notes)
     geoms = np.asarray(sites.values, dtype=object)
     has_site = np.array([g is not None for g in geoms], dtype=bool)
-    area_m2 = np.zeros(len(projects))
-    if has_site.any():
-        area_m2[has_site] = shapely.area(geoms[has_site].astype(object))
+    scale = None
+    if ellipsoidal and has_site.any():
+        scale = AreaScale.over(area_crs, shapely.total_bounds(geoms[has_site].astype(object)))
+    area_m2 = site_areas(np.where(has_site, geoms, None), area_scale=scale)
     unlocated = kinds == "none"
     if unlocated.any():
         warn(
@@ -94,6 +110,7 @@ def project_sites(
         location_notes=location_notes(projects, kinds),
         point_geoms=np.asarray(projects.geometry.to_crs(area_crs).values, dtype=object),
         area_crs=area_crs,
+        area_scale=scale,
     )
 
 

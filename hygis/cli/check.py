@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import (
+    area_method,
+    area_options,
+    out_option,
+    plan_input_options,
+    progress,
+    resolve_plan_inputs,
+    user_errors,
+)
 from hygis.constants import ENGINES, REPORT_FORMATS
 
 
@@ -38,6 +46,7 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     help="Also suggest, for each project in conflict with the red line or farmland, "
     "the nearest same-shape site in its county clear of both (a sheet/layer of the report).",
 )
+@area_options
 @out_option(None, REPORT_FORMATS, "report")
 @user_errors
 def check_cmd(
@@ -53,6 +62,7 @@ def check_cmd(
     from hygis.check.pipeline import check_projects  # noqa: PLC0415
     from hygis.check.report import write_report  # noqa: PLC0415
 
+    area = area_method(kwargs)
     inputs = resolve_plan_inputs(kwargs, out=out)
     # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
     report = check_projects(
@@ -62,6 +72,7 @@ def check_cmd(
         workers=workers,
         overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
         progress=progress,
+        **area,
     )
     if relocate:
         relocate_conflicts(report, inputs, progress=progress)
@@ -69,5 +80,5 @@ def check_cmd(
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):
         click.echo(f"⚠ {report.attrs['illustrative']}", err=True)
-    click.echo(f"areas in {report.attrs['area_crs']}; " + ", ".join(f"{v}: {n}" for v, n in counts.items()))
+    click.echo(f"areas: {report.attrs['area_method']}; " + ", ".join(f"{v}: {n}" for v, n in counts.items()))
     click.echo(f"report: {path}")

@@ -68,6 +68,44 @@ def plan_input_options(func: Callable) -> Callable:
     return func
 
 
+def area_options(func: Callable) -> Callable:
+    """Add --area (ellipsoidal | planar) and --planar-crs: how every area of the command is measured."""
+    options = [
+        click.option(
+            "--area",
+            "area",
+            type=click.Choice(("ellipsoidal", "planar")),
+            default="ellipsoidal",
+            show_default=True,
+            help="How areas are measured: ellipsoidal (椭球面积 on the CGCS2000 ellipsoid, as the "
+            "official survey figures, 国土调查办发〔2008〕32号) or planar in a Gauss–Krüger zone "
+            "(the report states which).",
+        ),
+        click.option(
+            "--planar-crs",
+            "planar_crs",
+            default=None,
+            metavar="CRS",
+            help="With --area planar: the zone to measure in, e.g. EPSG:4547 (CGCS2000 3° CM 114°E). "
+            "Default: the zone hygis chooses for the data (EPSG:4546 for Hengyang).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def area_method(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop --area and --planar-crs from a command's kwargs, as keyword arguments of the analyses."""
+    from hygis.crs import parse_crs  # noqa: PLC0415 - keeps --help fast
+
+    area, planar = kwargs.pop("area"), kwargs.pop("planar_crs")
+    if planar is not None and area != "planar":
+        msg = "--planar-crs only applies with --area planar (ellipsoidal areas need no zone)."
+        raise click.UsageError(msg)
+    return {"area": area, "planar_crs": parse_crs(planar) if planar is not None else None}
+
+
 def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None):
     """Pop the plan-input flags from a command's kwargs and resolve them (see :func:`hygis.plan.inputs`).
 

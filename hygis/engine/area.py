@@ -454,12 +454,12 @@ def describe(method: str = ELLIPSOIDAL, planar_crs=None) -> str:
     Examples
     --------
     >>> describe()
-    'ellipsoidal area (椭球面积) on the CGCS2000 ellipsoid, as 国土调查办发〔2008〕32号, geodesic edges'
+    'ellipsoidal area (椭球面积) on the CGCS2000 ellipsoid, as 国土调查办发〔2008〕32号'
     >>> describe("planar", "EPSG:4546")
     'planar area in EPSG:4546 (CGCS2000 / 3-degree Gauss-Kruger CM 111E)'
     """
     if method == ELLIPSOIDAL:
-        return "ellipsoidal area (椭球面积) on the CGCS2000 ellipsoid, as 国土调查办发〔2008〕32号, geodesic edges"
+        return "ellipsoidal area (椭球面积) on the CGCS2000 ellipsoid, as 国土调查办发〔2008〕32号"
     if method == PLANAR:
         if planar_crs is None:
             msg = "A planar area method must state its projected CRS (the Gauss–Krüger zone)."
