@@ -47,6 +47,7 @@ from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
@@ -170,7 +171,10 @@ def _as_geometry_array(geoms, crs) -> tuple[np.ndarray, CRS]:
         )
         raise HygisInputError(msg)
     if crs is not None and own is not None and not CRS(crs).equals(CRS(own)):
-        msg = f"The geometries are in {describe_crs(own)} but crs={describe_crs(crs)} was given: pass one or the other."
+        msg = (
+            f"The geometries are in {describe_crs(own)} but crs={describe_crs(crs)} was given: "
+            "pass one or the other."
+        )
         raise HygisInputError(msg)
     return arr, CRS(crs if crs is not None else own)
 
@@ -209,9 +213,9 @@ def _ellipsoidal(arr: np.ndarray, crs: CRS) -> np.ndarray:
     if bad.any():
         where = poly_geom[ring_poly[ring[np.argmax(bad)]]]
         msg = (
-            f"The geometry at position {where} (and maybe others) has coordinates that are not a place on Earth "
-            f"in {describe_crs(crs)}: the layer's CRS is probably wrong (a Gauss–Krüger zone with or without "
-            "the zone prefix?). Set the right one (e.g. --crs EPSG:4546)."
+            f"The geometry at position {where} (and maybe others) has coordinates that are not a place "
+            f"on Earth in {describe_crs(crs)}: the layer's CRS is probably wrong (a Gauss–Krüger zone "
+            "with or without the zone prefix?). Set the right one (e.g. --crs EPSG:4546)."
         )
         raise HygisInputError(msg)
     same = ring[1:] == ring[:-1]  # an edge joins two vertices of the same (closed) ring
@@ -334,11 +338,11 @@ def from_planar(planar_m2, x, y, crs) -> np.ndarray:
     A projection scales areas by a factor (k² for a conformal one such as Gauss–Krüger) that is smooth
     over a small piece, so the area on the ellipsoid is the planar area divided by that factor at the
     piece's centroid, to second order in the piece's size: ~1e-8 relative for a piece of 1 km (the
-    edges, straight in the plane, differ from geodesics by up to ~3e-7 of the area at that size). This lets an engine that
-    measures pieces in the plane (:mod:`hygis.engine.overlap`) report the same figures as
-    :func:`measure` without building their polygons. The areal scale is the projection's, from PROJ
-    (bilinearly interpolated on a ~1 km grid when there are many pieces). Pieces larger than a few
-    km should be measured with :func:`measure`.
+    edges, straight in the plane, differ from geodesics by up to ~3e-7 of the area at that size).
+    This lets an engine that measures pieces in the plane (:mod:`hygis.engine.overlap`) report the
+    same figures as :func:`measure` without building their polygons. The areal scale is the
+    projection's, from PROJ (bilinearly interpolated on a ~1 km grid when there are many pieces).
+    Pieces larger than a few km should be measured with :func:`measure`.
 
     Parameters
     ----------
@@ -446,6 +450,50 @@ class AreaScale:
             out[rest] = _inverse_areal_scale(CRS.from_wkt(self.crs_wkt), x[rest], y[rest])
         out[~inside & ~rest] = np.nan
         return out
+
+
+#: Units an official area field may be in, by the factor from m²: the survey's TBMJ is in m²;
+#: a generic 面积 field may hold 公顷, 亩 or km². A unit is recognised within 10 % of its factor.
+AREA_UNITS = {"m²": 1.0, "公顷 (ha)": 1e-4, "亩": 15 / 10000, "km²": 1e-6}
+
+
+@dataclass(frozen=True)
+class OfficialAreaCheck:
+    """How a layer's official area field compares with the measured areas (see :func:`compare_official`)."""
+
+    unit: str | None  #: the unit the field appears to be in (None: none fits)
+    max_rel: float  #: largest |official / measured − 1| once in m² (NaN if nothing to compare)
+    worst: int  #: position of that feature (−1 if none)
+    compared: int  #: features compared (both values positive)
+
+
+def compare_official(official, measured_m2) -> OfficialAreaCheck:
+    """Compare an official area field (TBMJ, MJ …) with hygis's areas of the same features.
+
+    The field's unit is taken from the median ratio (m², ha, 亩 or km², within 10 %); the largest
+    relative difference then catches a wrong CRS, a layer edited after its areas were computed, or
+    planar areas stored as official ones (~1e-3 in Hengyang's eastern counties).
+
+    Examples
+    --------
+    >>> c = compare_official([100.0, 200.1], [100.0, 200.0])
+    >>> c.unit, round(c.max_rel, 6), c.worst
+    ('m²', 0.0005, 1)
+    >>> compare_official([0.01, 0.02], [100.0, 200.0]).unit
+    '公顷 (ha)'
+    """
+    off = pd.to_numeric(pd.Series(np.asarray(official, dtype=object)), errors="coerce").to_numpy(dtype=float)
+    got = np.asarray(measured_m2, dtype=float)
+    ok = np.isfinite(off) & (off > 0) & np.isfinite(got) & (got > 0)
+    if not ok.any():
+        return OfficialAreaCheck(None, float("nan"), -1, 0)
+    ratio = float(np.median(off[ok] / got[ok]))
+    unit = next((u for u, f in AREA_UNITS.items() if abs(ratio / f - 1) <= 0.1), None)
+    factor = AREA_UNITS[unit] if unit else 1.0
+    rel = np.full(got.shape, -1.0)
+    rel[ok] = np.abs(off[ok] / factor / got[ok] - 1)
+    worst = int(np.argmax(rel))
+    return OfficialAreaCheck(unit, float(rel[worst]), worst, int(ok.sum()))
 
 
 def describe(method: str = ELLIPSOIDAL, planar_crs=None) -> str:

@@ -19,7 +19,9 @@ from pyproj import CRS
 
 from hygis import io
 from hygis.crs import WGS84, CrsLike, area_crs_for
+from hygis.engine.area import compare_official, measure
 from hygis.errors import HygisInputError
+from hygis.io.fields import find_field
 from hygis.messages import warn
 from hygis.plan import layers
 
@@ -241,7 +243,44 @@ def resolve(
         notes.extend(layer_notes)
         if value is not None:
             notes.extend(_outside_territory(gdf, name))
+            notes.extend(official_area_quality(gdf, name.replace("_", " ")))
     return PlanInputs(**frames, provenance=provenance, notes=notes)
+
+
+def official_area_quality(gdf: gpd.GeoDataFrame, label: str) -> list[str]:
+    """The data-quality line of a layer that carries an official area field (TBMJ, MJ, 图斑面积 …).
+
+    Compares the field with hygis's ellipsoidal area of each feature (the survey's own method) and
+    reports the largest relative difference: a wrong CRS, a wrong unit, planar areas stored as
+    official ones, or a layer edited after its areas were computed show at once. Issued through the
+    warning channel and returned (empty when the layer has no such field).
+    """
+    column = find_field(gdf.columns, "official_area")
+    if column is None or gdf.crs is None:
+        return []
+    measured = measure(gdf.geometry, gdf.crs)
+    check = compare_official(gdf[column].to_numpy(), measured)
+    if check.compared == 0:
+        return []
+    if check.unit is None:
+        msg = (
+            f"{label}: data quality — the field {column} does not read as an area of these features "
+            f"in m², ha, 亩 or km² (feature #{check.worst + 1} differs most): is it another quantity, "
+            "or is the CRS wrong?"
+        )
+    else:
+        msg = (
+            f"{label}: data quality — {column} ({check.unit}) vs hygis's ellipsoidal area over "
+            f"{check.compared:,} features: largest difference {check.max_rel:.3%} "
+            f"(feature #{check.worst + 1})."
+        )
+        if check.max_rel > 1e-3:
+            msg += (
+                " Above 0.1 %: a wrong CRS, planar areas stored as official ones, or features edited after "
+                "their areas were computed."
+            )
+    warn(msg)
+    return [msg]
 
 
 #: How far outside the county units a user's feature may lie before it counts as outside (m).

@@ -1,0 +1,47 @@
+"""Which column of a planner's layer holds what: the field names of the survey databases, as data.
+
+Survey and plan databases name their fields by convention (``TBMJ`` 图斑面积, ``DLBM`` 地类编码,
+``ZLDJ`` 质量等别, ``XZQDM`` 行政区代码 …), and exports rename them (Chinese aliases, lower case).
+The aliases hygis looks for, in order of preference, are ``data/field_aliases.csv`` (one row per
+alias, with what the field means and where the name comes from), loaded by :func:`field_aliases`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+import pandas as pd
+
+from hygis.errors import HygisInputError
+from hygis.settings import DATA_DIR
+
+ALIASES_CSV = DATA_DIR / "field_aliases.csv"
+
+
+@lru_cache(maxsize=1)
+def field_aliases() -> dict[str, tuple[str, ...]]:
+    """Each field hygis knows (``official_area``, ``land_class`` …) and its aliases, preferred first.
+
+    >>> field_aliases()["official_area"][:2]
+    ('TBMJ', 'MJ')
+    """
+    table = pd.read_csv(ALIASES_CSV, dtype=str, keep_default_na=False)
+    return {field: tuple(rows["alias"]) for field, rows in table.groupby("field", sort=False)}
+
+
+def find_field(columns: Iterable[str], field: str) -> str | None:
+    """The column holding ``field`` (its first alias present, case ignored), or None.
+
+    >>> find_field(["bsm", "tbmj", "geometry"], "official_area")
+    'tbmj'
+    """
+    aliases = field_aliases()
+    if field not in aliases:
+        msg = f"Unknown field '{field}': {ALIASES_CSV.name} knows {', '.join(sorted(aliases))}."
+        raise HygisInputError(msg)
+    by_lower = {str(c).lower(): str(c) for c in columns}
+    return next((by_lower[a.lower()] for a in aliases[field] if a.lower() in by_lower), None)
+
+
+__all__ = ["ALIASES_CSV", "field_aliases", "find_field"]
