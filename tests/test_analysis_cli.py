@@ -78,6 +78,8 @@ def test_qa_known_overlap_from_files(cli, tmp_path):
         str(tmp_path / "red.gpkg"),
         "--permanent-farmland",
         str(tmp_path / "farm.shp"),
+        "--area",
+        "planar",  # 50 m × 50 m in the plane of the files' zone
         "--out",
         str(tmp_path / "q.csv"),
         check=True,
@@ -85,6 +87,7 @@ def test_qa_known_overlap_from_files(cli, tmp_path):
     table = pd.read_csv(tmp_path / "q.csv", encoding="utf-8-sig")
     hit = table[(table["id_a"] == "R1") & (table["id_b"] == "F1")]
     assert len(hit) == 1 and hit["area_ha"].iloc[0] == pytest.approx(0.25, abs=1e-6)
+    assert hit["area_method"].iloc[0].startswith("planar area in EPSG:4546")
     assert "合计 (total)" in set(table["id_a"])
 
 
@@ -134,11 +137,14 @@ def test_control_line_file_with_invalid_geometry(cli, tmp_path):
         "control-lines",
         "--ecological-redline",
         str(path),
+        "--area",
+        "planar",  # the hand calculation below is in the plane of the file's zone, EPSG:4546
         "--out",
         str(tmp_path / "s.csv"),
         check=True,
     )
     assert "invalid" in proc.stderr and "make-valid" in proc.stderr and "Traceback" not in proc.stderr
+    assert "planar area in EPSG:4546" in proc.stdout
     table = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig")
     city = table[(table["level"] == "city") & (table["line"] == "ecological_redline")].iloc[0]
     assert city["area_ha"] == pytest.approx(0.5, abs=1e-6)  # two 50 × 100 / 2 triangles = 5,000 m²

@@ -8,6 +8,7 @@ import pytest
 
 import hygis
 from hygis.analysis import qa
+from hygis.engine.area import measure
 from hygis.plan import layers
 
 from .analysis_fixtures import GK, box, lines
@@ -20,7 +21,7 @@ def test_known_overlap_of_exactly_a_quarter_hectare():
     inputs = hygis.resolve(
         **lines(redline=[box(50, 50, 150, 150)], farmland=[box(0, 0, 100, 100)], udb=[box(100, 0, 200, 100)])
     )
-    found = qa.control_line_overlaps(inputs)
+    found = qa.control_line_overlaps(inputs, area="planar")  # hand calculation in the plane of EPSG:4546
     assert len(found) == 2
     rf = found[found["pair"] == "ecological_redline × permanent_farmland"].iloc[0]
     assert rf["area_m2"] == pytest.approx(2500.0, abs=1e-3)
@@ -32,6 +33,11 @@ def test_known_overlap_of_exactly_a_quarter_hectare():
     assert totals.loc["permanent_farmland × urban_development_boundary", "overlaps"] == 0
     assert totals["area_ha"].sum() == pytest.approx(0.5, abs=1e-7)
     assert found.crs.to_epsg() == 4546 and (found["status"] == "user data").all()
+    # By default the same overlaps are measured on the ellipsoid, and say so.
+    ell = qa.control_line_overlaps(inputs)
+    square = gpd.GeoSeries([box(50, 50, 100, 100)], crs=GK)
+    assert ell["area_m2"].iloc[0] == pytest.approx(measure(square)[0], rel=1e-9)
+    assert "ellipsoidal" in ell["area_method"].iloc[0] and "planar" in found["area_method"].iloc[0]
 
 
 def test_nested_overlaps_count_once_in_totals():
@@ -39,7 +45,7 @@ def test_nested_overlaps_count_once_in_totals():
     inputs = hygis.resolve(
         **lines(redline=[box(0, 0, 100, 100)], farmland=[box(0, 0, 100, 50), box(0, 0, 100, 50)])
     )
-    found = qa.control_line_overlaps(inputs)
+    found = qa.control_line_overlaps(inputs, area="planar")
     pair = found[found["pair"] == "ecological_redline × permanent_farmland"]
     assert len(pair) == 2 and pair["area_m2"].sum() == pytest.approx(10000.0, abs=1e-3)
     totals = qa.overlap_totals(found).set_index("pair")

@@ -12,14 +12,25 @@ import shapely
 
 import hygis
 from hygis.analysis import stats
+from hygis.engine.area import measure
 from hygis.plan import layers
 
 from .analysis_fixtures import box, lines, two_counties
 
 
-def _stats(**kw):
+def _stats(area="planar", **kw):
+    # Hand calculations are in the plane of EPSG:4546 (area="planar"); the default is ellipsoidal.
     inputs = hygis.resolve(**lines(**kw))
-    return stats.control_line_stats(inputs, two_counties())
+    return stats.control_line_stats(inputs, two_counties(), area=area)
+
+
+def test_default_areas_are_ellipsoidal_and_say_so():
+    table = _stats(area="ellipsoidal", farmland=[box(400, 0, 1400, 100)])
+    pf = table[table["line"] == "permanent_farmland"].set_index("name")
+    part_a = gpd.GeoSeries([box(400, 0, 1000, 100)], crs="EPSG:4546")  # the 600 m in 甲县
+    assert pf.loc["甲县", "area_ha"] == pytest.approx(measure(part_a)[0] / 1e4, rel=1e-7)
+    assert "ellipsoidal" in table.attrs["area_method"]
+    assert "EPSG:4546" in _stats(farmland=[box(400, 0, 1400, 100)]).attrs["area_method"]
 
 
 def test_farmland_patch_split_60_40_with_union_semantics():
@@ -68,7 +79,8 @@ def test_embedded_twelve_units_sum_to_the_city(embedded):
     city = embedded[embedded["level"] == "city"].set_index("line")
     for line, area in units.groupby("line")["area_ha"].sum().items():
         assert area == pytest.approx(city.loc[line, "area_ha"], rel=1e-9)
-    assert city["land_area_km2"].iloc[0] == pytest.approx(15310.7, abs=0.1)  # README: the plan's 15,310 km²
+    # README: ellipsoidal 15,300.9 km² (15,310.7 in the plane of EPSG:4546); the plan's 15,310 km².
+    assert city["land_area_km2"].iloc[0] == pytest.approx(15310, rel=3e-3)
 
 
 def test_embedded_farmland_against_geopandas_overlay(embedded):
@@ -81,13 +93,13 @@ def test_embedded_farmland_against_geopandas_overlay(embedded):
     farmland = layers.load("permanent_farmland").to_crs(crs)
     dissolved = gpd.GeoDataFrame(geometry=[shapely.union_all(farmland.geometry.to_numpy())], crs=crs)
     ref = gpd.overlay(counties, dissolved, how="intersection", keep_geom_type=True)
-    ref = ref.assign(ha=ref.area / 1e4).groupby("code")["ha"].sum()
+    ref = ref.assign(ha=measure(ref.geometry) / 1e4).groupby("code")["ha"].sum()
     ours = embedded[(embedded["line"] == "permanent_farmland") & (embedded["level"] == "county")].set_index(
         "code"
     )["area_ha"]
     np.testing.assert_allclose(ours.loc[ref.index].to_numpy(), ref.to_numpy(), rtol=1e-9)
     # the illustrative patches are built not to overlap, so the union loses nothing
-    assert farmland.area.sum() / 1e4 == pytest.approx(ours.sum(), rel=1e-9)
+    assert measure(farmland.geometry).sum() / 1e4 == pytest.approx(ours.sum(), rel=1e-9)
 
 
 def test_county_layer_without_code_is_a_clear_error():

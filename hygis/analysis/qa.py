@@ -8,8 +8,9 @@ each as a polygon with its area and the ids of the two features. :func:`topology
 layer on its own: features overlapping each other, slivers, and gaps in a layer that should
 tile (such as the county units).
 
-Areas are in the CGCS2000 Gauss–Krüger CRS of :func:`hygis.crs.area_crs_for` (for
-Hengyang EPSG:4546); overlaps below :data:`hygis.overlay.NOISE_AREA_M2` (0.01 m²) are
+Overlaps are cut in the CGCS2000 Gauss–Krüger CRS of :func:`hygis.crs.area_crs_for` (for
+Hengyang EPSG:4546) and their areas are ellipsoidal (:mod:`hygis.engine.area`; planar on
+request) in :func:`control_line_overlaps`; overlaps below :data:`hygis.overlay.NOISE_AREA_M2` (0.01 m²) are
 floating-point noise along shared edges and are not reported.
 """
 
@@ -22,10 +23,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from hygis import io
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import area_crs_for, describe
+from hygis.engine.area import ELLIPSOIDAL, PLANAR, measure
+from hygis.engine.area import describe as describe_area
 from hygis.engine.regions import NOISE_AREA_M2, overlapping_pairs
 from hygis.errors import HygisInputError
 from hygis.geometry import polygonal
@@ -65,6 +69,7 @@ OVERLAP_COLUMNS = [
     "area_ha",
     "area_mu",
     "crs",
+    "area_method",
 ]
 
 
@@ -83,6 +88,8 @@ def control_line_overlaps(
     counties: gpd.GeoDataFrame | None = None,
     *,
     min_area_m2: float = NOISE_AREA_M2,
+    area: str = ELLIPSOIDAL,
+    planar_crs=None,
 ) -> gpd.GeoDataFrame:
     """Every overlap between two of the three control lines, one polygon per pair of features.
 
@@ -94,7 +101,10 @@ def control_line_overlaps(
         The plan's territory (default the embedded units): only used to choose the area CRS,
         :meth:`hygis.plan.PlanInputs.area_crs`, so that these areas agree with the statistics.
     min_area_m2 : float
-        Smallest overlap reported (m²); the default only filters floating-point noise.
+        Smallest overlap reported (m², in the plane); the default only filters floating-point noise.
+    area, planar_crs
+        Ellipsoidal areas (the default, :mod:`hygis.engine.area`) or planar in ``planar_crs`` (default
+        the area CRS); ``attrs["area_method"]`` says which.
 
     Returns
     -------
@@ -108,14 +118,15 @@ def control_line_overlaps(
     """
     inputs = inputs or resolve()
     lines = inputs.control_lines()
-    crs = inputs.area_crs(counties)
+    crs = CRS(planar_crs) if area == PLANAR and planar_crs is not None else inputs.area_crs(counties)
     crs_text = describe(crs)
+    method = describe_area(area, crs if area == PLANAR else None)
     projected = {name: gdf.geometry.to_crs(crs).to_numpy() for name, gdf in lines.items()}
     ids = {name: feature_ids(gdf) for name, gdf in lines.items()}
     parts = []
     for a, b in combinations(layers.CONTROL_LINES, 2):
         i, j, inter = _cross_pairs(projected[a], projected[b], min_area_m2)
-        area = shapely.area(inter)
+        m2 = measure(inter, crs, method=area)
         parts.append(
             pd.DataFrame(
                 {
@@ -125,10 +136,11 @@ def control_line_overlaps(
                     "id_a": ids[a][i],
                     "layer_b": b,
                     "id_b": ids[b][j],
-                    "area_m2": area,
-                    "area_ha": area / M2_PER_HA,
-                    "area_mu": area / M2_PER_MU,
+                    "area_m2": m2,
+                    "area_ha": m2 / M2_PER_HA,
+                    "area_mu": m2 / M2_PER_MU,
                     "crs": crs_text,
+                    "area_method": method,
                     "geometry": inter,
                 },
                 columns=[*OVERLAP_COLUMNS, "geometry"],
@@ -144,6 +156,7 @@ def control_line_overlaps(
     out.attrs.update(
         {
             "crs": crs_text,
+            "area_method": method,
             "banner": illustrative_banner(inputs),
             "notes": list(inputs.notes),
             "status": "ILLUSTRATIVE, NOT OFFICIAL" if illustrative else "user data",
@@ -177,7 +190,8 @@ def overlap_totals(overlaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         pair = f"{a} × {b}"
         sub = overlaps[overlaps["pair"] == pair]
         union = shapely.union_all(sub.geometry.to_numpy()) if len(sub) else shapely.MultiPolygon()
-        area = float(shapely.area(union))
+        method = PLANAR if overlaps.attrs.get("area_method", "").startswith("planar") else ELLIPSOIDAL
+        area = float(measure([union], overlaps.crs, method=method)[0]) if overlaps.crs is not None else 0.0
         rows.append(
             {
                 "pair": pair,
@@ -187,6 +201,7 @@ def overlap_totals(overlaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 "area_ha": area / M2_PER_HA,
                 "area_mu": area / M2_PER_MU,
                 "crs": overlaps.attrs.get("crs", ""),
+                "area_method": overlaps.attrs.get("area_method", ""),
             }
         )
         geoms.append(union)
@@ -213,6 +228,7 @@ def write_overlaps(overlaps: gpd.GeoDataFrame, path) -> Path:
             "area_ha": totals["area_ha"],
             "area_mu": totals["area_mu"],
             "crs": totals["crs"],
+            "area_method": totals["area_method"],
             "status": overlaps["status"].iloc[0] if len(overlaps) else overlaps.attrs.get("status", ""),
         }
     )

@@ -1,9 +1,10 @@
 """Control-line statistics by county (三条控制线面积统计).
 
 For each county-level unit and for the whole city: the area of each control line in
-hectares (公顷), 亩 and km², and its share of the unit's land. Areas are exact in the
-CGCS2000 Gauss–Krüger CRS that :func:`hygis.crs.area_crs_for` picks for the data (for
-Hengyang EPSG:4546), with union semantics: where features of one line overlap each other,
+hectares (公顷), 亩 and km², and its share of the unit's land. Areas are ellipsoidal (椭球面积,
+:mod:`hygis.engine.area`; planar on request), of pieces cut exactly in the CGCS2000 Gauss–Krüger
+CRS that :func:`hygis.crs.area_crs_for` picks for the data (for Hengyang EPSG:4546), with union
+semantics: where features of one line overlap each other,
 the overlap counts once. A feature spanning two units is split at their border.
 
 >>> from hygis.analysis import stats
@@ -21,10 +22,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from hygis import io
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import describe
+from hygis.engine.area import ELLIPSOIDAL, PLANAR, measure
+from hygis.engine.area import describe as describe_area
 from hygis.engine.regions import split_by_regions, union_area_by_group
 from hygis.messages import warn
 from hygis.plan import layers, resolve
@@ -49,8 +53,13 @@ def city_code_and_name(counties: gpd.GeoDataFrame) -> tuple[str, str]:
     return code, "全市 (city total)"
 
 
-def unit_areas(counties: gpd.GeoDataFrame, crs) -> tuple[np.ndarray, float, np.ndarray, shapely.Geometry]:
-    """Land area (m²) of each unit and of the city (the union of the units), in ``crs``.
+def unit_areas(
+    counties: gpd.GeoDataFrame, crs, *, area: str = ELLIPSOIDAL
+) -> tuple[np.ndarray, float, np.ndarray, shapely.Geometry]:
+    """Land area (m²) of each unit and of the city (the union of the units), geometries in ``crs``.
+
+    Areas are ellipsoidal (:func:`hygis.engine.area.measure`), or planar in ``crs`` with
+    ``area="planar"``.
 
     Returns
     -------
@@ -58,11 +67,15 @@ def unit_areas(counties: gpd.GeoDataFrame, crs) -> tuple[np.ndarray, float, np.n
     """
     geoms = counties.geometry.to_crs(crs).to_numpy()
     city = shapely.union_all(geoms)
-    return shapely.area(geoms), float(shapely.area(city)), geoms, city
+    return measure(geoms, crs, method=area), float(measure([city], crs, method=area)[0]), geoms, city
 
 
 def control_line_stats(
-    inputs: PlanInputs | None = None, counties: gpd.GeoDataFrame | None = None
+    inputs: PlanInputs | None = None,
+    counties: gpd.GeoDataFrame | None = None,
+    *,
+    area: str = ELLIPSOIDAL,
+    planar_crs=None,
 ) -> pd.DataFrame:
     """Area of each control line in each county-level unit and in the whole city.
 
@@ -72,6 +85,10 @@ def control_line_stats(
         The plan's layers (:func:`hygis.plan.inputs`); default the embedded ones.
     counties : GeoDataFrame, optional
         Units with ``code`` and ``name``; default the embedded 12 units.
+    area : {"ellipsoidal", "planar"}
+        Ellipsoidal areas (椭球面积, as the official figures; the default) or planar ones.
+    planar_crs : CRS, optional
+        For planar areas: the Gauss–Krüger zone to compute and measure in (default the plan's).
 
     Returns
     -------
@@ -80,7 +97,8 @@ def control_line_stats(
         ``code``, ``name``, ``line``, ``line_zh``, ``area_ha``, ``area_mu``, ``area_km2``,
         ``land_area_km2`` (the unit's area), ``share_pct`` (per cent of the unit's land),
         ``features`` (features with a part in the unit), ``status`` (of the line's layer)
-        and ``crs``. The city rows are computed independently, as the union of each line
+        and ``crs``; ``attrs["area_method"]`` says how areas were measured. The city rows are
+        computed independently, as the union of each line
         clipped to the union of the units, so they check the sum of the unit rows. Each
         line's area outside all units is not counted and is said in ``attrs["notes"]``.
         ``attrs`` also holds ``crs`` and ``banner`` (the illustrative-data warning, or None).
@@ -88,9 +106,14 @@ def control_line_stats(
     inputs = inputs or resolve()
     counties = load_counties(counties)
     lines = inputs.control_lines()
-    crs = inputs.area_crs(counties)
+    crs = CRS(planar_crs) if area == PLANAR and planar_crs is not None else inputs.area_crs(counties)
     crs_text = describe(crs)
-    land, city_land, zones, city = unit_areas(counties, crs)
+    method = describe_area(area, crs if area == PLANAR else None)
+
+    def area_of(geoms: np.ndarray) -> np.ndarray:
+        return measure(geoms, crs, method=area)
+
+    land, city_land, zones, city = unit_areas(counties, crs, area=area)
     n = len(counties)
     city_code, city_name = city_code_and_name(counties)
     rows: list[dict] = []
@@ -98,15 +121,15 @@ def control_line_stats(
     for line, gdf in lines.items():
         geoms = gdf.geometry.to_crs(crs).to_numpy()
         pieces, owner, zone = split_by_regions(geoms, zones)
-        by_unit = union_area_by_group(pieces, zone, n)
+        by_unit = union_area_by_group(pieces, zone, n, area_of=area_of)
         features = np.bincount(zone, minlength=n)
         # The line clipped to the union of the units is the union of its pieces in the units; measured
         # with union semantics across units, so units that overlap one another would show as a
         # difference between the city row and the sum of the unit rows.
-        city_area = union_area_by_group(pieces, np.zeros(len(pieces), dtype=np.int64), 1)[0]
+        city_area = union_area_by_group(pieces, np.zeros(len(pieces), dtype=np.int64), 1, area_of=area_of)[0]
         status = inputs.provenance.get(line, {}).get("status", "")
-        inside_by_feature = np.bincount(owner, weights=shapely.area(pieces), minlength=len(geoms))
-        outside = float(np.clip(shapely.area(geoms) - inside_by_feature, 0, None).sum())
+        inside_by_feature = np.bincount(owner, weights=area_of(pieces), minlength=len(geoms))
+        outside = float(np.clip(area_of(geoms) - inside_by_feature, 0, None).sum())
         if outside > 0.005 * M2_PER_HA:
             warn(
                 f"{CONTROL_LINE_ZH[line]} ({line}): {outside / M2_PER_HA:,.2f} ha of its features "
@@ -141,7 +164,9 @@ def control_line_stats(
             )
         )
     table = pd.DataFrame(rows)
-    table.attrs.update({"crs": crs_text, "banner": illustrative_banner(inputs), "notes": notes})
+    table.attrs.update(
+        {"crs": crs_text, "area_method": method, "banner": illustrative_banner(inputs), "notes": notes}
+    )
     return table
 
 
@@ -184,6 +209,7 @@ def about(table: pd.DataFrame, what: str) -> pd.DataFrame:
     """The 'about' sheet of a report: what it is, the CRS, the illustrative warning and every note."""
     items = [
         ("what", what),
+        ("area_method", table.attrs.get("area_method", "")),
         ("crs", table.attrs.get("crs", "")),
         ("units", "ha = 公顷 (10,000 m²); 亩 = 666.67 m² (10,000/15); km² = 1,000,000 m²"),
     ]

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from hygis.cli.options import (
+    area_method,
+    area_options,
     echo_banner,
     echo_notes,
     out_option,
@@ -28,6 +30,7 @@ def qa_group() -> None:
     "control-lines", short_help="Every overlap between red line, farmland and development boundary."
 )
 @plan_input_options
+@area_options
 @out_option(None, OUTPUTS, "overlaps")
 @user_errors
 def control_lines_cmd(out: Path, **kwargs) -> None:
@@ -38,14 +41,15 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     """
     from hygis.analysis import qa  # noqa: PLC0415
 
+    area = area_method(kwargs)
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("overlaps between the three control lines")
-    overlaps = qa.control_line_overlaps(inputs)
+    overlaps = qa.control_line_overlaps(inputs, **area)
     path = qa.write_overlaps(overlaps, out)
     echo_banner(overlaps.attrs)
     for row in qa.overlap_totals(overlaps).itertuples():
         click.echo(f"{row.pair_zh}: {row.overlaps} overlap(s), {row.area_ha:,.4f} ha = {row.area_mu:,.2f} 亩")
-    click.echo(f"CRS: {overlaps.attrs['crs']}")
+    click.echo(f"areas: {overlaps.attrs['area_method']}; overlaps cut in {overlaps.attrs['crs']}")
     click.echo(f"written: {path}")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from hygis.cli.options import (
+    area_method,
+    area_options,
     echo_banner,
     out_option,
     plan_input_options,
@@ -27,6 +29,7 @@ def stats_group() -> None:
     "control-lines", short_help="Area of each control line per county and for the city (ha, 亩, km², %)."
 )
 @plan_input_options
+@area_options
 @out_option(None, TABLES, "table")
 @user_errors
 def control_lines_cmd(out: Path, **kwargs) -> None:
@@ -37,9 +40,10 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     """
     from hygis.analysis import stats  # noqa: PLC0415 - keeps --help fast
 
+    area = area_method(kwargs)
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("control-line areas by county")
-    table = stats.control_line_stats(inputs)
+    table = stats.control_line_stats(inputs, **area)
     path = stats.write_control_line_stats(table, out)
     echo_banner(table.attrs)
     city = table[table["level"] == "city"]
@@ -48,7 +52,7 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
             f"{row.line_zh} {row.line}: {row.area_ha:,.2f} ha = {row.area_mu:,.0f} 亩 "
             f"= {row.area_km2:,.2f} km² ({row.share_pct:.2f} % of {row.land_area_km2:,.1f} km²)"
         )
-    click.echo(f"CRS: {table.attrs['crs']}")
+    click.echo(f"areas: {table.attrs['area_method']}; pieces cut in {table.attrs['crs']}")
     click.echo(f"written: {path}")
 
 

@@ -12,6 +12,8 @@ project with :func:`hygis.crs.area_crs_for` first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
@@ -121,7 +123,12 @@ def overlapping_pairs(
 
 
 def union_area_by_group(
-    geoms: ArrayLike, groups: ArrayLike, n_groups: int, *, min_area_m2: float = NOISE_AREA_M2
+    geoms: ArrayLike,
+    groups: ArrayLike,
+    n_groups: int,
+    *,
+    min_area_m2: float = NOISE_AREA_M2,
+    area_of: Callable[[np.ndarray], np.ndarray] = shapely.area,
 ) -> np.ndarray:
     """Area (m²) of the union of the polygons in each group: overlapping parts count once.
 
@@ -139,13 +146,17 @@ def union_area_by_group(
         Group of each polygon, in ``0 … n_groups - 1``.
     n_groups : int
         Number of groups (groups with no polygon get 0).
+    area_of : callable
+        Measures an array of polygons (m²): planar by default; e.g.
+        ``lambda g: hygis.engine.area.measure(g, crs)`` for ellipsoidal areas. The overlaps are
+        found in the plane either way; only the measure changes.
     """
     geoms = np.asarray(geoms, dtype=object)
     groups = np.asarray(groups, dtype=np.int64)
     out = np.zeros(n_groups)
     if len(geoms) == 0:
         return out
-    area = shapely.area(geoms)
+    area = area_of(geoms)
     i, j, inter = overlapping_pairs(geoms, groups, min_area_m2=min_area_m2)
     np.add.at(out, groups, area)
     if len(i) == 0:
@@ -154,10 +165,11 @@ def union_area_by_group(
     size = np.bincount(label, minlength=len(geoms))
     pair = size[label[i]] == 2
     # Two polygons overlapping only each other: inclusion–exclusion with the overlap already computed.
-    np.subtract.at(out, groups[i[pair]], shapely.area(inter[pair]))
+    np.subtract.at(out, groups[i[pair]], area_of(inter[pair]))
     for root in np.flatnonzero(size >= 3):
         members = np.flatnonzero(label == root)
-        out[groups[root]] += shapely.area(shapely.union_all(geoms[members])) - area[members].sum()
+        union = np.array([shapely.union_all(geoms[members])], dtype=object)
+        out[groups[root]] += area_of(union)[0] - area[members].sum()
     return out
 
 
