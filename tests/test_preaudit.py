@@ -128,3 +128,46 @@ def test_numeric_codes_read_as_codes(case):
         area="planar",
     ).per_site.iloc[0]
     assert (s1.overlap_paddy_ha, s1.overlap_irrigated_ha, s1.overlap_dry_ha) == pytest.approx((3, 6, 1))
+
+
+def test_the_check_reports_them_in_every_format(case, tmp_path, cli):
+    """Through the CLI: the columns in the CSV, by_county and farmland_detail in the .xlsx and .gpkg."""
+    projects, sites, farmland, counties = case
+    gpd.GeoDataFrame(projects.assign(group="交通基建"), geometry=list(sites[:2]) + [None], crs=GK).iloc[
+        :2
+    ].to_file(tmp_path / "projects.gpkg")
+    farmland.to_file(tmp_path / "jbnt.gpkg")
+    counties.rename(columns={"code": "XZQDM", "name": "XZQMC"}).to_file(tmp_path / "xzq.gpkg")
+    common = [
+        "check",
+        "--projects",
+        str(tmp_path / "projects.gpkg"),
+        "--permanent-farmland",
+        str(tmp_path / "jbnt.gpkg"),
+        "--counties",
+        str(tmp_path / "xzq.gpkg"),
+        "--area",
+        "planar",
+        "--planar-crs",
+        GK,
+    ]
+    cli(*common, "--out", str(tmp_path / "r.xlsx"), check=True)
+    sheets = pd.read_excel(tmp_path / "r.xlsx", sheet_name=None)
+    report = sheets["report"]
+    s1 = report[(report.project_id == "S1") & (report.control_line == "permanent_farmland")].iloc[0]
+    assert s1.overlap_ha == pytest.approx(10.5, abs=1e-6) and s1.overlap_patches == 4
+    assert (s1.overlap_paddy_ha, s1.overlap_irrigated_ha, s1.overlap_dry_ha) == pytest.approx(
+        (3, 6, 1), abs=1e-6
+    )
+    assert s1.overlap_grade_mean == pytest.approx(6.6, abs=1e-6)
+    bc = sheets["by_county"]
+    farm = bc[bc.control_line == "permanent_farmland"].set_index("county_name")
+    assert farm.loc["甲县", "overlap_ha"] == pytest.approx(7.5, abs=1e-6)
+    assert farm.loc["乙县", "overlap_dry_ha"] == pytest.approx(1.0, abs=1e-6)
+    assert sorted(sheets["farmland_detail"]["patch_id"]) == ["P1", "P2", "P3", "P6"]
+    cli(*common, "--out", str(tmp_path / "r.gpkg"), check=True)
+    detail = gpd.read_file(tmp_path / "r.gpkg", layer="farmland_detail")
+    assert sorted(detail["patch_id"]) == ["P1", "P2", "P3", "P6"]
+    cli(*common, "--out", str(tmp_path / "r.csv"), check=True)
+    csv = pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig")
+    assert {"overlap_patches", "overlap_paddy_ha", "overlap_grade_mean"} <= set(csv.columns)

@@ -40,9 +40,11 @@ def test_xlsx_sheets(default_report, tmp_path):
         "说明 notice",
         "report",
         "summary",
+        "by_county",
+        "farmland_detail",
         "warnings",
         "provenance",
-    }  # notice: built on illustrative lines
+    }  # notice: built on illustrative lines; by_county and farmland_detail: P08 … touch the farmland
     summary = sheets["summary"].set_index("project_id")
     assert len(summary) == 19 and summary.loc["P08", "worst_verdict"] == "needs approval"
     assert summary.loc["P01", "worst_verdict"] == "not located"

@@ -42,8 +42,9 @@ import pandas as pd
 from pyproj import CRS
 
 from hygis import crs as hcrs
-from hygis.check.judge import judge_line
+from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
 from hygis.check.measure import measure_line
+from hygis.check.preaudit import FIGURE_COLUMNS, ITEMISED_LINES, county_units, preaudit_line
 from hygis.check.rules import load_rules
 from hygis.check.sites import project_sites
 from hygis.constants import CONTROL_LINES, ENGINES, VERDICTS
@@ -76,6 +77,8 @@ def check_projects(
     overlap_geometry: bool = True,
     area: str = ELLIPSOIDAL,
     planar_crs: Any = None,
+    preaudit: bool = True,
+    counties: gpd.GeoDataFrame | None = None,
     progress: ProgressFn | None = None,
 ) -> gpd.GeoDataFrame:
     """Check projects against the three control lines; one row per project × control line.
@@ -107,6 +110,15 @@ def check_projects(
     planar_crs : CRS, optional
         For ``area="planar"``: the Gauss–Krüger zone to measure in (and to compute the overlaps
         in); default the area CRS hygis chooses for the data. Ignored for ellipsoidal areas.
+    preaudit : bool
+        Also give the 用地预审 figures of the projects touching the red line or the farmland
+        (:mod:`hygis.check.preaudit`): ``overlap_patches``, ``overlap_paddy_ha``,
+        ``overlap_irrigated_ha``, ``overlap_dry_ha``, ``overlap_grade_mean`` on the rows, and
+        ``attrs["by_county"]`` / ``attrs["farmland_detail"]``. False skips them (a very large
+        batch where only the verdicts matter): the columns are then empty.
+    counties : GeoDataFrame, optional
+        The county-level units to split by (a user's XZQ layer, ``XZQDM``/``XZQMC`` or
+        ``code``/``name``); default the embedded units.
     progress : callable, optional
         Receives one line of text per step and chunk.
 
@@ -117,11 +129,14 @@ def check_projects(
         ``control_line_zh``, ``control_line_status`` (illustrative, user-file …: where that line
         came from), ``kind``, ``method``, ``site_ha``, ``site_mu``, ``overlap_ha``,
         ``overlap_mu``, ``share_of_site`` (overlap / site), ``outside_ha``, ``outside_mu``
-        (development boundary only: the part of the site outside it), ``point_inside``
+        (development boundary only: the part of the site outside it), the 用地预审 columns
+        ``overlap_patches``, ``overlap_paddy_ha``, ``overlap_irrigated_ha``, ``overlap_dry_ha``,
+        ``overlap_grade_mean`` (red line and farmland rows), ``point_inside``
         (point projects), ``verdict``, ``rule``, ``source``, ``location_note``, ``geometry`` —
         the overlap polygon (for the development boundary: the part of the site *outside* it,
         which the verdict judges) — and ``site_geometry`` (the site checked).
-        ``attrs``: ``area_crs``, ``warnings``, ``provenance``, ``illustrative`` (banner or None).
+        ``attrs``: ``area_method``, ``area_crs``, ``warnings``, ``provenance``, ``illustrative``
+        (banner or None), ``by_county`` and ``farmland_detail`` (GeoDataFrames, or None).
     """
     say = progress or (lambda _m: None)
     if engine not in ENGINES:
@@ -145,26 +160,39 @@ def check_projects(
     sites = project_sites(
         projects, area_crs, notes, point_radius_m=point_radius_m, ellipsoidal=area == ELLIPSOIDAL
     )
-    frames = [
-        judge_line(
+    units = county_units(counties) if preaudit else None
+    frames, by_county, detail = [], [], []
+    for line, layer in inputs.control_lines().items():
+        measured = measure_line(
             sites,
-            measure_line(
-                sites,
-                line,
-                layer,
-                notes,
-                engine=engine,
-                workers=workers,
-                client=client,
-                geometry=overlap_geometry,
-                progress=say,
-            ),
-            rule_table,
-            with_geometry=overlap_geometry,
+            line,
+            layer,
+            notes,
+            engine=engine,
+            workers=workers,
+            client=client,
+            geometry=overlap_geometry,
+            progress=say,
         )
-        for line, layer in inputs.control_lines().items()
-    ]
+        frame = judge_line(sites, measured, rule_table, with_geometry=overlap_geometry)
+        figures = pd.DataFrame({c: np.full(len(frame), np.nan) for c in FIGURE_COLUMNS})
+        if preaudit and line in ITEMISED_LINES:
+            say(f"{line}: the 用地预审 figures of the projects touching it")
+            touched = np.nan_to_num(measured.inside_m2) > VERDICT_TOLERANCE_M2
+            found = preaudit_line(
+                sites.projects, sites.geoms, touched, line, layer, units, area_crs, area=area
+            )
+            figures = found.per_site
+            by_county.append(found.by_county)
+            if line == "permanent_farmland":
+                detail.append(found.detail)
+        at = frame.columns.get_loc("point_inside")
+        for k, column in enumerate(FIGURE_COLUMNS):
+            frame.insert(at + k, column, figures[column].to_numpy())
+        frames.append(frame)
     report = assemble(frames, len(projects), area_crs)
+    report.attrs["by_county"] = _to_wgs84(by_county)
+    report.attrs["farmland_detail"] = _to_wgs84(detail)
     say("done")
     return provenance(report, inputs, rule_table, notes, engine=engine, area_crs=area_crs, area_method=method)
 
@@ -195,6 +223,13 @@ def checked_projects(projects: gpd.GeoDataFrame, rules: pd.DataFrame, notes: lis
             notes,
         )
     return projects
+
+
+def _to_wgs84(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """The 用地预审 tables of every line in one frame, in WGS 84 like the report (None if not asked)."""
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs).to_crs(hcrs.WGS84)
 
 
 def assemble(frames: list[pd.DataFrame], n_projects: int, area_crs: Any) -> gpd.GeoDataFrame:

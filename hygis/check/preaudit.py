@@ -245,8 +245,9 @@ def preaudit_line(
         row = pd.MultiIndex.from_arrays([agg.site, agg.unit]).get_indexer(
             pd.MultiIndex.from_arrays([c_site[owner[poly]], u[owner[poly]]])
         )
-        rows, inv = np.unique(row, return_inverse=True)
-        geoms[rows] = shapely.multipolygons(parts[poly], indices=inv)
+        order = np.argsort(row, kind="stable")
+        rows, inv = np.unique(row[order], return_inverse=True)
+        geoms[rows] = shapely.multipolygons(parts[poly][order], indices=inv)
     with np.errstate(invalid="ignore", divide="ignore"):
         grade_mean = np.where(agg["_w"] > 0, agg["_gw"] / agg["_w"], np.nan)
     by_county = gpd.GeoDataFrame(
@@ -297,10 +298,21 @@ def preaudit_line(
             "overlap_ha": m2 / M2_PER_HA,
             "overlap_mu": m2 / M2_PER_MU,
         },
-        geometry=pieces,
+        geometry=_multipolygons(pieces),
         crs=area_crs,
     )
     return PreAudit(per_site, by_county, detail)
+
+
+def _multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Each geometry's polygons as one MultiPolygon (one geometry type per layer, as a GeoPackage wants)."""
+    out = np.full(len(geoms), None, dtype=object)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    if poly.any():
+        rows, inv = np.unique(owner[poly], return_inverse=True)
+        out[rows] = shapely.multipolygons(parts[poly], indices=inv)
+    return out
 
 
 def _empty_county(crs) -> gpd.GeoDataFrame:

@@ -73,10 +73,11 @@ def write_report(
     report : GeoDataFrame
         From :func:`hygis.check.check_projects`.
     path : path-like
-        ``.csv`` (UTF-8 with BOM: opens in Excel/WPS with Chinese intact; the banner, CRS and
-        warnings go in a ``-meta.csv`` beside it), ``.xlsx`` (sheets report, summary, warnings,
-        provenance), ``.gpkg`` (layers compliance, overlaps, sites, warnings, provenance) or
-        ``.html`` (a printable report with a map of each conflict).
+        ``.csv`` (UTF-8 with BOM: opens in Excel/WPS with Chinese intact; the banner, area method,
+        CRS and warnings go in a ``-meta.csv`` beside it), ``.xlsx`` (sheets report, summary,
+        by_county, farmland_detail, warnings, provenance), ``.gpkg`` (layers compliance, overlaps,
+        sites, by_county, farmland_detail, warnings, provenance) or ``.html`` (a printable report
+        with a map of each conflict and the 用地预审 figures per project).
     inputs : PlanInputs, optional
         The inputs checked: the HTML maps then also draw the control-line features near each site.
 
@@ -102,7 +103,7 @@ def write_report(
         )
         return out
     if suffix == ".xlsx":
-        sheets = {"report": table(report), "summary": summary(report)}
+        sheets = {"report": table(report), "summary": summary(report), **preaudit_tables(report, plain=True)}
         if relocations(report) is not None:
             sheets["relocation"] = relocations(report, plain=True)
         return io.write_table(
@@ -113,6 +114,21 @@ def write_report(
     if suffix == ".gpkg":
         return _write_gpkg(report, target)
     return _write_html(report, target, inputs)
+
+
+def preaudit_tables(
+    report: gpd.GeoDataFrame, *, plain: bool = False
+) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """The 用地预审 tables the check attached: ``by_county`` and ``farmland_detail`` (absent when empty).
+
+    With ``plain=True``, tables without geometry for spreadsheets.
+    """
+    out = {}
+    for name in ("by_county", "farmland_detail"):
+        found = report.attrs.get(name)
+        if found is not None and len(found):
+            out[name] = pd.DataFrame(found.drop(columns=found.geometry.name)) if plain else found
+    return out
 
 
 def relocations(report: gpd.GeoDataFrame, *, plain: bool = False) -> gpd.GeoDataFrame | pd.DataFrame | None:
@@ -145,6 +161,7 @@ def _write_gpkg(report: gpd.GeoDataFrame, target: Path) -> Path:
             "overlaps": overlaps,
             "sites": sites,
             **({"relocations": moved} if moved is not None else {}),
+            **preaudit_tables(report),
             "warnings": _warnings(report),
             "provenance": _meta(report),
         },
@@ -256,6 +273,42 @@ _CSS = (
 )
 
 
+def _preaudit_html(report: gpd.GeoDataFrame) -> str:
+    """Per project touching the red line or the farmland: the split by county, land class and grade."""
+    by_county = preaudit_tables(report, plain=True).get("by_county")
+    if by_county is None:
+        return ""
+    esc = html.escape
+    rows = []
+    for (pid, name), sub in by_county.groupby(["project_id", "name"], sort=False):
+        for r in sub.itertuples():
+            rows.append(
+                f"<tr><td>{esc(str(pid))}</td><td>{esc(str(name))}</td><td>{esc(str(r.control_line_zh))}</td>"
+                f"<td>{esc(str(r.county_name))} ({esc(str(r.county_code))})</td>"
+                f"<td class='num'>{_fmt(r.overlap_ha)}</td><td class='num'>{_fmt(r.overlap_mu, 1)}</td>"
+                + "".join(
+                    f"<td class='num'>{_fmt(v, d)}</td>"
+                    for v, d in (
+                        (r.overlap_patches, 0),
+                        (r.overlap_paddy_ha, 2),
+                        (r.overlap_irrigated_ha, 2),
+                        (r.overlap_dry_ha, 2),
+                        (r.overlap_grade_mean, 1),
+                    )
+                )
+                + "</tr>"
+            )
+    return (
+        "<h2>用地预审 Figures for the pre-examination</h2><p class='small'>Each project touching the red "
+        "line or permanent farmland, split by county-level unit (补划 is organised per county): the "
+        "patches (图斑) touched, the area by land class (DLBM: 水田 0101, 水浇地 0102, 旱地 0103) and the "
+        "area-weighted quality grade (ZLDJ), where the layer carries them (— where it does not). The "
+        "patch list is the farmland_detail sheet/layer of the .xlsx/.gpkg report.</p><table><tr>"
+        "<th>project</th><th>name</th><th>line</th><th>county</th><th>ha</th><th>亩</th><th>patches</th>"
+        "<th>水田 ha</th><th>水浇地 ha</th><th>旱地 ha</th><th>grade</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
 def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | None) -> Path:
     esc = html.escape
     geoms = [g for g in list(report["site_geometry"]) if g is not None]
@@ -317,6 +370,7 @@ def _write_html(report: gpd.GeoDataFrame, target: Path, inputs: PlanInputs | Non
             "tint = control line.</p></div></div>"
         )
 
+    parts.append(_preaudit_html(report))
     moved = relocations(report, plain=True)
     if moved is not None:
         parts.append(

@@ -46,11 +46,25 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     help="Also suggest, for each project in conflict with the red line or farmland, "
     "the nearest same-shape site in its county clear of both (a sheet/layer of the report).",
 )
+@click.option(
+    "--counties",
+    "counties_path",
+    type=click.Path(exists=True, dir_okay=True, path_type=Path),
+    default=None,
+    help="County-level units (XZQ layer: XZQDM/XZQMC or code/name) to split each farmland and red-line "
+    "overlap by, for 用地预审/补划. Default: the embedded units.",
+)
 @area_options
 @out_option(None, REPORT_FORMATS, "report")
 @user_errors
 def check_cmd(
-    point_radius_m: float | None, engine: str, workers: int | None, relocate: bool, out: Path, **kwargs: Any
+    point_radius_m: float | None,
+    engine: str,
+    workers: int | None,
+    relocate: bool,
+    counties_path: Path | None,
+    out: Path,
+    **kwargs: Any,
 ) -> None:
     """Check every project against the ecological protection red line, permanent basic farmland
     and the urban development boundary; write one row per project × control line with the
@@ -61,9 +75,14 @@ def check_cmd(
     from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - keeps --help fast
     from hygis.check.pipeline import check_projects  # noqa: PLC0415
     from hygis.check.report import write_report  # noqa: PLC0415
+    from hygis.io.read import read_vector  # noqa: PLC0415
 
     area = area_method(kwargs)
+    crs = kwargs.get("crs")  # also for a county layer without one
     inputs = resolve_plan_inputs(kwargs, out=out)
+    counties = None
+    if counties_path is not None:
+        counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")
     # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
     report = check_projects(
         inputs=inputs,
@@ -72,6 +91,7 @@ def check_cmd(
         workers=workers,
         overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
         progress=progress,
+        counties=counties,
         **area,
     )
     if relocate:
