@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from hygis.check.categories import judge_by_category
 from hygis.check.measure import LineOverlap
 from hygis.check.rules import best_match
 from hygis.check.sites import Sites
@@ -27,7 +28,13 @@ VERDICT_TOLERANCE_REL = 1e-8
 
 
 def judge_line(
-    sites: Sites, measured: LineOverlap, rules: pd.DataFrame, *, with_geometry: bool = True
+    sites: Sites,
+    measured: LineOverlap,
+    rules: pd.DataFrame,
+    *,
+    with_geometry: bool = True,
+    types: np.ndarray | None = None,
+    type_basis: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Step 3 of the check: the verdict of every project against one control line, as report rows.
 
@@ -41,6 +48,10 @@ def judge_line(
         From :func:`hygis.check.rules.load_rules`.
     with_geometry : bool
         Put the overlap polygon (the part outside, for the development boundary) in ``geometry``.
+    types, type_basis : arrays, optional
+        Each project's type and where it came from (:func:`hygis.check.categories.project_types`):
+        a typed project is judged by its category under the rules in force
+        (:func:`hygis.check.categories.judge_by_category`), an untyped one by the group rules.
     """
     prj, line, kinds, methods = sites.projects, measured.line, sites.kinds, sites.methods
     site_geoms, site_m2, unlocated, loc_notes = (
@@ -82,6 +93,12 @@ def judge_line(
     verdict = sub["verdict"].to_numpy()[best].astype(object)
     rule = sub["rule"].to_numpy()[best].astype(object)
     source = sub["source"].to_numpy()[best].astype(object)
+    category = np.full(n, None, dtype=object)
+    if types is not None:
+        by_type = judge_by_category(types, line, condition)
+        typed = np.array([t is not None for t in types], dtype=bool)
+        verdict[typed], rule[typed], source[typed] = by_type[0][typed], by_type[1][typed], by_type[2][typed]
+        category = by_type[3]
     verdict[unlocated] = "not located"
     rule[unlocated] = (
         "没有用地位置，无法审查 — the project has no site, so it cannot be checked against this line."
@@ -120,6 +137,9 @@ def judge_line(
             "outside_ha": outside_m2 / M2_PER_HA,
             "outside_mu": outside_m2 / M2_PER_MU,
             "point_inside": point_inside,
+            "project_type": types if types is not None else np.full(n, None, dtype=object),
+            "project_type_basis": type_basis if type_basis is not None else np.full(n, "", dtype=object),
+            "category": np.where(unlocated, None, category),
             "verdict": verdict,
             "rule": rule,
             "source": source,

@@ -42,6 +42,7 @@ import pandas as pd
 from pyproj import CRS
 
 from hygis import crs as hcrs
+from hygis.check.categories import project_types
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
 from hygis.check.measure import measure_line
 from hygis.check.preaudit import FIGURE_COLUMNS, ITEMISED_LINES, county_units, preaudit_line
@@ -160,6 +161,18 @@ def check_projects(
     sites = project_sites(
         projects, area_crs, notes, point_radius_m=point_radius_m, ellipsoidal=area == ELLIPSOIDAL
     )
+    # The plan's own projects get a type from their group and name; a user's file says its own.
+    own_plan = inputs.provenance.get("projects", {}).get("status") not in ("user-file", "user-data")
+    types, type_basis = project_types(projects, defaults=own_plan)
+    untyped = np.array([t is None for t in types], dtype=bool)
+    if untyped.any():
+        warn(
+            f"projects: {int(untyped.sum())} project(s) have no project_type (项目类型): judged by the "
+            "rules of their group. Give a project_type (data/project_types.csv: railway_national, "
+            "water_local, tourism_facilities …) to judge them by the categories of 自然资发〔2022〕142号 "
+            "and 自然资规〔2018〕3号.",
+            notes,
+        )
     units = county_units(counties) if preaudit else None
     frames, by_county, detail = [], [], []
     for line, layer in inputs.control_lines().items():
@@ -174,7 +187,9 @@ def check_projects(
             geometry=overlap_geometry,
             progress=say,
         )
-        frame = judge_line(sites, measured, rule_table, with_geometry=overlap_geometry)
+        frame = judge_line(
+            sites, measured, rule_table, with_geometry=overlap_geometry, types=types, type_basis=type_basis
+        )
         figures = pd.DataFrame({c: np.full(len(frame), np.nan) for c in FIGURE_COLUMNS})
         if preaudit and line in ITEMISED_LINES:
             say(f"{line}: the 用地预审 figures of the projects touching it")
