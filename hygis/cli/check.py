@@ -54,6 +54,13 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     help="County-level units (XZQ layer: XZQDM/XZQMC or code/name) to split each farmland and red-line "
     "overlap by, for 用地预审/补划. Default: the embedded units.",
 )
+@click.option(
+    "--no-preaudit",
+    "no_preaudit",
+    is_flag=True,
+    help="Skip the 用地预审 figures (by county, land class, grade, patch list): verdicts and areas only, "
+    "for very large batches.",
+)
 @area_options
 @out_option(None, REPORT_FORMATS, "report")
 @user_errors
@@ -63,6 +70,7 @@ def check_cmd(
     workers: int | None,
     relocate: bool,
     counties_path: Path | None,
+    no_preaudit: bool,
     out: Path,
     **kwargs: Any,
 ) -> None:
@@ -92,6 +100,7 @@ def check_cmd(
         overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
         progress=progress,
         counties=counties,
+        preaudit=not no_preaudit,
         **area,
     )
     if relocate:

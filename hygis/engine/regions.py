@@ -57,11 +57,12 @@ def split_by_regions(geoms: ArrayLike, zones: ArrayLike) -> tuple[np.ndarray, np
     zc, gc = z_box[crossing], g_box[crossing]
     z_rest, g_rest = z_box[~crossing], g_box[~crossing]
     probe = shapely.get_coordinates(shapely.point_on_surface(geoms[g_rest]))
-    inside = np.zeros(len(g_rest), dtype=bool)
-    for z in np.unique(z_rest):
-        sel = z_rest == z
-        shapely.prepare(zones[z])
-        inside[sel] = shapely.contains_xy(zones[z], probe[sel, 0], probe[sel, 1])
+    # One vectorised, prepared test for every (zone, geometry) pair: a loop over the zones with a
+    # mask each was quadratic when the zones are many (patches split by thousands of sites).
+    shapely.prepare(zones[np.unique(z_rest)])
+    inside = np.zeros(len(z_rest), dtype=bool)
+    if len(z_rest):
+        inside = shapely.contains_xy(zones[z_rest], probe[:, 0], probe[:, 1])
     z_in, g_in = z_rest[inside], g_rest[inside]
     cut = shapely.intersection(geoms[gc], zones[zc])
     dims = shapely.get_dimensions(geoms[gc])
