@@ -12,8 +12,9 @@ processes).
     python benchmarks/bench_check.py --convex
 
 The baseline is the textbook way: ``geopandas.overlay(projects, farmland, how="intersection")``
-then the area summed per project. ``hygis+ellipsoid`` is the same engine measuring on the CGCS2000
-ellipsoid, as the check does by default; its cost over the planar run is printed. Both read with pyogrio/Arrow (GeoParquet); reading is timed apart.
+then the area summed per project. ``hygis+ellipsoid`` is the same engine measuring on the
+CGCS2000 ellipsoid, as the check does by default; its cost over the planar run is printed.
+Both read with pyogrio/Arrow (GeoParquet); reading is timed apart.
 """
 
 from __future__ import annotations
