@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from hygis.check.rules import best_match
+from hygis.check.rules import NULL, best_match
 from hygis.constants import CONTROL_LINES
 from hygis.errors import HygisInputError
 from hygis.io.fields import find_field
@@ -134,11 +134,11 @@ def judge_by_category(
     basis = (
         t + " (" + known.loc[t, "name_zh"].to_numpy() + "): " + known.loc[t, "basis"].to_numpy()
     ).to_numpy()
-    verdict = np.where(typed, rows["verdict"].to_numpy(), None)
-    rule = np.where(typed, rows["requirement"].to_numpy(), None)
-    source = np.where(typed, rows["source"].to_numpy() + "; type " + basis, None)
+    verdict = np.where(typed, rows["verdict"].to_numpy(), NULL)
+    rule = np.where(typed, rows["requirement"].to_numpy(), NULL)
+    source = np.where(typed, rows["source"].to_numpy() + "; type " + basis, NULL)
     shown = np.where(own, category, np.where(np.asarray(condition) == "inside", "inside", "not involved"))
-    return verdict, rule, source, np.where(typed, shown, None)
+    return verdict, rule, source, np.where(typed, shown, NULL)
 
 
 __all__ = [

@@ -14,7 +14,7 @@ import shapely
 
 from hygis.check.categories import judge_by_category
 from hygis.check.measure import LineOverlap
-from hygis.check.rules import best_match
+from hygis.check.rules import NULL, best_match
 from hygis.check.sites import Sites
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 
@@ -139,7 +139,7 @@ def judge_line(
             "point_inside": point_inside,
             "project_type": types if types is not None else np.full(n, None, dtype=object),
             "project_type_basis": type_basis if type_basis is not None else np.full(n, "", dtype=object),
-            "category": np.where(unlocated, None, category),
+            "category": np.where(unlocated, NULL, category),
             "verdict": verdict,
             "rule": rule,
             "source": source,

@@ -29,6 +29,9 @@ _CONDITIONS = {
 
 _KINDS = ("point", "line", "polygon", "mixed", "*")
 
+#: An object-array None that numpy's typed np.where accepts as a branch.
+NULL = np.array(None, dtype=object)
+
 
 @lru_cache(maxsize=4)
 def _read_csv(path: str) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from hygis.check.rules import best_match, load_corridor_widths
+from hygis.check.rules import NULL, best_match, load_corridor_widths
 from hygis.engine.area import AreaScale
 from hygis.engine.overlap import site_areas
 from hygis.errors import HygisInputError
@@ -90,7 +90,7 @@ def project_sites(
     scale = None
     if ellipsoidal and has_site.any():
         scale = AreaScale.over(area_crs, shapely.total_bounds(geoms[has_site].astype(object)))
-    area_m2 = site_areas(np.where(has_site, geoms, None), area_scale=scale)
+    area_m2 = site_areas(np.where(has_site, geoms, NULL), area_scale=scale)
     unlocated = kinds == "none"
     if unlocated.any():
         warn(
