@@ -19,7 +19,7 @@ from .format_fixtures import (
 
 def test_dxf_closed_polylines_become_polygons_and_the_note_says_which(tmp_path):
     path = write_dxf(tmp_path / "红线.dxf")
-    gdf, notes = formats.read_gdal_repairing(path, source=path.name)
+    gdf, _ = formats.read_gdal_repairing(path, source=path.name)
     gdf, more = formats.closed_lines_to_polygons(gdf, source=path.name)
     by_layer = dict(zip(gdf["Layer"], gdf.geometry))
     for layer, (closed, area) in DXF_SHAPES.items():
