@@ -32,10 +32,10 @@ CODES = {
 }
 
 #: Each line's rectangle (easting offset, northing offset, width, height) from (E0, N0), metres.
-#: The red line covers the north half of parcel D1 (10 000 m² of it); the farmland covers all of D2;
-#: the development boundary covers D3.
+#: The red line covers the north half of parcel D1 (200 × 50 m less the hole's 40 × 10 m above the
+#: half: 9 600 m²); the farmland covers all of D2 (5 400 m²); the development boundary all of D3.
 BOXES = {
-    "ecological_redline": (-100, 50, 400, 200),
+    "ecological_redline": (-100, 50, 350, 200),
     "permanent_farmland": (290, -10, 140, 110),
     "urban_development_boundary": (480, -20, 200, 100),
 }

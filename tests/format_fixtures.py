@@ -1,7 +1,8 @@
 """Files as CAD, Google Earth/奥维 and Esri software write them, built byte by byte (no blobs).
 
-All shapes are designed in EPSG:4546 (CGCS2000 3° Gauss–Krüger CM 111°E) a few kilometres from
-the central meridian, with areas known analytically. Synthetic test data.
+All shapes are designed in EPSG:4546 (CGCS2000 3° Gauss–Krüger CM 111°E) in 祁东县 near 111.57°E,
+57 km from the central meridian (areas on the ellipsoid within 8e-5 of the plane's), with areas
+known analytically. Synthetic test data.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import shapely
 from pyogrio.raw import write as raw_write
 
 CRS = "EPSG:4546"
-E0, N0 = 503_000.0, 2_977_000.0
+E0, N0 = 556_500.0, 2_971_000.0
 #: A circle's radius (m) for the curve fixtures; area π r².
 RADIUS = 500.0
 CIRCLE_AREA = math.pi * RADIUS**2
