@@ -33,11 +33,12 @@ CODES = {
 
 #: Each line's rectangle (easting offset, northing offset, width, height) from (E0, N0), metres.
 #: The red line covers the north half of parcel D1 (200 × 50 m less the hole's 40 × 10 m above the
-#: half: 9 600 m²); the farmland covers all of D2 (5 400 m²); the development boundary all of D3.
+#: half: 9 600 m²); the farmland covers all of D2 (5 400 m²); the development boundary all of D3 and
+#: 10 × 90 m of the farmland (900 m², for the overlap QA).
 BOXES = {
     "ecological_redline": (-100, 50, 350, 200),
     "permanent_farmland": (290, -10, 140, 110),
-    "urban_development_boundary": (480, -20, 200, 100),
+    "urban_development_boundary": (420, -20, 260, 100),
 }
 
 
