@@ -60,7 +60,7 @@ def assert_close(got: float, want: float, rel: float = 1e-4) -> None:
 
 
 def test_layers_in_lists_the_database(cli, office):
-    folder, gdb, _, _ = office
+    _, gdb, _, _ = office
     proc = cli("layers", "--in", str(gdb), check=True)
     for name in ("XZQ", "陆域生态保护红线", "永久基本农田", "城镇开发边界", "规划地类", "指标表"):
         assert name in proc.stdout
@@ -246,7 +246,7 @@ def test_stats_qa_and_map_take_the_same_inputs(cli, office):
 
 
 def test_relocation_written_back_as_coordinate_txt(cli, office):
-    folder, gdb, txt, out = office
+    _, gdb, txt, out = office
     moved = out / "调整建议.txt"
     cli("relocate", "--projects", str(txt), "--control-lines", str(gdb), "--out", str(moved), check=True)
     back = coordinates.read_coordinate_txt(moved)
