@@ -60,7 +60,8 @@ def test_a_missing_line_is_refused_with_the_layers(tmp_path):
     path = write_database(tmp_path / "plan.gpkg", names=names)
     with pytest.raises(
         HygisInputError,
-        match=r"no polygon layer named like the urban development boundary.*XZQ.*--urban-development-boundary plan\.gpkg:LAYER",
+        match=r"no polygon layer named like the urban development boundary.*XZQ.*"
+        r"--urban-development-boundary plan\.gpkg:LAYER",
     ):
         database.find_control_lines(path)
 

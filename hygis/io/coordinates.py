@@ -34,12 +34,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from hygis.io.write import atomic_path
 from pyproj import CRS
 
 from hygis.errors import HygisInputError, HygisOutputError
 from hygis.io.gauss_kruger import GKZone, gk_crs, gk_systems, zone_of
 from hygis.io.vertices import PARCEL_ID, PARCEL_NAME, POINT_COUNT, polygons_from_vertices, survey_axes
+from hygis.io.write import atomic_path
 
 #: Section names of the format.
 HEADER_SECTION, PARCELS_SECTION = "[属性描述]", "[地块坐标]"
@@ -86,7 +86,10 @@ def _decode(raw: bytes, encoding: str | None, source: str) -> str:
         except LookupError:
             msg = f"{source}: '{encoding}' is not a text encoding Python knows; try GBK or UTF-8."
             raise HygisInputError(msg) from None
-    msg = f"{source}: the text is neither UTF-8 nor GBK{' nor ' + encoding if encoding else ''}. Save it as UTF-8 or GBK."
+    msg = (
+        f"{source}: the text is neither UTF-8 nor GBK{' nor ' + encoding if encoding else ''}. Save it as "
+        "UTF-8 or GBK."
+    )
     raise HygisInputError(msg)
 
 
@@ -110,7 +113,10 @@ def parse_coordinate_text(text: str, *, source: str) -> tuple[dict[str, str], pd
         raise HygisInputError(msg)
     is_head = body.str.rstrip(",").str.endswith("@").to_numpy()
     if not is_head[0]:
-        msg = f"{source}: line {body.index[0] + 1} should be a parcel's header line ending in '@': {body.iloc[0]!r}."
+        msg = (
+            f"{source}: line {body.index[0] + 1} should be a parcel's header line ending in '@': "
+            f"{body.iloc[0]!r}."
+        )
         raise HygisInputError(msg)
     parcel_no = np.cumsum(is_head) - 1
     heads = body[is_head].str.rstrip(",").str[:-1].str.rstrip(",").str.split(",", expand=True)
@@ -120,7 +126,10 @@ def parse_coordinate_text(text: str, *, source: str) -> tuple[dict[str, str], pd
     pts = body[~is_head]
     parts = pts.str.split(",", expand=True)
     if parts.shape[1] < 4:
-        msg = f"{source}: point lines must read 'name,ring,X,Y', e.g. 'J1,1,3000000.000,38500000.000'; line {pts.index[0] + 1} reads {pts.iloc[0]!r}."
+        msg = (
+            f"{source}: point lines must read 'name,ring,X,Y', e.g. 'J1,1,3000000.000,38500000.000'; line "
+            f"{pts.index[0] + 1} reads {pts.iloc[0]!r}."
+        )
         raise HygisInputError(msg)
     points = pd.DataFrame(
         {
@@ -183,7 +192,10 @@ def read_coordinate_txt(
     notes: list[str] = []
     unit = header.get("计量单位", "")
     if unit and unit.strip().lower() not in ("米", "m", "metre", "meter", "公尺"):
-        msg = f"{source}: 计量单位 = {unit}: hygis reads coordinates in metres (米). Convert the file, or give it as a table."
+        msg = (
+            f"{source}: 计量单位 = {unit}: hygis reads coordinates in metres (米). Convert the file, or give "
+            "it as a table."
+        )
         raise HygisInputError(msg)
     projection = header.get("投影类型", "")
     if crs is None and projection and "高斯" not in projection and "gauss" not in projection.lower():
@@ -205,7 +217,10 @@ def read_coordinate_txt(
     notes += ring_notes
     empty = np.setdiff1d(np.arange(len(heads)), np.unique(points["parcel"]))
     if len(empty):
-        msg = f"{source}: parcel(s) {', '.join(key[empty][:8])} have a header line but no points. Remove or complete them."
+        msg = (
+            f"{source}: parcel(s) {', '.join(key[empty][:8])} have a header line but no points. Remove or "
+            "complete them."
+        )
         raise HygisInputError(msg)
 
     if crs is None:
@@ -236,7 +251,8 @@ def _area_notes(gdf: gpd.GeoDataFrame, key: np.ndarray, source: str) -> list[str
     agree = (np.abs(ratios - 1) <= AREA_TOLERANCE).any(axis=0)
     off = np.isfinite(stated) & (stated > 0) & ~agree
     return [
-        f"{source}: parcel {k} states 地块面积 {s:g} but its points enclose {d / M2_PER_HA:.4f} ha; the points are used."
+        f"{source}: parcel {k} states 地块面积 {s:g} but its points enclose {d / M2_PER_HA:.4f} ha; the "
+        "points are used."
         for k, s, d in zip(key[off], stated[off], drawn[off])
     ]
 
@@ -284,16 +300,25 @@ def write_coordinate_txt(
     """
     kinds = set(gdf.geom_type.dropna())
     if not len(gdf) or not kinds or kinds - {"Polygon", "MultiPolygon"}:
-        msg = f"{Path(path).name}: the 坐标交换格式 holds parcels (polygons); this layer has {', '.join(sorted(kinds)) or 'no geometries'}."
+        msg = (
+            f"{Path(path).name}: the 坐标交换格式 holds parcels (polygons); this layer has "
+            f"{', '.join(sorted(kinds)) or 'no geometries'}."
+        )
         raise HygisOutputError(msg)
     if gdf.crs is None:
-        msg = f"{Path(path).name}: the layer has no CRS, so its coordinates cannot be written as Gauss–Krüger metres."
+        msg = (
+            f"{Path(path).name}: the layer has no CRS, so its coordinates cannot be written as Gauss–Krüger "
+            "metres."
+        )
         raise HygisOutputError(msg)
     target = CRS.from_user_input(crs) if crs is not None else CRS(gdf.crs)
     zone = zone_of(target)
     if zone is None:
         if crs is not None:
-            msg = f"{Path(path).name}: {target.name} is not a Gauss–Krüger zone hygis knows; give one such as EPSG:4526."
+            msg = (
+                f"{Path(path).name}: {target.name} is not a Gauss–Krüger zone hygis knows; give one such as "
+                "EPSG:4526."
+            )
             raise HygisOutputError(msg)
         lon = float(gdf.to_crs(4490).union_all().centroid.x)
         zone = GKZone("CGCS2000", 3, round(lon / 3), True)

@@ -106,8 +106,10 @@ def angle_column(series: pd.Series, *, column: str, source: str, limit: float = 
         shown = "; ".join(f"row {i + 1}: {series.iloc[i]!r}" for i in rows[:8])
         more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
         msg = (
-            f"{source}: column '{column}' has {len(rows)} value(s) that are not angles ({shown}{more}; row 1 is the "
-            "first under the header). Write decimal degrees (112.5701) or 度分秒 (112°34′12.5″ or 112度34分12.5秒)."
+            f"{source}: column '{column}' has {len(rows)} value(s) that are not angles ({shown}{more}; row 1 "
+            "is the "
+            "first under the header). Write decimal degrees (112.5701) or 度分秒 (112°34′12.5″ or "
+            "112度34分12.5秒)."
         )
         raise HygisInputError(msg)
     return deg

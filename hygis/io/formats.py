@@ -110,7 +110,8 @@ def closed_lines_to_polygons(gdf: gpd.GeoDataFrame, *, source: str) -> tuple[gpd
     which = _feature_names(gdf)[closed]
     shown = ", ".join(which[:8]) + (f" and {len(which) - 8} more" if len(which) > 8 else "")
     notes = [
-        f"{source}: {int(closed.sum())} closed polyline(s) read as polygons (CAD draws parcels as closed polylines): {shown}."
+        f"{source}: {int(closed.sum())} closed polyline(s) read as polygons (CAD draws parcels as closed "
+        f"polylines): {shown}."
     ]
     if (lines & ~closed).any():
         notes.append(f"{source}: {int((lines & ~closed).sum())} open polyline(s) kept as lines.")

@@ -69,7 +69,10 @@ class GKZone:
         step = 1 if self.prefixed else self.width
         if not first <= key <= last or (key - first) % step:
             what = f"zone {self.zone}" if self.prefixed else f"central meridian {self.central_meridian}°E"
-            msg = f"There is no {self.datum} {self.width}° Gauss–Krüger {what} in China. Give the CRS with --crs."
+            msg = (
+                f"There is no {self.datum} {self.width}° Gauss–Krüger {what} in China. Give the CRS with "
+                "--crs."
+            )
             raise HygisInputError(msg)
         return CRS.from_epsg(first_epsg + (key - first) // step)
 
@@ -164,7 +167,10 @@ def gk_crs(
         raise HygisInputError(msg)
     named = parse_datum(datum) if datum else DEFAULT_DATUM
     if named is None:
-        msg = f"{source}: the coordinate system '{datum}' is not one hygis knows (CGCS2000, Xian 1980, Beijing 1954). {ask}"
+        msg = (
+            f"{source}: the coordinate system '{datum}' is not one hygis knows (CGCS2000, Xian 1980, Beijing "
+            f"1954). {ask}"
+        )
         raise HygisInputError(msg)
     said = (
         []
@@ -181,7 +187,10 @@ def gk_crs(
             # Every 6° central meridian (75, 81, …) is also a 3° one; only the others tell.
             width = 3 if cm % 3 == 0 and (cm + 3) % 6 else None
         if width is None:
-            msg = f"{source}: 带号 {cm} reads as a central meridian that both 3° and 6° zones have; state 几度分带. {ask}"
+            msg = (
+                f"{source}: 带号 {cm} reads as a central meridian that both 3° and 6° zones have; state "
+                f"几度分带. {ask}"
+            )
             raise HygisInputError(msg)
         if (width == 3 and cm % 3) or (width == 6 and (cm + 3) % 6):
             msg = f"{source}: no {width}° zone has its central meridian at {cm}°E. {ask}"
@@ -193,21 +202,31 @@ def gk_crs(
     if prefixed.any() and not prefixed.all():
         msg = (
             f"{source}: some eastings carry a zone number in front and some do not "
-            f"(e.g. {east[prefixed][0]:.2f} and {east[~prefixed][0]:.2f}); a file holds one or the other. {ask}"
+            f"(e.g. {east[prefixed][0]:.2f} and {east[~prefixed][0]:.2f}); a file holds one or the other. "
+            f"{ask}"
         )
         raise HygisInputError(msg)
     if prefixed.all():
         prefixes = np.unique(np.floor(east / PREFIX_UNIT).astype(int))
         if len(prefixes) > 1:
-            msg = f"{source}: the eastings carry several zone numbers ({', '.join(map(str, prefixes))}); split the file by zone. {ask}"
+            msg = (
+                f"{source}: the eastings carry several zone numbers ({', '.join(map(str, prefixes))}); split "
+                f"the file by zone. {ask}"
+            )
             raise HygisInputError(msg)
         found = int(prefixes[0])
         found_width = 6 if 13 <= found <= 23 else 3 if 25 <= found <= 45 else None
         if found_width is None:
-            msg = f"{source}: the eastings start with {found}, which is no Gauss–Krüger zone in China (3°: 25–45, 6°: 13–23). {ask}"
+            msg = (
+                f"{source}: the eastings start with {found}, which is no Gauss–Krüger zone in China (3°: "
+                f"25–45, 6°: 13–23). {ask}"
+            )
             raise HygisInputError(msg)
         if width is not None and width != found_width:
-            msg = f"{source}: the header says {width}° zones but the eastings start with {found}, a {found_width}° zone. {ask}"
+            msg = (
+                f"{source}: the header says {width}° zones but the eastings start with {found}, a "
+                f"{found_width}° zone. {ask}"
+            )
             raise HygisInputError(msg)
         if zone is not None and zone != found:
             msg = f"{source}: the header says zone {zone} but the eastings start with {found}. {ask}"
@@ -216,7 +235,10 @@ def gk_crs(
         said.insert(0, f"zone {found} read from the eastings' prefix")
     else:
         if zone is None:
-            msg = f"{source}: the eastings carry no zone number and no zone (带号) is stated, so the central meridian is unknown. {ask}"
+            msg = (
+                f"{source}: the eastings carry no zone number and no zone (带号) is stated, so the central "
+                f"meridian is unknown. {ask}"
+            )
             raise HygisInputError(msg)
         if width is None:
             width = 6 if 13 <= zone <= 23 else 3 if 25 <= zone <= 45 else None

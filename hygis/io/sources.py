@@ -76,8 +76,11 @@ def list_layers(path: str | os.PathLike) -> pd.DataFrame:
         raise HygisInputError(msg)
     try:
         layers = pyogrio.list_layers(src)
-    except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by driver; all mean "cannot open"
-        msg = f"{src}: GDAL cannot open it as vector data ({exc}). Is it a .gdb folder, a GeoPackage or a Shapefile?"
+    except Exception as exc:
+        msg = (
+            f"{src}: GDAL cannot open it as vector data ({exc}). Is it a .gdb folder, a GeoPackage or a "
+            "Shapefile?"
+        )
         raise HygisInputError(msg) from None
     rows = []
     for name, geometry in layers:

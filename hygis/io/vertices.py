@@ -56,12 +56,15 @@ def survey_axes(x: np.ndarray, y: np.ndarray, *, source: str) -> tuple[np.ndarra
             x,
             y,
             [
-                f"{source}: the X column holds eastings and Y northings (the reverse of the survey convention X = north); read accordingly."
+                f"{source}: the X column holds eastings and Y northings (the reverse of the survey "
+                "convention X = north); read accordingly."
             ],
         )
     msg = (
-        f"{source}: X and Y are not Gauss–Krüger metres in China (X the northing, 1 000 000–10 000 000 m; Y the "
-        f"easting, under 1 000 000 m or with the zone number in front): X runs {np.nanmin(x):.2f}…{np.nanmax(x):.2f}, "
+        f"{source}: X and Y are not Gauss–Krüger metres in China (X the northing, 1 000 000–10 000 000 m; Y "
+        "the "
+        "easting, under 1 000 000 m or with the zone number in front): X runs "
+        f"{np.nanmin(x):.2f}…{np.nanmax(x):.2f}, "
         f"Y {np.nanmin(y):.2f}…{np.nanmax(y):.2f}. Longitude/latitude belong in 经度/纬度 columns."
     )
     raise HygisInputError(msg)
@@ -113,7 +116,10 @@ def polygons_from_vertices(
     bad = df[["e", "n"]].isna().any(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
-        msg = f"{source}: {len(rows)} vertex row(s) without a number in X or Y (rows {', '.join(str(r + 1) for r in rows[:8])}). Fill them in."
+        msg = (
+            f"{source}: {len(rows)} vertex row(s) without a number in X or Y (rows "
+            f"{', '.join(str(r + 1) for r in rows[:8])}). Fill them in."
+        )
         raise HygisInputError(msg)
     parcels = pd.Index(pd.unique(df["parcel"]))
     # A new ring starts where the parcel or the ring number changes.
@@ -142,7 +148,10 @@ def polygons_from_vertices(
     small = distinct.reindex(range(len(first)), fill_value=0).to_numpy() < 3
     if small.any():
         which = ", ".join(f"{p} (ring {r})" for p, r in zip(ring_parcel[small][:8], ring_number[small][:8]))
-        msg = f"{source}: parcel(s) {which} have fewer than 3 distinct points: not an area. Check the vertex list."
+        msg = (
+            f"{source}: parcel(s) {which} have fewer than 3 distinct points: not an area. Check the vertex "
+            "list."
+        )
         raise HygisInputError(msg)
     rings = shapely.linearrings(coords, indices=ring_of)
     shells = shapely.polygons(rings)
@@ -159,7 +168,8 @@ def polygons_from_vertices(
     parent[inner[direct]] = outer[direct]
     moved = ~hole & (ring_number != 1)
     notes += [
-        f"{source}: ring {r} of parcel {p} lies outside ring 1, so it is read as a further part of the parcel, not a hole."
+        f"{source}: ring {r} of parcel {p} lies outside ring 1, so it is read as a further part of the "
+        "parcel, not a hole."
         for p, r in zip(ring_parcel[moved], ring_number[moved])
     ]
 
@@ -225,7 +235,10 @@ def vertex_table_to_gdf(
             f"row {r + 1}: X={df[cols['northing']].iloc[r]!r}, Y={df[cols['easting']].iloc[r]!r}"
             for r in rows[:6]
         )
-        msg = f"{source}: {len(rows)} vertex row(s) have no number in X or Y ({shown}; row 1 is the first under the header). Fix them."
+        msg = (
+            f"{source}: {len(rows)} vertex row(s) have no number in X or Y ({shown}; row 1 is the first "
+            "under the header). Fix them."
+        )
         raise HygisInputError(msg)
     east, north, notes = survey_axes(x, y, source=source)
     ids, geoms, more = polygons_from_vertices(pid.to_numpy(), ring, east, north, source=source)

@@ -48,7 +48,10 @@ def find_control_lines(
     """
     path, layer = split_layer(database)
     if layer is not None:
-        msg = f"--control-lines takes the whole database, not one layer ({layer}); give a layer per line with {FLAGS['permanent_farmland']} {with_layer(path, layer)} and the like."
+        msg = (
+            f"--control-lines takes the whole database, not one layer ({layer}); give a layer per line with "
+            f"{FLAGS['permanent_farmland']} {with_layer(path, layer)} and the like."
+        )
         raise HygisInputError(msg)
     table = list_layers(path)
     polygons = table[table["geometry"].astype(str).str.contains("Polygon", case=False, na=False)]
@@ -60,19 +63,22 @@ def find_control_lines(
         if len(candidates) == 1:
             found[line] = with_layer(path, candidates[0])
             notes.append(
-                f"{path.name}: {line.replace('_', ' ')} taken from layer {candidates[0]} (choose another with {flag} {with_layer(path.name, 'LAYER')})."
+                f"{path.name}: {line.replace('_', ' ')} taken from layer {candidates[0]} (choose another "
+                f"with {flag} {with_layer(path.name, 'LAYER')})."
             )
             continue
         listing = ", ".join(f"{r.layer} ({r.features} {r.geometry})" for r in table.itertuples())
         if not candidates:
             msg = (
-                f"{path.name}: no polygon layer named like the {line.replace('_', ' ')} (e.g. {_examples(line)}). "
+                f"{path.name}: no polygon layer named like the {line.replace('_', ' ')} (e.g. "
+                f"{_examples(line)}). "
                 f"Its layers: {listing}. Choose one with {flag} {with_layer(path.name, 'LAYER')}."
             )
         else:
             msg = (
-                f"{path.name}: several layers could be the {line.replace('_', ' ')}: {', '.join(candidates)}. "
-                f"Choose one with {flag} {with_layer(path.name, candidates[0])} (or another of them)."
+                f"{path.name}: several layers could be the {line.replace('_', ' ')}: "
+                f"{', '.join(candidates)}. Choose one with {flag} {with_layer(path.name, candidates[0])} "
+                "(or another of them)."
             )
         raise HygisInputError(msg)
     return found, notes
