@@ -178,9 +178,13 @@ def test_multilayer_geopackage_asks_for_layer(tmp_path, projects_gdf):
     path = tmp_path / "multi.gpkg"
     projects_gdf.to_file(path, layer="one", engine="pyogrio")
     projects_gdf.to_file(path, layer="two", engine="pyogrio")
-    with pytest.raises(HygisInputError, match="--layer"):
+    # The message names the syntax that exists (PATH:LAYER), with an example from this file.
+    with pytest.raises(HygisInputError, match=r"PATH:LAYER, e\.g\. multi\.gpkg:one"):
         io.read_vector(path)
     assert len(io.read_vector(path, layer="two")) == 3
+    assert len(io.read_vector(f"{path}:two")) == 3
+    with pytest.raises(HygisInputError, match="no layer 'three'.*one, two"):
+        io.read_vector(f"{path}:three")
 
 
 def test_missing_file_names_the_path(tmp_path):

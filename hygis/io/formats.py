@@ -145,6 +145,24 @@ def placemark_ids(gdf: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFra
     return out, [note]
 
 
+def cad_ids(gdf: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Give CAD entities an ``id``: the entity handle where the drawing has one, else ``#n`` by position.
+
+    A DXF has no attribute table, so nothing else can name a parcel in a report.
+    """
+    if "id" in gdf.columns:
+        return gdf, []
+    handles = (
+        gdf["EntityHandle"]
+        if "EntityHandle" in gdf.columns
+        else pd.Series([None] * len(gdf), index=gdf.index)
+    )
+    numbered = pd.Series([f"#{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    out = gdf.copy()
+    out["id"] = handles.where(~_blank(handles), numbered).astype(str)
+    return out, [f"{source}: entities named by their CAD handle, or #n by position where they have none."]
+
+
 def _blank(values: pd.Series) -> pd.Series:
     return values.isna() | values.astype(object).astype(str).str.strip().isin(["", "None", "nan"])
 

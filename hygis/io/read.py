@@ -23,8 +23,18 @@ from pyproj import CRS
 from hygis import crs as hcrs
 from hygis import gcj02
 from hygis.errors import HygisInputError
+from hygis.io.coordinates import is_coordinate_txt, read_coordinate_txt
 from hygis.io.encoding import detect_dbf_encoding
+from hygis.io.formats import (
+    CAD_SUFFIXES,
+    KML_SUFFIXES,
+    cad_ids,
+    closed_lines_to_polygons,
+    placemark_ids,
+    read_gdal_repairing,
+)
 from hygis.io.repair import check_coordinates, clean_geometries
+from hygis.io.sources import LAYER_SYNTAX, split_layer
 from hygis.io.tables import TABLE_SUFFIXES, read_table_points
 from hygis.io.write import register_inputs
 from hygis.messages import warn
@@ -40,6 +50,8 @@ VECTOR_SUFFIXES = (
     ".geoparquet",
     ".gml",
     ".kml",
+    ".kmz",
+    ".dxf",
     ".tab",
 )
 
@@ -67,12 +79,14 @@ def read_vector(
     Parameters
     ----------
     path : path-like
-        A file in any GDAL vector format (Shapefile, GeoPackage, GeoJSON, FlatGeobuf,
-        GeoParquet, …), a folder or ``.zip`` holding one such dataset, or a ``.csv`` /
-        ``.xlsx`` table with longitude/latitude (or x/y) columns, read as points.
+        A file in any GDAL vector format (Shapefile, GeoPackage, File Geodatabase, GeoJSON,
+        FlatGeobuf, GeoParquet, KML/KMZ, DXF …), a folder or ``.zip`` holding one such dataset,
+        the Ministry's coordinate exchange ``.txt`` (坐标交换格式), or a ``.csv`` / ``.xlsx``
+        table: 界址点 vertex lists become polygons, 经度/纬度 (decimal or 度分秒) or X/Y
+        columns points. ``PATH:LAYER`` (``plan.gdb:YJJBNT``) chooses a layer.
     layer : str, optional
-        Layer of a multi-layer file (GeoPackage). Default: the only layer, else an error
-        that lists them.
+        Layer of a multi-layer source (same as ``PATH:LAYER``). Default: the only spatial
+        layer, else an error that lists them.
     crs : str, int or pyproj.CRS, optional
         The CRS of a file that has none. Without it, a file with no CRS is an error: hygis
         never guesses. A file that has its own CRS keeps it (with a note), unless ``override_crs``.
@@ -106,21 +120,35 @@ def read_vector(
     HygisInputError
         With the file, the feature and the fix, for anything that cannot be read as given.
     """
-    src = Path(path).expanduser()
+    src, path_layer = split_layer(path)
+    layer = layer or path_layer
     name = f"{label} file {src.name}" if label else src.name
     if not src.exists():
         msg = f"{name}: file not found: {src}. Check the path (relative paths start from {Path.cwd()})."
         raise HygisInputError(msg)
     register_inputs([src])
 
-    target, enc = _resolve_dataset(src, encoding)
-    suffix = Path(target.split("/vsizip/")[-1]).suffix.lower()
-    if suffix in TABLE_SUFFIXES:
-        gdf = read_table_points(Path(target), name)
-    else:
-        gdf = _read_gdal(target, src, layer, enc, name)
-
     notes: list[str] = []
+    if src.suffix.lower() == ".txt":
+        if not is_coordinate_txt(src):
+            msg = (
+                f"{name}: a .txt is read as the coordinate exchange format (坐标交换格式), but {src.name} "
+                "has no [地块坐标] section. Give a .txt in that format, or a table (.csv/.xlsx) of 界址点."
+            )
+            raise HygisInputError(msg)
+        gdf = read_coordinate_txt(
+            src, crs=hcrs.parse_crs(crs) if crs is not None else None, encoding=encoding, label=label
+        )
+        target, enc = str(src), None
+    else:
+        target, enc = _resolve_dataset(src, encoding)
+        suffix = Path(target.split("/vsizip/")[-1]).suffix.lower()
+        if suffix in TABLE_SUFFIXES:
+            gdf = read_table_points(Path(target), name, crs=hcrs.parse_crs(crs) if crs is not None else None)
+        else:
+            gdf, repairs = _read_gdal(target, src, layer, enc, name)
+            notes.extend(repairs)
+    notes.extend(gdf.attrs.get(NOTES_ATTR, []))
     if enc and enc.lower() not in ("utf-8", "utf8"):
         notes.append(f"{name}: attributes decoded as {enc} (no .cpg file said which encoding).")
 
@@ -229,29 +257,46 @@ def _resolve_dataset(src: Path, encoding: str | None) -> tuple[str, str | None]:
 
 def _read_gdal(
     target: str, src: Path, layer: str | None, encoding: str | None, name: str
-) -> gpd.GeoDataFrame:
-    suffix = src.suffix.lower()
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read through GDAL, with the repairs and format fixes of :mod:`hygis.io.formats` (noted)."""
+    suffix = Path(target).suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(target)
-        if layer is None:
-            layers = pyogrio.list_layers(target)
-            if len(layers) > 1:
-                spatial = [str(row[0]) for row in layers if row[1] is not None]
-                if len(spatial) != 1:
-                    msg = (
-                        f"{name}: {src.name} holds several layers ({', '.join(map(str, layers[:, 0]))}). "
-                        "Say which with --layer."
-                    )
-                    raise HygisInputError(msg)
-                layer = spatial[0]
+            return gpd.read_parquet(target), []
+        layers = pyogrio.list_layers(target)
+        names = [str(row[0]) for row in layers]
+        if layer is not None and layer not in names:
+            msg = (
+                f"{name}: {src.name} has no layer '{layer}'. Its layers: {', '.join(names)}. "
+                f"Choose one as {LAYER_SYNTAX}, e.g. {src.name}:{names[0]}."
+            )
+            raise HygisInputError(msg)
+        if layer is None and len(layers) > 1:
+            spatial = [str(row[0]) for row in layers if row[1] is not None]
+            if len(spatial) != 1:
+                msg = (
+                    f"{name}: {src.name} holds several layers ({', '.join(names)}). Choose one as "
+                    f"{LAYER_SYNTAX}, e.g. {src.name}:{(spatial or names)[0]} "
+                    f"(`hygis layers --in {src.name}` lists them)."
+                )
+                raise HygisInputError(msg)
+            layer = spatial[0]
         kwargs = {"encoding": encoding} if encoding else {}
-        return gpd.read_file(target, layer=layer, engine="pyogrio", **kwargs)
+        gdf, notes = read_gdal_repairing(target, source=name, layer=layer, **kwargs)
     except HygisInputError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # GDAL's errors vary by driver; each means "cannot read this file"
         msg = (
-            f"{name}: cannot read {src} as vector data ({exc}). "
-            "Is it a complete Shapefile (.shp, .shx, .dbf), GeoPackage or GeoJSON?"
+            f"{name}: cannot read {src} as vector data ({exc}). Is it a complete Shapefile (.shp, .shx, "
+            ".dbf), GeoPackage, File Geodatabase or GeoJSON?"
         )
         raise HygisInputError(msg) from None
+    if suffix in KML_SUFFIXES:
+        gdf, more = placemark_ids(gdf, source=name)
+        notes += more
+    if suffix in CAD_SUFFIXES:
+        gdf, more = closed_lines_to_polygons(gdf, source=name)
+        notes += more
+        gdf, more = cad_ids(gdf, source=name)
+        notes += more
+    return gdf, notes
