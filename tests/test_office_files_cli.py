@@ -7,6 +7,7 @@ database_fixtures.py, format_fixtures.py) with areas known from the design.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import warnings
 from pathlib import Path
@@ -225,8 +226,10 @@ def test_stats_qa_and_map_take_the_same_inputs(cli, office):
     for line, (_, _, w, h) in BOXES.items():
         assert_close(city[line] * 1e4, w * h)
     cli("qa", "control-lines", "--control-lines", str(gdb), "--out", str(out / "q.csv"), check=True)
-    q = pd.read_csv(out / "q.csv", encoding="utf-8-sig")
-    assert_close(q["area_m2"].sum(), 10 * 90)
+    q = pd.read_csv(out / "q.csv", encoding="utf-8-sig").set_index(["pair", "id_a"])
+    assert_close(
+        q.loc[("permanent_farmland × urban_development_boundary", "合计 (total)"), "area_m2"], 10 * 90
+    )
     cli(
         "map",
         "--projects",
@@ -241,7 +244,8 @@ def test_stats_qa_and_map_take_the_same_inputs(cli, office):
         str(out / "m.html"),
         check=True,
     )
-    assert "示例地块一" in (out / "m.html").read_text(encoding="utf-8")
+    html = (out / "m.html").read_text(encoding="utf-8")
+    assert json.dumps("示例地块一")[1:-1] in html  # the parcel's name, in the map's (ASCII-escaped) data
     assert tree_hash(folder) == before
 
 

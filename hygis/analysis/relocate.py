@@ -18,7 +18,9 @@ connect, so they are reported as "not relocatable: adjust the alignment".
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -29,7 +31,7 @@ from pyproj import CRS
 
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, area_crs_for
-from hygis.errors import HygisInputError
+from hygis.errors import HygisInputError, HygisOutputError
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs
 
@@ -352,4 +354,35 @@ def relocate_conflicts(
     return moved
 
 
-__all__ = ["suggest_relocation", "conflicting", "relocate_conflicts", "EXCLUSIONS"]
+#: Output suffixes of :func:`write_relocations`.
+OUTPUT_SUFFIXES = (".gpkg", ".geojson", ".csv", ".xlsx", ".txt")
+
+
+def write_relocations(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
+    """Write relocation suggestions; the suffix picks the format.
+
+    ``.txt`` writes the relocated footprints in the Ministry's coordinate exchange format
+    (坐标交换格式, 地块编号 = project id), ready to go back to the surveyor or the approval
+    system; ``.csv``/``.xlsx`` the table; ``.gpkg``/``.geojson`` the table with the footprints.
+
+    Raises
+    ------
+    HygisOutputError
+        For ``.txt`` when no project was relocated (there is no footprint to write).
+    """
+    from hygis import io  # noqa: PLC0415 - the writers load GDAL
+    from hygis.io.coordinates import write_coordinate_txt  # noqa: PLC0415
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".txt":
+        moved = result[result["status"] == "relocated"]
+        if not len(moved):
+            msg = f"{Path(path).name}: no project was relocated, so there is no footprint to write; use .csv for the table."
+            raise HygisOutputError(msg)
+        return write_coordinate_txt(moved, path, id_field="project_id", name_field="name")
+    if suffix in (".csv", ".xlsx"):
+        return io.write_table(result, path)
+    return io.write_vector(result, path)
+
+
+__all__ = ["suggest_relocation", "conflicting", "relocate_conflicts", "write_relocations", "EXCLUSIONS"]

@@ -14,32 +14,63 @@ import click
 
 from hygis.errors import HygisError, HygisWarning
 
-_existing = click.Path(exists=True, dir_okay=True, path_type=Path)
+
+class SourceParam(click.ParamType):
+    """A file, folder (.gdb) or ``PATH:LAYER`` that must exist; kept as the text the user typed."""
+
+    name = "PATH[:LAYER]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from hygis.io.sources import split_layer  # noqa: PLC0415 - keeps --help fast
+
+        path, _ = split_layer(value)
+        if not path.exists():
+            self.fail(
+                f"'{path}' does not exist (a layer is chosen as PATH:LAYER, e.g. plan.gdb:YJJBNT).",
+                param,
+                ctx,
+            )
+        return str(value)
+
+
+#: The type of every option that takes a vector source.
+SOURCE = SourceParam()
 
 #: The plan-input flags, in the order --help lists them: name → help.
 PLAN_INPUTS = {
     "projects": (
-        "Projects file (any GDAL vector format, or a CSV/XLSX with lon/lat columns). "
-        "Default: the plan's 19 key projects."
+        "Projects: any GDAL vector file, a 坐标交换格式 .txt, a 界址点 table or a CSV/XLSX with 经度/纬度 "
+        "(decimal or 度分秒). Default: the plan's 19 key projects."
     ),
     "ecological_redline": (
-        "Ecological protection red line (生态保护红线) polygons. Default: the embedded illustrative layer."
+        "Ecological protection red line (生态保护红线) polygons, e.g. plan.gdb:STBHHX. "
+        "Default: the embedded illustrative layer."
     ),
     "permanent_farmland": (
-        "Permanent basic farmland (永久基本农田) polygons. Default: the embedded illustrative layer."
+        "Permanent basic farmland (永久基本农田) polygons, e.g. plan.gdb:YJJBNT. "
+        "Default: the embedded illustrative layer."
     ),
     "urban_development_boundary": (
-        "Urban development boundary (城镇开发边界) polygons. Default: the embedded illustrative layer."
+        "Urban development boundary (城镇开发边界) polygons, e.g. plan.gdb:CZKFBJ. "
+        "Default: the embedded illustrative layer."
     ),
 }
 
+#: Help of --control-lines: the whole 三区三线 database in one flag.
+CONTROL_LINES_HELP = (
+    "A whole 三区三线 database (.gdb folder or .gpkg): each line is taken from the layer named like it "
+    "(生态保护红线/STBHHX, 永久基本农田/YJJBNT/YJJBNTBHTB, 城镇开发边界/CZKFBJ …); a line's own flag overrides. "
+    "`hygis layers --in DB` lists the layers."
+)
+
 
 def plan_input_options(func: Callable) -> Callable:
-    """Add --projects, the three control-line flags, --crs, --gcj02, --swap-xy and --project-id-field."""
+    """Add --projects, the three control-line flags, --control-lines, --crs, --gcj02, --swap-xy, --project-id-field."""
     options = [
-        click.option(f"--{name.replace('_', '-')}", name, type=_existing, default=None, help=text)
+        click.option(f"--{name.replace('_', '-')}", name, type=SOURCE, default=None, help=text)
         for name, text in PLAN_INPUTS.items()
     ] + [
+        click.option("--control-lines", "control_lines", type=SOURCE, default=None, help=CONTROL_LINES_HELP),
         click.option(
             "--crs",
             "crs",
@@ -112,15 +143,18 @@ def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None):
     With ``out``, refuse at once an output that would replace one of the input files, before
     any long computation (the writers refuse it too, but only at the end).
     """
-    from hygis.io.write import guard_not_input, register_inputs  # noqa: PLC0415 - keeps --help fast
+    from hygis.io.sources import split_layer  # noqa: PLC0415 - keeps --help fast
+    from hygis.io.write import guard_not_input, register_inputs  # noqa: PLC0415
     from hygis.plan import resolve  # noqa: PLC0415
 
     args = {name: kwargs.pop(name) for name in PLAN_INPUTS}
-    register_inputs(p for p in args.values() if p is not None)
+    control_lines = kwargs.pop("control_lines")
+    register_inputs(split_layer(p)[0] for p in [*args.values(), control_lines] if p is not None)
     if out is not None:
         guard_not_input(out)
     return resolve(
         **args,
+        control_lines=control_lines,
         crs=kwargs.pop("crs"),
         gcj02_input=kwargs.pop("gcj02_input"),
         swap_xy=kwargs.pop("swap_xy"),

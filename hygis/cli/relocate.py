@@ -32,15 +32,18 @@ from hygis.cli.options import out_option, plan_input_options, progress, resolve_
     default=None,
     help="Search grid spacing in metres (default: a quarter of the footprint's width).",
 )
-@out_option(None, (".gpkg", ".geojson", ".csv", ".xlsx"), "suggestions")
+@out_option(
+    None,
+    (".gpkg", ".geojson", ".csv", ".xlsx", ".txt"),
+    "suggestions (.txt: the moved footprints as 坐标交换格式)",
+)
 @user_errors
 def relocate_cmd(ids: tuple[str, ...], max_distance: float, step: float | None, out: Path, **kwargs) -> None:
     """For each project that conflicts with the ecological red line or permanent farmland,
     find the nearest place in its county where the same footprint (translated, same
     orientation) touches neither; report the distance, direction and new footprint.
     """
-    from hygis import io  # noqa: PLC0415
-    from hygis.analysis.relocate import suggest_relocation  # noqa: PLC0415
+    from hygis.analysis.relocate import suggest_relocation, write_relocations  # noqa: PLC0415
     from hygis.plan.inputs import illustrative_banner  # noqa: PLC0415
 
     inputs = resolve_plan_inputs(kwargs, out=out)
@@ -54,9 +57,5 @@ def relocate_cmd(ids: tuple[str, ...], max_distance: float, step: float | None, 
     for row in result.itertuples():
         extra = f" {row.distance_m:,.0f} m {row.direction}" if row.status == "relocated" else ""
         click.echo(f"{row.project_id} {row.name}: {row.status}{extra}")
-    path = (
-        io.write_table(result, out)
-        if out.suffix.lower() in (".csv", ".xlsx")
-        else io.write_vector(result, out)
-    )
+    path = write_relocations(result, out)
     click.echo(f"suggestions: {path}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hygis.cli.options import out_option, progress, user_errors
+from hygis.cli.options import SOURCE, out_option, progress, user_errors
 
 OUTPUTS = (".xlsx", ".gpkg")
 
@@ -23,7 +23,7 @@ OUTPUTS = (".xlsx", ".gpkg")
 )
 @click.option(
     "--central-villages",
-    type=click.Path(exists=True, path_type=Path),
+    type=SOURCE,
     default=None,
     help="Your list of central villages (中心村, tier 4: the plan names none): points, or a CSV/XLSX with "
     "经度/纬度 and a name column.",
@@ -33,7 +33,7 @@ OUTPUTS = (".xlsx", ".gpkg")
 )
 @out_option(None, OUTPUTS, "tables (.xlsx) or layers (.gpkg)")
 @user_errors
-def urban_cmd(bands: str, central_villages: Path | None, crs: str | None, out: Path) -> None:
+def urban_cmd(bands: str, central_villages: str | None, crs: str | None, out: Path) -> None:
     """城镇体系分析 of the embedded urban system: distance from each county seat and featured town
     to its county seat and to the central city, the towns the plan expects to merge into the
     central city (融城: 西渡, 云集, 大浦, 南岳), service areas of the centres (Voronoi cells clipped

@@ -22,12 +22,14 @@ from hygis.crs import WGS84, CrsLike, area_crs_for
 from hygis.engine.area import compare_official, measure
 from hygis.errors import HygisInputError
 from hygis.io.fields import find_field
+from hygis.io.sources import split_layer
 from hygis.messages import warn
 from hygis.plan import layers
+from hygis.plan.database import find_control_lines
 
 #: Column names accepted as a project's id and name when a user's file does not use ours.
-ID_ALIASES = ("project_id", "项目编号", "项目代码", "编号", "id", "ID", "code", "xmbh")
-NAME_ALIASES = ("name", "项目名称", "名称", "name_cn", "xmmc")
+ID_ALIASES = ("project_id", "项目编号", "项目代码", "地块编号", "编号", "id", "ID", "code", "xmbh")
+NAME_ALIASES = ("name", "项目名称", "地块名称", "名称", "name_cn", "xmmc")
 
 #: A plan layer as a caller gives it: a path (a vector file, a folder or ``.zip`` holding one,
 #: or a CSV/XLSX table of points), a GeoDataFrame, or None for the embedded layer.
@@ -131,7 +133,7 @@ def resolve_layer(
         prov = {
             "status": "user-file",
             "source": str(value),
-            "path": str(os.path.abspath(value)),
+            "path": str(os.path.abspath(split_layer(value)[0])),
             "title": label,
         }
     gdf = gdf.to_crs(WGS84)
@@ -159,7 +161,8 @@ def normalise_projects(
             raise HygisInputError(msg)
         source = id_field
     else:
-        alias = next((c for c in ID_ALIASES if c in gdf.columns), None)
+        # A column that is there but empty (KML's id, say) names nothing.
+        alias = next((c for c in ID_ALIASES if c in gdf.columns and _filled(gdf[c]).any()), None)
         if alias is None:
             msg = (
                 f"{label}: no project id column. Name the column that identifies each project with "
@@ -192,12 +195,18 @@ def normalise_projects(
     return gdf
 
 
+def _filled(values) -> np.ndarray:
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return (text != "").to_numpy()
+
+
 def resolve(
     projects: LayerSource = None,
     ecological_redline: LayerSource = None,
     permanent_farmland: LayerSource = None,
     urban_development_boundary: LayerSource = None,
     *,
+    control_lines: str | os.PathLike | None = None,
     crs: CrsLike | None = None,
     gcj02_input: bool = False,
     swap_xy: bool = False,
@@ -208,7 +217,12 @@ def resolve(
     Parameters
     ----------
     projects, ecological_redline, permanent_farmland, urban_development_boundary : path, GeoDataFrame or None
-        None means the embedded layer of that name.
+        None means the embedded layer of that name. A layer of a multi-layer source is chosen
+        as ``"plan.gdb:YJJBNT"``.
+    control_lines : path, optional
+        A whole 三区三线 database (.gdb or .gpkg): each control line not given on its own is taken
+        from the layer named like it (see :func:`hygis.plan.database.find_control_lines`); the
+        choice is noted.
     crs : str, int or CRS, optional
         CRS for input files that have none (never guessed).
     gcj02_input : bool
@@ -227,6 +241,12 @@ def resolve(
     frames: dict[str, gpd.GeoDataFrame] = {}
     provenance: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
+    if control_lines is not None:
+        missing = [line for line in layers.CONTROL_LINES if values[line] is None]
+        found, chosen = find_control_lines(control_lines, lines=missing)
+        values.update(found)
+        for note in chosen:
+            warn(note, notes)
     for name, value in values.items():
         is_projects = name == "projects"
         gdf, prov, layer_notes = resolve_layer(
@@ -238,7 +258,12 @@ def resolve(
             id_field=project_id_field if is_projects else None,
         )
         if is_projects:
-            gdf = normalise_projects(gdf, project_id_field if value is not None else None)
+            label = (
+                f"projects file {split_layer(value)[0].name}"
+                if isinstance(value, (str, os.PathLike))
+                else "projects"
+            )
+            gdf = normalise_projects(gdf, project_id_field if value is not None else None, label=label)
         frames[name], provenance[name] = gdf, prov
         notes.extend(layer_notes)
         if value is not None:
