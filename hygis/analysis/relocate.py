@@ -377,7 +377,10 @@ def write_relocations(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path
     if suffix == ".txt":
         moved = result[result["status"] == "relocated"]
         if not len(moved):
-            msg = f"{Path(path).name}: no project was relocated, so there is no footprint to write; use .csv for the table."
+            msg = (
+                f"{Path(path).name}: no project was relocated, so there is no footprint to write; "
+                "use .csv for the table."
+            )
             raise HygisOutputError(msg)
         return write_coordinate_txt(moved, path, id_field="project_id", name_field="name")
     if suffix in (".csv", ".xlsx"):

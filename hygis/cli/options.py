@@ -59,13 +59,13 @@ PLAN_INPUTS = {
 #: Help of --control-lines: the whole 三区三线 database in one flag.
 CONTROL_LINES_HELP = (
     "A whole 三区三线 database (.gdb folder or .gpkg): each line is taken from the layer named like it "
-    "(生态保护红线/STBHHX, 永久基本农田/YJJBNT/YJJBNTBHTB, 城镇开发边界/CZKFBJ …); a line's own flag overrides. "
-    "`hygis layers --in DB` lists the layers."
+    "(生态保护红线/STBHHX, 永久基本农田/YJJBNT/YJJBNTBHTB, 城镇开发边界/CZKFBJ …); a line's own flag "
+    "overrides. `hygis layers --in DB` lists the layers."
 )
 
 
 def plan_input_options(func: Callable) -> Callable:
-    """Add --projects, the three control-line flags, --control-lines, --crs, --gcj02, --swap-xy, --project-id-field."""
+    """Add the four layer flags, --control-lines, --crs, --gcj02, --swap-xy and --project-id-field."""
     options = [
         click.option(f"--{name.replace('_', '-')}", name, type=SOURCE, default=None, help=text)
         for name, text in PLAN_INPUTS.items()
