@@ -111,3 +111,20 @@ def test_whole_database_flag_refuses_a_layer(tmp_path):
     path = write_database(tmp_path / "plan.gpkg")
     with pytest.raises(HygisInputError, match="whole database"):
         database.find_control_lines(f"{path}:XZQ")
+
+
+def test_python_resolve_takes_path_colon_layer_and_a_whole_database(tmp_path):
+    import hygis
+
+    from .survey_fixtures import write_coordinate_file
+
+    gdb = write_database(tmp_path / "plan.gdb", names=CODES)
+    txt = write_coordinate_file(tmp_path / "p.txt")
+    one = hygis.resolve(projects=str(txt), permanent_farmland=f"{gdb}:{CODES['permanent_farmland']}")
+    assert one.provenance["permanent_farmland"]["source"].endswith(":HY_YJJBNTBHTB_2023")
+    assert one.provenance["ecological_redline"]["status"] != "user-file"  # the rest stay embedded
+    with pytest.warns(hygis.HygisWarning, match="taken from layer STBHHX"):
+        whole = hygis.resolve(projects=str(txt), control_lines=gdb, permanent_farmland=f"{gdb}:XZQ")
+    assert whole.provenance["ecological_redline"]["source"] == f"{gdb}:STBHHX"
+    assert whole.provenance["permanent_farmland"]["source"] == f"{gdb}:XZQ"  # the line's own argument wins
+    assert whole.projects["project_id"].tolist() == ["D1", "D2", "D3"]
