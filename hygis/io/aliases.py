@@ -55,7 +55,7 @@ def find_field(columns: Iterable[object], field: str) -> object | None:
     >>> find_field(["地块编号", "点号", "X坐标(m)", "Y坐标(m)"], "northing")
     'X坐标(m)'
     """
-    by_name = {}
+    by_name: dict[str, object] = {}
     for col in columns:
         by_name.setdefault(normalise_name(col), col)
     return next((by_name[a] for a in field_aliases()[field] if a in by_name), None)

@@ -129,6 +129,9 @@ def read_vector(
     register_inputs([src])
 
     notes: list[str] = []
+    user_crs = (
+        hcrs.parse_crs(str(crs) if not isinstance(crs, CRS) else crs.to_wkt()) if crs is not None else None
+    )
     if src.suffix.lower() == ".txt":
         if not is_coordinate_txt(src):
             msg = (
@@ -136,15 +139,13 @@ def read_vector(
                 "has no [地块坐标] section. Give a .txt in that format, or a table (.csv/.xlsx) of 界址点."
             )
             raise HygisInputError(msg)
-        gdf = read_coordinate_txt(
-            src, crs=hcrs.parse_crs(crs) if crs is not None else None, encoding=encoding, label=label
-        )
+        gdf = read_coordinate_txt(src, crs=user_crs, encoding=encoding, label=label)
         target, enc = str(src), None
     else:
         target, enc = _resolve_dataset(src, encoding)
         suffix = Path(target.split("/vsizip/")[-1]).suffix.lower()
         if suffix in TABLE_SUFFIXES:
-            gdf = read_table_points(Path(target), name, crs=hcrs.parse_crs(crs) if crs is not None else None)
+            gdf = read_table_points(Path(target), name, crs=user_crs)
         else:
             gdf, repairs = _read_gdal(target, src, layer, enc, name)
             notes.extend(repairs)
@@ -152,7 +153,6 @@ def read_vector(
     if enc and enc.lower() not in ("utf-8", "utf8"):
         notes.append(f"{name}: attributes decoded as {enc} (no .cpg file said which encoding).")
 
-    user_crs = hcrs.parse_crs(crs) if crs is not None else None
     if user_crs is not None:
         if gdf.crs is None:
             gdf = gdf.set_crs(user_crs)
