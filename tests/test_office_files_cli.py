@@ -230,6 +230,8 @@ def test_stats_qa_and_map_take_the_same_inputs(cli, office):
     assert_close(
         q.loc[("permanent_farmland × urban_development_boundary", "合计 (total)"), "area_m2"], 10 * 90
     )
+    topo = cli("qa", "topology", f"{gdb}:永久基本农田", "--out", str(out / "t.csv"), check=True)
+    assert "永久基本农田" in topo.stdout + topo.stderr
     cli(
         "map",
         "--projects",

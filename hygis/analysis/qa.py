@@ -33,6 +33,7 @@ from hygis.engine.area import describe as describe_area
 from hygis.engine.regions import NOISE_AREA_M2, overlapping_pairs
 from hygis.errors import HygisInputError
 from hygis.geometry import polygonal
+from hygis.io.sources import split_layer
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs, illustrative_banner
 
@@ -246,11 +247,12 @@ def topology_input(layer: str, *, crs=None) -> tuple[gpd.GeoDataFrame, object, s
     if layer in layers.names():
         gdf = layers.load(layer)
         return gdf, area_crs_for(gdf, layers.load("counties")), layer
-    if not Path(layer).exists():
+    path, inner = split_layer(layer)
+    if not path.exists():
         msg = f"'{layer}' is neither an embedded layer ({', '.join(layers.names())}) nor an existing file."
         raise HygisInputError(msg)
     gdf = io.read_vector(layer, crs=crs, geometry="polygon", label="topology input")
-    return gdf, area_crs_for(gdf), Path(layer).name
+    return gdf, area_crs_for(gdf), f"{path.name}:{inner}" if inner else path.name
 
 
 def write_topology(findings: gpd.GeoDataFrame, path) -> Path:
