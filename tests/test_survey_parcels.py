@@ -209,3 +209,26 @@ def test_unreadable_angles_are_reported_by_row():
     text = str(err.value)
     assert "projects.xlsx" in text and "'纬度'" in text and "row 3" in text and "row 4" in text
     assert "row 1:" not in text and "row 5" not in text
+
+
+def test_point_table_in_metres_has_x_as_northing(tmp_path):
+    from hygis.io import read_vector
+
+    path = tmp_path / "点位.csv"
+    pd.DataFrame(
+        {"项目编号": ["P1", "P2"], "X": [2_971_000.0, 2_971_500.0], "Y": [37_556_500.0, 37_557_000.0]}
+    ).to_csv(path, index=False, encoding="gbk")
+    gdf = read_vector(path)
+    assert gdf.crs.to_epsg() == EPSG_PREFIXED
+    assert (gdf.geometry.x.tolist(), gdf.geometry.y.tolist()) == (
+        [37_556_500.0, 37_557_000.0],
+        [2_971_000.0, 2_971_500.0],
+    )
+
+
+def test_vertex_table_naming_each_parcel_on_its_first_row_only(tmp_path):
+    path = write_vertex_table(tmp_path / "merged.csv")
+    df = pd.read_csv(path, encoding="gbk")
+    df.loc[df["地块编号"].duplicated(), "地块编号"] = None  # as merged cells come out of Excel
+    df.to_csv(path, index=False, encoding="gbk")
+    assert_areas(vertices.read_vertex_table(path))

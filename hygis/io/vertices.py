@@ -200,11 +200,19 @@ def read_table(path: Path, source: str) -> pd.DataFrame:
 
 
 def is_vertex_table(df: pd.DataFrame) -> bool:
-    """True where a table lists vertices: a parcel id column repeated over rows, and X and Y columns."""
+    """True where a table lists vertices: X and Y columns, and a parcel id repeated over rows.
+
+    With a point-number column (点号) a parcel may be named on its first row only (merged cells);
+    without one, the id itself must repeat.
+    """
     pid = find_field(df.columns, "parcel_id")
     if pid is None or find_field(df.columns, "northing") is None or find_field(df.columns, "easting") is None:
         return False
-    return bool(len(df) and df[pid].astype(str).str.strip().value_counts().max() >= 3)
+    ids = df[pid].astype(str).str.strip().replace("", np.nan)
+    if find_field(df.columns, "point") is not None:
+        ids = ids.ffill()
+    counts = ids.dropna().value_counts()
+    return bool(len(counts) and counts.max() >= 3)
 
 
 def vertex_table_to_gdf(
