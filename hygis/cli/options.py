@@ -70,7 +70,14 @@ def plan_input_options(func: Callable) -> Callable:
         click.option(f"--{name.replace('_', '-')}", name, type=SOURCE, default=None, help=text)
         for name, text in PLAN_INPUTS.items()
     ] + [
-        click.option("--control-lines", "control_lines", type=SOURCE, default=None, help=CONTROL_LINES_HELP),
+        click.option(
+            "--control-lines",
+            "control_lines",
+            type=SOURCE,
+            default=None,
+            metavar="DB",
+            help=CONTROL_LINES_HELP,
+        ),
         click.option(
             "--crs",
             "crs",
