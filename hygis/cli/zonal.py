@@ -20,7 +20,8 @@ SUFFIXES = (".csv", ".xlsx", ".gpkg", ".geojson", ".parquet")
     default="counties",
     show_default=True,
     metavar="counties|projects|FILE",
-    help="The zones: the 12 county units, the plan's located projects, or a polygon file (PATH or PATH:LAYER).",
+    help="The zones: the 12 county units, the plan's located projects, or a polygon file "
+    "(PATH or PATH:LAYER).",
 )
 @click.option(
     "--stats",
