@@ -87,8 +87,8 @@ def topology_cmd(
 ) -> None:
     """Check the topology of LAYER — an embedded layer's name (counties, permanent_farmland …) or
     a polygon file (PATH, or PATH:LAYER such as plan.gdb:YJJBNT): features overlapping each other,
-    slivers (tiny or thin parts) and, for a layer that should tile, gaps. An embedded layer is measured in the CRS of the plan's extent; a file
-    in the CRS of its own extent.
+    slivers (tiny or thin parts) and, for a layer that should tile, gaps. An embedded layer is
+    measured in the CRS of the plan's extent; a file in the CRS of its own extent.
     """
     from hygis.analysis import qa  # noqa: PLC0415
 
