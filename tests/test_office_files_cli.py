@@ -39,6 +39,13 @@ def tree_hash(folder: Path) -> dict[str, str]:
     }
 
 
+def intake(tmp_path: Path) -> Path:
+    """A folder for a test's input files only, so that its hash says whether a run touched them."""
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 @pytest.fixture
 def office(tmp_path):
     """An office's folder: the 三区三线 .gdb (Chinese layer names) and the parcels .txt (GBK)."""
@@ -130,8 +137,10 @@ def test_a_layer_flag_on_a_multi_layer_file_names_the_syntax(cli, office):
 
 @pytest.mark.parametrize("name", ["界址点.csv", "界址点.xlsx"])
 def test_vertex_tables_as_projects(cli, tmp_path, name):
-    table = write_vertex_table(tmp_path / name)
+    table = write_vertex_table(intake(tmp_path) / name)
+    before = tree_hash(table.parent)
     cli("check", "--projects", str(table), "--out", str(tmp_path / "r.csv"), check=True)
+    assert tree_hash(table.parent) == before
     r = by_line(tmp_path / "r.csv")
     for pid, area in AREAS.items():
         assert_close(r.loc[(pid, "permanent_farmland"), "site_ha"] * 1e4, area)
@@ -171,8 +180,10 @@ def test_dms_coordinates_mixed_with_decimal(cli, tmp_path):
 
 @pytest.mark.parametrize("suffix", [".kml", ".kmz"])
 def test_kml_placemarks_as_projects(cli, tmp_path, suffix):
-    path = write_kml(tmp_path / f"项目范围{suffix}")
+    path = write_kml(intake(tmp_path) / f"项目范围{suffix}")
+    before = tree_hash(path.parent)
     cli("check", "--projects", str(path), "--out", str(tmp_path / "r.csv"), check=True)
+    assert tree_hash(path.parent) == before
     r = by_line(tmp_path / "r.csv")
     assert set(r.index.get_level_values(0)) == {"地块甲", "地块乙"}
     assert_close(r.loc[("地块甲", "permanent_farmland"), "site_ha"] * 1e4, 200 * 100)
@@ -180,11 +191,13 @@ def test_kml_placemarks_as_projects(cli, tmp_path, suffix):
 
 
 def test_dxf_closed_polylines_are_parcels_not_corridors(cli, tmp_path):
-    path = write_dxf(tmp_path / "红线图.dxf")
+    path = write_dxf(intake(tmp_path) / "红线图.dxf")
+    before = tree_hash(path.parent)
     proc = cli(
         "check", "--projects", str(path), "--crs", "EPSG:4546", "--out", str(tmp_path / "r.csv"), check=True
     )
     assert "closed polyline(s) read as polygons" in proc.stderr
+    assert tree_hash(path.parent) == before
     r = pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig")
     sites = sorted(r.drop_duplicates("project_id")["site_ha"].dropna() * 1e4)
     assert any(abs(s - 200 * 100) / 20000 < 1e-4 for s in sites)
