@@ -131,7 +131,8 @@ def test_a_layer_flag_on_a_multi_layer_file_names_the_syntax(cli, office):
     _, gdb, txt, out = office
     proc = cli("check", "--projects", str(txt), "--permanent-farmland", str(gdb), "--out", str(out / "r.csv"))
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert f"{gdb.name}:" in proc.stderr and "hygis layers --in" in proc.stderr
+    # The example given is the layer named like the line asked for.
+    assert f"{gdb.name}:永久基本农田" in proc.stderr and "hygis layers --in" in proc.stderr
     assert "--layer" not in proc.stderr.replace("hygis layers", "")
 
 

@@ -23,6 +23,7 @@ from pyproj import CRS
 from hygis import crs as hcrs
 from hygis import gcj02
 from hygis.errors import HygisInputError
+from hygis.io.aliases import layer_lines
 from hygis.io.coordinates import is_coordinate_txt, read_coordinate_txt
 from hygis.io.encoding import detect_dbf_encoding
 from hygis.io.formats import (
@@ -147,7 +148,7 @@ def read_vector(
         if suffix in TABLE_SUFFIXES:
             gdf = read_table_points(Path(target), name, crs=user_crs)
         else:
-            gdf, repairs = _read_gdal(target, src, layer, enc, name)
+            gdf, repairs = _read_gdal(target, src, layer, enc, name, label)
             notes.extend(repairs)
     notes.extend(gdf.attrs.get(NOTES_ATTR, []))
     if enc and enc.lower() not in ("utf-8", "utf8"):
@@ -256,7 +257,7 @@ def _resolve_dataset(src: Path, encoding: str | None) -> tuple[str, str | None]:
 
 
 def _read_gdal(
-    target: str, src: Path, layer: str | None, encoding: str | None, name: str
+    target: str, src: Path, layer: str | None, encoding: str | None, name: str, label: str | None = None
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read through GDAL, with the repairs and format fixes of :mod:`hygis.io.formats` (noted)."""
     suffix = Path(target).suffix.lower()
@@ -274,10 +275,12 @@ def _read_gdal(
         if layer is None and len(layers) > 1:
             spatial = [str(row[0]) for row in layers if row[1] is not None]
             if len(spatial) != 1:
+                # The example is the layer named like the line asked for, where there is one.
+                line = (label or "").replace(" ", "_")
+                example = ([n for n in spatial if line in layer_lines(n)] or spatial or names)[0]
                 msg = (
                     f"{name}: {src.name} holds several layers ({', '.join(names)}). Choose one as "
-                    f"{LAYER_SYNTAX}, e.g. {src.name}:{(spatial or names)[0]} "
-                    f"(`hygis layers --in {src.name}` lists them)."
+                    f"{LAYER_SYNTAX}, e.g. {src.name}:{example} (`hygis layers --in {src.name}` lists them)."
                 )
                 raise HygisInputError(msg)
             layer = spatial[0]
