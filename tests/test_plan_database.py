@@ -8,7 +8,7 @@ from pathlib import Path, PureWindowsPath
 import pytest
 
 from hygis.errors import HygisInputError
-from hygis.io import aliases, sources
+from hygis.io import layer_names, sources
 from hygis.plan import database
 
 from .database_fixtures import CHINESE, CODES, write_database
@@ -104,7 +104,7 @@ def test_existing_file_with_a_colon_in_its_name_is_not_split(tmp_path):
     ],
 )
 def test_layer_names_stand_for_lines(name, lines):
-    assert sorted(aliases.layer_lines(name)) == lines
+    assert sorted(layer_names.layer_lines(name)) == lines
 
 
 def test_whole_database_flag_refuses_a_layer(tmp_path):

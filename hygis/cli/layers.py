@@ -57,7 +57,7 @@ def layers_cmd(name: str | None, source: str | None, as_json: bool) -> None:
 
 
 def _list_source(source: str, as_json: bool) -> None:
-    from hygis.io.aliases import layer_lines  # noqa: PLC0415 - keeps --help fast
+    from hygis.io.layer_names import layer_lines  # noqa: PLC0415 - keeps --help fast
     from hygis.io.sources import list_layers, split_layer  # noqa: PLC0415
 
     path = split_layer(source)[0]

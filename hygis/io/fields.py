@@ -8,6 +8,8 @@ alias, with what the field means and where the name comes from), loaded by :func
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -17,6 +19,19 @@ from hygis.errors import HygisInputError
 from hygis.settings import DATA_DIR
 
 ALIASES_CSV = DATA_DIR / "field_aliases.csv"
+
+# Units and remarks in brackets ("X坐标(m)", "Y（东）") say nothing about which column it is.
+_BRACKETED = re.compile(r"[\(\[（【].*?[\)\]）】]")
+
+
+def normalise_name(name: object) -> str:
+    """Fold a column or layer name for matching: NFKC, lower case, no spaces, no bracketed remarks.
+
+    >>> normalise_name(" X坐标（m） ")
+    'x坐标'
+    """
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    return re.sub(r"\s+", "", _BRACKETED.sub("", text))
 
 
 @lru_cache(maxsize=1)
@@ -30,18 +45,25 @@ def field_aliases() -> dict[str, tuple[str, ...]]:
     return {field: tuple(rows["alias"]) for field, rows in table.groupby("field", sort=False)}
 
 
-def find_field(columns: Iterable[str], field: str) -> str | None:
-    """The column holding ``field`` (its first alias present, case ignored), or None.
+def find_field(columns: Iterable[object], field: str) -> str | None:
+    """The column holding ``field`` (its first alias present), or None.
+
+    Names are compared folded by :func:`normalise_name` (case, full-width characters, spaces
+    and bracketed units ignored).
 
     >>> find_field(["bsm", "tbmj", "geometry"], "official_area")
     'tbmj'
+    >>> find_field(["地块编号", "点号", "X坐标(m)", "Y坐标(m)"], "northing")
+    'X坐标(m)'
     """
     aliases = field_aliases()
     if field not in aliases:
         msg = f"Unknown field '{field}': {ALIASES_CSV.name} knows {', '.join(sorted(aliases))}."
         raise HygisInputError(msg)
-    by_lower = {str(c).lower(): str(c) for c in columns}
-    return next((by_lower[a.lower()] for a in aliases[field] if a.lower() in by_lower), None)
+    by_name: dict[str, str] = {}
+    for col in columns:
+        by_name.setdefault(normalise_name(col), str(col))
+    return next((by_name[a] for a in map(normalise_name, aliases[field]) if a in by_name), None)
 
 
-__all__ = ["ALIASES_CSV", "field_aliases", "find_field"]
+__all__ = ["ALIASES_CSV", "field_aliases", "find_field", "normalise_name"]

@@ -18,7 +18,7 @@ import numpy as np
 from pyproj import CRS
 
 from hygis.errors import HygisInputError
-from hygis.io.aliases import normalise_name
+from hygis.io.fields import normalise_name
 from hygis.settings import DATA_DIR
 
 #: A prefixed easting is the zone number times 10^6 plus the easting within the zone.

@@ -23,7 +23,6 @@ from pyproj import CRS
 from hygis import crs as hcrs
 from hygis import gcj02
 from hygis.errors import HygisInputError
-from hygis.io.aliases import layer_lines
 from hygis.io.coordinates import is_coordinate_txt, read_coordinate_txt
 from hygis.io.encoding import detect_dbf_encoding
 from hygis.io.formats import (
@@ -34,6 +33,7 @@ from hygis.io.formats import (
     placemark_ids,
     read_gdal_repairing,
 )
+from hygis.io.layer_names import layer_lines
 from hygis.io.repair import check_coordinates, clean_geometries
 from hygis.io.sources import LAYER_SYNTAX, split_layer
 from hygis.io.tables import TABLE_SUFFIXES, read_table_points

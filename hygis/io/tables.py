@@ -19,8 +19,8 @@ import pandas as pd
 from pyproj import CRS
 
 from hygis.errors import HygisInputError
-from hygis.io.aliases import field_aliases, find_field
 from hygis.io.dms import angle_column
+from hygis.io.fields import field_aliases, find_field
 from hygis.io.gauss_kruger import gk_crs
 from hygis.io.vertices import is_vertex_table, read_table, survey_axes, vertex_table_to_gdf
 

@@ -20,7 +20,7 @@ import shapely
 from pyproj import CRS
 
 from hygis.errors import HygisInputError
-from hygis.io.aliases import find_field
+from hygis.io.fields import find_field
 from hygis.io.gauss_kruger import PREFIX_UNIT, gk_crs
 
 #: Column names of the frames built here (the Chinese names surveyors' files use).

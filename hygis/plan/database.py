@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 
 from hygis.errors import HygisInputError
-from hygis.io.aliases import layer_aliases, layer_lines
+from hygis.io.layer_names import layer_aliases, layer_lines
 from hygis.io.sources import list_layers, split_layer, with_layer
 
 #: The CLI flag of each control line, for messages.
