@@ -61,6 +61,13 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     help="Skip the 用地预审 figures (by county, land class, grade, patch list): verdicts and areas only, "
     "for very large batches.",
 )
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Keep the control-line files' prepared indexes in the user cache and reuse them while a file is "
+    "unchanged (see 'hygis index').",
+)
 @area_options
 @out_option(None, REPORT_FORMATS, "report")
 @user_errors
@@ -71,6 +78,7 @@ def check_cmd(
     relocate: bool,
     counties_path: Path | None,
     no_preaudit: bool,
+    cache: bool,
     out: Path,
     **kwargs: Any,
 ) -> None:
@@ -87,7 +95,8 @@ def check_cmd(
 
     area = area_method(kwargs)
     crs = kwargs.get("crs")  # also for a county layer without one
-    inputs = resolve_plan_inputs(kwargs, out=out)
+    # Control-line files are read only if their prepared index is not in the cache (or is stale).
+    inputs = resolve_plan_inputs(kwargs, out=out, defer=True, cache=cache)
     counties = None
     if counties_path is not None:
         counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")

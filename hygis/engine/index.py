@@ -3,7 +3,7 @@
 Offices check batch after batch of projects against the same control-line database. Preparing a
 200,000-patch layer (reading, repairing, reprojecting, dissolving overlapping features, the hulls
 the clipping kernel needs) costs seconds; the prepared layer is a handful of numpy arrays that
-load in milliseconds. :func:`prepared` keeps them in the user cache directory
+load in milliseconds. :class:`DeferredLayer` keeps them in the user cache directory
 (``platformdirs.user_cache_dir("hygis")``, or ``$HYGIS_CACHE_DIR``), keyed by the file's content
 and everything that changes the result (the area CRS, the reading options, the format version):
 
@@ -59,7 +59,7 @@ def cache_root() -> Path:
     """Where prepared layers are kept: ``$HYGIS_CACHE_DIR`` or the user cache directory, ``layers/`` in it."""
     base = os.environ.get("HYGIS_CACHE_DIR")
     if not base:
-        import platformdirs
+        import platformdirs  # noqa: PLC0415 - only when no folder is set
 
         base = platformdirs.user_cache_dir("hygis")
     return Path(base) / "layers"
@@ -68,7 +68,7 @@ def cache_root() -> Path:
 # --------------------------------------------------------------------------- the grid index
 @dataclass
 class GridIndex:
-    """A uniform grid over bounding boxes: cell ``c`` lists features ``cell_feat[cell_start[c]:cell_start[c + 1]]``.
+    """A uniform grid over bounding boxes: cell ``c`` lists ``cell_feat[cell_start[c]:cell_start[c + 1]]``.
 
     Answers the same candidates as ``shapely.STRtree(boxes).query(box)`` (boxes that meet,
     boundaries included), as pure numpy on arrays that can be memory-mapped.
@@ -85,7 +85,7 @@ class GridIndex:
 
     @classmethod
     def build(cls, bounds: np.ndarray) -> GridIndex:
-        """Grid of cells about twice the median feature's extent, coarsened until each feature spans few cells."""
+        """Cells about twice the median feature's extent, coarsened until each feature spans few cells."""
         bounds = np.asarray(bounds, dtype=float)
         ok = np.isfinite(bounds).all(axis=1)
         if not ok.any():
@@ -418,7 +418,7 @@ def _known_hash(path: Path, root: Path) -> str:
 
 
 def cache_key(path: str | os.PathLike, options: dict[str, Any], root: Path | None = None) -> str:
-    """The entry of a layer file read with ``options`` (area CRS, reading flags …) under the current format."""
+    """The entry of a layer file read with ``options`` (reading flags …) under the current format."""
     root = cache_root() if root is None else root
     digest = _known_hash(Path(path), root)
     text = json.dumps(
@@ -427,70 +427,144 @@ def cache_key(path: str | os.PathLike, options: dict[str, Any], root: Path | Non
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def prepared(
-    path: str | os.PathLike,
-    build: Callable[[], tuple[Any, dict]],
-    *,
-    options: dict[str, Any],
-    use_cache: bool = True,
-) -> tuple[LayerIndex, bool]:
-    """The prepared index of a layer file: from the cache, else built by ``build()`` and stored.
+class DeferredLayer:
+    """A control-line file not read until needed, and then, when its prepared index is cached, not at all.
 
     Parameters
     ----------
+    name : str
+        The layer's name (for messages).
     path : path-like
-        The layer's file (or folder) as the user gave it.
-    build : callable
-        Returns ``(layer, meta)``: a :class:`hygis.overlap.Layer` of the file's features in the
-        area CRS, and what to remember of the reading (notes, feature count …).
+        The file (or folder) as the user gave it.
+    read : callable
+        Reads the file: returns ``(GeoDataFrame, notes)``, the features (any CRS) and what reading
+        them said (repairs, the territory test).
     options : dict
-        Everything besides the file's content that changes the result (area CRS, reading flags).
+        Everything besides the file's content that changes what ``read`` returns (reading flags).
     use_cache : bool
-        False builds without reading or writing the cache.
-
-    Returns
-    -------
-    (LayerIndex, hit)
-        ``hit`` is True when the index came from the cache.
+        False: read every time, keep nothing.
     """
-    if not use_cache:
-        layer, meta = build()
-        return LayerIndex.from_layer(layer, meta), False
-    root = cache_root()
-    try:
-        key = cache_key(path, options, root)
-    except OSError:
-        layer, meta = build()
-        return LayerIndex.from_layer(layer, meta), False
-    folder = root / key
-    if (folder / "meta.json").exists():
-        try:
-            return LayerIndex.load(folder), True
-        except (OSError, ValueError, KeyError):
-            shutil.rmtree(folder, ignore_errors=True)
-    layer, meta = build()
-    index = LayerIndex.from_layer(
-        layer,
-        {
-            **meta,
-            "key": key,
-            "source": str(Path(path).resolve()),
-            "options": json.loads(json.dumps(options, default=str)),
+
+    def __init__(
+        self,
+        name: str,
+        path: str | os.PathLike,
+        read: Callable[[], tuple[Any, list[str]]],
+        *,
+        options: dict[str, Any],
+        use_cache: bool = True,
+    ):
+        self.name, self.path, self._read, self.use_cache = name, Path(path), read, use_cache
+        self._options = {"layer": name, **options}
+        self._frame: Any = None
+        self._source: dict | None = None
+        self._key: str | None = None
+        #: True when the last :meth:`index` came from the cache.
+        self.hit = False
+
+    def _root_key(self) -> str | None:
+        if not self.use_cache:
+            return None
+        if self._key is None:
+            try:
+                self._key = cache_key(self.path, self._options)
+            except OSError:
+                self.use_cache = False
+                return None
+        return self._key
+
+    def frame(self) -> Any:
+        """The features as read (a GeoDataFrame in the file's CRS or WGS 84), read once."""
+        if self._frame is None:
+            frame, notes = self._read()
+            b = frame.to_crs("EPSG:4326").total_bounds if len(frame) else np.full(4, np.nan)
+            self._frame = frame
+            self._source = {
+                "features": len(frame),
+                "bounds_wgs84": [float(v) for v in b],
+                "notes": list(notes),
+            }
+            key = self._root_key()
+            if key is not None:
+                try:
+                    folder = cache_root() / "sources"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    tmp = folder / f"{key}.{os.getpid()}.tmp"
+                    tmp.write_text(json.dumps(self._source, ensure_ascii=False), encoding="utf-8")
+                    os.replace(tmp, folder / f"{key}.json")
+                except OSError:
+                    pass
+        return self._frame
+
+    def source(self) -> dict:
+        """What reading the file gave: ``features`` (count), ``bounds_wgs84``, ``notes``; cached if kept."""
+        if self._source is None:
+            key = self._root_key()
+            if key is not None:
+                try:
+                    self._source = json.loads(
+                        (cache_root() / "sources" / f"{key}.json").read_text(encoding="utf-8")
+                    )
+                except (OSError, ValueError):
+                    self._source = None
+                else:
+                    from hygis.messages import warn  # noqa: PLC0415
+
+                    for note in self._source.get("notes", []):
+                        warn(note)  # said again, as reading the file said it the first time
+            if self._source is None:
+                self.frame()
+        assert self._source is not None
+        return self._source
+
+    def index(self, area_crs: Any, build: Callable[[np.ndarray], Any]) -> LayerIndex:
+        """The prepared index in ``area_crs``: from the cache, else ``build(geoms in area_crs)`` and kept.
+
+        ``build`` turns the features (a numpy array of geometries in the area CRS) into a
+        :class:`hygis.engine.overlap.Layer` (:func:`hygis.engine.overlap.disjoint_layer`).
+        """
+        from pyproj import CRS  # noqa: PLC0415
+
+        crs = CRS(area_crs)
+        key = self._root_key()
+        folder = None
+        if key is not None:
+            sub = hashlib.blake2b(f"{key}:{crs.to_wkt()}".encode(), digest_size=16).hexdigest()
+            folder = cache_root() / sub
+            if (folder / "meta.json").exists():
+                try:
+                    index = LayerIndex.load(folder)
+                    index.meta["cached"] = self.hit = True
+                    return index
+                except (OSError, ValueError, KeyError):
+                    shutil.rmtree(folder, ignore_errors=True)
+        self.hit = False
+        frame = self.frame()
+        layer = build(np.asarray(frame.to_crs(crs).geometry.values, dtype=object))
+        meta = {
+            **self.source(),
+            "layer": self.name,
+            "source": str(self.path.resolve()),
+            "area_crs": crs.to_string(),
+            "options": json.loads(json.dumps(self._options, default=str)),
+            "dissolved_groups": int(layer.dissolved_groups),
+            "dissolved_features": int(layer.dissolved_features),
             "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        },
-    )
-    try:
-        index.save(folder)
-    except OSError:
-        pass  # an unwritable cache only costs the build next time
-    return index, False
+        }
+        index = LayerIndex.from_layer(layer, meta)
+        if folder is not None:
+            try:
+                index.save(folder)
+            except OSError:
+                pass  # an unwritable cache only costs the build next time
+        return index
 
 
 def entries(root: Path | None = None) -> list[dict]:
     """What the cache holds: one dict per prepared layer (``meta.json`` plus its size on disk)."""
     root = cache_root() if root is None else root
     out = []
-    for meta_file in sorted(root.glob("*/meta.json")):
+    for meta_file in sorted(root.glob("*/meta.json"), key=lambda q: q.stat().st_mtime):
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -510,6 +584,7 @@ def clear(root: Path | None = None) -> int:
 
 __all__ = [
     "FORMAT_VERSION",
+    "DeferredLayer",
     "GridIndex",
     "LayerIndex",
     "cache_key",
@@ -518,5 +593,4 @@ __all__ = [
     "content_hash",
     "entries",
     "file_parts",
-    "prepared",
 ]
