@@ -120,3 +120,27 @@ def test_warm_check_gives_the_cold_report_and_a_changed_layer_is_reread(tmp_path
     nocache = cli(*args, "--no-cache", "--out", str(tmp_path / "nocache.csv"), check=True)
     assert "cached" not in nocache.stderr
     assert _farmland_rows(tmp_path / "nocache.csv")["overlap_ha"].equals(now["overlap_ha"])
+
+
+def test_index_command_builds_lists_and_clears(tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    paths = write_fixture(tmp_path / "in")
+    built = cli("index", "build", "--permanent-farmland", str(paths["permanent_farmland"]), check=True)
+    assert "permanent_farmland: 3 features" in built.stdout and "— prepared" in built.stdout
+    again = cli("index", "build", "--permanent-farmland", str(paths["permanent_farmland"]), check=True)
+    assert "already prepared" in again.stdout
+    info = cli("index", "info", check=True)
+    assert "1 prepared layer(s)" in info.stdout and "farmland_gbk.shp" in info.stdout
+    check = cli(
+        "check",
+        "--permanent-farmland",
+        str(paths["permanent_farmland"]),
+        "--projects",
+        str(paths["projects"]),
+        "--out",
+        str(tmp_path / "r.csv"),
+        check=True,
+    )
+    assert "(prepared index, cached)" in check.stderr
+    assert "removed 1 prepared layer(s)" in cli("index", "clear", check=True).stdout
+    assert "0 prepared layer(s)" in cli("index", "info", check=True).stdout
