@@ -477,7 +477,7 @@ class DeferredLayer:
         """The features as read (a GeoDataFrame in the file's CRS or WGS 84), read once."""
         if self._frame is None:
             frame, notes = self._read()
-            b = frame.to_crs("EPSG:4326").total_bounds if len(frame) else np.full(4, np.nan)
+            b = _bounds_wgs84(frame) if len(frame) else np.full(4, np.nan)
             self._frame = frame
             self._source = {
                 "features": len(frame),
@@ -540,7 +540,11 @@ class DeferredLayer:
                     shutil.rmtree(folder, ignore_errors=True)
         self.hit = False
         frame = self.frame()
-        layer = build(np.asarray(frame.to_crs(crs).geometry.values, dtype=object))
+        # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
+        # the coordinates are already those of the area CRS.
+        same = frame.crs is not None and CRS(frame.crs).to_dict() == crs.to_dict()
+        geoms = frame.geometry.values if same else frame.to_crs(crs).geometry.values
+        layer = build(np.asarray(geoms, dtype=object))
         meta = {
             **self.source(),
             "layer": self.name,
@@ -558,6 +562,18 @@ class DeferredLayer:
             except OSError:
                 pass  # an unwritable cache only costs the build next time
         return index
+
+
+def _bounds_wgs84(frame: Any) -> np.ndarray:
+    """The frame's extent in WGS 84 from its box's densified border (no feature is projected)."""
+    from pyproj import CRS, Transformer  # noqa: PLC0415
+
+    b = frame.total_bounds
+    if frame.crs is None or CRS(frame.crs).equals(CRS("EPSG:4326")):
+        return b
+    return np.array(
+        Transformer.from_crs(frame.crs, "EPSG:4326", always_xy=True).transform_bounds(*b, densify_pts=21)
+    )
 
 
 def entries(root: Path | None = None) -> list[dict]:

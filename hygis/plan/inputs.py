@@ -124,8 +124,12 @@ def resolve_layer(
     gcj02_input: bool = False,
     swap_xy: bool = False,
     id_field: str | None = None,
+    to_wgs84: bool = True,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], list[str]]:
     """Resolve one plan layer: embedded default, a path, or a GeoDataFrame → WGS 84.
+
+    ``to_wgs84=False`` keeps a file's features in their own CRS (a large layer that is only
+    measured is then projected once, straight to the area CRS).
 
     Returns
     -------
@@ -175,7 +179,7 @@ def resolve_layer(
             "path": str(os.path.abspath(split_layer(value)[0])),
             "title": label,
         }
-    gdf = gdf.to_crs(WGS84)
+    gdf = gdf.to_crs(WGS84) if to_wgs84 else gdf
     gdf.attrs["hygis_layer"] = {**prov, "name": name}
     return gdf, prov, notes
 
@@ -335,7 +339,7 @@ def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> A
     from hygis.engine.index import DeferredLayer  # noqa: PLC0415
 
     def read() -> tuple[gpd.GeoDataFrame, list[str]]:
-        gdf, _prov, notes = resolve_layer(name, path, crs=crs)
+        gdf, _prov, notes = resolve_layer(name, path, crs=crs, to_wgs84=False)
         return gdf, notes + _outside_territory(gdf, name) + official_area_quality(gdf, name.replace("_", " "))
 
     return DeferredLayer(
