@@ -19,7 +19,8 @@ The peers, each in one small function below (``peer_*``), each the plain way to 
 * ``duckdb`` — DuckDB spatial (the extension from the ``duckdb-extension-spatial`` wheel, no
   download): ``JOIN ON ST_Intersects`` + ``sum(ST_Area(ST_Intersection))``;
 * ``sedonadb`` — the same SQL on SedonaDB;
-* ``dask`` — dask-geopandas, projects in 2 spatial partitions, STRtree + intersection per partition;
+* ``dask`` — dask-geopandas, projects in 2 spatial partitions (2 processes), STRtree + intersection
+  per partition;
 * ``postgis`` — COPY into a local PostGIS, GiST index, the same SQL (only when a server answers).
 
 Peers sum pairwise intersections: that is the union semantics hygis guarantees only because these
@@ -32,8 +33,8 @@ from ``make_large_case.py`` (``nonconvex``: star patches with holes, projects wi
 ``convex``) and ``make_star_case.py`` (``stars``: 25-vertex patches), generated on first use::
 
     pip install 'hygis[bench]'
-    python benchmarks/bench_peers.py                       # 3 cases × 5k, 50k projects × every peer
-    python benchmarks/bench_peers.py --quick               # 20k patches × 1k projects: minutes, for development
+    python benchmarks/bench_peers.py            # 3 cases × 5k, 50k projects × every peer
+    python benchmarks/bench_peers.py --quick    # 20k patches × 1k projects: minutes, for development
     python benchmarks/bench_peers.py --cases stars --sizes 5000 --peers hygis,duckdb --repeat 3
 """
 
@@ -150,26 +151,28 @@ def peer_sedonadb(projects: str, farmland: str, out: str) -> dict:
     return {}
 
 
+def _dask_part(frame, farmland):
+    import shapely
+
+    p, f = frame.geometry.values._data, farmland.geometry.values._data
+    pi, fj = shapely.STRtree(f).query(p, predicate="intersects")
+    a = np.bincount(pi, weights=shapely.area(shapely.intersection(p[pi], f[fj])), minlength=len(p))
+    return frame[["project_id"]].assign(area_m2=a)
+
+
 def peer_dask(projects: str, farmland: str, out: str) -> dict:
     import dask
     import dask_geopandas
     import geopandas as gpd
-    import shapely
 
+    # Projects in 2 spatial partitions, one process each (threads contend on GEOS here); the
+    # farmland goes to both, as a broadcast join does.
     fl = gpd.read_parquet(farmland)
-    tree, f = shapely.STRtree(fl.geometry.values._data), fl.geometry.values._data
     prj = dask_geopandas.from_geopandas(gpd.read_parquet(projects), npartitions=2).spatial_shuffle(
         npartitions=2
     )
-
-    def part(frame):
-        p = frame.geometry.values._data
-        pi, fj = tree.query(p, predicate="intersects")
-        a = np.bincount(pi, weights=shapely.area(shapely.intersection(p[pi], f[fj])), minlength=len(p))
-        return frame[["project_id"]].assign(area_m2=a)
-
-    with dask.config.set(scheduler="threads", num_workers=2):
-        res = prj.map_partitions(part, meta={"project_id": "object", "area_m2": "f8"}).compute()
+    with dask.config.set(scheduler="processes", num_workers=2):
+        res = prj.map_partitions(_dask_part, fl, meta={"project_id": "object", "area_m2": "f8"}).compute()
     res.to_csv(out, index=False)
     return {}
 
@@ -198,7 +201,8 @@ def peer_postgis(projects: str, farmland: str, out: str) -> dict:
                 "CREATE TABLE f(id int, hex text, geometry geometry);",
                 copy("p", prj["project_id"], prj.geometry.values),
                 copy("f", range(len(fl)), fl.geometry.values),
-                "UPDATE p SET geometry = ST_GeomFromWKB(decode(hex, 'hex')); UPDATE f SET geometry = ST_GeomFromWKB(decode(hex, 'hex'));",
+                "UPDATE p SET geometry = ST_GeomFromWKB(decode(hex, 'hex'));",
+                "UPDATE f SET geometry = ST_GeomFromWKB(decode(hex, 'hex'));",
                 "CREATE INDEX ON f USING gist(geometry); ANALYZE f; ANALYZE p;",
                 _SQL.replace("p.project_id", "p.id") + ";",
             ]
@@ -356,7 +360,8 @@ def main() -> None:
     if not any(p.startswith("hygis") for p in peers):
         peers.insert(0, "hygis-cold")  # the reference areas
     print(
-        f"{os.cpu_count()} CPUs (shared with other work: figures are noisy), load average {os.getloadavg()[0]:.2f}; "
+        f"{os.cpu_count()} CPUs (shared with other work: figures are noisy), "
+        f"load average {os.getloadavg()[0]:.2f}; "
         f"median of {args.repeat} run(s); wall time of the whole process (read + compute + write)"
     )
     rows = []
@@ -372,7 +377,8 @@ def main() -> None:
                     "tools": {},
                 }
                 print(
-                    f"\n{case}, {n:,} projects ({row['vertices'][0]:,} vertices) × {farmland.stem.split('_')[1]} patches "
+                    f"\n{case}, {n:,} projects ({row['vertices'][0]:,} vertices) × "
+                    f"{farmland.stem.split('_')[1]} patches "
                     f"({row['vertices'][1]:,} vertices)"
                 )
                 ref = None

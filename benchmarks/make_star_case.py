@@ -8,12 +8,13 @@ The second case of issue #13, beside :mod:`make_large_case`:
 * 5,000 and 50,000 projects: 60 % rectangles (rotated, 1–100 ha), 20 % buffered polylines
   (2–15 km, 10–60 m wide, round joins), 20 % blobs (buffered irregular polygons, 5–150 ha).
 
-In EPSG:4546 (CGCS2000 3° Gauss–Krüger CM 111°E), placed over central Hengyang: the plan's area
-CRS, so the territory test sees them inside the plan and every engine measures areas in the
-same projection (a case in another zone would differ by the zones' scale, ~1e-3, not by engine). Written to ``$HYGIS_BENCH_CACHE/stars`` (default
+In EPSG:4546 (CGCS2000 3° Gauss–Krüger CM 111°E), placed over central Hengyang: the plan's
+area CRS, so the territory test sees them inside the plan and every engine measures areas in
+the same projection (a case in another zone would differ by the zones' scale, ~1e-3, not by
+engine). Written to ``$HYGIS_BENCH_CACHE/stars`` (default
 ``~/.cache/hygis-bench/stars``), never into the repository.
 
-    python benchmarks/make_star_case.py                       # farmland_200704.parquet, projects_5000/50000.parquet
+    python benchmarks/make_star_case.py    # farmland_200704.parquet, projects_5000/50000.parquet
     python benchmarks/make_star_case.py --patches 20000 --projects 500
 """
 
@@ -128,14 +129,16 @@ def main() -> None:
     fl.to_parquet(out / f"farmland_{args.patches}.parquet")
     nv = shapely.get_num_coordinates(fl.geometry.values)
     print(
-        f"farmland: {len(fl):,} star patches, {nv.mean():.1f} vertices on average → {out} ({time.perf_counter() - t:.1f} s)"
+        f"farmland: {len(fl):,} star patches, {nv.mean():.1f} vertices on average → {out} "
+        f"({time.perf_counter() - t:.1f} s)"
     )
     for n in args.projects:
         pr = projects(n)
         pr.to_parquet(out / f"projects_{n}.parquet")
         print(
             f"projects: {len(pr):,} ({pr.kind.value_counts().to_dict()}), "
-            f"{shapely.get_num_coordinates(pr.geometry.values).mean():.0f} vertices on average, {pr.area.sum() / 1e4:,.0f} ha"
+            f"{shapely.get_num_coordinates(pr.geometry.values).mean():.0f} vertices on average, "
+            f"{pr.area.sum() / 1e4:,.0f} ha"
         )
 
 
