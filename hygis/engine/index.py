@@ -571,9 +571,9 @@ def _bounds_wgs84(frame: Any) -> np.ndarray:
     b = frame.total_bounds
     if frame.crs is None or CRS(frame.crs).equals(CRS("EPSG:4326")):
         return b
-    return np.array(
-        Transformer.from_crs(frame.crs, "EPSG:4326", always_xy=True).transform_bounds(*b, densify_pts=21)
-    )
+    to_wgs84 = Transformer.from_crs(frame.crs, "EPSG:4326", always_xy=True)
+    west, south, east, north = to_wgs84.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21)
+    return np.array([west, south, east, north], dtype=float)
 
 
 def entries(root: Path | None = None) -> list[dict]:

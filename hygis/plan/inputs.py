@@ -309,7 +309,7 @@ def resolve(
                 "path": str(os.path.abspath(value)),
                 "title": name.replace("_", " "),
             }
-            frames[name] = None  # type: ignore[assignment] - read on first access (PlanInputs.__getattr__)
+            frames[name] = None  # read on first access (PlanInputs.__getattr__)
             continue
         gdf, prov, layer_notes = resolve_layer(
             name,
