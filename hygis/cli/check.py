@@ -88,8 +88,7 @@ def check_cmd(
     rule that decides it. With no inputs it checks the plan's 19 projects against the embedded
     (illustrative) control lines.
     """
-    from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - keeps --help fast
-    from hygis.check.pipeline import check_projects  # noqa: PLC0415
+    from hygis.check.pipeline import check_projects  # noqa: PLC0415 - keeps --help fast
     from hygis.check.report import write_report  # noqa: PLC0415
     from hygis.io.read import read_vector  # noqa: PLC0415
 
@@ -113,6 +112,8 @@ def check_cmd(
         **area,
     )
     if relocate:
+        from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - only when asked for
+
         relocate_conflicts(report, inputs, progress=progress)
     path = write_report(report, out, inputs=inputs)
     counts = report["verdict"].value_counts()
