@@ -5,7 +5,8 @@ files (projects, farmland patches), computes the area of each project's overlap 
 and writes one CSV — the whole job a user waits for. For hygis that process is the CLI as a user
 runs it, with its default outputs::
 
-    python -m hygis check --projects projects_N.parquet --permanent-farmland farmland.parquet --out result.csv
+    python -m hygis check --area planar --projects projects_N.parquet --permanent-farmland farmland.parquet \
+        --out result.csv
 
 which also resolves the plan's other two control lines, tests the inputs against the plan's
 territory, validates, judges the rules and writes the report (3 rows per project). ``hygis
@@ -289,6 +290,8 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
             "-m",
             "hygis",
             "check",
+            "--area",
+            "planar",  # the peers measure in the files' Gauss–Krüger plane; hygis's default is the ellipsoid
             "--projects",
             str(projects),
             "--permanent-farmland",
