@@ -17,6 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 HENGYANG = (112.6271, 26.8928)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory, monkeypatch):
+    """Each test session keeps prepared indexes in its own folder, never in the user's cache."""
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "hygis-cache"))
+
+
 def square(lon: float, lat: float, half_deg: float = 0.01) -> shapely.Polygon:
     return shapely.box(lon - half_deg, lat - half_deg, lon + half_deg, lat + half_deg)
 

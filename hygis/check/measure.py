@@ -63,8 +63,10 @@ def measure_line(
         From :func:`hygis.check.sites.project_sites`.
     line : str
         The control line's name (for messages).
-    layer : GeoDataFrame
-        The line's polygons, in any CRS (projected to the sites' area CRS here).
+    layer : GeoDataFrame or LayerIndex
+        The line's polygons, in any CRS (projected to the sites' area CRS here), or already
+        prepared in the sites' area CRS (:class:`hygis.engine.index.LayerIndex`, e.g. from the
+        cache: see :meth:`hygis.plan.inputs.PlanInputs.line_for_check`).
     notes : list of str
         Receives a note when features of the layer overlap each other (they are merged).
     engine : {"local", "dask"}
@@ -77,8 +79,13 @@ def measure_line(
         Receives a line of text per chunk of sites.
     """
     say = progress or (lambda _m: None)
-    say(f"{line}: {len(layer):,} features")
-    prepared = disjoint_layer(np.asarray(layer.to_crs(sites.area_crs).geometry.values, dtype=object))
+    if isinstance(layer, gpd.GeoDataFrame):
+        say(f"{line}: {len(layer):,} features")
+        prepared = disjoint_layer(np.asarray(layer.to_crs(sites.area_crs).geometry.values, dtype=object))
+    else:
+        prepared = layer
+        read = prepared.meta.get("features", len(prepared))
+        say(f"{line}: {read:,} features (prepared index{', cached' if prepared.meta.get('cached') else ''})")
     if prepared.dissolved_groups:
         warn(
             f"{line}: {prepared.dissolved_features} features overlap each other; merged into "

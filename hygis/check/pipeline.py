@@ -153,6 +153,7 @@ def check_projects(
         msg = f"Unknown area method '{area}': use 'ellipsoidal' (official 椭球面积, the default) or 'planar'."
         raise HygisInputError(msg)
     area_crs = inputs.area_crs() if area == ELLIPSOIDAL or planar_crs is None else CRS(planar_crs)
+    notes.extend(inputs.deferred_notes())
     if area == PLANAR and area_crs.is_geographic:
         msg = f"--area planar needs a projected CRS (a Gauss–Krüger zone), not {hcrs.describe(area_crs)}."
         raise HygisInputError(msg)
@@ -175,11 +176,13 @@ def check_projects(
         )
     units = county_units(counties) if preaudit else None
     frames, by_county, detail = [], [], []
-    for line, layer in inputs.control_lines().items():
+    for line in CONTROL_LINES:
+        # A control-line file comes as its prepared index (from the cache when unchanged); the
+        # 用地预审 figures need its features and attributes, and read it if it was not read yet.
         measured = measure_line(
             sites,
             line,
-            layer,
+            inputs.line_for_check(line, area_crs),
             notes,
             engine=engine,
             workers=workers,
@@ -195,7 +198,7 @@ def check_projects(
             say(f"{line}: the 用地预审 figures of the projects touching it")
             touched = np.nan_to_num(measured.inside_m2) > VERDICT_TOLERANCE_M2
             found = preaudit_line(
-                sites.projects, sites.geoms, touched, line, layer, units, area_crs, area=area
+                sites.projects, sites.geoms, touched, line, getattr(inputs, line), units, area_crs, area=area
             )
             figures = found.per_site
             by_county.append(found.by_county)

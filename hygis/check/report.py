@@ -24,7 +24,6 @@ from hygis import io
 from hygis.check.pipeline import summary
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU, REPORT_FORMATS, VERDICT_COLORS
 from hygis.errors import HygisOutputError
-from hygis.maps import styles
 from hygis.plan.inputs import PlanInputs
 
 _GEOMETRY_COLUMNS = ("geometry", "site_geometry")
@@ -216,6 +215,8 @@ def conflict_svg(
 
     box = shapely.box(x0, y0, x1, y1)
     layers = []
+    from hygis.maps import styles  # noqa: PLC0415 - HTML only: importing maps loads folium (~1 s)
+
     colour = styles.get("control_lines", line, "style", "color") if line in CONTROL_LINE_ZH else "#555"
     if context and context.get(line) is not None:
         near = context[line]

@@ -61,6 +61,13 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     help="Skip the 用地预审 figures (by county, land class, grade, patch list): verdicts and areas only, "
     "for very large batches.",
 )
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Keep the control-line files' prepared indexes in the user cache and reuse them while a file is "
+    "unchanged (see 'hygis index').",
+)
 @area_options
 @out_option(None, REPORT_FORMATS, "report")
 @user_errors
@@ -71,6 +78,7 @@ def check_cmd(
     relocate: bool,
     counties_path: Path | None,
     no_preaudit: bool,
+    cache: bool,
     out: Path,
     **kwargs: Any,
 ) -> None:
@@ -80,14 +88,14 @@ def check_cmd(
     rule that decides it. With no inputs it checks the plan's 19 projects against the embedded
     (illustrative) control lines.
     """
-    from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - keeps --help fast
-    from hygis.check.pipeline import check_projects  # noqa: PLC0415
+    from hygis.check.pipeline import check_projects  # noqa: PLC0415 - keeps --help fast
     from hygis.check.report import write_report  # noqa: PLC0415
     from hygis.io.read import read_vector  # noqa: PLC0415
 
     area = area_method(kwargs)
     crs = kwargs.get("crs")  # also for a county layer without one
-    inputs = resolve_plan_inputs(kwargs, out=out)
+    # Control-line files are read only if their prepared index is not in the cache (or is stale).
+    inputs = resolve_plan_inputs(kwargs, out=out, defer=True, cache=cache)
     counties = None
     if counties_path is not None:
         counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")
@@ -104,6 +112,8 @@ def check_cmd(
         **area,
     )
     if relocate:
+        from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - only when asked for
+
         relocate_conflicts(report, inputs, progress=progress)
     path = write_report(report, out, inputs=inputs)
     counts = report["verdict"].value_counts()

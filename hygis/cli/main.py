@@ -8,6 +8,7 @@ from hygis import __version__
 from hygis.cli import (
     build,
     check,
+    index,
     layers,
     monitor,
     qa,
@@ -43,6 +44,7 @@ for _command in (
     run.run_cmd,
     layers.layers_cmd,
     check.check_cmd,
+    index.index_group,
     map_.map_cmd,
     stats.stats_group,
     qa.qa_group,

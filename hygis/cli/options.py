@@ -144,11 +144,12 @@ def area_method(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {"area": area, "planar_crs": parse_crs(planar) if planar is not None else None}
 
 
-def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None):
+def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None, **options: Any):
     """Pop the plan-input flags from a command's kwargs and resolve them (see :func:`hygis.plan.inputs`).
 
     With ``out``, refuse at once an output that would replace one of the input files, before
-    any long computation (the writers refuse it too, but only at the end).
+    any long computation (the writers refuse it too, but only at the end). ``options`` go to
+    :func:`hygis.plan.inputs.resolve` (e.g. ``defer=True``).
     """
     from hygis.io.sources import split_layer  # noqa: PLC0415 - keeps --help fast
     from hygis.io.write import guard_not_input, register_inputs  # noqa: PLC0415
@@ -166,6 +167,7 @@ def resolve_plan_inputs(kwargs: dict[str, Any], *, out: Path | None = None):
         gcj02_input=kwargs.pop("gcj02_input"),
         swap_xy=kwargs.pop("swap_xy"),
         project_id_field=kwargs.pop("project_id_field"),
+        **options,
     )
 
 

@@ -75,15 +75,25 @@ class Layer:
     hull_areas: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        hulls = shapely.convex_hull(self.geoms)
-        # A valid polygon whose every vertex is on its hull is convex (the hull drops straight
-        # vertices, so such a polygon takes the non-convex path: slower, as exact).
-        self.convex = (
-            (shapely.get_type_id(self.geoms) == 3)
-            & (shapely.get_num_interior_rings(self.geoms) == 0)
-            & (shapely.get_num_coordinates(self.geoms) == shapely.get_num_coordinates(hulls))
-        )
-        self.clippable, self.offsets, self.cx, self.cy = clip.convex_clippers(hulls)
+        # A convex feature clips as it is: only the others need a hull (every hull of 200k
+        # patches cost seconds). Convex = one ring whose turns all go one way (straight vertices
+        # allowed: their two edges lie on one line, which clips the same).
+        own, off, cx, cy = clip.convex_clippers(self.geoms)
+        self.convex = own & (shapely.get_type_id(self.geoms) == 3)
+        counts = np.where(self.convex, np.diff(off), 0)
+        self.clippable = self.convex.copy()
+        rest = np.flatnonzero(~self.convex)
+        h_off, h_cx, h_cy = np.zeros(1, np.int64), np.zeros(0), np.zeros(0)
+        if len(rest):
+            h_ok, h_off, h_cx, h_cy = clip.convex_clippers(shapely.convex_hull(self.geoms[rest]))
+            counts[rest] = np.diff(h_off)
+            self.clippable[rest] = h_ok
+        self.offsets = np.r_[0, np.cumsum(counts)]
+        self.cx, self.cy = np.empty(self.offsets[-1]), np.empty(self.offsets[-1])
+        mine = np.flatnonzero(self.convex)
+        for idx, start, sx, sy in ((mine, off[mine], cx, cy), (rest, h_off[:-1], h_cx, h_cy)):
+            dst, src = clip.ranges(self.offsets[idx], counts[idx]), clip.ranges(start, counts[idx])
+            self.cx[dst], self.cy[dst] = sx[src], sy[src]
         self.hull_areas = clip.clipper_areas(self.offsets, self.cx, self.cy)
 
 
@@ -103,7 +113,8 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
     arr = np.asarray(geoms, dtype=object)
     arr = arr[~(shapely.is_missing(arr) | shapely.is_empty(arr))]
     tree = shapely.STRtree(arr)
-    left, right = tree.query(arr, predicate="intersects")
+    # Boxes that meet, then the interiors test itself: an 'intersects' pass first only repeats work.
+    left, right = tree.query(arr)
     keep = left < right
     left, right = left[keep], right[keep]
     overlapping = (

@@ -56,6 +56,39 @@ class PlanInputs:
     urban_development_boundary: gpd.GeoDataFrame
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Control lines given as files and not read yet (``resolve(..., defer=True)``): name →
+    #: :class:`hygis.engine.index.DeferredLayer`. Reading one happens on first access to its
+    #: attribute; the check asks for its prepared index instead (:meth:`line_for_check`).
+    deferred: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in self.deferred:
+            self.__dict__.pop(name, None)  # so that the first access reads it (__getattr__)
+
+    def __getattr__(self, name: str) -> Any:
+        deferred = self.__dict__.get("deferred") or {}
+        if name not in deferred:
+            raise AttributeError(name)
+        frame = deferred[name].frame().to_crs(WGS84)
+        frame.attrs["hygis_layer"] = {**self.provenance.get(name, {}), "name": name}
+        self.__dict__[name] = frame
+        return frame
+
+    def deferred_notes(self) -> list[str]:
+        """What reading the deferred lines said (from the cache when their index is kept there)."""
+        return [note for d in self.deferred.values() for note in d.source().get("notes", [])]
+
+    def line_for_check(self, name: str, area_crs: CRS) -> Any:
+        """One control line ready for :func:`hygis.check.measure.measure_line`.
+
+        A deferred line gives its prepared index (:class:`hygis.engine.index.LayerIndex`, from the
+        cache when the file has not changed), any other its GeoDataFrame.
+        """
+        if name in self.deferred and name not in self.__dict__:
+            from hygis.engine.overlap import disjoint_layer  # noqa: PLC0415
+
+            return self.deferred[name].index(area_crs, disjoint_layer)
+        return getattr(self, name)
 
     def control_lines(self) -> dict[str, gpd.GeoDataFrame]:
         """The three control lines by name, in :data:`hygis.layers.CONTROL_LINES` order."""
@@ -74,7 +107,13 @@ class PlanInputs:
         the same CRS whichever small file a user passes for one layer (EPSG:4546 for Hengyang).
         """
         units = layers.load("counties") if territory is None else territory
-        return area_crs_for(units, self.projects, *self.control_lines().values())
+        frames = [
+            gpd.GeoSeries(shapely.box(*self.deferred[name].source()["bounds_wgs84"]), crs=WGS84)
+            if name in self.deferred and name not in self.__dict__
+            else getattr(self, name)
+            for name in layers.CONTROL_LINES
+        ]
+        return area_crs_for(units, self.projects, *frames)
 
 
 def resolve_layer(
@@ -85,8 +124,12 @@ def resolve_layer(
     gcj02_input: bool = False,
     swap_xy: bool = False,
     id_field: str | None = None,
+    to_wgs84: bool = True,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], list[str]]:
     """Resolve one plan layer: embedded default, a path, or a GeoDataFrame → WGS 84.
+
+    ``to_wgs84=False`` keeps a file's features in their own CRS (a large layer that is only
+    measured is then projected once, straight to the area CRS).
 
     Returns
     -------
@@ -136,7 +179,7 @@ def resolve_layer(
             "path": str(os.path.abspath(split_layer(value)[0])),
             "title": label,
         }
-    gdf = gdf.to_crs(WGS84)
+    gdf = gdf.to_crs(WGS84) if to_wgs84 else gdf
     gdf.attrs["hygis_layer"] = {**prov, "name": name}
     return gdf, prov, notes
 
@@ -211,6 +254,8 @@ def resolve(
     gcj02_input: bool = False,
     swap_xy: bool = False,
     project_id_field: str | None = None,
+    defer: bool = False,
+    cache: bool = True,
 ) -> PlanInputs:
     """Resolve the plan's four layers: each the embedded default, a path or a GeoDataFrame.
 
@@ -231,6 +276,12 @@ def resolve(
         The projects file has latitude and longitude swapped.
     project_id_field : str, optional
         Column of the projects file that identifies each project.
+    defer : bool
+        Do not read the control lines given as files now: the check then takes their prepared
+        index from the user cache when the file has not changed since (:mod:`hygis.engine.index`),
+        and reads a file only when it must (first use, changed file, or a map of its features).
+    cache : bool
+        With ``defer``: keep and reuse prepared indexes (False: read and prepare every time).
     """
     values = {
         "projects": projects,
@@ -247,8 +298,19 @@ def resolve(
         values.update(found)
         for note in chosen:
             warn(note, notes)
+    deferred: dict[str, Any] = {}
     for name, value in values.items():
         is_projects = name == "projects"
+        if defer and not is_projects and isinstance(value, (str, os.PathLike)):
+            deferred[name] = _deferred(name, value, crs=crs, cache=cache)
+            provenance[name] = {
+                "status": "user-file",
+                "source": str(value),
+                "path": str(os.path.abspath(value)),
+                "title": name.replace("_", " "),
+            }
+            frames[name] = None  # read on first access (PlanInputs.__getattr__)
+            continue
         gdf, prov, layer_notes = resolve_layer(
             name,
             value,
@@ -269,7 +331,20 @@ def resolve(
         if value is not None:
             notes.extend(_outside_territory(gdf, name))
             notes.extend(official_area_quality(gdf, name.replace("_", " ")))
-    return PlanInputs(**frames, provenance=provenance, notes=notes)
+    return PlanInputs(**frames, provenance=provenance, notes=notes, deferred=deferred)
+
+
+def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> Any:
+    """A control-line file to read only when needed (see :class:`hygis.engine.index.DeferredLayer`)."""
+    from hygis.engine.index import DeferredLayer  # noqa: PLC0415
+
+    def read() -> tuple[gpd.GeoDataFrame, list[str]]:
+        gdf, _prov, notes = resolve_layer(name, path, crs=crs, to_wgs84=False)
+        return gdf, notes + _outside_territory(gdf, name) + official_area_quality(gdf, name.replace("_", " "))
+
+    return DeferredLayer(
+        name, path, read, options={"crs": None if crs is None else str(crs)}, use_cache=cache
+    )
 
 
 def official_area_quality(gdf: gpd.GeoDataFrame, label: str) -> list[str]:

@@ -1,0 +1,612 @@
+"""A control-line layer prepared once for overlap queries, as plain arrays, cached between checks.
+
+Offices check batch after batch of projects against the same control-line database. Preparing a
+200,000-patch layer (reading, repairing, reprojecting, dissolving overlapping features, the hulls
+the clipping kernel needs) costs seconds; the prepared layer is a handful of numpy arrays that
+load in milliseconds. :class:`DeferredLayer` keeps them in the user cache directory
+(``platformdirs.user_cache_dir("hygis")``, or ``$HYGIS_CACHE_DIR``), keyed by the file's content
+and everything that changes the result (the area CRS, the reading options, the format version):
+
+* a file whose size and modification time are those recorded is not read again (fast path);
+* otherwise its bytes are hashed (BLAKE2b; for a shapefile its sidecars, for a folder such as a
+  FileGDB every file in it) and a changed file gets a new entry: an edited layer is never
+  answered from a stale index.
+
+:class:`LayerIndex` quacks like :class:`hygis.overlap.Layer` (``geoms``, ``areas``, ``tree``,
+``convex``, ``clippable``, ``offsets``, ``cx``, ``cy``, ``hull_areas``), so the overlap engine
+runs on it unchanged; its ``tree`` is a uniform grid over the features' bounding boxes
+(:class:`GridIndex`), and its geometries are decoded from WKB only for the features a query
+needs (those crossing a site, and for overlap polygons).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+#: Bumped whenever the stored arrays change meaning: older entries are then ignored.
+FORMAT_VERSION = 1
+
+_ARRAYS = (
+    "wkb",
+    "wkb_off",
+    "areas",
+    "bounds",
+    "convex",
+    "clippable",
+    "offsets",
+    "cx",
+    "cy",
+    "hull_areas",
+    "cell_start",
+    "cell_feat",
+)
+
+
+def cache_root() -> Path:
+    """Where prepared layers are kept: ``$HYGIS_CACHE_DIR`` or the user cache directory, ``layers/`` in it."""
+    base = os.environ.get("HYGIS_CACHE_DIR")
+    if not base:
+        import platformdirs  # noqa: PLC0415 - only when no folder is set
+
+        base = platformdirs.user_cache_dir("hygis")
+    return Path(base) / "layers"
+
+
+# --------------------------------------------------------------------------- the grid index
+@dataclass
+class GridIndex:
+    """A uniform grid over bounding boxes: cell ``c`` lists ``cell_feat[cell_start[c]:cell_start[c + 1]]``.
+
+    Answers the same candidates as ``shapely.STRtree(boxes).query(box)`` (boxes that meet,
+    boundaries included), as pure numpy on arrays that can be memory-mapped.
+    """
+
+    bounds: np.ndarray
+    origin: tuple[float, float]
+    cell: float
+    shape: tuple[int, int]
+    cell_start: np.ndarray
+    cell_feat: np.ndarray
+    #: The features, indexable as an object array; needed only for a ``predicate``.
+    geoms: Any = None
+
+    @classmethod
+    def build(cls, bounds: np.ndarray) -> GridIndex:
+        """Cells about twice the median feature's extent, coarsened until each feature spans few cells."""
+        bounds = np.asarray(bounds, dtype=float)
+        ok = np.isfinite(bounds).all(axis=1)
+        if not ok.any():
+            return cls(bounds, (0.0, 0.0), 1.0, (1, 1), np.zeros(2, np.int64), np.zeros(0, np.int32))
+        b = bounds[ok]
+        x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
+        span = max(float(b[:, 2].max()) - x0, float(b[:, 3].max()) - y0, 1e-9)
+        extent = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        cell = max(2.0 * float(np.median(extent)), span / 2048, 1e-9)
+        while True:
+            nx, ny = int((b[:, 2].max() - x0) // cell) + 1, int((b[:, 3].max() - y0) // cell) + 1
+            spans = ((b[:, 2] - x0) // cell - (b[:, 0] - x0) // cell + 1) * (
+                (b[:, 3] - y0) // cell - (b[:, 1] - y0) // cell + 1
+            )
+            if spans.sum() <= 8 * len(b) + 100_000:
+                break
+            cell *= 2
+        ids = np.flatnonzero(ok).astype(np.int32)
+        cells, feat = _cells_of(b, (x0, y0), cell, (nx, ny), ids)
+        order = np.argsort(cells, kind="stable")
+        start = np.searchsorted(cells[order], np.arange(nx * ny + 1))
+        return cls(bounds, (x0, y0), cell, (nx, ny), start.astype(np.int64), feat[order])
+
+    def query(self, geoms: Any, predicate: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(query index, feature index) of every pair whose bounding boxes meet, sorted by both.
+
+        ``geoms`` are shapely geometries; their bounds are used. A ``predicate`` (a shapely
+        binary predicate's name, e.g. ``"intersects"``) is then tested on the candidates.
+        """
+        arr = np.asarray(geoms, dtype=object)
+        qi, fj = self.query_bounds(shapely.bounds(arr))
+        if predicate is None or not len(qi):
+            return qi, fj
+        if self.geoms is None:
+            msg = "GridIndex.query: a predicate needs the features (GridIndex.geoms)"
+            raise ValueError(msg)
+        feats, inv = np.unique(fj, return_inverse=True)
+        keep = getattr(shapely, predicate)(arr[qi], self.geoms[feats][inv])
+        return qi[keep], fj[keep]
+
+    def query_bounds(self, qb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`query` for an (m, 4) array of boxes."""
+        qb = np.asarray(qb, dtype=float).reshape(-1, 4)
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        ok = np.isfinite(qb).all(axis=1)
+        if not ok.any() or not len(self.cell_feat):
+            return empty
+        nx, ny = self.shape
+        x0, y0 = self.origin
+        q = np.flatnonzero(ok)
+        b = qb[q]
+        ix0 = np.clip(((b[:, 0] - x0) // self.cell).astype(np.int64), 0, nx - 1)
+        ix1 = np.clip(((b[:, 2] - x0) // self.cell).astype(np.int64), 0, nx - 1)
+        iy0 = np.clip(((b[:, 1] - y0) // self.cell).astype(np.int64), 0, ny - 1)
+        iy1 = np.clip(((b[:, 3] - y0) // self.cell).astype(np.int64), 0, ny - 1)
+        # A box wholly beyond the grid on one side meets nothing.
+        beyond = (
+            (b[:, 2] < x0)
+            | (b[:, 3] < y0)
+            | (b[:, 0] > x0 + nx * self.cell)
+            | (b[:, 1] > y0 + ny * self.cell)
+        )
+        wx, wy = np.where(beyond, 0, ix1 - ix0 + 1), np.where(beyond, 0, iy1 - iy0 + 1)
+        ncell = wx * wy
+        qi = np.repeat(np.arange(len(q)), ncell)
+        k = _ranges(np.zeros(len(q), np.int64), ncell)
+        cx = ix0[qi] + k % np.maximum(wx[qi], 1)
+        cy = iy0[qi] + k // np.maximum(wx[qi], 1)
+        c = cy * nx + cx
+        cnt = self.cell_start[c + 1] - self.cell_start[c]
+        pq = np.repeat(qi, cnt)
+        pc = np.repeat(c, cnt)
+        pf = self.cell_feat[_ranges(self.cell_start[c], cnt)].astype(np.int64)
+        fb, bq = self.bounds[pf], b[pq]
+        meet = (
+            (fb[:, 0] <= bq[:, 2]) & (fb[:, 2] >= bq[:, 0]) & (fb[:, 1] <= bq[:, 3]) & (fb[:, 3] >= bq[:, 1])
+        )
+        pq, pc, pf, fb, bq = pq[meet], pc[meet], pf[meet], fb[meet], bq[meet]
+        # Each pair once: in the cell of the lower-left corner of the two boxes' intersection.
+        rx = np.clip(((np.maximum(fb[:, 0], bq[:, 0]) - x0) // self.cell).astype(np.int64), 0, nx - 1)
+        ry = np.clip(((np.maximum(fb[:, 1], bq[:, 1]) - y0) // self.cell).astype(np.int64), 0, ny - 1)
+        own = (ry * nx + rx) == pc
+        pq, pf = q[pq[own]], pf[own]
+        order = np.lexsort((pf, pq))
+        return pq[order], pf[order]
+
+
+def _cells_of(
+    b: np.ndarray, origin: tuple[float, float], cell: float, shape: tuple[int, int], ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cell, feature) for every cell each box covers."""
+    nx, ny = shape
+    x0, y0 = origin
+    ix0 = np.clip(((b[:, 0] - x0) // cell).astype(np.int64), 0, nx - 1)
+    ix1 = np.clip(((b[:, 2] - x0) // cell).astype(np.int64), 0, nx - 1)
+    iy0 = np.clip(((b[:, 1] - y0) // cell).astype(np.int64), 0, ny - 1)
+    iy1 = np.clip(((b[:, 3] - y0) // cell).astype(np.int64), 0, ny - 1)
+    wx, wy = ix1 - ix0 + 1, iy1 - iy0 + 1
+    n = wx * wy
+    fi = np.repeat(np.arange(len(b)), n)
+    k = _ranges(np.zeros(len(b), np.int64), n)
+    return (iy0[fi] + k // wx[fi]) * nx + ix0[fi] + k % wx[fi], ids[fi]
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + n)`` for each (s, n)."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
+
+
+# --------------------------------------------------------------------------- the prepared layer
+class _LazyGeoms:
+    """The layer's features decoded from WKB on demand (indexing as a numpy object array)."""
+
+    def __init__(self, wkb: np.ndarray, off: np.ndarray):
+        self._wkb, self._off = wkb, off
+        self._done: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self._off) - 1
+
+    def __getitem__(self, idx: Any) -> np.ndarray:
+        if self._done is not None:
+            return self._done[idx]
+        sel = np.arange(len(self))[idx]
+        scalar = np.ndim(sel) == 0
+        sel = np.atleast_1d(sel)
+        blobs = [self._wkb[self._off[i] : self._off[i + 1]].tobytes() for i in sel.tolist()]
+        out = shapely.from_wkb(np.array(blobs, dtype=object)) if blobs else np.zeros(0, dtype=object)
+        return out[0] if scalar else out
+
+    def all(self) -> np.ndarray:
+        """Every feature (decoded once and kept)."""
+        if self._done is None:
+            self._done = shapely.from_wkb(
+                np.array(
+                    [
+                        self._wkb[a:b].tobytes()
+                        for a, b in zip(self._off[:-1].tolist(), self._off[1:].tolist())
+                    ],
+                    dtype=object,
+                )
+            )
+        return self._done
+
+
+@dataclass
+class LayerIndex:
+    """An interior-disjoint control-line layer as arrays, ready for :func:`hygis.overlap.overlap`.
+
+    Attributes
+    ----------
+    areas : (n,) float
+        Area of each feature (square units of the area CRS, m²).
+    convex, clippable, offsets, cx, cy, hull_areas
+        As :class:`hygis.overlap.Layer`: the convex hull of each feature as a clipper.
+    tree : GridIndex
+        Bounding-box candidates.
+    meta : dict
+        ``crs`` (WKT), ``features_read``, ``dissolved_groups``, ``dissolved_features``, ``notes``
+        (what reading the file said), ``source``, ``key``.
+    """
+
+    wkb: np.ndarray
+    wkb_off: np.ndarray
+    areas: np.ndarray
+    convex: np.ndarray
+    clippable: np.ndarray
+    offsets: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    hull_areas: np.ndarray
+    tree: GridIndex
+    meta: dict = field(default_factory=dict)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        self.geoms = _LazyGeoms(self.wkb, self.wkb_off)
+        self.tree.geoms = self.geoms
+
+    @property
+    def dissolved_groups(self) -> int:
+        return int(self.meta.get("dissolved_groups", 0))
+
+    @property
+    def dissolved_features(self) -> int:
+        return int(self.meta.get("dissolved_features", 0))
+
+    def __len__(self) -> int:
+        return len(self.areas)
+
+    @classmethod
+    def from_layer(cls, layer: Any, meta: dict | None = None) -> LayerIndex:
+        """From a :class:`hygis.overlap.Layer` (the features already interior-disjoint)."""
+        geoms = np.asarray(layer.geoms, dtype=object)
+        blobs = shapely.to_wkb(geoms)
+        lengths = np.fromiter((len(b) for b in blobs), np.int64, len(blobs))
+        wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+        bounds = shapely.bounds(geoms)
+        return cls(
+            wkb=wkb,
+            wkb_off=np.r_[0, np.cumsum(lengths)],
+            areas=np.asarray(layer.areas, float),
+            convex=layer.convex,
+            clippable=layer.clippable,
+            offsets=layer.offsets,
+            cx=layer.cx,
+            cy=layer.cy,
+            hull_areas=layer.hull_areas,
+            tree=GridIndex.build(bounds),
+            meta=dict(meta or {}),
+            token=layer.token,
+        )
+
+    # ---- storage
+    def save(self, folder: Path) -> None:
+        """Write the arrays (``.npy``, memory-mappable) and ``meta.json`` into ``folder`` (atomically)."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+        try:
+            arrays = {
+                name: getattr(self, name)
+                for name in _ARRAYS
+                if name not in ("bounds", "cell_start", "cell_feat")
+            }
+            arrays.update(
+                bounds=self.tree.bounds, cell_start=self.tree.cell_start, cell_feat=self.tree.cell_feat
+            )
+            for name, arr in arrays.items():
+                np.save(tmp / f"{name}.npy", np.ascontiguousarray(arr))
+            grid = {"origin": list(self.tree.origin), "cell": self.tree.cell, "shape": list(self.tree.shape)}
+            meta = {**self.meta, "grid": grid, "format": FORMAT_VERSION, "token": self.token}
+            (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> LayerIndex:
+        """Read a saved index (arrays memory-mapped: only the pages a query touches are read)."""
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            msg = f"{folder}: prepared layer of format {meta.get('format')}, not {FORMAT_VERSION}"
+            raise ValueError(msg)
+        a = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        g = meta.pop("grid")
+        tree = GridIndex(
+            a["bounds"],
+            tuple(g["origin"]),
+            float(g["cell"]),
+            tuple(g["shape"]),
+            a["cell_start"],
+            a["cell_feat"],
+        )
+        token = meta.pop("token")
+        return cls(
+            wkb=a["wkb"],
+            wkb_off=a["wkb_off"],
+            areas=a["areas"],
+            convex=a["convex"],
+            clippable=a["clippable"],
+            offsets=a["offsets"],
+            cx=a["cx"],
+            cy=a["cy"],
+            hull_areas=a["hull_areas"],
+            tree=tree,
+            meta=meta,
+            token=token,
+        )
+
+
+# --------------------------------------------------------------------------- keys and the cache
+def file_parts(path: str | os.PathLike) -> list[Path]:
+    """The files that make up a vector source: a folder's files, a shapefile's sidecars, else the file."""
+    p = Path(path)
+    if p.is_dir():
+        return sorted(q for q in p.rglob("*") if q.is_file())
+    if p.suffix.lower() == ".shp":
+        return sorted(q for q in p.parent.glob(p.stem + ".*") if q.is_file() and q.stem == p.stem)
+    return [p]
+
+
+def _stamp(parts: list[Path]) -> list[list]:
+    return [[str(q.resolve()), (st := q.stat()).st_size, st.st_mtime_ns] for q in parts]
+
+
+def content_hash(path: str | os.PathLike) -> str:
+    """BLAKE2b of the bytes of every file of the source (names relative to it included)."""
+    h = hashlib.blake2b(digest_size=20)
+    p = Path(path)
+    for q in file_parts(p):
+        h.update(str(q.relative_to(p) if p.is_dir() else q.name).encode() + b"\0")
+        with open(q, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def _known_hash(path: Path, root: Path) -> str:
+    """The content hash, without reading the file when its size and mtime are those recorded."""
+    parts = file_parts(path)
+    stamp = _stamp(parts)
+    book = (
+        root
+        / "stamps"
+        / (hashlib.blake2b(str(path.resolve()).encode(), digest_size=12).hexdigest() + ".json")
+    )
+    try:
+        rec = json.loads(book.read_text(encoding="utf-8"))
+        if rec["stamp"] == stamp:
+            return rec["hash"]
+    except (OSError, ValueError, KeyError):
+        pass
+    digest = content_hash(path)
+    try:
+        book.parent.mkdir(parents=True, exist_ok=True)
+        tmp = book.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"stamp": stamp, "hash": digest}), encoding="utf-8")
+        os.replace(tmp, book)
+    except OSError:
+        pass  # a read-only cache only costs the hash next time
+    return digest
+
+
+def cache_key(path: str | os.PathLike, options: dict[str, Any], root: Path | None = None) -> str:
+    """The entry of a layer file read with ``options`` (reading flags …) under the current format."""
+    root = cache_root() if root is None else root
+    digest = _known_hash(Path(path), root)
+    text = json.dumps(
+        {"content": digest, "options": options, "format": FORMAT_VERSION}, sort_keys=True, default=str
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class DeferredLayer:
+    """A control-line file not read until needed, and then, when its prepared index is cached, not at all.
+
+    Parameters
+    ----------
+    name : str
+        The layer's name (for messages).
+    path : path-like
+        The file (or folder) as the user gave it.
+    read : callable
+        Reads the file: returns ``(GeoDataFrame, notes)``, the features (any CRS) and what reading
+        them said (repairs, the territory test).
+    options : dict
+        Everything besides the file's content that changes what ``read`` returns (reading flags).
+    use_cache : bool
+        False: read every time, keep nothing.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        path: str | os.PathLike,
+        read: Callable[[], tuple[Any, list[str]]],
+        *,
+        options: dict[str, Any],
+        use_cache: bool = True,
+    ):
+        self.name, self.path, self._read, self.use_cache = name, Path(path), read, use_cache
+        self._options = {"layer": name, **options}
+        self._frame: Any = None
+        self._source: dict | None = None
+        self._key: str | None = None
+        #: True when the last :meth:`index` came from the cache.
+        self.hit = False
+
+    def _root_key(self) -> str | None:
+        if not self.use_cache:
+            return None
+        if self._key is None:
+            try:
+                self._key = cache_key(self.path, self._options)
+            except OSError:
+                self.use_cache = False
+                return None
+        return self._key
+
+    def frame(self) -> Any:
+        """The features as read (a GeoDataFrame in the file's CRS or WGS 84), read once."""
+        if self._frame is None:
+            frame, notes = self._read()
+            b = _bounds_wgs84(frame) if len(frame) else np.full(4, np.nan)
+            self._frame = frame
+            self._source = {
+                "features": len(frame),
+                "bounds_wgs84": [float(v) for v in b],
+                "notes": list(notes),
+            }
+            key = self._root_key()
+            if key is not None:
+                try:
+                    folder = cache_root() / "sources"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    tmp = folder / f"{key}.{os.getpid()}.tmp"
+                    tmp.write_text(json.dumps(self._source, ensure_ascii=False), encoding="utf-8")
+                    os.replace(tmp, folder / f"{key}.json")
+                except OSError:
+                    pass
+        return self._frame
+
+    def source(self) -> dict:
+        """What reading the file gave: ``features`` (count), ``bounds_wgs84``, ``notes``; cached if kept."""
+        if self._source is None:
+            key = self._root_key()
+            if key is not None:
+                try:
+                    self._source = json.loads(
+                        (cache_root() / "sources" / f"{key}.json").read_text(encoding="utf-8")
+                    )
+                except (OSError, ValueError):
+                    self._source = None
+                else:
+                    from hygis.messages import warn  # noqa: PLC0415
+
+                    for note in self._source.get("notes", []):
+                        warn(note)  # said again, as reading the file said it the first time
+            if self._source is None:
+                self.frame()
+        assert self._source is not None
+        return self._source
+
+    def index(self, area_crs: Any, build: Callable[[np.ndarray], Any]) -> LayerIndex:
+        """The prepared index in ``area_crs``: from the cache, else ``build(geoms in area_crs)`` and kept.
+
+        ``build`` turns the features (a numpy array of geometries in the area CRS) into a
+        :class:`hygis.engine.overlap.Layer` (:func:`hygis.engine.overlap.disjoint_layer`).
+        """
+        from pyproj import CRS  # noqa: PLC0415
+
+        crs = CRS(area_crs)
+        key = self._root_key()
+        folder = None
+        if key is not None:
+            sub = hashlib.blake2b(f"{key}:{crs.to_wkt()}".encode(), digest_size=16).hexdigest()
+            folder = cache_root() / sub
+            if (folder / "meta.json").exists():
+                try:
+                    index = LayerIndex.load(folder)
+                    index.meta["cached"] = self.hit = True
+                    return index
+                except (OSError, ValueError, KeyError):
+                    shutil.rmtree(folder, ignore_errors=True)
+        self.hit = False
+        frame = self.frame()
+        # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
+        # the coordinates are already those of the area CRS.
+        same = frame.crs is not None and CRS(frame.crs).to_dict() == crs.to_dict()
+        geoms = frame.geometry.values if same else frame.to_crs(crs).geometry.values
+        layer = build(np.asarray(geoms, dtype=object))
+        meta = {
+            **self.source(),
+            "layer": self.name,
+            "source": str(self.path.resolve()),
+            "area_crs": crs.to_string(),
+            "options": json.loads(json.dumps(self._options, default=str)),
+            "dissolved_groups": int(layer.dissolved_groups),
+            "dissolved_features": int(layer.dissolved_features),
+            "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        index = LayerIndex.from_layer(layer, meta)
+        if folder is not None:
+            try:
+                index.save(folder)
+            except OSError:
+                pass  # an unwritable cache only costs the build next time
+        return index
+
+
+def _bounds_wgs84(frame: Any) -> np.ndarray:
+    """The frame's extent in WGS 84 from its box's densified border (no feature is projected)."""
+    from pyproj import CRS, Transformer  # noqa: PLC0415
+
+    b = frame.total_bounds
+    if frame.crs is None or CRS(frame.crs).equals(CRS("EPSG:4326")):
+        return b
+    to_wgs84 = Transformer.from_crs(frame.crs, "EPSG:4326", always_xy=True)
+    west, south, east, north = to_wgs84.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21)
+    return np.array([west, south, east, north], dtype=float)
+
+
+def entries(root: Path | None = None) -> list[dict]:
+    """What the cache holds: one dict per prepared layer (``meta.json`` plus its size on disk)."""
+    root = cache_root() if root is None else root
+    out = []
+    for meta_file in sorted(root.glob("*/meta.json"), key=lambda q: q.stat().st_mtime):
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        size = sum(q.stat().st_size for q in meta_file.parent.iterdir())
+        out.append({**meta, "folder": str(meta_file.parent), "bytes": size})
+    return out
+
+
+def clear(root: Path | None = None) -> int:
+    """Remove every prepared layer (and the size/mtime records); returns how many were removed."""
+    root = cache_root() if root is None else root
+    n = len(list(root.glob("*/meta.json")))
+    shutil.rmtree(root, ignore_errors=True)
+    return n
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "DeferredLayer",
+    "GridIndex",
+    "LayerIndex",
+    "cache_key",
+    "cache_root",
+    "clear",
+    "content_hash",
+    "entries",
+    "file_parts",
+]

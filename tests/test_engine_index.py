@@ -1,0 +1,146 @@
+"""The prepared, cached control-line index: same answers as the engine's own layer, never stale."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from hygis.engine.index import GridIndex, LayerIndex, cache_key, content_hash, entries
+from hygis.engine.overlap import disjoint_layer, overlap
+
+from .check_fixtures import write_fixture
+
+
+def _layer_geoms(rng: np.random.Generator, n: int = 400) -> np.ndarray:
+    """Stars (non-convex), some holed, some overlapping each other, over 10 km."""
+    cx, cy = rng.uniform(0, 10_000, n), rng.uniform(0, 10_000, n)
+    ang = (np.arange(9) + rng.uniform(0.1, 0.9, (n, 9))) * (2 * np.pi / 9)
+    r = rng.uniform(80, 300, (n, 1)) * rng.uniform(0.55, 1.0, (n, 9))
+    xy = np.stack([cx[:, None] + np.cos(ang) * r, cy[:, None] + np.sin(ang) * r], axis=2)
+    geoms = shapely.polygons(np.concatenate([xy, xy[:, :1]], axis=1))
+    holed = np.arange(0, n, 7)
+    geoms[holed] = shapely.difference(geoms[holed], shapely.buffer(shapely.points(cx[holed], cy[holed]), 20))
+    return geoms
+
+
+def test_grid_finds_the_same_candidates_as_an_strtree():
+    rng = np.random.default_rng(3)
+    x0, y0 = rng.uniform(0, 1000, (2, 2000))
+    w, h = rng.uniform(0, 60, (2, 2000))
+    feats = shapely.box(x0, y0, x0 + w, y0 + h)
+    queries = shapely.box(*rng.uniform(-50, 1050, (2, 300)), *rng.uniform(-50, 1050, (2, 300)))
+    queries = np.r_[
+        queries, feats[:200], shapely.box(-500, -500, -400, -400)
+    ]  # shared edges; outside the grid
+    grid = GridIndex.build(shapely.bounds(feats))
+    got = set(zip(*grid.query(queries)))
+    want = set(zip(*shapely.STRtree(feats).query(queries)))
+    assert got == want
+
+
+def test_prepared_index_measures_as_the_engine(tmp_path):
+    rng = np.random.default_rng(7)
+    layer = disjoint_layer(_layer_geoms(rng))
+    assert layer.dissolved_groups > 0  # overlapping features were merged: union semantics kept
+    sites = shapely.buffer(shapely.points(rng.uniform(0, 10_000, (300, 2))), rng.uniform(50, 900, 300))
+    sites[::10] = shapely.buffer(shapely.linestrings(rng.uniform(0, 10_000, (30, 6, 2))), 25)
+    want, want_geom = overlap(sites, layer, workers=1)
+    LayerIndex.from_layer(layer).save(tmp_path / "idx")
+    index = LayerIndex.load(tmp_path / "idx")
+    got, got_geom = overlap(sites, index, workers=1)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+    got_area = np.array([0.0 if g is None else g.area for g in got_geom])
+    np.testing.assert_allclose(got_area, want, rtol=1e-9, atol=1e-6)
+    # Point containment through the index's grid (the check's test for point projects).
+    pts = shapely.points(rng.uniform(0, 10_000, (500, 2)))
+    pi, _ = index.tree.query(pts, predicate="intersects")
+    assert set(pi) == set(shapely.STRtree(layer.geoms).query(pts, predicate="intersects")[0])
+
+
+def test_a_changed_file_gets_a_new_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    f = tmp_path / "layer.geojson"
+    f.write_text('{"type": "FeatureCollection", "features": []}')
+    first = cache_key(f, {"crs": None})
+    assert cache_key(f, {"crs": None}) == first
+    assert cache_key(f, {"crs": "EPSG:4490"}) != first
+    digest = content_hash(f)
+    f.write_text('{"type": "FeatureCollection", "features": [] }')  # same second, other bytes
+    os.utime(f, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert content_hash(f) != digest
+    assert cache_key(f, {"crs": None}) != first
+
+
+def _farmland_rows(csv) -> pd.DataFrame:
+    rep = pd.read_csv(csv, encoding="utf-8-sig")
+    return rep[rep.control_line == "permanent_farmland"].set_index("project_id")
+
+
+def test_warm_check_gives_the_cold_report_and_a_changed_layer_is_reread(tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))  # empty: the first run is cold
+    paths = write_fixture(tmp_path / "in")
+    args = [
+        "check",
+        "--projects",
+        str(paths["projects"]),
+        "--permanent-farmland",
+        str(paths["permanent_farmland"]),
+        "--ecological-redline",
+        str(paths["ecological_redline"]),
+    ]
+    cold = cli(*args, "--out", str(tmp_path / "cold.csv"), check=True)
+    assert "cached" not in cold.stderr
+    warm = cli(*args, "--out", str(tmp_path / "warm.csv"), check=True)
+    assert "permanent_farmland: 3 features (prepared index, cached)" in warm.stderr
+    assert (tmp_path / "cold.csv").read_bytes() == (tmp_path / "warm.csv").read_bytes()
+    # The repair notes of the first reading are in the warm report too.
+    assert (tmp_path / "cold-meta.csv").read_text(encoding="utf-8-sig").count("farmland") == (
+        tmp_path / "warm-meta.csv"
+    ).read_text(encoding="utf-8-sig").count("farmland")
+    assert len([e for e in entries() if e.get("layer") == "permanent_farmland"]) == 1
+
+    # The office edits the farmland: drop the patch project B crossed; the next check must see it.
+    import geopandas as gpd
+
+    shp = paths["permanent_farmland"]
+    fl = gpd.read_file(shp, encoding="GBK")
+    fl.iloc[1:].to_file(shp, engine="pyogrio", encoding="GBK")
+    after = cli(*args, "--out", str(tmp_path / "after.csv"), check=True)
+    assert (
+        "permanent_farmland: 2 features" in after.stderr
+        and "cached" not in after.stderr.split("permanent_farmland: 2")[1][:40]
+    )
+    before, now = _farmland_rows(tmp_path / "cold.csv"), _farmland_rows(tmp_path / "after.csv")
+    assert before.loc["B", "overlap_ha"] > 0 and now.loc["B", "overlap_ha"] == 0
+
+    nocache = cli(*args, "--no-cache", "--out", str(tmp_path / "nocache.csv"), check=True)
+    assert "cached" not in nocache.stderr
+    assert _farmland_rows(tmp_path / "nocache.csv")["overlap_ha"].equals(now["overlap_ha"])
+
+
+def test_index_command_builds_lists_and_clears(tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    paths = write_fixture(tmp_path / "in")
+    built = cli("index", "build", "--permanent-farmland", str(paths["permanent_farmland"]), check=True)
+    assert "permanent_farmland: 3 features" in built.stdout and "— prepared" in built.stdout
+    again = cli("index", "build", "--permanent-farmland", str(paths["permanent_farmland"]), check=True)
+    assert "already prepared" in again.stdout
+    info = cli("index", "info", check=True)
+    assert "1 prepared layer(s)" in info.stdout and "farmland_gbk.shp" in info.stdout
+    check = cli(
+        "check",
+        "--permanent-farmland",
+        str(paths["permanent_farmland"]),
+        "--projects",
+        str(paths["projects"]),
+        "--out",
+        str(tmp_path / "r.csv"),
+        check=True,
+    )
+    assert "(prepared index, cached)" in check.stderr
+    assert "removed 1 prepared layer(s)" in cli("index", "clear", check=True).stdout
+    assert "0 prepared layer(s)" in cli("index", "info", check=True).stdout
