@@ -88,6 +88,20 @@ _DRIVERS = {
 }
 
 
+def output_suffix(path: str | os.PathLike[str], formats: tuple[str, ...], what: str) -> tuple[Path, str]:
+    """The output path and its lower-case suffix, refused unless the suffix is one of ``formats``.
+
+    >>> output_suffix("审查.XLSX", (".csv", ".xlsx"), "the report")[1]
+    '.xlsx'
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in formats:
+        msg = f"{target.name}: {what} is written as {', '.join(formats)}; the suffix picks the format."
+        raise HygisOutputError(msg)
+    return target, suffix
+
+
 def write_layers(layers: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:
     """Write several layers into one GeoPackage atomically (all or nothing).
 

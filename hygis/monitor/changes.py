@@ -44,7 +44,7 @@ from hygis import io
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, describe
 from hygis.engine.overlap import disjoint_layer, overlap
-from hygis.errors import HygisInputError, HygisOutputError
+from hygis.errors import HygisInputError
 from hygis.messages import warn
 from hygis.monitor import grading
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
@@ -580,14 +580,7 @@ def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
     then 图斑 changes, 分县 by county, 趋势 trend, 规则 rules, 说明 about. ``.gpkg``: the change
     polygons with their attributes, and the tables. ``.html``: a printable summary.
     """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in FORMATS:
-        msg = (
-            f"{target.name}: the change report is written as {', '.join(FORMATS)}; the suffix picks the "
-            "format."
-        )
-        raise HygisOutputError(msg)
+    target, suffix = io.output_suffix(path, FORMATS, "the change report")
     banner = result.attrs.get("banner")
     if suffix == ".csv":
         return io.write_table(table(result), target)

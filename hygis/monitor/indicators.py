@@ -38,7 +38,7 @@ import pandas as pd
 
 from hygis import io
 from hygis.analysis.stats import control_line_stats
-from hygis.errors import HygisInputError, HygisOutputError
+from hygis.errors import HygisInputError
 from hygis.messages import few, warn
 from hygis.monitor import charts as charts_mod
 from hygis.monitor import grading
@@ -489,14 +489,7 @@ FORMATS = (".csv", ".xlsx", ".html")
 def write_indicators(table: pd.DataFrame, path: str | os.PathLike, *, charts: str = "svg") -> Path:
     """Write the assessment: ``.csv`` (one row per indicator and county), ``.xlsx`` (notice sheet
     first when illustrative; assessment, values, rules) or ``.html`` (the dashboard, charts inline)."""
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in FORMATS:
-        msg = (
-            f"{target.name}: the indicator report is written as {', '.join(FORMATS)}; the suffix picks "
-            "the format."
-        )
-        raise HygisOutputError(msg)
+    target, suffix = io.output_suffix(path, FORMATS, "the indicator report")
     if suffix == ".csv":
         return io.write_table(table, target)
     if suffix == ".xlsx":

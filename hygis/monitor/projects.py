@@ -28,7 +28,7 @@ import pandas as pd
 
 from hygis import io
 from hygis.analysis.counties import allocate_projects
-from hygis.errors import HygisInputError, HygisOutputError
+from hygis.errors import HygisInputError
 from hygis.messages import few, warn
 from hygis.monitor import grading
 from hygis.monitor.indicators import read_table_file
@@ -278,14 +278,7 @@ def by_county(table: pd.DataFrame) -> pd.DataFrame:
 def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write the assessment: ``.csv`` (one row per project), ``.xlsx`` (notice first when
     illustrative; projects, by group, by county, progress) or ``.html`` (table and chart inline)."""
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in FORMATS:
-        msg = (
-            f"{target.name}: the project report is written as {', '.join(FORMATS)}; the suffix picks the "
-            "format."
-        )
-        raise HygisOutputError(msg)
+    target, suffix = io.output_suffix(path, FORMATS, "the project report")
     if suffix == ".csv":
         return io.write_table(table, target)
     if suffix == ".xlsx":
