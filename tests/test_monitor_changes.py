@@ -14,6 +14,8 @@ import hygis
 from hygis.errors import HygisInputError
 from hygis.monitor import changes, grading
 
+from .monitor_fixtures import CHANGE_COLUMNS
+
 GK = "EPSG:4546"  # CGCS2000 3-degree Gauss–Krüger CM 111°E: the plan's area CRS, so hand areas are exact
 LON, LAT = 112.25, 27.05  # open country in 衡阳县, 10 km of it east of here still in 衡阳县
 
@@ -108,18 +110,7 @@ def test_every_rule_matched_is_listed_and_levels_have_chinese_labels(result):
 
 
 def test_columns_and_county(result):
-    for col in (
-        "change_id",
-        "county_code",
-        "class_before",
-        "class_after",
-        "area_ha",
-        "redline_ha",
-        "farmland_ha",
-        "outside_udb_ha",
-        "level",
-        "rule",
-    ):
+    for col in CHANGE_COLUMNS:
         assert col in result.columns
     assert set(result["county_code"]) == {"430421"} and set(result["county_name"]) == {"衡阳县"}
     # The control lines here are the user's: nothing is illustrative.

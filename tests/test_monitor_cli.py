@@ -6,6 +6,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from .monitor_fixtures import CHANGE_COLUMNS
+
 
 def test_changes_on_the_example_writes_report_and_map(cli, tmp_path):
     proc = cli(
@@ -21,18 +23,7 @@ def test_changes_on_the_example_writes_report_and_map(cli, tmp_path):
     )
     assert "ILLUSTRATIVE" in proc.stderr and "change polygons" in proc.stdout
     table = pd.read_csv(tmp_path / "c.csv", dtype={"county_code": str})
-    assert {
-        "change_id",
-        "county_code",
-        "class_before",
-        "class_after",
-        "area_ha",
-        "redline_ha",
-        "farmland_ha",
-        "outside_udb_ha",
-        "level",
-        "rule",
-    } <= set(table.columns)
+    assert set(CHANGE_COLUMNS) <= set(table.columns)
     assert set(table["level"]) <= {"red", "orange", "yellow", "none"} and set(table["data_status"]) == {
         "illustrative"
     }
