@@ -237,7 +237,9 @@ def gk_crs(
         if zone is None:
             msg = (
                 f"{source}: the eastings carry no zone number and no zone (带号) is stated, so the central "
-                f"meridian is unknown. {ask}"
+                "meridian is unknown. Give the CRS with --crs (Python: crs=): CGCS2000 3° zones without the "
+                "zone number are EPSG:4534–4554, around Hengyang EPSG:4546 (CM 111°E, west of 112.5°E) or "
+                "EPSG:4547 (CM 114°E, the city and the east)."
             )
             raise HygisInputError(msg)
         if width is None:
