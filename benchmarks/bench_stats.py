@@ -142,7 +142,7 @@ def main() -> None:
         "stats.control_line_stats (12 units + city, 3 lines)", stats.control_line_stats, inputs
     )
     overlaps, t_qa = timed("qa.control_line_overlaps (3 pairs of lines)", qa.control_line_overlaps, inputs)
-    farm_crs = stats.plan_area_crs(inputs)
+    farm_crs = inputs.area_crs()
     topo, t_topo = timed(
         "qa.topology of the farmland (self-overlaps, slivers)",
         qa.topology,
