@@ -96,24 +96,12 @@ def measure_line(
     def tick(done: int, total: int) -> None:
         say(f"{line}: {done:,}/{total:,} projects")
 
-    if engine == "dask":
-        inside_m2, inside_geom = overlap_dask(
-            sites.geoms,
-            prepared,
-            geometry=geometry,
-            client=client,
-            progress=tick,
-            area_scale=sites.area_scale,
-        )
-    else:
-        inside_m2, inside_geom = overlap(
-            sites.geoms,
-            prepared,
-            geometry=geometry,
-            workers=workers,
-            progress=tick,
-            area_scale=sites.area_scale,
-        )
+    # The same chunk function runs on this machine's cores or on the dask cluster: only where differs.
+    where: dict[str, Any] = {"client": client} if engine == "dask" else {"workers": workers}
+    run = overlap_dask if engine == "dask" else overlap
+    inside_m2, inside_geom = run(
+        sites.geoms, prepared, geometry=geometry, progress=tick, area_scale=sites.area_scale, **where
+    )
     point_inside = np.full(len(sites.geoms), None, dtype=object)
     if sites.points.any():
         pi, _ = prepared.tree.query(sites.point_geoms[sites.points], predicate="intersects")
