@@ -168,6 +168,35 @@ def test_the_check_reports_them_in_every_format(case, tmp_path, cli):
     cli(*common, "--out", str(tmp_path / "r.gpkg"), check=True)
     detail = gpd.read_file(tmp_path / "r.gpkg", layer="farmland_detail")
     assert sorted(detail["patch_id"]) == ["P1", "P2", "P3", "P6"]
-    cli(*common, "--out", str(tmp_path / "r.csv"), check=True)
+    # A .csv takes the figures from the engine's own (project, patch) areas, here from the farmland's
+    # prepared index (DLBM/ZLDJ kept in it) that the runs above left in the cache: the file is not read.
+    proc = cli(*common, "--out", str(tmp_path / "r.csv"), check=True)
+    assert "prepared index, cached" in proc.stderr
     csv = pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig")
-    assert {"overlap_patches", "overlap_paddy_ha", "overlap_grade_mean"} <= set(csv.columns)
+    c1 = csv[(csv.project_id == "S1") & (csv.control_line == "permanent_farmland")].iloc[0]
+    assert c1.overlap_patches == 4 and c1.overlap_grade_mean == pytest.approx(6.6, abs=1e-9)
+    assert (c1.overlap_paddy_ha, c1.overlap_irrigated_ha, c1.overlap_dry_ha) == pytest.approx(
+        (3, 6, 1), abs=1e-9
+    )
+    c2 = csv[(csv.project_id == "S2") & (csv.control_line == "permanent_farmland")].iloc[0]
+    assert c2.overlap_patches == 0 and c2.overlap_paddy_ha == 0 and np.isnan(c2.overlap_grade_mean)
+
+
+def test_overlapping_patches_are_itemised_one_by_one_in_every_mode(case):
+    """Two farmland patches that overlap (a topology error) are merged for the area but listed twice."""
+    import hygis
+
+    projects, sites, farmland, _ = case
+    dup = pd.concat([farmland, farmland.iloc[[0]].assign(TBBH="P1b", DLBM="0103", ZLDJ="9")])
+    frame = gpd.GeoDataFrame(projects.iloc[:2], geometry=list(sites[:2]), crs=GK).to_crs(4326)
+    inputs = hygis.resolve(frame, permanent_farmland=dup)
+    rows = {}
+    for mode in (True, "figures"):
+        report = hygis.check_projects(inputs, preaudit=mode, area="planar", planar_crs=GK)
+        rows[mode] = report[(report.project_id == "S1") & (report.control_line == "permanent_farmland")].iloc[
+            0
+        ]
+    for row in rows.values():
+        assert row.overlap_patches == 5  # P1, P1b, P2, P3, P6
+        assert row.overlap_dry_ha == pytest.approx(1 + 3, abs=1e-6)  # P3 and P1b (P1's ground again)
+    assert report.attrs["by_county"] is None  # "figures": the rows only

@@ -8,7 +8,7 @@ projects without a footprint are tested by containment instead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -16,7 +16,8 @@ import numpy as np
 
 from hygis.check.sites import Sites
 from hygis.constants import ENGINES
-from hygis.engine.overlap import disjoint_layer, overlap, overlap_dask
+from hygis.engine.overlap import Pairs, disjoint_layer, overlap, overlap_dask
+from hygis.io.fields import survey_attributes
 from hygis.messages import warn
 
 
@@ -35,12 +36,21 @@ class LineOverlap:
         The overlap polygon of each site (None where not built or empty).
     point_inside : ndarray of object
         For point projects checked by containment: whether the point lies in the line; None otherwise.
+    pairs : (site, feature, m²) or None
+        When asked for: the area of every (site, feature) overlap (the 用地预审 figures itemise them).
+    source_row : ndarray of int or None
+        With ``pairs``: each feature's row in the line's layer (−1 for merged overlapping features).
+    attributes : dict
+        With ``pairs``: the layer's survey attributes per row (:func:`hygis.io.fields.survey_attributes`).
     """
 
     line: str
     inside_m2: np.ndarray
     inside_geom: list[Any]
     point_inside: np.ndarray
+    pairs: Pairs | None = None
+    source_row: np.ndarray | None = None
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def measure_line(
@@ -53,6 +63,7 @@ def measure_line(
     workers: int | None = None,
     client: Any = None,
     geometry: bool = True,
+    pairs: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> LineOverlap:
     """Step 2 of the check: the overlap of every site with one control line.
@@ -75,6 +86,8 @@ def measure_line(
         Processes for the local engine (default: every core).
     geometry : bool
         Build the overlap polygons too (not only their areas).
+    pairs : bool
+        Also measure every (site, feature) overlap and give the features' survey attributes.
     progress : callable, optional
         Receives a line of text per chunk of sites.
     """
@@ -82,8 +95,10 @@ def measure_line(
     if isinstance(layer, gpd.GeoDataFrame):
         say(f"{line}: {len(layer):,} features")
         prepared = disjoint_layer(np.asarray(layer.to_crs(sites.area_crs).geometry.values, dtype=object))
+        attributes = survey_attributes(layer) if pairs else {}
     else:
         prepared = layer
+        attributes = prepared.attributes
         read = prepared.meta.get("features", len(prepared))
         say(f"{line}: {read:,} features (prepared index{', cached' if prepared.meta.get('cached') else ''})")
     if prepared.dissolved_groups:
@@ -99,9 +114,16 @@ def measure_line(
     # The same chunk function runs on this machine's cores or on the dask cluster: only where differs.
     where: dict[str, Any] = {"client": client} if engine == "dask" else {"workers": workers}
     run = overlap_dask if engine == "dask" else overlap
-    inside_m2, inside_geom = run(
-        sites.geoms, prepared, geometry=geometry, progress=tick, area_scale=sites.area_scale, **where
+    result = run(
+        sites.geoms,
+        prepared,
+        geometry=geometry,
+        progress=tick,
+        area_scale=sites.area_scale,
+        pairs=pairs,
+        **where,
     )
+    inside_m2, inside_geom = result
     point_inside = np.full(len(sites.geoms), None, dtype=object)
     if sites.points.any():
         pi, _ = prepared.tree.query(sites.point_geoms[sites.points], predicate="intersects")
@@ -113,6 +135,9 @@ def measure_line(
         inside_m2,
         list(inside_geom) if inside_geom is not None else [None] * len(sites.geoms),
         point_inside,
+        result.pairs,
+        prepared.source_row if pairs else None,
+        attributes,
     )
 
 

@@ -45,7 +45,13 @@ from hygis import crs as hcrs
 from hygis.check.categories import project_types
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
 from hygis.check.measure import measure_line
-from hygis.check.preaudit import FIGURE_COLUMNS, ITEMISED_LINES, county_units, preaudit_line
+from hygis.check.preaudit import (
+    FIGURE_COLUMNS,
+    ITEMISED_LINES,
+    county_units,
+    preaudit_figures,
+    preaudit_line,
+)
 from hygis.check.rules import load_rules
 from hygis.check.sites import project_sites
 from hygis.constants import CONTROL_LINES, ENGINES, VERDICTS
@@ -78,7 +84,7 @@ def check_projects(
     overlap_geometry: bool = True,
     area: str = ELLIPSOIDAL,
     planar_crs: Any = None,
-    preaudit: bool = True,
+    preaudit: bool | str = True,
     counties: gpd.GeoDataFrame | None = None,
     progress: ProgressFn | None = None,
 ) -> gpd.GeoDataFrame:
@@ -111,12 +117,14 @@ def check_projects(
     planar_crs : CRS, optional
         For ``area="planar"``: the Gauss–Krüger zone to measure in (and to compute the overlaps
         in); default the area CRS hygis chooses for the data. Ignored for ellipsoidal areas.
-    preaudit : bool
+    preaudit : bool or "figures"
         Also give the 用地预审 figures of the projects touching the red line or the farmland
         (:mod:`hygis.check.preaudit`): ``overlap_patches``, ``overlap_paddy_ha``,
-        ``overlap_irrigated_ha``, ``overlap_dry_ha``, ``overlap_grade_mean`` on the rows, and
-        ``attrs["by_county"]`` / ``attrs["farmland_detail"]``. False skips them (a very large
-        batch where only the verdicts matter): the columns are then empty.
+        ``overlap_irrigated_ha``, ``overlap_dry_ha``, ``overlap_grade_mean`` on the rows (from the
+        engine's own (project, patch) areas), and ``attrs["by_county"]`` /
+        ``attrs["farmland_detail"]`` (the pieces cut by county: a table a .csv report does not
+        hold). ``"figures"`` gives the row figures only (``attrs`` tables None); False skips both
+        (a very large batch where only the verdicts matter): the columns are then empty.
     counties : GeoDataFrame, optional
         The county-level units to split by (a user's XZQ layer, ``XZQDM``/``XZQMC`` or
         ``code``/``name``); default the embedded units.
@@ -174,11 +182,13 @@ def check_projects(
             "and 自然资规〔2018〕3号.",
             notes,
         )
-    units = county_units(counties) if preaudit else None
+    tables = preaudit is True
+    units = county_units(counties) if tables else None
     frames, by_county, detail = [], [], []
     for line in CONTROL_LINES:
+        itemise = bool(preaudit) and line in ITEMISED_LINES
         # A control-line file comes as its prepared index (from the cache when unchanged); the
-        # 用地预审 figures need its features and attributes, and read it if it was not read yet.
+        # 用地预审 tables need its features and attributes, and read it if it was not read yet.
         measured = measure_line(
             sites,
             line,
@@ -188,22 +198,38 @@ def check_projects(
             workers=workers,
             client=client,
             geometry=overlap_geometry,
+            pairs=itemise,
             progress=say,
         )
         frame = judge_line(
             sites, measured, rule_table, with_geometry=overlap_geometry, types=types, type_basis=type_basis
         )
         figures = pd.DataFrame({c: np.full(len(frame), np.nan) for c in FIGURE_COLUMNS})
-        if preaudit and line in ITEMISED_LINES:
-            say(f"{line}: the 用地预审 figures of the projects touching it")
+        if itemise:
             touched = np.nan_to_num(measured.inside_m2) > VERDICT_TOLERANCE_M2
-            found = preaudit_line(
-                sites.projects, sites.geoms, touched, line, getattr(inputs, line), units, area_crs, area=area
-            )
-            figures = found.per_site
-            by_county.append(found.by_county)
-            if line == "permanent_farmland":
-                detail.append(found.detail)
+            found = None
+            if measured.pairs is not None and measured.source_row is not None:
+                found = preaudit_figures(
+                    sites.geoms, touched, measured.pairs, measured.source_row, measured.attributes
+                )
+            if tables or found is None:
+                say(f"{line}: the 用地预审 tables of the projects touching it (by county, patches)")
+                cut = preaudit_line(
+                    sites.projects,
+                    sites.geoms,
+                    touched,
+                    line,
+                    getattr(inputs, line),
+                    units if units is not None else county_units(counties),
+                    area_crs,
+                    area=area,
+                )
+                if tables:
+                    by_county.append(cut.by_county)
+                    if line == "permanent_farmland":
+                        detail.append(cut.detail)
+                found = cut.per_site if found is None else found
+            figures = found
         at = frame.columns.get_loc("point_inside")
         for k, column in enumerate(FIGURE_COLUMNS):
             frame.insert(at + k, column, figures[column].to_numpy())

@@ -22,7 +22,6 @@ reports), both are listed, and the patch areas then add up to more than ``overla
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,7 +35,7 @@ from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.engine.area import ELLIPSOIDAL, measure
 from hygis.engine.regions import NOISE_AREA_M2, split_by_regions
 from hygis.errors import HygisInputError
-from hygis.io.fields import find_field
+from hygis.io.fields import find_field, survey_attributes
 from hygis.plan import layers
 from hygis.settings import DATA_DIR
 
@@ -57,22 +56,6 @@ FIGURE_COLUMNS = (
 def load_farmland_classes() -> pd.DataFrame:
     """GB/T 21010 codes of cultivated land and the column each adds to (``data/farmland_classes.csv``)."""
     return pd.read_csv(DATA_DIR / "farmland_classes.csv", dtype=str, keep_default_na=False)
-
-
-def _land_codes(values: pd.Series) -> np.ndarray:
-    """DLBM values as code strings: ``101`` read as a number is ``0101``; ``11`` is the 2007 ``011``."""
-    out = []
-    for v in values.tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out.append("")
-            continue
-        text = str(v).strip()
-        if isinstance(v, (int, float, np.integer, np.floating)):
-            text = str(int(v))
-            text = text.zfill(4) if len(text) == 3 else text.zfill(3) if len(text) == 2 else text
-        m = re.match(r"\d+", text)
-        out.append(m.group(0) if m else "")
-    return np.array(out, dtype=object)
 
 
 def county_units(counties: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
@@ -186,34 +169,20 @@ def preaudit_line(
 
     # The survey attributes, where the layer has them.
     cls_col = find_field(layer.columns, "land_class")
-    grade_col = find_field(layer.columns, "quality_grade")
     id_col = find_field(layer.columns, "patch_id")
     area_col = find_field(layer.columns, "official_area")
-    codes = _land_codes(layer[cls_col]) if cls_col else np.full(len(layer), "", dtype=object)
+    attrs = survey_attributes(layer)
+    codes = attrs.get("land_class", np.full(len(layer), ""))
+    grade = attrs.get("quality_grade", np.full(len(layer), np.nan))
     classes = load_farmland_classes()
     column_of = dict(zip(classes["code"], classes["column"]))
     name_of = dict(zip(classes["code"], classes["name"]))
-    grade = (
-        pd.to_numeric(layer[grade_col], errors="coerce").to_numpy(dtype=float)
-        if grade_col
-        else np.full(len(layer), np.nan)
-    )
 
     # Per project.
-    itemised = np.isin(np.arange(n), idx)
-    pairs = np.unique(np.stack([site, f], axis=1), axis=0) if len(site) else np.zeros((0, 2), dtype=int)
-    count = np.bincount(pairs[:, 0], minlength=n).astype(float)
-    per_site["overlap_patches"] = np.where(itemised, count, per_site["overlap_patches"])
     piece_col = np.array([column_of.get(c, "") for c in codes[f]], dtype=object)
-    for column in dict.fromkeys(classes["column"]):
-        sums = np.bincount(site, weights=np.where(piece_col == column, m2, 0.0), minlength=n) / M2_PER_HA
-        per_site[column] = np.where(itemised & bool(cls_col), sums, per_site[column])
+    itemised = np.isin(np.arange(n), idx)
+    per_site = _site_figures(per_site, itemised, site, f, piece_col, grade[f], m2, bool(cls_col))
     g = grade[f]
-    graded = np.isfinite(g)
-    wsum = np.bincount(site[graded], weights=m2[graded] * g[graded], minlength=n)
-    wtot = np.bincount(site[graded], weights=m2[graded], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_site["overlap_grade_mean"] = np.where(wtot > 0, wsum / wtot, np.nan)
 
     # By county: the pieces split again by the units.
     units = np.asarray(counties.geometry.to_crs(area_crs).values, dtype=object)
@@ -305,6 +274,90 @@ def preaudit_line(
     return PreAudit(per_site, by_county, detail)
 
 
+def _site_figures(
+    per_site: pd.DataFrame,
+    itemised: np.ndarray,
+    site: np.ndarray,
+    patch: np.ndarray,
+    piece_col: np.ndarray,
+    grade: np.ndarray,
+    m2: np.ndarray,
+    has_classes: bool,
+) -> pd.DataFrame:
+    """The figure columns of the itemised sites from their pieces (one per site × patch part).
+
+    ``piece_col`` is the figure column each piece's land class adds to ("" for none), ``grade``
+    its patch's quality grade (NaN where none), ``m2`` its area.
+    """
+    n = len(per_site)
+    pairs = np.unique(np.stack([site, patch], axis=1), axis=0) if len(site) else np.zeros((0, 2), dtype=int)
+    count = np.bincount(pairs[:, 0], minlength=n).astype(float)
+    per_site["overlap_patches"] = np.where(itemised, count, per_site["overlap_patches"])
+    for column in dict.fromkeys(load_farmland_classes()["column"]):
+        sums = np.bincount(site, weights=np.where(piece_col == column, m2, 0.0), minlength=n) / M2_PER_HA
+        per_site[column] = np.where(itemised & has_classes, sums, per_site[column])
+    graded = np.isfinite(grade)
+    wsum = np.bincount(site[graded], weights=m2[graded] * grade[graded], minlength=n)
+    wtot = np.bincount(site[graded], weights=m2[graded], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_site["overlap_grade_mean"] = np.where(wtot > 0, wsum / wtot, np.nan)
+    return per_site
+
+
+def preaudit_figures(
+    sites: np.ndarray,
+    touched: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    source_row: np.ndarray,
+    attributes: dict[str, np.ndarray],
+) -> pd.DataFrame | None:
+    """The per-project 用地预审 figures (:data:`FIGURE_COLUMNS`) from the engine's (site, feature) areas.
+
+    The same figures as :func:`preaudit_line`'s ``per_site``, without cutting a polygon: the check's
+    engine already measured every (site, patch) overlap (:attr:`hygis.engine.overlap.Result.pairs`).
+
+    Parameters
+    ----------
+    sites : array of geometries
+        Each project's site (None where there is none).
+    touched : array of bool
+        The projects the check found overlapping the line.
+    pairs : (site, feature, m²)
+        Every (site, feature) overlap the engine measured.
+    source_row : array of int
+        Each engine feature's row in the layer (−1 for merged overlapping features).
+    attributes : dict
+        Per row of the layer, ``land_class`` and ``quality_grade`` where it has them
+        (:func:`hygis.io.fields.survey_attributes`).
+
+    Returns
+    -------
+    DataFrame or None
+        None when a touched feature is a merged group of overlapping patches: they are itemised one
+        by one, which only :func:`preaudit_line` does.
+    """
+    n = len(sites)
+    located = ~(shapely.is_missing(sites) | shapely.is_empty(sites))
+    itemised = np.asarray(touched, dtype=bool) & located
+    site, feat, m2 = pairs
+    keep = itemised[site] & (m2 > NOISE_AREA_M2)
+    site, feat, m2 = site[keep], feat[keep], m2[keep]
+    rows = np.asarray(source_row)[feat]
+    if (rows < 0).any():
+        return None
+    classes = load_farmland_classes()
+    has_classes = "land_class" in attributes
+    per_site = _empty_per_site(n)
+    per_site.loc[located, "overlap_patches"] = 0.0
+    for column in dict.fromkeys(classes["column"]):
+        per_site.loc[located & has_classes, column] = 0.0
+    column_of = dict(zip(classes["code"], classes["column"]))
+    codes = attributes["land_class"][rows] if has_classes else np.full(len(rows), "")
+    piece_col = np.array([column_of.get(c, "") for c in codes.tolist()], dtype=object)
+    grade = attributes["quality_grade"][rows] if "quality_grade" in attributes else np.full(len(rows), np.nan)
+    return _site_figures(per_site, itemised, site, rows, piece_col, grade, m2, has_classes)
+
+
 def _multipolygons(geoms: np.ndarray) -> np.ndarray:
     """Each geometry's polygons as one MultiPolygon (one geometry type per layer, as a GeoPackage wants)."""
     out = np.full(len(geoms), None, dtype=object)
@@ -334,5 +387,7 @@ __all__ = [
     "PreAudit",
     "county_units",
     "load_farmland_classes",
+    "preaudit_figures",
     "preaudit_line",
+    "survey_attributes",
 ]

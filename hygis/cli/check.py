@@ -108,7 +108,9 @@ def check_cmd(
         overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
         progress=progress,
         counties=counties,
-        preaudit=not no_preaudit,
+        # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,
+        # and the by-county and patch tables (sheets/layers of the other formats) are not cut.
+        preaudit=False if no_preaudit else "figures" if out.suffix.lower() == ".csv" else True,
         **area,
     )
     if relocate:

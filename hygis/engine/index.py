@@ -37,7 +37,7 @@ import numpy as np
 import shapely
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _ARRAYS = (
     "wkb",
@@ -52,6 +52,7 @@ _ARRAYS = (
     "hull_areas",
     "cell_start",
     "cell_feat",
+    "source_row",
 )
 
 
@@ -247,6 +248,12 @@ class LayerIndex:
         As :class:`hygis.overlap.Layer`: the convex hull of each feature as a clipper.
     tree : GridIndex
         Bounding-box candidates.
+    source_row : (n,) int
+        Each feature's row in the file (−1 for a group of overlapping features merged into one).
+    attributes : dict of (rows,) arrays
+        Per row of the file, the survey attributes the check itemises (``land_class``,
+        ``quality_grade``: see :func:`hygis.io.fields.survey_attributes`), so that a cached layer
+        answers them without reading the file.
     meta : dict
         ``crs`` (WKT), ``features_read``, ``dissolved_groups``, ``dissolved_features``, ``notes``
         (what reading the file said), ``source``, ``key``.
@@ -262,6 +269,8 @@ class LayerIndex:
     cy: np.ndarray
     hull_areas: np.ndarray
     tree: GridIndex
+    source_row: np.ndarray
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -281,7 +290,9 @@ class LayerIndex:
         return len(self.areas)
 
     @classmethod
-    def from_layer(cls, layer: Any, meta: dict | None = None) -> LayerIndex:
+    def from_layer(
+        cls, layer: Any, meta: dict | None = None, attributes: dict[str, np.ndarray] | None = None
+    ) -> LayerIndex:
         """From a :class:`hygis.overlap.Layer` (the features already interior-disjoint)."""
         geoms = np.asarray(layer.geoms, dtype=object)
         blobs = shapely.to_wkb(geoms)
@@ -299,6 +310,8 @@ class LayerIndex:
             cy=layer.cy,
             hull_areas=layer.hull_areas,
             tree=GridIndex.build(bounds),
+            source_row=np.arange(len(geoms)) if layer.source_row is None else np.asarray(layer.source_row),
+            attributes=dict(attributes or {}),
             meta=dict(meta or {}),
             token=layer.token,
         )
@@ -315,13 +328,20 @@ class LayerIndex:
                 for name in _ARRAYS
                 if name not in ("bounds", "cell_start", "cell_feat")
             }
+            arrays.update({f"attr_{name}": values for name, values in self.attributes.items()})
             arrays.update(
                 bounds=self.tree.bounds, cell_start=self.tree.cell_start, cell_feat=self.tree.cell_feat
             )
             for name, arr in arrays.items():
                 np.save(tmp / f"{name}.npy", np.ascontiguousarray(arr))
             grid = {"origin": list(self.tree.origin), "cell": self.tree.cell, "shape": list(self.tree.shape)}
-            meta = {**self.meta, "grid": grid, "format": FORMAT_VERSION, "token": self.token}
+            meta = {
+                **self.meta,
+                "grid": grid,
+                "format": FORMAT_VERSION,
+                "token": self.token,
+                "attributes": sorted(self.attributes),
+            }
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
             if folder.exists():
                 shutil.rmtree(folder, ignore_errors=True)
@@ -348,6 +368,7 @@ class LayerIndex:
             a["cell_feat"],
         )
         token = meta.pop("token")
+        attributes = {name: np.load(folder / f"attr_{name}.npy") for name in meta.pop("attributes", [])}
         return cls(
             wkb=a["wkb"],
             wkb_off=a["wkb_off"],
@@ -359,6 +380,8 @@ class LayerIndex:
             cy=a["cy"],
             hull_areas=a["hull_areas"],
             tree=tree,
+            source_row=a["source_row"],
+            attributes=attributes,
             meta=meta,
             token=token,
         )
@@ -443,6 +466,9 @@ class DeferredLayer:
         Everything besides the file's content that changes what ``read`` returns (reading flags).
     use_cache : bool
         False: read every time, keep nothing.
+    attributes : callable, optional
+        Per row of the features as read, the attribute arrays to keep in the index
+        (``frame -> {name: array}``; see :attr:`LayerIndex.attributes`).
     """
 
     def __init__(
@@ -453,8 +479,10 @@ class DeferredLayer:
         *,
         options: dict[str, Any],
         use_cache: bool = True,
+        attributes: Callable[[Any], dict[str, np.ndarray]] | None = None,
     ):
         self.name, self.path, self._read, self.use_cache = name, Path(path), read, use_cache
+        self._attributes = attributes
         self._options = {"layer": name, **options}
         self._frame: Any = None
         self._source: dict | None = None
@@ -555,7 +583,8 @@ class DeferredLayer:
             "dissolved_features": int(layer.dissolved_features),
             "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        index = LayerIndex.from_layer(layer, meta)
+        attributes = self._attributes(frame) if self._attributes is not None else None
+        index = LayerIndex.from_layer(layer, meta, attributes)
         if folder is not None:
             try:
                 index.save(folder)

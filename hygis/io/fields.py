@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from hygis.errors import HygisInputError
@@ -66,4 +67,54 @@ def find_field(columns: Iterable[object], field: str) -> str | None:
     return next((by_name[a] for a in map(normalise_name, aliases[field]) if a in by_name), None)
 
 
-__all__ = ["ALIASES_CSV", "field_aliases", "find_field", "normalise_name"]
+def land_codes(values: Iterable[object]) -> np.ndarray:
+    """DLBM values as code strings: ``101`` read as a number is ``0101``; ``11`` is the 2007 ``011``.
+
+    >>> land_codes([101, "0102 水浇地", 11, None]).tolist()
+    ['0101', '0102', '011', '']
+    """
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            out.append("")
+            continue
+        text = str(v).strip()
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            text = str(int(v))
+            text = text.zfill(4) if len(text) == 3 else text.zfill(3) if len(text) == 2 else text
+        m = re.match(r"\d+", text)
+        out.append(m.group(0) if m else "")
+    return np.array(out, dtype=str)
+
+
+#: The survey attributes a 用地预审 itemises, by the field they are found in (data/field_aliases.csv).
+SURVEY_FIELDS = ("land_class", "quality_grade")
+
+
+def survey_attributes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per row, the survey attributes the layer carries: ``land_class`` (DLBM codes, see
+    :func:`land_codes`) and ``quality_grade`` (ZLDJ as a number, NaN where not one); absent
+    fields are left out.
+
+    >>> survey_attributes(pd.DataFrame({"DLBM": ["0101", 103], "ZLDJ": ["5", None]}))
+    {'land_class': array(['0101', '0103'], dtype='<U4'), 'quality_grade': array([ 5., nan])}
+    """
+    out: dict[str, np.ndarray] = {}
+    column = find_field(frame.columns, "land_class")
+    if column is not None:
+        out["land_class"] = land_codes(frame[column].tolist())
+    column = find_field(frame.columns, "quality_grade")
+    if column is not None:
+        out["quality_grade"] = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    return out
+
+
+__all__ = [
+    "ALIASES_CSV",
+    "SURVEY_FIELDS",
+    "field_aliases",
+    "find_field",
+    "land_codes",
+    "normalise_name",
+    "survey_attributes",
+]

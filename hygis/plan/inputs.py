@@ -21,7 +21,7 @@ from hygis import io
 from hygis.crs import WGS84, CrsLike, area_crs_for
 from hygis.engine.area import compare_official, measure
 from hygis.errors import HygisInputError
-from hygis.io.fields import find_field
+from hygis.io.fields import find_field, survey_attributes
 from hygis.io.sources import split_layer
 from hygis.messages import warn
 from hygis.plan import layers
@@ -342,8 +342,14 @@ def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> A
         gdf, _prov, notes = resolve_layer(name, path, crs=crs, to_wgs84=False)
         return gdf, notes + _outside_territory(gdf, name) + official_area_quality(gdf, name.replace("_", " "))
 
+    # The survey attributes the 用地预审 figures itemise travel with the prepared index.
     return DeferredLayer(
-        name, path, read, options={"crs": None if crs is None else str(crs)}, use_cache=cache
+        name,
+        path,
+        read,
+        options={"crs": None if crs is None else str(crs)},
+        use_cache=cache,
+        attributes=survey_attributes,
     )
 
 
