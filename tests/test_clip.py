@@ -7,11 +7,20 @@ import pytest
 import shapely
 from shapely import affinity
 
-from hygis.engine import clip
+from hygis.engine import clip, kernel
 from hygis.engine.overlap import disjoint_layer, overlap
 
 # Gauss–Krüger-sized coordinates: where precision is lost if areas are taken carelessly.
 X0, Y0 = 512_345.0, 2_987_654.0
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def engine_kernel(request, monkeypatch):
+    """Run an engine test with the compiled (numba) kernel and with the numpy one: same areas."""
+    if request.param == "compiled" and not kernel.AVAILABLE:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernel, "AVAILABLE", request.param == "compiled")
+    return request.param
 
 
 def _subjects(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -111,7 +120,7 @@ def test_bisected_pieces_tile_the_polygon(cell):
     np.testing.assert_allclose(total.ravel(), expected, rtol=1e-9, atol=1e-9)
 
 
-def test_overlap_engine_mixes_convex_and_nonconvex_features():
+def test_overlap_engine_mixes_convex_and_nonconvex_features(engine_kernel):
     """Convex features are clipped directly, the others by hull then signed fan.
 
     The sum is GEOS's, on every engine path.
@@ -195,7 +204,7 @@ def test_signed_fans_sum_to_the_polygon_exactly():
     np.testing.assert_allclose(got.ravel(), expected, rtol=1e-9, atol=1e-9)
 
 
-def test_overlap_engine_on_nonconvex_holed_multipart_layer_equals_geos():
+def test_overlap_engine_on_nonconvex_holed_multipart_layer_equals_geos(engine_kernel):
     """A layer with no convex feature: every area comes from hull + fan clipping, none from GEOS."""
     rng = np.random.default_rng(9)
     feats = _at(_nonconvex_features(rng), X0, Y0)
@@ -211,3 +220,25 @@ def test_overlap_engine_on_nonconvex_holed_multipart_layer_equals_geos():
         if geometry:
             drawn = np.array([0.0 if g is None else g.area for g in geoms])
             np.testing.assert_allclose(drawn, expected, rtol=1e-9, atol=1e-6)
+
+
+def test_a_site_in_a_hole_or_touching_an_edge_measures_exactly_zero(engine_kernel):
+    """Shell and hole cancel: what is left below their rounding must not show as a sliver of overlap."""
+    ring = shapely.Point(X0, Y0).buffer(500, quad_segs=8)
+    holed = shapely.Polygon(ring.exterior, [shapely.Point(X0, Y0).buffer(200, quad_segs=8).exterior.coords])
+    star = shapely.Polygon([(X0 + 600, Y0), (X0 + 900, Y0 + 100), (X0 + 1200, Y0), (X0 + 900, Y0 + 400)])
+    layer = disjoint_layer(np.array([holed, star], dtype=object))
+    sites = np.array(
+        [
+            shapely.box(X0 - 50, Y0 - 50, X0 + 50, Y0 + 50),  # convex, in the hole
+            shapely.Polygon(
+                [(X0 - 60, Y0 - 60), (X0, Y0 - 10), (X0 + 60, Y0 - 60), (X0, Y0 + 60)]
+            ),  # notched
+            shapely.box(X0 + 600, Y0 - 300, X0 + 1200, Y0),  # shares the star's bottom edge only
+            shapely.box(X0 - 50, Y0 + 250, X0 + 50, Y0 + 350),  # wholly in the ring: its own area
+        ],
+        dtype=object,
+    )
+    got, _ = overlap(sites, layer, geometry=False, workers=1)
+    assert got[:3].tolist() == [0.0, 0.0, 0.0]
+    assert got[3] == pytest.approx(10_000.0, rel=1e-12)

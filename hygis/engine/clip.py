@@ -191,8 +191,11 @@ def convex_clippers(geoms: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarra
         closed: the first repeated last) are ``cx[offsets[i]:offsets[i + 1]]`` (empty otherwise).
     """
     arr = np.asarray(geoms, dtype=object)
-    n = len(arr)
-    r = rings_of(arr)
+    return convex_rings(rings_of(arr), len(arr))
+
+
+def convex_rings(r: Rings, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`convex_clippers` of ``n`` owners given as rings (e.g. the pieces of :func:`bisect`)."""
     x, y, rid = r.x, r.y, r.rid
     nr = len(r.owner)
     one_ring = np.bincount(r.owner, minlength=n) == 1
@@ -380,7 +383,8 @@ class Clipped:
 
     Vertex ``k`` is (``x[k] + ox[pair[rid[k]]]``, ``y[k] + oy[pair[rid[k]]]``); ring ``r`` belongs
     to pair ``pair[r]`` and contributes ``sign[r]`` × its signed area. ``area`` is the area of each
-    pair's intersection (the sum of its rings' contributions).
+    pair's intersection (the sum of its rings' contributions); ``scale`` the sum of its rings'
+    absolute areas (what rounding is relative to where shells and holes cancel).
     """
 
     x: np.ndarray
@@ -391,6 +395,7 @@ class Clipped:
     ox: np.ndarray
     oy: np.ndarray
     area: np.ndarray
+    scale: np.ndarray
 
     def centroids(self) -> tuple[np.ndarray, np.ndarray]:
         """Centroid (x, y) of each pair's intersection, in absolute coordinates (NaN where it has no area)."""
@@ -452,7 +457,15 @@ def clip_rings(
     empty_i = np.zeros(0, np.int64)
     o_pair = offsets[pair_clip] if n_pairs else empty_i
     out = Clipped(
-        np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0), cx[o_pair], cy[o_pair], np.zeros(n_pairs)
+        np.zeros(0),
+        np.zeros(0),
+        empty_i,
+        empty_i,
+        np.zeros(0),
+        cx[o_pair],
+        cy[o_pair],
+        np.zeros(n_pairs),
+        np.zeros(n_pairs),
     )
     if n_pairs == 0 or not len(sub.x):
         return out
@@ -494,6 +507,7 @@ def clip_rings(
                 break
         area = _signed_area(x, y, rid, len(rings)) * sub.sign[rings]
         out.area += np.bincount(ring_pair, weights=area, minlength=n_pairs)
+        out.scale += np.bincount(ring_pair, weights=np.abs(area), minlength=n_pairs)
         xs.append(x)
         ys.append(y)
         rids.append(rid + n_rings)

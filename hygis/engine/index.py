@@ -36,8 +36,10 @@ from typing import Any
 import numpy as np
 import shapely
 
+from hygis.engine.kernel import RingArrays
+
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _ARRAYS = (
     "wkb",
@@ -53,6 +55,11 @@ _ARRAYS = (
     "cell_start",
     "cell_feat",
     "source_row",
+    "ring_x",
+    "ring_y",
+    "ring_off",
+    "ring_sign",
+    "ring_start",
 )
 
 
@@ -270,6 +277,8 @@ class LayerIndex:
     hull_areas: np.ndarray
     tree: GridIndex
     source_row: np.ndarray
+    #: The features' rings for the compiled kernel (:class:`hygis.engine.kernel.RingArrays`).
+    rings: Any
     attributes: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -277,6 +286,10 @@ class LayerIndex:
     def __post_init__(self) -> None:
         self.geoms = _LazyGeoms(self.wkb, self.wkb_off)
         self.tree.geoms = self.geoms
+
+    def ring_arrays(self) -> Any:
+        """The features' rings as flat arrays for the compiled kernel."""
+        return self.rings
 
     @property
     def dissolved_groups(self) -> int:
@@ -311,6 +324,7 @@ class LayerIndex:
             hull_areas=layer.hull_areas,
             tree=GridIndex.build(bounds),
             source_row=np.arange(len(geoms)) if layer.source_row is None else np.asarray(layer.source_row),
+            rings=layer.ring_arrays(),
             attributes=dict(attributes or {}),
             meta=dict(meta or {}),
             token=layer.token,
@@ -326,9 +340,11 @@ class LayerIndex:
             arrays = {
                 name: getattr(self, name)
                 for name in _ARRAYS
-                if name not in ("bounds", "cell_start", "cell_feat")
+                if name not in ("bounds", "cell_start", "cell_feat") and not name.startswith("ring_")
             }
             arrays.update({f"attr_{name}": values for name, values in self.attributes.items()})
+            for name in ("x", "y", "off", "sign", "start"):
+                arrays[f"ring_{name}"] = getattr(self.rings, name)
             arrays.update(
                 bounds=self.tree.bounds, cell_start=self.tree.cell_start, cell_feat=self.tree.cell_feat
             )
@@ -381,6 +397,7 @@ class LayerIndex:
             hull_areas=a["hull_areas"],
             tree=tree,
             source_row=a["source_row"],
+            rings=RingArrays(*(np.asarray(a[f"ring_{k}"]) for k in ("x", "y", "off", "sign", "start"))),
             attributes=attributes,
             meta=meta,
             token=token,

@@ -35,12 +35,13 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
 
-from hygis.engine import clip
+from hygis.engine import clip, kernel
 from hygis.geometry import polygonal
 
 #: Ellipsoid m² per plane m² at points (x, y) of the sites' CRS: :class:`hygis.engine.area.AreaScale`.
@@ -76,28 +77,70 @@ class Layer:
     cy: np.ndarray = field(init=False, repr=False)
     #: The hulls' areas, computed as the clipped areas are (near the first vertex).
     hull_areas: np.ndarray = field(init=False, repr=False)
+    _rings: kernel.RingArrays | None = field(default=None, init=False, repr=False)
+    #: Whether the non-convex features' hulls are in ``offsets``/``cx``/``cy`` (:func:`with_hulls`).
+    hulls: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # A convex feature clips as it is: only the others need a hull (every hull of 200k
-        # patches cost seconds). Convex = one ring whose turns all go one way (straight vertices
-        # allowed: their two edges lie on one line, which clips the same).
-        own, off, cx, cy = clip.convex_clippers(self.geoms)
-        self.convex = own & (shapely.get_type_id(self.geoms) == 3)
+        # One pass over the rings gives the kernel its arrays and tells the convex features
+        # (one ring whose turns all go one way; straight vertices allowed: their two edges lie on
+        # one line, which clips the same), which clip as they are.
+        n = len(self.geoms)
+        rings = clip.rings_of(self.geoms)
+        own, off, cx, cy = clip.convex_rings(rings, n)
+        type_id = shapely.get_type_id(self.geoms)
+        self.convex = own & (type_id == 3)
+        self._rings = kernel.RingArrays.from_rings(rings, n)
         counts = np.where(self.convex, np.diff(off), 0)
-        self.clippable = self.convex.copy()
-        rest = np.flatnonzero(~self.convex)
-        h_off, h_cx, h_cy = np.zeros(1, np.int64), np.zeros(0), np.zeros(0)
-        if len(rest):
-            h_ok, h_off, h_cx, h_cy = clip.convex_clippers(shapely.convex_hull(self.geoms[rest]))
-            counts[rest] = np.diff(h_off)
-            self.clippable[rest] = h_ok
         self.offsets = np.r_[0, np.cumsum(counts)]
-        self.cx, self.cy = np.empty(self.offsets[-1]), np.empty(self.offsets[-1])
         mine = np.flatnonzero(self.convex)
-        for idx, start, sx, sy in ((mine, off[mine], cx, cy), (rest, h_off[:-1], h_cx, h_cy)):
-            dst, src = clip.ranges(self.offsets[idx], counts[idx]), clip.ranges(start, counts[idx])
-            self.cx[dst], self.cy[dst] = sx[src], sy[src]
+        src = clip.ranges(off[mine], counts[mine])
+        self.cx, self.cy = cx[src], cy[src]
         self.hull_areas = clip.clipper_areas(self.offsets, self.cx, self.cy)
+        # The compiled kernel clips any polygon; the numpy one needs the others' hulls (with_hulls).
+        self.clippable = ((type_id == 3) | (type_id == 6)) & ~shapely.is_empty(self.geoms)
+        self.hulls = False
+        if not kernel.AVAILABLE:
+            with_hulls(self)
+
+    def ring_arrays(self) -> kernel.RingArrays:
+        """The features' rings as flat arrays for the compiled kernel."""
+        assert self._rings is not None
+        return self._rings
+
+
+def with_hulls(layer: Any) -> None:
+    """Give a layer's non-convex features their convex hull as clipper (what the numpy kernel needs).
+
+    In place, once (``layer.hulls``); on a :class:`Layer` or a
+    :class:`hygis.engine.index.LayerIndex`. Costs seconds on 10⁵ features (GEOS hulls): the
+    compiled kernel does without.
+    """
+    if getattr(layer, "hulls", False):
+        return
+    n = len(layer.areas)
+    convex = np.asarray(layer.convex)
+    counts = np.where(convex, np.diff(np.asarray(layer.offsets)), 0)
+    rest = np.flatnonzero(~convex)
+    h_off, h_cx, h_cy = np.zeros(1, np.int64), np.zeros(0), np.zeros(0)
+    clippable = convex.copy()
+    if len(rest):
+        h_ok, h_off, h_cx, h_cy = clip.convex_clippers(shapely.convex_hull(layer.geoms[rest]))
+        counts[rest] = np.diff(h_off)
+        clippable[rest] = h_ok
+    offsets = np.r_[0, np.cumsum(counts)]
+    cx, cy = np.empty(offsets[-1]), np.empty(offsets[-1])
+    mine = np.flatnonzero(convex)
+    for idx, start, sx, sy in (
+        (mine, np.asarray(layer.offsets)[mine], layer.cx, layer.cy),
+        (rest, h_off[:-1], h_cx, h_cy),
+    ):
+        dst, src = clip.ranges(offsets[idx], counts[idx]), clip.ranges(start, counts[idx])
+        cx[dst], cy[dst] = np.asarray(sx)[src], np.asarray(sy)[src]
+    layer.offsets, layer.cx, layer.cy, layer.clippable = offsets, cx, cy, clippable
+    layer.hull_areas = clip.clipper_areas(offsets, cx, cy)
+    layer.hulls = True
+    assert len(layer.hull_areas) == n
 
 
 def disjoint_layer(geoms: ArrayLike) -> Layer:
@@ -162,6 +205,96 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
     )
 
 
+def _feature_by_piece(
+    pieces: clip.Rings,
+    n_pieces: int,
+    piece_clippers: tuple[np.ndarray, np.ndarray, np.ndarray],
+    pi: np.ndarray,
+    fj: np.ndarray,
+    layer: Layer,
+    want_centroid: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area (and centroid) of feature ``fj[k]`` ∩ convex piece ``pi[k]``: the feature clipped by the piece."""
+    p_off, p_cx, p_cy = piece_clippers
+    feats, local = np.unique(fj, return_inverse=True)
+    res = clip.clip_rings(clip.rings_of(layer.geoms[feats]), len(feats), local.ravel(), pi, p_off, p_cx, p_cy)
+    # Shell and hole cancel where the piece lies in a hole: no area below their rounding.
+    area = np.where(res.area <= 1e-12 * res.scale, 0.0, res.area)
+    if not want_centroid:
+        return area, np.full(len(pi), np.nan), np.full(len(pi), np.nan)
+    cx, cy = res.centroids()
+    return area, cx, cy
+
+
+def _piece_by_hull(
+    pieces: clip.Rings,
+    n_pieces: int,
+    piece_clippers: tuple[np.ndarray, np.ndarray, np.ndarray],
+    pi: np.ndarray,
+    fj: np.ndarray,
+    layer: Layer,
+    want_centroid: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area (and centroid) of piece ``pi[k]`` ∩ feature ``fj[k]``: the piece clipped by the feature's hull.
+
+    For a convex feature that is the answer. For a non-convex one the hull settles most pairs
+    (nothing in the hull; all of it to 1e-12 of its area), and the pieces that cross it are
+    clipped again by the triangles of the feature's signed fan (:func:`hygis.engine.clip.fans`).
+    """
+    hull = clip.clip_rings(pieces, n_pieces, pi, fj, layer.offsets, layer.cx, layer.cy)
+    pair_area = hull.area.copy()
+    concave = ~layer.convex[fj]
+    full = concave & (hull.area >= layer.hull_areas[fj] * (1 - 1e-12))
+    pair_area[concave] = 0.0
+    pair_area[full] = layer.areas[fj[full]]
+    cross = concave & ~full & (hull.area > 0)
+    pair_cx, pair_cy = np.full(len(pi), np.nan), np.full(len(pi), np.nan)
+    if want_centroid:
+        # Where each pair's overlap lies: the clipped rings' centroid, the feature's when it is whole.
+        pair_cx, pair_cy = hull.centroids()
+        if full.any():
+            whole = shapely.centroid(layer.geoms[fj[full]])
+            pair_cx[full], pair_cy[full] = shapely.get_x(whole), shapely.get_y(whole)
+    if not cross.any():
+        return pair_area, pair_cx, pair_cy
+    feats, local = np.unique(fj[cross], return_inverse=True)
+    t_off, weight, tx, ty = clip.fans(layer.geoms[feats])
+    # The pieces (already cut to the hull) against each triangle of their feature's fan whose
+    # box meets theirs.
+    sub, ox, oy = hull.subjects(cross)
+    nt = (t_off[1:] - t_off[:-1])[local]
+    p2 = np.repeat(np.arange(len(local)), nt)
+    t2 = clip.ranges(t_off[:-1][local], nt)
+    sb = clip.owner_bounds(sub, len(local))
+    tx4, ty4 = tx.reshape(-1, 4), ty.reshape(-1, 4)
+    meets = (
+        (tx4.min(1)[t2] <= sb[p2, 2] + ox[p2])
+        & (tx4.max(1)[t2] >= sb[p2, 0] + ox[p2])
+        & (ty4.min(1)[t2] <= sb[p2, 3] + oy[p2])
+        & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2])
+    )
+    p2, t2 = p2[meets], t2[meets]
+    fan = clip.clip_rings(sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, origin=(ox, oy))
+    a2 = fan.area
+    total = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
+    # The fan's terms cancel where the piece lies in a hole or a notch: what is left below
+    # their rounding (1e-12 of their sum) is no area, so a site in a hole gets exactly 0.
+    scale = np.bincount(p2, weights=np.abs(a2), minlength=len(local))
+    total = np.where(total <= 1e-12 * scale, 0.0, total)
+    pair_area[np.flatnonzero(cross)] = total
+    if want_centroid:
+        # The weighted triangles' first moments, about each piece's own origin (few digits lost).
+        fcx, fcy = fan.centroids()
+        m2 = a2 * weight[t2]
+        ok = a2 != 0
+        mx = np.bincount(p2[ok], weights=m2[ok] * (fcx[ok] - ox[p2[ok]]), minlength=len(local))
+        my = np.bincount(p2[ok], weights=m2[ok] * (fcy[ok] - oy[p2[ok]]), minlength=len(local))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pair_cx[np.flatnonzero(cross)] = ox + mx / total
+            pair_cy[np.flatnonzero(cross)] = oy + my / total
+    return pair_area, pair_cx, pair_cy
+
+
 def _chunk(
     sites: np.ndarray,
     layer: Layer,
@@ -202,57 +335,32 @@ def _chunk(
     keep = layer.clippable[fj]
     geos_f = np.unique(fj[~keep])  # no hull to clip by (not a polygon): GEOS
     pi, fj = pi[keep], fj[keep]
-    hull = clip.clip_rings(pieces, len(piece_site), pi, fj, layer.offsets, layer.cx, layer.cy)
-    pair_area = hull.area.copy()
-    concave = ~layer.convex[fj]
-    full = concave & (hull.area >= layer.hull_areas[fj] * (1 - 1e-12))
-    pair_area[concave] = 0.0
-    pair_area[full] = layer.areas[fj[full]]
-    cross = concave & ~full & (hull.area > 0)
-    if area_scale is not None:
-        # Where each pair's overlap lies: the clipped rings' centroid, the feature's when it is whole.
-        pair_cx, pair_cy = hull.centroids()
-        if full.any():
-            whole = shapely.centroid(layer.geoms[fj[full]])
-            pair_cx[full], pair_cy[full] = shapely.get_x(whole), shapely.get_y(whole)
-    if cross.any():
-        feats, local = np.unique(fj[cross], return_inverse=True)
-        t_off, weight, tx, ty = clip.fans(layer.geoms[feats])
-        # The pieces (already cut to the hull) against each triangle of their feature's fan whose
-        # box meets theirs.
-        sub, ox, oy = hull.subjects(cross)
-        nt = (t_off[1:] - t_off[:-1])[local]
-        p2 = np.repeat(np.arange(len(local)), nt)
-        t2 = clip.ranges(t_off[:-1][local], nt)
-        sb = clip.owner_bounds(sub, len(local))
-        tx4, ty4 = tx.reshape(-1, 4), ty.reshape(-1, 4)
-        meets = (
-            (tx4.min(1)[t2] <= sb[p2, 2] + ox[p2])
-            & (tx4.max(1)[t2] >= sb[p2, 0] + ox[p2])
-            & (ty4.min(1)[t2] <= sb[p2, 3] + oy[p2])
-            & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2])
+    want_centroid = area_scale is not None
+    p_convex, p_off, p_cx, p_cy = clip.convex_rings(pieces, len(piece_site))
+    if kernel.AVAILABLE:
+        piece_rings = kernel.RingArrays.from_rings(pieces, len(piece_site))
+        clippers = (p_convex, p_off, p_cx, p_cy)
+        pair_area, pair_cx, pair_cy = kernel.pair_areas(
+            pi, fj, piece_rings, clippers, layer.ring_arrays(), layer
         )
-        p2, t2 = p2[meets], t2[meets]
-        fan = clip.clip_rings(
-            sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, origin=(ox, oy)
-        )
-        a2 = fan.area
-        total = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
-        # The fan's terms cancel where the piece lies in a hole or a notch: what is left below
-        # their rounding (1e-12 of their sum) is no area, so a site in a hole gets exactly 0.
-        scale = np.bincount(p2, weights=np.abs(a2), minlength=len(local))
-        total = np.where(total <= 1e-12 * scale, 0.0, total)
-        pair_area[np.flatnonzero(cross)] = total
-        if area_scale is not None:
-            # The weighted triangles' first moments, about each piece's own origin (few digits lost).
-            fcx, fcy = fan.centroids()
-            m2 = a2 * weight[t2]
-            ok = a2 != 0
-            mx = np.bincount(p2[ok], weights=m2[ok] * (fcx[ok] - ox[p2[ok]]), minlength=len(local))
-            my = np.bincount(p2[ok], weights=m2[ok] * (fcy[ok] - oy[p2[ok]]), minlength=len(local))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pair_cx[np.flatnonzero(cross)] = ox + mx / total
-                pair_cy[np.flatnonzero(cross)] = oy + my / total
+    else:
+        with_hulls(layer)
+        keep = layer.clippable[fj]  # a degenerate hull cannot clip: GEOS
+        geos_f = np.union1d(geos_f, fj[~keep])
+        pi, fj = pi[keep], fj[keep]
+        pair_area = np.zeros(len(pi))
+        pair_cx, pair_cy = np.full(len(pi), np.nan), np.full(len(pi), np.nan)
+        # A convex piece (a rectangle, a 12-gon, any convex site cut by bisect) clips a non-convex
+        # feature directly — the feature's rings the subject, the piece the clipper: one exact pass
+        # for any valid feature (holes too), instead of the hull and then the fan's triangles.
+        swap = p_convex[pi] & ~layer.convex[fj]
+        for subset, pass_ in ((swap, _feature_by_piece), (~swap, _piece_by_hull)):
+            k = np.flatnonzero(subset)
+            if len(k):
+                found = pass_(
+                    pieces, len(piece_site), (p_off, p_cx, p_cy), pi[k], fj[k], layer, want_centroid
+                )
+                pair_area[k], pair_cx[k], pair_cy[k] = found
     pair_site = piece_site[pi]
     if area_scale is None:
         measured = pair_area
@@ -553,6 +661,8 @@ def overlap(
     if workers == 1 or len(chunks) < 2 or not can_fork:
         results = (_chunk(sites[c], layer, geometry, area_scale, pairs) for c in chunks)
         return _collect(chunks, results, n, geometry, wkb=False, progress=progress)
+    if not kernel.AVAILABLE:
+        with_hulls(layer)  # made once here, shared by the forked workers
     _LAYER, _AREA_SCALE = layer, area_scale
     try:
         ctx = multiprocessing.get_context("fork")
