@@ -16,7 +16,7 @@ import numpy as np
 
 from hygis.check.sites import Sites
 from hygis.constants import ENGINES
-from hygis.engine.overlap import Pairs, disjoint_layer, overlap, overlap_dask
+from hygis.engine.overlap import Pairs, SiteCache, disjoint_layer, overlap, overlap_dask
 from hygis.io.fields import survey_attributes
 from hygis.messages import warn
 
@@ -64,6 +64,7 @@ def measure_line(
     client: Any = None,
     geometry: bool = True,
     pairs: bool = False,
+    cache: SiteCache | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LineOverlap:
     """Step 2 of the check: the overlap of every site with one control line.
@@ -88,6 +89,8 @@ def measure_line(
         Build the overlap polygons too (not only their areas).
     pairs : bool
         Also measure every (site, feature) overlap and give the features' survey attributes.
+    cache : SiteCache, optional
+        Shared by the lines of one check: the sites are ordered and cut once (local engine).
     progress : callable, optional
         Receives a line of text per chunk of sites.
     """
@@ -112,7 +115,7 @@ def measure_line(
         say(f"{line}: {done:,}/{total:,} projects")
 
     # The same chunk function runs on this machine's cores or on the dask cluster: only where differs.
-    where: dict[str, Any] = {"client": client} if engine == "dask" else {"workers": workers}
+    where: dict[str, Any] = {"client": client} if engine == "dask" else {"workers": workers, "cache": cache}
     run = overlap_dask if engine == "dask" else overlap
     result = run(
         sites.geoms,

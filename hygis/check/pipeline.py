@@ -57,6 +57,7 @@ from hygis.check.sites import project_sites
 from hygis.constants import CONTROL_LINES, ENGINES, VERDICTS
 from hygis.engine.area import ELLIPSOIDAL, METHODS, PLANAR
 from hygis.engine.area import describe as describe_area
+from hygis.engine.overlap import SiteCache
 from hygis.errors import HygisInputError
 from hygis.messages import warn
 from hygis.plan.inputs import PlanInputs, illustrative_banner, resolve
@@ -185,6 +186,7 @@ def check_projects(
     tables = preaudit is True
     units = county_units(counties) if tables else None
     frames, by_county, detail = [], [], []
+    cache = SiteCache()  # the sites ordered and cut once for the three lines
     for line in CONTROL_LINES:
         itemise = bool(preaudit) and line in ITEMISED_LINES
         # A control-line file comes as its prepared index (from the cache when unchanged); the
@@ -199,6 +201,7 @@ def check_projects(
             client=client,
             geometry=overlap_geometry,
             pairs=itemise,
+            cache=cache,
             progress=say,
         )
         frame = judge_line(
@@ -234,7 +237,7 @@ def check_projects(
         for k, column in enumerate(FIGURE_COLUMNS):
             frame.insert(at + k, column, figures[column].to_numpy())
         frames.append(frame)
-    report = assemble(frames, len(projects), area_crs)
+    report = assemble(frames, len(projects), area_crs, sites.geoms)
     report.attrs["by_county"] = _to_wgs84(by_county)
     report.attrs["farmland_detail"] = _to_wgs84(detail)
     say("done")
@@ -276,14 +279,24 @@ def _to_wgs84(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs).to_crs(hcrs.WGS84)
 
 
-def assemble(frames: list[pd.DataFrame], n_projects: int, area_crs: Any) -> gpd.GeoDataFrame:
-    """The rows of every line, project by project in input order and lines in their order, in WGS 84."""
+def assemble(
+    frames: list[pd.DataFrame], n_projects: int, area_crs: Any, sites: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
+    """The rows of every line, project by project in input order and lines in their order, in WGS 84.
+
+    ``sites`` (each project's site in ``area_crs``, as every line's ``site_geometry``) are then
+    projected once rather than once per line.
+    """
     report = pd.concat(frames, ignore_index=True)
     line_rank = report["control_line"].map({name: k for k, name in enumerate(CONTROL_LINES)}).to_numpy()
     project_rank = np.tile(np.arange(n_projects), len(frames))
     report = report.iloc[np.lexsort((line_rank, project_rank))].reset_index(drop=True)
     gdf = gpd.GeoDataFrame(report, geometry="geometry", crs=area_crs).to_crs(hcrs.WGS84)
-    gdf["site_geometry"] = gpd.GeoSeries(report["site_geometry"], crs=area_crs).to_crs(hcrs.WGS84).values
+    if sites is None:
+        site_wgs84 = gpd.GeoSeries(report["site_geometry"], crs=area_crs).to_crs(hcrs.WGS84).values
+    else:
+        site_wgs84 = np.repeat(gpd.GeoSeries(sites, crs=area_crs).to_crs(hcrs.WGS84).values, len(frames))
+    gdf["site_geometry"] = site_wgs84
     return gdf
 
 

@@ -349,4 +349,40 @@ def _run(pi, fj, pieces, piece_clippers, features, layer, cap):
     )
 
 
-__all__ = ["AVAILABLE", "RingArrays", "pair_areas"]
+_WARM = False
+
+
+def warm_up() -> None:
+    """Load the compiled kernel now (from numba's cache, or compiling it the first time on a machine).
+
+    Called before the engine forks its workers, so that they inherit it instead of each loading it.
+    Both variants are loaded: a layer in memory, and a cached one (read-only memory-mapped arrays).
+    """
+    global _WARM
+    if _WARM or not AVAILABLE:
+        return
+    ring = (np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))
+    clipper = (np.ones(1, bool), np.array([0, 5]), np.r_[ring[0], 0.0], np.r_[ring[1], 0.0])
+    zero = np.zeros(1, np.int64)
+    for writeable in (True, False):
+        rings = RingArrays(ring[0], ring[1], np.array([0, 4]), np.ones(1), np.array([0, 1]))
+        layer = _Convex(*clipper)
+        if not writeable:
+            for arr in (*vars(rings).values(), *vars(layer).values()):
+                arr.flags.writeable = False
+        fresh = RingArrays(ring[0].copy(), ring[1].copy(), np.array([0, 4]), np.ones(1), np.array([0, 1]))
+        pair_areas(zero, zero, fresh, tuple(a.copy() for a in clipper), rings, layer)
+    _WARM = True
+
+
+@dataclass
+class _Convex:
+    """The convexity arrays of a layer (see :class:`hygis.engine.overlap.Layer`)."""
+
+    convex: np.ndarray
+    offsets: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+
+
+__all__ = ["AVAILABLE", "RingArrays", "pair_areas", "warm_up"]

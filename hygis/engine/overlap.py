@@ -295,13 +295,52 @@ def _piece_by_hull(
     return pair_area, pair_cx, pair_cy
 
 
+@dataclass
+class Pieces:
+    """A chunk's sites cut into pieces of at most :data:`SPLIT_CELL_M`, as every layer meets them."""
+
+    #: The pieces' rings (owner = piece).
+    rings: clip.Rings
+    #: The site (index in the chunk) of each piece.
+    site: np.ndarray
+    #: (xmin, ymin, xmax, ymax) of each piece.
+    boxes: np.ndarray
+    #: :func:`hygis.engine.clip.convex_rings` of the pieces.
+    clippers: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    #: The pieces' rings for the compiled kernel (None with the numpy kernel).
+    arrays: kernel.RingArrays | None
+
+
+def cut_sites(sites: np.ndarray) -> Pieces:
+    """The located sites of a chunk cut into :class:`Pieces` (:func:`hygis.engine.clip.bisect`)."""
+    located = ~(shapely.is_missing(sites) | shapely.is_empty(sites))
+    idx = np.flatnonzero(located)
+    rings, piece_site = clip.bisect(clip.rings_of(sites[idx]), len(idx), SPLIT_CELL_M)
+    n = len(piece_site)
+    arrays = kernel.RingArrays.from_rings(rings, n) if kernel.AVAILABLE else None
+    return Pieces(rings, idx[piece_site], clip.owner_bounds(rings, n), clip.convex_rings(rings, n), arrays)
+
+
+@dataclass
+class SiteCache:
+    """What :func:`overlap` works out about the sites themselves, kept for the next layer.
+
+    Pass the same (empty at first) cache to every :func:`overlap` call on the same sites with the
+    same ``chunk_size``: the sites are ordered and cut once, not once per control line.
+    """
+
+    order: np.ndarray | None = None
+    pieces: dict[int, Pieces] = field(default_factory=dict)
+
+
 def _chunk(
     sites: np.ndarray,
     layer: Layer,
     want_geometry: bool,
     area_scale: AreaScaleFn | None = None,
     want_pairs: bool = False,
-) -> tuple[np.ndarray, list | None, Pairs | None]:
+    cut: Pieces | None = None,
+) -> tuple[np.ndarray, list | None, Pairs | None, Pieces | None]:
     """Overlap area (and polygon) of each site in ``sites`` with ``layer``; sites may be None.
 
     Areas: sites are cut into pieces of at most ``SPLIT_CELL_M`` (:func:`hygis.clip.bisect`),
@@ -322,26 +361,24 @@ def _chunk(
 
     With ``want_pairs``, also the area of each (site, feature) overlap that has one
     (:data:`Pairs`; sites numbered within ``sites``): what the 用地预审 figures itemise.
+    ``cut`` is the sites' :class:`Pieces` from an earlier layer (returned last, for the next one).
     """
     n = len(sites)
     areas = np.zeros(n)
-    located = ~(shapely.is_missing(sites) | shapely.is_empty(sites))
-    idx = np.flatnonzero(located)
-    if len(idx) == 0:
-        return areas, ([None] * n if want_geometry else None), (_no_pairs() if want_pairs else None)
-    pieces, piece_site = clip.bisect(clip.rings_of(sites[idx]), len(idx), SPLIT_CELL_M)
-    piece_site = idx[piece_site]
-    pi, fj = layer.tree.query(shapely.box(*clip.owner_bounds(pieces, len(piece_site)).T))
+    cut = cut_sites(sites) if cut is None else cut
+    if len(cut.site) == 0:
+        return areas, ([None] * n if want_geometry else None), (_no_pairs() if want_pairs else None), cut
+    pieces, piece_site = cut.rings, cut.site
+    pi, fj = layer.tree.query(shapely.box(*cut.boxes.T))
     keep = layer.clippable[fj]
     geos_f = np.unique(fj[~keep])  # no hull to clip by (not a polygon): GEOS
     pi, fj = pi[keep], fj[keep]
     want_centroid = area_scale is not None
-    p_convex, p_off, p_cx, p_cy = clip.convex_rings(pieces, len(piece_site))
+    p_convex, p_off, p_cx, p_cy = cut.clippers
     if kernel.AVAILABLE:
-        piece_rings = kernel.RingArrays.from_rings(pieces, len(piece_site))
-        clippers = (p_convex, p_off, p_cx, p_cy)
+        piece_rings = cut.arrays or kernel.RingArrays.from_rings(pieces, len(piece_site))
         pair_area, pair_cx, pair_cy = kernel.pair_areas(
-            pi, fj, piece_rings, clippers, layer.ring_arrays(), layer
+            pi, fj, piece_rings, cut.clippers, layer.ring_arrays(), layer
         )
     else:
         with_hulls(layer)
@@ -370,11 +407,7 @@ def _chunk(
         measured[has] = pair_area[has] * area_scale(pair_cx[has], pair_cy[has])
     np.add.at(areas, pair_site, measured)  # unbuffered, in pair order: identical on every engine
     # Features the numpy path could not take: GEOS, once per (site, feature).
-    g_pi, g_fj = (
-        layer.tree.query(shapely.box(*clip.owner_bounds(pieces, len(piece_site)).T))
-        if len(geos_f)
-        else (pi[:0], fj[:0])
-    )
+    g_pi, g_fj = layer.tree.query(shapely.box(*cut.boxes.T)) if len(geos_f) else (pi[:0], fj[:0])
     g_sel = np.isin(g_fj, geos_f)
     key = np.unique(piece_site[g_pi[g_sel]].astype(np.int64) * len(layer.geoms) + g_fj[g_sel])
     gs, gf = key // len(layer.geoms), key % len(layer.geoms)
@@ -391,7 +424,7 @@ def _chunk(
         else None
     )
     if not want_geometry:
-        return areas, None, pairs
+        return areas, None, pairs, cut
     # Overlap polygons: only for (site, feature) with area, then dissolved per site.
     nonzero = pair_area != 0
     pair_site, fc, pair_area = pair_site[nonzero], fj[nonzero], pair_area[nonzero]
@@ -418,7 +451,7 @@ def _chunk(
     shapes = np.concatenate([c_shape, g_shape]) if len(gs) else c_shape
     keep = np.r_[np.ones(len(cs), bool), g_area > 0]
     owners, shapes = owners[keep], shapes[keep]
-    return areas, _gather(owners, shapes, n), pairs
+    return areas, _gather(owners, shapes, n), pairs, cut
 
 
 #: (site, feature, m²) of every (site, feature) overlap with an area, sorted by site then feature.
@@ -521,28 +554,35 @@ def _geos_pairs(
     return area, shape
 
 
-# The layer (and area scale) a forked worker inherits from its parent (set just before the pool starts).
+# The layer, sites and area scale a forked worker inherits from its parent (set just before the
+# pool starts): a chunk is then sent as the indices of its sites, not their geometries.
 _LAYER: Layer | None = None
+_SITES: np.ndarray | None = None
 _AREA_SCALE: AreaScaleFn | None = None
 
-#: What one chunk sends back: areas, overlap polygons as WKB (or None), pairs (or None).
-ChunkResult = tuple[np.ndarray, list | None, Pairs | None]
+#: What one chunk sends back: areas, overlap polygons as WKB (or None), pairs (or None), and the
+#: sites' pieces (None when they came from the cache).
+ChunkResult = tuple[np.ndarray, list | None, Pairs | None, Pieces | None]
+_PIECES: dict[int, Pieces] = {}
 
 
-def _as_wkb(res: tuple[np.ndarray, list | None, Pairs | None]) -> ChunkResult:
+def _as_wkb(res: ChunkResult, keep_pieces: bool = True) -> ChunkResult:
     """A chunk's result with its polygons as WKB (what crosses a process boundary cheaply)."""
-    areas, geoms, pairs = res
+    areas, geoms, pairs, cut = res
     return (
         areas,
         (None if geoms is None else [None if g is None else shapely.to_wkb(g) for g in geoms]),
         pairs,
+        cut if keep_pieces else None,
     )
 
 
-def _worker(args: tuple[np.ndarray, bool, bool]) -> ChunkResult:
-    sites_wkb, want_geometry, want_pairs = args
-    assert _LAYER is not None
-    return _as_wkb(_chunk(shapely.from_wkb(sites_wkb), _LAYER, want_geometry, _AREA_SCALE, want_pairs))
+def _worker(args: tuple[int, np.ndarray, bool, bool]) -> ChunkResult:
+    k, chunk, want_geometry, want_pairs = args
+    assert _LAYER is not None and _SITES is not None
+    cached = _PIECES.get(k)
+    res = _chunk(_SITES[chunk], _LAYER, want_geometry, _AREA_SCALE, want_pairs, cached)
+    return _as_wkb(res, keep_pieces=cached is None)  # pieces travel back once, for the next layer
 
 
 def spatial_order(sites: np.ndarray) -> np.ndarray:
@@ -590,13 +630,16 @@ def _collect(
     geometry: bool,
     wkb: bool,
     progress: Callable[[int, int], None] | None,
+    cache: SiteCache | None = None,
 ) -> Result:
     """Put each chunk's results back in the sites' order, reporting progress as chunks arrive."""
     areas = np.zeros(n)
     geoms: list | None = [None] * n if geometry else None
     found: list[Pairs] = []
     done = 0
-    for c, (a, g, pairs) in zip(chunks, results):
+    for k, (c, (a, g, pairs, cut)) in enumerate(zip(chunks, results)):
+        if cache is not None and cut is not None:
+            cache.pieces[k] = cut
         areas[c] = a
         if geoms is not None:
             for k, v in zip(c, g):
@@ -623,6 +666,7 @@ def overlap(
     progress: Callable[[int, int], None] | None = None,
     area_scale: AreaScaleFn | None = None,
     pairs: bool = False,
+    cache: SiteCache | None = None,
 ) -> Result:
     """Area of each site's overlap with the layer (m²), and optionally the overlap polygon.
 
@@ -645,32 +689,45 @@ def overlap(
         (:class:`hygis.engine.area.AreaScale` over the sites' CRS). Default: planar areas in that CRS.
     pairs : bool
         Also give the area of every (site, feature) overlap (:attr:`Result.pairs`).
+    cache : SiteCache, optional
+        The same sites measured against several layers: ordered and cut once (:class:`SiteCache`).
 
     Returns
     -------
     Result
         ``areas, geometries = overlap(...)`` unpacks it.
     """
-    global _LAYER, _AREA_SCALE
+    global _LAYER, _SITES, _AREA_SCALE, _PIECES
     sites = np.asarray(sites, dtype=object)
     n = len(sites)
-    order = spatial_order(sites)
-    chunks = [order[i : i + chunk_size] for i in range(0, n, chunk_size)]
+    cache = SiteCache() if cache is None else cache
+    if cache.order is None or len(cache.order) != n:
+        cache.order, cache.pieces = spatial_order(sites), {}
+    chunks = [cache.order[i : i + chunk_size] for i in range(0, n, chunk_size)]
     workers = default_workers() if workers is None else max(1, workers)
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if workers == 1 or len(chunks) < 2 or not can_fork:
-        results = (_chunk(sites[c], layer, geometry, area_scale, pairs) for c in chunks)
-        return _collect(chunks, results, n, geometry, wkb=False, progress=progress)
-    if not kernel.AVAILABLE:
-        with_hulls(layer)  # made once here, shared by the forked workers
-    _LAYER, _AREA_SCALE = layer, area_scale
+        results = (
+            _chunk(sites[c], layer, geometry, area_scale, pairs, cache.pieces.get(k))
+            for k, c in enumerate(chunks)
+        )
+        return _collect(chunks, results, n, geometry, wkb=False, progress=progress, cache=cache)
+    # Made once here and shared by the forked workers: the hulls the numpy kernel needs, or the
+    # compiled kernel loaded from numba's cache (else each worker loads it, ~0.5 s each).
+    if kernel.AVAILABLE:
+        kernel.warm_up()
+    else:
+        with_hulls(layer)
+    _LAYER, _SITES, _AREA_SCALE, _PIECES = layer, sites, area_scale, cache.pieces
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            jobs = ((shapely.to_wkb(sites[c]), geometry, pairs) for c in chunks)
-            return _collect(chunks, pool.map(_worker, jobs), n, geometry, wkb=True, progress=progress)
+            jobs = ((k, c, geometry, pairs) for k, c in enumerate(chunks))
+            forked = pool.map(_worker, jobs)
+            return _collect(chunks, forked, n, geometry, wkb=True, progress=progress, cache=cache)
     finally:
-        _LAYER = _AREA_SCALE = None
+        _LAYER = _SITES = _AREA_SCALE = None
+        _PIECES = {}
 
 
 def overlap_dask(
@@ -740,18 +797,21 @@ def _dask_chunk(
         layer = Layer(geoms=geoms, areas=shapely.area(geoms), tree=shapely.STRtree(geoms), token=token)
         _DASK_LAYERS.clear()
         _DASK_LAYERS[token] = layer
-    return _as_wkb(_chunk(shapely.from_wkb(sites_wkb), layer, want_geometry, area_scale, want_pairs))
+    return _as_wkb(_chunk(shapely.from_wkb(sites_wkb), layer, want_geometry, area_scale, want_pairs), False)
 
 
 __all__ = [
     "AreaScaleFn",
     "Layer",
     "Pairs",
+    "Pieces",
     "Result",
+    "SiteCache",
     "default_workers",
     "disjoint_layer",
     "overlap",
     "overlap_dask",
+    "cut_sites",
     "site_areas",
     "spatial_order",
 ]

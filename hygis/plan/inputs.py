@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from hygis import io
 from hygis.crs import WGS84, CrsLike, area_crs_for
@@ -405,8 +405,14 @@ def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
     territory = layers.load("counties")
     metric = area_crs_for(territory)
     area = shapely.union_all(territory.to_crs(metric).geometry.to_numpy()).buffer(TERRITORY_TOLERANCE_M)
-    shapely.prepare(area)  # a user's farmland layer has 10^5 patches
-    inside = shapely.intersects(area, located.to_crs(metric).geometry.to_numpy())
+    shapely.prepare(area)
+    # Each feature by the centre of its box: a wrong zone moves all of them by far more than a
+    # feature's size, and 10^5 points project in milliseconds where 10^5 patches take seconds.
+    b = shapely.bounds(located.geometry.to_numpy())
+    x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    if located.crs is not None and not CRS(located.crs).equals(metric):
+        x, y = Transformer.from_crs(located.crs, metric, always_xy=True).transform(x, y)
+    inside = shapely.contains_xy(area, x, y)
     if inside.mean() >= 0.5:
         return []
     msg = (
