@@ -226,11 +226,13 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     target = tmp_path / "report.csv"
     target.write_bytes(b"previous report")
 
-    def boom(self, path, *a, **k):
-        open(path, "w").write("half a rep")
+    def boom(table, sink, *a, **k):
+        sink.write(b"half a rep")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    import pyarrow.csv
+
+    monkeypatch.setattr(pyarrow.csv, "write_csv", boom)
     with pytest.raises(RuntimeError):
         io.write_table(pd.DataFrame({"a": [1]}), target)
     assert target.read_bytes() == b"previous report"

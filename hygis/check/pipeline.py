@@ -169,7 +169,12 @@ def check_projects(
     method = describe_area(area, area_crs if area == PLANAR else None)
     say(f"sites in {hcrs.describe(area_crs)}; {method}")
     sites = project_sites(
-        projects, area_crs, notes, point_radius_m=point_radius_m, ellipsoidal=area == ELLIPSOIDAL
+        projects,
+        area_crs,
+        notes,
+        point_radius_m=point_radius_m,
+        ellipsoidal=area == ELLIPSOIDAL,
+        native=inputs.native_projects,
     )
     # The plan's own projects get a type from their group and name; a user's file says its own.
     own_plan = inputs.provenance.get("projects", {}).get("status") not in ("user-file", "user-data")

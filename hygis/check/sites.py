@@ -73,8 +73,12 @@ def project_sites(
     *,
     point_radius_m: float | None = None,
     ellipsoidal: bool = True,
+    native: gpd.GeoSeries | None = None,
 ) -> Sites:
     """Step 1 of the check: the site of every project in ``area_crs`` (see :func:`footprints`).
+
+    ``native`` is the projects' geometry as read (:attr:`hygis.plan.inputs.PlanInputs.native_projects`):
+    already in ``area_crs``, it is used as it is rather than the WGS 84 copy projected back.
 
     Site areas are ellipsoidal (:mod:`hygis.engine.area`, as the official figures) unless
     ``ellipsoidal`` is False: then planar in ``area_crs``.
@@ -82,7 +86,18 @@ def project_sites(
     Notes on every assumption (corridor widths, points, projects without a site) are issued
     through :func:`hygis.messages.warn` and appended to ``notes``.
     """
-    sites, kinds, methods, site_notes = footprints(projects, area_crs, point_radius_m=point_radius_m)
+    if (
+        native is not None
+        and len(native) == len(projects)
+        and native.crs is not None
+        and native.crs.equals(area_crs)
+    ):
+        geo = gpd.GeoSeries(native.to_numpy(), index=projects.index, crs=area_crs)
+    else:
+        geo = projects.geometry.to_crs(area_crs)
+    sites, kinds, methods, site_notes = footprints(
+        projects.set_geometry(geo, crs=area_crs), area_crs, point_radius_m=point_radius_m
+    )
     for note in site_notes:
         warn(note, notes)
     geoms = np.asarray(sites.values, dtype=object)
@@ -108,7 +123,7 @@ def project_sites(
         points=(kinds == "point") & ~has_site,
         unlocated=unlocated,
         location_notes=location_notes(projects, kinds),
-        point_geoms=np.asarray(projects.geometry.to_crs(area_crs).values, dtype=object),
+        point_geoms=np.asarray(geo.values, dtype=object),
         area_crs=area_crs,
         area_scale=scale,
     )

@@ -60,6 +60,9 @@ class PlanInputs:
     #: :class:`hygis.engine.index.DeferredLayer`. Reading one happens on first access to its
     #: attribute; the check asks for its prepared index instead (:meth:`line_for_check`).
     deferred: dict[str, Any] = field(default_factory=dict)
+    #: The projects' geometry as read, in the file's CRS (row for row with ``projects``): a check in
+    #: that CRS starts from it instead of projecting the WGS 84 copy back.
+    native_projects: gpd.GeoSeries | None = None
 
     def __post_init__(self) -> None:
         for name in self.deferred:
@@ -299,6 +302,7 @@ def resolve(
         for note in chosen:
             warn(note, notes)
     deferred: dict[str, Any] = {}
+    native = None
     for name, value in values.items():
         is_projects = name == "projects"
         if defer and not is_projects and isinstance(value, (str, os.PathLike)):
@@ -318,8 +322,11 @@ def resolve(
             gcj02_input=gcj02_input and is_projects,
             swap_xy=swap_xy and is_projects,
             id_field=project_id_field if is_projects else None,
+            to_wgs84=not is_projects,
         )
         if is_projects:
+            native = gdf.geometry
+            gdf = gdf.to_crs(WGS84)
             label = (
                 f"projects file {split_layer(value)[0].name}"
                 if isinstance(value, (str, os.PathLike))
@@ -331,7 +338,7 @@ def resolve(
         if value is not None:
             notes.extend(_outside_territory(gdf, name))
             notes.extend(official_area_quality(gdf, name.replace("_", " ")))
-    return PlanInputs(**frames, provenance=provenance, notes=notes, deferred=deferred)
+    return PlanInputs(**frames, provenance=provenance, notes=notes, deferred=deferred, native_projects=native)
 
 
 def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> Any:
