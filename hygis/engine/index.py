@@ -367,13 +367,17 @@ class LayerIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LayerIndex:
-        """Read a saved index (arrays memory-mapped: only the pages a query touches are read)."""
+        """Read a saved index (arrays memory-mapped: only the pages a query touches are read).
+
+        Copy-on-write maps: writeable like the arrays of a layer built in memory (so the compiled
+        kernel has one variant to load, not two), while nothing is ever written back to the file.
+        """
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
             msg = f"{folder}: prepared layer of format {meta.get('format')}, not {FORMAT_VERSION}"
             raise ValueError(msg)
-        a = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        a = {name: np.load(folder / f"{name}.npy", mmap_mode="c") for name in _ARRAYS}
         g = meta.pop("grid")
         tree = GridIndex(
             a["bounds"],

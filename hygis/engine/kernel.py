@@ -8,8 +8,9 @@ vertices cost and nothing is allocated per pass. Per pair ``(piece p, feature f)
 * ``f`` convex: ``p``'s rings clipped by ``f``;
 * else ``p`` convex: ``f``'s rings clipped by ``p`` (shells and holes cancel to 1e-12 of their sum
   where ``p`` lies in a hole);
-* else: the sum of ``p`` clipped by each triangle of ``f``'s signed fan that meets ``p``'s box
-  (weights ±1: the fan's weighted triangles add up to ``f`` exactly).
+* else: the larger of the two (by box) as its signed fan — per ring, the wedges from the ring's
+  box centre to each edge, weighted ±1, add up to it exactly from any apex — and the smaller
+  clipped by each wedge that meets its box (from a central apex, only the few around it).
 
 Coordinates are taken relative to the clipper's first vertex, as the numpy kernel does, so that
 Gauss–Krüger coordinates (10⁶ m) keep their digits. :data:`AVAILABLE` is False where numba is
@@ -151,6 +152,107 @@ def _clip_owner(  # pragma: no cover - compiled
 
 
 @_compiled
+def _box(x, y, v0, v1):  # pragma: no cover - compiled
+    """(xmin, ymin, xmax, ymax) of the vertices v0:v1."""
+    x0 = np.inf
+    y0 = np.inf
+    x1 = -np.inf
+    y1 = -np.inf
+    for v in range(v0, v1):
+        x0 = min(x0, x[v])
+        x1 = max(x1, x[v])
+        y0 = min(y0, y[v])
+        y1 = max(y1, y[v])
+    return (x0, y0, x1, y1)
+
+
+@_compiled
+def _fan_clip(  # pragma: no cover - compiled
+    gx,
+    gy,
+    goff,
+    gsign,
+    g0,
+    g1,
+    sx,
+    sy,
+    soff,
+    ssign,
+    s0,
+    s1,
+    sbox,
+    ox,
+    oy,
+    tri_x,
+    tri_y,
+    bx,
+    by,
+    tx,
+    ty,
+    lx,
+    ly,
+):
+    """Area, |area| sum and moments (about ox, oy) of the subject's rings s0:s1 ∩ the polygon of rings g0:g1.
+
+    The polygon is taken as its signed fan: per ring, the wedges from the ring's box centre to each
+    edge, weighted ±1 by orientation and the ring's sign, add up to the polygon exactly (winding
+    numbers add; from a central apex a small subject meets only the wedges around it). The subject
+    is clipped by every wedge whose box meets ``sbox``.
+    """
+    total = 0.0
+    scale = 0.0
+    mx = 0.0
+    my = 0.0
+    for r in range(g0, g1):
+        v0 = goff[r]
+        nv = goff[r + 1] - v0
+        rb = _box(gx, gy, v0, v0 + nv)
+        ax = (rb[0] + rb[2]) / 2.0
+        ay = (rb[1] + rb[3]) / 2.0
+        for i in range(nv):
+            j = i + 1 if i + 1 < nv else 0
+            bxx = gx[v0 + i] - ax
+            byy = gy[v0 + i] - ay
+            cxx = gx[v0 + j] - ax
+            cyy = gy[v0 + j] - ay
+            twice = bxx * cyy - cxx * byy
+            if twice == 0.0:
+                continue
+            if (
+                min(ax, ax + bxx, ax + cxx) > sbox[2]
+                or max(ax, ax + bxx, ax + cxx) < sbox[0]
+                or min(ay, ay + byy, ay + cyy) > sbox[3]
+                or max(ay, ay + byy, ay + cyy) < sbox[1]
+            ):
+                continue
+            w = gsign[r]
+            tri_x[0] = ax
+            tri_y[0] = ay
+            if twice > 0:
+                tri_x[1] = gx[v0 + i]
+                tri_y[1] = gy[v0 + i]
+                tri_x[2] = gx[v0 + j]
+                tri_y[2] = gy[v0 + j]
+            else:
+                w = -w
+                tri_x[1] = gx[v0 + j]
+                tri_y[1] = gy[v0 + j]
+                tri_x[2] = gx[v0 + i]
+                tri_y[2] = gy[v0 + i]
+            tri_x[3] = ax
+            tri_y[3] = ay
+            ta, ts, tmx, tmy = _clip_owner(
+                sx, sy, soff, ssign, s0, s1, tri_x, tri_y, 0, 3, ax, ay, bx, by, tx, ty, lx, ly
+            )
+            total += w * ta
+            scale += abs(ta)
+            # Moments about (ox, oy): shift the wedge's local moments.
+            mx += w * (tmx + ta * (ax - ox))
+            my += w * (tmy + ta * (ay - oy))
+    return total, scale, mx, my
+
+
+@_compiled
 def _pair_areas(  # pragma: no cover - compiled
     pi,
     fj,
@@ -210,65 +312,21 @@ def _pair_areas(  # pragma: no cover - compiled
         else:
             ox = fx[foff[fstart[f]]]
             oy = fy[foff[fstart[f]]]
-            # The piece's box, to skip the fan's triangles that cannot meet it.
-            x0 = np.inf
-            y0 = np.inf
-            x1 = -np.inf
-            y1 = -np.inf
-            for v in range(poff[pstart[p]], poff[pstart[p + 1]]):
-                x0 = min(x0, px[v])
-                x1 = max(x1, px[v])
-                y0 = min(y0, py[v])
-                y1 = max(y1, py[v])
-            total = 0.0
-            scale = 0.0
-            mx = 0.0
-            my = 0.0
-            for r in range(fstart[f], fstart[f + 1]):
-                v0 = foff[r]
-                nv = foff[r + 1] - v0
-                for i in range(1, nv - 1):
-                    ax = fx[v0]
-                    ay = fy[v0]
-                    bxx = fx[v0 + i] - ax
-                    byy = fy[v0 + i] - ay
-                    cxx = fx[v0 + i + 1] - ax
-                    cyy = fy[v0 + i + 1] - ay
-                    twice = bxx * cyy - cxx * byy
-                    if twice == 0.0:
-                        continue
-                    if (
-                        min(ax, ax + bxx, ax + cxx) > x1
-                        or max(ax, ax + bxx, ax + cxx) < x0
-                        or min(ay, ay + byy, ay + cyy) > y1
-                        or max(ay, ay + byy, ay + cyy) < y0
-                    ):
-                        continue
-                    w = fsign[r]
-                    tri_x[0] = ax
-                    tri_y[0] = ay
-                    if twice > 0:
-                        tri_x[1] = fx[v0 + i]
-                        tri_y[1] = fy[v0 + i]
-                        tri_x[2] = fx[v0 + i + 1]
-                        tri_y[2] = fy[v0 + i + 1]
-                    else:
-                        w = -w
-                        tri_x[1] = fx[v0 + i + 1]
-                        tri_y[1] = fy[v0 + i + 1]
-                        tri_x[2] = fx[v0 + i]
-                        tri_y[2] = fy[v0 + i]
-                    tri_x[3] = ax
-                    tri_y[3] = ay
-                    ta, ts, tmx, tmy = _clip_owner(
-                        px, py, poff, psign, pstart[p], pstart[p + 1], tri_x, tri_y, 0, 3, ax, ay,
-                        bx, by, tx, ty, lx, ly,
-                    )  # fmt: skip
-                    total += w * ta
-                    scale += abs(ta)
-                    # Moments about (ox, oy): shift the triangle's local moments.
-                    mx += w * (tmx + ta * (ax - ox))
-                    my += w * (tmy + ta * (ay - oy))
+            pb = _box(px, py, poff[pstart[p]], poff[pstart[p + 1]])
+            fb = _box(fx, fy, foff[fstart[f]], foff[fstart[f + 1]])
+            # The larger of the two is fanned, the smaller clipped by the wedges that meet its box.
+            if (pb[2] - pb[0]) * (pb[3] - pb[1]) >= (fb[2] - fb[0]) * (fb[3] - fb[1]):
+                total, scale, mx, my = _fan_clip(
+                    px, py, poff, psign, pstart[p], pstart[p + 1],
+                    fx, fy, foff, fsign, fstart[f], fstart[f + 1], fb, ox, oy,
+                    tri_x, tri_y, bx, by, tx, ty, lx, ly,
+                )  # fmt: skip
+            else:
+                total, scale, mx, my = _fan_clip(
+                    fx, fy, foff, fsign, fstart[f], fstart[f + 1],
+                    px, py, poff, psign, pstart[p], pstart[p + 1], pb, ox, oy,
+                    tri_x, tri_y, bx, by, tx, ty, lx, ly,
+                )  # fmt: skip
             a = total if total > 1e-12 * scale else 0.0
         area[k] = a
         if a != 0.0:
@@ -356,7 +414,6 @@ def warm_up() -> None:
     """Load the compiled kernel now (from numba's cache, or compiling it the first time on a machine).
 
     Called before the engine forks its workers, so that they inherit it instead of each loading it.
-    Both variants are loaded: a layer in memory, and a cached one (read-only memory-mapped arrays).
     """
     global _WARM
     if _WARM or not AVAILABLE:
@@ -364,14 +421,8 @@ def warm_up() -> None:
     ring = (np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))
     clipper = (np.ones(1, bool), np.array([0, 5]), np.r_[ring[0], 0.0], np.r_[ring[1], 0.0])
     zero = np.zeros(1, np.int64)
-    for writeable in (True, False):
-        rings = RingArrays(ring[0], ring[1], np.array([0, 4]), np.ones(1), np.array([0, 1]))
-        layer = _Convex(*clipper)
-        if not writeable:
-            for arr in (*vars(rings).values(), *vars(layer).values()):
-                arr.flags.writeable = False
-        fresh = RingArrays(ring[0].copy(), ring[1].copy(), np.array([0, 4]), np.ones(1), np.array([0, 1]))
-        pair_areas(zero, zero, fresh, tuple(a.copy() for a in clipper), rings, layer)
+    rings = RingArrays(ring[0], ring[1], np.array([0, 4]), np.ones(1), np.array([0, 1]))
+    pair_areas(zero, zero, rings, clipper, rings, _Convex(*clipper))
     _WARM = True
 
 

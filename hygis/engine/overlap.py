@@ -321,6 +321,13 @@ def cut_sites(sites: np.ndarray) -> Pieces:
     return Pieces(rings, idx[piece_site], clip.owner_bounds(rings, n), clip.convex_rings(rings, n), arrays)
 
 
+def _candidates(layer: Layer, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(piece, feature) of every piece box meeting a feature's box (a cached grid takes plain numbers)."""
+    if hasattr(layer.tree, "query_bounds"):
+        return layer.tree.query_bounds(boxes)
+    return layer.tree.query(shapely.box(*boxes.T))
+
+
 @dataclass
 class SiteCache:
     """What :func:`overlap` works out about the sites themselves, kept for the next layer.
@@ -369,7 +376,7 @@ def _chunk(
     if len(cut.site) == 0:
         return areas, ([None] * n if want_geometry else None), (_no_pairs() if want_pairs else None), cut
     pieces, piece_site = cut.rings, cut.site
-    pi, fj = layer.tree.query(shapely.box(*cut.boxes.T))
+    pi, fj = _candidates(layer, cut.boxes)
     keep = layer.clippable[fj]
     geos_f = np.unique(fj[~keep])  # no hull to clip by (not a polygon): GEOS
     pi, fj = pi[keep], fj[keep]
@@ -407,7 +414,7 @@ def _chunk(
         measured[has] = pair_area[has] * area_scale(pair_cx[has], pair_cy[has])
     np.add.at(areas, pair_site, measured)  # unbuffered, in pair order: identical on every engine
     # Features the numpy path could not take: GEOS, once per (site, feature).
-    g_pi, g_fj = layer.tree.query(shapely.box(*cut.boxes.T)) if len(geos_f) else (pi[:0], fj[:0])
+    g_pi, g_fj = _candidates(layer, cut.boxes) if len(geos_f) else (pi[:0], fj[:0])
     g_sel = np.isin(g_fj, geos_f)
     key = np.unique(piece_site[g_pi[g_sel]].astype(np.int64) * len(layer.geoms) + g_fj[g_sel])
     gs, gf = key // len(layer.geoms), key % len(layer.geoms)
