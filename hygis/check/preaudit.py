@@ -283,15 +283,20 @@ def _site_figures(
     grade: np.ndarray,
     m2: np.ndarray,
     has_classes: bool,
+    distinct: bool = False,
 ) -> pd.DataFrame:
     """The figure columns of the itemised sites from their pieces (one per site × patch part).
 
     ``piece_col`` is the figure column each piece's land class adds to ("" for none), ``grade``
-    its patch's quality grade (NaN where none), ``m2`` its area.
+    its patch's quality grade (NaN where none), ``m2`` its area; ``distinct``: one piece per
+    (site, patch) already (the engine's pairs), so patches are counted without sorting.
     """
     n = len(per_site)
-    pairs = np.unique(np.stack([site, patch], axis=1), axis=0) if len(site) else np.zeros((0, 2), dtype=int)
-    count = np.bincount(pairs[:, 0], minlength=n).astype(float)
+    if not distinct and len(site):
+        site_of_pair = np.unique(np.stack([site, patch], axis=1), axis=0)[:, 0]
+    else:
+        site_of_pair = site
+    count = np.bincount(site_of_pair, minlength=n).astype(float)
     per_site["overlap_patches"] = np.where(itemised, count, per_site["overlap_patches"])
     for column in dict.fromkeys(load_farmland_classes()["column"]):
         sums = np.bincount(site, weights=np.where(piece_col == column, m2, 0.0), minlength=n) / M2_PER_HA
@@ -355,7 +360,7 @@ def preaudit_figures(
     codes = attributes["land_class"][rows] if has_classes else np.full(len(rows), "")
     piece_col = np.array([column_of.get(c, "") for c in codes.tolist()], dtype=object)
     grade = attributes["quality_grade"][rows] if "quality_grade" in attributes else np.full(len(rows), np.nan)
-    return _site_figures(per_site, itemised, site, rows, piece_col, grade, m2, has_classes)
+    return _site_figures(per_site, itemised, site, rows, piece_col, grade, m2, has_classes, distinct=True)
 
 
 def _multipolygons(geoms: np.ndarray) -> np.ndarray:
