@@ -39,7 +39,7 @@ import shapely
 from hygis.engine.kernel import RingArrays
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 _ARRAYS = (
     "wkb",
@@ -209,10 +209,14 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the prepared layer
 class _LazyGeoms:
-    """The layer's features decoded from WKB on demand (indexing as a numpy object array)."""
+    """The layer's features built on demand (indexing as a numpy object array).
 
-    def __init__(self, wkb: np.ndarray, off: np.ndarray):
-        self._wkb, self._off = wkb, off
+    Polygons are rebuilt from the kernel's ring arrays (:meth:`hygis.engine.kernel.RingArrays.polygons`);
+    the rare feature without rings (not a polygon) is kept as WKB.
+    """
+
+    def __init__(self, wkb: np.ndarray, off: np.ndarray, rings: RingArrays):
+        self._wkb, self._off, self._rings = wkb, off, rings
         self._done: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -223,23 +227,22 @@ class _LazyGeoms:
             return self._done[idx]
         sel = np.arange(len(self))[idx]
         scalar = np.ndim(sel) == 0
-        sel = np.atleast_1d(sel)
-        blobs = [self._wkb[self._off[i] : self._off[i + 1]].tobytes() for i in sel.tolist()]
-        out = shapely.from_wkb(np.array(blobs, dtype=object)) if blobs else np.zeros(0, dtype=object)
+        out = self._build(np.atleast_1d(sel))
         return out[0] if scalar else out
 
+    def _build(self, sel: np.ndarray) -> np.ndarray:
+        out = np.empty(len(sel), dtype=object)
+        blob = (self._off[sel + 1] - self._off[sel]) > 0
+        out[~blob] = self._rings.polygons(sel[~blob])
+        if blob.any():
+            data = [self._wkb[self._off[i] : self._off[i + 1]].tobytes() for i in sel[blob].tolist()]
+            out[blob] = shapely.from_wkb(np.array(data, dtype=object))
+        return out
+
     def all(self) -> np.ndarray:
-        """Every feature (decoded once and kept)."""
+        """Every feature (built once and kept)."""
         if self._done is None:
-            self._done = shapely.from_wkb(
-                np.array(
-                    [
-                        self._wkb[a:b].tobytes()
-                        for a, b in zip(self._off[:-1].tolist(), self._off[1:].tolist())
-                    ],
-                    dtype=object,
-                )
-            )
+            self._done = self._build(np.arange(len(self)))
         return self._done
 
 
@@ -284,7 +287,7 @@ class LayerIndex:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
-        self.geoms = _LazyGeoms(self.wkb, self.wkb_off)
+        self.geoms = _LazyGeoms(self.wkb, self.wkb_off, self.rings)
         self.tree.geoms = self.geoms
 
     def ring_arrays(self) -> Any:
@@ -308,7 +311,11 @@ class LayerIndex:
     ) -> LayerIndex:
         """From a :class:`hygis.overlap.Layer` (the features already interior-disjoint)."""
         geoms = np.asarray(layer.geoms, dtype=object)
-        blobs = shapely.to_wkb(geoms)
+        # Polygons are kept as the kernel's rings (rebuilt on demand); only others need WKB.
+        rings = layer.ring_arrays()
+        other = np.diff(rings.start) == 0
+        blobs = np.full(len(geoms), b"", dtype=object)
+        blobs[other] = shapely.to_wkb(geoms[other])
         lengths = np.fromiter((len(b) for b in blobs), np.int64, len(blobs))
         wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
         bounds = shapely.bounds(geoms)
@@ -324,7 +331,7 @@ class LayerIndex:
             hull_areas=layer.hull_areas,
             tree=GridIndex.build(bounds),
             source_row=np.arange(len(geoms)) if layer.source_row is None else np.asarray(layer.source_row),
-            rings=layer.ring_arrays(),
+            rings=rings,
             attributes=dict(attributes or {}),
             meta=dict(meta or {}),
             token=layer.token,

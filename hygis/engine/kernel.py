@@ -55,6 +55,45 @@ class RingArrays:
     sign: np.ndarray
     start: np.ndarray
 
+    def polygons(self, owners: np.ndarray) -> np.ndarray:
+        """The (Multi)Polygons of ``owners`` rebuilt from their rings (None for an owner without any).
+
+        A ring is a shell where its orientation and its sign agree (see :class:`hygis.engine.clip.Rings`);
+        the holes after a shell are its own, as :func:`hygis.engine.clip.rings_of` lists them.
+        """
+        import shapely  # noqa: PLC0415
+
+        owners = np.atleast_1d(np.asarray(owners, dtype=np.int64))
+        out = np.full(len(owners), None, dtype=object)
+        n_rings = self.start[owners + 1] - self.start[owners]
+        ring = clip.ranges(self.start[owners], n_rings)
+        if not len(ring):
+            return out
+        count = self.off[ring + 1] - self.off[ring]
+        vert = clip.ranges(self.off[ring], count)
+        vring = np.repeat(np.arange(len(ring)), count)
+        x, y = self.x[vert], self.y[vert]
+        first = np.repeat(self.off[ring], count)
+        lx, ly = x - self.x[first], y - self.y[first]
+        nxt = np.arange(len(vert)) + 1
+        last = np.r_[0, np.cumsum(count)][1:] - 1
+        nxt[last] = np.r_[0, np.cumsum(count)][:-1]
+        twice = np.bincount(vring, weights=lx * ly[nxt] - lx[nxt] * ly, minlength=len(ring))
+        shell = twice * self.sign[ring] > 0
+        part = np.cumsum(shell) - 1
+        polys = shapely.polygons(shapely.linearrings(np.c_[x, y], indices=vring), indices=part)
+        part_owner = np.repeat(np.arange(len(owners)), n_rings)[shell]
+        parts = np.bincount(part_owner, minlength=len(owners))
+        single = np.flatnonzero(parts == 1)
+        out[single] = polys[np.searchsorted(part_owner, single)]
+        multi = parts > 1
+        if multi.any():
+            sel = multi[part_owner]
+            out[np.flatnonzero(multi)] = shapely.multipolygons(
+                polys[sel], indices=np.searchsorted(np.flatnonzero(multi), part_owner[sel])
+            )
+        return out
+
     @classmethod
     def from_rings(cls, r: clip.Rings, n_owners: int) -> RingArrays:
         """From :class:`hygis.engine.clip.Rings` (rings ordered by owner, vertices by ring)."""
