@@ -242,3 +242,28 @@ def test_a_site_in_a_hole_or_touching_an_edge_measures_exactly_zero(engine_kerne
     got, _ = overlap(sites, layer, geometry=False, workers=1)
     assert got[:3].tolist() == [0.0, 0.0, 0.0]
     assert got[3] == pytest.approx(10_000.0, rel=1e-12)
+
+
+def test_a_feature_of_many_vertices_is_measured_in_pieces_with_the_same_areas(engine_kernel):
+    """A red-line polygon of 10^4 vertices is cut into cells when the layer is prepared: same areas."""
+    rng = np.random.default_rng(3)
+    ang = np.linspace(0, 2 * np.pi, 12_000, endpoint=False)
+    r = 6_000 + 800 * np.sin(7 * ang) + rng.uniform(0, 30, len(ang))
+    big = shapely.Polygon(np.c_[X0 + r * np.cos(ang), Y0 + r * np.sin(ang)])
+    big = big.difference(shapely.Point(X0 + 1_000, Y0).buffer(1_500, quad_segs=64))  # a hole
+    small = shapely.box(X0 + 20_000, Y0, X0 + 20_100, Y0 + 100)
+    layer = disjoint_layer(np.array([big, small], dtype=object))
+    assert len(layer.geoms) > 2 and shapely.is_valid(layer.geoms).all()
+    assert sorted(set(layer.source_row.tolist())) == [0, 1]  # every piece keeps its feature's row
+    inner = [affinity.scale(g, 40, 40, origin=(0, 0)) for g in _subjects(rng, 40)]  # 4 km, holed
+    border = [affinity.scale(g, 30, 30, origin=(0, 0)) for g in _convex(rng, 30)]  # 3 km, across the edge
+    sites = np.concatenate(
+        [
+            _at(np.array(inner, dtype=object), X0 - 2_000, Y0 - 2_000),
+            _at(np.array(border, dtype=object), X0 + 4_500, Y0 - 1_500),
+        ]
+    )
+    expected = shapely.area(shapely.intersection(sites, big))
+    assert (expected > 0).sum() > 20 and (expected < shapely.area(sites) * 0.99).sum() > 10
+    got, _ = overlap(sites, layer, geometry=False, workers=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-6)

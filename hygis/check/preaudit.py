@@ -360,7 +360,9 @@ def preaudit_figures(
     codes = attributes["land_class"][rows] if has_classes else np.full(len(rows), "")
     piece_col = np.array([column_of.get(c, "") for c in codes.tolist()], dtype=object)
     grade = attributes["quality_grade"][rows] if "quality_grade" in attributes else np.full(len(rows), np.nan)
-    return _site_figures(per_site, itemised, site, rows, piece_col, grade, m2, has_classes, distinct=True)
+    # A large feature is measured in pieces (one row each): then (site, row) repeats.
+    distinct = len(np.unique(source_row)) == len(source_row)
+    return _site_figures(per_site, itemised, site, rows, piece_col, grade, m2, has_classes, distinct=distinct)
 
 
 def _multipolygons(geoms: np.ndarray) -> np.ndarray:

@@ -50,6 +50,10 @@ AreaScaleFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 #: Sites larger than this (metres) are cut in halves until no piece is (1 km measured best on the
 #: large case: smaller pieces multiply the vertices, larger ones the candidate features).
 SPLIT_CELL_M = 1_000.0
+#: Features with more vertices than this are cut into cells of ``FEATURE_CELL_M`` (metres) when
+#: a layer is prepared: a pair then costs what a piece of the feature costs, not the whole of it.
+MAX_FEATURE_VERTICES = 512
+FEATURE_CELL_M = 2_000.0
 #: Sites per chunk: bounds the memory of one bulk query and spreads work across cores.
 CHUNK_SITES = 2_000
 
@@ -194,6 +198,7 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         arr = np.concatenate([arr[alone], np.array(merged, dtype=object)])
         rows = np.r_[rows[alone], np.full(len(merged), -1, dtype=rows.dtype)]
         tree = shapely.STRtree(arr)
+    arr, rows, tree = _split_large(arr, rows, tree)
     shapely.prepare(arr)
     return Layer(
         geoms=arr,
@@ -203,6 +208,30 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         dissolved_features=features,
         source_row=rows,
     )
+
+
+def _split_large(
+    arr: np.ndarray, rows: np.ndarray, tree: shapely.STRtree
+) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+    """Cut features of more than :data:`MAX_FEATURE_VERTICES` into cells of :data:`FEATURE_CELL_M`.
+
+    A red-line polygon of 10⁵ vertices would otherwise be clipped whole by every site that meets
+    its box. The pieces tile the feature (their areas add up to its own; a site's overlap with
+    them to its overlap with it) and keep its row (``rows``), so figures per feature are unchanged.
+    """
+    big = np.flatnonzero(shapely.get_num_coordinates(arr) > MAX_FEATURE_VERTICES)
+    if not len(big):
+        return arr, rows, tree
+    pieces, owner = clip.bisect(clip.rings_of(arr[big]), len(big), FEATURE_CELL_M)
+    cut = kernel.RingArrays.from_rings(pieces, len(owner)).polygons(np.arange(len(owner)))
+    # Half-plane cuts leave zero-width bridges along the cut (and a hole's cut edge on them): the
+    # "structure" repair (shells unioned, holes subtracted) keeps the area where "linework" fills holes.
+    cut = polygonal(shapely.make_valid(cut, method="structure", keep_collapsed=False))
+    ok = ~(shapely.is_missing(cut) | shapely.is_empty(cut))
+    small = np.setdiff1d(np.arange(len(arr)), big)
+    arr = np.concatenate([arr[small], cut[ok]])
+    rows = np.r_[rows[small], rows[big][owner][ok]]
+    return arr, rows, shapely.STRtree(arr)
 
 
 def _feature_by_piece(
