@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 import geopandas as gpd
@@ -400,6 +401,16 @@ def official_area_quality(gdf: gpd.GeoDataFrame, label: str) -> list[str]:
 TERRITORY_TOLERANCE_M = 5_000.0
 
 
+@lru_cache(maxsize=1)
+def _territory() -> tuple[CRS, shapely.Geometry, int]:
+    """The county units' union with :data:`TERRITORY_TOLERANCE_M` to spare, prepared, in their area CRS."""
+    units = layers.load("counties")
+    metric = area_crs_for(units)
+    area = shapely.union_all(units.to_crs(metric).geometry.to_numpy()).buffer(TERRITORY_TOLERANCE_M)
+    shapely.prepare(area)
+    return metric, area, len(units)
+
+
 def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
     """A note when a user's layer lies mostly outside the plan's territory: often a wrong CRS.
 
@@ -409,10 +420,7 @@ def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
     located = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     if not len(located):
         return []
-    territory = layers.load("counties")
-    metric = area_crs_for(territory)
-    area = shapely.union_all(territory.to_crs(metric).geometry.to_numpy()).buffer(TERRITORY_TOLERANCE_M)
-    shapely.prepare(area)
+    metric, area, n_units = _territory()
     # Each feature by the centre of its box: a wrong zone moves all of them by far more than a
     # feature's size, and 10^5 points project in milliseconds where 10^5 patches take seconds.
     b = shapely.bounds(located.geometry.to_numpy())
@@ -424,7 +432,7 @@ def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
         return []
     msg = (
         f"{name.replace('_', ' ')}: {int((~inside).sum())} of {len(located)} features "
-        f"lie outside the plan's territory (the {len(territory)} county units, "
+        f"lie outside the plan's territory (the {n_units} county units, "
         f"with {TERRITORY_TOLERANCE_M / 1000:g} km to spare). Is the CRS right? "
         "A wrong Gauss–Krüger zone or central meridian moves data by hundreds of kilometres."
     )
