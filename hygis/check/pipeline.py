@@ -59,6 +59,7 @@ from hygis.engine.area import ELLIPSOIDAL, METHODS, PLANAR
 from hygis.engine.area import describe as describe_area
 from hygis.engine.overlap import SiteCache
 from hygis.errors import HygisInputError
+from hygis.geometry import project
 from hygis.messages import warn
 from hygis.plan.inputs import PlanInputs, illustrative_banner, resolve
 from hygis.settings import DATA_DIR
@@ -300,7 +301,7 @@ def assemble(
     if sites is None:
         site_wgs84 = gpd.GeoSeries(report["site_geometry"], crs=area_crs).to_crs(hcrs.WGS84).values
     else:
-        site_wgs84 = np.repeat(gpd.GeoSeries(sites, crs=area_crs).to_crs(hcrs.WGS84).values, len(frames))
+        site_wgs84 = np.repeat(project(sites, area_crs, hcrs.WGS84), len(frames))
     gdf["site_geometry"] = site_wgs84
     return gdf
 

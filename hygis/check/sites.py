@@ -19,7 +19,7 @@ from hygis.check.rules import NULL, best_match, load_corridor_widths
 from hygis.engine.area import AreaScale
 from hygis.engine.overlap import site_areas
 from hygis.errors import HygisInputError
-from hygis.geometry import geometry_kind
+from hygis.geometry import geometry_kind, project
 from hygis.messages import few, warn
 from hygis.plan import layers
 
@@ -94,7 +94,9 @@ def project_sites(
     ):
         geo = gpd.GeoSeries(native.to_numpy(), index=projects.index, crs=area_crs)
     else:
-        geo = projects.geometry.to_crs(area_crs)
+        geo = gpd.GeoSeries(
+            project(projects.geometry.values, projects.crs, area_crs), index=projects.index, crs=area_crs
+        )
     sites, kinds, methods, site_notes = footprints(
         projects.set_geometry(geo, crs=area_crs), area_crs, point_radius_m=point_radius_m
     )

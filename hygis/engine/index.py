@@ -37,6 +37,7 @@ import numpy as np
 import shapely
 
 from hygis.engine.kernel import RingArrays
+from hygis.geometry import project
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
 FORMAT_VERSION = 4
@@ -599,7 +600,7 @@ class DeferredLayer:
         # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
         # the coordinates are already those of the area CRS.
         same = frame.crs is not None and CRS(frame.crs).to_dict() == crs.to_dict()
-        geoms = frame.geometry.values if same else frame.to_crs(crs).geometry.values
+        geoms = frame.geometry.values if same else project(frame.geometry.values, frame.crs, crs)
         layer = build(np.asarray(geoms, dtype=object))
         meta = {
             **self.source(),

@@ -22,6 +22,7 @@ from hygis import io
 from hygis.crs import WGS84, CrsLike, area_crs_for
 from hygis.engine.area import compare_official, measure
 from hygis.errors import HygisInputError
+from hygis.geometry import project
 from hygis.io.fields import find_field, survey_attributes
 from hygis.io.sources import split_layer
 from hygis.messages import warn
@@ -327,7 +328,11 @@ def resolve(
         )
         if is_projects:
             native = gdf.geometry
-            gdf = gdf.to_crs(WGS84)
+            if gdf.crs is not None and not CRS(gdf.crs).equals(WGS84):
+                wgs84 = project(native.values, gdf.crs, WGS84)
+                gdf = gdf.set_geometry(gpd.GeoSeries(wgs84, index=gdf.index, crs=WGS84))
+            else:
+                gdf = gdf.to_crs(WGS84)
             label = (
                 f"projects file {split_layer(value)[0].name}"
                 if isinstance(value, (str, os.PathLike))
