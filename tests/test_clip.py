@@ -10,16 +10,21 @@ from shapely import affinity
 from hygis.engine import clip, kernel
 from hygis.engine.overlap import disjoint_layer, overlap
 
+from .conftest import skip_or_fail
+
 # Gauss–Krüger-sized coordinates: where precision is lost if areas are taken carelessly.
 X0, Y0 = 512_345.0, 2_987_654.0
 
 
-@pytest.fixture(params=["compiled", "numpy"])
+@pytest.fixture(params=["compiled", "jit", "numpy"])
 def engine_kernel(request, monkeypatch):
-    """Run an engine test with the compiled (numba) kernel and with the numpy one: same areas."""
-    if request.param == "compiled" and not kernel.AVAILABLE:
+    """Run an engine test with each kernel: compiled ahead of time (as users run it), numba's JIT
+    (where no C compiler builds that), and numpy (no numba): the same areas."""
+    if request.param != "numpy" and not kernel.AVAILABLE:
         pytest.skip("numba is not installed")
-    monkeypatch.setattr(kernel, "AVAILABLE", request.param == "compiled")
+    monkeypatch.setattr(kernel, "AVAILABLE", request.param != "numpy")
+    if request.param == "jit":
+        monkeypatch.setattr(kernel, "_ENTRY", kernel._jit()["_pair_areas"])
     return request.param
 
 
@@ -267,3 +272,24 @@ def test_a_feature_of_many_vertices_is_measured_in_pieces_with_the_same_areas(en
     assert (expected > 0).sum() > 20 and (expected < shapely.area(sites) * 0.99).sum() > 10
     got, _ = overlap(sites, layer, geometry=False, workers=1)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-6)
+
+
+def test_the_kernel_is_compiled_once_and_then_loads_without_numba(tmp_path):
+    """A check should not pay numba's start-up (~1 s) on every run: the first run on a machine
+    builds the kernel ahead of time into the user cache, later runs import it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HYGIS_CACHE_DIR": str(tmp_path)}
+    probe = (
+        "import sys; from hygis.engine import kernel; kernel.warm_up(); "
+        "print(type(kernel._ENTRY).__name__, 'numba' in sys.modules)"
+    )
+    first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    built = list((tmp_path / "kernel").glob("hygis_kernel_*"))
+    if not built:
+        skip_or_fail("numba could not build the kernel ahead of time here (no C compiler?)")
+    again = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split()[1] == "True"  # built with numba
+    assert again.stdout.split() == ["builtin_function_or_method", "False"]  # loaded, numba not imported

@@ -15,29 +15,126 @@ vertices cost and nothing is allocated per pass. Per pair ``(piece p, feature f)
 Coordinates are taken relative to the clipper's first vertex, as the numpy kernel does, so that
 Gauss–Krüger coordinates (10⁶ m) keep their digits. :data:`AVAILABLE` is False where numba is
 not installed; the engine then uses the numpy kernel (``HYGIS_KERNEL=numpy`` forces it), which
-gives the same areas to rounding.
+gives the same areas to rounding. How the kernel is compiled and kept: :func:`_entry`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
+import platform
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from hygis.engine import clip
 
-try:  # numba compiles the kernel once per machine (cached next to this file or in NUMBA_CACHE_DIR)
-    import numba
+#: Whether the compiled kernel can run: numba is installed (or its compiled module is cached) and
+#: ``HYGIS_KERNEL=numpy`` does not ask for the numpy kernel.
+AVAILABLE = os.environ.get("HYGIS_KERNEL", "compiled") != "numpy" and (
+    importlib.util.find_spec("numba") is not None
+)
 
-    AVAILABLE = os.environ.get("HYGIS_KERNEL", "numba") != "numpy"
-except ImportError:  # pragma: no cover - numba is a dependency; a platform without wheels falls back
-    numba = None  # type: ignore[assignment]
-    AVAILABLE = False
+#: The kernel's argument types, for numba's ahead-of-time compiler (see :func:`_entry`).
+_SIGNATURE = (
+    "Tuple((f8[:], f8[:], f8[:]))(i8[:], i8[:], f8[:], f8[:], i8[:], f8[:], i8[:], b1[:], i8[:], "
+    "f8[:], f8[:], f8[:], f8[:], i8[:], f8[:], i8[:], b1[:], i8[:], f8[:], f8[:], i8)"
+)
+#: The kernel's functions, callee first: compiled together by numba (see :func:`_entry`).
+_PARTS = ("_clip_ring", "_moments", "_clip_owner", "_box", "_fan_clip", "_pair_areas")
+_ENTRY: Callable[..., Any] | None = None
 
 
-def _compiled(fn):
-    return numba.njit(cache=True, nogil=True)(fn) if numba is not None else fn
+def _entry() -> Callable[..., Any]:
+    """The compiled ``_pair_areas``: a module compiled ahead of time and kept in the user cache
+    (imported in milliseconds, no numba at run time), else numba's JIT (its own cache, ~1 s to load).
+
+    The module is built on first use on a machine (numba.pycc, ~20 s, needs a C compiler) under a
+    name that hashes this file, numba's and Python's versions; where it cannot be built the JIT runs.
+    """
+    global _ENTRY
+    if _ENTRY is not None:
+        return _ENTRY
+    folder, name = _aot_location()
+    module = _import_aot(folder, name)
+    if module is None:
+        module = _build_aot(folder, name)
+    _ENTRY = module.pair_areas if module is not None else _jit()["_pair_areas"]
+    return _ENTRY
+
+
+def _aot_location() -> tuple[Path, str]:
+    import platformdirs  # noqa: PLC0415
+
+    base = os.environ.get("HYGIS_CACHE_DIR") or platformdirs.user_cache_dir("hygis")
+    key = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8)
+    numba_spec = importlib.util.find_spec("numba")
+    key.update(f"{sys.version}|{platform.machine()}|{numba_spec.origin if numba_spec else ''}".encode())
+    try:
+        from importlib.metadata import version  # noqa: PLC0415
+
+        key.update(version("numba").encode())
+    except Exception:
+        pass
+    return Path(base) / "kernel", f"hygis_kernel_{key.hexdigest()}"
+
+
+def _import_aot(folder: Path, name: str) -> Any:
+    found = sorted(folder.glob(f"{name}.*")) if folder.is_dir() else []
+    if not found:
+        return None
+    spec = importlib.util.spec_from_file_location(name, found[0])
+    if spec is None or spec.loader is None:
+        return None
+    try:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except ImportError:
+        return None
+    return module
+
+
+def _jit(cache: bool = True) -> dict[str, Any]:
+    """The kernel's functions compiled by numba (each callee bound before its caller)."""
+    import numba  # noqa: PLC0415
+
+    compiled = {}
+    for part in _PARTS:
+        compiled[part] = globals()[part] = numba.njit(cache=cache, nogil=True)(_PLAIN[part])
+    return compiled
+
+
+def _build_aot(folder: Path, name: str) -> Any:
+    """Compile the kernel ahead of time into ``folder`` (atomically); None where it cannot be."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba.pycc's pending deprecation
+            from numba.pycc import CC  # noqa: PLC0415
+
+            _jit(cache=False)  # the callees as numba functions, for the exported entry to call
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
+            try:
+                cc = CC(name)
+                cc.output_dir = str(tmp)
+                cc.verbose = False
+                cc.export("pair_areas", _SIGNATURE)(_PLAIN["_pair_areas"])
+                cc.compile()
+                for built in tmp.glob(f"{name}.*"):
+                    os.replace(built, folder / built.name)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    except Exception:
+        return None
+    return _import_aot(folder, name)
 
 
 @dataclass
@@ -107,7 +204,6 @@ class RingArrays:
         )
 
 
-@_compiled
 def _clip_ring(x, y, n, cx, cy, c0, m, ox, oy, bx, by, tx, ty):  # pragma: no cover - compiled
     """Ring (x[:n], y[:n]) relative to (ox, oy), clipped by convex clipper cx/cy[c0 : c0 + m + 1].
 
@@ -149,7 +245,6 @@ def _clip_ring(x, y, n, cx, cy, c0, m, ox, oy, bx, by, tx, ty):  # pragma: no co
     return k
 
 
-@_compiled
 def _moments(bx, by, k):  # pragma: no cover - compiled
     """Signed area and first moments (∫x dA, ∫y dA) of the ring bx/by[:k] (CCW positive)."""
     a = 0.0
@@ -164,7 +259,6 @@ def _moments(bx, by, k):  # pragma: no cover - compiled
     return a / 2.0, mx / 6.0, my / 6.0
 
 
-@_compiled
 def _clip_owner(  # pragma: no cover - compiled
     sx, sy, soff, ssign, s0, s1, cx, cy, c0, m, ox, oy, bx, by, tx, ty, lx, ly
 ):
@@ -190,7 +284,6 @@ def _clip_owner(  # pragma: no cover - compiled
     return area, scale, mx, my
 
 
-@_compiled
 def _box(x, y, v0, v1):  # pragma: no cover - compiled
     """(xmin, ymin, xmax, ymax) of the vertices v0:v1."""
     x0 = np.inf
@@ -205,7 +298,6 @@ def _box(x, y, v0, v1):  # pragma: no cover - compiled
     return (x0, y0, x1, y1)
 
 
-@_compiled
 def _fan_clip(  # pragma: no cover - compiled
     gx,
     gy,
@@ -291,7 +383,6 @@ def _fan_clip(  # pragma: no cover - compiled
     return total, scale, mx, my
 
 
-@_compiled
 def _pair_areas(  # pragma: no cover - compiled
     pi,
     fj,
@@ -374,6 +465,10 @@ def _pair_areas(  # pragma: no cover - compiled
     return area, cenx, ceny
 
 
+#: The kernel's functions as written (numba compiles them in :func:`_entry`).
+_PLAIN = {part: globals()[part] for part in _PARTS}
+
+
 def pair_areas(
     pi: np.ndarray,
     fj: np.ndarray,
@@ -421,7 +516,7 @@ def pair_areas(
 
 def _run(pi, fj, pieces, piece_clippers, features, layer, cap):
     p_convex, p_off, p_cx, p_cy = piece_clippers
-    return _pair_areas(
+    return _entry()(
         np.ascontiguousarray(pi, dtype=np.int64),
         np.ascontiguousarray(fj, dtype=np.int64),
         pieces.x,
