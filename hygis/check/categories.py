@@ -126,14 +126,18 @@ def judge_by_category(
     cats = cats[cats.control_line == line].set_index(["category", "condition"])
     typed = pd.Series(types).notna().to_numpy()
     t = pd.Series(types, dtype=object).where(typed, "other")
-    category = known.loc[t, line].to_numpy()
+    # A batch has 10^5 projects of a few dozen types: look each type up once.
+    kinds, of = np.unique(t.to_numpy(dtype=str), return_inverse=True)
+    category = known.loc[kinds, line].to_numpy()[of]
     own = pd.MultiIndex.from_arrays([category, condition]).isin(cats.index)
     general = np.where(own, category, "*")
     key = pd.MultiIndex.from_arrays([general, condition])
     rows = cats.reindex(key)
-    basis = (
-        t + " (" + known.loc[t, "name_zh"].to_numpy() + "): " + known.loc[t, "basis"].to_numpy()
-    ).to_numpy()
+    texts = [
+        f"{k} ({zh}): {why}"
+        for k, zh, why in zip(kinds.tolist(), known.loc[kinds, "name_zh"], known.loc[kinds, "basis"])
+    ]
+    basis = np.array(texts, dtype=object)[of]
     verdict = np.where(typed, rows["verdict"].to_numpy(), NULL)
     rule = np.where(typed, rows["requirement"].to_numpy(), NULL)
     source = np.where(typed, rows["source"].to_numpy() + "; type " + basis, NULL)
