@@ -127,7 +127,6 @@ def test_local_parallel_and_serial_identical():
 
 def test_dask_engine_identical_on_a_local_cluster(fixture_paths):
     distributed = pytest.importorskip("distributed")
-    pytest.importorskip("dask_geopandas")
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None

@@ -16,7 +16,8 @@ import numpy as np
 
 from hygis.check.sites import Sites
 from hygis.constants import ENGINES
-from hygis.engine.overlap import Pairs, SiteCache, disjoint_layer, overlap, overlap_dask
+from hygis.engine.distributed import overlap_dask
+from hygis.engine.overlap import Pairs, SiteCache, disjoint_layer, overlap
 from hygis.io.fields import survey_attributes
 from hygis.messages import warn
 
@@ -82,7 +83,8 @@ def measure_line(
     notes : list of str
         Receives a note when features of the layer overlap each other (they are merged).
     engine : {"local", "dask"}
-        Every core of this machine, or a dask cluster (``client``); results are identical.
+        Every core of this machine, or a dask cluster (``client``; the layer and the sites cut in
+        tiles, :mod:`hygis.engine.distributed`); results are identical.
     workers : int, optional
         Processes for the local engine (default: every core).
     geometry : bool

@@ -2,14 +2,16 @@
 
 This room may import only the foundation modules (errors, geometry); it knows nothing of files or plans.
 
-* :mod:`~hygis.engine.overlap` — :func:`overlap`, :func:`disjoint_layer`, the local and dask engines;
+* :mod:`~hygis.engine.overlap` — :func:`overlap`, :func:`disjoint_layer`, the local engine;
+* :mod:`~hygis.engine.distributed` — :func:`overlap_dask`, the engine on a dask cluster, in tiles;
 * :mod:`~hygis.engine.clip` — the vectorised clipping kernels the engine runs on;
 * :mod:`~hygis.engine.regions` — splitting features by regions (e.g. patches by county) and unions by group.
 """
 
 from __future__ import annotations
 
-from hygis.engine.overlap import Layer, disjoint_layer, overlap, overlap_dask
+from hygis.engine.distributed import overlap_dask
+from hygis.engine.overlap import Layer, disjoint_layer, overlap
 from hygis.engine.regions import (
     NOISE_AREA_M2,
     measure,

@@ -20,8 +20,8 @@ Speed, without changing the result beyond floating-point rounding (~1e-12 relati
   weighted sum is the feature exactly). Only non-polygon features go through GEOS;
 * one STRtree bulk query per chunk of pieces;
 * chunks of spatially sorted sites run on every core (``fork`` processes share the layer and
-  its index without copying), or on a dask cluster (:func:`overlap_dask`) with the same chunk
-  function, so every engine gives identical numbers.
+  its index without copying), or on a dask cluster (:func:`hygis.engine.distributed.overlap_dask`)
+  with the same chunk function, so every engine gives identical numbers.
 
 Memory: the layer and its index, plus one chunk of pairs at a time; results are one float per
 site (and the overlap polygon when asked for).
@@ -766,75 +766,8 @@ def overlap(
         _PIECES = {}
 
 
-def overlap_dask(
-    sites: ArrayLike,
-    layer: Layer,
-    *,
-    geometry: bool = True,
-    chunk_size: int = CHUNK_SITES,
-    client=None,
-    progress: Callable[[int, int], None] | None = None,
-    area_scale: AreaScaleFn | None = None,
-    pairs: bool = False,
-) -> Result:
-    """:func:`overlap` on dask: spatially partitioned sites, the layer broadcast to the workers.
-
-    Sites are partitioned along the Hilbert curve (as ``dask_geopandas``' spatial shuffle
-    does) and each partition runs the same chunk function as the local engine, so the
-    results are identical. Uses ``client`` (a ``dask.distributed.Client``), else the current
-    one, else dask's local scheduler.
-    """
-    import dask  # noqa: PLC0415
-    import dask_geopandas  # noqa: F401, PLC0415 - the documented dependency of the dask engine
-    from dask import delayed  # noqa: PLC0415
-
-    sites = np.asarray(sites, dtype=object)
-    n = len(sites)
-    order = spatial_order(sites)
-    chunks = [order[i : i + chunk_size] for i in range(0, n, chunk_size)]
-    if client is None:
-        try:
-            from distributed import default_client  # noqa: PLC0415
-
-            client = default_client()
-        except (ImportError, ValueError):
-            client = None
-    layer_wkb = (layer.token, shapely.to_wkb(layer.geoms))
-    if client is not None:
-        layer_ref = client.scatter(layer_wkb, broadcast=True)
-    else:
-        layer_ref = delayed(layer_wkb)
-    scale_ref = None
-    if area_scale is not None:
-        scale_ref = client.scatter(area_scale, broadcast=True) if client is not None else delayed(area_scale)
-    tasks = [
-        delayed(_dask_chunk)(shapely.to_wkb(sites[c]), layer_ref, geometry, scale_ref, pairs) for c in chunks
-    ]
-    if client is not None:
-        futures = client.compute(tasks)
-        results = client.gather(futures)
-    else:
-        results = dask.compute(*tasks)
-    return _collect(chunks, results, n, geometry, wkb=True, progress=progress)
-
-
-_DASK_LAYERS: dict[str, Layer] = {}
-
-
-def _dask_chunk(
-    sites_wkb: np.ndarray, layer_wkb: tuple, want_geometry: bool, area_scale=None, want_pairs: bool = False
-) -> ChunkResult:
-    # One Layer (and STRtree) per worker process and layer, built on first use.
-    token, wkb = layer_wkb
-    layer = _DASK_LAYERS.get(token)
-    if layer is None:
-        geoms = shapely.from_wkb(wkb)
-        shapely.prepare(geoms)
-        layer = Layer(geoms=geoms, areas=shapely.area(geoms), tree=shapely.STRtree(geoms), token=token)
-        _DASK_LAYERS.clear()
-        _DASK_LAYERS[token] = layer
-    return _as_wkb(_chunk(shapely.from_wkb(sites_wkb), layer, want_geometry, area_scale, want_pairs), False)
-
+#: The kernel, public for the engines built on it (:mod:`hygis.engine.distributed`).
+chunk_overlap = _chunk
 
 __all__ = [
     "AreaScaleFn",
@@ -843,11 +776,11 @@ __all__ = [
     "Pieces",
     "Result",
     "SiteCache",
+    "chunk_overlap",
+    "cut_sites",
     "default_workers",
     "disjoint_layer",
     "overlap",
-    "overlap_dask",
-    "cut_sites",
     "site_areas",
     "spatial_order",
 ]

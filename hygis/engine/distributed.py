@@ -1,0 +1,560 @@
+"""The overlap engine on a dask.distributed cluster, both sides partitioned in space.
+
+A province's control-line layer (millions of patches) need not fit on one worker. The sites'
+extent is cut into square tiles holding about :data:`TILE_FEATURES` features each
+(:func:`tile_grid`), and each task is one tile: the sites, or pieces of sites, whose centre lies
+in it, and only the features whose bounding box meets them (:func:`partition`). The client
+sums the results per site. No worker ever holds the whole layer: each tile's share is
+scattered to one worker, and only a few tiles per worker thread are in flight at a time.
+
+Exact, and the local engine's numbers (:func:`hygis.engine.overlap.overlap`, to ~1e-13):
+
+* A site within one tile, or no larger than :data:`~hygis.engine.overlap.SPLIT_CELL_M`, is sent
+  whole. A larger site crossing a tile border is cut into the very pieces the engine cuts every
+  site into (:func:`hygis.engine.clip.bisect`), each piece as ``site ∩ its box`` (the pieces tile
+  the site) going to the tile of its centre: the engine then measures each piece as it would
+  inside the whole site, planar and ellipsoidal alike. (Cutting at the tile borders instead moves
+  the points at which the ellipsoidal factor is taken: ~1e-9 relative.)
+* The layer comes interior-disjoint (:func:`hygis.engine.overlap.disjoint_layer` dissolved every
+  group of overlapping features once), so a tile's features are too, and a dissolved group that
+  crosses tiles is present whole in each tile whose sites it meets. Each (piece, feature) pair is
+  measured in exactly one tile: nothing counts twice, union semantics hold.
+* A tile's features travel as the prepared arrays of :class:`hygis.engine.index.LayerIndex`,
+  sliced: workers redo no preparation and decode only the features a piece crosses.
+
+Overlap polygons are gathered per site (the union of its pieces'). Point projects are tested by
+containment on the client (:func:`hygis.check.measure.measure_line`), which holds the layer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike
+
+from hygis.engine import clip
+from hygis.engine.index import GridIndex, LayerIndex
+from hygis.engine.overlap import (
+    CHUNK_SITES,
+    SPLIT_CELL_M,
+    AreaScaleFn,
+    chunk_overlap,
+    default_workers,
+    spatial_order,
+)
+from hygis.errors import HygisInputError
+from hygis.geometry import polygonal
+
+#: Features per tile, about (a tile's pieces of sites reach up to SPLIT_CELL_M / 2 beyond it):
+#: a task's memory. 50,000 patches are a few tens of MB of arrays; a province's 2 million make
+#: ~40 tiles, enough to keep a few workers busy. ``$HYGIS_TILE_FEATURES`` overrides it.
+TILE_FEATURES = 50_000
+#: The finest grid :func:`tile_grid` makes (a dense cluster of features stops the refining here).
+MAX_TILES = 65_536
+#: Tiles in flight per worker thread: one computing, one arriving.
+TILES_IN_FLIGHT = 2
+#: Seconds to wait for a scheduler, and then for its first worker, to answer.
+CONNECT_TIMEOUT_S = 10.0
+
+
+def tile_features_limit() -> int:
+    """Features per tile: ``$HYGIS_TILE_FEATURES`` (set small to test many tiles), else the default."""
+    value = os.environ.get("HYGIS_TILE_FEATURES", "").strip()
+    if not value:
+        return TILE_FEATURES
+    if not value.isdigit() or int(value) < 1:
+        msg = f"HYGIS_TILE_FEATURES={value!r}: give a whole number of features per tile, e.g. 50000."
+        raise HygisInputError(msg)
+    return int(value)
+
+
+# --------------------------------------------------------------------------- the kernel
+def _measure(
+    sites: np.ndarray, layer: Any, geometry: bool, area_scale: AreaScaleFn | None
+) -> tuple[np.ndarray, list | None]:
+    """The engine's kernel on one chunk of a tile: the one place its signature is spelled out here.
+
+    ``layer`` is a :class:`~hygis.engine.index.LayerIndex`, which the kernel (typed for
+    :class:`~hygis.engine.overlap.Layer`) takes as it is.
+    """
+    return chunk_overlap(sites, layer, geometry, area_scale)
+
+
+# --------------------------------------------------------------------------- tiles
+@dataclass(frozen=True)
+class TileGrid:
+    """Square tiles of side ``cell`` (m) from (``x0``, ``y0``), ``nx`` × ``ny``; tile id = iy · nx + ix.
+
+    Points beyond the grid belong to the nearest tile at its edge.
+    """
+
+    x0: float
+    y0: float
+    cell: float
+    nx: int
+    ny: int
+
+    def tile_of(self, x: ArrayLike, y: ArrayLike) -> np.ndarray:
+        """The tile holding each point (x, y)."""
+        ix = np.clip(np.floor((np.asarray(x, float) - self.x0) / self.cell), 0, self.nx - 1)
+        iy = np.clip(np.floor((np.asarray(y, float) - self.y0) / self.cell), 0, self.ny - 1)
+        return (iy * self.nx + ix).astype(np.int64)
+
+    def bounds(self, tile: int) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) of one tile."""
+        iy, ix = divmod(int(tile), self.nx)
+        x, y = self.x0 + ix * self.cell, self.y0 + iy * self.cell
+        return x, y, x + self.cell, y + self.cell
+
+
+def tile_grid(site_bounds: np.ndarray, feature_bounds: np.ndarray, per_tile: int) -> TileGrid:
+    """Square tiles over the sites' extent, fine enough that no tile's features number more than ``per_tile``.
+
+    Parameters
+    ----------
+    site_bounds, feature_bounds : (n, 4) float
+        Bounding boxes (xmin, ymin, xmax, ymax) of the sites and of the layer's features (m).
+    per_tile : int
+        The most features (counted by the centre of their box) one tile should hold.
+
+    Returns
+    -------
+    TileGrid
+        From the features' density over the sites' extent, then refined (side / √2 each time)
+        until the densest tile holds at most ``per_tile`` features, or the grid has
+        :data:`MAX_TILES` tiles.
+    """
+    x0, y0 = np.nanmin(site_bounds[:, 0]), np.nanmin(site_bounds[:, 1])
+    w = max(float(np.nanmax(site_bounds[:, 2]) - x0), 1.0)
+    h = max(float(np.nanmax(site_bounds[:, 3]) - y0), 1.0)
+    cx = (feature_bounds[:, 0] + feature_bounds[:, 2]) / 2
+    cy = (feature_bounds[:, 1] + feature_bounds[:, 3]) / 2
+    inside = (cx >= x0) & (cx <= x0 + w) & (cy >= y0) & (cy <= y0 + h)
+    cx, cy = cx[inside], cy[inside]
+    # The tiles cover the extent with a margin, so that its far edge lies inside the last tile.
+    cell = max(w, h) * (1 + 1e-9)
+    if len(cx) > per_tile:
+        cell = min(cell, float(np.sqrt(w * h * per_tile / len(cx))))
+    while True:
+        grid = TileGrid(float(x0), float(y0), cell, int(w // cell) + 1, int(h // cell) + 1)
+        dense = len(cx) > 0 and int(np.bincount(grid.tile_of(cx, cy)).max()) > per_tile
+        if not dense or grid.nx * grid.ny * 2 > MAX_TILES:
+            return grid
+        cell /= np.sqrt(2.0)
+
+
+@dataclass
+class Partition:
+    """The sites as items (whole sites, or pieces of them) on a :class:`TileGrid`.
+
+    Attributes
+    ----------
+    grid : TileGrid
+    site : (k,) int
+        The site each item belongs to (an index into the sites given to :func:`partition`).
+    geoms : (k,) object
+        Each item: the whole site, or one of the engine's pieces of it (``site ∩ box``).
+    bounds : (k, 4) float
+        Each item's bounding box.
+    tile : (k,) int
+        The tile of each item (that of its box's centre).
+    """
+
+    grid: TileGrid
+    site: np.ndarray
+    geoms: np.ndarray
+    bounds: np.ndarray
+    tile: np.ndarray
+
+    def tiles(self) -> list[np.ndarray]:
+        """The items of each tile that has any, tile by tile (indices into the items)."""
+        order = np.argsort(self.tile, kind="stable")
+        cuts = np.flatnonzero(np.diff(self.tile[order])) + 1
+        return np.split(order, cuts) if len(order) else []
+
+
+def partition(sites: ArrayLike, layer: LayerIndex, per_tile: int) -> Partition:
+    """Cut the sites' extent into tiles and the sites into items, each item in one tile.
+
+    Parameters
+    ----------
+    sites : array of Polygon/MultiPolygon or None
+        In the layer's CRS (metres); None or empty ones are left out.
+    layer : LayerIndex
+        The control line, interior-disjoint (its boxes size the grid).
+    per_tile : int
+        Features per tile, about (see :func:`tile_grid`).
+
+    Returns
+    -------
+    Partition
+        A site within one tile, or no larger than ``SPLIT_CELL_M``, is one item; a larger one
+        crossing a tile border is cut into the pieces the engine cuts it into
+        (:func:`hygis.engine.clip.bisect`), which tile it, each an item.
+    """
+    sites = np.asarray(sites, dtype=object)
+    located = np.flatnonzero(~(shapely.is_missing(sites) | shapely.is_empty(sites)))
+    b = shapely.bounds(sites[located]).reshape(-1, 4)
+    if not len(located):
+        empty = np.zeros(0, np.int64)
+        return Partition(TileGrid(0.0, 0.0, 1.0, 1, 1), empty, np.zeros(0, object), np.zeros((0, 4)), empty)
+    grid = tile_grid(b, np.asarray(layer.tree.bounds), per_tile)
+    small = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) <= SPLIT_CELL_M
+    whole = small | (grid.tile_of(b[:, 0], b[:, 1]) == grid.tile_of(b[:, 2], b[:, 3]))
+    cut = located[~whole]
+    pieces, owner = clip.bisect(clip.rings_of(sites[cut]), len(cut), SPLIT_CELL_M)
+    pb = clip.owner_bounds(pieces, len(owner))
+    # Each piece is the site within the piece's box: no other piece reaches into that box.
+    piece_geoms = polygonal(shapely.intersection(sites[cut[owner]], shapely.box(*pb.T)))
+    keep = ~shapely.is_empty(piece_geoms)
+    site = np.r_[located[whole], cut[owner[keep]]]
+    geoms = np.concatenate([sites[located[whole]], piece_geoms[keep]])
+    bounds = np.concatenate([b[whole], pb[keep]])
+    tile = grid.tile_of((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
+    return Partition(grid, site.astype(np.int64), geoms, bounds, tile)
+
+
+def tile_features(layer: LayerIndex, item_bounds: np.ndarray) -> np.ndarray:
+    """The features whose bounding box meets any of the items' boxes (sorted indices into ``layer``)."""
+    _, feature = layer.tree.query_bounds(item_bounds)
+    return np.unique(feature)
+
+
+def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, np.ndarray]:
+    """The prepared arrays of features ``idx`` of ``layer``, for :func:`tile_layer` (no feature decoded)."""
+    start = np.asarray(layer.wkb_off[idx], np.int64)
+    nbytes = np.asarray(layer.wkb_off[idx + 1], np.int64) - start
+    first = np.asarray(layer.offsets[idx], np.int64)
+    nvert = np.asarray(layer.offsets[idx + 1], np.int64) - first
+    take = clip.ranges(first, nvert)
+    return {
+        "wkb": np.asarray(layer.wkb[clip.ranges(start, nbytes)]),
+        "wkb_off": np.r_[0, np.cumsum(nbytes)],
+        "areas": np.asarray(layer.areas[idx]),
+        "convex": np.asarray(layer.convex[idx]),
+        "clippable": np.asarray(layer.clippable[idx]),
+        "offsets": np.r_[0, np.cumsum(nvert)],
+        "cx": np.asarray(layer.cx[take]),
+        "cy": np.asarray(layer.cy[take]),
+        "hull_areas": np.asarray(layer.hull_areas[idx]),
+        "bounds": np.asarray(layer.tree.bounds[idx]),
+    }
+
+
+def tile_layer(arrays: dict[str, np.ndarray]) -> LayerIndex:
+    """A tile's features as a :class:`~hygis.engine.index.LayerIndex` (built where the tile is measured)."""
+    a = arrays
+    return LayerIndex(
+        wkb=a["wkb"],
+        wkb_off=a["wkb_off"],
+        areas=a["areas"],
+        convex=a["convex"],
+        clippable=a["clippable"],
+        offsets=a["offsets"],
+        cx=a["cx"],
+        cy=a["cy"],
+        hull_areas=a["hull_areas"],
+        tree=GridIndex.build(a["bounds"]),
+    )
+
+
+def _run_tile(
+    tile: dict[str, Any], geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """On a worker: the overlap of each item of one tile, in chunks of ``chunk_size`` compact items."""
+    layer = tile_layer(tile["layer"])
+    items = tile["items"]
+    areas = np.zeros(len(items))
+    shapes = np.full(len(items), None, dtype=object) if geometry else None
+    order = spatial_order(items)
+    for start in range(0, len(items), chunk_size):
+        chunk = order[start : start + chunk_size]
+        a, g = _measure(items[chunk], layer, geometry, area_scale)
+        areas[chunk] = a
+        if shapes is not None and g is not None:
+            shapes[chunk] = g
+    return areas, shapes
+
+
+# --------------------------------------------------------------------------- running the tiles
+def _tasks(
+    part: Partition, layer: LayerIndex, skipped: Callable[[np.ndarray], None]
+) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    """Each tile with features: its items (indices) and what its task needs, built as it is sent.
+
+    The items of a tile that meets no feature are passed to ``skipped`` (their overlap is 0).
+    """
+    for items in part.tiles():
+        features = tile_features(layer, part.bounds[items])
+        if len(features):
+            yield items, {"items": part.geoms[items], "layer": layer_subset(layer, features)}
+        else:
+            skipped(items)
+
+
+def _on_cluster(
+    client: Any, tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
+) -> Iterator[tuple[np.ndarray, tuple]]:
+    """Run the tiles on a ``distributed.Client``: each scattered to one worker, a few per thread in flight."""
+    from distributed import as_completed  # noqa: PLC0415 - the dask extra, only on a cluster
+
+    scale = client.scatter(area_scale, broadcast=True) if area_scale is not None else None
+    slots = TILES_IN_FLIGHT * max(1, sum(client.nthreads().values()))
+    running = as_completed(loop=client.loop)
+    items_of: dict[str, tuple[np.ndarray, Any]] = {}
+
+    def send(task: tuple[np.ndarray, dict]) -> None:
+        items, payload = task
+        data = client.scatter([payload], hash=False)[0]  # one worker, never broadcast
+        future = client.submit(_run_tile, data, geometry, scale, chunk_size, pure=False)
+        items_of[future.key] = (items, data)
+        running.add(future)
+
+    for task in islice(tasks, slots):
+        send(task)
+    for future in running:
+        items, data = items_of.pop(future.key)
+        result = future.result()
+        future.release()
+        data.release()
+        task = next(tasks, None)
+        if task is not None:
+            send(task)
+        yield items, result
+
+
+def _on_local_dask(
+    tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
+) -> Iterator[tuple[np.ndarray, tuple]]:
+    """Run the tiles on dask's local scheduler (no cluster given), a few per core at a time."""
+    import dask  # noqa: PLC0415 - the dask extra, only for this engine
+
+    slots = TILES_IN_FLIGHT * default_workers()
+    while batch := list(islice(tasks, slots)):
+        jobs = [dask.delayed(_run_tile)(payload, geometry, area_scale, chunk_size) for _, payload in batch]
+        yield from zip((items for items, _ in batch), dask.compute(*jobs))
+
+
+def _current_client() -> Any:
+    """The current ``distributed`` client, if there is one."""
+    try:
+        from distributed import default_client  # noqa: PLC0415 - optional
+
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def _per_site(site: np.ndarray, shapes: np.ndarray, n: int) -> list:
+    """One (Multi)Polygon per site: its items' overlap polygons, unioned where it has several."""
+    out = np.full(n, None, dtype=object)
+    has = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+    site, shapes = site[has], shapes[has]
+    order = np.argsort(site, kind="stable")
+    site, shapes = site[order], shapes[order]
+    owners, first, count = np.unique(site, return_index=True, return_counts=True)
+    out[owners[count == 1]] = shapes[first[count == 1]]
+    multi = np.flatnonzero(count > 1)
+    if len(multi):
+        # One row per site, its pieces' polygons side by side (padded with None): one union per row.
+        row = np.repeat(np.arange(len(multi)), count[multi])
+        sel = clip.ranges(first[multi], count[multi])
+        table = np.full((len(multi), int(count[multi].max())), None, dtype=object)
+        table[row, sel - np.repeat(first[multi], count[multi])] = shapes[sel]
+        out[owners[multi]] = polygonal(shapely.union_all(table, axis=1))
+    return list(out)
+
+
+def overlap_dask(
+    sites: ArrayLike,
+    layer: Any,
+    *,
+    geometry: bool = True,
+    chunk_size: int = CHUNK_SITES,
+    client: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+    area_scale: AreaScaleFn | None = None,
+    per_tile: int | None = None,
+) -> tuple[np.ndarray, list | None]:
+    """:func:`hygis.engine.overlap.overlap` on a dask cluster, the sites and the layer partitioned in tiles.
+
+    Parameters
+    ----------
+    sites : array of Polygon/MultiPolygon or None
+        Project footprints in the layer's projected CRS; None or empty = not located (area 0).
+    layer : Layer or LayerIndex
+        From :func:`hygis.engine.overlap.disjoint_layer`, or prepared (e.g. from the cache).
+    geometry : bool
+        Also return the overlap polygon of each site (None where there is none).
+    chunk_size : int
+        Items a worker measures at once within a tile.
+    client : distributed.Client, optional
+        The cluster; default the current client, else dask's local scheduler (this machine).
+    progress : callable, optional
+        Called with (sites done, sites total) as tiles come back.
+    area_scale : AreaScale, optional
+        Measure on the ellipsoid (:class:`hygis.engine.area.AreaScale`), as :func:`overlap` does.
+    per_tile : int, optional
+        Features per tile, about (default :func:`tile_features_limit`).
+
+    Returns
+    -------
+    (areas, geometries or None)
+        As :func:`hygis.engine.overlap.overlap`: m² per site, in the sites' order.
+    """
+    sites = np.asarray(sites, dtype=object)
+    n = len(sites)
+    index = layer if isinstance(layer, LayerIndex) else LayerIndex.from_layer(layer)
+    part = partition(sites, index, per_tile or tile_features_limit())
+    item_area = np.zeros(len(part.site))
+    item_shape = np.full(len(part.site), None, dtype=object)
+    left = np.bincount(part.site, minlength=n)
+    client = client if client is not None else _current_client()
+
+    def skipped(items: np.ndarray) -> None:
+        np.subtract.at(left, part.site[items], 1)
+
+    tasks = _tasks(part, index, skipped)
+    if client is not None:
+        results = _on_cluster(client, tasks, geometry, area_scale, chunk_size)
+    else:
+        results = _on_local_dask(tasks, geometry, area_scale, chunk_size)
+    for items, (areas, shapes) in results:
+        item_area[items] = areas
+        if shapes is not None:
+            item_shape[items] = shapes
+        np.subtract.at(left, part.site[items], 1)
+        if progress:
+            progress(n - int(np.count_nonzero(left)), n)
+    # Summed in item order, whatever order the tiles came back in: the same figures every run.
+    out = np.zeros(n)
+    np.add.at(out, part.site, item_area)
+    return out, (_per_site(part.site, item_shape, n) if geometry else None)
+
+
+# --------------------------------------------------------------------------- the cluster
+def _hygis_version() -> str:
+    from hygis import __version__  # noqa: PLC0415 - run on a worker, where hygis is imported by this call
+
+    return __version__
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
+    """A ``distributed.Client`` on the scheduler at ``address``, with workers running this hygis.
+
+    Raises
+    ------
+    HygisInputError
+        distributed is not installed; no scheduler answers at ``address`` within ``timeout``
+        seconds; it has no worker; or a worker cannot run this version of hygis. Each message
+        names the address and the fix.
+    """
+    try:
+        from distributed import Client  # noqa: PLC0415 - the dask extra, only for a cluster
+    except ImportError:
+        msg = (
+            f"--scheduler {address}: dask.distributed is not installed. "
+            "Install it with pip install 'hygis[dask]' (here and on every worker)."
+        )
+        raise HygisInputError(msg) from None
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        msg = (
+            f"No dask scheduler answered at {address} within {timeout:g} s ({type(exc).__name__}). "
+            f"Start one there with `dask scheduler` and a worker on each machine with "
+            f"`dask worker {address}`, or correct the address."
+        )
+        raise HygisInputError(msg) from None
+    try:
+        _check_workers(client, address, timeout)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _check_workers(client: Any, address: str, timeout: float) -> None:
+    """Refuse a cluster without workers, or whose workers run another hygis (the tasks would fail)."""
+    from hygis import __version__  # noqa: PLC0415 - the package imports the engine
+
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        msg = (
+            f"The dask scheduler at {address} has no workers. Start one on each machine with "
+            f"`dask worker {address}` (hygis {__version__} installed there)."
+        )
+        raise HygisInputError(msg) from None
+    try:
+        versions = client.run(_hygis_version)
+    except Exception as exc:  # whatever a worker failed on (unpickling, importing), the fix is one
+        msg = (
+            f"The workers of {address} cannot run hygis ({type(exc).__name__}: {exc}). "
+            f"Install hygis {__version__} on every worker: pip install 'hygis[dask]=={__version__}'."
+        )
+        raise HygisInputError(msg) from None
+    other = {w: v for w, v in versions.items() if v != __version__}
+    if other:
+        worker, version = next(iter(other.items()))
+        msg = (
+            f"Worker {worker} of {address} runs hygis {version}, this machine {__version__}: "
+            f"install hygis {__version__} on every worker ({len(other)} differ)."
+        )
+        raise HygisInputError(msg)
+
+
+def scheduler_address(scheduler: str | None, engine: str | None) -> tuple[str, str | None]:
+    """The engine to run and the scheduler to connect to, from ``--engine`` and ``--scheduler``.
+
+    ``--scheduler`` implies the dask engine; ``--engine dask`` alone takes
+    ``$DASK_SCHEDULER_ADDRESS`` if set (else dask's local scheduler on this machine). No engine
+    given and no scheduler: the local engine.
+    """
+    if scheduler and engine == "local":
+        msg = f"--scheduler {scheduler} runs the check on a dask cluster: drop --engine local or --scheduler."
+        raise HygisInputError(msg)
+    if scheduler:
+        return "dask", scheduler
+    if engine == "dask":
+        return "dask", os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip() or None
+    return engine or "local", None
+
+
+@contextmanager
+def cluster_client(scheduler: str | None, engine: str | None) -> Iterator[tuple[str, Any]]:
+    """``(engine, client)`` for a command's flags: a client on the scheduler while the block runs, or None."""
+    engine, address = scheduler_address(scheduler, engine)
+    if address is None:
+        yield engine, None
+        return
+    client = connect(address)
+    try:
+        yield engine, client
+    finally:
+        client.close()
+
+
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "TILE_FEATURES",
+    "Partition",
+    "TileGrid",
+    "cluster_client",
+    "connect",
+    "layer_subset",
+    "overlap_dask",
+    "partition",
+    "scheduler_address",
+    "tile_features",
+    "tile_features_limit",
+    "tile_grid",
+    "tile_layer",
+]
