@@ -32,10 +32,17 @@ from hygis.constants import ENGINES, REPORT_FORMATS
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
-    default="local",
-    show_default=True,
-    help="local: every core of this machine; "
-    "dask: the same check on a dask cluster (pip install 'hygis[dask]').",
+    default=None,
+    help="local (the default): every core of this machine; dask: the same check on a dask cluster "
+    "(--scheduler, else $DASK_SCHEDULER_ADDRESS, else dask on this machine; pip install 'hygis[dask]').",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on the dask.distributed cluster whose scheduler is at ADDRESS, e.g. tcp://10.0.0.5:8786 "
+    "(`dask scheduler` there, `dask worker ADDRESS` on each machine): the control lines and the "
+    "projects are cut in tiles, no worker holds a whole layer. Implies --engine dask.",
 )
 @click.option(
     "--workers", type=int, default=None, help="Processes for the local engine (default: every core)."
@@ -73,7 +80,8 @@ from hygis.constants import ENGINES, REPORT_FORMATS
 @user_errors
 def check_cmd(
     point_radius_m: float | None,
-    engine: str,
+    engine: str | None,
+    scheduler: str | None,
     workers: int | None,
     relocate: bool,
     counties_path: Path | None,
@@ -90,6 +98,7 @@ def check_cmd(
     """
     from hygis.check.pipeline import check_projects  # noqa: PLC0415 - keeps --help fast
     from hygis.check.report import write_report  # noqa: PLC0415
+    from hygis.engine.distributed import cluster_client  # noqa: PLC0415
     from hygis.io.read import read_vector  # noqa: PLC0415
 
     area = area_method(kwargs)
@@ -100,19 +109,23 @@ def check_cmd(
     if counties_path is not None:
         counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")
     # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
-    report = check_projects(
-        inputs=inputs,
-        point_radius_m=point_radius_m,
-        engine=engine,
-        workers=workers,
-        overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
-        progress=progress,
-        counties=counties,
-        # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,
-        # and the by-county and patch tables (sheets/layers of the other formats) are not cut.
-        preaudit=False if no_preaudit else "figures" if out.suffix.lower() == ".csv" else True,
-        **area,
-    )
+    with cluster_client(scheduler, engine) as (engine, client):
+        if client is not None:
+            progress(f"dask cluster {client.scheduler.address}: {len(client.nthreads())} worker(s)")
+        report = check_projects(
+            inputs=inputs,
+            point_radius_m=point_radius_m,
+            engine=engine,
+            workers=workers,
+            client=client,
+            overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
+            progress=progress,
+            counties=counties,
+            # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,
+            # and the by-county and patch tables (sheets/layers of the other formats) are not cut.
+            preaudit=False if no_preaudit else "figures" if out.suffix.lower() == ".csv" else True,
+            **area,
+        )
     if relocate:
         from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - only when asked for
 
