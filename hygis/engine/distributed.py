@@ -28,6 +28,7 @@ containment on the client (:func:`hygis.check.measure.measure_line`), which hold
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,10 +53,17 @@ from hygis.engine.overlap import (
 from hygis.errors import HygisInputError
 from hygis.geometry import polygonal
 
+log = logging.getLogger("hygis")
+
 #: Features per tile, about (a tile's pieces of sites reach up to SPLIT_CELL_M / 2 beyond it):
 #: a task's memory. 50,000 patches are a few tens of MB of arrays; a province's 2 million make
 #: ~40 tiles, enough to keep a few workers busy. ``$HYGIS_TILE_FEATURES`` overrides it.
 TILE_FEATURES = 50_000
+#: Tiles per worker thread, at least, so that every thread has work until the end (a smaller
+#: layer makes smaller tiles, down to MIN_TILE_FEATURES).
+TILES_PER_THREAD = 4
+#: Features per tile, at least, when the tiles are made smaller to spread a small layer.
+MIN_TILE_FEATURES = 2_000
 #: The finest grid :func:`tile_grid` makes (a dense cluster of features stops the refining here).
 MAX_TILES = 65_536
 #: Tiles in flight per worker thread: one computing, one arriving.
@@ -64,11 +72,20 @@ TILES_IN_FLIGHT = 2
 CONNECT_TIMEOUT_S = 10.0
 
 
-def tile_features_limit() -> int:
-    """Features per tile: ``$HYGIS_TILE_FEATURES`` (set small to test many tiles), else the default."""
+def tile_features_limit(n_features: int, threads: int) -> int:
+    """Features per tile for a layer of ``n_features`` on ``threads`` worker threads.
+
+    ``$HYGIS_TILE_FEATURES`` if set (e.g. small, to test many tiles); else :data:`TILE_FEATURES`,
+    or less so that there are :data:`TILES_PER_THREAD` tiles per thread (not below
+    :data:`MIN_TILE_FEATURES`).
+
+    >>> tile_features_limit(2_000_000, 2), tile_features_limit(200_000, 2), tile_features_limit(5_000, 8)
+    (50000, 25000, 2000)
+    """
     value = os.environ.get("HYGIS_TILE_FEATURES", "").strip()
     if not value:
-        return TILE_FEATURES
+        spread = -(-n_features // (TILES_PER_THREAD * max(threads, 1)))
+        return min(TILE_FEATURES, max(MIN_TILE_FEATURES, spread))
     if not value.isdigit() or int(value) < 1:
         msg = f"HYGIS_TILE_FEATURES={value!r}: give a whole number of features per tile, e.g. 50000."
         raise HygisInputError(msg)
@@ -211,14 +228,28 @@ def partition(sites: ArrayLike, layer: LayerIndex, per_tile: int) -> Partition:
     cut = located[~whole]
     pieces, owner = clip.bisect(clip.rings_of(sites[cut]), len(cut), SPLIT_CELL_M)
     pb = clip.owner_bounds(pieces, len(owner))
-    # Each piece is the site within the piece's box: no other piece reaches into that box.
-    piece_geoms = polygonal(shapely.intersection(sites[cut[owner]], shapely.box(*pb.T)))
+    piece_geoms = site_in_boxes(sites[cut[owner]], pb)
     keep = ~shapely.is_empty(piece_geoms)
     site = np.r_[located[whole], cut[owner[keep]]]
     geoms = np.concatenate([sites[located[whole]], piece_geoms[keep]])
     bounds = np.concatenate([b[whole], pb[keep]])
     tile = grid.tile_of((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
     return Partition(grid, site.astype(np.int64), geoms, bounds, tile)
+
+
+def site_in_boxes(geoms: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Each polygon within its box (xmin, ymin, xmax, ymax): a piece of a site is ``site ∩ its box``.
+
+    No other piece reaches into a piece's box, the halves being cut along axis-parallel lines.
+    Rectangle clipping is linear in the vertices (an overlay ten times slower on long corridors);
+    the few results it leaves invalid are redone by an overlay.
+    """
+    # shapely.clip_by_rect takes one rectangle for all; the ufunc beneath takes one per geometry.
+    out = polygonal(shapely.lib.clip_by_rect(geoms, boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    bad = np.flatnonzero(~shapely.is_valid(out))
+    if len(bad):
+        out[bad] = polygonal(shapely.intersection(geoms[bad], shapely.box(*boxes[bad].T)))
+    return out
 
 
 def tile_features(layer: LayerIndex, item_bounds: np.ndarray) -> np.ndarray:
@@ -270,7 +301,7 @@ def _run_tile(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """On a worker: the overlap of each item of one tile, in chunks of ``chunk_size`` compact items."""
     layer = tile_layer(tile["layer"])
-    items = tile["items"]
+    items = shapely.from_wkb(tile["items"])
     areas = np.zeros(len(items))
     shapes = np.full(len(items), None, dtype=object) if geometry else None
     order = spatial_order(items)
@@ -280,21 +311,24 @@ def _run_tile(
         areas[chunk] = a
         if shapes is not None and g is not None:
             shapes[chunk] = g
-    return areas, shapes
+    return areas, (None if shapes is None else shapely.to_wkb(shapes))
 
 
 # --------------------------------------------------------------------------- running the tiles
 def _tasks(
-    part: Partition, layer: LayerIndex, skipped: Callable[[np.ndarray], None]
+    part: Partition, layer: LayerIndex, skipped: Callable[[np.ndarray], None], held: list[int]
 ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
     """Each tile with features: its items (indices) and what its task needs, built as it is sent.
 
-    The items of a tile that meets no feature are passed to ``skipped`` (their overlap is 0).
+    The items of a tile that meets no feature are passed to ``skipped`` (their overlap is 0);
+    ``held`` receives the number of features of each tile sent.
     """
     for items in part.tiles():
         features = tile_features(layer, part.bounds[items])
         if len(features):
-            yield items, {"items": part.geoms[items], "layer": layer_subset(layer, features)}
+            held.append(len(features))
+            # WKB, encoded at once: pickling geometries one by one costs 40× more.
+            yield items, {"items": shapely.to_wkb(part.geoms[items]), "layer": layer_subset(layer, features)}
         else:
             skipped(items)
 
@@ -402,7 +436,7 @@ def overlap_dask(
     area_scale : AreaScale, optional
         Measure on the ellipsoid (:class:`hygis.engine.area.AreaScale`), as :func:`overlap` does.
     per_tile : int, optional
-        Features per tile, about (default :func:`tile_features_limit`).
+        Features per tile, about (default :func:`tile_features_limit` for the layer and the cluster).
 
     Returns
     -------
@@ -412,16 +446,18 @@ def overlap_dask(
     sites = np.asarray(sites, dtype=object)
     n = len(sites)
     index = layer if isinstance(layer, LayerIndex) else LayerIndex.from_layer(layer)
-    part = partition(sites, index, per_tile or tile_features_limit())
+    client = client if client is not None else _current_client()
+    threads = sum(client.nthreads().values()) if client is not None else default_workers()
+    part = partition(sites, index, per_tile or tile_features_limit(len(index), threads))
     item_area = np.zeros(len(part.site))
     item_shape = np.full(len(part.site), None, dtype=object)
     left = np.bincount(part.site, minlength=n)
-    client = client if client is not None else _current_client()
 
     def skipped(items: np.ndarray) -> None:
         np.subtract.at(left, part.site[items], 1)
 
-    tasks = _tasks(part, index, skipped)
+    held: list[int] = []
+    tasks = _tasks(part, index, skipped, held)
     if client is not None:
         results = _on_cluster(client, tasks, geometry, area_scale, chunk_size)
     else:
@@ -429,10 +465,20 @@ def overlap_dask(
     for items, (areas, shapes) in results:
         item_area[items] = areas
         if shapes is not None:
-            item_shape[items] = shapes
+            item_shape[items] = shapely.from_wkb(shapes)
         np.subtract.at(left, part.site[items], 1)
         if progress:
             progress(n - int(np.count_nonzero(left)), n)
+    log.info(
+        "dask: %d tiles for %d sites (%d items: whole sites or pieces); features per tile at most %d "
+        "of the layer's %d, %.2f× the layer sent in all",
+        len(held),
+        n,
+        len(part.site),
+        max(held, default=0),
+        len(index),
+        sum(held) / max(len(index), 1),
+    )
     # Summed in item order, whatever order the tiles came back in: the same figures every run.
     out = np.zeros(n)
     np.add.at(out, part.site, item_area)
@@ -553,6 +599,7 @@ __all__ = [
     "overlap_dask",
     "partition",
     "scheduler_address",
+    "site_in_boxes",
     "tile_features",
     "tile_features_limit",
     "tile_grid",
