@@ -84,28 +84,38 @@ def _stars(cx, cy, radii_x, radii_y, rng, k=14, hole_share=0.1):
     return geoms
 
 
-def farmland(n_target: int = 200_000, seed: int = 1, convex: bool = False) -> gpd.GeoDataFrame:
+def farmland(
+    n_target: int = 200_000,
+    seed: int = 1,
+    convex: bool = False,
+    origin: tuple[float, float] = ORIGIN,
+    extent: float = EXTENT,
+) -> gpd.GeoDataFrame:
+    """``n_target`` patches, one per cell of a square grid over ``extent`` metres from ``origin``."""
     rng = np.random.default_rng(seed)
     side = int(np.ceil(np.sqrt(n_target)))
-    cell = EXTENT / side
+    cell = extent / side
     ix, iy = np.meshgrid(np.arange(side), np.arange(side))
     ix, iy = ix.ravel()[:n_target], iy.ravel()[:n_target]
     fill = rng.uniform(0.6, 0.95, n_target)
     half = cell / 2
-    cx = ORIGIN[0] + (ix + 0.5) * cell
-    cy = ORIGIN[1] + (iy + 0.5) * cell
+    cx = origin[0] + (ix + 0.5) * cell
+    cy = origin[1] + (iy + 0.5) * cell
     shape = _ngons if convex else _stars
     geoms = shape(cx, cy, half * fill, half * rng.uniform(0.6, 0.95, n_target), rng)
     return gpd.GeoDataFrame({"patch_id": np.arange(n_target)}, geometry=geoms, crs=CRS)
 
 
-def projects(n: int, seed: int = 2) -> gpd.GeoDataFrame:
+def projects(
+    n: int, seed: int = 2, origin: tuple[float, float] = ORIGIN, extent: float = EXTENT
+) -> gpd.GeoDataFrame:
+    """``n`` projects over ``extent`` metres from ``origin``: four fifths polygons, one fifth corridors."""
     rng = np.random.default_rng(seed + n)
     n_lines = n // 5
     n_poly = n - n_lines
     area = rng.uniform(1, 200, n_poly) * 1e4  # m²
-    cx = rng.uniform(ORIGIN[0], ORIGIN[0] + EXTENT, n_poly)
-    cy = rng.uniform(ORIGIN[1], ORIGIN[1] + EXTENT, n_poly)
+    cx = rng.uniform(origin[0], origin[0] + extent, n_poly)
+    cy = rng.uniform(origin[1], origin[1] + extent, n_poly)
     aspect = rng.uniform(0.5, 2.0, n_poly)
     r = np.sqrt(area / np.pi)
     polys = _ngons(cx, cy, r * np.sqrt(aspect), r / np.sqrt(aspect), rng, k=12)
@@ -116,8 +126,8 @@ def projects(n: int, seed: int = 2) -> gpd.GeoDataFrame:
     for L in lengths:
         steps = max(int(L // 500), 2)
         heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.15, steps))
-        x0 = rng.uniform(ORIGIN[0] + 20_000, ORIGIN[0] + EXTENT - 20_000)
-        y0 = rng.uniform(ORIGIN[1] + 20_000, ORIGIN[1] + EXTENT - 20_000)
+        x0 = rng.uniform(origin[0] + 20_000, origin[0] + extent - 20_000)
+        y0 = rng.uniform(origin[1] + 20_000, origin[1] + extent - 20_000)
         xy = np.c_[x0 + np.cumsum(np.cos(heading) * L / steps), y0 + np.cumsum(np.sin(heading) * L / steps)]
         lines.append(shapely.LineString(np.vstack([[x0, y0], xy])))
     corridors = shapely.buffer(np.array(lines, dtype=object), widths / 2, cap_style="flat")

@@ -1,0 +1,226 @@
+"""Benchmark: ``hygis check --scheduler`` on a dask cluster, at the scale of a province.
+
+A synthetic province (seeded, illustrative): by default 2,000,000 non-convex farmland patches
+(14-vertex stars, one in ten with a hole; ``make_large_case.farmland``) and 200,000 projects
+(four fifths polygons of 1–200 ha, one fifth corridors of 5–40 km; ``make_large_case.projects``),
+at the density of ``make_large_case.py`` (one patch per 335 m cell), so the square grows with
+the counts: 474 km a side at full scale, about Hunan's span, centred on the Hengyang case in
+EPSG:4546. Generated once into ``$HYGIS_BENCH_CACHE/province`` (default ``~/.cache/hygis-bench``).
+
+What runs: a local cluster of ``dask scheduler`` and ``--workers`` × ``dask worker`` processes
+(1 thread each, ``--memory-limit`` each), started here; then the command a user runs, as a
+fresh process, timed end to end (read, validate, prepare the layer, measure on the cluster,
+judge, write)::
+
+    python -m hygis -v check --projects P --permanent-farmland F --scheduler tcp://127.0.0.1:PORT \\
+        --no-preaudit --out result.csv
+
+``--no-preaudit`` as for any very large batch (the 用地预审 figures are computed on the client);
+the areas are ellipsoidal (the default). **cold** = an empty hygis cache (the 2M-patch layer is
+read, dissolved, prepared and its index written); **warm** (``--warm``) = the same command
+again, the index from the cache. Printed: wall time, the peak resident memory of the client
+process (the command and its children) and of each worker (its nanny and worker process), polled
+by psutil, and the tiling the engine logged (tiles, features per tile). ``--local`` also runs
+``--engine local`` on this machine and compares the areas.
+
+    pip install 'hygis[dask,bench]'
+    python benchmarks/bench_cluster.py                                   # 2,000,000 × 200,000
+    python benchmarks/bench_cluster.py --patches 200000 --projects 20000 --local
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import make_large_case  # noqa: E402 - a sibling script, on the path just above
+from bench_peers import PeakRSS, hygis_areas  # noqa: E402
+
+#: The centre of make_large_case's square (EPSG:4546, metres), kept as the province grows.
+CENTRE = (495_000.0, 2_975_000.0)
+
+
+def case_files(patches: int, projects: int) -> tuple[Path, Path]:
+    """(projects, farmland) GeoParquet of the province case, generated (seeded) when missing."""
+    root = Path(os.environ.get("HYGIS_BENCH_CACHE", Path.home() / ".cache" / "hygis-bench"))
+    folder = root / "province"
+    folder.mkdir(parents=True, exist_ok=True)
+    extent = make_large_case.EXTENT * math.sqrt(patches / 200_000)
+    origin = (CENTRE[0] - extent / 2, CENTRE[1] - extent / 2)
+    farmland = folder / f"farmland_{patches}.parquet"
+    prj = folder / f"projects_{projects}_on_{patches}.parquet"
+    if not farmland.exists():
+        t = time.perf_counter()
+        make_large_case.farmland(patches, origin=origin, extent=extent).to_parquet(farmland)
+        print(f"generated {patches:,} patches over {extent / 1000:.0f} km in {time.perf_counter() - t:.0f} s")
+    if not prj.exists():
+        t = time.perf_counter()
+        make_large_case.projects(projects, origin=origin, extent=extent).to_parquet(prj)
+        print(f"generated {projects:,} projects in {time.perf_counter() - t:.0f} s")
+    return prj, farmland
+
+
+@contextmanager
+def local_cluster(workers: int, memory_limit: str, folder: Path):
+    """``dask scheduler`` on a free port of 127.0.0.1 and ``workers`` × ``dask worker`` (1 thread); yields
+    (address, worker pids)."""
+    import distributed
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    dask = [sys.executable, "-m", "dask"]
+    info = folder / "scheduler.json"
+    procs: list[subprocess.Popen] = []
+    logs = []
+
+    def start(name: str, args: list[str]) -> subprocess.Popen:
+        log = open(folder / f"{name}.log", "w")  # closed in the finally block
+        logs.append(log)
+        procs.append(subprocess.Popen([*dask, *args], env=env, stdout=log, stderr=subprocess.STDOUT))
+        return procs[-1]
+
+    try:
+        start(
+            "scheduler",
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+        )
+        deadline = time.monotonic() + 120
+        while not info.exists():
+            if time.monotonic() > deadline or procs[0].poll() is not None:
+                raise RuntimeError(f"the scheduler did not start: {folder / 'scheduler.log'}")
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        pids = [
+            start(
+                f"worker{k}",
+                [
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--memory-limit",
+                    memory_limit,
+                    "--local-directory",
+                    str(folder / f"worker{k}"),
+                ],
+            ).pid
+            for k in range(workers)
+        ]
+        with distributed.Client(address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=300)
+        yield address, pids
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+def run_check(
+    projects: Path, farmland: Path, out: Path, cache: Path, flags: list[str], watch: list[int]
+) -> dict:
+    """One ``hygis check``: wall time, peak RSS (MB) of the command and of each watched process, its log."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HYGIS_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, "-m", "hygis", "-v", "check", "--projects", str(projects),
+           "--permanent-farmland", str(farmland), "--no-preaudit", "--out", str(out), *flags]  # fmt: skip
+    watchers = [PeakRSS(pid) for pid in watch]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    client = PeakRSS(proc.pid)
+    _, stderr = proc.communicate()
+    wall = time.perf_counter() - t0
+    peaks = [w.stop() for w in watchers]
+    if proc.returncode != 0:
+        raise RuntimeError(f"hygis check failed ({proc.returncode}):\n{stderr[-3000:]}")
+    tiles = [line.split("hygis: ", 1)[1] for line in stderr.splitlines() if "hygis: dask:" in line]
+    return {"wall": wall, "client": client.stop(), "workers": peaks, "tiles": tiles}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--patches", type=int, default=2_000_000)
+    parser.add_argument("--projects", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=2, help="dask worker processes (1 thread each)")
+    parser.add_argument("--memory-limit", default="6GiB", help="per worker (dask worker --memory-limit)")
+    parser.add_argument("--warm", action="store_true", help="run again with the prepared layer in the cache")
+    parser.add_argument("--local", action="store_true", help="also run --engine local and compare the areas")
+    args = parser.parse_args()
+    projects, farmland = case_files(args.patches, args.projects)
+    print(f"case: {args.patches:,} patches × {args.projects:,} projects ({farmland.parent})")
+    work = Path(tempfile.mkdtemp(prefix="hygis-bench-cluster-"))
+    rows = []
+    try:
+        cache = work / "cache"
+        with local_cluster(args.workers, args.memory_limit, work) as (address, pids):
+            print(
+                f"cluster: {address}, {args.workers} workers × 1 thread, memory limit {args.memory_limit} each"
+            )
+            runs = ["cold", "warm"] if args.warm else ["cold"]
+            for run in runs:
+                res = run_check(
+                    projects, farmland, work / "cluster.csv", cache, ["--scheduler", address], pids
+                )
+                rows.append((f"--scheduler ({run})", res))
+        if args.local:
+            shutil.rmtree(cache, ignore_errors=True)
+            res = run_check(projects, farmland, work / "local.csv", cache, ["--engine", "local"], [])
+            rows.append(("--engine local (cold)", res))
+        print(
+            f"\n| hygis check | wall | client peak | {' | '.join(f'worker {k} peak' for k in range(args.workers))} |"
+        )
+        print("|---|---|---|" + "---|" * args.workers)
+        for name, res in rows:
+            workers = " | ".join(f"{p / 1024:.2f} GB" for p in res["workers"]) or " | ".join(
+                ["—"] * args.workers
+            )
+            print(f"| {name} | {res['wall']:.1f} s | {res['client'] / 1024:.2f} GB | {workers} |")
+        for name, res in rows:
+            for line in res["tiles"]:
+                print(f"{name}: {line}")
+        if args.local:
+            ids, dist = hygis_areas(work / "cluster.csv")
+            ids_l, local = hygis_areas(work / "local.csv")
+            assert (ids == ids_l).all()
+            rel = np.max(np.abs(dist - local) / np.maximum(np.abs(local), 1.0)) if len(local) else 0.0
+            print(f"areas, cluster against local: largest relative difference {rel:.1e} (of max(area, 1 m²))")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
