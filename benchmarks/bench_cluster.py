@@ -187,9 +187,8 @@ def main() -> None:
     try:
         cache = work / "cache"
         with local_cluster(args.workers, args.memory_limit, work) as (address, pids):
-            print(
-                f"cluster: {address}, {args.workers} workers × 1 thread, memory limit {args.memory_limit} each"
-            )
+            limit = args.memory_limit
+            print(f"cluster: {address}, {args.workers} workers × 1 thread, memory limit {limit} each")
             runs = ["cold", "warm"] if args.warm else ["cold"]
             for run in runs:
                 res = run_check(
@@ -200,9 +199,8 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
             res = run_check(projects, farmland, work / "local.csv", cache, ["--engine", "local"], [])
             rows.append(("--engine local (cold)", res))
-        print(
-            f"\n| hygis check | wall | client peak | {' | '.join(f'worker {k} peak' for k in range(args.workers))} |"
-        )
+        peaks = " | ".join(f"worker {k} peak" for k in range(args.workers))
+        print(f"\n| hygis check | wall | client peak | {peaks} |")
         print("|---|---|---|" + "---|" * args.workers)
         for name, res in rows:
             workers = " | ".join(f"{p / 1024:.2f} GB" for p in res["workers"]) or " | ".join(
