@@ -20,7 +20,8 @@ the areas are ellipsoidal (the default). **cold** = an empty hygis cache (the 2M
 read, dissolved, prepared and its index written); **warm** (``--warm``) = the same command
 again, the index from the cache. Printed: wall time, the peak resident memory of the client
 process (the command and its children) and of each worker (its nanny and worker process), polled
-by psutil, and the tiling the engine logged (tiles, features per tile). ``--local`` also runs
+by psutil every 0.2 s, and the command's steps with their times (its progress lines, and the
+tiling the engine logs: tiles, features per tile). ``--local`` also runs
 ``--engine local`` on this machine and compares the areas.
 
     pip install 'hygis[dask,bench]'
@@ -31,6 +32,7 @@ by psutil, and the tiling the engine logged (tiles, features per tile). ``--loca
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -38,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +52,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import make_large_case  # noqa: E402 - a sibling script, on the path just above
-from bench_peers import PeakRSS, hygis_areas  # noqa: E402
+from bench_peers import hygis_areas  # noqa: E402
 
 #: The centre of make_large_case's square (EPSG:4546, metres), kept as the province grows.
 CENTRE = (495_000.0, 2_975_000.0)
@@ -149,24 +152,77 @@ def local_cluster(workers: int, memory_limit: str, folder: Path):
             log.close()
 
 
+class Peak:
+    """Peak resident memory (MB) of a process and its descendants, polled every ``every`` seconds.
+
+    Slower than bench_peers' 20 ms poll: runs last minutes here, and the poll shares the cores.
+    """
+
+    def __init__(self, pid: int, every: float = 0.2):
+        import psutil
+
+        self._proc, self.peak, self._every = psutil.Process(pid), 0.0, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            rss = 0
+            try:
+                for p in [self._proc, *self._proc.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        rss += p.memory_info().rss
+            except psutil.Error:
+                return
+            self.peak = max(self.peak, rss / 2**20)
+            self._stop.wait(self._every)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def run_check(
     projects: Path, farmland: Path, out: Path, cache: Path, flags: list[str], watch: list[int]
 ) -> dict:
-    """One ``hygis check``: wall time, peak RSS (MB) of the command and of each watched process, its log."""
+    """One ``hygis check``: wall time, peak RSS (MB) of the command and of each watched process, and
+    its progress lines stamped with the seconds since it started."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "HYGIS_CACHE_DIR": str(cache)}
     cmd = [sys.executable, "-m", "hygis", "-v", "check", "--projects", str(projects),
            "--permanent-farmland", str(farmland), "--no-preaudit", "--out", str(out), *flags]  # fmt: skip
-    watchers = [PeakRSS(pid) for pid in watch]
+    watchers = [Peak(pid) for pid in watch]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    client = PeakRSS(proc.pid)
-    _, stderr = proc.communicate()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    client = Peak(proc.pid)
+    assert proc.stderr is not None
+    lines = [(time.perf_counter() - t0, line.rstrip()) for line in proc.stderr]
+    proc.wait()
     wall = time.perf_counter() - t0
     peaks = [w.stop() for w in watchers]
     if proc.returncode != 0:
-        raise RuntimeError(f"hygis check failed ({proc.returncode}):\n{stderr[-3000:]}")
-    tiles = [line.split("hygis: ", 1)[1] for line in stderr.splitlines() if "hygis: dask:" in line]
-    return {"wall": wall, "client": client.stop(), "workers": peaks, "tiles": tiles}
+        tail = "\n".join(x for _, x in lines[-30:])
+        raise RuntimeError(f"hygis check failed ({proc.returncode}):\n{tail}")
+    return {"wall": wall, "client": client.stop(), "workers": peaks, "log": lines}
+
+
+def phases(log: list[tuple[float, str]]) -> list[str]:
+    """The progress lines that mark a step (each line's first and last progress), with their times."""
+    out, last = [], {}
+    for t, line in log:
+        if line.startswith("» ") and "/" in line and "projects" in line:
+            last[line.split(":")[0]] = (t, line)  # per-chunk progress: keep the last of each line
+            continue
+        for key in list(last):
+            out.append(f"{last[key][0]:7.1f} s  {last[key][1]}")
+            del last[key]
+        if line.startswith(("» ", "hygis: dask:")):
+            out.append(f"{t:7.1f} s  {line}")
+    out += [f"{t:7.1f} s  {line}" for t, line in last.values()]
+    return out
 
 
 def main() -> None:
@@ -208,8 +264,8 @@ def main() -> None:
             )
             print(f"| {name} | {res['wall']:.1f} s | {res['client'] / 1024:.2f} GB | {workers} |")
         for name, res in rows:
-            for line in res["tiles"]:
-                print(f"{name}: {line}")
+            print(f"\n{name}: the command's steps (seconds since it started)")
+            print("\n".join(phases(res["log"])))
         if args.local:
             ids, dist = hygis_areas(work / "cluster.csv")
             ids_l, local = hygis_areas(work / "local.csv")

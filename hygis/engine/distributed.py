@@ -255,7 +255,10 @@ def site_in_boxes(geoms: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 def tile_features(layer: LayerIndex, item_bounds: np.ndarray) -> np.ndarray:
     """The features whose bounding box meets any of the items' boxes (sorted indices into ``layer``)."""
     _, feature = layer.tree.query_bounds(item_bounds)
-    return np.unique(feature)
+    # A mask, not a sort: the candidates repeat each feature many times.
+    hit = np.zeros(len(layer), bool)
+    hit[feature] = True
+    return np.flatnonzero(hit)
 
 
 def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, np.ndarray]:
