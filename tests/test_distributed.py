@@ -263,7 +263,7 @@ def test_no_tile_holds_the_layer_and_every_overlap_is_in_exactly_one_tile(case):
     )
     part = partition(sites, layer, PER_TILE)
     tiles = part.tiles()
-    features = [tile_features(layer, part.bounds[items]) for items in tiles]
+    features = [tile_features(layer, part.bounds[items])[1] for items in tiles]
     held = np.array([len(f) for f in features])
     assert len(tiles) >= 9 and held.max() < len(layer) / 3
     # Sites crossing tile borders were cut, into pieces that tile them.

@@ -131,40 +131,53 @@ class TileGrid:
         return x, y, x + self.cell, y + self.cell
 
 
-def tile_grid(site_bounds: np.ndarray, feature_bounds: np.ndarray, per_tile: int) -> TileGrid:
-    """Square tiles over the sites' extent, fine enough that no tile's features number more than ``per_tile``.
+def tile_grid(
+    site_bounds: np.ndarray, feature_bounds: np.ndarray, per_tile: int, sites_per_tile: int | None = None
+) -> TileGrid:
+    """Square tiles over the sites' extent, fine enough that no tile holds more than ``per_tile`` features.
 
     Parameters
     ----------
     site_bounds, feature_bounds : (n, 4) float
         Bounding boxes (xmin, ymin, xmax, ymax) of the sites and of the layer's features (m).
     per_tile : int
-        The most features (counted by the centre of their box) one tile should hold.
+        The most features one tile should hold.
+    sites_per_tile : int, optional
+        The most sites one tile should hold (so that a layer of a few large features, such as a
+        red line, still spreads many sites over the workers). Default: no limit.
 
     Returns
     -------
     TileGrid
-        From the features' density over the sites' extent, then refined (side / √2 each time)
-        until the densest tile holds at most ``per_tile`` features, or the grid has
-        :data:`MAX_TILES` tiles.
+        From the features' (and sites') density over the sites' extent, then refined (side / √2
+        each time) until the densest tile holds at most that many, counted by the centres of
+        their boxes, or the grid has :data:`MAX_TILES` tiles.
     """
     x0, y0 = np.nanmin(site_bounds[:, 0]), np.nanmin(site_bounds[:, 1])
     w = max(float(np.nanmax(site_bounds[:, 2]) - x0), 1.0)
     h = max(float(np.nanmax(site_bounds[:, 3]) - y0), 1.0)
-    cx = (feature_bounds[:, 0] + feature_bounds[:, 2]) / 2
-    cy = (feature_bounds[:, 1] + feature_bounds[:, 3]) / 2
-    inside = (cx >= x0) & (cx <= x0 + w) & (cy >= y0) & (cy <= y0 + h)
-    cx, cy = cx[inside], cy[inside]
+    f = _centres(feature_bounds)
+    f = f[:, (f[0] >= x0) & (f[0] <= x0 + w) & (f[1] >= y0) & (f[1] <= y0 + h)]
+    counted = [(f, per_tile), (_centres(site_bounds), sites_per_tile or len(site_bounds))]
     # The tiles cover the extent with a margin, so that its far edge lies inside the last tile.
     cell = max(w, h) * (1 + 1e-9)
-    if len(cx) > per_tile:
-        cell = min(cell, float(np.sqrt(w * h * per_tile / len(cx))))
+    for points, most in counted:
+        if points.shape[1] > most:
+            cell = min(cell, float(np.sqrt(w * h * most / points.shape[1])))
     while True:
         grid = TileGrid(float(x0), float(y0), cell, int(w // cell) + 1, int(h // cell) + 1)
-        dense = len(cx) > 0 and int(np.bincount(grid.tile_of(cx, cy)).max()) > per_tile
+        dense = any(
+            points.shape[1] > most and int(np.bincount(grid.tile_of(*points)).max()) > most
+            for points, most in counted
+        )
         if not dense or grid.nx * grid.ny * 2 > MAX_TILES:
             return grid
         cell /= np.sqrt(2.0)
+
+
+def _centres(bounds: np.ndarray) -> np.ndarray:
+    """(2, n): the centres of boxes (xmin, ymin, xmax, ymax)."""
+    return np.vstack([(bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2])
 
 
 @dataclass
@@ -197,7 +210,9 @@ class Partition:
         return np.split(order, cuts) if len(order) else []
 
 
-def partition(sites: ArrayLike, layer: LayerIndex, per_tile: int) -> Partition:
+def partition(
+    sites: ArrayLike, layer: LayerIndex, per_tile: int, sites_per_tile: int | None = None
+) -> Partition:
     """Cut the sites' extent into tiles and the sites into items, each item in one tile.
 
     Parameters
@@ -206,8 +221,8 @@ def partition(sites: ArrayLike, layer: LayerIndex, per_tile: int) -> Partition:
         In the layer's CRS (metres); None or empty ones are left out.
     layer : LayerIndex
         The control line, interior-disjoint (its boxes size the grid).
-    per_tile : int
-        Features per tile, about (see :func:`tile_grid`).
+    per_tile, sites_per_tile : int
+        Features and sites per tile, at most (see :func:`tile_grid`).
 
     Returns
     -------
@@ -222,7 +237,7 @@ def partition(sites: ArrayLike, layer: LayerIndex, per_tile: int) -> Partition:
     if not len(located):
         empty = np.zeros(0, np.int64)
         return Partition(TileGrid(0.0, 0.0, 1.0, 1, 1), empty, np.zeros(0, object), np.zeros((0, 4)), empty)
-    grid = tile_grid(b, np.asarray(layer.tree.bounds), per_tile)
+    grid = tile_grid(b, np.asarray(layer.tree.bounds), per_tile, sites_per_tile)
     small = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) <= SPLIT_CELL_M
     whole = small | (grid.tile_of(b[:, 0], b[:, 1]) == grid.tile_of(b[:, 2], b[:, 3]))
     cut = located[~whole]
@@ -252,13 +267,18 @@ def site_in_boxes(geoms: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def tile_features(layer: LayerIndex, item_bounds: np.ndarray) -> np.ndarray:
-    """The features whose bounding box meets any of the items' boxes (sorted indices into ``layer``)."""
-    _, feature = layer.tree.query_bounds(item_bounds)
-    # A mask, not a sort: the candidates repeat each feature many times.
+def tile_features(layer: LayerIndex, item_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which items' boxes meet a feature's box, and those features (sorted indices into ``layer``).
+
+    Items meeting none overlap nothing: they need not be sent.
+    """
+    item, feature = layer.tree.query_bounds(item_bounds)
+    # Masks, not sorts: the candidates repeat each feature and item many times.
+    met = np.zeros(len(item_bounds), bool)
+    met[item] = True
     hit = np.zeros(len(layer), bool)
     hit[feature] = True
-    return np.flatnonzero(hit)
+    return met, np.flatnonzero(hit)
 
 
 def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, np.ndarray]:
@@ -319,21 +339,24 @@ def _run_tile(
 
 # --------------------------------------------------------------------------- running the tiles
 def _tasks(
-    part: Partition, layer: LayerIndex, skipped: Callable[[np.ndarray], None], held: list[int]
+    part: Partition,
+    layer: LayerIndex,
+    skipped: Callable[[np.ndarray], None],
+    held: list[tuple[int, int]],
 ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
     """Each tile with features: its items (indices) and what its task needs, built as it is sent.
 
-    The items of a tile that meets no feature are passed to ``skipped`` (their overlap is 0);
-    ``held`` receives the number of features of each tile sent.
+    The items that meet no feature's box are passed to ``skipped`` (their overlap is 0);
+    ``held`` receives the number of items and of features of each tile sent.
     """
     for items in part.tiles():
-        features = tile_features(layer, part.bounds[items])
-        if len(features):
-            held.append(len(features))
+        met, features = tile_features(layer, part.bounds[items])
+        skipped(items[~met])
+        items = items[met]
+        if len(items):
+            held.append((len(items), len(features)))
             # WKB, encoded at once: pickling geometries one by one costs 40× more.
             yield items, {"items": shapely.to_wkb(part.geoms[items]), "layer": layer_subset(layer, features)}
-        else:
-            skipped(items)
 
 
 def _on_cluster(
@@ -451,7 +474,9 @@ def overlap_dask(
     index = layer if isinstance(layer, LayerIndex) else LayerIndex.from_layer(layer)
     client = client if client is not None else _current_client()
     threads = sum(client.nthreads().values()) if client is not None else default_workers()
-    part = partition(sites, index, per_tile or tile_features_limit(len(index), threads))
+    located = int(np.count_nonzero(~(shapely.is_missing(sites) | shapely.is_empty(sites))))
+    spread = max(CHUNK_SITES, -(-located // (TILES_PER_THREAD * threads)))
+    part = partition(sites, index, per_tile or tile_features_limit(len(index), threads), spread)
     item_area = np.zeros(len(part.site))
     item_shape = np.full(len(part.site), None, dtype=object)
     left = np.bincount(part.site, minlength=n)
@@ -459,7 +484,7 @@ def overlap_dask(
     def skipped(items: np.ndarray) -> None:
         np.subtract.at(left, part.site[items], 1)
 
-    held: list[int] = []
+    held: list[tuple[int, int]] = []
     tasks = _tasks(part, index, skipped, held)
     if client is not None:
         results = _on_cluster(client, tasks, geometry, area_scale, chunk_size)
@@ -472,15 +497,17 @@ def overlap_dask(
         np.subtract.at(left, part.site[items], 1)
         if progress:
             progress(n - int(np.count_nonzero(left)), n)
+    sent = np.array(held, dtype=np.int64).reshape(-1, 2)
     log.info(
-        "dask: %d tiles for %d sites (%d items: whole sites or pieces); features per tile at most %d "
-        "of the layer's %d, %.2f× the layer sent in all",
-        len(held),
+        "dask: %d tiles sent of %d; %d items (whole sites or pieces) of %d sites meet the layer; "
+        "features per tile at most %d of the layer's %d, %.2f× the layer sent in all",
+        len(sent),
+        len(part.tiles()),
+        sent[:, 0].sum(),
         n,
-        len(part.site),
-        max(held, default=0),
+        sent[:, 1].max(initial=0),
         len(index),
-        sum(held) / max(len(index), 1),
+        sent[:, 1].sum() / max(len(index), 1),
     )
     # Summed in item order, whatever order the tiles came back in: the same figures every run.
     out = np.zeros(n)
