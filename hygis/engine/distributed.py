@@ -55,9 +55,9 @@ from hygis.geometry import polygonal
 
 log = logging.getLogger("hygis")
 
-#: Features per tile, about (a tile's pieces of sites reach up to SPLIT_CELL_M / 2 beyond it):
-#: a task's memory. 50,000 patches are a few tens of MB of arrays; a province's 2 million make
-#: ~40 tiles, enough to keep a few workers busy. ``$HYGIS_TILE_FEATURES`` overrides it.
+#: Features per tile, at most (a tile's pieces of sites reach up to SPLIT_CELL_M / 2 beyond it):
+#: a task's memory. 50,000 patches are a few tens of MB of arrays (a worker peaked at 0.43 GB on
+#: a province's 2 million, cut in 81 tiles). ``$HYGIS_TILE_FEATURES`` overrides it.
 TILE_FEATURES = 50_000
 #: Tiles per worker thread, at least, so that every thread has work until the end (a smaller
 #: layer makes smaller tiles, down to MIN_TILE_FEATURES).
@@ -123,12 +123,6 @@ class TileGrid:
         ix = np.clip(np.floor((np.asarray(x, float) - self.x0) / self.cell), 0, self.nx - 1)
         iy = np.clip(np.floor((np.asarray(y, float) - self.y0) / self.cell), 0, self.ny - 1)
         return (iy * self.nx + ix).astype(np.int64)
-
-    def bounds(self, tile: int) -> tuple[float, float, float, float]:
-        """(xmin, ymin, xmax, ymax) of one tile."""
-        iy, ix = divmod(int(tile), self.nx)
-        x, y = self.x0 + ix * self.cell, self.y0 + iy * self.cell
-        return x, y, x + self.cell, y + self.cell
 
 
 def tile_grid(
@@ -363,7 +357,7 @@ def _on_cluster(
     client: Any, tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
 ) -> Iterator[tuple[np.ndarray, tuple]]:
     """Run the tiles on a ``distributed.Client``: each scattered to one worker, a few per thread in flight."""
-    from distributed import as_completed  # noqa: PLC0415 - the dask extra, only on a cluster
+    from distributed import KilledWorker, as_completed  # noqa: PLC0415 - the dask extra, only on a cluster
 
     scale = client.scatter(area_scale, broadcast=True) if area_scale is not None else None
     slots = TILES_IN_FLIGHT * max(1, sum(client.nthreads().values()))
@@ -381,7 +375,15 @@ def _on_cluster(
         send(task)
     for future in running:
         items, data = items_of.pop(future.key)
-        result = future.result()
+        try:
+            result = future.result()
+        except KilledWorker:
+            msg = (
+                f"A dask worker died measuring a tile of {len(items):,} projects or pieces (out of memory?). "
+                "Give the workers more memory (dask worker --memory-limit), or smaller tiles: "
+                "HYGIS_TILE_FEATURES=20000 hygis check …"
+            )
+            raise HygisInputError(msg) from None
         future.release()
         data.release()
         task = next(tasks, None)
@@ -394,8 +396,11 @@ def _on_local_dask(
     tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
 ) -> Iterator[tuple[np.ndarray, tuple]]:
     """Run the tiles on dask's local scheduler (no cluster given), a few per core at a time."""
-    import dask  # noqa: PLC0415 - the dask extra, only for this engine
-
+    try:
+        import dask  # noqa: PLC0415 - the dask extra, only for this engine
+    except ImportError:
+        msg = "The dask engine needs dask: pip install 'hygis[dask]' (or use the local engine)."
+        raise HygisInputError(msg) from None
     slots = TILES_IN_FLIGHT * default_workers()
     while batch := list(islice(tasks, slots)):
         jobs = [dask.delayed(_run_tile)(payload, geometry, area_scale, chunk_size) for _, payload in batch]
@@ -430,6 +435,29 @@ def _per_site(site: np.ndarray, shapes: np.ndarray, n: int) -> list:
         table[row, sel - np.repeat(first[multi], count[multi])] = shapes[sel]
         out[owners[multi]] = polygonal(shapely.union_all(table, axis=1))
     return list(out)
+
+
+def _spread(sites: np.ndarray, layer: LayerIndex, threads: int, per_tile: int | None) -> Partition:
+    """The partition for ``threads`` worker threads: tiles bounded in features and in sites."""
+    located = int(np.count_nonzero(~(shapely.is_missing(sites) | shapely.is_empty(sites))))
+    sites_per_tile = max(CHUNK_SITES, -(-located // (TILES_PER_THREAD * threads)))
+    return partition(sites, layer, per_tile or tile_features_limit(len(layer), threads), sites_per_tile)
+
+
+def _log_tiling(held: list[tuple[int, int]], part: Partition, n_sites: int, n_features: int) -> None:
+    """One line (``hygis -v``) on how the layer was cut: no tile should hold more than a part of it."""
+    sent = np.array(held, dtype=np.int64).reshape(-1, 2)
+    log.info(
+        "dask: %d tiles sent of %d; %d items (whole sites or pieces) of %d sites meet the layer; "
+        "features per tile at most %d of the layer's %d, %.2f× the layer sent in all",
+        len(sent),
+        len(np.unique(part.tile)),
+        sent[:, 0].sum(),
+        n_sites,
+        sent[:, 1].max(initial=0),
+        n_features,
+        sent[:, 1].sum() / max(n_features, 1),
+    )
 
 
 def overlap_dask(
@@ -474,9 +502,7 @@ def overlap_dask(
     index = layer if isinstance(layer, LayerIndex) else LayerIndex.from_layer(layer)
     client = client if client is not None else _current_client()
     threads = sum(client.nthreads().values()) if client is not None else default_workers()
-    located = int(np.count_nonzero(~(shapely.is_missing(sites) | shapely.is_empty(sites))))
-    spread = max(CHUNK_SITES, -(-located // (TILES_PER_THREAD * threads)))
-    part = partition(sites, index, per_tile or tile_features_limit(len(index), threads), spread)
+    part = _spread(sites, index, threads, per_tile)
     item_area = np.zeros(len(part.site))
     item_shape = np.full(len(part.site), None, dtype=object)
     left = np.bincount(part.site, minlength=n)
@@ -497,18 +523,7 @@ def overlap_dask(
         np.subtract.at(left, part.site[items], 1)
         if progress:
             progress(n - int(np.count_nonzero(left)), n)
-    sent = np.array(held, dtype=np.int64).reshape(-1, 2)
-    log.info(
-        "dask: %d tiles sent of %d; %d items (whole sites or pieces) of %d sites meet the layer; "
-        "features per tile at most %d of the layer's %d, %.2f× the layer sent in all",
-        len(sent),
-        len(part.tiles()),
-        sent[:, 0].sum(),
-        n,
-        sent[:, 1].max(initial=0),
-        len(index),
-        sent[:, 1].sum() / max(len(index), 1),
-    )
+    _log_tiling(held, part, n, len(index))
     # Summed in item order, whatever order the tiles came back in: the same figures every run.
     out = np.zeros(n)
     np.add.at(out, part.site, item_area)
@@ -542,9 +557,9 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
         raise HygisInputError(msg) from None
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError):
         msg = (
-            f"No dask scheduler answered at {address} within {timeout:g} s ({type(exc).__name__}). "
+            f"No dask scheduler answered at {address} within {timeout:g} s. "
             f"Start one there with `dask scheduler` and a worker on each machine with "
             f"`dask worker {address}`, or correct the address."
         )
