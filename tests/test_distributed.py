@@ -219,6 +219,9 @@ def _assert_same(got: pd.DataFrame, local: pd.DataFrame) -> None:
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
     assert list(got.verdict) == list(local.verdict)
     pd.testing.assert_series_equal(got.point_inside, local.point_inside)
+    # The 用地预审 count of farmland patches each project touches: from the engine's (site, feature) pairs.
+    pd.testing.assert_series_equal(got.overlap_patches, local.overlap_patches)
+    assert local.overlap_patches.max() > 1
 
 
 def test_check_on_a_cluster_gives_the_local_engines_figures(case, scheduler, tmp_path, monkeypatch):

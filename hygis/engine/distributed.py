@@ -42,10 +42,13 @@ from numpy.typing import ArrayLike
 
 from hygis.engine import clip
 from hygis.engine.index import GridIndex, LayerIndex
+from hygis.engine.kernel import RingArrays
 from hygis.engine.overlap import (
     CHUNK_SITES,
     SPLIT_CELL_M,
     AreaScaleFn,
+    Pairs,
+    Result,
     chunk_overlap,
     default_workers,
     spatial_order,
@@ -94,14 +97,16 @@ def tile_features_limit(n_features: int, threads: int) -> int:
 
 # --------------------------------------------------------------------------- the kernel
 def _measure(
-    sites: np.ndarray, layer: Any, geometry: bool, area_scale: AreaScaleFn | None
-) -> tuple[np.ndarray, list | None]:
+    sites: np.ndarray, layer: Any, geometry: bool, area_scale: AreaScaleFn | None, pairs: bool
+) -> tuple[np.ndarray, list | None, Pairs | None]:
     """The engine's kernel on one chunk of a tile: the one place its signature is spelled out here.
 
-    ``layer`` is a :class:`~hygis.engine.index.LayerIndex`, which the kernel (typed for
-    :class:`~hygis.engine.overlap.Layer`) takes as it is.
+    Areas, overlap polygons (or None) and (site, feature, m²) pairs (or None), sites and features
+    numbered within the chunk and the tile. ``layer`` is a :class:`~hygis.engine.index.LayerIndex`,
+    which the kernel (typed for :class:`~hygis.engine.overlap.Layer`) takes as it is.
     """
-    return chunk_overlap(sites, layer, geometry, area_scale)
+    areas, geoms, found, _ = chunk_overlap(sites, layer, geometry, area_scale, pairs)
+    return areas, geoms, found
 
 
 # --------------------------------------------------------------------------- tiles
@@ -275,8 +280,8 @@ def tile_features(layer: LayerIndex, item_bounds: np.ndarray) -> tuple[np.ndarra
     return met, np.flatnonzero(hit)
 
 
-def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """The prepared arrays of features ``idx`` of ``layer``, for :func:`tile_layer` (no feature decoded)."""
+def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, Any]:
+    """The prepared arrays of features ``idx`` of ``layer``, for :func:`tile_layer` (no feature built)."""
     start = np.asarray(layer.wkb_off[idx], np.int64)
     nbytes = np.asarray(layer.wkb_off[idx + 1], np.int64) - start
     first = np.asarray(layer.offsets[idx], np.int64)
@@ -293,13 +298,31 @@ def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, np.ndarray]:
         "cy": np.asarray(layer.cy[take]),
         "hull_areas": np.asarray(layer.hull_areas[idx]),
         "bounds": np.asarray(layer.tree.bounds[idx]),
+        "rings": ring_subset(layer.ring_arrays(), idx),
+        # offsets/cx/cy hold the non-convex features' hulls too once the numpy kernel made them.
+        "hulls": bool(getattr(layer, "hulls", False)),
     }
 
 
-def tile_layer(arrays: dict[str, np.ndarray]) -> LayerIndex:
+def ring_subset(rings: RingArrays, idx: np.ndarray) -> RingArrays:
+    """The rings of owners ``idx`` (renumbered 0…len(idx) − 1)."""
+    n_rings = np.asarray(rings.start[idx + 1] - rings.start[idx], np.int64)
+    ring = clip.ranges(np.asarray(rings.start[idx], np.int64), n_rings)
+    count = np.asarray(rings.off[ring + 1] - rings.off[ring], np.int64)
+    vert = clip.ranges(np.asarray(rings.off[ring], np.int64), count)
+    return RingArrays(
+        np.asarray(rings.x[vert], np.float64),
+        np.asarray(rings.y[vert], np.float64),
+        np.r_[0, np.cumsum(count)].astype(np.int64),
+        np.asarray(rings.sign[ring], np.float64),
+        np.r_[0, np.cumsum(n_rings)].astype(np.int64),
+    )
+
+
+def tile_layer(arrays: dict[str, Any]) -> LayerIndex:
     """A tile's features as a :class:`~hygis.engine.index.LayerIndex` (built where the tile is measured)."""
     a = arrays
-    return LayerIndex(
+    layer = LayerIndex(
         wkb=a["wkb"],
         wkb_off=a["wkb_off"],
         areas=a["areas"],
@@ -310,25 +333,52 @@ def tile_layer(arrays: dict[str, np.ndarray]) -> LayerIndex:
         cy=a["cy"],
         hull_areas=a["hull_areas"],
         tree=GridIndex.build(a["bounds"]),
+        source_row=np.arange(len(a["areas"])),
+        rings=a["rings"],
     )
+    layer.hulls = a["hulls"]  # type: ignore[attr-defined]  # what hygis.engine.overlap.with_hulls reads
+    return layer
 
 
 def _run_tile(
-    tile: dict[str, Any], geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """On a worker: the overlap of each item of one tile, in chunks of ``chunk_size`` compact items."""
+    tile: dict[str, Any], geometry: bool, area_scale: AreaScaleFn | None, pairs: bool, chunk_size: int
+) -> tuple[np.ndarray, np.ndarray | None, Pairs | None]:
+    """On a worker: each item's overlap in one tile, in chunks of ``chunk_size`` compact items.
+
+    Returns the areas, the overlap polygons as WKB (or None), and the (item, feature, m²) pairs
+    (or None), items and features numbered within the tile.
+    """
     layer = tile_layer(tile["layer"])
     items = shapely.from_wkb(tile["items"])
     areas = np.zeros(len(items))
     shapes = np.full(len(items), None, dtype=object) if geometry else None
+    found: list[Pairs] = []
     order = spatial_order(items)
     for start in range(0, len(items), chunk_size):
         chunk = order[start : start + chunk_size]
-        a, g = _measure(items[chunk], layer, geometry, area_scale)
+        a, g, p = _measure(items[chunk], layer, geometry, area_scale, pairs)
         areas[chunk] = a
         if shapes is not None and g is not None:
             shapes[chunk] = g
-    return areas, (None if shapes is None else shapely.to_wkb(shapes))
+        if p is not None:
+            found.append((chunk[p[0]], p[1], p[2]))
+    wkb = None if shapes is None else shapely.to_wkb(shapes)
+    return areas, wkb, (_concat(found) if pairs else None)
+
+
+def _concat(found: list[Pairs]) -> Pairs:
+    """Pairs of several chunks (or tiles) as one."""
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    site, feature, m2 = (np.concatenate(v) for v in zip(*found))
+    return site, feature, m2
+
+
+def site_feature_sums(found: Pairs, n_features: int) -> Pairs:
+    """Pieces' (site, feature, m²) summed per (site, feature), sorted by site then feature."""
+    site, feature, m2 = found
+    key, inv = np.unique(site.astype(np.int64) * n_features + feature, return_inverse=True)
+    return key // n_features, key % n_features, np.bincount(inv.ravel(), weights=m2, minlength=len(key))
 
 
 # --------------------------------------------------------------------------- running the tiles
@@ -337,8 +387,8 @@ def _tasks(
     layer: LayerIndex,
     skipped: Callable[[np.ndarray], None],
     held: list[tuple[int, int]],
-) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
-    """Each tile with features: its items (indices) and what its task needs, built as it is sent.
+) -> Iterator[tuple[tuple[np.ndarray, np.ndarray], dict[str, Any]]]:
+    """Each tile with features: its (items, features) (indices) and what its task needs, built as sent.
 
     The items that meet no feature's box are passed to ``skipped`` (their overlap is 0);
     ``held`` receives the number of items and of features of each tile sent.
@@ -350,36 +400,38 @@ def _tasks(
         if len(items):
             held.append((len(items), len(features)))
             # WKB, encoded at once: pickling geometries one by one costs 40× more.
-            yield items, {"items": shapely.to_wkb(part.geoms[items]), "layer": layer_subset(layer, features)}
+            payload = {"items": shapely.to_wkb(part.geoms[items]), "layer": layer_subset(layer, features)}
+            yield (items, features), payload
 
 
 def _on_cluster(
-    client: Any, tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
-) -> Iterator[tuple[np.ndarray, tuple]]:
+    client: Any, tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, pairs: bool, chunk_size: int
+) -> Iterator[tuple[Any, tuple]]:
     """Run the tiles on a ``distributed.Client``: each scattered to one worker, a few per thread in flight."""
     from distributed import KilledWorker, as_completed  # noqa: PLC0415 - the dask extra, only on a cluster
 
     scale = client.scatter(area_scale, broadcast=True) if area_scale is not None else None
     slots = TILES_IN_FLIGHT * max(1, sum(client.nthreads().values()))
     running = as_completed(loop=client.loop)
-    items_of: dict[str, tuple[np.ndarray, Any]] = {}
+    items_of: dict[str, tuple[Any, Any]] = {}
 
-    def send(task: tuple[np.ndarray, dict]) -> None:
-        items, payload = task
+    def send(task: tuple[Any, dict]) -> None:
+        what, payload = task
         data = client.scatter([payload], hash=False)[0]  # one worker, never broadcast
-        future = client.submit(_run_tile, data, geometry, scale, chunk_size, pure=False)
-        items_of[future.key] = (items, data)
+        future = client.submit(_run_tile, data, geometry, scale, pairs, chunk_size, pure=False)
+        items_of[future.key] = (what, data)
         running.add(future)
 
     for task in islice(tasks, slots):
         send(task)
     for future in running:
-        items, data = items_of.pop(future.key)
+        what, data = items_of.pop(future.key)
         try:
             result = future.result()
         except KilledWorker:
             msg = (
-                f"A dask worker died measuring a tile of {len(items):,} projects or pieces (out of memory?). "
+                f"A dask worker died measuring a tile of {len(what[0]):,} projects or pieces "
+                "(out of memory?). "
                 "Give the workers more memory (dask worker --memory-limit), or smaller tiles: "
                 "HYGIS_TILE_FEATURES=20000 hygis check …"
             )
@@ -389,12 +441,12 @@ def _on_cluster(
         task = next(tasks, None)
         if task is not None:
             send(task)
-        yield items, result
+        yield what, result
 
 
 def _on_local_dask(
-    tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, chunk_size: int
-) -> Iterator[tuple[np.ndarray, tuple]]:
+    tasks: Iterator, geometry: bool, area_scale: AreaScaleFn | None, pairs: bool, chunk_size: int
+) -> Iterator[tuple[Any, tuple]]:
     """Run the tiles on dask's local scheduler (no cluster given), a few per core at a time."""
     try:
         import dask  # noqa: PLC0415 - the dask extra, only for this engine
@@ -403,8 +455,8 @@ def _on_local_dask(
         raise HygisInputError(msg) from None
     slots = TILES_IN_FLIGHT * default_workers()
     while batch := list(islice(tasks, slots)):
-        jobs = [dask.delayed(_run_tile)(payload, geometry, area_scale, chunk_size) for _, payload in batch]
-        yield from zip((items for items, _ in batch), dask.compute(*jobs))
+        jobs = [dask.delayed(_run_tile)(p, geometry, area_scale, pairs, chunk_size) for _, p in batch]
+        yield from zip((what for what, _ in batch), dask.compute(*jobs))
 
 
 def _current_client() -> Any:
@@ -469,8 +521,9 @@ def overlap_dask(
     client: Any = None,
     progress: Callable[[int, int], None] | None = None,
     area_scale: AreaScaleFn | None = None,
+    pairs: bool = False,
     per_tile: int | None = None,
-) -> tuple[np.ndarray, list | None]:
+) -> Result:
     """:func:`hygis.engine.overlap.overlap` on a dask cluster, the sites and the layer partitioned in tiles.
 
     Parameters
@@ -489,13 +542,15 @@ def overlap_dask(
         Called with (sites done, sites total) as tiles come back.
     area_scale : AreaScale, optional
         Measure on the ellipsoid (:class:`hygis.engine.area.AreaScale`), as :func:`overlap` does.
+    pairs : bool
+        Also give the area of every (site, feature) overlap, features numbered as in ``layer``.
     per_tile : int, optional
         Features per tile, about (default :func:`tile_features_limit` for the layer and the cluster).
 
     Returns
     -------
-    (areas, geometries or None)
-        As :func:`hygis.engine.overlap.overlap`: m² per site, in the sites' order.
+    Result
+        As :func:`hygis.engine.overlap.overlap`: m² per site in the sites' order, the polygons, the pairs.
     """
     sites = np.asarray(sites, dtype=object)
     n = len(sites)
@@ -505,6 +560,7 @@ def overlap_dask(
     part = _spread(sites, index, threads, per_tile)
     item_area = np.zeros(len(part.site))
     item_shape = np.full(len(part.site), None, dtype=object)
+    found: list[Pairs] = []
     left = np.bincount(part.site, minlength=n)
 
     def skipped(items: np.ndarray) -> None:
@@ -512,14 +568,17 @@ def overlap_dask(
 
     held: list[tuple[int, int]] = []
     tasks = _tasks(part, index, skipped, held)
-    if client is not None:
-        results = _on_cluster(client, tasks, geometry, area_scale, chunk_size)
-    else:
-        results = _on_local_dask(tasks, geometry, area_scale, chunk_size)
-    for items, (areas, shapes) in results:
+    results = (
+        _on_cluster(client, tasks, geometry, area_scale, pairs, chunk_size)
+        if client is not None
+        else _on_local_dask(tasks, geometry, area_scale, pairs, chunk_size)
+    )
+    for (items, features), (areas, shapes, got) in results:
         item_area[items] = areas
         if shapes is not None:
             item_shape[items] = shapely.from_wkb(shapes)
+        if got is not None:
+            found.append((items[got[0]], features[got[1]], got[2]))  # (item, feature of the layer, m²)
         np.subtract.at(left, part.site[items], 1)
         if progress:
             progress(n - int(np.count_nonzero(left)), n)
@@ -527,7 +586,15 @@ def overlap_dask(
     # Summed in item order, whatever order the tiles came back in: the same figures every run.
     out = np.zeros(n)
     np.add.at(out, part.site, item_area)
-    return out, (_per_site(part.site, item_shape, n) if geometry else None)
+    geoms = _per_site(part.site, item_shape, n) if geometry else None
+    return Result(out, geoms, _pairs_per_site(found, part.site, len(index)) if pairs else None)
+
+
+def _pairs_per_site(found: list[Pairs], item_site: np.ndarray, n_features: int) -> Pairs:
+    """The tiles' (item, feature, m²) as (site, feature, m²), summed over a site's pieces in item order."""
+    item, feature, m2 = _concat(found)
+    order = np.lexsort((item, feature, item_site[item]))
+    return site_feature_sums((item_site[item][order], feature[order], m2[order]), n_features)
 
 
 # --------------------------------------------------------------------------- the cluster
@@ -643,7 +710,9 @@ __all__ = [
     "layer_subset",
     "overlap_dask",
     "partition",
+    "ring_subset",
     "scheduler_address",
+    "site_feature_sums",
     "site_in_boxes",
     "tile_features",
     "tile_features_limit",
