@@ -133,6 +133,8 @@ def scheduler(tmp_path_factory) -> str:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        # The session's cache (conftest's _own_cache), where the compiled kernel is built once.
+        "HYGIS_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "hygis-cache"),
     }
     dask = [sys.executable, "-m", "dask"]
     procs: list[subprocess.Popen] = []

@@ -69,6 +69,8 @@ TILES_PER_THREAD = 4
 MIN_TILE_FEATURES = 2_000
 #: The finest grid :func:`tile_grid` makes (a dense cluster of features stops the refining here).
 MAX_TILES = 65_536
+#: Candidate features (from the grid's cells) up to which a tile's are refined box by box.
+EXACT_BELOW = 5_000
 #: Tiles in flight per worker thread: one computing, one arriving.
 TILES_IN_FLIGHT = 2
 #: Seconds to wait for a scheduler, and then for its first worker, to answer.
@@ -217,7 +219,8 @@ def partition(
     Parameters
     ----------
     sites : array of Polygon/MultiPolygon or None
-        In the layer's CRS (metres); None or empty ones are left out.
+        In the layer's CRS (metres); None or empty ones, and those far from every feature, are
+        left out (they overlap nothing).
     layer : LayerIndex
         The control line, interior-disjoint (its boxes size the grid).
     per_tile, sites_per_tile : int
@@ -233,6 +236,9 @@ def partition(
     sites = np.asarray(sites, dtype=object)
     located = np.flatnonzero(~(shapely.is_missing(sites) | shapely.is_empty(sites)))
     b = shapely.bounds(sites[located]).reshape(-1, 4)
+    # Sites far from every feature overlap nothing: neither tiled nor cut (most, for a red line).
+    near, _ = tile_features(layer, b)
+    located, b = located[near], b[near]
     if not len(located):
         empty = np.zeros(0, np.int64)
         return Partition(TileGrid(0.0, 0.0, 1.0, 1, 1), empty, np.zeros(0, object), np.zeros((0, 4)), empty)
@@ -267,17 +273,25 @@ def site_in_boxes(geoms: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def tile_features(layer: LayerIndex, item_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which items' boxes meet a feature's box, and those features (sorted indices into ``layer``).
+    """Which items may meet a feature, and the features they may meet (sorted indices into ``layer``).
 
-    Items meeting none overlap nothing: they need not be sent.
+    From the layer's grid (:meth:`hygis.engine.index.GridIndex.near`): the features of every cell
+    an item's box touches, a superset of those whose box meets one (a few % more on farmland
+    patches), found 15× faster than the pairs. Where that leaves at most :data:`EXACT_BELOW`
+    features (a layer of a few large features, whose cells are large), the boxes are tested
+    pair by pair, which is cheap then. Items meeting no feature overlap nothing: they are not sent.
     """
-    item, feature = layer.tree.query_bounds(item_bounds)
-    # Masks, not sorts: the candidates repeat each feature and item many times.
+    met, features = layer.tree.near(item_bounds)
+    if not len(features) or len(features) > EXACT_BELOW:
+        return met, features
+    near = np.flatnonzero(met)
+    tree = shapely.STRtree(shapely.box(*np.asarray(layer.tree.bounds[features]).T))
+    item, feature = tree.query(shapely.box(*item_bounds[near].T))
     met = np.zeros(len(item_bounds), bool)
-    met[item] = True
-    hit = np.zeros(len(layer), bool)
+    met[near[item]] = True
+    hit = np.zeros(len(features), bool)
     hit[feature] = True
-    return met, np.flatnonzero(hit)
+    return met, features[hit]
 
 
 def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, Any]:
@@ -598,9 +612,14 @@ def _pairs_per_site(found: list[Pairs], item_site: np.ndarray, n_features: int) 
 
 
 # --------------------------------------------------------------------------- the cluster
-def _hygis_version() -> str:
+def _ready_worker() -> str:
+    """On a worker: load the engine and its compiled kernel before the first tile; hygis's version."""
     from hygis import __version__  # noqa: PLC0415 - run on a worker, where hygis is imported by this call
+    from hygis.engine import kernel  # noqa: PLC0415
 
+    spatial_order(np.zeros(0, dtype=object))  # imports geopandas, which orders a tile's items
+    if kernel.AVAILABLE:
+        kernel.warm_up()
     return __version__
 
 
@@ -652,7 +671,7 @@ def _check_workers(client: Any, address: str, timeout: float) -> None:
         )
         raise HygisInputError(msg) from None
     try:
-        versions = client.run(_hygis_version)
+        versions = client.run(_ready_worker)
     except Exception as exc:  # whatever a worker failed on (unpickling, importing), the fix is one
         msg = (
             f"The workers of {address} cannot run hygis ({type(exc).__name__}: {exc}). "

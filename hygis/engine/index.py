@@ -181,6 +181,26 @@ class GridIndex:
         order = np.lexsort((pf, pq))
         return pq[order], pf[order]
 
+    def near(self, qb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the (m, 4) boxes touch a cell holding a feature, and every feature of those cells.
+
+        A superset of :meth:`query_bounds`' features (a cell's features need not meet the box)
+        found without forming a pair: its cost is in cells, not in candidates. What a partition
+        needs to send a tile every feature its sites may meet (:mod:`hygis.engine.distributed`).
+        """
+        qb = np.asarray(qb, dtype=float).reshape(-1, 4)
+        ok = np.flatnonzero(np.isfinite(qb).all(axis=1))
+        cells, box = _cells_of(qb[ok], self.origin, self.cell, self.shape, ok)
+        count = self.cell_start[cells + 1] - self.cell_start[cells]
+        met = np.zeros(len(qb), bool)
+        met[box[count > 0]] = True
+        used = np.zeros(self.shape[0] * self.shape[1], bool)
+        used[cells] = True
+        c = np.flatnonzero(used)
+        hit = np.zeros(len(self.bounds), bool)
+        hit[self.cell_feat[_ranges(self.cell_start[c], self.cell_start[c + 1] - self.cell_start[c])]] = True
+        return met, np.flatnonzero(hit)
+
 
 def _cells_of(
     b: np.ndarray, origin: tuple[float, float], cell: float, shape: tuple[int, int], ids: np.ndarray
