@@ -15,7 +15,7 @@ judge, write)::
     python -m hygis -v check --projects P --permanent-farmland F --scheduler tcp://127.0.0.1:PORT \\
         --no-preaudit --out result.csv
 
-``--no-preaudit`` as for any very large batch (the 用地预审 figures are computed on the client);
+``--no-preaudit`` as for any very large batch (no 用地预审 itemisation of every (project, patch) pair);
 the areas are ellipsoidal (the default). **cold** = no prepared layer in the hygis cache (the
 2M-patch layer is read, dissolved, prepared and its index written; the compiled kernel, which
 hygis builds once per machine, is built before the timings); **warm** (``--warm``) = the same command

@@ -3,7 +3,8 @@
 A province's control-line layer (millions of patches) need not fit on one worker. The sites'
 extent is cut into square tiles holding about :data:`TILE_FEATURES` features each
 (:func:`tile_grid`), and each task is one tile: the sites, or pieces of sites, whose centre lies
-in it, and only the features whose bounding box meets them (:func:`partition`). The client
+in it (:func:`partition`), and only the features near them (:func:`tile_features`: those of the
+layer grid's cells they touch, a superset of those whose bounding box meets them). The client
 sums the results per site. No worker ever holds the whole layer: each tile's share is
 scattered to one worker, and only a few tiles per worker thread are in flight at a time.
 
