@@ -337,19 +337,8 @@ def ring_subset(rings: RingArrays, idx: np.ndarray) -> RingArrays:
 def tile_layer(arrays: dict[str, Any]) -> LayerIndex:
     """A tile's features as a :class:`~hygis.engine.index.LayerIndex` (built where the tile is measured)."""
     a = arrays
-    layer = LayerIndex(
-        wkb=a["wkb"],
-        wkb_off=a["wkb_off"],
-        areas=a["areas"],
-        convex=a["convex"],
-        clippable=a["clippable"],
-        offsets=a["offsets"],
-        cx=a["cx"],
-        cy=a["cy"],
-        hull_areas=a["hull_areas"],
-        tree=GridIndex.build(a["bounds"]),
-        source_row=np.arange(len(a["areas"])),
-        rings=a["rings"],
+    layer = LayerIndex.from_arrays(
+        a, tree=GridIndex.build(a["bounds"]), source_row=np.arange(len(a["areas"])), rings=a["rings"]
     )
     layer.hulls = a["hulls"]  # type: ignore[attr-defined]  # what hygis.engine.overlap.with_hulls reads
     return layer

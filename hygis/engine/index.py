@@ -417,23 +417,43 @@ class LayerIndex:
         )
         token = meta.pop("token")
         attributes = {name: np.load(folder / f"attr_{name}.npy") for name in meta.pop("attributes", [])}
-        return cls(
-            wkb=a["wkb"],
-            wkb_off=a["wkb_off"],
-            areas=a["areas"],
-            convex=a["convex"],
-            clippable=a["clippable"],
-            offsets=a["offsets"],
-            cx=a["cx"],
-            cy=a["cy"],
-            hull_areas=a["hull_areas"],
+        rings = RingArrays(*(np.asarray(a[f"ring_{k}"]) for k in ("x", "y", "off", "sign", "start")))
+        return cls.from_arrays(
+            a,
             tree=tree,
             source_row=a["source_row"],
-            rings=RingArrays(*(np.asarray(a[f"ring_{k}"]) for k in ("x", "y", "off", "sign", "start"))),
+            rings=rings,
             attributes=attributes,
             meta=meta,
             token=token,
         )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        a: Any,
+        *,
+        tree: GridIndex,
+        source_row: np.ndarray,
+        rings: RingArrays,
+        attributes: dict[str, np.ndarray] | None = None,
+        meta: dict | None = None,
+        token: str | None = None,
+    ) -> LayerIndex:
+        """From the per-feature arrays (``wkb``, ``wkb_off``, ``areas``, ``convex``, ``clippable``,
+        ``offsets``, ``cx``, ``cy``, ``hull_areas``: a mapping, as :meth:`load` or a dask tile has them)."""
+        names = ("wkb", "wkb_off", "areas", "convex", "clippable", "offsets", "cx", "cy", "hull_areas")
+        layer = cls(
+            **{name: a[name] for name in names},
+            tree=tree,
+            source_row=source_row,
+            rings=rings,
+            attributes=dict(attributes or {}),
+            meta=dict(meta or {}),
+        )
+        if token is not None:
+            layer.token = token
+        return layer
 
 
 # --------------------------------------------------------------------------- keys and the cache

@@ -9,6 +9,8 @@ place only when complete, and never onto a file hygis has read as an input in th
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -215,9 +217,12 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     except (pa.ArrowException, TypeError, ValueError):  # a column of mixed types: pandas writes it as text
         df.to_csv(path, index=False, encoding="utf-8-sig")
         return
+    # Arrow quotes every header name: the header is written as pandas writes it, the rows by Arrow.
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([str(c) for c in df.columns])
     with open(path, "wb") as fh:
-        fh.write("\ufeff".encode())
-        pa_csv.write_csv(arrow, fh, pa_csv.WriteOptions(quoting_style="needed"))
+        fh.write(("\ufeff" + header.getvalue()).encode())
+        pa_csv.write_csv(arrow, fh, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
