@@ -425,3 +425,25 @@ def test_overlap_is_the_ellipsoidal_area_in_both_zones():
             / 1e4,
             rel=1e-6,
         )
+
+
+def test_a_projects_file_in_the_zone_is_measured_as_read_until_a_site_is_edited(tmp_path):
+    """Projects already in the plan's Gauss–Krüger zone skip the WGS 84 round trip (their areas are
+    the file's own); a site edited afterwards in Python is the one measured, not the stale file's."""
+    import hygis
+
+    sites = [
+        shapely.box(620_000, 2_970_000, 621_000, 2_971_000),
+        shapely.box(630_000, 2_980_000, 630_500, 2_980_500),
+    ]
+    gpd.GeoDataFrame({"project_id": ["A", "B"], "name": ["a", "b"]}, geometry=sites, crs=4546).to_file(
+        tmp_path / "p.gpkg"
+    )
+    inputs = hygis.resolve(str(tmp_path / "p.gpkg"))
+    first = hygis.check_projects(inputs, area="planar").groupby("project_id").site_ha.first()
+    assert first.to_dict() == {"A": 100.0, "B": 25.0}  # exactly the file's squares in EPSG:4546
+    moved = shapely.box(112.6, 26.9, 112.61, 26.91)
+    inputs.projects.loc[inputs.projects.project_id == "B", "geometry"] = moved
+    again = hygis.check_projects(inputs, area="planar").groupby("project_id").site_ha.first()
+    expected = gpd.GeoSeries([moved], crs=4326).to_crs(4546).area.iloc[0] / 1e4
+    assert again["B"] == pytest.approx(expected, rel=1e-9) and again["B"] > 100

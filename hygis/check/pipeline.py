@@ -175,7 +175,7 @@ def check_projects(
         notes,
         point_radius_m=point_radius_m,
         ellipsoidal=area == ELLIPSOIDAL,
-        native=inputs.native_projects,
+        native=inputs.projects_as_read(projects),
     )
     # The plan's own projects get a type from their group and name; a user's file says its own.
     own_plan = inputs.provenance.get("projects", {}).get("status") not in ("user-file", "user-data")

@@ -65,8 +65,19 @@ def _entry() -> Callable[..., Any]:
         return _ENTRY
     folder, name = _aot_location()
     module = _import_aot(folder, name)
-    if module is None:
+    failed = folder / f"{name}.failed"  # a machine that cannot build it does not try every run
+    if module is None and not failed.exists():
+        # A planner waits ~15 s once: say why (the warning channel reaches the CLI and Python users).
+        from hygis.messages import warn  # noqa: PLC0415
+
+        warn(f"compiling hygis's overlap kernel for this machine, once (~15 s; kept in {folder})")
         module = _build_aot(folder, name)
+        if module is None:
+            try:
+                failed.parent.mkdir(parents=True, exist_ok=True)
+                failed.write_text("numba.pycc could not build the kernel here; numba's JIT runs it\n")
+            except OSError:
+                pass
     _ENTRY = module.pair_areas if module is not None else _jit()["_pair_areas"]
     return _ENTRY
 

@@ -65,6 +65,9 @@ class PlanInputs:
     #: The projects' geometry as read, in the file's CRS (row for row with ``projects``): a check in
     #: that CRS starts from it instead of projecting the WGS 84 copy back.
     native_projects: gpd.GeoSeries | None = None
+    #: The WGS 84 geometries made from ``native_projects``: how :meth:`projects_as_read` knows
+    #: that ``projects`` was not edited since.
+    native_wgs84: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in self.deferred:
@@ -78,6 +81,18 @@ class PlanInputs:
         frame.attrs["hygis_layer"] = {**self.provenance.get(name, {}), "name": name}
         self.__dict__[name] = frame
         return frame
+
+    def projects_as_read(self, projects: gpd.GeoDataFrame) -> gpd.GeoSeries | None:
+        """The projects' geometry in the file's CRS, if ``projects`` still holds the very geometries
+        :func:`resolve` made from it; None once they were edited (a notebook may change a site), so
+        that the check then projects what it is given."""
+        made = self.native_wgs84
+        if self.native_projects is None or made is None:
+            return None
+        current = np.asarray(projects.geometry.values, dtype=object)
+        if len(current) != len(made) or not all(a is b for a, b in zip(current.tolist(), made.tolist())):
+            return None
+        return self.native_projects
 
     def deferred_notes(self) -> list[str]:
         """What reading the deferred lines said (from the cache when their index is kept there)."""
@@ -344,7 +359,16 @@ def resolve(
         if value is not None:
             notes.extend(_outside_territory(gdf, name))
             notes.extend(official_area_quality(gdf, name.replace("_", " ")))
-    return PlanInputs(**frames, provenance=provenance, notes=notes, deferred=deferred, native_projects=native)
+    # A copy of the references: editing the frame in place must not edit this record of it.
+    made = None if native is None else np.array(frames["projects"].geometry.values, dtype=object, copy=True)
+    return PlanInputs(
+        **frames,
+        provenance=provenance,
+        notes=notes,
+        deferred=deferred,
+        native_projects=native,
+        native_wgs84=made,
+    )
 
 
 def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> Any:
