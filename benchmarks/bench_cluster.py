@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import shutil
@@ -80,78 +79,18 @@ def case_files(patches: int, projects: int) -> tuple[Path, Path]:
 
 
 @contextmanager
-def local_cluster(workers: int, memory_limit: str, folder: Path, cache: Path):
-    """``dask scheduler`` on a free port of 127.0.0.1 and ``workers`` × ``dask worker`` (1 thread); yields
-    (address, worker pids)."""
-    import distributed
+def bench_cluster(workers: int, memory_limit: str, folder: Path, cache: Path):
+    """:func:`hygis.engine.distributed.local_cluster` with this checkout and the benchmark's cache;
+    yields (address, worker pids)."""
+    from hygis.engine.distributed import local_cluster
 
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "HYGIS_CACHE_DIR": str(cache),  # the compiled kernel, built once before the timings
     }
-    dask = [sys.executable, "-m", "dask"]
-    info = folder / "scheduler.json"
-    procs: list[subprocess.Popen] = []
-    logs = []
-
-    def start(name: str, args: list[str]) -> subprocess.Popen:
-        log = open(folder / f"{name}.log", "w")  # closed in the finally block
-        logs.append(log)
-        procs.append(subprocess.Popen([*dask, *args], env=env, stdout=log, stderr=subprocess.STDOUT))
-        return procs[-1]
-
-    try:
-        start(
-            "scheduler",
-            [
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--no-dashboard",
-                "--scheduler-file",
-                str(info),
-            ],
-        )
-        deadline = time.monotonic() + 120
-        while not info.exists():
-            if time.monotonic() > deadline or procs[0].poll() is not None:
-                raise RuntimeError(f"the scheduler did not start: {folder / 'scheduler.log'}")
-            time.sleep(0.2)
-        address = json.loads(info.read_text())["address"]
-        pids = [
-            start(
-                f"worker{k}",
-                [
-                    "worker",
-                    address,
-                    "--nthreads",
-                    "1",
-                    "--no-dashboard",
-                    "--memory-limit",
-                    memory_limit,
-                    "--local-directory",
-                    str(folder / f"worker{k}"),
-                ],
-            ).pid
-            for k in range(workers)
-        ]
-        with distributed.Client(address, timeout=60) as client:
-            client.wait_for_workers(workers, timeout=300)
-        yield address, pids
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in logs:
-            log.close()
+    with local_cluster(folder, workers=workers, memory_limit=memory_limit, env=env, timeout=300) as found:
+        yield found
 
 
 class Peak:
@@ -251,7 +190,7 @@ def main() -> None:
             check=True,
             env={**os.environ, "PYTHONPATH": str(REPO), "HYGIS_CACHE_DIR": str(cache)},
         )
-        with local_cluster(args.workers, args.memory_limit, work, cache) as (address, pids):
+        with bench_cluster(args.workers, args.memory_limit, work, cache) as (address, pids):
             limit = args.memory_limit
             print(f"cluster: {address}, {args.workers} workers × 1 thread, memory limit {limit} each")
             runs = ["cold", "warm"] if args.warm else ["cold"]

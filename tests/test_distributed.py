@@ -8,12 +8,9 @@ whose farmland has overlapping features and features crossing many tiles, with t
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import subprocess
-import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from hygis.engine.distributed import partition, tile_features
+from hygis.engine.distributed import local_cluster, partition, tile_features
 from hygis.engine.index import LayerIndex
 from hygis.engine.overlap import disjoint_layer
 from tests.conftest import REPO, run_cli
@@ -117,90 +114,18 @@ def case(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
-def _wait_for(path: Path, procs: list[subprocess.Popen], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-            raise RuntimeError(f"the dask scheduler did not start (see {path.parent})")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
-def scheduler(tmp_path_factory) -> str:
+def scheduler(tmp_path_factory) -> Iterator[str]:
     """A real cluster on localhost: ``dask scheduler`` (a free port) and two ``dask worker`` (1 thread)."""
-    distributed = pytest.importorskip("distributed")
-    folder = tmp_path_factory.mktemp("dask-cluster")
+    pytest.importorskip("distributed")
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         # The session's cache (conftest's _own_cache), where the compiled kernel is built once.
         "HYGIS_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "hygis-cache"),
     }
-    dask = [sys.executable, "-m", "dask"]
-    procs: list[subprocess.Popen] = []
-    logs = []
-    try:
-        log = open(folder / "scheduler.log", "w")  # closed in the finally block
-        logs.append(log)
-        info = folder / "scheduler.json"
-        procs.append(
-            subprocess.Popen(
-                [
-                    *dask,
-                    "scheduler",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "0",
-                    "--no-dashboard",
-                    "--scheduler-file",
-                    str(info),
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        _wait_for(info, procs)
-        address = json.loads(info.read_text())["address"]
-        for k in range(2):
-            log = open(folder / f"worker{k}.log", "w")  # closed in the finally block
-            logs.append(log)
-            procs.append(
-                subprocess.Popen(
-                    [
-                        *dask,
-                        "worker",
-                        address,
-                        "--nthreads",
-                        "1",
-                        "--nworkers",
-                        "1",
-                        "--no-dashboard",
-                        "--memory-limit",
-                        "2GiB",
-                        "--local-directory",
-                        str(folder / f"worker{k}"),
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        with distributed.Client(address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=120)
+    with local_cluster(tmp_path_factory.mktemp("dask-cluster"), workers=2, env=env) as (address, _pids):
         yield address
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in logs:
-            log.close()
 
 
 def _report(path: Path) -> pd.DataFrame:

@@ -709,6 +709,92 @@ def cluster_client(scheduler: str | None, engine: str | None) -> Iterator[tuple[
         client.close()
 
 
+@contextmanager
+def local_cluster(
+    folder: str | os.PathLike,
+    *,
+    workers: int = 2,
+    memory_limit: str = "2GiB",
+    env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> Iterator[tuple[str, list[int]]]:
+    """A real cluster on this machine: ``dask scheduler`` on a free port of 127.0.0.1 and
+    ``workers`` × ``dask worker`` (one thread each), as separate processes, stopped on exit.
+
+    To try ``hygis check --scheduler`` before a bureau sets up several machines, and what the tests
+    and ``benchmarks/bench_cluster.py`` run on. Logs and the workers' spill folders go in ``folder``.
+
+    Yields
+    ------
+    (address, worker process ids)
+    """
+    import json  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    import distributed  # noqa: PLC0415
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    info = folder / "scheduler.json"
+    info.unlink(missing_ok=True)
+    procs: list[subprocess.Popen] = []
+    logs = []
+
+    def start(name: str, args: list[str]) -> subprocess.Popen:
+        log = open(folder / f"{name}.log", "w")  # closed when the cluster stops
+        logs.append(log)
+        cmd = [sys.executable, "-m", "dask", *args]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+        return procs[-1]
+
+    try:
+        start(
+            "scheduler",
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+        )
+        deadline = time.monotonic() + timeout
+        while not info.exists():
+            if time.monotonic() > deadline or procs[0].poll() is not None:
+                msg = f"the dask scheduler did not start: see {folder / 'scheduler.log'}"
+                raise RuntimeError(msg)
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        pids = [
+            start(
+                f"worker{k}",
+                ["worker", address, "--nthreads", "1", "--no-dashboard", "--memory-limit", memory_limit,
+                 "--local-directory", str(folder / f"worker{k}")],
+            ).pid
+            for k in range(workers)
+        ]  # fmt: skip
+        with distributed.Client(address, timeout=timeout) as client:
+            client.wait_for_workers(workers, timeout=timeout)
+        yield address, pids
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
 __all__ = [
     "CONNECT_TIMEOUT_S",
     "TILE_FEATURES",
@@ -717,6 +803,7 @@ __all__ = [
     "cluster_client",
     "connect",
     "layer_subset",
+    "local_cluster",
     "overlap_dask",
     "partition",
     "ring_subset",
