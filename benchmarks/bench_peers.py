@@ -11,9 +11,13 @@ runs it, with its default outputs::
 which also resolves the plan's other two control lines, tests the inputs against the plan's
 territory, validates, judges the rules and writes the report (3 rows per project). ``hygis
 check (warm)`` is the same command run again, with the farmland's prepared index in the user
-cache (``hygis index``); ``(cold)`` runs without it (``hygis index clear``). Both use hygis's
-compiled kernel, which the first run on a machine builds into the user cache (~15 s; done before
-the timings).
+cache (``hygis index``); ``(cold)`` runs without it (``hygis index clear``). ``(served)`` is the
+warm command while ``hygis serve`` runs (started before the case, given one untimed command, so it
+holds the index; stopped after): the timed process only passes the command to the server, whose
+forked child does the work; its peak memory is that of the server, the child and the command
+(resident memory summed, the pages a child shares with the server counted in both). All use
+hygis's compiled kernel, which the first run on a machine builds into the user cache (~15 s; done
+before the timings).
 
 The peers, each in one small function below (``peer_*``), each the plain way to do it:
 
@@ -61,7 +65,17 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-PEERS = ("hygis-cold", "hygis-warm", "shapely", "overlay", "duckdb", "sedonadb", "dask", "postgis")
+PEERS = (
+    "hygis-cold",
+    "hygis-warm",
+    "hygis-served",
+    "shapely",
+    "overlay",
+    "duckdb",
+    "sedonadb",
+    "dask",
+    "postgis",
+)
 CASES = ("convex", "stars", "nonconvex")
 QUICK = {"patches": 20_000, "sizes": [1_000]}
 
@@ -229,10 +243,11 @@ def postgis_up() -> bool:
 class PeakRSS:
     """Peak resident memory (MB) of a process and all its descendants, polled every 20 ms."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, *others: int):
         import psutil
 
         self._proc, self.peak, self._stop = psutil.Process(pid), 0.0, threading.Event()
+        self._others = [psutil.Process(p) for p in others]
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
 
@@ -242,6 +257,8 @@ class PeakRSS:
         while not self._stop.is_set():
             try:
                 procs = [self._proc, *self._proc.children(recursive=True)]
+                for other in self._others:
+                    procs += [other, *other.children(recursive=True)]
                 rss = 0
                 for p in procs:
                     try:
@@ -259,11 +276,13 @@ class PeakRSS:
         return self.peak
 
 
-def run_timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Wall time (s), peak memory (MB) and stdout of one process."""
+def run_timed(
+    cmd: list[str], env: dict | None = None, also: tuple[int, ...] = ()
+) -> tuple[float, float, str]:
+    """Wall time (s), peak memory (MB) and stdout of one process (and of the processes ``also``)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    mem = PeakRSS(proc.pid)
+    mem = PeakRSS(proc.pid, *also)
     stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
     peak = mem.stop()
@@ -284,7 +303,7 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
     out = work / f"{peer}.csv"
     out.unlink(missing_ok=True)
     if peer.startswith("hygis"):
-        env = {**os.environ, "PYTHONPATH": str(REPO), "HYGIS_CACHE_DIR": str(cache)}
+        env = hygis_env(cache, served=peer == "hygis-served")
         if peer == "hygis-cold":
             shutil.rmtree(cache / "layers", ignore_errors=True)  # the prepared indexes ('hygis index clear')
         cmd = [
@@ -301,7 +320,8 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
             "--out",
             str(out),
         ]
-        wall, peak, _ = run_timed(cmd, env)
+        also = (server_pid(cache),) if peer == "hygis-served" else ()
+        wall, peak, _ = run_timed(cmd, env, also)
         ids, areas = hygis_areas(out)
         return {"wall": wall, "peak": peak, "ids": ids, "areas": areas}
     cmd = [sys.executable, __file__, "--run", peer, str(projects), str(farmland), str(out)]
@@ -317,6 +337,30 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
         "areas": res["area_m2"].fillna(0.0).to_numpy(),
         **extra,
     }
+
+
+def hygis_env(cache: Path, served: bool = False) -> dict:
+    """hygis from this checkout, its cache in ``cache``; a running server used only when ``served``."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HYGIS_CACHE_DIR": str(cache)}
+    env["HYGIS_SERVER"] = "1" if served else "0"
+    return env
+
+
+def server(cache: Path, action: str) -> None:
+    """``hygis serve`` (start) or ``hygis serve --stop`` with the benchmark's cache."""
+    cmd = [sys.executable, "-m", "hygis", "serve", *(["--stop"] if action == "stop" else [])]
+    subprocess.run(cmd, check=True, env=hygis_env(cache, served=True), capture_output=True)
+
+
+def server_pid(cache: Path) -> int:
+    out = subprocess.run(
+        [sys.executable, "-m", "hygis", "serve", "--status"],
+        check=True,
+        env=hygis_env(cache, served=True),
+        capture_output=True,
+        text=True,
+    ).stdout
+    return int(out.split()[1].rstrip(","))
 
 
 def rel_diff(ref_ids, ref, ids, areas) -> float:
@@ -399,12 +443,20 @@ def main() -> None:
                     try:
                         for _ in range(args.repeat):
                             layers = cache / "layers"
-                            if peer == "hygis-warm" and not (layers.exists() and any(layers.iterdir())):
+                            if peer in ("hygis-warm", "hygis-served") and not (
+                                layers.exists() and any(layers.iterdir())
+                            ):
                                 run_peer("hygis-cold", projects, farmland, work, cache)  # fills the cache
+                            if peer == "hygis-served" and not runs:
+                                server(cache, "start")
+                                run_peer(peer, projects, farmland, work, cache)  # loads the index
                             runs.append(run_peer(peer, projects, farmland, work, cache))
                     except RuntimeError as exc:
                         print(f"  {peer:>11}: failed — {exc}")
                         continue
+                    finally:
+                        if peer == "hygis-served":
+                            server(cache, "stop")
                     r = runs[-1]
                     if ref is None and peer.startswith("hygis"):
                         ref = (r["ids"], r["areas"])

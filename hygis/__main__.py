@@ -1,6 +1,6 @@
-"""``python -m hygis`` runs the command-line interface."""
+"""``python -m hygis`` runs the command-line interface (through a running ``hygis serve`` if any)."""
 
-from hygis.cli.main import cli
+from hygis.cli.launch import main
 
 if __name__ == "__main__":
-    cli()
+    main()

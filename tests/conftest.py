@@ -19,8 +19,13 @@ HENGYANG = (112.6271, 26.8928)
 
 @pytest.fixture(autouse=True)
 def _own_cache(tmp_path_factory, monkeypatch):
-    """Each test session keeps prepared indexes in its own folder, never in the user's cache."""
-    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "hygis-cache"))
+    """Each test session keeps prepared indexes in its own folder, never in the user's cache.
+
+    The compiled kernel is built once for the session (~15 s), also for tests with a cache of their own.
+    """
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(base / "hygis-cache"))
+    monkeypatch.setenv("HYGIS_KERNEL_DIR", str(base / "hygis-cache" / "kernel"))
 
 
 def square(lon: float, lat: float, half_deg: float = 0.01) -> shapely.Polygon:

@@ -281,7 +281,8 @@ def test_the_kernel_is_compiled_once_and_then_loads_without_numba(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "HYGIS_CACHE_DIR": str(tmp_path)}
+    env = {k: v for k, v in os.environ.items() if k != "HYGIS_KERNEL_DIR"}
+    env["HYGIS_CACHE_DIR"] = str(tmp_path)
     probe = (
         "import sys; from hygis.engine import kernel; kernel.warm_up(); "
         "print(type(kernel._ENTRY).__name__, 'numba' in sys.modules)"

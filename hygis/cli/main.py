@@ -15,6 +15,7 @@ from hygis.cli import (
     raster,
     relocate,
     run,
+    serve,
     stats,
     suitability,
     targets,
@@ -56,5 +57,6 @@ for _command in (
     relocate.relocate_cmd,
     monitor.monitor_group,
     build.build_cmd,
+    serve.serve_cmd,
 ):
     cli.add_command(_command)

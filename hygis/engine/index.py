@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,6 +402,11 @@ class LayerIndex:
         kernel has one variant to load, not two), while nothing is ever written back to the file.
         """
         folder = Path(folder)
+        LOADED.append(str(folder))
+        stamp = _meta_stamp(folder)
+        kept = _MEMO.get(str(folder))
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
             msg = f"{folder}: prepared layer of format {meta.get('format')}, not {FORMAT_VERSION}"
@@ -454,6 +460,43 @@ class LayerIndex:
         if token is not None:
             layer.token = token
         return layer
+
+
+# --------------------------------------------------------------------------- kept in memory (hygis serve)
+#: The folders :meth:`LayerIndex.load` read in this process (a server child reports them).
+LOADED: list[str] = []
+#: Prepared layers a server keeps loaded: folder -> (meta.json stamp, index); its children inherit them.
+_MEMO: dict[str, tuple[tuple[int, int], LayerIndex]] = {}
+
+
+def _meta_stamp(folder: Path) -> tuple[int, int]:
+    st = (folder / "meta.json").stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def preload(folder: str | os.PathLike) -> bool:
+    """Keep the prepared layer in ``folder`` loaded in this process (see :mod:`hygis.server`).
+
+    Returns True when it was newly loaded; False when already kept or no longer valid.
+    """
+    folder = Path(folder)
+    try:
+        stamp = _meta_stamp(folder)
+        kept = _MEMO.get(str(folder))
+        if kept is not None and kept[0] == stamp:
+            return False
+        _MEMO.pop(str(folder), None)
+        layer = LayerIndex.load(folder)
+    except (OSError, ValueError, KeyError):
+        _MEMO.pop(str(folder), None)
+        return False
+    _MEMO[str(folder)] = (stamp, layer)
+    return True
+
+
+def memo_folders() -> list[str]:
+    """The prepared layers this process keeps loaded (:func:`preload`)."""
+    return sorted(_MEMO)
 
 
 # --------------------------------------------------------------------------- keys and the cache
@@ -639,7 +682,9 @@ class DeferredLayer:
         frame = self.frame()
         # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
         # the coordinates are already those of the area CRS.
-        same = frame.crs is not None and CRS(frame.crs).to_dict() == crs.to_dict()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # pyproj: a PROJ string loses information
+            same = frame.crs is not None and CRS(frame.crs).to_dict() == crs.to_dict()
         geoms = frame.geometry.values if same else project(frame.geometry.values, frame.crs, crs)
         layer = build(np.asarray(geoms, dtype=object))
         meta = {

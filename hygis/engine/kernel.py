@@ -85,6 +85,8 @@ def _entry() -> Callable[..., Any]:
 def _aot_location() -> tuple[Path, str]:
     import platformdirs  # noqa: PLC0415
 
+    # $HYGIS_KERNEL_DIR: one build shared by several cache folders (a test session's, a CI job's).
+    folder = os.environ.get("HYGIS_KERNEL_DIR")
     base = os.environ.get("HYGIS_CACHE_DIR") or platformdirs.user_cache_dir("hygis")
     key = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8)
     numba_spec = importlib.util.find_spec("numba")
@@ -95,7 +97,7 @@ def _aot_location() -> tuple[Path, str]:
         key.update(version("numba").encode())
     except Exception:
         pass
-    return Path(base) / "kernel", f"hygis_kernel_{key.hexdigest()}"
+    return Path(folder) if folder else Path(base) / "kernel", f"hygis_kernel_{key.hexdigest()}"
 
 
 def _import_aot(folder: Path, name: str) -> Any:

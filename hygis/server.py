@@ -1,0 +1,520 @@
+"""``hygis serve``: keep hygis loaded between commands, so that a warm check costs only its own work.
+
+An office checks batch after batch of projects against the same control-line database. A new
+process pays each time for Python's imports (geopandas, pyproj, the engine: ~1 s) and for
+mapping the prepared layer; a server pays once. The server listens on a Unix socket in the user
+cache directory and forks one child per command: the child inherits the imports, the compiled
+kernel and every prepared layer already loaded, takes the caller's standard input, output and
+error (passed over the socket), its working directory and environment, runs the command exactly as
+``hygis`` would, and returns its exit status. What a command loaded the server then loads too, so
+the next command finds it in memory.
+
+The client side (:func:`forward`) is what the ``hygis`` command does first: it imports nothing
+heavy, and when no server answers the command runs in its own process as before. A server only
+answers commands of the same hygis code, Python and ``HYGIS_*`` settings: the socket's name says
+which (:func:`socket_path`); a server of older code is never used and stops when idle.
+
+Only the user who started it can use it: the socket's folder is private (0700) and the server
+checks the caller's user id (``SO_PEERCRED``).
+"""
+
+from __future__ import annotations
+
+import array
+import hashlib
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: Default time a server waits for a command before stopping (s).
+IDLE_TIMEOUT_S = 3600.0
+
+#: Environment variables that change what hygis computes when read at import time: a server only
+#: answers callers whose values are its own.
+_SETTINGS_PREFIXES = ("HYGIS_", "PROJ_", "GDAL_", "SHAPE_", "CPL_")
+
+#: Set to 0 to never use a server (a command then always runs in its own process).
+ENV_USE = "HYGIS_SERVER"
+
+_HEADER = struct.Struct("!I")
+_STATUS = struct.Struct("!i")
+_MAX_PATH = 100  # sockaddr_un holds 108 bytes
+
+
+# --------------------------------------------------------------------------- where
+def _settings() -> list[tuple[str, str]]:
+    return sorted((k, v) for k, v in os.environ.items() if k.startswith(_SETTINGS_PREFIXES) and k != ENV_USE)
+
+
+def build_id() -> str:
+    """What a server must share with its callers: hygis's code (files, sizes, times), Python, settings."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.blake2b(digest_size=8)
+    h.update(f"{package}\0{sys.executable}\0{sys.version}\0".encode())
+    for path in sorted(package.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(package)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    h.update(json.dumps(_settings()).encode())
+    return h.hexdigest()
+
+
+def cache_base() -> Path:
+    """``$HYGIS_CACHE_DIR`` or the user cache directory (where prepared layers are kept too)."""
+    base = os.environ.get("HYGIS_CACHE_DIR")
+    if not base:
+        import platformdirs  # noqa: PLC0415
+
+        base = platformdirs.user_cache_dir("hygis")
+    return Path(base)
+
+
+def server_dir() -> Path:
+    """The private folder of this user's server sockets (a temporary folder when the cache path is long)."""
+    folder = cache_base() / "server"
+    if len(os.fsencode(folder)) > _MAX_PATH - 24:
+        digest = hashlib.blake2b(os.fsencode(cache_base()), digest_size=6).hexdigest()
+        folder = Path("/tmp") / f"hygis-{os.getuid()}" / digest
+    return folder
+
+
+def socket_path() -> Path:
+    """The socket of a server for this code and these settings (see :func:`build_id`)."""
+    return server_dir() / f"{build_id()}.sock"
+
+
+# --------------------------------------------------------------------------- the client
+def _connect(path: Path, timeout: float | None = None) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(os.fspath(path))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _send(sock: socket.socket, message: dict, fds: Sequence[int] = ()) -> None:
+    body = json.dumps(message).encode()
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    sock.sendmsg([_HEADER.pack(len(body)) + body], ancillary)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def forward(argv: Sequence[str]) -> int | None:
+    """Run ``hygis ARGV`` in a running server; its exit status, or None when no server answers.
+
+    The caller's standard streams, working directory, umask and environment go with the command;
+    Ctrl-C is passed on to it.
+    """
+    if os.environ.get(ENV_USE, "1") == "0" or not hasattr(socket, "AF_UNIX"):
+        return None
+    path = socket_path()
+    if not path.exists():
+        return None
+    sock = _connect(path, timeout=2.0)
+    if sock is None:
+        return None
+    umask = os.umask(0)
+    os.umask(umask)
+    stream = sys.stdout
+    message = {
+        "command": "run",
+        "argv": list(argv),
+        "cwd": os.getcwd(),
+        "env": dict(os.environ),
+        "umask": umask,
+        "encoding": [getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None)],
+    }
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _send(sock, message, [0, 1, 2])
+        head = _recv_exact(sock, _STATUS.size)
+    except OSError:
+        sock.close()
+        return None
+    if head is None:  # the server went away before taking the command: run it here
+        sock.close()
+        return None
+    sock.settimeout(None)
+    child = _STATUS.unpack(head)[0]
+
+    def pass_on(signum: int, _frame: Any) -> None:
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, pass_on)
+    while True:
+        try:
+            status = _recv_exact(sock, _STATUS.size)
+            break
+        except InterruptedError:  # pragma: no cover - PEP 475 retries
+            continue
+    sock.close()
+    if status is None:
+        print(
+            f"hygis: the server's process for this command ended without a status (see {log_path()})",
+            file=sys.stderr,
+        )
+        return 1
+    return _STATUS.unpack(status)[0]
+
+
+def _ask(path: Path, command: str) -> dict | None:
+    sock = _connect(path, timeout=5.0)
+    if sock is None:
+        return None
+    try:
+        _send(sock, {"command": command})
+        head = _recv_exact(sock, _HEADER.size)
+        if head is None:
+            return None
+        body = _recv_exact(sock, _HEADER.unpack(head)[0])
+        return json.loads(body) if body else None
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def status() -> list[dict]:
+    """Every server of this user answering under the cache directory: pid, code, started, loaded layers."""
+    out = []
+    folder = server_dir()
+    for path in sorted(folder.glob("*.sock")) if folder.exists() else []:
+        answer = _ask(path, "status")
+        if answer is None:
+            path.unlink(missing_ok=True)  # a server that died without removing its socket
+            continue
+        answer["current"] = path == socket_path()
+        out.append(answer)
+    return out
+
+
+def stop() -> int:
+    """Stop every server of this user under the cache directory; how many were stopped."""
+    stopped = 0
+    folder = server_dir()
+    for path in sorted(folder.glob("*.sock")) if folder.exists() else []:
+        if _ask(path, "stop") is not None:
+            stopped += 1
+        else:
+            path.unlink(missing_ok=True)
+    return stopped
+
+
+def log_path() -> Path:
+    """Where a detached server writes what it does."""
+    return cache_base() / "server.log"
+
+
+# --------------------------------------------------------------------------- the server
+def warm() -> None:
+    """Import what a check uses and load the compiled kernel, once, before the first command."""
+    import hygis.check.pipeline  # noqa: PLC0415
+    import hygis.cli.main  # noqa: F401, PLC0415
+    from hygis.engine import kernel  # noqa: PLC0415
+
+    kernel.warm_up()
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
+def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) -> None:
+    """In the forked child: become the caller's process and run its command; never returns."""
+    code = 1
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        encoding, errors = message.get("encoding") or ["utf-8", None]
+        import io  # noqa: PLC0415
+
+        def stream(fd: int, mode: str) -> Any:
+            raw = open(fd, mode + "b", buffering=0 if mode == "w" else -1, closefd=False)
+            buffered = io.BufferedWriter(raw) if mode == "w" else raw
+            return io.TextIOWrapper(
+                buffered, encoding=encoding, errors=errors, line_buffering=os.isatty(fd) or fd == 2
+            )
+
+        sys.stdin, sys.stdout, sys.stderr = stream(0, "r"), stream(1, "w"), stream(2, "w")
+        os.chdir(message["cwd"])
+        os.environ.clear()
+        os.environ.update(message["env"])
+        os.umask(int(message["umask"]))
+        sys.argv = ["hygis", *message["argv"]]
+        conn.sendall(_STATUS.pack(os.getpid()))
+        import logging  # noqa: PLC0415
+
+        logging.root.handlers.clear()
+        from hygis.cli.main import cli  # noqa: PLC0415
+        from hygis.engine import index  # noqa: PLC0415
+
+        index.LOADED.clear()
+        try:
+            cli.main(args=message["argv"], prog_name="hygis")
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if not isinstance(exc.code, int) and exc.code is not None:
+                print(exc.code, file=sys.stderr)
+        except KeyboardInterrupt:
+            code = 130
+        except BaseException:
+            import traceback  # noqa: PLC0415
+
+            traceback.print_exc()
+            code = 1
+        try:
+            os.write(report, json.dumps(sorted(set(index.LOADED))).encode())
+        except OSError:
+            pass
+    finally:
+        for s in (sys.stdout, sys.stderr):
+            try:
+                s.flush()
+            except Exception:
+                pass
+        try:
+            conn.sendall(_STATUS.pack(code))
+        except OSError:
+            pass
+        os._exit(0)
+
+
+def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any = None) -> None:
+    """Run a server in this process until ``hygis serve --stop``, SIGTERM, or ``idle_timeout`` s idle.
+
+    Parameters
+    ----------
+    idle_timeout : float
+        Seconds without a command after which the server stops (s).
+    log : file, optional
+        Where to say what it does (default: standard error).
+    ready : callable, optional
+        Called with the socket path once the server accepts commands.
+    """
+    from hygis.engine import index  # noqa: PLC0415
+
+    log = log or sys.stderr
+
+    def say(text: str) -> None:
+        print(
+            f"{time.strftime('%Y-%m-%dT%H:%M:%S')} hygis serve[{os.getpid()}]: {text}", file=log, flush=True
+        )
+
+    path = socket_path()
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    if path.exists():
+        other = _ask(path, "status")
+        if other is not None:
+            msg = f"a hygis server already runs for this code and settings (pid {other['pid']}, {path})"
+            raise RuntimeError(msg)
+        path.unlink()
+    warm()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    tmp = folder / f".{os.getpid()}.sock"
+    tmp.unlink(missing_ok=True)
+    listener.bind(os.fspath(tmp))
+    os.chmod(tmp, 0o600)
+    listener.listen(32)
+    os.replace(tmp, path)  # the socket appears only once it accepts
+    started = time.time()
+    stopping = False
+
+    def on_term(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, None)
+    reports: dict[int, bytearray] = {}
+    children: set[int] = set()
+    served = 0
+    last = time.monotonic()
+    say(f"ready on {path}")
+    if ready is not None:
+        ready(path)
+    try:
+        while not stopping:
+            for key, _ in sel.select(timeout=1.0):
+                if key.data is None:
+                    conn, _ = listener.accept()
+                    last = time.monotonic()
+                    with conn:
+                        if _peer_uid(conn) != os.getuid():
+                            say("refused a caller of another user")
+                            continue
+                        request, fds = _receive(conn)
+                        if request is None:
+                            continue
+                        if request.get("command") != "run":
+                            answer = {
+                                "pid": os.getpid(),
+                                "socket": os.fspath(path),
+                                "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+                                "commands": served,
+                                "layers": index.memo_folders(),
+                            }
+                            body = json.dumps(answer).encode()
+                            conn.sendall(_HEADER.pack(len(body)) + body)
+                            if request.get("command") == "stop":
+                                stopping = True
+                            continue
+                        r, w = os.pipe()
+                        pid = os.fork()
+                        if pid == 0:  # pragma: no cover - the child process
+                            os.close(r)
+                            listener.close()
+                            _run_child(conn, request, fds, w)
+                        os.close(w)
+                        for fd in fds:
+                            os.close(fd)
+                        served += 1
+                        children.add(pid)
+                        reports[r] = bytearray()
+                        sel.register(r, selectors.EVENT_READ, "report")
+                        say(f"command {served} (pid {pid}): hygis {' '.join(request['argv'])}")
+                else:
+                    fd = key.fd
+                    chunk = os.read(fd, 65536)
+                    if chunk:
+                        reports[fd] += chunk
+                        continue
+                    sel.unregister(fd)
+                    os.close(fd)
+                    data = reports.pop(fd)
+                    try:
+                        folders = json.loads(data) if data else []
+                    except ValueError:
+                        folders = []
+                    for f in folders:
+                        if index.preload(f):
+                            say(f"loaded {f}")
+                    last = time.monotonic()
+            for pid in list(children):
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    children.discard(pid)
+            if not children and time.monotonic() - last > idle_timeout:
+                say(f"idle for {idle_timeout:.0f} s: stopping")
+                break
+    finally:
+        path.unlink(missing_ok=True)
+        listener.close()
+        say("stopped")
+
+
+def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
+    """Start a server in the background (detached, writing to :func:`log_path`); its status once ready.
+
+    Raises
+    ------
+    RuntimeError
+        When a server already runs for this code and settings, or the server could not start
+        (the message says why; the log has the rest).
+    """
+    running = _ask(socket_path(), "status") if socket_path().exists() else None
+    if running is not None:
+        msg = f"a hygis server already runs (pid {running['pid']}); stop it with: hygis serve --stop"
+        raise RuntimeError(msg)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the detached server
+        os.close(r)
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        log_path().parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path(), "a", encoding="utf-8")
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null if fd == 0 else log.fileno(), fd)
+        os.chdir("/")
+
+        def ready(_path: Path) -> None:
+            os.write(w, b"ready")
+            os.close(w)
+
+        try:
+            serve(idle_timeout, log=log, ready=ready)
+        except BaseException as exc:
+            try:
+                os.write(w, f"error: {exc}".encode())
+            except OSError:
+                pass
+            print(f"hygis serve: {exc}", file=log, flush=True)
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    answer = b""
+    deadline = time.monotonic() + wait_s
+    sel = selectors.DefaultSelector()
+    sel.register(r, selectors.EVENT_READ)
+    while time.monotonic() < deadline and sel.select(timeout=deadline - time.monotonic()):
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        answer += chunk
+    os.close(r)
+    if answer != b"ready":
+        why = answer.decode(errors="replace").removeprefix("error: ") or f"no answer in {wait_s:.0f} s"
+        msg = f"the hygis server did not start: {why} (see {log_path()})"
+        raise RuntimeError(msg)
+    answer_status = _ask(socket_path(), "status")
+    return answer_status or {"socket": os.fspath(socket_path())}
+
+
+def _receive(conn: socket.socket) -> tuple[dict | None, list[int]]:
+    conn.settimeout(5.0)
+    fds = array.array("i")
+    try:
+        data, ancdata, _flags, _addr = conn.recvmsg(65536, socket.CMSG_SPACE(3 * fds.itemsize))
+    except OSError:
+        return None, []
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+    while len(data) >= _HEADER.size and len(data) < _HEADER.size + _HEADER.unpack(data[:4])[0]:
+        more = conn.recv(65536)
+        if not more:
+            break
+        data += more
+    conn.settimeout(None)
+    try:
+        return json.loads(data[_HEADER.size :]), list(fds)
+    except ValueError:
+        return None, list(fds)

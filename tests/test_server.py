@@ -1,0 +1,142 @@
+"""``hygis serve``: commands run by a server give what they give in their own process, and only
+for the user's own code and settings; without a server nothing changes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from .check_fixtures import write_fixture
+from .conftest import REPO
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the server forks (POSIX)")
+
+
+def hygis(*args: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hygis", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def served(env: dict) -> int:
+    """Commands the running server has taken (from ``hygis serve --status``)."""
+    out = hygis("serve", "--status", cwd=REPO, env=env).stdout
+    return int(out.split(", ")[2].split()[0])
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "HYGIS_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("HYGIS_SERVER", None)
+    started = hygis("serve", "--idle-timeout", "10", cwd=REPO, env=env)
+    assert started.returncode == 0, started.stderr
+    assert "hygis server ready" in started.stdout
+    yield env
+    stopped = hygis("serve", "--stop", cwd=REPO, env=env)
+    assert "stopped 1" in stopped.stdout
+
+
+def test_a_served_check_writes_what_its_own_process_writes(server, tmp_path):
+    paths = write_fixture(tmp_path / "in")
+    args = [
+        "check",
+        "--projects",
+        str(paths["projects"]),
+        "--permanent-farmland",
+        str(paths["permanent_farmland"]),
+        "--ecological-redline",
+        str(paths["ecological_redline"]),
+    ]
+    (tmp_path / "mine").mkdir()
+    for _ in range(2):  # the second with the prepared indexes cached, as the server will find them
+        alone = hygis(
+            *args, "--out", "report.csv", cwd=tmp_path / "mine", env={**server, "HYGIS_SERVER": "0"}
+        )
+        assert alone.returncode == 0, alone.stderr
+    before = served(server)
+    # A relative --out is the caller's folder, not the server's.
+    (tmp_path / "theirs").mkdir()
+    by_server = hygis(*args, "--out", "report.csv", cwd=tmp_path / "theirs", env=server)
+    assert by_server.returncode == 0, by_server.stderr
+    assert served(server) == before + 1
+    mine = pd.read_csv(tmp_path / "mine" / "report.csv", encoding="utf-8-sig")
+    theirs = pd.read_csv(tmp_path / "theirs" / "report.csv", encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(mine, theirs)
+    # The caller sees the command's own messages (the GBK warning of the farmland file, the summary).
+    assert by_server.stderr.replace("\r", "") == alone.stderr.replace("\r", "")
+    assert "conflict" in by_server.stdout + by_server.stderr
+
+    # The next batch: an edited farmland file is read again (a new prepared index), not the one held.
+    farmland = gpd.read_file(paths["permanent_farmland"], encoding="GBK")
+    farmland = farmland.to_crs("EPSG:4546").translate(20_000, 0).to_frame("geometry")  # 20 km east
+    moved = tmp_path / "moved.gpkg"
+    farmland.to_file(moved)
+    again = hygis(*args[:4], str(moved), *args[5:], "--out", "moved.csv", cwd=tmp_path / "theirs", env=server)
+    assert again.returncode == 0, again.stderr
+    moved_report = pd.read_csv(tmp_path / "theirs" / "moved.csv", encoding="utf-8-sig")
+    farm = moved_report[moved_report.control_line == "permanent_farmland"]
+    assert (farm.overlap_ha.fillna(0) == 0).all()
+    assert (mine[mine.control_line == "permanent_farmland"].overlap_ha.fillna(0) > 0).any()
+
+
+def test_a_users_mistake_reaches_the_caller_with_its_exit_status(server, tmp_path):
+    before = served(server)
+    bad = tmp_path / "projects.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    proc = hygis("check", "--projects", str(bad), "--out", "r.csv", cwd=tmp_path, env=server)
+    assert served(server) == before + 1
+    assert proc.returncode == 2
+    assert "projects.geojson" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_other_settings_or_hygis_server_0_run_in_their_own_process(server, tmp_path):
+    before = served(server)
+    other = {**server, "HYGIS_LAYERS_DIR": str(REPO / "layers")}  # another setting: another server's
+    assert hygis("--version", cwd=tmp_path, env=other).returncode == 0
+    assert hygis("--version", cwd=tmp_path, env={**server, "HYGIS_SERVER": "0"}).returncode == 0
+    assert served(server) == before
+    assert hygis("--version", cwd=tmp_path, env=server).returncode == 0
+    assert served(server) == before + 1
+
+
+def test_without_a_server_commands_run_as_before(tmp_path):
+    env = {**os.environ, "HYGIS_CACHE_DIR": str(tmp_path / "cache")}
+    status = hygis("serve", "--status", cwd=tmp_path, env=env)
+    assert status.stdout.strip() == "no hygis server is running"
+    proc = hygis("layers", cwd=tmp_path, env=env)
+    assert proc.returncode == 0 and "counties" in proc.stdout
+    assert "no hygis server was running" in hygis("serve", "--stop", cwd=tmp_path, env=env).stdout
+
+
+def test_a_second_server_for_the_same_settings_is_refused(server):
+    proc = hygis("serve", cwd=REPO, env=server)
+    assert proc.returncode == 1
+    assert "already runs" in proc.stderr and "hygis serve --stop" in proc.stderr
+
+
+def test_the_point_layer_check_is_unchanged_when_served(server, tmp_path):
+    """A command with its own inputs on standard streams: a GeoJSON of points near Hengyang."""
+    pts = gpd.GeoDataFrame(
+        {"project_id": ["P1", "P2"], "name": ["站前广场", "江边公园"]},
+        geometry=[shapely.Point(112.6271, 26.8928), shapely.Point(112.61, 26.90)],
+        crs="EPSG:4490",
+    )
+    pts.to_file(tmp_path / "pts.geojson")
+    proc = hygis("check", "--projects", "pts.geojson", "--out", "pts.csv", cwd=tmp_path, env=server)
+    assert proc.returncode == 0, proc.stderr
+    report = pd.read_csv(tmp_path / "pts.csv", encoding="utf-8-sig")
+    assert set(report.name) == {"站前广场", "江边公园"}
