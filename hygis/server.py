@@ -325,6 +325,9 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
     """
     from hygis.engine import index  # noqa: PLC0415
 
+    if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
+        msg = "hygis serve needs fork and Unix sockets (Linux, macOS); commands run in their own process here"
+        raise RuntimeError(msg)
     log = log or sys.stderr
 
     def say(text: str) -> None:
@@ -447,6 +450,9 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
         When a server already runs for this code and settings, or the server could not start
         (the message says why; the log has the rest).
     """
+    if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
+        msg = "hygis serve needs fork and Unix sockets (Linux, macOS); commands run in their own process here"
+        raise RuntimeError(msg)
     running = _ask(socket_path(), "status") if socket_path().exists() else None
     if running is not None:
         msg = f"a hygis server already runs (pid {running['pid']}); stop it with: hygis serve --stop"

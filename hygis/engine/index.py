@@ -465,6 +465,8 @@ class LayerIndex:
 # --------------------------------------------------------------------------- kept in memory (hygis serve)
 #: The folders :meth:`LayerIndex.load` read in this process (a server child reports them).
 LOADED: list[str] = []
+#: How many prepared layers a server keeps loaded at most (a 三区三线 database is three).
+MEMO_LAYERS = 12
 #: Prepared layers a server keeps loaded: folder -> (meta.json stamp, index); its children inherit them.
 _MEMO: dict[str, tuple[tuple[int, int], LayerIndex]] = {}
 
@@ -491,6 +493,8 @@ def preload(folder: str | os.PathLike) -> bool:
         _MEMO.pop(str(folder), None)
         return False
     _MEMO[str(folder)] = (stamp, layer)
+    while len(_MEMO) > MEMO_LAYERS:  # the least recently loaded goes (dicts keep insertion order)
+        _MEMO.pop(next(iter(_MEMO)))
     return True
 
 
