@@ -13,9 +13,11 @@ territory, validates, judges the rules and writes the report (3 rows per project
 check (warm)`` is the same command run again, with the farmland's prepared index in the user
 cache (``hygis index``); ``(cold)`` runs without it (``hygis index clear``). ``(served)`` is the
 warm command while ``hygis serve`` runs (started before the case, given one untimed command, so it
-holds the index; stopped after): the timed process only passes the command to the server, whose
-forked child does the work; its peak memory is that of the server, the child and the command
-(resident memory summed, the pages a child shares with the server counted in both). All use
+holds the index; stopped after); ``(served-cold)`` the cold command while a server runs (started
+before the case, the cache emptied before each run). Served, the timed process only passes the
+command to the server, whose forked child does the work; the peak memory is that of the server,
+the child and the command (resident memory summed, the pages a child shares with the server
+counted in both). All use
 hygis's compiled kernel, which the first run on a machine builds into the user cache (~15 s; done
 before the timings).
 
@@ -68,6 +70,7 @@ sys.path.insert(0, str(HERE))
 PEERS = (
     "hygis-cold",
     "hygis-warm",
+    "hygis-served-cold",
     "hygis-served",
     "shapely",
     "overlay",
@@ -303,8 +306,8 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
     out = work / f"{peer}.csv"
     out.unlink(missing_ok=True)
     if peer.startswith("hygis"):
-        env = hygis_env(cache, served=peer == "hygis-served")
-        if peer == "hygis-cold":
+        env = hygis_env(cache, served=peer.startswith("hygis-served"))
+        if peer in ("hygis-cold", "hygis-served-cold"):
             shutil.rmtree(cache / "layers", ignore_errors=True)  # the prepared indexes ('hygis index clear')
         cmd = [
             sys.executable,
@@ -320,7 +323,7 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
             "--out",
             str(out),
         ]
-        also = (server_pid(cache),) if peer == "hygis-served" else ()
+        also = (server_pid(cache),) if peer.startswith("hygis-served") else ()
         wall, peak, _ = run_timed(cmd, env, also)
         ids, areas = hygis_areas(out)
         return {"wall": wall, "peak": peak, "ids": ids, "areas": areas}
@@ -447,15 +450,16 @@ def main() -> None:
                                 layers.exists() and any(layers.iterdir())
                             ):
                                 run_peer("hygis-cold", projects, farmland, work, cache)  # fills the cache
-                            if peer == "hygis-served" and not runs:
+                            if peer.startswith("hygis-served") and not runs:
                                 server(cache, "start")
-                                run_peer(peer, projects, farmland, work, cache)  # loads the index
+                                if peer == "hygis-served":
+                                    run_peer(peer, projects, farmland, work, cache)  # loads the index
                             runs.append(run_peer(peer, projects, farmland, work, cache))
                     except RuntimeError as exc:
                         print(f"  {peer:>11}: failed — {exc}")
                         continue
                     finally:
-                        if peer == "hygis-served":
+                        if peer.startswith("hygis-served"):
                             server(cache, "stop")
                     r = runs[-1]
                     if ref is None and peer.startswith("hygis"):
