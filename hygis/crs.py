@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from hygis.errors import HygisInputError
 
@@ -117,6 +118,33 @@ def area_crs_for(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None) -> CRS:
         raise HygisInputError(msg)
     arr = np.array(boxes)
     return area_crs((arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()))
+
+
+@lru_cache(maxsize=64)
+def _operation(src: CRS, dst: CRS) -> str | None:
+    """The one coordinate operation PROJ chooses from ``src`` to ``dst`` as the PROJ pipeline it runs
+    (x = easting), or None when it picks among several by where each point lies."""
+    found = Transformer.from_crs(src, dst, always_xy=True)
+    # Several candidate operations (chosen point by point) have no single definition.
+    return None if found.name == "unknown" else found.to_proj4()
+
+
+def transformer(src: CrsLike, dst: CrsLike) -> Transformer:
+    """A ``Transformer`` from ``src`` to ``dst`` (``always_xy``), made from the operation found once.
+
+    ``Transformer.from_crs`` searches PROJ's database each time — ~0.1 s for CGCS2000 to WGS 84,
+    longer than projecting 10⁵ vertices — and again in every thread that uses it. The operation it
+    finds is kept (per process) and rebuilt in microseconds: the same operation, the same numbers.
+
+    >>> x, y = transformer("EPSG:4546", "EPSG:4326").transform(500000.0, 0.0)
+    >>> round(x, 6), round(y, 6)
+    (111.0, 0.0)
+    """
+    src, dst = CRS(src), CRS(dst)
+    operation = _operation(src, dst)
+    if operation is None:
+        return Transformer.from_crs(src, dst, always_xy=True)
+    return Transformer.from_pipeline(operation)
 
 
 def describe(crs: CRS | str | int) -> str:

@@ -12,6 +12,8 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike
 
+from hygis.crs import transformer
+
 #: Below this many items an array is processed in one call: threads only pay off on large layers.
 THREADED_MIN = 20_000
 
@@ -43,12 +45,10 @@ def project(geoms: ArrayLike, src: Any, dst: Any) -> np.ndarray:
 
     What ``GeoSeries.to_crs`` does, for the large arrays of a check (10⁵ sites, 10⁶ vertices).
     """
-    from pyproj import Transformer  # noqa: PLC0415
 
     def move(xy: np.ndarray) -> np.ndarray:
         # One Transformer per thread: PROJ contexts are not shared between threads.
-        tr = Transformer.from_crs(src, dst, always_xy=True)
-        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        x, y = transformer(src, dst).transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
     return shapely.transform(np.asarray(geoms, dtype=object), lambda xy: threaded(move, xy))

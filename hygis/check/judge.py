@@ -94,9 +94,10 @@ def judge_line(
     rule = sub["rule"].to_numpy()[best].astype(object)
     source = sub["source"].to_numpy()[best].astype(object)
     category = np.full(n, None, dtype=object)
-    if types is not None:
+    typed = np.zeros(n, dtype=bool) if types is None else pd.Series(types).notna().to_numpy()
+    # A user's batch often has no type at all: the group rules then judge every row.
+    if types is not None and typed.any():
         by_type = judge_by_category(types, line, condition)
-        typed = np.array([t is not None for t in types], dtype=bool)
         verdict[typed], rule[typed], source[typed] = by_type[0][typed], by_type[1][typed], by_type[2][typed]
         category = by_type[3]
     verdict[unlocated] = "not located"

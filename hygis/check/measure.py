@@ -18,6 +18,7 @@ from hygis.check.sites import Sites
 from hygis.constants import ENGINES
 from hygis.engine.distributed import overlap_dask
 from hygis.engine.overlap import Pairs, SiteCache, disjoint_layer, overlap
+from hygis.geometry import project
 from hygis.io.fields import survey_attributes
 from hygis.messages import warn
 
@@ -99,7 +100,10 @@ def measure_line(
     say = progress or (lambda _m: None)
     if isinstance(layer, gpd.GeoDataFrame):
         say(f"{line}: {len(layer):,} features")
-        prepared = disjoint_layer(np.asarray(layer.to_crs(sites.area_crs).geometry.values, dtype=object))
+        geoms = np.asarray(layer.geometry.values, dtype=object)
+        if not layer.crs.equals(sites.area_crs):
+            geoms = project(geoms, layer.crs, sites.area_crs)
+        prepared = disjoint_layer(geoms)
         attributes = survey_attributes(layer) if pairs else {}
     else:
         prepared = layer

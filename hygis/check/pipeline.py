@@ -39,6 +39,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from hygis import crs as hcrs
@@ -84,6 +85,7 @@ def check_projects(
     client: Any = None,
     rules: pd.DataFrame | str | Path | None = None,
     overlap_geometry: bool = True,
+    site_geometry: bool = True,
     area: str = ELLIPSOIDAL,
     planar_crs: Any = None,
     preaudit: bool | str = True,
@@ -113,6 +115,9 @@ def check_projects(
         Build the overlap polygons (the ``geometry`` column). ``False`` when only the areas and
         verdicts are needed (a .csv or .xlsx report): the areas are the same, and ``geometry``
         is empty (None) in every row.
+    site_geometry : bool
+        Give each row its site (``site_geometry``, in WGS 84). ``False`` when no site is drawn (a
+        .csv or .xlsx report): the column is then None in every row, and the sites are not projected.
     area : {"ellipsoidal", "planar"}
         How areas are measured: on the CGCS2000 ellipsoid (椭球面积, as the official survey
         figures; :mod:`hygis.engine.area`), or in the plane of ``planar_crs``.
@@ -243,7 +248,7 @@ def check_projects(
         for k, column in enumerate(FIGURE_COLUMNS):
             frame.insert(at + k, column, figures[column].to_numpy())
         frames.append(frame)
-    report = assemble(frames, len(projects), area_crs, sites.geoms)
+    report = assemble(frames, len(projects), area_crs, sites.geoms, with_sites=site_geometry)
     report.attrs["by_county"] = _to_wgs84(by_county)
     report.attrs["farmland_detail"] = _to_wgs84(detail)
     say("done")
@@ -286,19 +291,34 @@ def _to_wgs84(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
 
 
 def assemble(
-    frames: list[pd.DataFrame], n_projects: int, area_crs: Any, sites: np.ndarray | None = None
+    frames: list[pd.DataFrame],
+    n_projects: int,
+    area_crs: Any,
+    sites: np.ndarray | None = None,
+    *,
+    with_sites: bool = True,
 ) -> gpd.GeoDataFrame:
     """The rows of every line, project by project in input order and lines in their order, in WGS 84.
 
     ``sites`` (each project's site in ``area_crs``, as every line's ``site_geometry``) are then
-    projected once rather than once per line.
+    projected once rather than once per line. ``with_sites=False``: ``site_geometry`` None in every
+    row (nothing projected).
     """
     report = pd.concat(frames, ignore_index=True)
     line_rank = report["control_line"].map({name: k for k, name in enumerate(CONTROL_LINES)}).to_numpy()
     project_rank = np.tile(np.arange(n_projects), len(frames))
     report = report.iloc[np.lexsort((line_rank, project_rank))].reset_index(drop=True)
-    gdf = gpd.GeoDataFrame(report, geometry="geometry", crs=area_crs).to_crs(hcrs.WGS84)
-    if sites is None:
+    overlaps = np.asarray(report["geometry"].to_numpy(), dtype=object)
+    drawn = ~shapely.is_missing(overlaps)
+    if drawn.any():
+        overlaps = overlaps.copy()
+        overlaps[drawn] = project(overlaps[drawn], area_crs, hcrs.WGS84)
+    # Areas only (no overlap polygon in any row): nothing to project.
+    report["geometry"] = overlaps
+    gdf = gpd.GeoDataFrame(report, geometry="geometry", crs=hcrs.WGS84)
+    if not with_sites:
+        site_wgs84 = np.full(len(report), None, dtype=object)
+    elif sites is None:
         site_wgs84 = gpd.GeoSeries(report["site_geometry"], crs=area_crs).to_crs(hcrs.WGS84).values
     else:
         site_wgs84 = np.repeat(project(sites, area_crs, hcrs.WGS84), len(frames))

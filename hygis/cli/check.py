@@ -108,7 +108,8 @@ def check_cmd(
     counties = None
     if counties_path is not None:
         counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")
-    # Tables hold areas and verdicts only: the overlap polygons are built for .gpkg and .html alone.
+    # Tables hold areas and verdicts only: the overlap polygons and the sites (in WGS 84) are made
+    # for .gpkg and .html alone.
     with cluster_client(scheduler, engine) as (engine, client):
         if client is not None:
             progress(f"dask cluster {client.scheduler.address}: {len(client.nthreads())} worker(s)")
@@ -119,6 +120,7 @@ def check_cmd(
             workers=workers,
             client=client,
             overlap_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
+            site_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
             progress=progress,
             counties=counties,
             # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,

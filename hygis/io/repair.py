@@ -12,7 +12,7 @@ import shapely
 
 from hygis import crs as hcrs
 from hygis.errors import HygisInputError
-from hygis.geometry import FAMILY, TYPE_NAMES, keep_family, threaded
+from hygis.geometry import FAMILY, TYPE_NAMES, keep_family, project, threaded
 from hygis.messages import few
 
 # Temporary column holding each feature's original position while geometries are cleaned.
@@ -131,11 +131,8 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
         lon_min, lat_min, lon_max, lat_max = minx, miny, maxx, maxy
     else:
         try:
-            lon_min, lat_min, lon_max, lat_max = (
-                gpd.GeoSeries(shapely.box(minx, miny, maxx, maxy), crs=gdf.crs)
-                .to_crs(hcrs.WGS84)
-                .total_bounds
-            )
+            box = project([shapely.box(minx, miny, maxx, maxy)], gdf.crs, hcrs.WGS84)
+            lon_min, lat_min, lon_max, lat_max = shapely.total_bounds(box)
         except Exception:
             return
     in_china = c[0] <= lon_min and lon_max <= c[2] and c[1] <= lat_min and lat_max <= c[3]

@@ -16,10 +16,10 @@ from typing import Any, TypeAlias
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from hygis import io
-from hygis.crs import WGS84, CrsLike, area_crs_for
+from hygis.crs import WGS84, CrsLike, area_crs_for, transformer
 from hygis.engine.area import compare_official, measure
 from hygis.errors import HygisInputError
 from hygis.geometry import project
@@ -455,7 +455,7 @@ def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
     b = shapely.bounds(located.geometry.to_numpy())
     x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     if located.crs is not None and not CRS(located.crs).equals(metric):
-        x, y = Transformer.from_crs(located.crs, metric, always_xy=True).transform(x, y)
+        x, y = transformer(located.crs, metric).transform(x, y)
     inside = shapely.contains_xy(area, x, y)
     if inside.mean() >= 0.5:
         return []
