@@ -361,7 +361,8 @@ def preaudit_figures(
     piece_col = np.array([column_of.get(c, "") for c in codes.tolist()], dtype=object)
     grade = attributes["quality_grade"][rows] if "quality_grade" in attributes else np.full(len(rows), np.nan)
     # A large feature is measured in pieces (one row each): then (site, row) repeats.
-    distinct = len(np.unique(source_row)) == len(source_row)
+    rows_all = np.asarray(source_row)
+    distinct = not len(rows_all) or int(np.bincount(rows_all - rows_all.min()).max()) <= 1
     return _site_figures(per_site, itemised, site, rows, piece_col, grade, m2, has_classes, distinct=distinct)
 
 

@@ -367,6 +367,8 @@ class SiteCache:
 
     order: np.ndarray | None = None
     pieces: dict[int, Pieces] = field(default_factory=dict)
+    #: The sites per chunk the pieces were cut for.
+    chunk_size: int = 0
 
 
 def _chunk(
@@ -739,9 +741,14 @@ def overlap(
     cache = SiteCache() if cache is None else cache
     if cache.order is None or len(cache.order) != n:
         cache.order, cache.pieces = spatial_order(sites), {}
-    chunks = [cache.order[i : i + chunk_size] for i in range(0, n, chunk_size)]
     workers = default_workers() if workers is None else max(1, workers)
     can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if workers > 1 and can_fork:
+        # At least two chunks per worker: three chunks on two workers leave one idle a third of the time.
+        chunk_size = max(1, min(chunk_size, -(-n // (2 * workers))))
+    if cache.chunk_size != chunk_size:
+        cache.pieces, cache.chunk_size = {}, chunk_size
+    chunks = [cache.order[i : i + chunk_size] for i in range(0, n, chunk_size)]
     if workers == 1 or len(chunks) < 2 or not can_fork:
         results = (
             _chunk(sites[c], layer, geometry, area_scale, pairs, cache.pieces.get(k))
