@@ -154,6 +154,20 @@ def test_overlap_geometry_off_same_areas_no_polygons(fixture_paths):
     }
 
 
+def test_site_geometry_off_same_rows_no_sites(fixture_paths):
+    full = hygis.check_projects(hygis.resolve(**fixture_paths))
+    rows_only = hygis.check_projects(
+        hygis.resolve(**fixture_paths), overlap_geometry=False, site_geometry=False
+    )
+    assert rows_only["site_geometry"].isna().all()
+    assert rows_only.crs.equals(full.crs) and full.crs.to_epsg() == 4326
+    plain = [c for c in full.columns if c not in ("geometry", "site_geometry")]
+    pd.testing.assert_frame_equal(pd.DataFrame(rows_only[plain]), pd.DataFrame(full[plain]))
+    # The sites a map draws are in WGS 84, like the overlaps.
+    lon_min, lat_min, lon_max, lat_max = gpd.GeoSeries(full["site_geometry"]).total_bounds
+    assert 73 < lon_min < lon_max < 136 and 3 < lat_min < lat_max < 54
+
+
 # --------------------------------------------------------------------------- rules
 def test_rules_table_is_data_with_sources():
     rules = load_rules()
