@@ -43,17 +43,18 @@ import shapely
 from pyproj import CRS
 
 from hygis import crs as hcrs
-from hygis.check.categories import project_types
+from hygis.check.categories import load_line_categories, load_project_types, load_type_defaults, project_types
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
 from hygis.check.measure import measure_line
 from hygis.check.preaudit import (
     FIGURE_COLUMNS,
     ITEMISED_LINES,
     county_units,
+    load_farmland_classes,
     preaudit_figures,
     preaudit_line,
 )
-from hygis.check.rules import load_rules
+from hygis.check.rules import load_corridor_widths, load_rules
 from hygis.check.sites import project_sites
 from hygis.constants import CONTROL_LINES, ENGINES, VERDICTS
 from hygis.engine.area import ELLIPSOIDAL, METHODS, PLANAR
@@ -62,6 +63,7 @@ from hygis.engine.overlap import SiteCache
 from hygis.errors import HygisInputError
 from hygis.geometry import project
 from hygis.messages import warn
+from hygis.plan import inputs as plan_inputs
 from hygis.plan.inputs import PlanInputs, illustrative_banner, resolve
 from hygis.settings import DATA_DIR
 
@@ -255,6 +257,19 @@ def check_projects(
     return provenance(report, inputs, rule_table, notes, engine=engine, area_crs=area_crs, area_method=method)
 
 
+def warm_up() -> None:
+    """Do once, in a process that forks a child per check (``hygis serve``), what every check would
+    otherwise do first: the plan's coordinate operations and territory
+    (:func:`hygis.plan.inputs.warm_up`) and the rule tables read."""
+    plan_inputs.warm_up()
+    load_rules()
+    load_corridor_widths()
+    load_project_types()
+    load_line_categories()
+    load_type_defaults()
+    load_farmland_classes()
+
+
 def checked_projects(projects: gpd.GeoDataFrame, rules: pd.DataFrame, notes: list[str]) -> gpd.GeoDataFrame:
     """The projects ready to check: refused when empty, ``group`` filled in, unknown groups noted."""
     if len(projects) == 0:
@@ -400,4 +415,4 @@ def summary(report: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-__all__ = ["METHOD", "assemble", "check_projects", "checked_projects", "provenance", "summary"]
+__all__ = ["METHOD", "assemble", "check_projects", "checked_projects", "provenance", "summary", "warm_up"]

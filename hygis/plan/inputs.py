@@ -469,6 +469,18 @@ def _outside_territory(gdf: gpd.GeoDataFrame, name: str) -> list[str]:
     return [msg]
 
 
+def warm_up() -> None:
+    """Do once, in a process that forks one child per command (``hygis serve``), what the first
+    :func:`resolve` of user files does in each: find the coordinate operations between WGS 84 and
+    the plan's area CRS (~0.1 s each), build the territory the outside-territory test uses and read
+    the embedded control lines (the default of each line a user does not give)."""
+    metric, _area, _n = _territory()
+    for name in layers.CONTROL_LINES:
+        layers.load(name)
+    for src, dst in ((metric, WGS84), (WGS84, metric)):
+        transformer(src, dst)
+
+
 def illustrative_banner(inputs: PlanInputs) -> str | None:
     """The sentence every map and report shows when an illustrative layer is in use."""
     names = inputs.illustrative()
@@ -481,4 +493,4 @@ def illustrative_banner(inputs: PlanInputs) -> str | None:
     )
 
 
-__all__ = ["PlanInputs", "resolve", "resolve_layer", "normalise_projects", "illustrative_banner"]
+__all__ = ["PlanInputs", "resolve", "resolve_layer", "normalise_projects", "illustrative_banner", "warm_up"]
