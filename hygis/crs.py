@@ -120,10 +120,16 @@ def area_crs_for(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None) -> CRS:
     return area_crs((arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()))
 
 
+#: The (src, dst) pairs whose operation this process searched for (a server child reports them,
+#: so that the server finds them once for every later command).
+SEARCHED: list[tuple[CRS, CRS]] = []
+
+
 @lru_cache(maxsize=64)
 def _operation(src: CRS, dst: CRS) -> str | None:
     """The one coordinate operation PROJ chooses from ``src`` to ``dst`` as the PROJ pipeline it runs
     (x = easting), or None when it picks among several by where each point lies."""
+    SEARCHED.append((src, dst))
     found = Transformer.from_crs(src, dst, always_xy=True)
     # Several candidate operations (chosen point by point) have no single definition.
     return None if found.name == "unknown" else found.to_proj4()

@@ -21,6 +21,7 @@ checks the caller's user id (``SO_PEERCRED``).
 from __future__ import annotations
 
 import array
+import gc
 import hashlib
 import json
 import os
@@ -55,15 +56,38 @@ def _settings() -> list[tuple[str, str]]:
 
 
 def build_id() -> str:
-    """What a server must share with its callers: hygis's code (files, sizes, times), Python, settings."""
-    package = Path(__file__).resolve().parent
+    """What a server must share with its callers: hygis's code and its tables and layers (files,
+    sizes, times: a server has read the rules once), Python, settings."""
+    from hygis import settings  # noqa: PLC0415 - paths only
+
+    package = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.blake2b(digest_size=8)
     h.update(f"{package}\0{sys.executable}\0{sys.version}\0".encode())
-    for path in sorted(package.rglob("*.py")):
-        st = path.stat()
-        h.update(f"{path.relative_to(package)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    for root in (package, os.fspath(settings.DATA_DIR), os.fspath(settings.LAYERS_DIR)):
+        for stamp in sorted(_stamps(root)):
+            h.update(stamp.encode())
     h.update(json.dumps(_settings()).encode())
     return h.hexdigest()
+
+
+def _stamps(folder: str) -> list[str]:
+    """``path size mtime`` of every file under ``folder`` but caches (os.scandir: every command asks)."""
+    out: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return out
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != "__pycache__":
+                out += _stamps(entry.path)
+        elif not entry.name.endswith(".pyc"):
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\0")
+    return out
 
 
 def cache_base() -> Path:
@@ -231,12 +255,25 @@ def log_path() -> Path:
 
 # --------------------------------------------------------------------------- the server
 def warm() -> None:
-    """Import what a check uses and load the compiled kernel, once, before the first command."""
-    import hygis.check.pipeline  # noqa: PLC0415
+    """Do once what every check would do first: imports (the GeoParquet reader too), the compiled
+    kernel, the plan's coordinate operations, territory, rule tables and embedded lines."""
+    # What reading a GeoParquet, ordering sites and forking the engine's workers import on first use.
+    import multiprocessing.popen_fork  # noqa: PLC0415
+    import multiprocessing.synchronize  # noqa: F401, PLC0415
+
+    import geopandas.io.arrow  # noqa: PLC0415
+    import geopandas.tools.hilbert_curve  # noqa: F401, PLC0415
+    import pyarrow.csv  # noqa: PLC0415
+    import pyarrow.dataset  # noqa: PLC0415
+    import pyarrow.parquet  # noqa: F401, PLC0415
+    import pyogrio  # noqa: F401, PLC0415
+
     import hygis.cli.main  # noqa: F401, PLC0415
+    from hygis.check import pipeline  # noqa: PLC0415
     from hygis.engine import kernel  # noqa: PLC0415
 
     kernel.warm_up()
+    pipeline.warm_up()
 
 
 def _peer_uid(conn: socket.socket) -> int:
@@ -276,10 +313,12 @@ def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) 
         import logging  # noqa: PLC0415
 
         logging.root.handlers.clear()
+        from hygis import crs  # noqa: PLC0415
         from hygis.cli.main import cli  # noqa: PLC0415
         from hygis.engine import index  # noqa: PLC0415
 
         index.LOADED.clear()
+        crs.SEARCHED.clear()
         try:
             cli.main(args=message["argv"], prog_name="hygis")
             code = 0
@@ -294,8 +333,12 @@ def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) 
 
             traceback.print_exc()
             code = 1
+        learnt = {
+            "layers": sorted(set(index.LOADED)),
+            "operations": [[a.to_wkt(), b.to_wkt()] for a, b in crs.SEARCHED],
+        }
         try:
-            os.write(report, json.dumps(sorted(set(index.LOADED))).encode())
+            os.write(report, json.dumps(learnt).encode())
         except OSError:
             pass
     finally:
@@ -346,6 +389,9 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
             raise RuntimeError(msg)
         path.unlink()
     warm()
+    # Objects made so far are never collected: the children's collector then leaves them (and
+    # the memory pages they share with the server) alone.
+    gc.freeze()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = folder / f".{os.getpid()}.sock"
     tmp.unlink(missing_ok=True)
@@ -365,6 +411,7 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, None)
     reports: dict[int, bytearray] = {}
+    begun: dict[int, tuple[int, float]] = {}  # report pipe -> (command number, start)
     children: set[int] = set()
     served = 0
     last = time.monotonic()
@@ -409,6 +456,7 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
                         served += 1
                         children.add(pid)
                         reports[r] = bytearray()
+                        begun[r] = (served, time.monotonic())
                         sel.register(r, selectors.EVENT_READ, "report")
                         say(f"command {served} (pid {pid}): hygis {' '.join(request['argv'])}")
                 else:
@@ -420,13 +468,9 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
                     sel.unregister(fd)
                     os.close(fd)
                     data = reports.pop(fd)
-                    try:
-                        folders = json.loads(data) if data else []
-                    except ValueError:
-                        folders = []
-                    for f in folders:
-                        if index.preload(f):
-                            say(f"loaded {f}")
+                    number, t0 = begun.pop(fd)
+                    say(f"command {number} done in {time.monotonic() - t0:.2f} s")
+                    learn(bytes(data), say)
                     last = time.monotonic()
             for pid in list(children):
                 done, _ = os.waitpid(pid, os.WNOHANG)
@@ -502,6 +546,25 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
         raise RuntimeError(msg)
     answer_status = _ask(socket_path(), "status")
     return answer_status or {"socket": os.fspath(socket_path())}
+
+
+def learn(data: bytes, say: Any) -> None:
+    """Load in the server what a child's command loaded: prepared layers, coordinate operations."""
+    from hygis import crs  # noqa: PLC0415
+    from hygis.engine import index  # noqa: PLC0415
+
+    try:
+        learnt = json.loads(data) if data else {}
+    except ValueError:
+        return
+    for folder in learnt.get("layers", []):
+        if index.preload(folder):
+            say(f"loaded {folder}")
+    for src, dst in learnt.get("operations", []):
+        try:
+            crs.transformer(src, dst)
+        except Exception:  # only a lost shortcut: the next command searches again
+            continue
 
 
 def _receive(conn: socket.socket) -> tuple[dict | None, list[int]]:

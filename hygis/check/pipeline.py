@@ -200,23 +200,30 @@ def check_projects(
     units = county_units(counties) if tables else None
     frames, by_county, detail = [], [], []
     cache = SiteCache()  # the sites ordered and cut once for the three lines
-    for line in CONTROL_LINES:
-        itemise = bool(preaudit) and line in ITEMISED_LINES
-        # A control-line file comes as its prepared index (from the cache when unchanged); the
-        # 用地预审 tables need its features and attributes, and read it if it was not read yet.
-        measured = measure_line(
+    # A control-line file comes as its prepared index (from the cache when unchanged); the
+    # 用地预审 tables need its features and attributes, and read it if it was not read yet.
+    layers = {line: inputs.line_for_check(line, area_crs) for line in CONTROL_LINES}
+    # The largest line first: its workers cut the sites, which the smaller lines then reuse.
+    by_size = sorted(CONTROL_LINES, key=lambda name: -len(layers[name]))
+    measures = {
+        line: measure_line(
             sites,
             line,
-            inputs.line_for_check(line, area_crs),
+            layers[line],
             notes,
             engine=engine,
             workers=workers,
             client=client,
             geometry=overlap_geometry,
-            pairs=itemise,
+            pairs=bool(preaudit) and line in ITEMISED_LINES,
             cache=cache,
             progress=say,
         )
+        for line in by_size
+    }
+    for line in CONTROL_LINES:
+        itemise = bool(preaudit) and line in ITEMISED_LINES
+        measured = measures[line]
         frame = judge_line(
             sites, measured, rule_table, with_geometry=overlap_geometry, types=types, type_basis=type_basis
         )

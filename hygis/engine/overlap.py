@@ -55,6 +55,8 @@ SPLIT_CELL_M = 1_000.0
 MAX_FEATURE_VERTICES = 512
 FEATURE_CELL_M = 2_000.0
 #: Sites per chunk: bounds the memory of one bulk query and spreads work across cores.
+#: Features of a layer measured in this process, without workers, once the sites are cut.
+SMALL_LAYER = 1_000
 CHUNK_SITES = 2_000
 
 
@@ -749,7 +751,11 @@ def overlap(
     if cache.chunk_size != chunk_size:
         cache.pieces, cache.chunk_size = {}, chunk_size
     chunks = [cache.order[i : i + chunk_size] for i in range(0, n, chunk_size)]
-    if workers == 1 or len(chunks) < 2 or not can_fork:
+    # A small layer against sites already cut (an earlier line of the check) is a few thousand
+    # pairs: here in less time than forking workers takes.
+    cut_already = all(k in cache.pieces for k in range(len(chunks)))
+    small = cut_already and len(layer.areas) <= SMALL_LAYER
+    if workers == 1 or len(chunks) < 2 or not can_fork or small:
         results = (
             _chunk(sites[c], layer, geometry, area_scale, pairs, cache.pieces.get(k))
             for k, c in enumerate(chunks)
