@@ -48,8 +48,11 @@ _SIGNATURE = (
     "Tuple((f8[:], f8[:], f8[:]))(i8[:], i8[:], f8[:], f8[:], i8[:], f8[:], i8[:], b1[:], i8[:], "
     "f8[:], f8[:], f8[:], f8[:], i8[:], f8[:], i8[:], b1[:], i8[:], f8[:], f8[:], i8)"
 )
+#: Argument types of :func:`one_ring_layer`'s compiled part.
+_PREPARE_SIGNATURE = "Tuple((f8[:], f8[:], i8[:], f8[:], b1[:], i8[:], f8[:], f8[:]))(f8[:], f8[:], i8[:])"
 #: The kernel's functions, callee first: compiled together by numba (see :func:`_entry`).
-_PARTS = ("_clip_ring", "_moments", "_clip_owner", "_box", "_fan_clip", "_pair_areas")
+_PARTS = ("_clip_ring", "_moments", "_clip_owner", "_box", "_fan_clip", "_pair_areas", "_one_ring_layer")
+_MODULE: Any = None
 _ENTRY: Callable[..., Any] | None = None
 
 
@@ -78,7 +81,12 @@ def _entry() -> Callable[..., Any]:
                 failed.write_text("numba.pycc could not build the kernel here; numba's JIT runs it\n")
             except OSError:
                 pass
-    _ENTRY = module.pair_areas if module is not None else _jit()["_pair_areas"]
+    global _MODULE
+    if module is None:
+        jit = _jit()
+        module = type("Jit", (), {"pair_areas": jit["_pair_areas"], "one_ring_layer": jit["_one_ring_layer"]})
+    _MODULE = module
+    _ENTRY = module.pair_areas
     return _ENTRY
 
 
@@ -140,6 +148,7 @@ def _build_aot(folder: Path, name: str) -> Any:
                 cc.output_dir = str(tmp)
                 cc.verbose = False
                 cc.export("pair_areas", _SIGNATURE)(_PLAIN["_pair_areas"])
+                cc.export("one_ring_layer", _PREPARE_SIGNATURE)(_PLAIN["_one_ring_layer"])
                 cc.compile()
                 for built in tmp.glob(f"{name}.*"):
                     os.replace(built, folder / built.name)
@@ -476,6 +485,100 @@ def _pair_areas(  # pragma: no cover - compiled
             cenx[k] = ox + mx / a
             ceny[k] = oy + my / a
     return area, cenx, ceny
+
+
+def _one_ring_layer(px, py, poff):  # pragma: no cover - compiled
+    n = len(poff) - 1
+    total = len(px) - n
+    x = np.empty(total)
+    y = np.empty(total)
+    off = np.empty(n + 1, np.int64)
+    sign = np.empty(n)
+    convex = np.zeros(n, np.bool_)
+    ccw = np.zeros(n, np.bool_)
+    off[0] = 0
+    for i in range(n):
+        a = poff[i]
+        m = poff[i + 1] - a - 1  # without the closing vertex
+        o = off[i]
+        off[i + 1] = o + m
+        for k in range(m):
+            x[o + k] = px[a + k]
+            y[o + k] = py[a + k]
+        if m == 0:
+            sign[i] = 1.0
+            continue
+        # As numpy does it (clip.rings_of, clip.convex_rings): near the first vertex, in vertex order.
+        fx = x[o]
+        fy = y[o]
+        twice = 0.0
+        left = 0
+        right = 0
+        for k in range(m):
+            p = o + (k - 1) % m
+            v = o + k
+            q = o + (k + 1) % m
+            lpx, lpy = x[p] - fx, y[p] - fy
+            lvx, lvy = x[v] - fx, y[v] - fy
+            lqx, lqy = x[q] - fx, y[q] - fy
+            twice += lpx * lvy - lvx * lpy
+            turn = (lvx - lpx) * (lqy - lvy) - (lvy - lpy) * (lqx - lvx)
+            if turn > 0:
+                left += 1
+            elif turn < 0:
+                right += 1
+        sign[i] = 1.0 if twice / 2.0 >= 0 else -1.0
+        convex[i] = (left == 0 or right == 0) and m >= 3
+        ccw[i] = right == 0
+    coff = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        coff[i + 1] = coff[i] + (off[i + 1] - off[i] + 1 if convex[i] else 0)
+    cx = np.empty(coff[n])
+    cy = np.empty(coff[n])
+    for i in range(n):
+        if not convex[i]:
+            continue
+        o = off[i]
+        m = off[i + 1] - o
+        c = coff[i]
+        for k in range(m):
+            src = o + k if ccw[i] else o + m - 1 - k
+            cx[c + k] = x[src]
+            cy[c + k] = y[src]
+        cx[c + m] = cx[c]
+        cy[c + m] = cy[c]
+    return x, y, off, sign, convex, coff, cx, cy
+
+
+def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...]] | None:
+    """The kernel's rings and the convex features of a layer of one-ring polygons, in one pass.
+
+    What :func:`hygis.engine.clip.rings_of`, :func:`hygis.engine.clip.convex_rings` and
+    :meth:`RingArrays.from_rings` give, the same numbers, ~10× faster on 10⁵ patches; None when a
+    feature is not a Polygon without holes (those take that way).
+
+    >>> import shapely
+    >>> rings, (convex, offsets, cx, cy) = one_ring_layer(np.array([shapely.box(0, 0, 2, 1)]))
+    >>> rings.off.tolist(), convex.tolist(), offsets.tolist(), len(cx)
+    ([0, 4], [True], [0, 5], 5)
+    """
+    import shapely  # noqa: PLC0415
+
+    arr = np.asarray(geoms, dtype=object)
+    if not len(arr) or not (
+        (shapely.get_type_id(arr) == 3).all()
+        and not shapely.get_num_interior_rings(arr).any()
+        and not shapely.is_empty(arr).any()
+    ):
+        return None
+    xy, owner = shapely.get_coordinates(arr, return_index=True)
+    poff = np.searchsorted(owner, np.arange(len(arr) + 1)).astype(np.int64)
+    _entry()
+    x, y, off, sign, convex, coff, cx, cy = _MODULE.one_ring_layer(
+        np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff
+    )
+    rings = RingArrays(x, y, off, sign, np.arange(len(arr) + 1, dtype=np.int64))
+    return rings, (convex, coff, cx, cy)
 
 
 #: The kernel's functions as written (numba compiles them in :func:`_entry`).

@@ -92,11 +92,15 @@ class Layer:
         # (one ring whose turns all go one way; straight vertices allowed: their two edges lie on
         # one line, which clips the same), which clip as they are.
         n = len(self.geoms)
-        rings = clip.rings_of(self.geoms)
-        own, off, cx, cy = clip.convex_rings(rings, n)
         type_id = shapely.get_type_id(self.geoms)
+        prepared = kernel.one_ring_layer(self.geoms) if kernel.AVAILABLE else None
+        if prepared is None:
+            rings = clip.rings_of(self.geoms)
+            own, off, cx, cy = clip.convex_rings(rings, n)
+            self._rings = kernel.RingArrays.from_rings(rings, n)
+        else:  # one-ring polygons (most layers): compiled
+            self._rings, (own, off, cx, cy) = prepared
         self.convex = own & (type_id == 3)
-        self._rings = kernel.RingArrays.from_rings(rings, n)
         counts = np.where(self.convex, np.diff(off), 0)
         self.offsets = np.r_[0, np.cumsum(counts)]
         mine = np.flatnonzero(self.convex)
