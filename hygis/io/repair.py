@@ -19,12 +19,22 @@ from hygis.messages import few
 _POS = "__hygis_position"
 
 
-def feature_labels(gdf: gpd.GeoDataFrame, id_field: str | None = None) -> np.ndarray:
-    """Human labels for features in messages: the id attribute, else ``feature #n`` (1-based)."""
-    numbers = np.array([f"feature #{i + 1}" for i in range(len(gdf))], dtype=object)
+def feature_labels(
+    gdf: gpd.GeoDataFrame, id_field: str | None = None, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Human labels for features in messages: the id attribute, else ``feature #n`` (1-based).
+
+    ``rows``: only the labels of these positions (a message names a few of 10⁵ features).
+
+    >>> frame = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[None, None])
+    >>> feature_labels(frame, "code", rows=np.array([1])).tolist()
+    ['feature #2 (code=B)']
+    """
+    rows = np.arange(len(gdf)) if rows is None else np.asarray(rows, dtype=np.int64)
+    numbers = np.array([f"feature #{i + 1}" for i in rows], dtype=object)
     if id_field and id_field in gdf.columns:
-        ids = gdf[id_field].astype(str).to_numpy(dtype=object)
-        return np.array([f"{numbers[i]} ({id_field}={ids[i]})" for i in range(len(gdf))], dtype=object)
+        ids = gdf[id_field].iloc[rows].astype(str).to_numpy(dtype=object)
+        return np.array([f"{n} ({id_field}={i})" for n, i in zip(numbers, ids)], dtype=object)
     return numbers
 
 
@@ -54,23 +64,27 @@ def clean_geometries(
     gdf = gdf.copy()
     gdf[_POS] = np.arange(len(gdf))  # to put kept unlocated features back in their place
     geoms = gdf.geometry.values
-    labels = feature_labels(gdf, id_field)
+    source = gdf
+    rows = np.arange(len(gdf))  # each kept feature's position in the input, for its label
+
+    def labels_of(mask: np.ndarray) -> np.ndarray:
+        return feature_labels(source, id_field, rows=rows[mask])
 
     missing = shapely.is_missing(np.asarray(geoms)) | shapely.is_empty(np.asarray(geoms))
     unlocated = gdf.iloc[0:0]
     if missing.any() and keep_unlocated:
         notes.append(
             f"{label}: {int(missing.sum())} feature(s) have no geometry (blank coordinates?): kept and "
-            f"reported as not located: {few(labels[missing])}."
+            f"reported as not located: {few(labels_of(missing))}."
         )
         unlocated = gdf[missing].set_geometry([None] * int(missing.sum()), crs=gdf.crs)
     elif missing.any():
         notes.append(
             f"{label}: dropped {int(missing.sum())} feature(s) with empty or no geometry: "
-            f"{few(labels[missing])}."
+            f"{few(labels_of(missing))}."
         )
     keep = ~missing
-    gdf, labels = gdf[keep], labels[keep]
+    gdf, rows = gdf[keep], rows[keep]
     geoms = np.asarray(gdf.geometry.values)
 
     if shapely.has_z(geoms).any():
@@ -84,7 +98,7 @@ def clean_geometries(
         repaired = shapely.make_valid(geoms[invalid])
         repaired = np.array([keep_family(g, fam) for g, fam in zip(repaired, families)], dtype=object)
         geoms[invalid] = repaired
-        for lab, why in zip(labels[invalid], reasons):
+        for lab, why in zip(labels_of(invalid), reasons):
             notes.append(f"{label}: {lab} was invalid ({why}); repaired with make-valid.")
 
     gdf = gdf.set_geometry(geoms, crs=gdf.crs)
@@ -92,18 +106,19 @@ def clean_geometries(
     if collapsed.any():
         notes.append(
             f"{label}: dropped {int(collapsed.sum())} feature(s) that collapsed to nothing when repaired: "
-            f"{few(labels[collapsed])}."
+            f"{few(labels_of(collapsed))}."
         )
-        gdf, labels, geoms = gdf[~collapsed], labels[~collapsed], geoms[~collapsed]
+        gdf, rows, geoms = gdf[~collapsed], rows[~collapsed], geoms[~collapsed]
 
     if geometry != "any" and len(gdf):
-        fams = np.array([FAMILY.get(t, "other") for t in gdf.geom_type.to_numpy()])
+        by_type = np.array([FAMILY.get(name, "other") for name in TYPE_NAMES], dtype=object)
+        fams = by_type[shapely.get_type_id(np.asarray(gdf.geometry.values))]
         wrong = fams != geometry
         if wrong.any():
             kinds = ", ".join(sorted(set(gdf.geom_type[wrong])))
             notes.append(
                 f"{label}: dropped {int(wrong.sum())} feature(s) that are {kinds}, not {geometry}s "
-                f"(this input must be {geometry}s): {few(labels[wrong])}."
+                f"(this input must be {geometry}s): {few(labels_of(wrong))}."
             )
             gdf = gdf[~wrong]
     if len(unlocated):
