@@ -8,14 +8,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 from pyproj import CRS, Transformer
 
+from hygis import settings
 from hygis.errors import HygisInputError
 
 #: What a user may give as a CRS: ``"EPSG:4546"``, ``4546``, ``"4546"``, a WKT or PROJ string,
@@ -130,9 +133,25 @@ def _operation(src: CRS, dst: CRS) -> str | None:
     """The one coordinate operation PROJ chooses from ``src`` to ``dst`` as the PROJ pipeline it runs
     (x = easting), or None when it picks among several by where each point lies."""
     SEARCHED.append((src, dst))
+
+    # What PROJ chose is kept in the user cache: the next process does not search again either.
+    key = hashlib.blake2b(
+        f"{src.to_wkt()}\0{dst.to_wkt()}\0{pyproj.__version__}\0{pyproj.proj_version_str}\0"
+        f"{pyproj.network.is_network_enabled()}".encode(),
+        digest_size=16,
+    ).hexdigest()
+    book = settings.cache_dir() / "proj" / f"{key}.txt"
+    try:
+        kept = book.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    else:
+        return kept or None
     found = Transformer.from_crs(src, dst, always_xy=True)
     # Several candidate operations (chosen point by point) have no single definition.
-    return None if found.name == "unknown" else found.to_proj4()
+    operation = None if found.name == "unknown" else found.to_proj4()
+    settings.keep_in_cache(book, operation or "")
+    return operation
 
 
 def transformer(src: CrsLike, dst: CrsLike) -> Transformer:

@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hygis import settings
+
 #: Default time a server waits for a command before stopping (s).
 IDLE_TIMEOUT_S = 3600.0
 
@@ -58,8 +60,6 @@ def _settings() -> list[tuple[str, str]]:
 def build_id() -> str:
     """What a server must share with its callers: hygis's code and its tables and layers (files,
     sizes, times: a server has read the rules once), Python, settings."""
-    from hygis import settings  # noqa: PLC0415 - paths only
-
     package = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.blake2b(digest_size=8)
     h.update(f"{package}\0{sys.executable}\0{sys.version}\0".encode())
@@ -90,21 +90,11 @@ def _stamps(folder: str) -> list[str]:
     return out
 
 
-def cache_base() -> Path:
-    """``$HYGIS_CACHE_DIR`` or the user cache directory (where prepared layers are kept too)."""
-    base = os.environ.get("HYGIS_CACHE_DIR")
-    if not base:
-        import platformdirs  # noqa: PLC0415
-
-        base = platformdirs.user_cache_dir("hygis")
-    return Path(base)
-
-
 def server_dir() -> Path:
     """The private folder of this user's server sockets (a temporary folder when the cache path is long)."""
-    folder = cache_base() / "server"
+    folder = settings.cache_dir() / "server"
     if len(os.fsencode(folder)) > _MAX_PATH - 24:
-        digest = hashlib.blake2b(os.fsencode(cache_base()), digest_size=6).hexdigest()
+        digest = hashlib.blake2b(os.fsencode(settings.cache_dir()), digest_size=6).hexdigest()
         folder = Path("/tmp") / f"hygis-{os.getuid()}" / digest
     return folder
 
@@ -250,7 +240,7 @@ def stop() -> int:
 
 def log_path() -> Path:
     """Where a detached server writes what it does."""
-    return cache_base() / "server.log"
+    return settings.cache_dir() / "server.log"
 
 
 # --------------------------------------------------------------------------- the server

@@ -13,6 +13,35 @@ from pathlib import Path
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def cache_dir() -> Path:
+    """hygis's user cache: ``$HYGIS_CACHE_DIR``, else the user cache folder (platformdirs).
+
+    Prepared layers, the compiled kernel, coordinate operations, DEM tiles and the server's
+    sockets are kept in folders of it; deleting it only costs the time to make them again.
+    """
+    env = os.environ.get("HYGIS_CACHE_DIR")
+    if env:
+        return Path(env)
+    try:
+        from platformdirs import user_cache_dir  # noqa: PLC0415 - read once per command
+
+        return Path(user_cache_dir("hygis"))
+    except ImportError:  # pragma: no cover - platformdirs is a dependency
+        return Path.home() / ".cache" / "hygis"
+
+
+def keep_in_cache(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` in the cache atomically (readers never see half a file); an
+    unwritable cache is ignored: it only costs the work again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def _first_existing(*candidates: Path) -> Path:
     for path in candidates:
         if path.is_dir():

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from hygis import settings
 from hygis.engine.kernel import RingArrays
 from hygis.geometry import project
 
@@ -67,12 +68,7 @@ _ARRAYS = (
 
 def cache_root() -> Path:
     """Where prepared layers are kept: ``$HYGIS_CACHE_DIR`` or the user cache directory, ``layers/`` in it."""
-    base = os.environ.get("HYGIS_CACHE_DIR")
-    if not base:
-        import platformdirs  # noqa: PLC0415 - only when no folder is set
-
-        base = platformdirs.user_cache_dir("hygis")
-    return Path(base) / "layers"
+    return settings.cache_dir() / "layers"
 
 
 # --------------------------------------------------------------------------- the grid index
@@ -546,13 +542,7 @@ def _known_hash(path: Path, root: Path) -> str:
     except (OSError, ValueError, KeyError):
         pass
     digest = content_hash(path)
-    try:
-        book.parent.mkdir(parents=True, exist_ok=True)
-        tmp = book.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"stamp": stamp, "hash": digest}), encoding="utf-8")
-        os.replace(tmp, book)
-    except OSError:
-        pass  # a read-only cache only costs the hash next time
+    settings.keep_in_cache(book, json.dumps({"stamp": stamp, "hash": digest}))
     return digest
 
 
@@ -630,14 +620,8 @@ class DeferredLayer:
             }
             key = self._root_key()
             if key is not None:
-                try:
-                    folder = cache_root() / "sources"
-                    folder.mkdir(parents=True, exist_ok=True)
-                    tmp = folder / f"{key}.{os.getpid()}.tmp"
-                    tmp.write_text(json.dumps(self._source, ensure_ascii=False), encoding="utf-8")
-                    os.replace(tmp, folder / f"{key}.json")
-                except OSError:
-                    pass
+                book = cache_root() / "sources" / f"{key}.json"
+                settings.keep_in_cache(book, json.dumps(self._source, ensure_ascii=False))
         return self._frame
 
     def source(self) -> dict:
@@ -713,12 +697,14 @@ class DeferredLayer:
 
 def _bounds_wgs84(frame: Any) -> np.ndarray:
     """The frame's extent in WGS 84 from its box's densified border (no feature is projected)."""
-    from pyproj import CRS, Transformer  # noqa: PLC0415
+    from pyproj import CRS  # noqa: PLC0415
+
+    from hygis.crs import transformer  # noqa: PLC0415
 
     b = frame.total_bounds
     if frame.crs is None or CRS(frame.crs).equals(CRS("EPSG:4326")):
         return b
-    to_wgs84 = Transformer.from_crs(frame.crs, "EPSG:4326", always_xy=True)
+    to_wgs84 = transformer(frame.crs, "EPSG:4326")
     west, south, east, north = to_wgs84.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21)
     return np.array([west, south, east, north], dtype=float)
 

@@ -91,11 +91,11 @@ def _entry() -> Callable[..., Any]:
 
 
 def _aot_location() -> tuple[Path, str]:
-    import platformdirs  # noqa: PLC0415
+    from hygis import settings  # noqa: PLC0415
 
     # $HYGIS_KERNEL_DIR: one build shared by several cache folders (a test session's, a CI job's).
     folder = os.environ.get("HYGIS_KERNEL_DIR")
-    base = os.environ.get("HYGIS_CACHE_DIR") or platformdirs.user_cache_dir("hygis")
+    base = settings.cache_dir()
     key = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8)
     numba_spec = importlib.util.find_spec("numba")
     key.update(f"{sys.version}|{platform.machine()}|{numba_spec.origin if numba_spec else ''}".encode())

@@ -28,7 +28,7 @@ import numpy as np
 import rasterio
 import rasterio.merge
 
-from hygis import io
+from hygis import io, settings
 from hygis.errors import HygisError, HygisInputError
 from hygis.raster.cog import open_raster
 
@@ -89,15 +89,7 @@ def cache_dir() -> Path:
 
     ``$HYGIS_CACHE_DIR``/dem, else ``dem`` in the user cache folder (platformdirs).
     """
-    env = os.environ.get("HYGIS_CACHE_DIR")
-    if env:
-        return Path(env) / "dem"
-    try:
-        from platformdirs import user_cache_dir  # noqa: PLC0415
-
-        return Path(user_cache_dir("hygis")) / "dem"
-    except ImportError:
-        return Path.home() / ".cache" / "hygis" / "dem"
+    return settings.cache_dir() / "dem"
 
 
 def fetch_tile(
