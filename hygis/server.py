@@ -161,14 +161,19 @@ def forward(argv: Sequence[str]) -> int | None:
         sys.stdout.flush()
         sys.stderr.flush()
         _send(sock, message, [0, 1, 2])
-        head = _recv_exact(sock, _STATUS.size)
     except OSError:
         sock.close()
         return None
-    if head is None:  # the server went away before taking the command: run it here
+    # Sent: from here the command is the server's, however long it takes to start (running it here
+    # too could write the same outputs twice).
+    sock.settimeout(None)
+    try:
+        head = _recv_exact(sock, _STATUS.size)
+    except OSError:
+        head = None
+    if head is None:  # closed before a child took it (the server stopped): it did not run
         sock.close()
         return None
-    sock.settimeout(None)
     child = _STATUS.unpack(head)[0]
 
     def pass_on(signum: int, _frame: Any) -> None:

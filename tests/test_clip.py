@@ -294,3 +294,49 @@ def test_the_kernel_is_compiled_once_and_then_loads_without_numba(tmp_path):
     again = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert first.stdout.split()[1] == "True"  # built with numba
     assert again.stdout.split() == ["builtin_function_or_method", "False"]  # loaded, numba not imported
+
+
+def test_a_layer_of_one_ring_polygons_is_prepared_as_the_numpy_path_prepares_it():
+    """The compiled preparation must give the kernel the very arrays the numpy path gives: a
+    different sign, convexity or vertex order would change every area measured against the layer."""
+    if not kernel.AVAILABLE:
+        skip_or_fail("numba is not installed: only the numpy path runs")
+    rng = np.random.default_rng(7)
+    x0, y0 = 660_000.0, 2_975_000.0  # Gauss–Krüger metres: digits matter
+    star = shapely.Polygon(
+        [
+            (
+                x0 + (30 if k % 2 else 12) * np.cos(k * np.pi / 12),
+                y0 + (30 if k % 2 else 12) * np.sin(k * np.pi / 12),
+            )
+            for k in range(24)
+        ]
+    )
+    geoms = [
+        shapely.box(x0, y0, x0 + 100, y0 + 50),
+        shapely.box(x0, y0, x0 + 100, y0 + 50).reverse(),  # clockwise
+        shapely.Polygon(
+            [(x0, y0), (x0 + 10, y0), (x0 + 20, y0), (x0 + 20, y0 + 20), (x0, y0 + 20)]
+        ),  # straight vertex
+        shapely.Polygon([(x0, y0), (x0 + 1, y0), (x0, y0 + 1)]),  # triangle
+        star,
+        star.reverse(),
+        *(shapely.MultiPoint(rng.random((9, 2)) * 500 + (x0, y0)).convex_hull for _ in range(50)),
+    ]
+    arr = np.array(geoms, dtype=object)
+    fast = kernel.one_ring_layer(arr)
+    assert fast is not None
+    rings, (convex, offsets, cx, cy) = fast
+    slow = clip.rings_of(arr)
+    want_rings = kernel.RingArrays.from_rings(slow, len(arr))
+    want = clip.convex_rings(slow, len(arr))
+    for got, expected in zip(
+        (rings.x, rings.y, rings.off, rings.sign, rings.start, convex, offsets, cx, cy),
+        (want_rings.x, want_rings.y, want_rings.off, want_rings.sign, want_rings.start, *want),
+    ):
+        np.testing.assert_array_equal(got, expected)
+    assert convex.tolist()[:6] == [True, True, True, True, False, False]
+    # A hole or a second part: not this path.
+    assert (
+        kernel.one_ring_layer(np.array([shapely.box(0, 0, 4, 4).difference(shapely.box(1, 1, 2, 2))])) is None
+    )

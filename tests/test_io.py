@@ -296,3 +296,32 @@ def test_wrong_gauss_kruger_zone_is_flagged(tmp_path, projects_gdf):
     inputs = plan.resolve(projects=path)
     assert any("outside the plan's territory" in n and "Is the CRS right?" in n for n in inputs.notes)
     assert not any("outside the plan's territory" in n for n in plan.resolve(projects=projects_gdf).notes)
+
+
+def test_the_territory_kept_in_the_cache_flags_the_same_files(tmp_path, projects_gdf):
+    """The county units' buffered union is kept per machine: a process that reads it from the cache
+    must judge a wrong zone and a right one as the process that built it did."""
+    import os
+    import subprocess
+    import sys
+
+    wrong, right = tmp_path / "wrong_zone.gpkg", tmp_path / "right_zone.gpkg"
+    projects_gdf.to_crs(4546).set_crs(4547, allow_override=True).to_file(wrong, engine="pyogrio")
+    projects_gdf.to_crs(4546).to_file(right, engine="pyogrio")
+    probe = (
+        "import sys; from hygis.plan import inputs as plan; "
+        "print(*[any('outside the plan' in n for n in plan.resolve(projects=p).notes) for p in sys.argv[1:]])"
+    )
+    env = {**os.environ, "HYGIS_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe, str(wrong), str(right)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert list((tmp_path / "cache" / "territory").glob("*.json"))
+    assert runs == [["True", "False"], ["True", "False"]]
