@@ -93,6 +93,19 @@ def write_fixture(folder: Path) -> dict[str, Path]:
     return paths
 
 
+def check_args(paths: dict[str, Path]) -> list[str]:
+    """``hygis check`` of the fixture's projects against its red line and farmland files."""
+    return [
+        "check",
+        "--projects",
+        str(paths["projects"]),
+        "--permanent-farmland",
+        str(paths["permanent_farmland"]),
+        "--ecological-redline",
+        str(paths["ecological_redline"]),
+    ]
+
+
 def folder_hash(folder: Path) -> str:
     """A hash of every file in ``folder`` (to prove inputs were not modified)."""
     h = hashlib.sha256()

@@ -12,7 +12,7 @@ import shapely
 from hygis.engine.index import GridIndex, LayerIndex, cache_key, content_hash, entries
 from hygis.engine.overlap import disjoint_layer, overlap
 
-from .check_fixtures import write_fixture
+from .check_fixtures import check_args, write_fixture
 
 
 def _layer_geoms(rng: np.random.Generator, n: int = 400) -> np.ndarray:
@@ -83,15 +83,7 @@ def _farmland_rows(csv) -> pd.DataFrame:
 def test_warm_check_gives_the_cold_report_and_a_changed_layer_is_reread(tmp_path, cli, monkeypatch):
     monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))  # empty: the first run is cold
     paths = write_fixture(tmp_path / "in")
-    args = [
-        "check",
-        "--projects",
-        str(paths["projects"]),
-        "--permanent-farmland",
-        str(paths["permanent_farmland"]),
-        "--ecological-redline",
-        str(paths["ecological_redline"]),
-    ]
+    args = check_args(paths)
     cold = cli(*args, "--out", str(tmp_path / "cold.csv"), check=True)
     assert "cached" not in cold.stderr
     warm = cli(*args, "--out", str(tmp_path / "warm.csv"), check=True)

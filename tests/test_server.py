@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from .check_fixtures import write_fixture
+from .check_fixtures import check_args, write_fixture
 from .conftest import REPO
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the server forks (POSIX)")
@@ -50,15 +50,7 @@ def server(tmp_path):
 
 def test_a_served_check_writes_what_its_own_process_writes(server, tmp_path):
     paths = write_fixture(tmp_path / "in")
-    args = [
-        "check",
-        "--projects",
-        str(paths["projects"]),
-        "--permanent-farmland",
-        str(paths["permanent_farmland"]),
-        "--ecological-redline",
-        str(paths["ecological_redline"]),
-    ]
+    args = check_args(paths)
     (tmp_path / "mine").mkdir()
     for _ in range(2):  # the second with the prepared indexes cached, as the server will find them
         alone = hygis(
