@@ -526,21 +526,34 @@ def content_hash(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _known_hash(path: Path, root: Path) -> str:
-    """The content hash, without reading the file when its size and mtime are those recorded."""
-    parts = file_parts(path)
-    stamp = _stamp(parts)
-    book = (
+def _stamp_book(path: Path, root: Path) -> Path:
+    return (
         root
         / "stamps"
         / (hashlib.blake2b(str(path.resolve()).encode(), digest_size=12).hexdigest() + ".json")
     )
+
+
+def recorded_hash(path: str | os.PathLike, root: Path | None = None) -> str | None:
+    """The content hash recorded for the file while its size and mtime are unchanged, else None."""
+    path = Path(path)
+    book = _stamp_book(path, cache_root() if root is None else root)
     try:
         rec = json.loads(book.read_text(encoding="utf-8"))
-        if rec["stamp"] == stamp:
+        if rec["stamp"] == _stamp(file_parts(path)):
             return rec["hash"]
     except (OSError, ValueError, KeyError):
         pass
+    return None
+
+
+def _known_hash(path: Path, root: Path) -> str:
+    """The content hash, without reading the file when its size and mtime are those recorded."""
+    known = recorded_hash(path, root)
+    if known is not None:
+        return known
+    stamp = _stamp(file_parts(path))
+    book = _stamp_book(path, root)
     digest = content_hash(path)
     settings.keep_in_cache(book, json.dumps({"stamp": stamp, "hash": digest}))
     return digest
@@ -593,6 +606,7 @@ class DeferredLayer:
         self._frame: Any = None
         self._source: dict | None = None
         self._key: str | None = None
+        self._hashing: Any = None  # the key being computed in a thread (see source)
         #: True when the last :meth:`index` came from the cache.
         self.hit = False
 
@@ -601,10 +615,12 @@ class DeferredLayer:
             return None
         if self._key is None:
             try:
-                self._key = cache_key(self.path, self._options)
+                self._key = self._hashing.result() if self._hashing else cache_key(self.path, self._options)
             except OSError:
                 self.use_cache = False
                 return None
+            finally:
+                self._hashing = None
         return self._key
 
     def frame(self) -> Any:
@@ -626,6 +642,14 @@ class DeferredLayer:
 
     def source(self) -> dict:
         """What reading the file gave: ``features`` (count), ``bounds_wgs84``, ``notes``; cached if kept."""
+        if self._source is None and self.use_cache and self._key is None and recorded_hash(self.path) is None:
+            # A file not seen before (by size and time) is hashed for its key while it is read
+            # (hashlib lets go of the GIL): one of them is needed anyway, and mostly both.
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+            with ThreadPoolExecutor(1) as pool:
+                self._hashing = pool.submit(cache_key, self.path, self._options)
+                self.frame()  # takes the key from the thread when it needs it
         if self._source is None:
             key = self._root_key()
             if key is not None:
