@@ -157,12 +157,32 @@ def forward(argv: Sequence[str]) -> int | None:
         "umask": umask,
         "encoding": [getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None)],
     }
+    # Ctrl-C from the moment the command is sent goes to the child that runs it (kept until its
+    # pid is known): the caller must never be left with a command still running elsewhere.
+    child = 0
+    pending: list[int] = []
+
+    def pass_on(signum: int, _frame: Any) -> None:
+        if not child:
+            pending.append(signum)
+            return
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+
+    caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {signum: signal.signal(signum, pass_on) for signum in caught}
     try:
         sys.stdout.flush()
         sys.stderr.flush()
         _send(sock, message, [0, 1, 2])
     except OSError:
         sock.close()
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        if pending:
+            raise KeyboardInterrupt from None
         return None
     # Sent: from here the command is the server's, however long it takes to start (running it here
     # too could write the same outputs twice).
@@ -173,17 +193,14 @@ def forward(argv: Sequence[str]) -> int | None:
         head = None
     if head is None:  # closed before a child took it (the server stopped): it did not run
         sock.close()
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        if pending:
+            raise KeyboardInterrupt from None
         return None
     child = _STATUS.unpack(head)[0]
-
-    def pass_on(signum: int, _frame: Any) -> None:
-        try:
-            os.kill(child, signum)
-        except OSError:
-            pass
-
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, pass_on)
+    for sig in pending:
+        pass_on(sig, None)
     while True:
         try:
             status = _recv_exact(sock, _STATUS.size)

@@ -132,3 +132,44 @@ def test_the_point_layer_check_is_unchanged_when_served(server, tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = pd.read_csv(tmp_path / "pts.csv", encoding="utf-8-sig")
     assert set(report.name) == {"站前广场", "江边公园"}
+
+
+def test_ctrl_c_stops_the_served_command_and_nothing_is_written(server, tmp_path):
+    """Ctrl-C in the terminal reaches the server's child that runs the command: it stops, says so,
+    exits 130 and leaves no report, as a command in its own process does."""
+    import signal
+    import time
+
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 60_000  # long enough to be interrupted: seconds of work
+    x = 640_000 + rng.random(n) * 50_000
+    y = 2_960_000 + rng.random(n) * 50_000
+    sites = gpd.GeoDataFrame(
+        {"project_id": [f"P{i}" for i in range(n)]},
+        geometry=shapely.buffer(shapely.points(x, y), 150, quad_segs=8),
+        crs="EPSG:4546",
+    )
+    sites.to_file(tmp_path / "many.gpkg")
+    log = Path(server["HYGIS_CACHE_DIR"]) / "server.log"
+    seen = log.read_text(encoding="utf-8").count("command ")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hygis", "check", "--projects", "many.gpkg", "--out", "many.csv"],
+        cwd=tmp_path,
+        env=server,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while log.read_text(encoding="utf-8").count("command ") == seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the child is reading and checking the projects
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    assert "Interrupted; no output was written." in err
+    assert "Traceback" not in err
+    time.sleep(0.5)
+    assert not (tmp_path / "many.csv").exists()
