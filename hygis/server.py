@@ -177,21 +177,13 @@ def forward(argv: Sequence[str]) -> int | None:
         sys.stdout.flush()
         sys.stderr.flush()
         _send(sock, message, [0, 1, 2])
-    except OSError:
-        sock.close()
-        for signum, handler in before.items():
-            signal.signal(signum, handler)
-        if pending:
-            raise KeyboardInterrupt from None
-        return None
-    # Sent: from here the command is the server's, however long it takes to start (running it here
-    # too could write the same outputs twice).
-    sock.settimeout(None)
-    try:
+        # Sent: from here the command is the server's, however long it takes to start (running it
+        # here too could write the same outputs twice).
+        sock.settimeout(None)
         head = _recv_exact(sock, _STATUS.size)
     except OSError:
         head = None
-    if head is None:  # closed before a child took it (the server stopped): it did not run
+    if head is None:  # not sent, or closed before a child took it (the server stopped): it did not run
         sock.close()
         for signum, handler in before.items():
             signal.signal(signum, handler)
