@@ -493,9 +493,10 @@ def warm_up() -> None:
     """Do once, in a process that forks one child per command (``hygis serve``), what the first
     :func:`resolve` of user files does in each: find the coordinate operations between WGS 84 and
     the plan's area CRS (~0.1 s each), build the territory the outside-territory test uses and read
-    the embedded control lines (the default of each line a user does not give)."""
-    metric, _area, _n = _territory()
-    for name in layers.CONTROL_LINES:
+    the embedded county units (which choose the area CRS) and control lines (the default of each
+    line a user does not give)."""
+    metric, _area, _n = _territory()  # from the user cache: does not read the counties itself
+    for name in ("counties", *layers.CONTROL_LINES):
         layers.load(name)
     for src, dst in ((metric, WGS84), (WGS84, metric)):
         transformer(src, dst)
