@@ -128,3 +128,28 @@ def test_python_resolve_takes_path_colon_layer_and_a_whole_database(tmp_path):
     assert whole.provenance["ecological_redline"]["source"] == f"{gdb}:STBHHX"
     assert whole.provenance["permanent_farmland"]["source"] == f"{gdb}:XZQ"  # the line's own argument wins
     assert whole.projects["project_id"].tolist() == ["D1", "D2", "D3"]
+
+
+@pytest.mark.parametrize("suffix", [".gdb", ".gpkg"])
+def test_a_databases_lines_are_prepared_once_and_again_when_it_changes(tmp_path, suffix, monkeypatch):
+    """The next batch against the same 三区三线 database reads none of its layers; an edited database
+    (another layer's line moved) is read again. A layer given as PATH:LAYER is keyed by the
+    database's files and the layer's name."""
+    from .conftest import run_cli
+    from .survey_fixtures import write_coordinate_file
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    db = write_database(tmp_path / f"三区三线{suffix}")
+    parcels = write_coordinate_file(tmp_path / "界址点坐标.txt")
+    args = ("check", "--projects", str(parcels), "--control-lines", str(db))
+    first = run_cli(*args, "--out", str(tmp_path / "first.csv"), check=True)
+    again = run_cli(*args, "--out", str(tmp_path / "again.csv"), check=True)
+    assert first.stderr.count("(prepared index)") == 3
+    assert again.stderr.count("(prepared index, cached)") == 3
+    assert (tmp_path / "first.csv").read_bytes() == (tmp_path / "again.csv").read_bytes()
+    info = run_cli("index", "info", check=True).stdout
+    assert f"{db.name}:{CHINESE['permanent_farmland']}" in info
+
+    write_database(db, names={**CHINESE, "permanent_farmland": "永久基本农田_2024"})  # a new delivery
+    edited = run_cli(*args, "--out", str(tmp_path / "edited.csv"), check=True)
+    assert "(prepared index, cached)" not in edited.stderr

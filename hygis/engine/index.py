@@ -702,7 +702,8 @@ class DeferredLayer:
         meta = {
             **self.source(),
             "layer": self.name,
-            "source": str(self.path.resolve()),
+            # As the user names it: a database's layer as PATH:LAYER.
+            "source": ":".join(filter(None, (str(self.path.resolve()), self._options.get("source_layer")))),
             "area_crs": crs.to_string(),
             "options": json.loads(json.dumps(self._options, default=str)),
             "dissolved_groups": int(layer.dissolved_groups),

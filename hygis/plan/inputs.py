@@ -381,12 +381,14 @@ def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> A
         gdf, _prov, notes = resolve_layer(name, path, crs=crs, to_wgs84=False)
         return gdf, notes + _outside_territory(gdf, name) + official_area_quality(gdf, name.replace("_", " "))
 
+    # The cache keys a database's layer (plan.gdb:YJJBNT) by the database's files and the layer's name.
+    source, layer = split_layer(path)
     # The survey attributes the 用地预审 figures itemise travel with the prepared index.
     return DeferredLayer(
         name,
-        path,
+        source,
         read,
-        options={"crs": None if crs is None else str(crs)},
+        options={"crs": None if crs is None else str(crs), "source_layer": layer},
         use_cache=cache,
         attributes=survey_attributes,
     )
