@@ -5,6 +5,8 @@ Kept free of heavy imports: when a server answers, this process only passes its 
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
 
 
@@ -19,4 +21,27 @@ def main() -> None:
             sys.exit(code)
     from hygis.cli.main import cli  # noqa: PLC0415
 
-    cli(prog_name="hygis")
+    try:
+        cli(prog_name="hygis")
+    except SystemExit as exc:
+        if not isinstance(exc.code, int | None):
+            raise
+        leave(exc.code or 0)
+    leave(0)
+
+
+def leave(code: int) -> None:
+    """Exit with ``code`` once the command is done, without the interpreter's teardown.
+
+    A check leaves 10⁵–10⁶ geometries and arrays behind; freeing them one by one at exit costs
+    0.2 s a command and changes nothing the user sees. What exit must still do is done first:
+    the output streams flushed, the ``atexit`` handlers run (temporary folders, logging), and
+    threads are hygis's own and already joined.
+    """
+    try:
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    except BaseException:  # a closed pipe (hygis … | head): let Python's own exit report it
+        sys.exit(code)
+    os._exit(code)
