@@ -136,3 +136,35 @@ def test_index_command_builds_lists_and_clears(tmp_path, cli, monkeypatch):
     assert "(prepared index, cached)" in check.stderr
     assert "removed 1 prepared layer(s)" in cli("index", "clear", check=True).stdout
     assert "0 prepared layer(s)" in cli("index", "info", check=True).stdout
+
+
+def test_a_large_lines_validity_tested_beside_its_index_repairs_as_reading_does(
+    tmp_path, monkeypatch, recwarn
+):
+    """A large line is read without the validity test, which runs in a thread while its index is
+    prepared; an invalid feature then means reading it again with repairs: same figures and notes
+    as the check of the features read and repaired first, each repair said once."""
+    import geopandas as gpd
+
+    import hygis
+    from hygis.engine import index as index_module
+    from hygis.plan.inputs import resolve
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(index_module, "SETTLE_IN_THREAD", 0)  # every layer takes the thread
+    paths = write_fixture(tmp_path / "in")  # the farmland holds a bow-tie
+    files = {name: str(path) for name, path in paths.items()}
+    deferred = resolve(**files, defer=True)
+    assert set(deferred.deferred) >= {"permanent_farmland"}
+    got = hygis.check_projects(deferred, area="planar")
+    said = [str(w.message) for w in recwarn if "repaired with make-valid" in str(w.message)]
+    assert len(said) == 1 and "feature #1" in said[0]
+    assert any("repaired with make-valid" in n for n in got.attrs["warnings"])
+
+    read_first = resolve(**{k: gpd.read_file(v) if k != "projects" else v for k, v in files.items()})
+    want = hygis.check_projects(read_first, area="planar")
+    cols = ["project_id", "control_line", "overlap_ha", "verdict"]
+    pd.testing.assert_frame_equal(
+        got[cols].reset_index(drop=True), want[cols].reset_index(drop=True), check_exact=False, rtol=1e-9
+    )
+    assert (want.control_line == "permanent_farmland").any() and got.overlap_ha.sum() > 0

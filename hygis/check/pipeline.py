@@ -170,7 +170,6 @@ def check_projects(
         msg = f"Unknown area method '{area}': use 'ellipsoidal' (official 椭球面积, the default) or 'planar'."
         raise HygisInputError(msg)
     area_crs = inputs.area_crs() if area == ELLIPSOIDAL or planar_crs is None else CRS(planar_crs)
-    notes.extend(inputs.deferred_notes())
     if area == PLANAR and area_crs.is_geographic:
         msg = f"--area planar needs a projected CRS (a Gauss–Krüger zone), not {hcrs.describe(area_crs)}."
         raise HygisInputError(msg)
@@ -203,6 +202,7 @@ def check_projects(
     # A control-line file comes as its prepared index (from the cache when unchanged); the
     # 用地预审 tables need its features and attributes, and read it if it was not read yet.
     layers = {line: inputs.line_for_check(line, area_crs) for line in CONTROL_LINES}
+    notes.extend(inputs.deferred_notes())  # once prepared: a large line's validity is tested meanwhile
     # The largest line first: its workers cut the sites, which the smaller lines then reuse.
     by_size = sorted(CONTROL_LINES, key=lambda name: -len(layers[name]))
     measures = {

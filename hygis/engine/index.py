@@ -43,6 +43,8 @@ from hygis.geometry import project
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
 FORMAT_VERSION = 4
+#: From this many features a layer's validity is tested in a thread while its index is prepared.
+SETTLE_IN_THREAD = 20_000
 
 _ARRAYS = (
     "wkb",
@@ -607,6 +609,9 @@ class DeferredLayer:
         self._source: dict | None = None
         self._key: str | None = None
         self._hashing: Any = None  # the key being computed in a thread (see source)
+        # The features read without the validity test, their notes, and the test's result (or
+        # its future) until :meth:`_settle`.
+        self._unsettled: tuple[Any, list[str], Any] | None = None
         #: True when the last :meth:`index` came from the cache.
         self.hit = False
 
@@ -623,51 +628,114 @@ class DeferredLayer:
                 self._hashing = None
         return self._key
 
+    def _raw(self) -> Any:
+        """The features as read, before the validity test when the layer is large (see :meth:`index`).
+
+        A large layer's validity (GEOS, ~1 s for 2·10⁵ patches) is tested in a thread from here on,
+        while this thread prepares the index from the same features: they are nearly always valid,
+        and when they are not the file is read again as :meth:`frame` reads it.
+        """
+        if self._frame is not None:
+            return self._frame
+        if self._unsettled is None:
+            frame, notes = self._read(validate=False)
+            geoms = np.asarray(frame.geometry.values)
+            if len(geoms) < SETTLE_IN_THREAD:
+                valid: Any = shapely.is_valid(geoms)
+            else:
+                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+                pool = ThreadPoolExecutor(1)
+                valid = pool.submit(shapely.is_valid, geoms)  # GEOS lets go of the GIL
+                pool.shutdown(wait=False)
+            self._unsettled = (frame, notes, valid)
+        return self._unsettled[0]
+
+    def _settle(self) -> bool:
+        """Wait for the validity test; with invalid features, read the file again, repairing them.
+
+        Returns True when the features changed (repairs), so that what was built from them is not
+        kept.
+        """
+        if self._unsettled is None:
+            return False
+        frame, notes, valid = self._unsettled
+        valid = valid if isinstance(valid, np.ndarray) else valid.result()
+        self._unsettled = None
+        if valid.all():
+            self._keep(frame, notes)
+            return False
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            frame, repaired = self._read()
+        for w in said:  # what the first reading said was shown then: only the repairs are new
+            if str(w.message) not in notes:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        self._keep(frame, repaired)
+        return True
+
+    def _keep(self, frame: Any, notes: list[str]) -> None:
+        b = _bounds_wgs84(frame) if len(frame) else np.full(4, np.nan)
+        self._frame = frame
+        self._source = {"features": len(frame), "bounds_wgs84": [float(v) for v in b], "notes": list(notes)}
+        key = self._root_key()
+        if key is not None:
+            book = cache_root() / "sources" / f"{key}.json"
+            settings.keep_in_cache(book, json.dumps(self._source, ensure_ascii=False))
+
     def frame(self) -> Any:
         """The features as read (a GeoDataFrame in the file's CRS or WGS 84), read once."""
-        if self._frame is None:
-            frame, notes = self._read()
-            b = _bounds_wgs84(frame) if len(frame) else np.full(4, np.nan)
-            self._frame = frame
-            self._source = {
-                "features": len(frame),
-                "bounds_wgs84": [float(v) for v in b],
-                "notes": list(notes),
-            }
-            key = self._root_key()
-            if key is not None:
-                book = cache_root() / "sources" / f"{key}.json"
-                settings.keep_in_cache(book, json.dumps(self._source, ensure_ascii=False))
+        self._raw()
+        self._settle()
         return self._frame
 
-    def source(self) -> dict:
-        """What reading the file gave: ``features`` (count), ``bounds_wgs84``, ``notes``; cached if kept."""
-        if self._source is None and self.use_cache and self._key is None and recorded_hash(self.path) is None:
+    def _begin(self) -> None:
+        """Read the file if what reading it gave is not kept; hash it meanwhile if it is new."""
+        if self._source is not None or self._unsettled is not None:
+            return
+        if self.use_cache and self._key is None and recorded_hash(self.path) is None:
             # A file not seen before (by size and time) is hashed for its key while it is read
             # (hashlib lets go of the GIL): one of them is needed anyway, and mostly both.
             from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
             with ThreadPoolExecutor(1) as pool:
                 self._hashing = pool.submit(cache_key, self.path, self._options)
-                self.frame()  # takes the key from the thread when it needs it
-        if self._source is None:
-            key = self._root_key()
-            if key is not None:
-                try:
-                    self._source = json.loads(
-                        (cache_root() / "sources" / f"{key}.json").read_text(encoding="utf-8")
-                    )
-                except (OSError, ValueError):
-                    self._source = None
-                else:
-                    from hygis.messages import warn  # noqa: PLC0415
+                self._raw()
+            self._root_key()  # takes the key from the thread
+            return
+        key = self._root_key()
+        if key is not None:
+            try:
+                self._source = json.loads(
+                    (cache_root() / "sources" / f"{key}.json").read_text(encoding="utf-8")
+                )
+            except (OSError, ValueError):
+                self._source = None
+            else:
+                from hygis.messages import warn  # noqa: PLC0415
 
-                    for note in self._source.get("notes", []):
-                        warn(note)  # said again, as reading the file said it the first time
-            if self._source is None:
-                self.frame()
+                for note in self._source.get("notes", []):
+                    warn(note)  # said again, as reading the file said it the first time
+        if self._source is None:
+            self._raw()
+
+    def source(self) -> dict:
+        """What reading the file gave: ``features`` (count), ``bounds_wgs84``, ``notes``; cached if kept."""
+        self._begin()
+        self._settle()
         assert self._source is not None
         return self._source
+
+    def bounds_wgs84(self) -> list[float]:
+        """The features' extent in WGS 84 (west, south, east, north), without waiting for validity.
+
+        Repairs move no vertex (make-valid), so the extent of the features as read is theirs.
+        """
+        self._begin()
+        if self._source is not None:
+            return list(self._source["bounds_wgs84"])
+        frame = self._raw()
+        return [float(v) for v in (_bounds_wgs84(frame) if len(frame) else np.full(4, np.nan))]
 
     def index(self, area_crs: Any, build: Callable[[np.ndarray], Any]) -> LayerIndex:
         """The prepared index in ``area_crs``: from the cache, else ``build(geoms in area_crs)`` and kept.
@@ -691,14 +759,17 @@ class DeferredLayer:
                 except (OSError, ValueError, KeyError):
                     shutil.rmtree(folder, ignore_errors=True)
         self.hit = False
-        frame = self.frame()
+        self._begin()
+        frame = self._raw()
         # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
         # the coordinates are already those of the area CRS.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # pyproj: a PROJ string loses information
             same = frame.crs is not None and CRS(frame.crs).to_dict() == crs.to_dict()
-        geoms = frame.geometry.values if same else project(frame.geometry.values, frame.crs, crs)
-        layer = build(np.asarray(geoms, dtype=object))
+        layer = build(_in_crs(frame, crs, same))
+        if self._settle():  # repaired: build again from the repaired features
+            frame = self._frame
+            layer = build(_in_crs(frame, crs, same))
         meta = {
             **self.source(),
             "layer": self.name,
@@ -718,6 +789,11 @@ class DeferredLayer:
             except OSError:
                 pass  # an unwritable cache only costs the build next time
         return index
+
+
+def _in_crs(frame: Any, crs: Any, same: bool) -> np.ndarray:
+    geoms = frame.geometry.values if same else project(frame.geometry.values, frame.crs, crs)
+    return np.asarray(geoms, dtype=object)
 
 
 def _bounds_wgs84(frame: Any) -> np.ndarray:

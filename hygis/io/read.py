@@ -74,6 +74,7 @@ def read_vector(
     label: str | None = None,
     keep_unlocated: bool = False,
     override_crs: bool = False,
+    validate: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a planner's vector file, checked and repaired, in its own CRS.
 
@@ -109,6 +110,8 @@ def read_vector(
         one feature must still have a geometry.
     override_crs : bool
         Replace a CRS the file declares by ``crs`` (for a file known to be mislabelled).
+    validate : bool
+        False: no validity test nor repair (the caller tests validity; see :func:`clean_geometries`).
 
     Returns
     -------
@@ -182,7 +185,12 @@ def read_vector(
         notes.append(f"{name}: x and y swapped as asked (--swap-xy).")
 
     gdf, geom_notes = clean_geometries(
-        gdf, label=name, geometry=geometry, id_field=id_field, keep_unlocated=keep_unlocated
+        gdf,
+        label=name,
+        geometry=geometry,
+        id_field=id_field,
+        keep_unlocated=keep_unlocated,
+        validate=validate,
     )
     notes.extend(geom_notes)
     if not gdf.geometry.notna().any():

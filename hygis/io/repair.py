@@ -45,6 +45,7 @@ def clean_geometries(
     geometry: str = "any",
     id_field: str | None = None,
     keep_unlocated: bool = False,
+    validate: bool = True,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Drop Z, repair invalid geometries, drop empty ones and those of the wrong family.
 
@@ -54,6 +55,9 @@ def clean_geometries(
     Repairs follow OGC make-valid semantics, as PostGIS ``ST_MakeValid`` (shapely's
     ``make_valid``, "linework" method): nothing is moved, self-intersections are split.
     Where a repair yields a collection, the parts of the input's family are kept.
+
+    ``validate=False`` leaves out the validity test and its repairs, for a caller that tests
+    validity itself meanwhile (a large control line: see :class:`hygis.engine.index.DeferredLayer`).
 
     Returns
     -------
@@ -91,7 +95,7 @@ def clean_geometries(
         geoms = shapely.force_2d(geoms)
         notes.append(f"{label}: Z (height) coordinates dropped; hygis works in 2D.")
 
-    invalid = ~threaded(shapely.is_valid, geoms)  # GEOS validity of 10^5 patches: every core
+    invalid = ~threaded(shapely.is_valid, geoms) if validate else np.zeros(len(geoms), bool)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         families = np.array([FAMILY.get(TYPE_NAMES[t], "other") for t in shapely.get_type_id(geoms[invalid])])

@@ -130,7 +130,7 @@ class PlanInputs:
         """
         units = layers.load("counties") if territory is None else territory
         frames = [
-            gpd.GeoSeries(shapely.box(*self.deferred[name].source()["bounds_wgs84"]), crs=WGS84)
+            gpd.GeoSeries(shapely.box(*self.deferred[name].bounds_wgs84()), crs=WGS84)
             if name in self.deferred and name not in self.__dict__
             else getattr(self, name)
             for name in layers.CONTROL_LINES
@@ -147,11 +147,13 @@ def resolve_layer(
     swap_xy: bool = False,
     id_field: str | None = None,
     to_wgs84: bool = True,
+    validate: bool = True,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], list[str]]:
     """Resolve one plan layer: embedded default, a path, or a GeoDataFrame → WGS 84.
 
     ``to_wgs84=False`` keeps a file's features in their own CRS (a large layer that is only
-    measured is then projected once, straight to the area CRS).
+    measured is then projected once, straight to the area CRS). ``validate=False`` reads a file
+    without the validity test (see :func:`hygis.io.clean_geometries`).
 
     Returns
     -------
@@ -193,6 +195,7 @@ def resolve_layer(
             label=label,
             keep_unlocated=name
             == "projects",  # a project without a site is reported as not located, not dropped
+            validate=validate,
         )
         notes = list(gdf.attrs.get(io.NOTES_ATTR, []))
         prov = {
@@ -377,8 +380,8 @@ def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> A
     """A control-line file to read only when needed (see :class:`hygis.engine.index.DeferredLayer`)."""
     from hygis.engine.index import DeferredLayer  # noqa: PLC0415
 
-    def read() -> tuple[gpd.GeoDataFrame, list[str]]:
-        gdf, _prov, notes = resolve_layer(name, path, crs=crs, to_wgs84=False)
+    def read(*, validate: bool = True) -> tuple[gpd.GeoDataFrame, list[str]]:
+        gdf, _prov, notes = resolve_layer(name, path, crs=crs, to_wgs84=False, validate=validate)
         return gdf, notes + _outside_territory(gdf, name) + official_area_quality(gdf, name.replace("_", " "))
 
     # The cache keys a database's layer (plan.gdb:YJJBNT) by the database's files and the layer's name.
