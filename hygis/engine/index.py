@@ -582,7 +582,8 @@ class DeferredLayer:
         The file (or folder) as the user gave it.
     read : callable
         Reads the file: returns ``(GeoDataFrame, notes)``, the features (any CRS) and what reading
-        them said (repairs, the territory test).
+        them said (repairs, the territory test); ``read(validate=False)`` without the validity
+        test and its repairs.
     options : dict
         Everything besides the file's content that changes what ``read`` returns (reading flags).
     use_cache : bool
@@ -596,7 +597,7 @@ class DeferredLayer:
         self,
         name: str,
         path: str | os.PathLike,
-        read: Callable[[], tuple[Any, list[str]]],
+        read: Callable[..., tuple[Any, list[str]]],
         *,
         options: dict[str, Any],
         use_cache: bool = True,
