@@ -39,7 +39,7 @@ import shapely
 
 from hygis import settings
 from hygis.engine.kernel import RingArrays
-from hygis.geometry import project
+from hygis.geometry import is_valid, project
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
 FORMAT_VERSION = 4
@@ -642,12 +642,12 @@ class DeferredLayer:
             frame, notes = self._read(validate=False)
             geoms = np.asarray(frame.geometry.values)
             if len(geoms) < SETTLE_IN_THREAD:
-                valid: Any = shapely.is_valid(geoms)
+                valid: Any = is_valid(geoms)
             else:
                 from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
                 pool = ThreadPoolExecutor(1)
-                valid = pool.submit(shapely.is_valid, geoms)  # GEOS lets go of the GIL
+                valid = pool.submit(is_valid, geoms)  # GEOS lets go of the GIL
                 pool.shutdown(wait=False)
             self._unsettled = (frame, notes, valid)
         return self._unsettled[0]

@@ -50,8 +50,23 @@ _SIGNATURE = (
 )
 #: Argument types of :func:`one_ring_layer`'s compiled part.
 _PREPARE_SIGNATURE = "Tuple((f8[:], f8[:], i8[:], f8[:], b1[:], i8[:], f8[:], f8[:]))(f8[:], f8[:], i8[:])"
+#: Argument types of :func:`simple_polygons`'s compiled part.
+_SIMPLE_SIGNATURE = "b1[:](f8[:], f8[:], i8[:])"
 #: The kernel's functions, callee first: compiled together by numba (see :func:`_entry`).
-_PARTS = ("_clip_ring", "_moments", "_clip_owner", "_box", "_fan_clip", "_pair_areas", "_one_ring_layer")
+_PARTS = (
+    "_clip_ring",
+    "_moments",
+    "_clip_owner",
+    "_box",
+    "_fan_clip",
+    "_pair_areas",
+    "_one_ring_layer",
+    "_orient",
+    "_simple_rings",
+)
+#: Shewchuk's bound on the rounding error of a 2-D orientation determinant, relative to the sum
+#: of its two products' magnitudes ((3 + 16ε)ε, ε = 2⁻⁵³): beyond it the determinant's sign is exact.
+ORIENT_ERROR_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 _MODULE: Any = None
 _ENTRY: Callable[..., Any] | None = None
 
@@ -84,7 +99,15 @@ def _entry() -> Callable[..., Any]:
     global _MODULE
     if module is None:
         jit = _jit()
-        module = type("Jit", (), {"pair_areas": jit["_pair_areas"], "one_ring_layer": jit["_one_ring_layer"]})
+        module = type(
+            "Jit",
+            (),
+            {
+                "pair_areas": jit["_pair_areas"],
+                "one_ring_layer": jit["_one_ring_layer"],
+                "simple_rings": jit["_simple_rings"],
+            },
+        )
     _MODULE = module
     _ENTRY = module.pair_areas
     return _ENTRY
@@ -149,6 +172,7 @@ def _build_aot(folder: Path, name: str) -> Any:
                 cc.verbose = False
                 cc.export("pair_areas", _SIGNATURE)(_PLAIN["_pair_areas"])
                 cc.export("one_ring_layer", _PREPARE_SIGNATURE)(_PLAIN["_one_ring_layer"])
+                cc.export("simple_rings", _SIMPLE_SIGNATURE)(_PLAIN["_simple_rings"])
                 cc.compile()
                 for built in tmp.glob(f"{name}.*"):
                     os.replace(built, folder / built.name)
@@ -550,6 +574,98 @@ def _one_ring_layer(px, py, poff):  # pragma: no cover - compiled
     return x, y, off, sign, convex, coff, cx, cy
 
 
+def _orient(ax, ay, bx, by, cx, cy):  # pragma: no cover - compiled
+    """The turn a → b → c: 1 left, -1 right, 0 straight or too close to call in floating point."""
+    left = (bx - ax) * (cy - ay)
+    right = (by - ay) * (cx - ax)
+    det = left - right
+    bound = ORIENT_ERROR_BOUND * (abs(left) + abs(right))
+    if det > bound:
+        return 1
+    if det < -bound:
+        return -1
+    return 0
+
+
+def _simple_rings(px, py, poff):  # pragma: no cover - compiled
+    n = len(poff) - 1
+    out = np.zeros(n, np.bool_)
+    for r in range(n):
+        a = poff[r]
+        m = poff[r + 1] - a - 1  # edges; the last vertex closes the ring
+        ok = m >= 3 and px[a] == px[a + m] and py[a] == py[a + m]
+        k = a
+        while ok and k < a + m:
+            # Finite, and no edge of length zero (repeated vertices: GEOS decides those).
+            ok = np.isfinite(px[k]) and np.isfinite(py[k]) and (px[k] != px[k + 1] or py[k] != py[k + 1])
+            k += 1
+        i = 0
+        while ok and i < m:
+            p0x, p0y, p1x, p1y = px[a + i], py[a + i], px[a + i + 1], py[a + i + 1]
+            lox, hix, loy, hiy = min(p0x, p1x), max(p0x, p1x), min(p0y, p1y), max(p0y, p1y)
+            for j in range(i + 1, m):
+                q0x, q0y, q1x, q1y = px[a + j], py[a + j], px[a + j + 1], py[a + j + 1]
+                if max(q0x, q1x) < lox or min(q0x, q1x) > hix or max(q0y, q1y) < loy or min(q0y, q1y) > hiy:
+                    continue
+                if j == i + 1:  # they share p1 = q0: q1 must not fold back along p
+                    if _orient(p0x, p0y, p1x, p1y, q1x, q1y) == 0 and (
+                        (q1x - p1x) * (p0x - p1x) + (q1y - p1y) * (p0y - p1y) >= 0
+                    ):
+                        ok = False
+                        break
+                    continue
+                if i == 0 and j == m - 1:  # they share p0 = q1: p1 must not fold back along q
+                    if _orient(q0x, q0y, q1x, q1y, p1x, p1y) == 0 and (
+                        (p1x - p0x) * (q0x - p0x) + (p1y - p0y) * (q0y - p0y) >= 0
+                    ):
+                        ok = False
+                        break
+                    continue
+                o1 = _orient(p0x, p0y, p1x, p1y, q0x, q0y)
+                if o1 != 0 and o1 == _orient(p0x, p0y, p1x, p1y, q1x, q1y):
+                    continue  # q wholly on one side of p's line
+                o3 = _orient(q0x, q0y, q1x, q1y, p0x, p0y)
+                if o3 != 0 and o3 == _orient(q0x, q0y, q1x, q1y, p1x, p1y):
+                    continue
+                ok = False  # they cross or touch, or may
+                break
+            i += 1
+        out[r] = ok
+    return out
+
+
+def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
+    """Which geometries are proven valid Polygons: one ring, and that ring simple.
+
+    A simple ring (finite, closed, ≥ 3 edges, none of length zero, no two edges meeting but
+    neighbours at their shared vertex, none folding back) bounds a valid polygon, as GEOS's
+    ``is_valid`` finds. Each orientation is decided exactly or not at all (Shewchuk's error bound,
+    :data:`ORIENT_ERROR_BOUND`): a pair too close to call is left unproven, as is any geometry of
+    another kind (holes, several parts, repeated vertices), for GEOS to judge. 5–10× faster than
+    GEOS on patches of tens of vertices. None when the compiled kernel cannot run.
+
+    >>> import shapely
+    >>> simple_polygons(np.array([shapely.box(0, 0, 2, 1),
+    ...     shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]),  # a bow-tie
+    ...     shapely.Point(0, 0)])).tolist()
+    [True, False, False]
+    """
+    import shapely  # noqa: PLC0415
+
+    if not AVAILABLE:
+        return None
+    arr = np.asarray(geoms, dtype=object)
+    proven = np.zeros(len(arr), bool)
+    one = np.flatnonzero((shapely.get_type_id(arr) == 3) & (shapely.get_num_interior_rings(arr) == 0))
+    if not len(one):
+        return proven
+    xy, owner = shapely.get_coordinates(arr[one], return_index=True)
+    poff = np.searchsorted(owner, np.arange(len(one) + 1)).astype(np.int64)
+    _entry()
+    proven[one] = _MODULE.simple_rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff)
+    return proven
+
+
 def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...]] | None:
     """The kernel's rings and the convex features of a layer of one-ring polygons, in one pass.
 
@@ -686,4 +802,4 @@ class _Convex:
     cy: np.ndarray
 
 
-__all__ = ["AVAILABLE", "RingArrays", "pair_areas", "warm_up"]
+__all__ = ["AVAILABLE", "RingArrays", "pair_areas", "simple_polygons", "warm_up"]

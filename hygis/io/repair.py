@@ -12,7 +12,7 @@ import shapely
 
 from hygis import crs as hcrs
 from hygis.errors import HygisInputError
-from hygis.geometry import FAMILY, TYPE_NAMES, keep_family, project, threaded
+from hygis.geometry import FAMILY, TYPE_NAMES, is_valid, keep_family, project
 from hygis.messages import few
 
 # Temporary column holding each feature's original position while geometries are cleaned.
@@ -95,7 +95,7 @@ def clean_geometries(
         geoms = shapely.force_2d(geoms)
         notes.append(f"{label}: Z (height) coordinates dropped; hygis works in 2D.")
 
-    invalid = ~threaded(shapely.is_valid, geoms) if validate else np.zeros(len(geoms), bool)
+    invalid = ~is_valid(geoms) if validate else np.zeros(len(geoms), bool)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         families = np.array([FAMILY.get(TYPE_NAMES[t], "other") for t in shapely.get_type_id(geoms[invalid])])
