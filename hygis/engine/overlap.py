@@ -86,6 +86,8 @@ class Layer:
     _rings: kernel.RingArrays | None = field(default=None, init=False, repr=False)
     #: Whether the non-convex features' hulls are in ``offsets``/``cx``/``cy`` (:func:`with_hulls`).
     hulls: bool = field(default=False, init=False, repr=False)
+    #: The features' boxes in a grid, made on the first query (:func:`_candidates`).
+    _grid: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # One pass over the rings gives the kernel its arrays and tells the convex features
@@ -357,10 +359,20 @@ def cut_sites(sites: np.ndarray) -> Pieces:
 
 
 def _candidates(layer: Layer, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(piece, feature) of every piece box meeting a feature's box (a cached grid takes plain numbers)."""
-    if hasattr(layer.tree, "query_bounds"):
-        return layer.tree.query_bounds(boxes)
-    return layer.tree.query(shapely.box(*boxes.T))
+    """(piece, feature) of every piece box meeting a feature's box.
+
+    On the features' boxes in a grid (:class:`hygis.engine.index.GridIndex`: the cached index's
+    own, else one made once per layer), which takes the boxes as numbers: an STRtree wants them as
+    geometries, and making 10⁴ boxes costs more than the query.
+    """
+    tree = layer.tree
+    if not hasattr(tree, "query_bounds"):
+        if layer._grid is None:
+            from hygis.engine.index import GridIndex  # noqa: PLC0415
+
+            layer._grid = GridIndex.build(shapely.bounds(layer.geoms))
+        tree = layer._grid
+    return tree.query_bounds(boxes)
 
 
 @dataclass
