@@ -38,6 +38,7 @@ import numpy as np
 import shapely
 
 from hygis import settings
+from hygis.engine import kernel
 from hygis.engine.kernel import RingArrays
 from hygis.geometry import is_valid, project
 
@@ -138,8 +139,15 @@ class GridIndex:
         """:meth:`query` for an (m, 4) array of boxes."""
         qb = np.asarray(qb, dtype=float).reshape(-1, 4)
         empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        if not len(qb) or not len(self.cell_feat):
+            return empty
+        found = kernel.grid_pairs(
+            qb, self.origin, self.cell, self.shape, self.cell_start, self.cell_feat, self.bounds
+        )
+        if found is not None:
+            return found
         ok = np.isfinite(qb).all(axis=1)
-        if not ok.any() or not len(self.cell_feat):
+        if not ok.any():
             return empty
         nx, ny = self.shape
         x0, y0 = self.origin

@@ -52,6 +52,8 @@ _SIGNATURE = (
 _PREPARE_SIGNATURE = "Tuple((f8[:], f8[:], i8[:], f8[:], b1[:], i8[:], f8[:], f8[:]))(f8[:], f8[:], i8[:])"
 #: Argument types of :func:`simple_polygons`'s compiled part.
 _SIMPLE_SIGNATURE = "b1[:](f8[:], f8[:], i8[:])"
+#: Argument types of :func:`grid_pairs`'s compiled part.
+_GRID_SIGNATURE = "Tuple((i8[:], i8[:]))(f8[:, :], f8, f8, f8, i8, i8, i8[:], i4[:], f8[:, :])"
 #: The kernel's functions, callee first: compiled together by numba (see :func:`_entry`).
 _PARTS = (
     "_clip_ring",
@@ -63,6 +65,7 @@ _PARTS = (
     "_one_ring_layer",
     "_orient",
     "_simple_rings",
+    "_grid_pairs",
 )
 #: Shewchuk's bound on the rounding error of a 2-D orientation determinant, relative to the sum
 #: of its two products' magnitudes ((3 + 16ε)ε, ε = 2⁻⁵³): beyond it the determinant's sign is exact.
@@ -106,6 +109,7 @@ def _entry() -> Callable[..., Any]:
                 "pair_areas": jit["_pair_areas"],
                 "one_ring_layer": jit["_one_ring_layer"],
                 "simple_rings": jit["_simple_rings"],
+                "grid_pairs": jit["_grid_pairs"],
             },
         )
     _MODULE = module
@@ -173,6 +177,7 @@ def _build_aot(folder: Path, name: str) -> Any:
                 cc.export("pair_areas", _SIGNATURE)(_PLAIN["_pair_areas"])
                 cc.export("one_ring_layer", _PREPARE_SIGNATURE)(_PLAIN["_one_ring_layer"])
                 cc.export("simple_rings", _SIMPLE_SIGNATURE)(_PLAIN["_simple_rings"])
+                cc.export("grid_pairs", _GRID_SIGNATURE)(_PLAIN["_grid_pairs"])
                 cc.compile()
                 for built in tmp.glob(f"{name}.*"):
                     os.replace(built, folder / built.name)
@@ -666,6 +671,81 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
     return proven
 
 
+def _grid_pairs(qb, x0, y0, cell, nx, ny, cell_start, cell_feat, fb):  # pragma: no cover - compiled
+    m = qb.shape[0]
+    cap = max(64, 8 * m)
+    pq = np.empty(cap, np.int64)
+    pf = np.empty(cap, np.int64)
+    n = 0
+    for q in range(m):
+        b0, b1, b2, b3 = qb[q, 0], qb[q, 1], qb[q, 2], qb[q, 3]
+        if not (np.isfinite(b0) and np.isfinite(b1) and np.isfinite(b2) and np.isfinite(b3)):
+            continue
+        if b2 < x0 or b3 < y0 or b0 > x0 + nx * cell or b1 > y0 + ny * cell:
+            continue  # wholly beyond the grid on one side
+        ix0 = min(max(int((b0 - x0) // cell), 0), nx - 1)
+        ix1 = min(max(int((b2 - x0) // cell), 0), nx - 1)
+        iy0 = min(max(int((b1 - y0) // cell), 0), ny - 1)
+        iy1 = min(max(int((b3 - y0) // cell), 0), ny - 1)
+        first = n
+        for cy in range(iy0, iy1 + 1):
+            for cx in range(ix0, ix1 + 1):
+                c = cy * nx + cx
+                for k in range(cell_start[c], cell_start[c + 1]):
+                    f = cell_feat[k]
+                    f0, f1, f2, f3 = fb[f, 0], fb[f, 1], fb[f, 2], fb[f, 3]
+                    if f0 > b2 or f2 < b0 or f1 > b3 or f3 < b1:
+                        continue
+                    # Each pair once: in the cell of the lower-left corner of the boxes' intersection.
+                    rx = min(max(int((max(f0, b0) - x0) // cell), 0), nx - 1)
+                    ry = min(max(int((max(f1, b1) - y0) // cell), 0), ny - 1)
+                    if ry * nx + rx != c:
+                        continue
+                    if n == cap:
+                        cap *= 2
+                        grown_q = np.empty(cap, np.int64)
+                        grown_f = np.empty(cap, np.int64)
+                        grown_q[:n] = pq[:n]
+                        grown_f[:n] = pf[:n]
+                        pq, pf = grown_q, grown_f
+                    pq[n] = q
+                    pf[n] = f
+                    n += 1
+        if n - first > 1:
+            pf[first:n] = np.sort(pf[first:n])
+    return pq[:n].copy(), pf[:n].copy()
+
+
+def grid_pairs(
+    qb: np.ndarray,
+    origin: tuple[float, float],
+    cell: float,
+    shape: tuple[int, int],
+    cell_start: np.ndarray,
+    cell_feat: np.ndarray,
+    bounds: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:meth:`hygis.engine.index.GridIndex.query_bounds` compiled: the same pairs in the same order.
+
+    (box, feature) of every query box meeting a feature's box, sorted by box then feature; None
+    when the compiled kernel cannot run.
+    """
+    if not AVAILABLE:
+        return None
+    _entry()
+    return _MODULE.grid_pairs(
+        np.ascontiguousarray(qb, dtype=np.float64),
+        float(origin[0]),
+        float(origin[1]),
+        float(cell),
+        int(shape[0]),
+        int(shape[1]),
+        np.ascontiguousarray(cell_start, dtype=np.int64),
+        np.ascontiguousarray(cell_feat, dtype=np.int32),
+        np.ascontiguousarray(bounds, dtype=np.float64),
+    )
+
+
 def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...]] | None:
     """The kernel's rings and the convex features of a layer of one-ring polygons, in one pass.
 
@@ -802,4 +882,4 @@ class _Convex:
     cy: np.ndarray
 
 
-__all__ = ["AVAILABLE", "RingArrays", "pair_areas", "simple_polygons", "warm_up"]
+__all__ = ["AVAILABLE", "RingArrays", "grid_pairs", "pair_areas", "simple_polygons", "warm_up"]
