@@ -21,6 +21,7 @@ needs (those crossing a site, and for overlap polygons).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -341,12 +342,17 @@ class LayerIndex:
         geoms = np.asarray(layer.geoms, dtype=object)
         # Polygons are kept as the kernel's rings (rebuilt on demand); only others need WKB.
         rings = layer.ring_arrays()
-        other = np.diff(rings.start) == 0
-        blobs = np.full(len(geoms), b"", dtype=object)
-        blobs[other] = shapely.to_wkb(geoms[other])
-        lengths = np.fromiter((len(b) for b in blobs), np.int64, len(blobs))
-        wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
-        bounds = shapely.bounds(geoms)
+        other = np.flatnonzero(np.diff(rings.start) == 0)
+        lengths = np.zeros(len(geoms), np.int64)
+        wkb = np.zeros(0, np.uint8)
+        if len(other):
+            blobs = shapely.to_wkb(geoms[other])
+            lengths[other] = [len(b) for b in blobs]
+            wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+        # The layer's own grid (the same boxes), without its features: the index has its own.
+        grid = layer.tree
+        if not isinstance(grid, GridIndex):
+            grid = GridIndex.build(shapely.bounds(geoms))
         return cls(
             wkb=wkb,
             wkb_off=np.r_[0, np.cumsum(lengths)],
@@ -357,7 +363,7 @@ class LayerIndex:
             cx=layer.cx,
             cy=layer.cy,
             hull_areas=layer.hull_areas,
-            tree=GridIndex.build(bounds),
+            tree=dataclasses.replace(grid, geoms=None),
             source_row=np.arange(len(geoms)) if layer.source_row is None else np.asarray(layer.source_row),
             rings=rings,
             attributes=dict(attributes or {}),

@@ -42,6 +42,7 @@ import shapely
 from numpy.typing import ArrayLike
 
 from hygis.engine import clip, kernel
+from hygis.engine.index import GridIndex
 from hygis.geometry import polygonal
 
 #: Ellipsoid m² per plane m² at points (x, y) of the sites' CRS: :class:`hygis.engine.area.AreaScale`.
@@ -66,7 +67,9 @@ class Layer:
 
     geoms: np.ndarray
     areas: np.ndarray
-    tree: shapely.STRtree
+    #: The features' boxes in a grid (:class:`hygis.engine.index.GridIndex`, ``geoms`` set, so
+    #: that a predicate can be tested on the candidates).
+    tree: GridIndex
     dissolved_groups: int = 0
     dissolved_features: int = 0
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -86,8 +89,6 @@ class Layer:
     _rings: kernel.RingArrays | None = field(default=None, init=False, repr=False)
     #: Whether the non-convex features' hulls are in ``offsets``/``cx``/``cy`` (:func:`with_hulls`).
     hulls: bool = field(default=False, init=False, repr=False)
-    #: The features' boxes in a grid, made on the first query (:func:`_candidates`).
-    _grid: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # One pass over the rings gives the kernel its arrays and tells the convex features
@@ -171,9 +172,9 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
     arr = np.asarray(geoms, dtype=object)
     rows = np.flatnonzero(~(shapely.is_missing(arr) | shapely.is_empty(arr)))
     arr = arr[rows]
-    tree = shapely.STRtree(arr)
+    tree = _grid(arr)
     # Boxes that meet, then the interiors test itself: an 'intersects' pass first only repeats work.
-    left, right = tree.query(arr)
+    left, right = tree.query_bounds(tree.bounds)
     keep = left < right
     left, right = left[keep], right[keep]
     overlapping = (
@@ -205,7 +206,7 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         alone = np.setdiff1d(np.arange(len(arr)), involved)
         arr = np.concatenate([arr[alone], np.array(merged, dtype=object)])
         rows = np.r_[rows[alone], np.full(len(merged), -1, dtype=rows.dtype)]
-        tree = shapely.STRtree(arr)
+        tree = _grid(arr)
     arr, rows, tree = _split_large(arr, rows, tree)
     shapely.prepare(arr)
     return Layer(
@@ -218,9 +219,16 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
     )
 
 
+def _grid(geoms: np.ndarray) -> GridIndex:
+    """The features' boxes in a grid, the features kept for predicate queries."""
+    tree = GridIndex.build(shapely.bounds(geoms))
+    tree.geoms = geoms
+    return tree
+
+
 def _split_large(
-    arr: np.ndarray, rows: np.ndarray, tree: shapely.STRtree
-) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+    arr: np.ndarray, rows: np.ndarray, tree: GridIndex
+) -> tuple[np.ndarray, np.ndarray, GridIndex]:
     """Cut features of more than :data:`MAX_FEATURE_VERTICES` into cells of :data:`FEATURE_CELL_M`.
 
     A red-line polygon of 10⁵ vertices would otherwise be clipped whole by every site that meets
@@ -239,7 +247,7 @@ def _split_large(
     small = np.setdiff1d(np.arange(len(arr)), big)
     arr = np.concatenate([arr[small], cut[ok]])
     rows = np.r_[rows[small], rows[big][owner][ok]]
-    return arr, rows, shapely.STRtree(arr)
+    return arr, rows, _grid(arr)
 
 
 def _feature_by_piece(
@@ -359,20 +367,8 @@ def cut_sites(sites: np.ndarray) -> Pieces:
 
 
 def _candidates(layer: Layer, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(piece, feature) of every piece box meeting a feature's box.
-
-    On the features' boxes in a grid (:class:`hygis.engine.index.GridIndex`: the cached index's
-    own, else one made once per layer), which takes the boxes as numbers: an STRtree wants them as
-    geometries, and making 10⁴ boxes costs more than the query.
-    """
-    tree = layer.tree
-    if not hasattr(tree, "query_bounds"):
-        if layer._grid is None:
-            from hygis.engine.index import GridIndex  # noqa: PLC0415
-
-            layer._grid = GridIndex.build(shapely.bounds(layer.geoms))
-        tree = layer._grid
-    return tree.query_bounds(boxes)
+    """(piece, feature) of every piece box meeting a feature's box, sorted by piece then feature."""
+    return layer.tree.query_bounds(boxes)
 
 
 @dataclass
