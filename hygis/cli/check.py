@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from hygis.cli.launch import keep
 from hygis.cli.options import (
     area_method,
     area_options,
@@ -138,3 +139,4 @@ def check_cmd(
         click.echo(f"⚠ {report.attrs['illustrative']}", err=True)
     click.echo(f"areas: {report.attrs['area_method']}; " + ", ".join(f"{v}: {n}" for v, n in counts.items()))
     click.echo(f"report: {path}")
+    keep(inputs, report)
