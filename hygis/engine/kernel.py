@@ -54,6 +54,10 @@ _PREPARE_SIGNATURE = "Tuple((f8[:], f8[:], i8[:], f8[:], b1[:], i8[:], f8[:], f8
 _SIMPLE_SIGNATURE = "b1[:](f8[:], f8[:], i8[:])"
 #: Argument types of :func:`grid_pairs`'s compiled part.
 _GRID_SIGNATURE = "Tuple((i8[:], i8[:]))(f8[:, :], f8, f8, f8, i8, i8, i8[:], i4[:], f8[:, :])"
+#: Argument types of :func:`bisect`'s compiled part.
+_BISECT_SIGNATURE = (
+    "Tuple((f8[:], f8[:], i8[:], i8[:], f8[:], i8[:]))(f8[:], f8[:], i8[:], i8[:], f8[:], i8, f8)"
+)
 #: The kernel's functions, callee first: compiled together by numba (see :func:`_entry`).
 _PARTS = (
     "_clip_ring",
@@ -66,6 +70,8 @@ _PARTS = (
     "_orient",
     "_simple_rings",
     "_grid_pairs",
+    "_halfplane",
+    "_bisect",
 )
 #: Shewchuk's bound on the rounding error of a 2-D orientation determinant, relative to the sum
 #: of its two products' magnitudes ((3 + 16ε)ε, ε = 2⁻⁵³): beyond it the determinant's sign is exact.
@@ -110,6 +116,7 @@ def _entry() -> Callable[..., Any]:
                 "one_ring_layer": jit["_one_ring_layer"],
                 "simple_rings": jit["_simple_rings"],
                 "grid_pairs": jit["_grid_pairs"],
+                "bisect": jit["_bisect"],
             },
         )
     _MODULE = module
@@ -178,6 +185,7 @@ def _build_aot(folder: Path, name: str) -> Any:
                 cc.export("one_ring_layer", _PREPARE_SIGNATURE)(_PLAIN["_one_ring_layer"])
                 cc.export("simple_rings", _SIMPLE_SIGNATURE)(_PLAIN["_simple_rings"])
                 cc.export("grid_pairs", _GRID_SIGNATURE)(_PLAIN["_grid_pairs"])
+                cc.export("bisect", _BISECT_SIGNATURE)(_PLAIN["_bisect"])
                 cc.compile()
                 for built in tmp.glob(f"{name}.*"):
                     os.replace(built, folder / built.name)
@@ -746,6 +754,229 @@ def grid_pairs(
     )
 
 
+def _halfplane(x, y, rid, lo, hi, v_axis, v_mid, flip, ox, oy, orid, n):  # pragma: no cover - compiled
+    # clip.clip_halfplane on vertices lo:hi (whole rings) by the half-plane of one axis-parallel cut,
+    # the same operations in the same order; appends at n, returns the new n.
+    k = lo
+    while k < hi:
+        e = k
+        while e < hi and rid[e] == rid[k]:
+            e += 1
+        for v in range(k, e):
+            p = e - 1 if v == k else v - 1
+            along_x = v_axis[v]
+            mid = v_mid[v]
+            # As numpy computes s = dx * (y - ay) - dy * (x - ax): the same bits.
+            ax, ay = (mid, 0.0) if along_x else (0.0, mid)
+            dx, dy = (0.0, -1.0) if along_x else (-1.0, 0.0)
+            if flip:
+                dx, dy = -dx, -dy
+            sv = dx * (y[v] - ay) - dy * (x[v] - ax)
+            sp = dx * (y[p] - ay) - dy * (x[p] - ax)
+            if (sv >= 0) != (sp >= 0):
+                t = sp / (sp - sv)
+                cx = x[p] + t * (x[v] - x[p])
+                cy = y[p] + t * (y[v] - y[p])
+                if along_x:
+                    cx = mid
+                else:
+                    cy = mid
+                ox[n], oy[n], orid[n] = cx, cy, rid[v]
+                n += 1
+            if sv >= 0:
+                ox[n], oy[n], orid[n] = x[v], y[v], rid[v]
+                n += 1
+        k = e
+    return n
+
+
+def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compiled
+    # clip.bisect pass by pass: the same pieces, vertices and numbering.
+    piece_owner = np.arange(n_owners)
+    done_x = np.empty(len(x) * 2 + 16)
+    done_y = np.empty(len(x) * 2 + 16)
+    done_rid = np.empty(len(x) * 2 + 16, np.int64)
+    done_owner = np.empty(len(owner) + 16, np.int64)
+    done_sign = np.empty(len(owner) + 16)
+    done_po = np.empty(n_owners + 16, np.int64)
+    nv = nr = npc = 0
+    while len(x):
+        n_own = len(piece_owner)
+        b = np.empty((n_own, 4))
+        has = np.zeros(n_own, np.bool_)
+        for v in range(len(x)):
+            o = owner[rid[v]]
+            if not has[o]:
+                has[o] = True
+                b[o, 0] = b[o, 2] = x[v]
+                b[o, 1] = b[o, 3] = y[v]
+            else:
+                b[o, 0] = min(b[o, 0], x[v])
+                b[o, 1] = min(b[o, 1], y[v])
+                b[o, 2] = max(b[o, 2], x[v])
+                b[o, 3] = max(b[o, 3], y[v])
+        split = np.zeros(n_own, np.bool_)
+        small = np.zeros(n_own, np.bool_)
+        for o in range(n_own):
+            if has[o]:
+                wx, wy = b[o, 2] - b[o, 0], b[o, 3] - b[o, 1]
+                split[o] = max(wx, wy) > cell
+                small[o] = not split[o]
+        # Finished pieces, in owner order, numbered after those of the passes before.
+        rank = np.cumsum(small) - 1
+        need_v = nv + len(x)
+        if need_v > len(done_x):
+            grown = max(need_v, 2 * len(done_x))
+            done_x = np.concatenate((done_x[:nv], np.empty(grown - nv)))
+            done_y = np.concatenate((done_y[:nv], np.empty(grown - nv)))
+            done_rid = np.concatenate((done_rid[:nv], np.empty(grown - nv, np.int64)))
+        if nr + len(owner) > len(done_owner):
+            grown = max(nr + len(owner), 2 * len(done_owner))
+            done_owner = np.concatenate((done_owner[:nr], np.empty(grown - nr, np.int64)))
+            done_sign = np.concatenate((done_sign[:nr], np.empty(grown - nr)))
+        if npc + n_own > len(done_po):
+            grown = max(npc + n_own, 2 * len(done_po))
+            done_po = np.concatenate((done_po[:npc], np.empty(grown - npc, np.int64)))
+        ring_new = np.full(len(owner), -1, np.int64)
+        kept_rings = 0
+        for r in range(len(owner)):
+            if small[owner[r]]:
+                ring_new[r] = nr + kept_rings
+                done_owner[nr + kept_rings] = npc + rank[owner[r]]
+                done_sign[nr + kept_rings] = sign[r]
+                kept_rings += 1
+        for v in range(len(x)):
+            r = ring_new[rid[v]]
+            if r >= 0:
+                done_x[nv], done_y[nv], done_rid[nv] = x[v], y[v], r
+                nv += 1
+        for o in range(n_own):
+            if small[o]:
+                done_po[npc + rank[o]] = piece_owner[o]
+        nr += kept_rings
+        npc += int(small.sum())
+        if not split.any():
+            break
+        # The split owners' rings, renumbered (clip._select).
+        srank = np.cumsum(split) - 1
+        n_p = int(split.sum())
+        sring = np.full(len(owner), -1, np.int64)
+        n_r = 0
+        for r in range(len(owner)):
+            if split[owner[r]]:
+                sring[r] = n_r
+                n_r += 1
+        s_owner = np.empty(n_r, np.int64)
+        s_sign = np.empty(n_r)
+        for r in range(len(owner)):
+            if sring[r] >= 0:
+                s_owner[sring[r]] = srank[owner[r]]
+                s_sign[sring[r]] = sign[r]
+        m = 0
+        for v in range(len(x)):
+            if sring[rid[v]] >= 0:
+                m += 1
+        sx = np.empty(m)
+        sy = np.empty(m)
+        srid = np.empty(m, np.int64)
+        m = 0
+        for v in range(len(x)):
+            if sring[rid[v]] >= 0:
+                sx[m], sy[m], srid[m] = x[v], y[v], sring[rid[v]]
+                m += 1
+        sb = np.empty((n_p, 4))
+        s_po = np.empty(n_p, np.int64)
+        for o in range(n_own):
+            if split[o]:
+                sb[srank[o]] = b[o]
+                s_po[srank[o]] = piece_owner[o]
+        # Cut along the middle of the longer side, crossing points exactly on the cut.
+        v_axis = np.empty(m, np.bool_)
+        v_mid = np.empty(m)
+        for v in range(m):
+            o = s_owner[srid[v]]
+            along_x = (sb[o, 2] - sb[o, 0]) >= (sb[o, 3] - sb[o, 1])
+            v_axis[v] = along_x
+            v_mid[v] = (sb[o, 0] + sb[o, 2]) / 2 if along_x else (sb[o, 1] + sb[o, 3]) / 2
+        cx = np.empty(4 * m + 4)
+        cy = np.empty(4 * m + 4)
+        crid = np.empty(4 * m + 4, np.int64)
+        half = _halfplane(sx, sy, srid, 0, m, v_axis, v_mid, False, cx, cy, crid, 0)
+        total = _halfplane(sx, sy, srid, 0, m, v_axis, v_mid, True, cx, cy, crid, half)
+        for v in range(half, total):
+            crid[v] += n_r  # the second halves are new rings of new pieces
+        c_owner = np.concatenate((s_owner, s_owner + n_p))
+        c_sign = np.concatenate((s_sign, s_sign))
+        # Rings of exactly zero area wind nowhere (clip._drop_flat), measured as numpy does.
+        area = np.zeros(2 * n_r)
+        k = 0
+        while k < total:
+            e = k
+            while e < total and crid[e] == crid[k]:
+                e += 1
+            fx, fy = cx[k], cy[k]
+            acc = 0.0
+            for v in range(k, e):
+                p = e - 1 if v == k else v - 1
+                acc += (cx[p] - fx) * (cy[v] - fy) - (cx[v] - fx) * (cy[p] - fy)
+            area[crid[k]] = acc / 2.0
+            k = e
+        used_ring = np.zeros(2 * n_r, np.bool_)
+        keep_v = 0
+        for v in range(total):
+            if area[crid[v]] != 0:
+                used_ring[crid[v]] = True
+                keep_v += 1
+        ring_id = np.cumsum(used_ring) - 1
+        used_owner = np.zeros(2 * n_p, np.bool_)
+        for r in range(2 * n_r):
+            if used_ring[r]:
+                used_owner[c_owner[r]] = True
+        owner_id = np.cumsum(used_owner) - 1
+        x = np.empty(keep_v)
+        y = np.empty(keep_v)
+        rid = np.empty(keep_v, np.int64)
+        keep_v = 0
+        for v in range(total):
+            if area[crid[v]] != 0:
+                x[keep_v], y[keep_v], rid[keep_v] = cx[v], cy[v], ring_id[crid[v]]
+                keep_v += 1
+        n_used = int(used_ring.sum())
+        owner = np.empty(n_used, np.int64)
+        sign = np.empty(n_used)
+        for r in range(2 * n_r):
+            if used_ring[r]:
+                owner[ring_id[r]] = owner_id[c_owner[r]]
+                sign[ring_id[r]] = c_sign[r]
+        both = np.concatenate((s_po, s_po))
+        piece_owner = np.empty(int(used_owner.sum()), np.int64)
+        for o in range(2 * n_p):
+            if used_owner[o]:
+                piece_owner[owner_id[o]] = both[o]
+    vertices = (done_x[:nv].copy(), done_y[:nv].copy(), done_rid[:nv].copy())
+    return vertices + (done_owner[:nr].copy(), done_sign[:nr].copy(), done_po[:npc].copy())
+
+
+def bisect(r: clip.Rings, n_owners: int, cell: float) -> tuple[clip.Rings, np.ndarray] | None:
+    """:func:`hygis.engine.clip.bisect` compiled: the same pieces, vertices and numbering.
+
+    None when the compiled kernel cannot run.
+    """
+    if not AVAILABLE:
+        return None
+    _entry()
+    x, y, rid, owner, sign, piece_owner = _MODULE.bisect(
+        np.ascontiguousarray(r.x, dtype=np.float64),
+        np.ascontiguousarray(r.y, dtype=np.float64),
+        np.ascontiguousarray(r.rid, dtype=np.int64),
+        np.ascontiguousarray(r.owner, dtype=np.int64),
+        np.ascontiguousarray(r.sign, dtype=np.float64),
+        int(n_owners),
+        float(cell),
+    )
+    return clip.Rings(x, y, rid, owner, sign), piece_owner
+
+
 def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...]] | None:
     """The kernel's rings and the convex features of a layer of one-ring polygons, in one pass.
 
@@ -882,4 +1113,4 @@ class _Convex:
     cy: np.ndarray
 
 
-__all__ = ["AVAILABLE", "RingArrays", "grid_pairs", "pair_areas", "simple_polygons", "warm_up"]
+__all__ = ["AVAILABLE", "RingArrays", "bisect", "grid_pairs", "pair_areas", "simple_polygons", "warm_up"]
