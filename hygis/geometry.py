@@ -43,18 +43,20 @@ def threaded(fn: Callable[..., np.ndarray], values: np.ndarray, *args: Any) -> n
 def is_valid(geoms: ArrayLike) -> np.ndarray:
     """GEOS's validity of each geometry (``shapely.is_valid``), large layers sooner.
 
-    From :data:`THREADED_MIN` geometries the one-ring polygons that the compiled kernel proves
-    simple (:func:`hygis.engine.kernel.simple_polygons`, exact) are valid without asking GEOS,
-    which judges the rest on every core: 0.2 s instead of 1 s for 2·10⁵ patches of 25 vertices.
+    The one-ring polygons that the compiled kernel proves simple
+    (:func:`hygis.engine.kernel.simple_polygons`, exact) are valid without asking GEOS, which
+    judges the rest on every core: 0.2 s instead of 1 s for 2·10⁵ patches of 25 vertices. From
+    :data:`THREADED_MIN` geometries the kernel is loaded (compiled the first time on a machine) for
+    it; fewer use it only once it is loaded.
 
     >>> is_valid([shapely.box(0, 0, 1, 1), shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])]).tolist()
     [True, False]
     """
     arr = np.asarray(geoms, dtype=object)
     proven = None
-    if len(arr) >= THREADED_MIN:
-        from hygis.engine import kernel  # noqa: PLC0415
+    from hygis.engine import kernel  # noqa: PLC0415
 
+    if len(arr) >= THREADED_MIN or kernel.loaded():
         proven = kernel.simple_polygons(arr)
     if proven is None:
         return threaded(shapely.is_valid, arr)

@@ -19,7 +19,7 @@ from hygis.check.rules import NULL, best_match, load_corridor_widths
 from hygis.engine.area import AreaScale
 from hygis.engine.overlap import site_areas
 from hygis.errors import HygisInputError
-from hygis.geometry import geometry_kind, project
+from hygis.geometry import geometry_kind, is_valid, project
 from hygis.messages import few, warn
 from hygis.plan import layers
 
@@ -267,7 +267,7 @@ def footprints(
     ok = np.array([s is not None for s in sites])
     if ok.any():
         invalid = ok.copy()
-        invalid[ok] = ~shapely.is_valid(sites[ok].astype(object))
+        invalid[ok] = ~is_valid(sites[ok].astype(object))
         if invalid.any():
             sites[invalid] = shapely.make_valid(sites[invalid].astype(object))
             notes.append(

@@ -124,6 +124,11 @@ def _entry() -> Callable[..., Any]:
     return _ENTRY
 
 
+def loaded() -> bool:
+    """Whether the compiled kernel is loaded in this process (using it then costs no build)."""
+    return _ENTRY is not None
+
+
 def _aot_location() -> tuple[Path, str]:
     from hygis import settings  # noqa: PLC0415
 
