@@ -382,6 +382,9 @@ def test_the_compiled_validity_proof_never_passes_what_geos_finds_invalid():
     np.testing.assert_array_equal(is_valid(arr), geos)
     assert kernel.loaded()  # a few geometries then take the proof too
     np.testing.assert_array_equal(is_valid(arr[-7:]), geos[-7:])
+    # Its test is quadratic in a ring's vertices: a red line of 10^4 vertices is left to GEOS.
+    line = shapely.Point(x0, y0).buffer(5_000, quad_segs=2_500)
+    assert not kernel.simple_polygons(np.array([line]))[0] and is_valid([line]).tolist() == [True]
 
 
 @pytest.mark.parametrize("cell", [1000.0, 250.0])

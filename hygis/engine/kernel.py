@@ -76,6 +76,9 @@ _PARTS = (
 #: Shewchuk's bound on the rounding error of a 2-D orientation determinant, relative to the sum
 #: of its two products' magnitudes ((3 + 16ε)ε, ε = 2⁻⁵³): beyond it the determinant's sign is exact.
 ORIENT_ERROR_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
+#: The largest ring :func:`simple_polygons` proves (its test is quadratic in the vertices; GEOS's
+#: is not): above it GEOS judges. Patches have tens of vertices, sites and red lines hundreds or more.
+PROOF_MAX_VERTICES = 48
 _MODULE: Any = None
 _ENTRY: Callable[..., Any] | None = None
 
@@ -659,8 +662,9 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
     neighbours at their shared vertex, none folding back) bounds a valid polygon, as GEOS's
     ``is_valid`` finds. Each orientation is decided exactly or not at all (Shewchuk's error bound,
     :data:`ORIENT_ERROR_BOUND`): a pair too close to call is left unproven, as is any geometry of
-    another kind (holes, several parts, repeated vertices), for GEOS to judge. 5–10× faster than
-    GEOS on patches of tens of vertices. None when the compiled kernel cannot run.
+    another kind (holes, several parts, repeated vertices) or of more than
+    :data:`PROOF_MAX_VERTICES` vertices (every pair of edges is tested), for GEOS to judge. 5–10×
+    faster than GEOS on patches of tens of vertices. None when the compiled kernel cannot run.
 
     >>> import shapely
     >>> simple_polygons(np.array([shapely.box(0, 0, 2, 1),
@@ -674,7 +678,11 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
         return None
     arr = np.asarray(geoms, dtype=object)
     proven = np.zeros(len(arr), bool)
-    one = np.flatnonzero((shapely.get_type_id(arr) == 3) & (shapely.get_num_interior_rings(arr) == 0))
+    one = np.flatnonzero(
+        (shapely.get_type_id(arr) == 3)
+        & (shapely.get_num_interior_rings(arr) == 0)
+        & (shapely.get_num_coordinates(arr) <= PROOF_MAX_VERTICES)
+    )
     if not len(one):
         return proven
     xy, owner = shapely.get_coordinates(arr[one], return_index=True)
