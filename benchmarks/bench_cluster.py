@@ -183,7 +183,7 @@ def main() -> None:
     rows = []
     try:
         cache = work / "cache"
-        # hygis builds its compiled kernel once per machine (~15 s, into the cache): done here, as
+        # hygis builds its compiled kernel once per machine (~30 s, into the cache): done here, as
         # bench_peers does, so that no timing includes it; "cold" empties only the prepared layers.
         subprocess.run(
             [sys.executable, "-c", "from hygis.engine import kernel; kernel.warm_up()"],

@@ -18,7 +18,7 @@ before the case, the prepared layers emptied before each run). Served, the timed
 passes the command to the server, whose forked child does the work; the peak memory is that of the
 server, the child and the command (resident memory summed, the pages a child shares with the
 server counted in both). All use hygis's compiled kernel, which the first run on a machine builds
-into the user cache (~15 s), and the PROJ operations and the plan's territory it keeps there: made
+into the user cache (~30 s), and the PROJ operations and the plan's territory it keeps there: made
 before the timings by one untimed check, so that cold is what a user meets with every new
 control-line file, not the first run ever. hygis's modules are byte-compiled first, as ``pip
 install`` leaves them (and the peers' wheels).
@@ -426,7 +426,7 @@ def main() -> None:
     compileall.compile_dir(str(REPO / "hygis"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="hygis-bench-") as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
-        # hygis builds its compiled kernel once per machine (into the user cache, ~15 s), and keeps
+        # hygis builds its compiled kernel once per machine (into the user cache, ~30 s), and keeps
         # PROJ's operations and the plan's territory there: done here (one untimed check), so that
         # 'cold' is what a user meets with every new control-line file, not the first run ever.
         subprocess.run(

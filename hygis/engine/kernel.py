@@ -87,7 +87,7 @@ def _entry() -> Callable[..., Any]:
     """The compiled ``_pair_areas``: a module compiled ahead of time and kept in the user cache
     (imported in milliseconds, no numba at run time), else numba's JIT (its own cache, ~1 s to load).
 
-    The module is built on first use on a machine (numba.pycc, ~20 s, needs a C compiler) under a
+    The module is built on first use on a machine (numba.pycc, ~30 s, needs a C compiler) under a
     name that hashes this file, numba's and Python's versions; where it cannot be built the JIT runs.
     """
     global _ENTRY
@@ -97,10 +97,10 @@ def _entry() -> Callable[..., Any]:
     module = _import_aot(folder, name)
     failed = folder / f"{name}.failed"  # a machine that cannot build it does not try every run
     if module is None and not failed.exists():
-        # A planner waits ~15 s once: say why (the warning channel reaches the CLI and Python users).
+        # A planner waits ~30 s once: say why (the warning channel reaches the CLI and Python users).
         from hygis.messages import warn  # noqa: PLC0415
 
-        warn(f"compiling hygis's overlap kernel for this machine, once (~15 s; kept in {folder})")
+        warn(f"compiling hygis's overlap kernel for this machine, once (~30 s; kept in {folder})")
         module = _build_aot(folder, name)
         if module is None:
             try:
