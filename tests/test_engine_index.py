@@ -193,3 +193,29 @@ def test_a_large_lines_validity_tested_beside_its_index_repairs_as_reading_does(
         got[cols].reset_index(drop=True), want[cols].reset_index(drop=True), check_exact=False, rtol=1e-9
     )
     assert (want.control_line == "permanent_farmland").any() and got.overlap_ha.sum() > 0
+
+
+def test_what_reading_a_large_line_says_is_what_its_settled_features_say(tmp_path, monkeypatch, recwarn):
+    """Read before its validity is known, a line's data-quality line (TBMJ against hygis's areas)
+    would be computed on an unrepaired bow-tie; shown, it would contradict the report. Every warning
+    shown must be one of the check's final notes, and none twice."""
+    import geopandas as gpd
+
+    import hygis
+    from hygis.engine import index as index_module
+    from hygis.plan.inputs import resolve
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(index_module, "SETTLE_IN_THREAD", 0)
+    paths = write_fixture(tmp_path / "in")
+    farmland = gpd.read_file(paths["permanent_farmland"], encoding="GBK")
+    repaired = shapely.make_valid(farmland.to_crs("EPSG:4546").geometry.values)
+    farmland["TBMJ"] = shapely.area(repaired)  # the survey's areas, of the repaired patches
+    gpkg = tmp_path / "farmland.gpkg"
+    farmland.to_file(gpkg, layer="YJJBNT")
+    files = {name: str(path) for name, path in paths.items()} | {"permanent_farmland": str(gpkg)}
+    got = hygis.check_projects(resolve(**files, defer=True), area="planar")
+    shown = [str(w.message) for w in recwarn if "permanent farmland" in str(w.message)]
+    assert any("TBMJ" in s for s in shown) and any("make-valid" in s for s in shown)
+    assert len(shown) == len(set(shown))
+    assert set(shown) <= set(got.attrs["warnings"])

@@ -635,6 +635,7 @@ class DeferredLayer:
         # The features read without the validity test, their notes, and the test's result (or
         # its future) until :meth:`_settle`.
         self._unsettled: tuple[Any, list[str], Any] | None = None
+        self._said: list[warnings.WarningMessage] = []  # the warnings of that reading, held
         #: True when the last :meth:`index` came from the cache.
         self.hit = False
 
@@ -661,7 +662,12 @@ class DeferredLayer:
         if self._frame is not None:
             return self._frame
         if self._unsettled is None:
-            frame, notes = self._read(validate=False)
+            # What this reading says (repairs aside) may rest on invalid features — a data-quality
+            # line on a bow-tie's area: held until the features are settled (see _settle).
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                frame, notes = self._read(validate=False)
+            self._said = said
             geoms = np.asarray(frame.geometry.values)
             if len(geoms) < SETTLE_IN_THREAD:
                 valid: Any = is_valid(geoms)
@@ -685,15 +691,13 @@ class DeferredLayer:
         frame, notes, valid = self._unsettled
         valid = valid if isinstance(valid, np.ndarray) else valid.result()
         self._unsettled = None
+        said, self._said = self._said, []
         if valid.all():
+            for w in said:  # true of the features as they stand: said now
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
             self._keep(frame, notes)
             return False
-        with warnings.catch_warnings(record=True) as said:
-            warnings.simplefilter("always")
-            frame, repaired = self._read()
-        for w in said:  # what the first reading said was shown then: only the repairs are new
-            if str(w.message) not in notes:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        frame, repaired = self._read()  # says what it says of the repaired features, once
         self._keep(frame, repaired)
         return True
 
