@@ -75,12 +75,26 @@ def render() -> str:
     ]
     view = cats.assign(
         tested_by=[
-            "; ".join(x for x in (TESTED_BY.get((r.control_line, r.category, r.condition), ""), PER_TYPE) if x)
+            "; ".join(
+                x for x in (TESTED_BY.get((r.control_line, r.category, r.condition), ""), PER_TYPE) if x
+            )
             if r.condition != "reserve"
             else TESTED_BY[(r.control_line, r.category, r.condition)]
             for r in cats.itertuples()
         ]
-    )[["control_line", "category", "condition", "verdict", "clause", "quote", "source", "status", "tested_by"]]
+    )[
+        [
+            "control_line",
+            "category",
+            "condition",
+            "verdict",
+            "clause",
+            "quote",
+            "source",
+            "status",
+            "tested_by",
+        ]
+    ]
     out += _table(view)
     out += [
         "",

@@ -203,7 +203,13 @@ def test_rules_table_cites_a_source_for_every_rule():
     rules = changes.load_rules()
     assert rules["source"].str.len().gt(10).all()
     cited = " ".join(rules["source"])
-    for doc in ("土地管理法", "自然资发〔2022〕142号", "国办发〔2020〕44号", "自然资发〔2021〕166号", "管理办法"):
+    for doc in (
+        "土地管理法",
+        "自然资发〔2022〕142号",
+        "国办发〔2020〕44号",
+        "自然资发〔2021〕166号",
+        "管理办法",
+    ):
         assert doc in cited
     # R3's wording comes from the 城镇开发边界 texts, not from 厅字〔2019〕48号.
     r3 = rules.set_index("rule_id").loc["R3", "source"]

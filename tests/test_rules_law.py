@@ -148,7 +148,9 @@ def test_typed_and_untyped_versions_of_a_named_project_agree():
     ):
         for condition in conditions:
             cond = np.full(len(NAMED), condition, dtype=object)
-            assert list(judge_by_category(types, line, cond)[0]) == list(judge_by_category(typed, line, cond)[0])
+            assert list(judge_by_category(types, line, cond)[0]) == list(
+                judge_by_category(typed, line, cond)[0]
+            )
 
 
 def test_no_default_admits_what_the_law_admits_only_when_named():
@@ -227,7 +229,15 @@ ROWS = [
         C,
     ),
     ("T6", "南衡高铁", "交通基建", "railway_national", _box(400, 100, 400, 30), "permanent_farmland", A),
-    ("T7", "游客服务中心", "文旅发展", "tourism_facilities", _box(2500, 100, 50, 50), "ecological_redline", A),
+    (
+        "T7",
+        "游客服务中心",
+        "文旅发展",
+        "tourism_facilities",
+        _box(2500, 100, 50, 50),
+        "ecological_redline",
+        A,
+    ),
     # The same, typed in Chinese as a planner writes it.
     ("T8", "南衡高铁", "交通基建", "铁路", _box(400, 300, 400, 30), "permanent_farmland", A),
     ("T9", "游客服务中心", "文旅发展", "游客服务中心", _box(2500, 300, 50, 50), "ecological_redline", A),
@@ -299,7 +309,11 @@ def test_the_cli_says_untyped_projects_were_assumed(issue_case):
 def test_core_zones_and_reserves(tmp_path):
     redline = gpd.GeoDataFrame(geometry=[_box(0, 0, 1000, 1000)], crs=GK)
     areas = gpd.GeoDataFrame(
-        {"名称": ["南岳衡山", "南岳衡山"], "类型": ["风景名胜区", "自然保护区"], "功能分区": ["", "核心保护区"]},
+        {
+            "名称": ["南岳衡山", "南岳衡山"],
+            "类型": ["风景名胜区", "自然保护区"],
+            "功能分区": ["", "核心保护区"],
+        },
         geometry=[_box(0, 0, 1000, 1000), _box(0, 600, 400, 400)],
         crs=GK,
     )
@@ -309,7 +323,12 @@ def test_core_zones_and_reserves(tmp_path):
             "name": ["南衡高铁", "生态修复", "监测站", "游客服务中心"],
             "group": ["交通基建", "生态环保", "生态环保", "文旅发展"],
         },
-        geometry=[_box(500, 100, 300, 30), _box(50, 650, 100, 100), _box(200, 800, 20, 20), _box(150, 700, 30, 30)],
+        geometry=[
+            _box(500, 100, 300, 30),
+            _box(50, 650, 100, 100),
+            _box(200, 800, 20, 20),
+            _box(150, 700, 30, 30),
+        ],
         crs=GK,
     )
     report = hygis.check_projects(hygis.resolve(projects, ecological_redline=redline), protected_areas=areas)
@@ -338,7 +357,11 @@ def test_paddy_planted_with_trees_in_permanent_farmland_is_red():
     farmland = gpd.GeoDataFrame(geometry=[_box(0, 0, 1000, 1000)], crs=GK)
     lines = hygis.resolve(permanent_farmland=farmland)
     spots = gpd.GeoDataFrame(
-        {"TBBH": ["M1", "M2", "M3"], "BGQDLBM": ["0101", "0101", "0101"], "BGHDLBM": ["0301", "0201", "0301"]},
+        {
+            "TBBH": ["M1", "M2", "M3"],
+            "BGQDLBM": ["0101", "0101", "0101"],
+            "BGHDLBM": ["0301", "0201", "0301"],
+        },
         geometry=[_box(100, 100, 100, 100), _box(300, 100, 100, 100), _box(3000, 3000, 100, 100)],
         crs=GK,
     )

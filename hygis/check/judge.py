@@ -99,7 +99,7 @@ def judge_line(
         # 142号 一(一): inside 自然保护区, 风景名胜区 … their own laws apply, whatever the category.
         row = load_line_categories().query("control_line == @line and condition == 'reserve'").iloc[0]
         said = f"{row['clause']}：“{row['quote']}” — {row['source']} [{row['status']}]"
-        labels = protected.labels  # type: ignore[union-attr] - reserve is set only with protected
+        labels = protected.labels if protected is not None else np.full(n, "", dtype=object)
         verdict = np.where(reserve & (verdict == "compliant"), row["verdict"], verdict)
         said_rule = row["requirement"]
         rule = np.array(

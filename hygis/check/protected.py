@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from hygis.check.rules import NULL
 from hygis.errors import HygisInputError
 from hygis.io.fields import find_field, normalise_name
 from hygis.settings import DATA_DIR
@@ -111,7 +112,7 @@ def protected_overlap(
     geoms = shapely.make_valid(layer.geometry.to_numpy())
     tree = shapely.STRtree(geoms)
     have = np.array([g is not None and not shapely.is_empty(g) for g in sites], dtype=bool)
-    site_idx, area_idx = tree.query(np.where(have, sites, None), predicate="intersects")
+    site_idx, area_idx = tree.query(np.where(have, sites, NULL), predicate="intersects")
     hits: dict[int, list[int]] = {}
     for i, j in zip(site_idx.tolist(), area_idx.tolist()):
         if not points[i]:
