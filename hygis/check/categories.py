@@ -105,8 +105,10 @@ def load_type_defaults() -> pd.DataFrame:
 def type_names() -> dict[str, str]:
     """Every name a project type may be given by → its key: the key, its Chinese name, its synonyms.
 
-    >>> type_names()["铁路"], type_names()["产业园区"], type_names()["Railway_National"]
-    ('railway_national', 'industrial_park', 'railway_national')
+    Names are folded by :func:`hygis.io.fields.normalise_name` (case, full-width forms, spaces).
+
+    >>> type_names()["铁路"], type_names()["产业园区"], type_names()["water_national"]
+    ('railway_national', 'industrial_park', 'water_national')
     """
     known = load_project_types()
     names: dict[str, str] = {}
