@@ -33,6 +33,8 @@ A, C, OK = "needs approval", "conflict", "compliant"
 EXPECTED = {
     # 142号 二 (国家重大项目) / 3号 一(一) / 边界外 by permit
     "central_major": (A, C, A, A),
+    # 142号 二 (国务院投资主管部门确认的交通、能源、水利等基础设施) / 3号 一(六)
+    "infrastructure_confirmed": (A, C, A, A),
     # 142号 一(一)1 (军事国防) / 3号 一(二)
     "military": (A, C, A, OK),
     # not linear: 142号 二 (国家级规划明确的交通项目) / 3号 一(三)1
