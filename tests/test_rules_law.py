@@ -246,6 +246,8 @@ ROWS = [
     # Untyped twins of T6/T7: the name implies the type, the verdict agrees.
     ("T10", "南衡高铁", "交通基建", "", _box(400, 500, 400, 30), "permanent_farmland", A),
     ("T11", "游客服务中心", "文旅发展", "", _box(2500, 500, 50, 50), "ecological_redline", A),
+    # In a 自然保护区's 核心保护区 (--protected-areas): no human activity but protection, even for T7's kind.
+    ("T12", "游客服务中心", "文旅发展", "游客服务中心", _box(2850, 850, 50, 50), "ecological_redline", C),
 ]
 
 
@@ -255,6 +257,15 @@ def issue_case(tmp_path_factory):
     farmland = gpd.GeoDataFrame({"DLMC": ["水田"]}, geometry=[_box(0, 0, 1000, 1000)], crs=GK)
     redline = gpd.GeoDataFrame({"name": ["南岳衡山"]}, geometry=[_box(2000, 0, 1000, 1000)], crs=GK)
     udb = gpd.GeoDataFrame({"name": ["中心城区"]}, geometry=[_box(-500, -500, 4000, 2000)], crs=GK)
+    protected = gpd.GeoDataFrame(
+        {
+            "名称": ["南岳衡山", "南岳衡山"],
+            "类型": ["风景名胜区", "自然保护区"],
+            "功能分区": ["", "核心保护区"],
+        },
+        geometry=[_box(2000, 0, 1000, 1000), _box(2800, 800, 200, 200)],
+        crs=GK,
+    )
     projects = gpd.GeoDataFrame(
         {
             "project_id": [r[0] for r in ROWS],
@@ -266,7 +277,8 @@ def issue_case(tmp_path_factory):
         crs=GK,
     )
     paths = {}
-    for name, gdf in (("farmland", farmland), ("redline", redline), ("udb", udb), ("projects", projects)):
+    layers = (("farmland", farmland), ("redline", redline), ("udb", udb), ("projects", projects))
+    for name, gdf in (*layers, ("protected", protected)):
         paths[name] = folder / f"{name}.geojson"
         gdf.to_file(paths[name], driver="GeoJSON")
     out = folder / "report.csv"
@@ -280,6 +292,8 @@ def issue_case(tmp_path_factory):
         str(paths["redline"]),
         "--urban-development-boundary",
         str(paths["udb"]),
+        "--protected-areas",
+        str(paths["protected"]),
         "--crs",
         GK,
         "--out",
@@ -300,6 +314,8 @@ def test_the_issues_table_through_the_cli(issue_case, row):
         assert "第三十五条" in got["source"] and "项目类型" in got["rule"]
     if expected == C and line == "ecological_redline":
         assert "142号 一(一)" in got["source"]
+    if line == "ecological_redline":  # the whole red line here is a 风景名胜区: its own laws apply
+        assert "风景名胜区" in got["rule"] and "依照法律法规执行" in got["source"]
 
 
 def test_the_cli_says_untyped_projects_were_assumed(issue_case):
