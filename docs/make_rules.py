@@ -20,7 +20,7 @@ TESTED_BY = {
     ("permanent_farmland", "key_project", "overlap"): "T6/T8/T10 南衡高铁",
     ("ecological_redline", "prohibited", "overlap"): "T4/T5 文旅度假区",
     ("ecological_redline", "limited_activity", "overlap"): "T7/T9/T11 游客服务中心",
-    ("ecological_redline", "core_prohibited", "core"): "T12 (CLI, --protected-areas); test_core_zones_and_reserves (V)",
+    ("ecological_redline", "core_prohibited", "core"): "T12 (CLI); test_core_zones_and_reserves (V)",
     ("ecological_redline", "core_allowed", "core"): "test_core_zones_and_reserves (S, M)",
     ("ecological_redline", "*", "reserve"): "T4-T12 (CLI, 风景名胜区); test_core_zones_and_reserves (R)",
 }
