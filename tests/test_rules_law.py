@@ -65,8 +65,11 @@ EXPECTED = {
     "tourism_development": (C, C, C, A),
     # 142号 一(一)1 / 条例 第二十六条 (调查监测、管护巡护、科研观测 in the core)
     "research_monitoring": (A, A, C, A),
-    # 142号 一(一)2 admits only 原住居民 without enlarging construction land
+    # 142号 一(一)2: 原住居民 may build without enlarging construction land; new villages may not
+    "resident_facilities": (A, C, C, OK),
     "village": (C, C, C, OK),
+    # 142号 一(一)3 / 条例 第二十六条 (文物和其他文化遗产保护 in the core)
+    "heritage_protection": (A, A, C, A),
     "environmental_facility": (C, C, C, A),
     # concentrated urban construction: 城镇开发边界管理办法 — no 开发区、非农产业园区 outside
     "industrial_park": (C, C, C, C),
