@@ -63,6 +63,15 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     "overlap by, for 用地预审/补划. Default: the embedded units.",
 )
 @click.option(
+    "--protected-areas",
+    "protected_path",
+    type=click.Path(exists=True, dir_okay=True, path_type=Path),
+    default=None,
+    help="自然保护地 (nature reserves, scenic areas …; fields name/名称, kind/类型, zone/功能分区): inside a "
+    "核心保护区 only protection activities may take place, inside a reserve its own laws apply "
+    "(自然资发〔2022〕142号 一(一)); said on the red-line rows.",
+)
+@click.option(
     "--no-preaudit",
     "no_preaudit",
     is_flag=True,
@@ -86,6 +95,7 @@ def check_cmd(
     workers: int | None,
     relocate: bool,
     counties_path: Path | None,
+    protected_path: Path | None,
     no_preaudit: bool,
     cache: bool,
     out: Path,
@@ -109,6 +119,9 @@ def check_cmd(
     counties = None
     if counties_path is not None:
         counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")
+    protected = None
+    if protected_path is not None:
+        protected = read_vector(protected_path, crs=crs, geometry="polygon", label="protected areas")
     # Tables hold areas and verdicts only: the overlap polygons and the sites (in WGS 84) are made
     # for .gpkg and .html alone.
     with cluster_client(scheduler, engine) as (engine, client):
@@ -124,6 +137,7 @@ def check_cmd(
             site_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
             progress=progress,
             counties=counties,
+            protected_areas=protected,
             # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,
             # and the by-county and patch tables (sheets/layers of the other formats) are not cut.
             preaudit=False if no_preaudit else "figures" if out.suffix.lower() == ".csv" else True,
