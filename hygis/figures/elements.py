@@ -244,14 +244,15 @@ def north_arrow(ax: Any, sheet: Sheet, crs: CRS) -> Any:
 
     spec = style.get("north_arrow")
     height_in = float(spec["height_mm"]) * sheet.factor / 25.4
+    # degrees=None: computed from the CRS (the library's default of 0 would override it).
+    rotation: Any = {"degrees": None, "crs": crs.to_wkt(), "reference": "center"}
     artist = map_utils_arrow(
         ax,
         location="upper right",
         scale=height_in,
         shadow=False,
         label={"text": spec["label"], "fontsize": sheet.font("north"), "fontweight": "bold"},
-        # degrees=None: computed from the CRS (the library's default of 0 would override it).
-        rotation={"degrees": None, "crs": crs.to_wkt(), "reference": "center"},
+        rotation=rotation,
     )
     artist.set_gid(GID_NORTH)
     return artist
