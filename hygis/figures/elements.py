@@ -251,7 +251,13 @@ def north_arrow(ax: Any, sheet: Sheet, crs: CRS) -> Any:
         location="upper right",
         scale=height_in,
         shadow=False,
-        label={"text": spec["label"], "fontsize": sheet.font("north"), "fontweight": "bold"},
+        # No stroke: a stroked label would be drawn as outlines, and "N" would not be text in the PDF.
+        label={
+            "text": spec["label"],
+            "fontsize": sheet.font("north"),
+            "fontweight": "bold",
+            "stroke_width": 0,
+        },
         rotation=rotation,
     )
     artist.set_gid(GID_NORTH)
@@ -327,9 +333,25 @@ def stamp(ax: Any, sheet: Sheet) -> Any:
     )
 
 
-def halo(sheet: Sheet, width: float = 2.2) -> list[Any]:
-    """A white halo around a label, so it reads over any layer."""
-    return [patheffects.withStroke(linewidth=sheet.pt(width), foreground="white")]
+def label(
+    ax: Any, sheet: Sheet, text: str, xy: tuple[float, float], *, halo: float = 2.2, **kwargs: Any
+) -> Any:
+    """A map label with a white halo, kept as text in the PDF (searchable, copyable).
+
+    The halo is a white copy beneath, stroked: matplotlib draws text with path effects as
+    outlines, so the label itself carries none.
+    """
+    kwargs = {"annotation_clip": True, "clip_on": True, **kwargs}
+    z = float(kwargs.pop("zorder", 10))
+    under = {**kwargs, "color": "white"}
+    ax.annotate(
+        text,
+        xy,
+        zorder=z - 0.01,
+        path_effects=[patheffects.withStroke(linewidth=sheet.pt(halo), foreground="white")],
+        **under,
+    )
+    return ax.annotate(text, xy, zorder=z, **kwargs)
 
 
 def counties(
@@ -366,17 +388,16 @@ def counties(
     for geom, name in zip(geoms, names):
         p = shapely.point_on_surface(geom)
         if x0 < p.x < x1 and y0 < p.y < y1:
-            ax.text(
-                p.x,
-                p.y,
+            label(
+                ax,
+                sheet,
                 name,
+                (p.x, p.y),
                 ha="center",
                 va="center",
                 fontsize=sheet.font("county_label"),
                 color=county["label_color"],
                 zorder=8,
-                clip_on=True,
-                path_effects=halo(sheet),
             )
 
 
@@ -429,7 +450,7 @@ __all__ = [
     "counties",
     "crs_note",
     "footer",
-    "halo",
+    "label",
     "legend",
     "line_handle",
     "locator",

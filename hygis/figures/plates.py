@@ -239,7 +239,9 @@ def plate_urban_system(ctx: Context) -> Plate:
             if not k:
                 continue
             p = shapely.point_on_surface(geom)
-            ax.annotate(
+            elements.label(
+                ax,
+                sheet,
                 short_name(name),
                 (p.x, p.y),
                 xytext=(4, 3) if k != "area" else (0, 0),
@@ -250,8 +252,6 @@ def plate_urban_system(ctx: Context) -> Plate:
                 fontweight="bold" if k == "area" else "normal",
                 color="#222222",
                 zorder=11,
-                annotation_clip=True,
-                path_effects=elements.halo(sheet),
             )
 
     notes = []
@@ -328,7 +328,9 @@ def draw_projects(
         if not k:
             continue
         p = shapely.point_on_surface(geom)
-        ax.annotate(
+        elements.label(
+            ax,
+            sheet,
             f"{pid} {name}",
             (p.x, p.y),
             xytext=(5, 5),
@@ -336,8 +338,6 @@ def draw_projects(
             fontsize=sheet.font("label"),
             color="#111111",
             zorder=20,
-            annotation_clip=True,
-            path_effects=elements.halo(sheet),
         )
 
 
@@ -449,16 +449,17 @@ def plate_project(ctx: Context, project_id: str) -> Plate:
             )
             step = int(np.ceil(len(points) / int(pts_spec["max_labels"])))
             for i in range(0, len(points), step):
-                ax.annotate(
+                elements.label(
+                    ax,
+                    sheet,
                     f"J{i + 1}",
-                    tuple(points[i]),
+                    (float(points[i][0]), float(points[i][1])),
+                    halo=1.6,
                     xytext=(3, 3),
                     textcoords="offset points",
                     fontsize=sheet.font("label") * 0.85,
                     color=pts_spec["color"],
                     zorder=18,
-                    annotation_clip=True,
-                    path_effects=elements.halo(sheet, 1.6),
                 )
             items.add(marker_handle("o", size, "white", pts_spec["color"]), pts_spec["legend"])
 
