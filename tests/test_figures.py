@@ -216,7 +216,18 @@ def test_project_figure_numbers_its_boundary_points(project_a4):
     assert "J1" in flat and "界址点128个" in flat
     assert "位置示意" in flat  # the locator inset's title
     assert len(fig.axes) == 3  # map, panel, locator
-    assert "城镇开发边界：重叠" in flat  # the per-line verdicts in the notes
+    # The per-line verdicts in the notes: P14 lies inside the boundary (none of it outside).
+    assert "城镇开发边界：界外0.00公顷" in flat and "生态保护红线：重叠0.00公顷" in flat
+
+
+def test_project_figure_hatches_each_line_apart(inputs):
+    """P15 (南岳衡山) overlaps the red line and lies mostly outside the boundary: both drawn, told apart."""
+    fig = figure("project", inputs, paper="A4", project_id="P15")
+    labels = fig.hygis.legend_labels
+    assert "与生态保护红线重叠（需审批）" in labels
+    assert "城镇开发边界外（需审批）" in labels
+    hatches = {p.get_hatch() for p in fig.hygis.map_axes.patches if p.get_hatch()}
+    assert len(hatches) == 2
 
 
 def test_project_figure_refuses_what_it_cannot_draw(inputs):

@@ -61,12 +61,12 @@ def figure_cmd(
     Each carries 图名, 图例, 指北针, 比例尺 1:N and a scale bar, the 坐标系, 编制单位 and 日期,
     and the illustrative stamp when a layer in use is not official. Default output: NAME.pdf.
     """
-    from hygis.figures import figure, save_figure  # noqa: PLC0415 - matplotlib loads only for this command
-
     if name == "project" and not project_id:
         raise click.UsageError("The project figure needs the project's id: hygis figure project P14.")
     if name != "project" and project_id:
         raise click.UsageError(f"'{project_id}': only the project figure takes an id.")
+    from hygis.figures import figure, save_figure  # noqa: PLC0415 - matplotlib loads only for this command
+
     out = out or Path(f"{name}{'-' + str(project_id) if project_id else ''}.pdf")
     crs = kwargs.get("crs")  # also the CRS of a change file that has none
     inputs = resolve_plan_inputs(kwargs, out=out)

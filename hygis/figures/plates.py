@@ -417,17 +417,20 @@ def plate_project(ctx: Context, project_id: str) -> Plate:
         lw = sheet.line(over["linewidth_mm"])
         for r in report.itertuples():
             geom = r.geometry
-            if geom is None or geom.is_empty or not (r.overlap_ha or 0) > 0:
+            if geom is None or geom.is_empty:
                 continue
             g = gpd.GeoSeries([geom], crs=report.crs).to_crs(ctx.crs).to_numpy()
             color = VERDICT_COLORS.get(r.verdict, "#868e96")
             fill = _rgba(color, float(over["alpha"]))
-            draw.polygons(
-                ax, g, facecolor=fill, edgecolor=color, linewidth=lw, hatch=over["hatch"], zorder=14
+            hatch = over["hatch"].get(r.control_line, "xx")
+            draw.polygons(ax, g, facecolor=fill, edgecolor=color, linewidth=lw, hatch=hatch, zorder=14)
+            # The check's geometry is the overlap, or for the boundary the part of the site outside it.
+            side = "outside" if r.control_line == "urban_development_boundary" else "inside"
+            label = over["legend"][side].format(
+                line=CONTROL_LINE_ZH.get(r.control_line, r.control_line),
+                verdict=verdict_zh.get(r.verdict, r.verdict),
             )
-            line_zh = CONTROL_LINE_ZH.get(r.control_line, r.control_line)
-            label = f"与{line_zh}重叠（{verdict_zh.get(r.verdict, r.verdict)}）"
-            items.add(area_handle(fill, color, lw, hatch=over["hatch"]), label)
+            items.add(area_handle(fill, color, lw, hatch=hatch), label)
         slw = sheet.line(site_spec["linewidth_mm"])
         draw.lines(ax, [site], colors=site_spec["edgecolor"], linewidths=slw, zorder=16)
         items.add(
@@ -491,11 +494,15 @@ def _project_notes(
     ]
     for r in report.itertuples():
         zh_line = CONTROL_LINE_ZH.get(r.control_line, r.control_line)
+        verdict = verdict_zh.get(r.verdict, r.verdict)
+        if r.control_line == "urban_development_boundary":
+            out_ha = float(r.outside_ha) if pd.notna(r.outside_ha) else 0.0
+            out_mu = float(r.outside_mu) if pd.notna(r.outside_mu) else 0.0
+            notes.append(f"{zh_line}：界外 {out_ha:,.2f} 公顷（{out_mu:,.1f} 亩）— {verdict}。")
+            continue
         ha = float(r.overlap_ha) if pd.notna(r.overlap_ha) else 0.0
         mu = float(r.overlap_mu) if pd.notna(r.overlap_mu) else 0.0
-        notes.append(
-            f"{zh_line}：重叠 {ha:,.2f} 公顷（{mu:,.1f} 亩）— {verdict_zh.get(r.verdict, r.verdict)}。"
-        )
+        notes.append(f"{zh_line}：重叠 {ha:,.2f} 公顷（{mu:,.1f} 亩）— {verdict}。")
     if corridor:
         notes.append("线状项目按走廊宽度审查（见 hygis check 的说明），无界址点。")
     elif len(points) > max_labels:
