@@ -169,6 +169,12 @@ def draw_control_lines(
         items.add(area_handle(fill, outline, lw), label)
 
 
+def _darker(color: str, share: float) -> tuple[float, float, float, float]:
+    """``color`` mixed with ``share`` of black."""
+    r, g, b, _ = _rgba(color, 1.0)
+    return (r * (1 - share), g * (1 - share), b * (1 - share), 1.0)
+
+
 def _rgba(color: str, alpha: float) -> tuple[float, float, float, float]:
     from matplotlib.colors import to_rgba  # noqa: PLC0415 - matplotlib loads only when a figure is drawn
 
@@ -422,15 +428,17 @@ def plate_project(ctx: Context, project_id: str) -> Plate:
             g = gpd.GeoSeries([geom], crs=report.crs).to_crs(ctx.crs).to_numpy()
             color = VERDICT_COLORS.get(r.verdict, "#868e96")
             fill = _rgba(color, float(over["alpha"]))
+            # The hatch takes the edge's colour: a darker shade of the verdict's reads on its own fill.
+            edge = _darker(color, float(over["hatch_shade"]))
             hatch = over["hatch"].get(r.control_line, "xx")
-            draw.polygons(ax, g, facecolor=fill, edgecolor=color, linewidth=lw, hatch=hatch, zorder=14)
+            draw.polygons(ax, g, facecolor=fill, edgecolor=edge, linewidth=lw, hatch=hatch, zorder=14)
             # The check's geometry is the overlap, or for the boundary the part of the site outside it.
             side = "outside" if r.control_line == "urban_development_boundary" else "inside"
             label = over["legend"][side].format(
                 line=CONTROL_LINE_ZH.get(r.control_line, r.control_line),
                 verdict=verdict_zh.get(r.verdict, r.verdict),
             )
-            items.add(area_handle(fill, color, lw, hatch=hatch), label)
+            items.add(area_handle(fill, edge, lw, hatch=hatch), label)
         slw = sheet.line(site_spec["linewidth_mm"])
         draw.lines(ax, [site], colors=site_spec["edgecolor"], linewidths=slw, zorder=16)
         items.add(
