@@ -230,6 +230,21 @@ def test_project_figure_hatches_each_line_apart(inputs):
     assert len(hatches) == 2
 
 
+def test_project_figure_of_a_users_sites(projects_gdf, tmp_path):
+    """A surveyed square gets its four 界址点 J1–J4; a point project is drawn as a point, said to have
+    no site."""
+    inputs = resolve(projects=projects_gdf)
+    fig = figure("project", inputs, paper="A4", project_id="A1")
+    assert "界址点及编号" in fig.hygis.legend_labels
+    flat = re.sub(r"\s+", "", text_of(save_figure(fig, tmp_path / "A1.pdf")))
+    assert all(f"J{i}" in flat for i in range(1, 5)) and "J5" not in flat
+    assert "界址点4个" in flat and "智造谷一期（A1）" in flat
+    fig = figure("project", inputs, paper="A4", project_id="A3")
+    assert fig.hygis.legend_labels[0] == "项目位置（点位，无用地范围）"
+    flat = re.sub(r"\s+", "", text_of(save_figure(fig, tmp_path / "A3.pdf")))
+    assert "点位项目，无用地范围" in flat
+
+
 def test_project_figure_refuses_what_it_cannot_draw(inputs):
     with pytest.raises(HygisInputError, match="No project 'P99'.*P01"):
         figure("project", inputs, project_id="P99")
@@ -266,6 +281,13 @@ def test_monitor_warning_counts_levels(inputs, tmp_path):
     flat = re.sub(r"\s+", "", text_of(save_figure(fig, tmp_path / "w.pdf")))
     assert "衡阳市国土空间监测预警图（2026年）" in flat
     assert "非监测成果" in flat and "EPSG:4546" in flat
+
+
+def test_svg_draws_text_as_outlines(project_a4, tmp_path):
+    """An SVG renders without the font on the reader's machine: no <text> elements."""
+    svg = save_figure(project_a4[0], tmp_path / "P14.svg").read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "<text" not in svg
 
 
 def test_save_refuses_an_unknown_format(control_lines, tmp_path):

@@ -407,8 +407,12 @@ def plate_project(ctx: Context, project_id: str) -> Plate:
         raise HygisInputError(msg)
     sub_inputs = dataclasses.replace(ctx.inputs, projects=one, native_projects=None, native_wgs84=None)
     report = check_projects(sub_inputs)
-    site = gpd.GeoSeries(report["site_geometry"].to_numpy()[:1], crs=report.crs).to_crs(ctx.crs).iloc[0]
-    corridor = draw.kinds(one.geometry.to_numpy())[0] == "line"
+    given = draw.kinds(one.geometry.to_numpy())[0]
+    corridor = given == "line"
+    point = given == "point"  # a point is checked as a point (inside or not): it has no site area
+    site_col = report["site_geometry"] if "site_geometry" in report else pd.Series([None])
+    site_geom = one.geometry.iloc[0] if point or site_col.isna().iloc[0] else site_col.iloc[0]
+    site = gpd.GeoSeries([site_geom], crs=one.crs).to_crs(ctx.crs).iloc[0]
     x0, y0, x1, y1 = site.bounds
     pad = max(0.25 * max(x1 - x0, y1 - y0), 500.0)
     bounds = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
@@ -440,11 +444,20 @@ def plate_project(ctx: Context, project_id: str) -> Plate:
             )
             items.add(area_handle(fill, edge, lw, hatch=hatch), label)
         slw = sheet.line(site_spec["linewidth_mm"])
-        draw.lines(ax, [site], colors=site_spec["edgecolor"], linewidths=slw, zorder=16)
-        items.add(
-            area_handle("none", site_spec["edgecolor"], slw),
-            site_spec["corridor_legend"] if corridor else site_spec["legend"],
-        )
+        if point:
+            size = _mm(sheet, site_spec["point_mm"])
+            p = shapely.point_on_surface(site)
+            ax.plot([p.x], [p.y], marker="*", markersize=size, color=site_spec["edgecolor"], zorder=16)
+            items.add(
+                marker_handle("*", size, site_spec["edgecolor"], site_spec["edgecolor"]),
+                site_spec["point_legend"],
+            )
+        else:
+            draw.lines(ax, [site], colors=site_spec["edgecolor"], linewidths=slw, zorder=16)
+            items.add(
+                area_handle("none", site_spec["edgecolor"], slw),
+                site_spec["corridor_legend"] if corridor else site_spec["legend"],
+            )
         if len(points):
             size = _mm(sheet, pts_spec["marker_mm"])
             ax.plot(
@@ -474,7 +487,7 @@ def plate_project(ctx: Context, project_id: str) -> Plate:
                 )
             items.add(marker_handle("o", size, "white", pts_spec["color"]), pts_spec["legend"])
 
-    notes = _project_notes(report, row, corridor, points, int(pts_spec["max_labels"]))
+    notes = _project_notes(report, row, corridor, points, int(pts_spec["max_labels"]), point=point)
     return Plate(
         title=style.get("titles", "project").format(name=row.get("name", project_id), id=project_id),
         bounds=bounds,
@@ -492,14 +505,27 @@ def _verdict_zh() -> dict[str, str]:
 
 
 def _project_notes(
-    report: pd.DataFrame, row: Any, corridor: bool, points: np.ndarray, max_labels: int
+    report: pd.DataFrame,
+    row: Any,
+    corridor: bool,
+    points: np.ndarray,
+    max_labels: int,
+    *,
+    point: bool = False,
 ) -> list[str]:
     verdict_zh = _verdict_zh()
     first = report.iloc[0]
-    notes = [
-        f"项目：{row.get('project_id', '')} {row.get('name', '')}；用地面积 {first['site_ha']:,.2f} 公顷"
-        f"（{first['site_mu']:,.1f} 亩，椭球面积）。"
-    ]
+    name = f"项目：{row.get('project_id', '')} {row.get('name', '')}"
+    if point or pd.isna(first["site_ha"]):
+        notes = [f"{name}；点位项目，无用地范围：仅判断是否落入各控制线，应补充用地红线。"]
+        for r in report.itertuples():
+            where = "内" if bool(r.point_inside) else "外"
+            notes.append(
+                f"{CONTROL_LINE_ZH.get(r.control_line, r.control_line)}：位于线{where}"
+                f"— {verdict_zh.get(r.verdict, r.verdict)}。"
+            )
+        return notes
+    notes = [f"{name}；用地面积 {first['site_ha']:,.2f} 公顷（{first['site_mu']:,.1f} 亩，椭球面积）。"]
     for r in report.itertuples():
         zh_line = CONTROL_LINE_ZH.get(r.control_line, r.control_line)
         verdict = verdict_zh.get(r.verdict, r.verdict)
