@@ -323,7 +323,14 @@ def draw_projects(
             ax.plot([p.x], [p.y], marker="o", markersize=_mm(sheet, spec["point_mm"]), color=c, zorder=12)
     for g in dict.fromkeys(groups[kind != ""].tolist()):
         c = map_styles.group_color([g])[0]
-        items.add(area_handle(_rgba(c, float(spec["area_alpha"])), c, lw_edge * 1.5), g or "其他")
+        drawn = set(kind[(groups == g) & (kind != "")].tolist())
+        # The swatch is of the shape the group's projects have on this map: a line for corridors.
+        if drawn == {"line"}:
+            items.add(line_handle(c, lw_line), g or "其他")
+        elif drawn == {"point"}:
+            items.add(marker_handle("o", _mm(sheet, spec["point_mm"]), c, c), g or "其他")
+        else:
+            items.add(area_handle(_rgba(c, float(spec["area_alpha"])), c, lw_edge * 1.5), g or "其他")
     if approx[kind != ""].any():
         items.add(line_handle("#495057", lw_edge * 2, ps["dash"]), spec["approximate_legend"])
     if not labels:
