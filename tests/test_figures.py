@@ -239,6 +239,12 @@ def test_project_figure_of_a_users_sites(projects_gdf, tmp_path):
     flat = re.sub(r"\s+", "", text_of(save_figure(fig, tmp_path / "A1.pdf")))
     assert all(f"J{i}" in flat for i in range(1, 5)) and "J5" not in flat
     assert "界址点4个" in flat and "智造谷一期（A1）" in flat
+    # Its coordinates listed as a survey states them: X northing, Y easting, in EPSG:4546.
+    from hygis.figures.plates import boundary_points
+
+    site = projects_gdf.to_crs(4546).geometry.iloc[0]
+    x, y = boundary_points(site)[0]
+    assert f"J1X={y:,.3f}Y={x:,.3f}" in flat
     fig = figure("project", inputs, paper="A4", project_id="A3")
     assert fig.hygis.legend_labels[0] == "项目位置（点位，无用地范围）"
     flat = re.sub(r"\s+", "", text_of(save_figure(fig, tmp_path / "A3.pdf")))

@@ -551,7 +551,15 @@ def _project_notes(
         notes.append(f"界址点 {len(points)} 个，自西北角起顺时针编号；图中每 {step} 点标注一个编号。")
     elif len(points):
         notes.append(f"界址点 {len(points)} 个，自西北角起顺时针编号。")
+        if len(points) <= COORDINATE_TABLE_MAX:
+            # The 界址点 table as a survey states it: X northing, Y easting, metres, in the figure's zone.
+            rows = [f"J{i + 1}  X={y:,.3f}  Y={x:,.3f}" for i, (x, y) in enumerate(points)]
+            notes.append("界址点坐标（X 纵/北，Y 横/东，米）：\n" + "\n".join(rows))
     return notes
+
+
+#: Up to this many 界址点, their coordinates are listed in the figure's notes.
+COORDINATE_TABLE_MAX = 12
 
 
 # ---------------------------------------------------------------------- monitoring
