@@ -15,7 +15,11 @@ from hygis.constants import FIGURES
 @click.argument("project_id", required=False, metavar="[ID]")
 @out_option(None, (".pdf", ".png", ".svg"), "figure", required=False)
 @click.option(
-    "--paper", type=click.Choice(("A4", "A3", "A1"), case_sensitive=False), default="A3", show_default=True
+    "--paper",
+    type=click.Choice(("A4", "A3", "A1"), case_sensitive=False),
+    default="A3",
+    show_default=True,
+    help="Paper (GB/T 148): the figure is that size, so the scale 1:N holds on the printed sheet.",
 )
 @click.option(
     "--orientation",
