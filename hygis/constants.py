@@ -69,9 +69,19 @@ def _map_themes() -> tuple[str, ...]:
 #: The theme maps: the plan's chapters in ``data/map_styles.json``, and investment by county.
 MAP_THEMES: tuple[str, ...] = _map_themes()
 
+
+def _figures() -> tuple[str, ...]:
+    with open(DATA_DIR / "figure_styles.json", encoding="utf-8") as fh:
+        return tuple(name for name in json.load(fh)["titles"] if name != "source")
+
+
+#: The print figures of ``hygis figure``: the names of ``data/figure_styles.json``'s titles.
+FIGURES: tuple[str, ...] = _figures()
+
 __all__ = [
     "BASEMAPS",
     "ENGINES",
+    "FIGURES",
     "MAP_THEMES",
     "REPORT_FORMATS",
     "CONTROL_LINES",

@@ -8,6 +8,7 @@ from hygis import __version__
 from hygis.cli import (
     build,
     check,
+    figure,
     index,
     layers,
     monitor,
@@ -47,6 +48,7 @@ for _command in (
     check.check_cmd,
     index.index_group,
     map_.map_cmd,
+    figure.figure_cmd,
     stats.stats_group,
     qa.qa_group,
     urban.urban_cmd,
