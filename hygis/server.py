@@ -14,13 +14,19 @@ heavy, and when no server answers the command runs in its own process as before.
 answers commands of the same hygis code, Python and ``HYGIS_*`` settings: the socket's name says
 which (:func:`socket_path`); a server of older code is never used and stops when idle.
 
-Only the user who started it can use it: the socket's folder is private (0700) and the server
-checks the caller's user id (``SO_PEERCRED``).
+Only the user who started it can use it: the socket's folder is private (0700, owned by the user,
+checked, never a folder another user could have made first) and the server checks the caller's user
+id (``SO_PEERCRED``); the caller checks the server's before it sends its environment and terminal.
+One server per code and settings: it holds a lock file (``flock``) for its lifetime, and a second one
+refuses to start, naming the first. A command whose caller has gone (terminal closed, ``kill -9``)
+stops and writes nothing: its process watches the caller's connection.
 """
 
 from __future__ import annotations
 
 import array
+import contextlib
+import errno
 import gc
 import hashlib
 import json
@@ -28,8 +34,10 @@ import os
 import selectors
 import signal
 import socket
+import stat
 import struct
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +58,17 @@ ENV_USE = "HYGIS_SERVER"
 _HEADER = struct.Struct("!I")
 _STATUS = struct.Struct("!i")
 _MAX_PATH = 100  # sockaddr_un holds 108 bytes
+#: What a command's process sends instead of its pid when it cannot run the command (the caller's
+#: folder is not there for it): the caller then runs the command itself.
+_DECLINED = -1
+
+
+class ServerError(RuntimeError):
+    """``hygis serve`` cannot start or answer (the message says why and what to do)."""
+
+
+class AlreadyRunning(ServerError):
+    """A server for this code and settings already runs."""
 
 
 # --------------------------------------------------------------------------- where
@@ -90,12 +109,66 @@ def _stamps(folder: str) -> list[str]:
     return out
 
 
+def _not_private(folder: Path) -> str | None:
+    """Why ``folder`` is not a private folder of this user (None when it is: ours, 0700, no link)."""
+    try:
+        st = os.lstat(folder)
+    except OSError as exc:
+        return f"{folder}: {exc.strerror or exc}"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{folder} is not a folder (a link or a file)"
+    if st.st_uid != os.getuid():
+        return f"{folder} belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o077:
+        return f"{folder} can be entered or written by other users (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def _private_base() -> Path:
+    """Where the sockets go when the cache folder's path is too long for a socket address:
+    ``$XDG_RUNTIME_DIR/hygis`` (the user's own, by the login manager), else ``hygis-UID`` in the
+    temporary folder, which this user must have made (0700); a folder another user made first
+    there is refused."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime) and _not_private(Path(runtime)) is None:
+        return Path(runtime) / "hygis"
+    return Path(os.environ.get("TMPDIR") or "/tmp") / f"hygis-{os.getuid()}"
+
+
 def server_dir() -> Path:
-    """The private folder of this user's server sockets (a temporary folder when the cache path is long)."""
+    """The folder of this user's server sockets: in the cache folder, or a private folder when the
+    cache path is too long for a socket address (see :func:`private_server_dir`)."""
     folder = settings.cache_dir() / "server"
     if len(os.fsencode(folder)) > _MAX_PATH - 24:
         digest = hashlib.blake2b(os.fsencode(settings.cache_dir()), digest_size=6).hexdigest()
-        folder = Path("/tmp") / f"hygis-{os.getuid()}" / digest
+        folder = _private_base() / digest
+    return folder
+
+
+def private_server_dir() -> Path:
+    """:func:`server_dir`, made if missing (mode 0700) and checked to be this user's alone.
+
+    Raises
+    ------
+    ServerError
+        When the folder, or the private folder it is in, is another user's or open to others:
+        a server there could be replaced by another user's.
+    """
+    folder = server_dir()
+    cache = settings.cache_dir() / "server"
+    steps = [folder] if folder == cache else [folder.parent, folder]
+    for step in steps:
+        with contextlib.suppress(FileExistsError):
+            step.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(step, 0o700)
+        why = _not_private(step)
+        if why is not None:
+            msg = (
+                f"hygis serve: {why}: the server's socket must be where no other user can write. "
+                "Remove that folder (or set XDG_RUNTIME_DIR, or a shorter HYGIS_CACHE_DIR), "
+                "then start it again."
+            )
+            raise ServerError(msg)
     return folder
 
 
@@ -106,10 +179,16 @@ def socket_path() -> Path:
 
 # --------------------------------------------------------------------------- the client
 def _connect(path: Path, timeout: float | None = None) -> socket.socket | None:
+    """A connection to the server at ``path``; None when none answers or it is not this user's."""
+    if _not_private(path.parent) is not None:
+        return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect(os.fspath(path))
+        if _peer_uid(sock, path) != os.getuid():  # never our environment and terminal to another user
+            sock.close()
+            return None
     except OSError:
         sock.close()
         return None
@@ -140,7 +219,11 @@ def forward(argv: Sequence[str]) -> int | None:
     """
     if os.environ.get(ENV_USE, "1") == "0" or not hasattr(socket, "AF_UNIX"):
         return None
-    path = socket_path()
+    try:
+        cwd = os.getcwd()  # a deleted folder: the command runs here, which says so
+        path = socket_path()
+    except OSError:
+        return None
     if not path.exists():
         return None
     sock = _connect(path, timeout=2.0)
@@ -152,7 +235,7 @@ def forward(argv: Sequence[str]) -> int | None:
     message = {
         "command": "run",
         "argv": list(argv),
-        "cwd": os.getcwd(),
+        "cwd": cwd,
         "env": dict(os.environ),
         "umask": umask,
         "encoding": [getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None)],
@@ -183,6 +266,8 @@ def forward(argv: Sequence[str]) -> int | None:
         head = _recv_exact(sock, _STATUS.size)
     except OSError:
         head = None
+    if head is not None and _STATUS.unpack(head)[0] == _DECLINED:
+        head = None  # the server cannot run it here (it cannot enter this folder): run it in this process
     if head is None:  # not sent, or closed before a child took it (the server stopped): it did not run
         sock.close()
         for signum, handler in before.items():
@@ -233,7 +318,7 @@ def status() -> list[dict]:
     for path in sorted(folder.glob("*.sock")) if folder.exists() else []:
         answer = _ask(path, "status")
         if answer is None:
-            path.unlink(missing_ok=True)  # a server that died without removing its socket
+            _forget(path)
             continue
         answer["current"] = path == socket_path()
         out.append(answer)
@@ -248,8 +333,66 @@ def stop() -> int:
         if _ask(path, "stop") is not None:
             stopped += 1
         else:
-            path.unlink(missing_ok=True)
+            _forget(path)
     return stopped
+
+
+def _forget(path: Path) -> None:
+    """Remove the socket of a server that died without removing it; never a live (busy) server's."""
+    if _holder(path.with_suffix(".lock")) is None:
+        path.unlink(missing_ok=True)
+
+
+def _holder(lock: Path) -> int | None:
+    """The pid of the running server that holds ``lock``, or None."""
+    try:
+        pid = int(lock.read_text(encoding="ascii").strip() or 0)
+    except (OSError, ValueError):
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except OSError:
+        pass
+    return pid
+
+
+def _lock(lock: Path) -> int:
+    """Take the lock of the server for this code and settings, for the life of this process.
+
+    Returns the lock's file descriptor (kept open: the lock goes with it).
+
+    Raises
+    ------
+    AlreadyRunning
+        When another server holds it.
+    """
+    import fcntl  # noqa: PLC0415 - POSIX only, like the server
+
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise
+        pid = None
+        deadline = time.monotonic() + 2.0
+        while pid is None and time.monotonic() < deadline:  # the holder writes its pid just after locking
+            pid = _holder(lock)
+            if pid is None:
+                time.sleep(0.02)
+        msg = (
+            f"a hygis server is already running (pid {pid if pid is not None else '?'}); "
+            "stop it with: hygis serve --stop"
+        )
+        raise AlreadyRunning(msg) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
 def log_path() -> Path:
@@ -280,18 +423,56 @@ def warm() -> None:
     pipeline.warm_up()
 
 
-def _peer_uid(conn: socket.socket) -> int:
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
+def _peer_uid(conn: socket.socket, path: Path | None = None) -> int:
+    """The user id of the process at the other end of ``conn`` (``SO_PEERCRED``; elsewhere the
+    owner of the socket file ``path``, in a folder only this user can write)."""
+    if hasattr(socket, "SO_PEERCRED"):
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return struct.unpack("3i", creds)[1]
+    return os.lstat(path).st_uid if path is not None else -1
+
+
+def _watch_caller(conn: socket.socket, finished: threading.Event) -> None:
+    """In a command's process: when the caller's connection closes before the command is done
+    (its terminal closed, ``kill -9``), stop the command; no output of it is renamed into place.
+
+    The caller sends nothing after the command: the connection becomes readable only when it closes.
+    """
+    from hygis.io import write  # noqa: PLC0415 - the child has it imported already
+
+    while True:
+        try:
+            data = conn.recv(1)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries
+            continue
+        except OSError:
+            data = b""
+        if data:
+            continue
+        if finished.is_set():
+            return
+        write.abandon()
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C: the command stops where it is
+        return
 
 
 def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) -> None:
-    """In the forked child: become the caller's process and run its command; never returns."""
+    """In the forked child: become the caller's process and run its command; never returns.
+
+    The first number sent to the caller is this process's pid, or :data:`_DECLINED` when it cannot
+    enter the caller's folder (the caller then runs the command itself); the last the exit status.
+    """
     code = 1
+    started = False
+    finished = threading.Event()
     try:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            os.chdir(message["cwd"])
+        except (OSError, KeyError, TypeError):
+            return  # declined (the finally): nothing was run, nothing printed
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
         for fd in fds:
@@ -308,12 +489,13 @@ def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) 
             )
 
         sys.stdin, sys.stdout, sys.stderr = stream(0, "r"), stream(1, "w"), stream(2, "w")
-        os.chdir(message["cwd"])
         os.environ.clear()
         os.environ.update(message["env"])
         os.umask(int(message["umask"]))
         sys.argv = ["hygis", *message["argv"]]
         conn.sendall(_STATUS.pack(os.getpid()))
+        started = True
+        threading.Thread(target=_watch_caller, args=(conn, finished), daemon=True).start()
         import logging  # noqa: PLC0415
 
         logging.root.handlers.clear()
@@ -346,13 +528,16 @@ def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) 
         except OSError:
             pass
     finally:
+        # Done: the caller closing its end from now on is the normal end, not an abandon.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        finished.set()
         for s in (sys.stdout, sys.stderr):
             try:
                 s.flush()
             except Exception:
                 pass
         try:
-            conn.sendall(_STATUS.pack(code))
+            conn.sendall(_STATUS.pack(code if started else _DECLINED))
         except OSError:
             pass
         os._exit(0)
@@ -369,9 +554,14 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
         Where to say what it does (default: standard error).
     ready : callable, optional
         Called with the socket path once the server accepts commands.
-    """
-    from hygis.engine import index  # noqa: PLC0415
 
+    Raises
+    ------
+    AlreadyRunning
+        When a server for this code and settings already runs.
+    ServerError
+        When the sockets' folder is not this user's alone.
+    """
     if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
         msg = "hygis serve needs fork and Unix sockets (Linux, macOS); commands run in their own process here"
         raise RuntimeError(msg)
@@ -382,16 +572,23 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
             f"{time.strftime('%Y-%m-%dT%H:%M:%S')} hygis serve[{os.getpid()}]: {text}", file=log, flush=True
         )
 
-    path = socket_path()
+    folder = private_server_dir()
+    path = folder / socket_path().name
+    # One server per code and settings, for its whole life: a second one started at the same
+    # moment refuses here, before it could replace the first one's socket.
+    lock = _lock(path.with_suffix(".lock"))
+    try:
+        _serve(path, lock, idle_timeout, say, ready)
+    finally:
+        os.close(lock)
+
+
+def _serve(path: Path, lock: int, idle_timeout: float, say: Any, ready: Any) -> None:
+    """:func:`serve` once the lock is held (the socket at ``path`` is then ours to replace)."""
+    from hygis.engine import index  # noqa: PLC0415
+
     folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    if path.exists():
-        other = _ask(path, "status")
-        if other is not None:
-            msg = f"a hygis server already runs for this code and settings (pid {other['pid']}, {path})"
-            raise RuntimeError(msg)
-        path.unlink()
+    path.unlink(missing_ok=True)  # a server that died without removing it
     warm()
     # Objects made so far are never collected: the children's collector then leaves them (and
     # the memory pages they share with the server) alone.
@@ -452,6 +649,7 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
                         pid = os.fork()
                         if pid == 0:  # pragma: no cover - the child process
                             os.close(r)
+                            os.close(lock)  # the server's alone: it is released when the server ends
                             listener.close()
                             _run_child(conn, request, fds, w)
                         os.close(w)
@@ -489,7 +687,7 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
         say("stopped")
 
 
-def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
+def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 900.0) -> dict:
     """Start a server in the background (detached, writing to :func:`log_path`); its status once ready.
 
     Raises
@@ -501,10 +699,11 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
     if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
         msg = "hygis serve needs fork and Unix sockets (Linux, macOS); commands run in their own process here"
         raise RuntimeError(msg)
+    private_server_dir()
     running = _ask(socket_path(), "status") if socket_path().exists() else None
     if running is not None:
-        msg = f"a hygis server already runs (pid {running['pid']}); stop it with: hygis serve --stop"
-        raise RuntimeError(msg)
+        msg = f"a hygis server is already running (pid {running['pid']}); stop it with: hygis serve --stop"
+        raise AlreadyRunning(msg)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the detached server
@@ -520,14 +719,16 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
         os.chdir("/")
 
         def ready(_path: Path) -> None:
-            os.write(w, b"ready")
+            # The caller may have stopped waiting (Ctrl-C): the server still serves.
+            with contextlib.suppress(OSError):
+                os.write(w, b"ready")
             os.close(w)
 
         try:
             serve(idle_timeout, log=log, ready=ready)
         except BaseException as exc:
             try:
-                os.write(w, f"error: {exc}".encode())
+                os.write(w, f"{'running' if isinstance(exc, AlreadyRunning) else 'error'}: {exc}".encode())
             except OSError:
                 pass
             print(f"hygis serve: {exc}", file=log, flush=True)
@@ -544,6 +745,8 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
             break
         answer += chunk
     os.close(r)
+    if answer.startswith(b"running: "):
+        raise AlreadyRunning(answer.decode(errors="replace").removeprefix("running: "))
     if answer != b"ready":
         why = answer.decode(errors="replace").removeprefix("error: ") or f"no answer in {wait_s:.0f} s"
         msg = f"the hygis server did not start: {why} (see {log_path()})"

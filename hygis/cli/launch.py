@@ -35,6 +35,15 @@ def main() -> None:
         code = server.forward(argv)
         if code is not None:
             sys.exit(code)
+    try:
+        os.getcwd()
+    except OSError:  # every relative path, and Python's own, would fail later with a traceback
+        print(
+            "hygis: the current folder no longer exists (deleted or moved): "
+            "cd into a folder and run the command again.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     from hygis.cli.main import cli  # noqa: PLC0415
 
     _LEAVING = sys.getprofile() is None and sys.gettrace() is None
