@@ -95,12 +95,12 @@ def test_a_command_that_leaves_without_teardown_still_flushes_its_output_and_run
     user sees must not change: every byte written, atexit handlers run, the exit code kept."""
     code = (
         "import atexit, sys\n"
-        "from hygis.cli import launch\n"
+        "from hygis.cli import teardown\n"
         "atexit.register(lambda: sys.stderr.write('cleaned up'))\n"
-        "launch._LEAVING = True\n"
-        "launch.keep(list(range(10)))\n"
+        "teardown.enable()\n"
+        "teardown.keep(list(range(10)))\n"
         "sys.stdout.write('表' * 200_000)\n"
-        "launch.leave(3)\n"
+        "teardown.leave(3)\n"
     )
     buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user's shell has it
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, env=buffered)

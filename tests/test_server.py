@@ -181,7 +181,7 @@ def test_a_long_cache_path_put_the_socket_in_a_tmp_folder_another_user_could_mak
     """With a cache path over ~76 bytes the socket went to /tmp/hygis-UID, a folder any local user
     could create first (and own). Now: $XDG_RUNTIME_DIR when it is the user's own; else a private
     folder of the user's, checked, and the server refuses one that is not."""
-    from hygis import server as srv
+    from hygis.serve import client as srv
 
     long_cache = tmp_path / ("c" * 90)
     monkeypatch.setenv("HYGIS_CACHE_DIR", str(long_cache))
@@ -219,7 +219,7 @@ def test_the_client_sent_its_environment_to_a_server_of_another_user(tmp_path, m
     """The client never checked who ran the server it sent its environment and terminal to."""
     import socket
 
-    from hygis import server as srv
+    from hygis.serve import client as srv
 
     monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
     path = srv.socket_path()
@@ -260,7 +260,7 @@ def test_a_server_that_cannot_enter_the_callers_folder_sent_pid_1(server, tmp_pa
     import socket
     import struct
 
-    from hygis import server as srv
+    from hygis.serve import client as srv
 
     path = hygis("serve", "--status", cwd=REPO, env=server).stdout.strip().split(", ")[-1]
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -269,7 +269,7 @@ def test_a_server_that_cannot_enter_the_callers_folder_sent_pid_1(server, tmp_pa
     gone = tmp_path / "gone"
     message = {"command": "run", "argv": ["--version"], "cwd": str(gone), "env": server, "umask": 0o22}
     with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
-        srv._send(sock, message, [null_in.fileno(), null_out.fileno(), null_out.fileno()])
+        srv.send(sock, message, [null_in.fileno(), null_out.fileno(), null_out.fileno()])
         first = sock.recv(4)
     sock.close()
     assert struct.unpack("!i", first)[0] == -1

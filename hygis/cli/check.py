@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from hygis.cli.launch import keep
 from hygis.cli.options import (
     area_method,
     area_options,
@@ -18,6 +17,7 @@ from hygis.cli.options import (
     resolve_plan_inputs,
     user_errors,
 )
+from hygis.cli.teardown import keep
 from hygis.constants import ENGINES, REPORT_FORMATS
 
 
