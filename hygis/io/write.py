@@ -94,9 +94,12 @@ def _temp_prefix(target: Path) -> str:
     return f".tmp-{target.stem}-{_HOST}-{os.getpid()}-"
 
 
-def _running(pid: int) -> bool:
+def _running(pid: int) -> bool | None:
+    """Whether process ``pid`` of this machine runs; None where that cannot be asked safely."""
     if pid == os.getpid():
         return True
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -110,8 +113,9 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
     """Remove the temporary files of ``target`` left by writes that were killed; the removed paths.
 
     A temporary file (or folder, for a Shapefile) is stale when the process named in it no longer
-    runs on this machine, or, written by another machine or an older hygis, when it is older than
-    :data:`STALE_AFTER_S`. Temporaries of writes still under way are left alone.
+    runs on this machine, or, written by another machine or an older hygis (or on Windows, where
+    a process is not asked), when it is older than :data:`STALE_AFTER_S`. Temporaries of writes
+    still under way are left alone.
     """
     head = f".tmp-{target.stem}-"
     removed: list[Path] = []
@@ -121,8 +125,9 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
         return removed
     for leftover in candidates:
         host, pid, *_ = [*leftover.name[len(head) :].split("-", 2), "", ""]
-        if host == _HOST and pid.isdigit():
-            stale = not _running(int(pid))
+        running = _running(int(pid)) if host == _HOST and pid.isdigit() else None
+        if running is not None:
+            stale = not running
         else:
             try:
                 stale = time.time() - leftover.lstat().st_mtime > STALE_AFTER_S
