@@ -202,6 +202,12 @@ def test_a_long_cache_path_put_the_socket_in_a_tmp_folder_another_user_could_mak
     planted.chmod(0o777)  # as another user leaves it for others to write into
     with pytest.raises(srv.ServerError, match="other users"):
         srv.private_server_dir()
+    # --status and --stop neither use nor remove what is in a folder that is not the user's alone.
+    srv.server_dir().mkdir()
+    theirs = srv.server_dir() / "theirs.sock"
+    theirs.write_bytes(b"")
+    assert srv.status() == [] and srv.stop() == 0
+    assert theirs.exists()
     if os.getuid() == 0:
         os.chown(planted, 65534, 65534)  # made first by another user
         planted.chmod(0o700)

@@ -313,7 +313,7 @@ def status() -> list[dict]:
     """Every server of this user answering under the cache directory: pid, code, started, loaded layers."""
     out = []
     folder = server_dir()
-    for path in sorted(folder.glob("*.sock")) if folder.exists() else []:
+    for path in _sockets(folder):
         answer = ask(path, "status")
         if answer is None:
             _forget(path)
@@ -327,7 +327,7 @@ def stop() -> int:
     """Stop every server of this user under the cache directory; how many were stopped."""
     stopped = 0
     folder = server_dir()
-    for path in sorted(folder.glob("*.sock")) if folder.exists() else []:
+    for path in _sockets(folder):
         if ask(path, "stop") is not None:
             stopped += 1
         else:
@@ -335,10 +335,18 @@ def stop() -> int:
     return stopped
 
 
+def _sockets(folder: Path) -> list[Path]:
+    """The servers' sockets in ``folder``; none when it is not this user's alone (nothing there is ours)."""
+    if _not_private(folder) is not None:
+        return []
+    return sorted(folder.glob("*.sock"))
+
+
 def _forget(path: Path) -> None:
     """Remove the socket of a server that died without removing it; never a live (busy) server's."""
     if lock_holder(path.with_suffix(".lock")) is None:
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def lock_holder(lock: Path) -> int | None:
