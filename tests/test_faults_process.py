@@ -219,7 +219,7 @@ def test_a_killed_client_under_serve_replaced_the_newer_report(server, inputs, r
     )
     try:
         wait_for(lambda: commands_begun(server) > begun, "the server to take the command")
-        time.sleep(1.0)  # its child is reading and checking 400 sites
+        time.sleep(0.5)  # its child is reading and checking 400 sites (seconds, then seconds of writing)
         client.kill()  # kill -9: the terminal closed
         client.wait(timeout=TIMEOUT_S)
     finally:
@@ -229,6 +229,8 @@ def test_a_killed_client_under_serve_replaced_the_newer_report(server, inputs, r
     newer = hygis("check", "--projects", str(inputs / "few.gpkg"), "--out", "r.xlsx", cwd=out, env=server)
     assert newer.returncode == 0, newer.stderr
     wait_for(lambda: commands_done(server) >= done + 2, "the orphaned command to end")
+    # It stopped as on Ctrl-C (said on the standard error it was given, a file here), writing nothing.
+    assert "Interrupted; no output was written." in (tmp_path / "a" / "stderr").read_text(encoding="utf-8")
     assert_same_report(out / "r.xlsx", reference)
     assert sorted(p.name for p in out.iterdir()) == ["r.xlsx"]
     assert digests(inputs) == before_inputs
