@@ -95,12 +95,12 @@ def test_a_command_that_leaves_without_teardown_still_flushes_its_output_and_run
     user sees must not change: every byte written, atexit handlers run, the exit code kept."""
     code = (
         "import atexit, sys\n"
-        "from hygis.cli import launch\n"
+        "from hygis.cli import teardown\n"
         "atexit.register(lambda: sys.stderr.write('cleaned up'))\n"
-        "launch._LEAVING = True\n"
-        "launch.keep(list(range(10)))\n"
+        "teardown.enable()\n"
+        "teardown.keep(list(range(10)))\n"
         "sys.stdout.write('表' * 200_000)\n"
-        "launch.leave(3)\n"
+        "teardown.leave(3)\n"
     )
     buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user's shell has it
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, env=buffered)
@@ -141,3 +141,27 @@ def test_a_required_out_missing_is_asked_for_not_a_traceback_after_the_work():
     )
     assert proc.returncode == 2, proc.stderr
     assert "Missing option '--out'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_quiet_with_stderr_not_a_terminal_still_printed_the_progress_lines(cli, tmp_path):
+    """``hygis -q``: only errors on stderr, also when stderr is a file or a pipe (as in a script)."""
+    proc = cli("-q", "check", "--out", str(tmp_path / "r.csv"), check=True)
+    assert proc.stderr == ""
+    assert "report:" in proc.stdout  # the result still says where it is
+    loud = cli("check", "--out", str(tmp_path / "r2.csv"), check=True)
+    assert "»" in loud.stderr and "warning:" in loud.stderr
+
+
+def test_build_twice_named_the_geojson_after_its_temporary_file(cli, tmp_path):
+    """``hygis build`` wrote the temporary file's name into GeoJSON's "name": rebuilds were never
+    byte-identical to the committed layers. Two rebuilds and the committed file are now the same bytes."""
+    from .conftest import REPO
+
+    names = ("urban_development_boundary", "projects")
+    for folder in ("one", "two"):
+        cli("build", *names, "--out-dir", str(tmp_path / folder), check=True)
+    for name in names:
+        built = (tmp_path / "one" / f"{name}.geojson").read_bytes()
+        assert built == (tmp_path / "two" / f"{name}.geojson").read_bytes()
+        assert json.loads(built)["name"] == name
+        assert built == (REPO / "layers" / f"{name}.geojson").read_bytes()

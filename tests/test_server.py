@@ -117,7 +117,7 @@ def test_without_a_server_commands_run_as_before(tmp_path):
 def test_a_second_server_for_the_same_settings_is_refused(server):
     proc = hygis("serve", cwd=REPO, env=server)
     assert proc.returncode == 1
-    assert "already runs" in proc.stderr and "hygis serve --stop" in proc.stderr
+    assert "a hygis server is already running (pid" in proc.stderr and "hygis serve --stop" in proc.stderr
 
 
 def test_the_point_layer_check_is_unchanged_when_served(server, tmp_path):
@@ -173,3 +173,110 @@ def test_ctrl_c_stops_the_served_command_and_nothing_is_written(server, tmp_path
     assert "Traceback" not in err
     time.sleep(0.5)
     assert not (tmp_path / "many.csv").exists()
+
+
+def test_a_long_cache_path_put_the_socket_in_a_tmp_folder_another_user_could_make_first(
+    tmp_path, monkeypatch
+):
+    """With a cache path over ~76 bytes the socket went to /tmp/hygis-UID, a folder any local user
+    could create first (and own). Now: $XDG_RUNTIME_DIR when it is the user's own; else a private
+    folder of the user's, checked, and the server refuses one that is not."""
+    from hygis.serve import client as srv
+
+    long_cache = tmp_path / ("c" * 90)
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(long_cache))
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    folder = srv.private_server_dir()
+    assert folder.parent == runtime / "hygis"
+    assert len(os.fsencode(srv.socket_path())) < 108
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    planted = tmpdir / f"hygis-{os.getuid()}"
+    planted.mkdir()
+    planted.chmod(0o777)  # as another user leaves it for others to write into
+    with pytest.raises(srv.ServerError, match="other users"):
+        srv.private_server_dir()
+    # --status and --stop neither use nor remove what is in a folder that is not the user's alone.
+    srv.server_dir().mkdir()
+    theirs = srv.server_dir() / "theirs.sock"
+    theirs.write_bytes(b"")
+    assert srv.status() == [] and srv.stop() == 0
+    assert theirs.exists()
+    if os.getuid() == 0:
+        os.chown(planted, 65534, 65534)  # made first by another user
+        planted.chmod(0o700)
+        with pytest.raises(srv.ServerError, match="belongs to another user"):
+            srv.private_server_dir()
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    refused = hygis("serve", "--foreground", "--idle-timeout", "0.1", cwd=tmp_path, env=env)
+    assert refused.returncode == 1
+    assert "no other user can write" in refused.stderr and "Traceback" not in refused.stderr
+    assert hygis("--version", cwd=tmp_path, env=env).returncode == 0  # runs in its own process
+
+
+@pytest.mark.skipif(not hasattr(os, "setuid") or os.getuid() != 0, reason="needs a second user (root)")
+def test_the_client_sent_its_environment_to_a_server_of_another_user(tmp_path, monkeypatch):
+    """The client never checked who ran the server it sent its environment and terminal to."""
+    import socket
+
+    from hygis.serve import client as srv
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    path = srv.socket_path()
+    srv.private_server_dir()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the other user's server
+        try:
+            os.close(r)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(os.fspath(path))
+            os.setgid(65534)
+            os.setuid(65534)
+            listener.listen(1)  # SO_PEERCRED: the credentials at listen()
+            os.write(w, b"L")
+            listener.settimeout(20)
+            conn, _ = listener.accept()
+            conn.settimeout(2)
+            try:
+                got = conn.recv(65536)
+            except OSError:
+                got = b""
+            os.write(w, b"R" if got else b"-")
+        finally:
+            os._exit(0)
+    os.close(w)
+    assert os.read(r, 1) == b"L"
+    monkeypatch.setenv("SECRET_OF_THE_CALLER", "x")
+    assert srv.forward(["--version"]) is None  # not the user's server: the command runs in its own process
+    os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"-"  # nothing was sent to it
+    os.close(r)
+
+
+def test_a_server_that_cannot_enter_the_callers_folder_sent_pid_1(server, tmp_path):
+    """The command's process failed before sending its pid and the client read its exit status (1)
+    as the pid. Now it says it declines, and the client runs the command itself."""
+    import socket
+    import struct
+
+    from hygis.serve import client as srv
+
+    path = hygis("serve", "--status", cwd=REPO, env=server).stdout.strip().split(", ")[-1]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(60)
+    sock.connect(path)
+    gone = tmp_path / "gone"
+    message = {"command": "run", "argv": ["--version"], "cwd": str(gone), "env": server, "umask": 0o22}
+    with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+        srv.send(sock, message, [null_in.fileno(), null_out.fileno(), null_out.fileno()])
+        first = sock.recv(4)
+    sock.close()
+    assert struct.unpack("!i", first)[0] == -1
+    assert hygis("--version", cwd=tmp_path, env=server).returncode == 0  # the server serves on

@@ -7,16 +7,17 @@ from typing import Any
 
 import click
 
-from hygis.cli.launch import keep
 from hygis.cli.options import (
     area_method,
     area_options,
+    echo_banner_text,
     out_option,
     plan_input_options,
     progress,
     resolve_plan_inputs,
     user_errors,
 )
+from hygis.cli.teardown import keep
 from hygis.constants import ENGINES, REPORT_FORMATS
 
 
@@ -150,7 +151,7 @@ def check_cmd(
     path = write_report(report, out, inputs=inputs)
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):
-        click.echo(f"⚠ {report.attrs['illustrative']}", err=True)
+        echo_banner_text(report.attrs["illustrative"])
     click.echo(f"areas: {report.attrs['area_method']}; " + ", ".join(f"{v}: {n}" for v, n in counts.items()))
     click.echo(f"report: {path}")
     keep(inputs, report)

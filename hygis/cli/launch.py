@@ -1,67 +1,42 @@
 """What the ``hygis`` command runs first: a running ``hygis serve`` takes the command, else this process.
 
-Kept free of heavy imports: when a server answers, this process only passes its command on.
+Kept free of heavy imports: when a server answers, this process only passes its command on
+(:mod:`hygis.serve.client`, standard library only). How the process ends: :mod:`hygis.cli.teardown`.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 
-#: True in a ``hygis`` process, which ends with :func:`leave`; not where click runs in-process.
-_LEAVING = False
-_KEPT: list[object] = []
-
-
-def keep(*objects: object) -> None:
-    """Hold a command's large results until the process leaves, which frees nothing one by one.
-
-    A check's inputs hold 10⁵ geometries: dropped when the command returns, they cost 0.07 s
-    to free, for nothing. Held only in a ``hygis`` process, not where click runs inside another
-    program (a test runner, a notebook), which goes on.
-    """
-    if _LEAVING:
-        _KEPT.extend(objects)
+from hygis.cli import teardown
 
 
 def main() -> None:
     """The ``hygis`` console script and ``python -m hygis``."""
-    global _LEAVING
     argv = sys.argv[1:]
     if argv and argv[0] != "serve":
-        from hygis import server  # noqa: PLC0415
+        from hygis.serve import client  # noqa: PLC0415 - standard library only: a served command costs no more
 
-        code = server.forward(argv)
+        code = client.forward(argv)
         if code is not None:
             sys.exit(code)
+    try:
+        os.getcwd()
+    except OSError:  # every relative path, and Python's own, would fail later with a traceback
+        print(
+            "hygis: the current folder no longer exists (deleted or moved): "
+            "cd into a folder and run the command again.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     from hygis.cli.main import cli  # noqa: PLC0415
 
-    _LEAVING = sys.getprofile() is None and sys.gettrace() is None
+    teardown.enable()
     try:
         cli(prog_name="hygis")
     except SystemExit as exc:
         if not isinstance(exc.code, int | None):
             raise
-        leave(exc.code or 0)
-    leave(0)
-
-
-def leave(code: int) -> None:
-    """Exit with ``code`` once the command is done, without the interpreter's teardown.
-
-    A check leaves 10⁵–10⁶ geometries and arrays behind; freeing them one by one at exit costs
-    0.2 s a command and changes nothing the user sees. What exit must still do is done first:
-    the output streams flushed, the ``atexit`` handlers run (temporary folders, logging), and
-    threads are hygis's own and already joined. Under a profiler or tracer (cProfile, pyinstrument,
-    coverage), which reports once the program returns, the usual way out is kept (``_LEAVING``).
-    """
-    if not _LEAVING:
-        sys.exit(code)
-    try:
-        atexit._run_exitfuncs()
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-    except BaseException:  # a closed pipe (hygis … | head): let Python's own exit report it
-        sys.exit(code)
-    os._exit(code)
+        teardown.leave(exc.code or 0)
+    teardown.leave(0)

@@ -222,9 +222,17 @@ def user_errors(func: Callable) -> Callable:
 # Warnings printed in this process, so that a result's notes list does not print them twice.
 _SHOWN: set[str] = set()
 
+# -q: only errors on stderr (progress, notes and warnings are in the outputs themselves).
+_QUIET = False
+
 
 def setup_logging(verbose: int, quiet: bool) -> None:
-    """Logging on stderr, and hygis's warnings (:func:`hygis.messages.warn`) as ``warning: …`` lines."""
+    """Logging on stderr, and hygis's warnings (:func:`hygis.messages.warn`) as ``warning: …`` lines.
+
+    With ``quiet`` only errors reach stderr: no warning, note, banner or progress line.
+    """
+    global _QUIET
+    _QUIET = quiet
     level = (
         logging.ERROR
         if quiet
@@ -247,16 +255,23 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 def echo_notes(notes: Iterable[str]) -> None:
     """Print a result's notes that were not already shown as warnings (e.g. the grid a raster is on)."""
     for note in notes:
-        if note not in _SHOWN:
+        if note not in _SHOWN and not _QUIET:
             click.echo(f"note: {note}", err=True)
 
 
 def echo_banner(attrs: dict[str, Any]) -> None:
     """Print the illustrative-data banner a result carries, if any (its notes were shown as warnings)."""
     if attrs.get("banner"):
-        click.echo(f"⚠ {attrs['banner']}", err=True)
+        echo_banner_text(attrs["banner"])
+
+
+def echo_banner_text(banner: str) -> None:
+    """Print an illustrative-data banner on stderr (not with -q: the report carries it)."""
+    if not _QUIET:
+        click.echo(f"⚠ {banner}", err=True)
 
 
 def progress(message: str) -> None:
-    """One line of progress on stderr (stdout stays clean for tables)."""
-    click.echo(f"» {message}", err=True)
+    """One line of progress on stderr (stdout stays clean for tables); none with -q."""
+    if not _QUIET:
+        click.echo(f"» {message}", err=True)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from hygis.cli.options import out_option, plan_input_options, progress, resolve_plan_inputs, user_errors
+from hygis.cli.options import (
+    echo_notes,
+    out_option,
+    plan_input_options,
+    progress,
+    resolve_plan_inputs,
+    user_errors,
+)
 
 
 @click.command(
@@ -53,7 +60,7 @@ def relocate_cmd(ids: tuple[str, ...], max_distance: float, step: float | None, 
     )
     banner = illustrative_banner(inputs)
     if banner:
-        click.echo(f"note: {banner}", err=True)
+        echo_notes([banner])
     for row in result.itertuples():
         extra = f" {row.distance_m:,.0f} m {row.direction}" if row.status == "relocated" else ""
         click.echo(f"{row.project_id} {row.name}: {row.status}{extra}")

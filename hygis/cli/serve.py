@@ -1,10 +1,10 @@
-"""``hygis serve``: keep hygis loaded between commands (:mod:`hygis.server`)."""
+"""``hygis serve``: keep hygis loaded between commands (:mod:`hygis.serve`)."""
 
 from __future__ import annotations
 
 import click
 
-from hygis import server
+from hygis.serve import client, server
 
 
 @click.command("serve", short_help="Keep hygis loaded between commands: warm checks in well under a second.")
@@ -33,11 +33,11 @@ def serve_cmd(stop: bool, show_status: bool, foreground: bool, idle_timeout: flo
     commands run as before. Set HYGIS_SERVER=0 to bypass it.
     """
     if stop:
-        n = server.stop()
+        n = client.stop()
         click.echo(f"stopped {n} hygis server(s)" if n else "no hygis server was running")
         return
     if show_status:
-        running = server.status()
+        running = client.status()
         if not running:
             click.echo("no hygis server is running")
         for s in running:
@@ -48,15 +48,19 @@ def serve_cmd(stop: bool, show_status: bool, foreground: bool, idle_timeout: flo
                 f"{layers} prepared layer(s) loaded, {s['socket']}{note}"
             )
         return
+    # The whole command line, which the server runs for each command (the server imports no CLI module).
+    command = click.get_current_context().find_root().command
     try:
         if foreground:
-            server.serve(idle_timeout * 60, ready=lambda path: click.echo(f"hygis server ready: {path}"))
+            server.serve(
+                command, idle_timeout * 60, ready=lambda path: click.echo(f"hygis server ready: {path}")
+            )
             return
         click.echo("starting the hygis server (imports and the compiled kernel) …", err=True)
-        s = server.start(idle_timeout * 60)
+        s = server.start(command, idle_timeout * 60)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"hygis server ready (pid {s.get('pid')}): later hygis commands run in it; it stops after "
-        f"{idle_timeout:g} min idle or with `hygis serve --stop` (log: {server.log_path()})"
+        f"{idle_timeout:g} min idle or with `hygis serve --stop` (log: {client.log_path()})"
     )

@@ -4,15 +4,26 @@ Everything hygis writes goes through :func:`write_vector`, :func:`write_layers`,
 :func:`write_text` or :func:`write_table`: to a temporary file beside the target, renamed into
 place only when complete, and never onto a file hygis has read as an input in this process
 (:func:`register_inputs`, :func:`guard_not_input`).
+
+A write killed before its rename (``kill -9``, a power cut) leaves its temporary file behind:
+the name carries the writing process (host and pid), and the next write of the same target
+removes the temporaries of processes that no longer run. A process whose caller is gone
+(:func:`abandon`, ``hygis serve`` when the client was killed) renames nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import glob
+import hashlib
 import io
 import os
+import shutil
+import socket
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -25,6 +36,31 @@ from hygis.geometry import FAMILY
 
 # Paths hygis has read in this process: outputs may never replace them.
 _INPUT_PATHS: set[Path] = set()
+
+# Set once whoever asked for this process's outputs is gone: no output is renamed into place.
+_ABANDONED = threading.Event()
+
+# This machine, in the names of temporary files: a pid means something only on its own host
+# (an output folder may be a share that several machines write to).
+_HOST = hashlib.blake2b(socket.gethostname().encode(), digest_size=3).hexdigest()
+
+#: A temporary file of another machine, or of an older hygis, is removed once this old (s).
+STALE_AFTER_S = 24 * 3600.0
+
+
+def abandon() -> None:
+    """Say that this process's caller is gone: every write still under way stops before its rename.
+
+    ``hygis serve`` calls it in a command's process when the client that asked for the command
+    has gone (its terminal closed, ``kill -9``): a newer report of the same name, written since
+    by another command, must not be replaced by the orphan's.
+    """
+    _ABANDONED.set()
+
+
+def abandoned() -> bool:
+    """True once :func:`abandon` was called in this process."""
+    return _ABANDONED.is_set()
 
 
 def register_inputs(paths) -> None:
@@ -53,16 +89,81 @@ def guard_not_input(path: str | os.PathLike) -> Path:
     return target
 
 
+def _temp_prefix(target: Path) -> str:
+    """Start of the name of a temporary file of ``target`` written by this process."""
+    return f".tmp-{target.stem}-{_HOST}-{os.getpid()}-"
+
+
+def _running(pid: int) -> bool | None:
+    """Whether process ``pid`` of this machine runs; None where that cannot be asked safely."""
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it runs
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files of ``target`` left by writes that were killed; the removed paths.
+
+    A temporary file (or folder, for a Shapefile) is stale when the process named in it no longer
+    runs on this machine, or, written by another machine or an older hygis (or on Windows, where
+    a process is not asked), when it is older than :data:`STALE_AFTER_S`. Temporaries of writes
+    still under way are left alone.
+    """
+    head = f".tmp-{target.stem}-"
+    removed: list[Path] = []
+    try:
+        candidates = list(target.parent.glob(glob.escape(head) + "*"))
+    except OSError:
+        return removed
+    for leftover in candidates:
+        host, pid, *_ = [*leftover.name[len(head) :].split("-", 2), "", ""]
+        running = _running(int(pid)) if host == _HOST and pid.isdigit() else None
+        if running is not None:
+            stale = not running
+        else:
+            try:
+                stale = time.time() - leftover.lstat().st_mtime > STALE_AFTER_S
+            except OSError:
+                continue
+        if not stale:
+            continue
+        with contextlib.suppress(OSError):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
+            removed.append(leftover)
+    return removed
+
+
+def _rename(tmp: Path, target: Path) -> None:
+    """Move a complete output into place, unless its caller has gone (:func:`abandon`)."""
+    if _ABANDONED.is_set():
+        raise KeyboardInterrupt("the caller of this command is gone: its output is not written")
+    os.replace(tmp, target)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
+
+    Temporaries that killed writes of the same target left behind are removed first
+    (:func:`remove_stale_temporaries`).
+    """
     target = guard_not_input(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
         # Keep the real suffix last: GDAL drivers choose behaviour by it.
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent
-        )
+        fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=target.suffix, dir=target.parent)
     except OSError as exc:
         msg = (
             f"Cannot write {target}: {exc.strerror or exc}. "
@@ -74,7 +175,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp.unlink()  # GDAL drivers want to create the file themselves
     try:
         yield tmp
-        os.replace(tmp, target)
+        _rename(tmp, target)
     finally:
         for leftover in (tmp, *tmp.parent.glob(tmp.name + "*")):
             with contextlib.suppress(FileNotFoundError):
@@ -155,15 +256,17 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str |
         # A Shapefile is several files: write them to a temporary folder, then move each.
         final = guard_not_input(target)
         final.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=final.parent) as tmpdir:
+        remove_stale_temporaries(final)
+        with tempfile.TemporaryDirectory(dir=final.parent, prefix=_temp_prefix(final)) as tmpdir:
             tmp = Path(tmpdir) / final.name
             gdf.to_file(tmp, driver=driver, engine="pyogrio", encoding="UTF-8")
             for part in Path(tmpdir).iterdir():
-                os.replace(part, guard_not_input(final.with_suffix(part.suffix)))
+                _rename(part, guard_not_input(final.with_suffix(part.suffix)))
         return final
     with atomic_path(target) as tmp:
-        kwargs = {"layer": layer or target.stem} if driver in ("GPKG", "FlatGeobuf") else {}
-        gdf.to_file(tmp, driver=driver, engine="pyogrio", **kwargs)
+        # The layer is named for the output, not for the temporary file (GeoJSON's "name" member):
+        # the same data writes the same bytes.
+        gdf.to_file(tmp, driver=driver, engine="pyogrio", layer=layer or target.stem)
     return target.resolve()
 
 

@@ -116,6 +116,8 @@ def write_layer(gdf: gpd.GeoDataFrame, name: str, out_dir: Path = LAYERS_DIR) ->
             tmp,
             driver="GeoJSON",
             engine="pyogrio",
+            # The "name" member is the layer's, not the temporary file's: a rebuild is byte-identical.
+            layer=name,
             layer_options={"COORDINATE_PRECISION": COORDINATE_PRECISION},
         )
     return target

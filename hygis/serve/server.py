@@ -2,262 +2,56 @@
 
 An office checks batch after batch of projects against the same control-line database. A new
 process pays each time for Python's imports (geopandas, pyproj, the engine: ~1 s) and for
-mapping the prepared layer; a server pays once. The server listens on a Unix socket in the user
-cache directory and forks one child per command: the child inherits the imports, the compiled
-kernel and every prepared layer already loaded, takes the caller's standard input, output and
-error (passed over the socket), its working directory and environment, runs the command exactly as
-``hygis`` would, and returns its exit status. What a command loaded the server then loads too, so
-the next command finds it in memory.
+mapping the prepared layer; a server pays once. The server listens on a Unix socket in a private
+folder (:func:`hygis.serve.client.private_server_dir`) and forks one child per command: the child
+inherits the imports, the compiled kernel and every prepared layer already loaded, takes the
+caller's standard input, output and error (passed over the socket), its working directory and
+environment, runs the command exactly as ``hygis`` would, and returns its exit status. What a
+command loaded the server then loads too, so the next command finds it in memory.
 
-The client side (:func:`forward`) is what the ``hygis`` command does first: it imports nothing
-heavy, and when no server answers the command runs in its own process as before. A server only
-answers commands of the same hygis code, Python and ``HYGIS_*`` settings: the socket's name says
-which (:func:`socket_path`); a server of older code is never used and stops when idle.
+The command line it runs is given to it (:func:`serve`, :func:`start`: ``command``, the ``hygis``
+click group), so this module imports no CLI module. Its client is :mod:`hygis.serve.client`.
 
-Only the user who started it can use it: the socket's folder is private (0700) and the server
-checks the caller's user id (``SO_PEERCRED``).
+Only the user who started it can use it: it checks the caller's user id (``SO_PEERCRED``). One
+server per code and settings: it holds a lock file (``flock``) for its lifetime, and a second one
+refuses to start, naming the first. A command whose caller has gone (terminal closed, ``kill -9``)
+stops and writes nothing: its process watches the caller's connection.
 """
 
 from __future__ import annotations
 
 import array
+import contextlib
+import errno
 import gc
-import hashlib
 import json
 import os
 import selectors
 import signal
 import socket
-import struct
 import sys
+import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hygis import settings
+from hygis.serve.client import (
+    DECLINED,
+    HEADER,
+    STATUS,
+    AlreadyRunning,
+    ask,
+    lock_holder,
+    log_path,
+    peer_uid,
+    private_server_dir,
+    socket_path,
+)
 
 #: Default time a server waits for a command before stopping (s).
 IDLE_TIMEOUT_S = 3600.0
 
-#: Environment variables that change what hygis computes when read at import time: a server only
-#: answers callers whose values are its own.
-_SETTINGS_PREFIXES = ("HYGIS_", "PROJ_", "GDAL_", "SHAPE_", "CPL_")
 
-#: Set to 0 to never use a server (a command then always runs in its own process).
-ENV_USE = "HYGIS_SERVER"
-
-_HEADER = struct.Struct("!I")
-_STATUS = struct.Struct("!i")
-_MAX_PATH = 100  # sockaddr_un holds 108 bytes
-
-
-# --------------------------------------------------------------------------- where
-def _settings() -> list[tuple[str, str]]:
-    return sorted((k, v) for k, v in os.environ.items() if k.startswith(_SETTINGS_PREFIXES) and k != ENV_USE)
-
-
-def build_id() -> str:
-    """What a server must share with its callers: hygis's code and its tables and layers (files,
-    sizes, times: a server has read the rules once), Python, settings."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.blake2b(digest_size=8)
-    h.update(f"{package}\0{sys.executable}\0{sys.version}\0".encode())
-    for root in (package, os.fspath(settings.DATA_DIR), os.fspath(settings.LAYERS_DIR)):
-        for stamp in sorted(_stamps(root)):
-            h.update(stamp.encode())
-    h.update(json.dumps(_settings()).encode())
-    return h.hexdigest()
-
-
-def _stamps(folder: str) -> list[str]:
-    """``path size mtime`` of every file under ``folder`` but caches (os.scandir: every command asks)."""
-    out: list[str] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return out
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            if entry.name != "__pycache__":
-                out += _stamps(entry.path)
-        elif not entry.name.endswith(".pyc"):
-            try:
-                st = entry.stat()
-            except OSError:
-                continue
-            out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\0")
-    return out
-
-
-def server_dir() -> Path:
-    """The private folder of this user's server sockets (a temporary folder when the cache path is long)."""
-    folder = settings.cache_dir() / "server"
-    if len(os.fsencode(folder)) > _MAX_PATH - 24:
-        digest = hashlib.blake2b(os.fsencode(settings.cache_dir()), digest_size=6).hexdigest()
-        folder = Path("/tmp") / f"hygis-{os.getuid()}" / digest
-    return folder
-
-
-def socket_path() -> Path:
-    """The socket of a server for this code and these settings (see :func:`build_id`)."""
-    return server_dir() / f"{build_id()}.sock"
-
-
-# --------------------------------------------------------------------------- the client
-def _connect(path: Path, timeout: float | None = None) -> socket.socket | None:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(os.fspath(path))
-    except OSError:
-        sock.close()
-        return None
-    return sock
-
-
-def _send(sock: socket.socket, message: dict, fds: Sequence[int] = ()) -> None:
-    body = json.dumps(message).encode()
-    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
-    sock.sendmsg([_HEADER.pack(len(body)) + body], ancillary)
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
-def forward(argv: Sequence[str]) -> int | None:
-    """Run ``hygis ARGV`` in a running server; its exit status, or None when no server answers.
-
-    The caller's standard streams, working directory, umask and environment go with the command;
-    Ctrl-C is passed on to it.
-    """
-    if os.environ.get(ENV_USE, "1") == "0" or not hasattr(socket, "AF_UNIX"):
-        return None
-    path = socket_path()
-    if not path.exists():
-        return None
-    sock = _connect(path, timeout=2.0)
-    if sock is None:
-        return None
-    umask = os.umask(0)
-    os.umask(umask)
-    stream = sys.stdout
-    message = {
-        "command": "run",
-        "argv": list(argv),
-        "cwd": os.getcwd(),
-        "env": dict(os.environ),
-        "umask": umask,
-        "encoding": [getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None)],
-    }
-    # Ctrl-C from the moment the command is sent goes to the child that runs it (kept until its
-    # pid is known): the caller must never be left with a command still running elsewhere.
-    child = 0
-    pending: list[int] = []
-
-    def pass_on(signum: int, _frame: Any) -> None:
-        if not child:
-            pending.append(signum)
-            return
-        try:
-            os.kill(child, signum)
-        except OSError:
-            pass
-
-    caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    before = {signum: signal.signal(signum, pass_on) for signum in caught}
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        _send(sock, message, [0, 1, 2])
-        # Sent: from here the command is the server's, however long it takes to start (running it
-        # here too could write the same outputs twice).
-        sock.settimeout(None)
-        head = _recv_exact(sock, _STATUS.size)
-    except OSError:
-        head = None
-    if head is None:  # not sent, or closed before a child took it (the server stopped): it did not run
-        sock.close()
-        for signum, handler in before.items():
-            signal.signal(signum, handler)
-        if pending:
-            raise KeyboardInterrupt from None
-        return None
-    child = _STATUS.unpack(head)[0]
-    for sig in pending:
-        pass_on(sig, None)
-    while True:
-        try:
-            status = _recv_exact(sock, _STATUS.size)
-            break
-        except InterruptedError:  # pragma: no cover - PEP 475 retries
-            continue
-    sock.close()
-    if status is None:
-        print(
-            f"hygis: the server's process for this command ended without a status (see {log_path()})",
-            file=sys.stderr,
-        )
-        return 1
-    return _STATUS.unpack(status)[0]
-
-
-def _ask(path: Path, command: str) -> dict | None:
-    sock = _connect(path, timeout=5.0)
-    if sock is None:
-        return None
-    try:
-        _send(sock, {"command": command})
-        head = _recv_exact(sock, _HEADER.size)
-        if head is None:
-            return None
-        body = _recv_exact(sock, _HEADER.unpack(head)[0])
-        return json.loads(body) if body else None
-    except OSError:
-        return None
-    finally:
-        sock.close()
-
-
-def status() -> list[dict]:
-    """Every server of this user answering under the cache directory: pid, code, started, loaded layers."""
-    out = []
-    folder = server_dir()
-    for path in sorted(folder.glob("*.sock")) if folder.exists() else []:
-        answer = _ask(path, "status")
-        if answer is None:
-            path.unlink(missing_ok=True)  # a server that died without removing its socket
-            continue
-        answer["current"] = path == socket_path()
-        out.append(answer)
-    return out
-
-
-def stop() -> int:
-    """Stop every server of this user under the cache directory; how many were stopped."""
-    stopped = 0
-    folder = server_dir()
-    for path in sorted(folder.glob("*.sock")) if folder.exists() else []:
-        if _ask(path, "stop") is not None:
-            stopped += 1
-        else:
-            path.unlink(missing_ok=True)
-    return stopped
-
-
-def log_path() -> Path:
-    """Where a detached server writes what it does."""
-    return settings.cache_dir() / "server.log"
-
-
-# --------------------------------------------------------------------------- the server
 def warm() -> None:
     """Do once what every check would do first: imports (the GeoParquet reader too), the compiled
     kernel, the plan's coordinate operations, territory, rule tables and embedded lines."""
@@ -272,7 +66,6 @@ def warm() -> None:
     import pyarrow.parquet  # noqa: F401, PLC0415
     import pyogrio  # noqa: F401, PLC0415
 
-    import hygis.cli.main  # noqa: F401, PLC0415
     from hygis.check import pipeline  # noqa: PLC0415
     from hygis.engine import kernel  # noqa: PLC0415
 
@@ -280,18 +73,82 @@ def warm() -> None:
     pipeline.warm_up()
 
 
-def _peer_uid(conn: socket.socket) -> int:
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
+def _lock(lock: Path) -> int:
+    """Take the lock of the server for this code and settings, for the life of this process.
+
+    Returns the lock's file descriptor (kept open: the lock goes with it).
+
+    Raises
+    ------
+    AlreadyRunning
+        When another server holds it.
+    """
+    import fcntl  # noqa: PLC0415 - POSIX only, like the server
+
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise
+        pid = None
+        deadline = time.monotonic() + 2.0
+        while pid is None and time.monotonic() < deadline:  # the holder writes its pid just after locking
+            pid = lock_holder(lock)
+            if pid is None:
+                time.sleep(0.02)
+        msg = (
+            f"a hygis server is already running (pid {pid if pid is not None else '?'}); "
+            "stop it with: hygis serve --stop"
+        )
+        raise AlreadyRunning(msg) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
-def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) -> None:
-    """In the forked child: become the caller's process and run its command; never returns."""
+def _watch_caller(conn: socket.socket, finished: threading.Event) -> None:
+    """In a command's process: when the caller's connection closes before the command is done
+    (its terminal closed, ``kill -9``), stop the command; no output of it is renamed into place.
+
+    The caller sends nothing after the command: the connection becomes readable only when it closes.
+    """
+    from hygis.io import write  # noqa: PLC0415 - the child has it imported already
+
+    while True:
+        try:
+            data = conn.recv(1)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries
+            continue
+        except OSError:
+            data = b""
+        if data:
+            continue
+        if finished.is_set():
+            return
+        write.abandon()
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C: the command stops where it is
+        return
+
+
+def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int, command: Any) -> None:
+    """In the forked child: become the caller's process and run its command; never returns.
+
+    The first number sent to the caller is this process's pid, or :data:`DECLINED` when it cannot
+    enter the caller's folder (the caller then runs the command itself); the last the exit status.
+    """
     code = 1
+    started = False
+    finished = threading.Event()
     try:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            os.chdir(message["cwd"])
+        except (OSError, KeyError, TypeError):
+            return  # declined (the finally): nothing was run, nothing printed
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
         for fd in fds:
@@ -308,23 +165,23 @@ def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) 
             )
 
         sys.stdin, sys.stdout, sys.stderr = stream(0, "r"), stream(1, "w"), stream(2, "w")
-        os.chdir(message["cwd"])
         os.environ.clear()
         os.environ.update(message["env"])
         os.umask(int(message["umask"]))
         sys.argv = ["hygis", *message["argv"]]
-        conn.sendall(_STATUS.pack(os.getpid()))
+        conn.sendall(STATUS.pack(os.getpid()))
+        started = True
+        threading.Thread(target=_watch_caller, args=(conn, finished), daemon=True).start()
         import logging  # noqa: PLC0415
 
         logging.root.handlers.clear()
         from hygis import crs  # noqa: PLC0415
-        from hygis.cli.main import cli  # noqa: PLC0415
         from hygis.engine import index  # noqa: PLC0415
 
         index.LOADED.clear()
         crs.SEARCHED.clear()
         try:
-            cli.main(args=message["argv"], prog_name="hygis")
+            command.main(args=message["argv"], prog_name="hygis")
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -346,32 +203,43 @@ def _run_child(conn: socket.socket, message: dict, fds: list[int], report: int) 
         except OSError:
             pass
     finally:
+        # Done: the caller closing its end from now on is the normal end, not an abandon.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        finished.set()
         for s in (sys.stdout, sys.stderr):
             try:
                 s.flush()
             except Exception:
                 pass
         try:
-            conn.sendall(_STATUS.pack(code))
+            conn.sendall(STATUS.pack(code if started else DECLINED))
         except OSError:
             pass
         os._exit(0)
 
 
-def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any = None) -> None:
+def serve(command: Any, idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any = None) -> None:
     """Run a server in this process until ``hygis serve --stop``, SIGTERM, or ``idle_timeout`` s idle.
 
     Parameters
     ----------
+    command : click.Group
+        The ``hygis`` command line, which runs each command (given, so that this module imports
+        no CLI module).
     idle_timeout : float
         Seconds without a command after which the server stops (s).
     log : file, optional
         Where to say what it does (default: standard error).
     ready : callable, optional
         Called with the socket path once the server accepts commands.
-    """
-    from hygis.engine import index  # noqa: PLC0415
 
+    Raises
+    ------
+    AlreadyRunning
+        When a server for this code and settings already runs.
+    ServerError
+        When the sockets' folder is not this user's alone.
+    """
     if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
         msg = "hygis serve needs fork and Unix sockets (Linux, macOS); commands run in their own process here"
         raise RuntimeError(msg)
@@ -382,16 +250,23 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
             f"{time.strftime('%Y-%m-%dT%H:%M:%S')} hygis serve[{os.getpid()}]: {text}", file=log, flush=True
         )
 
-    path = socket_path()
+    folder = private_server_dir()
+    path = folder / socket_path().name
+    # One server per code and settings, for its whole life: a second one started at the same
+    # moment refuses here, before it could replace the first one's socket.
+    lock = _lock(path.with_suffix(".lock"))
+    try:
+        _serve(command, path, lock, idle_timeout, say, ready)
+    finally:
+        os.close(lock)
+
+
+def _serve(command: Any, path: Path, lock: int, idle_timeout: float, say: Any, ready: Any) -> None:
+    """:func:`serve` once the lock is held (the socket at ``path`` is then ours to replace)."""
+    from hygis.engine import index  # noqa: PLC0415
+
     folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    if path.exists():
-        other = _ask(path, "status")
-        if other is not None:
-            msg = f"a hygis server already runs for this code and settings (pid {other['pid']}, {path})"
-            raise RuntimeError(msg)
-        path.unlink()
+    path.unlink(missing_ok=True)  # a server that died without removing it
     warm()
     # Objects made so far are never collected: the children's collector then leaves them (and
     # the memory pages they share with the server) alone.
@@ -429,7 +304,7 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
                     conn, _ = listener.accept()
                     last = time.monotonic()
                     with conn:
-                        if _peer_uid(conn) != os.getuid():
+                        if peer_uid(conn) != os.getuid():
                             say("refused a caller of another user")
                             continue
                         request, fds = _receive(conn)
@@ -444,7 +319,7 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
                                 "layers": index.memo_folders(),
                             }
                             body = json.dumps(answer).encode()
-                            conn.sendall(_HEADER.pack(len(body)) + body)
+                            conn.sendall(HEADER.pack(len(body)) + body)
                             if request.get("command") == "stop":
                                 stopping = True
                             continue
@@ -452,8 +327,9 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
                         pid = os.fork()
                         if pid == 0:  # pragma: no cover - the child process
                             os.close(r)
+                            os.close(lock)  # the server's alone: it is released when the server ends
                             listener.close()
-                            _run_child(conn, request, fds, w)
+                            _run_child(conn, request, fds, w, command)
                         os.close(w)
                         for fd in fds:
                             os.close(fd)
@@ -489,8 +365,9 @@ def serve(idle_timeout: float = IDLE_TIMEOUT_S, *, log: Any = None, ready: Any =
         say("stopped")
 
 
-def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
-    """Start a server in the background (detached, writing to :func:`log_path`); its status once ready.
+def start(command: Any, idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 900.0) -> dict:
+    """Start a server of ``command`` (see :func:`serve`) in the background, detached, writing to
+    :func:`hygis.serve.client.log_path`; its status once ready.
 
     Raises
     ------
@@ -501,10 +378,11 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
     if not hasattr(os, "fork") or not hasattr(socket, "AF_UNIX"):
         msg = "hygis serve needs fork and Unix sockets (Linux, macOS); commands run in their own process here"
         raise RuntimeError(msg)
-    running = _ask(socket_path(), "status") if socket_path().exists() else None
+    private_server_dir()
+    running = ask(socket_path(), "status") if socket_path().exists() else None
     if running is not None:
-        msg = f"a hygis server already runs (pid {running['pid']}); stop it with: hygis serve --stop"
-        raise RuntimeError(msg)
+        msg = f"a hygis server is already running (pid {running['pid']}); stop it with: hygis serve --stop"
+        raise AlreadyRunning(msg)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the detached server
@@ -520,14 +398,16 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
         os.chdir("/")
 
         def ready(_path: Path) -> None:
-            os.write(w, b"ready")
+            # The caller may have stopped waiting (Ctrl-C): the server still serves.
+            with contextlib.suppress(OSError):
+                os.write(w, b"ready")
             os.close(w)
 
         try:
-            serve(idle_timeout, log=log, ready=ready)
+            serve(command, idle_timeout, log=log, ready=ready)
         except BaseException as exc:
             try:
-                os.write(w, f"error: {exc}".encode())
+                os.write(w, f"{'running' if isinstance(exc, AlreadyRunning) else 'error'}: {exc}".encode())
             except OSError:
                 pass
             print(f"hygis serve: {exc}", file=log, flush=True)
@@ -544,11 +424,13 @@ def start(idle_timeout: float = IDLE_TIMEOUT_S, wait_s: float = 120.0) -> dict:
             break
         answer += chunk
     os.close(r)
+    if answer.startswith(b"running: "):
+        raise AlreadyRunning(answer.decode(errors="replace").removeprefix("running: "))
     if answer != b"ready":
         why = answer.decode(errors="replace").removeprefix("error: ") or f"no answer in {wait_s:.0f} s"
         msg = f"the hygis server did not start: {why} (see {log_path()})"
         raise RuntimeError(msg)
-    answer_status = _ask(socket_path(), "status")
+    answer_status = ask(socket_path(), "status")
     return answer_status or {"socket": os.fspath(socket_path())}
 
 
@@ -581,13 +463,13 @@ def _receive(conn: socket.socket) -> tuple[dict | None, list[int]]:
     for level, kind, payload in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
-    while len(data) >= _HEADER.size and len(data) < _HEADER.size + _HEADER.unpack(data[:4])[0]:
+    while len(data) >= HEADER.size and len(data) < HEADER.size + HEADER.unpack(data[:4])[0]:
         more = conn.recv(65536)
         if not more:
             break
         data += more
     conn.settimeout(None)
     try:
-        return json.loads(data[_HEADER.size :]), list(fds)
+        return json.loads(data[HEADER.size :]), list(fds)
     except ValueError:
         return None, list(fds)
