@@ -27,6 +27,7 @@ wrote returns the same vertices.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 from pathlib import Path
 
@@ -71,8 +72,9 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 #: Attribute holding the ``[属性描述]`` entries of a file read.
 HEADER_ATTR = "hygis_coordinate_header"
 
-#: How far a parcel's stated area may differ from its drawn one before a note (relative).
-AREA_TOLERANCE = 0.01
+#: How far a parcel's stated area may differ from its drawn one (plane or ellipsoidal) beyond the
+#: rounding of the figure as written, relative: survey software's ellipsoidal methods differ by ~1e-5.
+AREA_TOLERANCE = 2e-5
 
 M2_PER_HA, M2_PER_MU = 10_000.0, 10_000.0 / 15
 
@@ -353,26 +355,41 @@ def read_coordinate_txt(
     if datum:
         notes.append(datum)
     gdf = gpd.GeoDataFrame(out, geometry=geoms, crs=crs)
-    notes += _area_notes(gdf, key[first], source)
+    notes += _area_notes(
+        heads["地块面积"], record_geoms, CRS(gdf.crs), record, heads["line"].to_numpy(), source
+    )
     gdf.attrs["hygis_notes"] = notes
     gdf.attrs[HEADER_ATTR] = header
     return gdf
 
 
-def _area_notes(gdf: gpd.GeoDataFrame, key: np.ndarray, source: str) -> list[str]:
-    """A note for each parcel whose stated 地块面积 matches its drawn area in no usual unit."""
-    stated = gdf["地块面积"].to_numpy(dtype=float)
-    drawn = shapely.area(gdf.geometry.to_numpy())
+def _area_notes(
+    stated: pd.Series, geoms: np.ndarray, crs: CRS, record: np.ndarray, lines: np.ndarray, source: str
+) -> list[str]:
+    """A note for each record whose stated 地块面积 matches its drawn area in no usual unit or method.
+
+    The stated figure is compared in 公顷, m² and 亩 with the points' plane area and their
+    ellipsoidal area, allowing the rounding of the figure as written (``6.5`` ± 0.05) and
+    :data:`AREA_TOLERANCE`: a point line lost, added or mistyped shows here even when 界址点数
+    cannot tell (a file counting distinct points).
+    """
+    value = pd.to_numeric(stated, errors="coerce").to_numpy(dtype=float)
+    text = stated.astype(str).str.strip()
+    decimals = text.str.extract(r"\.(\d+)$")[0].str.len().fillna(0).to_numpy(dtype=float)
+    half = 0.5 * 10.0**-decimals
+    planar = shapely.area(geoms)
+    ellipsoidal = _ellipsoidal_m2(geoms, crs)
+    agree = np.zeros(len(value), dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):  # a stated 1e300 is simply off, not an error
-        ratios = np.stack([stated * M2_PER_HA, stated, stated * M2_PER_MU]) / np.where(
-            drawn > 0, drawn, np.nan
-        )
-        agree = (np.abs(ratios - 1) <= AREA_TOLERANCE).any(axis=0)
-    off = np.isfinite(stated) & (stated > 0) & ~agree
+        for unit in (M2_PER_HA, 1.0, M2_PER_MU):
+            for drawn in (planar, ellipsoidal):
+                agree |= np.abs(value * unit - drawn) <= half * unit + AREA_TOLERANCE * drawn
+    off = np.isfinite(value) & (value > 0) & ~agree
     return [
-        f"{source}: parcel {k} states 地块面积 {s:g} but its points enclose {d / M2_PER_HA:.4f} ha; the "
-        "points are used."
-        for k, s, d in zip(key[off], stated[off], drawn[off])
+        f"{source}: parcel {k} (line {line}) states 地块面积 {t} but its points enclose "
+        f"{d / M2_PER_HA:.4f} ha ({e / M2_PER_HA:.4f} ha on the ellipsoid): a point line may be lost, "
+        "added or mistyped, or the figure is wrong; the points are used."
+        for k, line, t, d, e in zip(record[off], lines[off], text[off], planar[off], ellipsoidal[off])
     ]
 
 
@@ -381,20 +398,26 @@ def _datum_name(zone: GKZone) -> str:
     return gk_systems()[zone.datum]["names"][0]
 
 
-def _ellipsoidal_m2(parts: np.ndarray, crs: CRS) -> np.ndarray:
-    """Area (m²) of each polygon on its datum's ellipsoid, by geodesic edges (Karney, ``pyproj.Geod``).
+@functools.lru_cache(maxsize=32)
+def _to_lonlat(wkt: str) -> Transformer:
+    """From a projected CRS to its own geographic CRS (no datum change), x = longitude; kept per CRS."""
+    crs = CRS.from_wkt(wkt)
+    return Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+
+
+def _ellipsoidal_m2(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Area (m²) of each (multi)polygon on its datum's ellipsoid, by geodesic edges (Karney, ``pyproj.Geod``).
 
     The same 椭球面积 as :mod:`hygis.engine.area` (which io may not import) to ~1e-8 on
     parcel-sized polygons: see that module's measurements.
     """
     geodetic = crs.geodetic_crs
-    if geodetic is None:  # pragma: no cover - every Gauss–Krüger CRS has one
-        return shapely.area(parts)
-    ellipsoid = geodetic.ellipsoid
-    if ellipsoid is None:  # pragma: no cover - as above
-        return shapely.area(parts)
+    ellipsoid = geodetic.ellipsoid if geodetic is not None else None
+    if geodetic is None or ellipsoid is None:  # pragma: no cover - every Gauss–Krüger CRS has both
+        return shapely.area(geoms)
     geod = Geod(a=ellipsoid.semi_major_metre, rf=ellipsoid.inverse_flattening)
-    to_lonlat = Transformer.from_crs(crs, geodetic, always_xy=True)
+    to_lonlat = _to_lonlat(crs.to_wkt())
+    parts, owner = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     lon, lat = to_lonlat.transform(coords[:, 0], coords[:, 1])
@@ -404,7 +427,8 @@ def _ellipsoidal_m2(parts: np.ndarray, crs: CRS) -> np.ndarray:
     )
     # The first ring of each polygon is its shell; the others are holes.
     shell = np.r_[True, ring_part[1:] != ring_part[:-1]]
-    return np.bincount(ring_part, weights=np.where(shell, ring_area, -ring_area), minlength=len(parts))
+    signed = np.where(shell, ring_area, -ring_area) if len(ring_area) else np.zeros(0)
+    return np.bincount(owner[ring_part], weights=signed, minlength=len(geoms))
 
 
 def _write_zone(gdf: gpd.GeoDataFrame, crs: str | int | CRS | None, name: str) -> tuple[GKZone, np.ndarray]:
@@ -435,8 +459,7 @@ def _write_zone(gdf: gpd.GeoDataFrame, crs: str | int | CRS | None, name: str) -
 
 def _outside_zone(parts: np.ndarray, labels: np.ndarray, zone: GKZone, name: str) -> str | None:
     """A warning naming the parcels that reach beyond the zone's meridians, or None."""
-    out = zone.crs()
-    to_lonlat = Transformer.from_crs(out, out.geodetic_crs, always_xy=True)
+    to_lonlat = _to_lonlat(zone.crs().to_wkt())
     coords, part = shapely.get_coordinates(parts, return_index=True)
     lon, _ = to_lonlat.transform(coords[:, 0], coords[:, 1])
     half = zone.width / 2
