@@ -306,6 +306,7 @@ def read_coordinate_txt(
         north,
         source=source,
         lines=points["line"].to_numpy(),
+        points=points["point"].to_numpy(),
     )
     notes += ring_notes
     record_geoms = record_geoms[pd.Index(found).get_indexer(record)]

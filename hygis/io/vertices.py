@@ -90,6 +90,37 @@ def survey_axes(x: np.ndarray, y: np.ndarray, *, source: str) -> tuple[np.ndarra
     raise HygisInputError(msg)
 
 
+def _numbering_gaps(
+    parcel: np.ndarray,
+    ring: np.ndarray,
+    points: np.ndarray,
+    lines: np.ndarray,
+    *,
+    source: str,
+    line_word: str,
+) -> list[str]:
+    """A note where a ring's point numbers (J1, J2 …) jump forward: a vertex row may be missing.
+
+    Numbers are compared, ring by ring, with the highest one the ring has reached, so the closing
+    point (back to J1) and rings numbered afresh or on from the last are no jump.
+    """
+    name = pd.Series(points, dtype=object).astype(str).str.strip()
+    found = name.str.extract(r"^(\D*?)(\d{1,9})$")
+    number = pd.to_numeric(found[1], errors="coerce")
+    usual = found[0].groupby(ring).transform("first")
+    number = number.where(found[0].eq(usual))
+    reached = number.fillna(-1).groupby(ring).cummax().groupby(ring).shift()
+    jump = (number > reached + 1) & (reached >= 0)
+    at = jump.to_numpy()
+    return [
+        f"{source}: parcel {p}: the point numbers jump from {prefix}{int(r)} to {n} ({line_word} {line}): a "
+        "point may be missing; check the parcel against its survey."
+        for p, prefix, r, n, line in zip(
+            parcel[at], found[0][at], reached[at], name[at], np.asarray(lines)[at]
+        )
+    ]
+
+
 def _ring_spans(coords: np.ndarray, run_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where each ring starts and ends in a list of runs: a ring ends where it returns to its first point.
 
@@ -131,6 +162,7 @@ def polygons_from_vertices(
     source: str,
     lines: np.ndarray | None = None,
     line_word: str = "line",
+    points: np.ndarray | None = None,
 ) -> tuple[pd.Index, np.ndarray, list[str]]:
     """Build one (multi)polygon per parcel from its vertices in file order.
 
@@ -155,6 +187,9 @@ def polygons_from_vertices(
         The line (or row) number of each vertex in the file, for messages.
     line_word : str
         What ``lines`` count ("line" or "row").
+    points : array of str, optional
+        The point names (点号); where a parcel's numbers jump forward (J3 then J5) a note says a
+        vertex may be missing.
 
     Returns
     -------
@@ -197,6 +232,18 @@ def polygons_from_vertices(
     df, new_run = df[~repeat].reset_index(drop=True), new_run[~repeat]
     coords = df[["e", "n"]].to_numpy(dtype=float)
     first, stop, closed = _ring_spans(coords, np.flatnonzero(new_run))
+    gaps = (
+        _numbering_gaps(
+            df["parcel"].to_numpy(),
+            np.repeat(np.arange(len(first)), stop - first),
+            np.asarray(points)[~repeat],
+            df["line"].to_numpy(),
+            source=source,
+            line_word=line_word,
+        )
+        if points is not None
+        else []
+    )
     ring_parcel = df["parcel"].to_numpy()[first]
     ring_number = df["ring"].to_numpy()[first]
     ring_lines = df["line"].to_numpy()
@@ -207,6 +254,7 @@ def polygons_from_vertices(
         else f"{source}: ring {r} of parcel {p} ({w}) did not repeat its first point; closed."
         for p, r, w in zip(ring_parcel[~closed], ring_number[~closed], np.array(span, dtype=object)[~closed])
     ]
+    notes += gaps
     run_of = np.cumsum(new_run)[first]
     shared = pd.Series(run_of).duplicated(keep=False).to_numpy()
     for run in pd.unique(run_of[shared]):
@@ -329,7 +377,10 @@ def vertex_table_to_gdf(
     df: pd.DataFrame, *, source: str, crs: str | int | CRS | None = None
 ) -> gpd.GeoDataFrame:
     """Polygons from a vertex table already read (see :func:`read_vertex_table`)."""
-    cols = {f: find_field(df.columns, f) for f in ("parcel_id", "parcel_name", "northing", "easting", "ring")}
+    cols = {
+        f: find_field(df.columns, f)
+        for f in ("parcel_id", "parcel_name", "northing", "easting", "ring", "point")
+    }
     missing = [f for f in ("parcel_id", "northing", "easting") if cols[f] is None]
     if missing:
         msg = (
@@ -368,7 +419,14 @@ def vertex_table_to_gdf(
         raise HygisInputError(msg)
     east, north, notes = survey_axes(x, y, source=source)
     ids, geoms, more = polygons_from_vertices(
-        pid.to_numpy(), ring, east, north, source=source, lines=row_no, line_word="row"
+        pid.to_numpy(),
+        ring,
+        east,
+        north,
+        source=source,
+        lines=row_no,
+        line_word="row",
+        points=None if cols["point"] is None else df[cols["point"]].to_numpy(),
     )
     notes += more
     if crs is None:
