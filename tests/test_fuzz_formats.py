@@ -279,7 +279,18 @@ def mutate(draw, text: str) -> tuple[str | bytes, str]:
     heads = [i for i in body if lines[i].rstrip().endswith("@")]
     kind = draw(
         st.sampled_from(
-            ["drop", "truncate", "garbage", "number", "count", "ring", "copy_ring", "encoding", "blank"]
+            [
+                "drop",
+                "truncate",
+                "garbage",
+                "number",
+                "count",
+                "ring",
+                "copy_ring",
+                "encoding",
+                "blank",
+                "header",
+            ]
         )
     )
     if kind == "drop":
@@ -331,6 +342,12 @@ def mutate(draw, text: str) -> tuple[str | bytes, str]:
         while b + 1 < len(lines) and lines[b + 1].startswith("J") and lines[b + 1].split(",")[1] == r:
             b += 1
         lines[b + 1 : b + 1] = lines[a : b + 1]
+    elif kind == "header":
+        i = draw(st.sampled_from([k for k, ln in enumerate(lines) if "=" in ln]))
+        value = draw(
+            st.sampled_from(["", "abc", "3.5", "1e400", "-3", "99", "0", "111", "１", "2000", "WGS 84"])
+        )
+        lines[i] = lines[i][: lines[i].index("=") + 1] + value
     elif kind == "blank":
         # Blank lines, spaces and full-width commas, as hand-edited files have them: nothing changes.
         i = draw(st.sampled_from(body))

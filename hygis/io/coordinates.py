@@ -22,6 +22,15 @@ Each parcel has a header line ending in ``@`` (界址点数, 地块面积 in hec
 front). Each ring repeats its first point. :func:`read_coordinate_txt` builds polygons in the
 zone's CRS; :func:`write_coordinate_txt` writes any polygon layer back, so that reading what it
 wrote returns the same vertices.
+
+As offices' files are: UTF-8, GBK or UTF-16 (Notepad's "Unicode"); the template's own wording
+(坐标系=1980西安国家大地坐标系, 1954年北京坐标系) read in that datum with a warning that official
+areas need CGCS2000; a ring ends where it returns to its first point, whatever its number; a
+界址点数 that counts neither the point lines nor the distinct points, a 地块面积 the points do not
+enclose (to the rounding written) and point numbers that jump (J3 then J5) are warned of, naming
+the parcel and the line; a number that is not finite or is no coordinate (``inf``, ``1e300``) is
+refused naming the line. Records sharing a 地块编号 are one parcel's parts, as hygis writes a
+multi-part parcel: every reader of the format takes 圈号 2 and up as holes.
 """
 
 from __future__ import annotations
@@ -329,7 +338,8 @@ def read_coordinate_txt(
         )
         geoms[rows[0]] = parts[~copy][0] if (~copy).sum() == 1 else shapely.multipolygons(parts[~copy])
         out.loc[rows[0], "地块面积"] = stated.iloc[rows].sum(min_count=len(rows))
-        out.loc[rows[0], POINT_COUNT] = str(pd.to_numeric(out[POINT_COUNT].iloc[rows], errors="coerce").sum())
+        counts = pd.to_numeric(out[POINT_COUNT].iloc[rows], errors="coerce")
+        out.loc[rows[0], POINT_COUNT] = str(int(counts.sum())) if counts.notna().all() else ""
         said = f"{source}: parcel {k} is given in {len(rows)} records (lines {few(heads['line'].iloc[rows])})"
         notes.append(
             f"{said}; read as one parcel of {int((~copy).sum())} part(s)"
@@ -337,17 +347,24 @@ def read_coordinate_txt(
         )
     first = ~pd.Series(key).duplicated().to_numpy()
     out, geoms = out[first].reset_index(drop=True), geoms[first]
-    if repeated.any():
-        out[POINT_COUNT] = out[POINT_COUNT].str.replace(r"\.0$", "", regex=True)
 
     if crs is None:
-        width = pd.to_numeric(header.get("几度分带", ""), errors="coerce")
-        zone = pd.to_numeric(header.get("带号", ""), errors="coerce")
+        stated_zone: dict[str, int | None] = {}
+        for entry in ("几度分带", "带号"):
+            given = header.get(entry, "")
+            value = pd.to_numeric(given, errors="coerce")
+            if given and not (np.isfinite(value) and 0 < value < 1000 and value == round(value)):
+                msg = (
+                    f"{source}: {entry} = {given!r} is not a zone width or zone number (几度分带 3 or 6, "
+                    "带号 e.g. 38). Correct the header, or give the CRS with --crs (Python: crs=)."
+                )
+                raise HygisInputError(msg)
+            stated_zone[entry] = int(value) if given else None
         crs, why = gk_crs(
             east,
             datum=header.get("坐标系") or None,
-            width=None if not np.isfinite(width) or abs(width) > 1e6 else int(width),
-            zone=None if not np.isfinite(zone) or abs(zone) > 1e6 else int(zone),
+            width=stated_zone["几度分带"],
+            zone=stated_zone["带号"],
             source=source,
         )
         notes.append(why)
