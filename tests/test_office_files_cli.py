@@ -12,8 +12,10 @@ import math
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from hygis.io import coordinates
 
@@ -276,3 +278,33 @@ def test_relocation_written_back_as_coordinate_txt(cli, office):
         # A translation: same area and the same number of vertices as the parcel it moves.
         assert_close(row.geometry.area, original.geometry[row.地块编号].area)
     assert not math.isnan(back["地块面积"].iloc[0])
+
+
+def test_relocate_txt_written_in_the_input_zone_not_the_nearest(cli, office):
+    """A parcel surveyed in zone 38 (CM 114°E) but nearer CM 111°E comes back in zone 38, translated:
+    not rotated into zone 37, and with the 地块面积 hygis's reports give (ellipsoidal)."""
+    from hygis.engine.area import measure
+
+    _, gdb, txt, out = office
+    z38 = out.parent / "in38"
+    z38.mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the parcels lie outside zone 38: said when written
+        layer = coordinates.read_coordinate_txt(txt)
+        src = coordinates.write_coordinate_txt(layer, z38 / "zone38.txt", crs="EPSG:4526")
+    original = coordinates.read_coordinate_txt(src).set_index("地块编号")
+    assert original.crs.to_epsg() == 4526
+    moved = out / "调整建议38.txt"
+    cli("relocate", "--projects", str(src), "--control-lines", str(gdb), "--out", str(moved), check=True)
+    back = coordinates.read_coordinate_txt(moved)
+    assert back.crs.to_epsg() == 4526
+    assert len(back) >= 1
+    for row in back.itertuples():
+        before = original.geometry[row.地块编号]
+        a = shapely.get_coordinates(before)
+        b = shapely.get_coordinates(row.geometry)
+        shift = b - a
+        # A pure translation in the surveyed plane: every vertex moved alike (to the written mm).
+        assert np.abs(shift - shift[0]).max() <= 0.002, np.abs(shift - shift[0]).max()
+        assert_close(row.geometry.area, before.area, rel=2e-5)  # vertices rounded to the mm
+        assert row.地块面积 == pytest.approx(round(measure([row.geometry], back.crs)[0] / 1e4, 4), abs=1e-9)

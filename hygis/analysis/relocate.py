@@ -9,8 +9,9 @@ go instead?", not a site selection: land use, access and ownership are not looke
 Method: candidate translations on a square grid of ``step_m`` metres, nearest first (a
 spiral), tested in vectorised batches with shapely (an STR-tree for the many farmland patches,
 prepared geometries for the few large red-line polygons); the first valid one is then refined
-on a grid four times finer between it and the original position. Distances are in the
-CGCS2000 Gauss–Krüger CRS of :func:`hygis.crs.area_crs_for`.
+on a grid four times finer between it and the original position. Translations and distances
+are in the Gauss–Krüger zone the projects were surveyed in when they came in one (a 坐标交换格式
+file, a 界址点 table), else in the CGCS2000 zone of :func:`hygis.crs.area_crs_for`.
 
 Linear projects (railways, river works) are not moved: their route is fixed by what they
 connect, so they are reported as "not relocatable: adjust the alignment".
@@ -31,7 +32,9 @@ from pyproj import CRS
 
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, area_crs_for
+from hygis.engine.area import measure
 from hygis.errors import HygisInputError, HygisOutputError
+from hygis.io.gauss_kruger import zone_of
 from hygis.plan import layers, resolve
 from hygis.plan.inputs import PlanInputs
 
@@ -176,9 +179,10 @@ def suggest_relocation(
     GeoDataFrame (EPSG:4326)
         One row per project asked about: ``project_id``, ``name``, ``county_code``, ``status``
         (relocated | no site found | not relocatable | no conflict | no location),
-        ``distance_m``, ``dx_m``, ``dy_m``, ``direction``, ``area_ha``, ``overlap_ha`` (area
-        inside the exclusions before the move), ``step_m``, ``note``; the geometry is the
-        new footprint (empty when there is none).
+        ``distance_m``, ``dx_m``, ``dy_m``, ``direction``, ``area_ha`` (ellipsoidal, 4 decimals),
+        ``overlap_ha`` (area inside the exclusions before the move), ``step_m``, ``note``; the
+        geometry is the new footprint (empty when there is none). ``attrs["hygis_survey_crs"]``
+        is the zone the footprints were moved in (WKT) when they came in one, else None.
     """
     inputs = inputs if inputs is not None else resolve()
     frame = _as_frame(projects if projects is not None else inputs.projects, inputs)
@@ -188,7 +192,13 @@ def suggest_relocation(
     ids = frame["project_id"].astype(str).to_numpy()
     counties = counties if counties is not None else layers.load("counties")
     exclusion_frames = [getattr(inputs, n) for n in EXCLUSIONS]
-    crs = area_crs_for(frame, counties, *exclusion_frames)
+    # A footprint surveyed in a Gauss–Krüger zone is moved in that zone's plane, so that written
+    # back in it (.txt) it is the same footprint translated: not rotated by another zone's
+    # meridian convergence, the same area.
+    native = inputs.projects_as_read(frame) if projects is None or projects is inputs.projects else None
+    source_crs = native.crs if native is not None else frame.crs
+    surveyed = zone_of(CRS(source_crs)) if source_crs is not None else None
+    crs = surveyed.crs() if surveyed is not None else area_crs_for(frame, counties, *exclusion_frames)
     obstacles = _Obstacles(exclusion_frames, crs)
     local = frame.to_crs(crs)
     county_local = counties.to_crs(crs)
@@ -258,7 +268,8 @@ def suggest_relocation(
         shapely.prepare(region)
         overlap = obstacles.area_in(geom)
         base["overlap_ha"] = round(overlap / M2_PER_HA, 2)
-        base["area_ha"] = round(geom.area / M2_PER_HA, 2) if kind in (3, 6) else 0.0
+        # Ellipsoidal (椭球面积), as the check's report and the .txt's 地块面积 give it.
+        base["area_ha"] = round(float(measure([geom], crs)[0]) / M2_PER_HA, 4) if kind in (3, 6) else 0.0
         if not obstacles.hits(np.array([geom]))[0]:
             rows.append(
                 {
@@ -319,7 +330,10 @@ def suggest_relocation(
         out = gpd.GeoDataFrame(
             columns=["project_id", "name", "status", "geometry"], geometry="geometry", crs=crs
         )
-    return out.to_crs(WGS84)
+    out = out.to_crs(WGS84)
+    # The zone a .txt of the moved footprints is written in (write_relocations).
+    out.attrs["hygis_survey_crs"] = crs.to_wkt() if surveyed is not None else None
+    return out
 
 
 def relocate_conflicts(
@@ -362,8 +376,10 @@ def write_relocations(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path
     """Write relocation suggestions; the suffix picks the format.
 
     ``.txt`` writes the relocated footprints in the Ministry's coordinate exchange format
-    (坐标交换格式, 地块编号 = project id), ready to go back to the surveyor or the approval
-    system; ``.csv``/``.xlsx`` the table; ``.gpkg``/``.geojson`` the table with the footprints.
+    (坐标交换格式, 地块编号 = project id, 地块面积 ellipsoidal as ``area_ha``), in the
+    Gauss–Krüger zone the projects were surveyed in when they came in one, ready to go back to
+    the surveyor or the approval system; ``.csv``/``.xlsx`` the table; ``.gpkg``/``.geojson``
+    the table with the footprints.
 
     Raises
     ------
@@ -382,7 +398,10 @@ def write_relocations(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path
                 "use .csv for the table."
             )
             raise HygisOutputError(msg)
-        return write_coordinate_txt(moved, path, id_field="project_id", name_field="name")
+        # In the zone the footprints were surveyed in (not the one nearest the new site): a
+        # translation there keeps the shape and orientation, and the surveyor reads their own zone.
+        survey_crs = result.attrs.get("hygis_survey_crs")
+        return write_coordinate_txt(moved, path, crs=survey_crs, id_field="project_id", name_field="name")
     if suffix in (".csv", ".xlsx"):
         return io.write_table(result, path)
     return io.write_vector(result, path)

@@ -24,6 +24,11 @@ from hygis.settings import DATA_DIR
 #: A prefixed easting is the zone number times 10^6 plus the easting within the zone.
 PREFIX_UNIT = 1_000_000.0
 
+#: No Gauss–Krüger coordinate in metres reaches this (a prefixed easting is under 4.6e7, a
+#: northing under 1e7): anything at or above it is a typing or export error, refused before any
+#: arithmetic on it can overflow.
+EASTING_LIMIT = 100_000_000.0
+
 #: The datum assumed when a file states none: CGCS2000, required for new survey results
 #: since 1 July 2018 (自然资源部).
 DEFAULT_DATUM = "CGCS2000"
@@ -83,12 +88,17 @@ class GKZone:
 
 
 def parse_datum(text: str | None) -> str | None:
-    """The datum a 坐标系 entry names, or None if it names none hygis knows.
+    """The datum a 坐标系 entry names, or None if it names none hygis knows (or several).
+
+    A listed name wins; otherwise a word that names one datum only (``keywords`` in
+    ``data/gauss_kruger.json``), so that the template's own wording and its variants are read.
 
     >>> parse_datum("2000国家大地坐标系")
     'CGCS2000'
-    >>> parse_datum("西安80坐标系")
-    'Xian 1980'
+    >>> parse_datum("西安80坐标系"), parse_datum("1980西安国家大地坐标系"), parse_datum("1954年北京坐标系")
+    ('Xian 1980', 'Xian 1980', 'Beijing 1954')
+    >>> parse_datum("WGS 84") is None
+    True
     """
     if not text:
         return None
@@ -97,7 +107,48 @@ def parse_datum(text: str | None) -> str | None:
     for alias, datum in sorted(pairs, key=lambda p: -len(p[0])):
         if alias in folded:
             return datum
-    return None
+    named = {
+        datum
+        for datum, spec in gk_systems().items()
+        for word in spec.get("keywords", [])
+        if normalise_name(word) in folded
+    }
+    return named.pop() if len(named) == 1 else None
+
+
+def datum_note(datum: str, *, source: str, parameters: str = "") -> str | None:
+    """What the user must know about coordinates on a datum other than CGCS2000, or None for CGCS2000.
+
+    Xian 1980 and Beijing 1954 coordinates are read in their own CRS. Moving them onto CGCS2000
+    (where the control lines and official areas are) needs the local seven-parameter
+    transformation (七参数) that the provincial surveying authority publishes; PROJ has none for
+    China and falls back to placing them as if the datums coincided.
+
+    Parameters
+    ----------
+    datum : str
+        ``"CGCS2000"``, ``"Xian 1980"`` or ``"Beijing 1954"``.
+    source : str
+        The file, for the message.
+    parameters : str
+        The file's 转换参数 entry, as written.
+    """
+    if datum == DEFAULT_DATUM:
+        return None
+    given = [p for p in parameters.replace("，", ",").split(",") if p.strip()]
+    said = (
+        f"its 转换参数 ({parameters}) are not applied: hygis cannot tell their convention"
+        if given
+        else "the file gives no 转换参数"
+    )
+    return (
+        f"{source}: coordinates are on the {datum} datum and are read in {datum}. Placing them on "
+        "CGCS2000, where the control lines and the official areas are, needs the local seven-parameter "
+        f"transformation (七参数) from the provincial surveying authority; {said}, and PROJ has none for "
+        "China, so hygis places them as if the two datums coincided — tens of metres or more off on the "
+        "ground. Official areas (用地报批, 规划符合性审查) must be in CGCS2000 (required since 1 July 2018): "
+        "ask the surveyor for the CGCS2000 coordinates."
+    )
 
 
 def zone_of(crs: CRS | None) -> GKZone | None:
@@ -168,8 +219,9 @@ def gk_crs(
     named = parse_datum(datum) if datum else DEFAULT_DATUM
     if named is None:
         msg = (
-            f"{source}: the coordinate system '{datum}' is not one hygis knows (CGCS2000, Xian 1980, Beijing "
-            f"1954). {ask}"
+            f"{source}: the coordinate system '{datum}' is not one hygis reads: it knows 2000国家大地坐标系 "
+            "(CGCS2000), 1980西安国家大地坐标系 (Xian 1980) and 1954年北京坐标系 (Beijing 1954); a local "
+            f"(independent) system must first be converted by the surveyor. {ask}"
         )
         raise HygisInputError(msg)
     said = (
@@ -198,6 +250,14 @@ def gk_crs(
         zone = cm // 3 if width == 3 else (cm + 3) // 6
         said.append(f"带号 {cm} read as the central meridian")
 
+    wild = (east < 0) | (east >= EASTING_LIMIT)
+    if wild.any():
+        msg = (
+            f"{source}: an easting of {east[wild][0]:g} m is no Gauss–Krüger easting in China (under "
+            "1 000 000 m, or with the zone number in front, 13 000 000–46 000 000 m). Check the Y column "
+            "(Y is the easting)."
+        )
+        raise HygisInputError(msg)
     prefixed = east >= PREFIX_UNIT
     if prefixed.any() and not prefixed.all():
         msg = (

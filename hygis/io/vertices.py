@@ -21,7 +21,7 @@ from pyproj import CRS
 
 from hygis.errors import HygisInputError
 from hygis.io.fields import find_field
-from hygis.io.gauss_kruger import PREFIX_UNIT, gk_crs
+from hygis.io.gauss_kruger import EASTING_LIMIT, PREFIX_UNIT, gk_crs
 
 #: Column names of the frames built here (the Chinese names surveyors' files use).
 PARCEL_ID = "地块编号"
@@ -32,6 +32,26 @@ POINT_COUNT = "界址点数"
 # under 1e6 m without zone prefix and over 1.3e7 m with one. The ranges do not overlap, so the
 # values alone tell which column is which.
 _NORTHING_RANGE = (PREFIX_UNIT, 1e7)
+
+
+def implausible(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """True where X or Y cannot be Gauss–Krüger metres: blank, not finite, negative, or absurdly large.
+
+    >>> implausible(np.array([2971000.0, np.inf, 1e300]), np.array([37556500.0, 500000.0, 500000.0])).tolist()
+    [False, True, True]
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return ~(
+            np.isfinite(x) & np.isfinite(y) & (x >= 0) & (y >= 0) & (x < EASTING_LIMIT) & (y < EASTING_LIMIT)
+        )
+
+
+def ring_numbers_ok(ring: np.ndarray) -> np.ndarray:
+    """True where a ring number (圈号) is a whole number a file can mean (0 to 999 999)."""
+    ring = np.asarray(ring, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(ring) & (ring >= 0) & (ring < 1e6) & (ring == np.round(ring))
 
 
 def survey_axes(x: np.ndarray, y: np.ndarray, *, source: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -70,15 +90,88 @@ def survey_axes(x: np.ndarray, y: np.ndarray, *, source: str) -> tuple[np.ndarra
     raise HygisInputError(msg)
 
 
+def _numbering_gaps(
+    parcel: np.ndarray,
+    ring: np.ndarray,
+    points: np.ndarray,
+    lines: np.ndarray,
+    *,
+    source: str,
+    line_word: str,
+) -> list[str]:
+    """A note where a ring's point numbers (J1, J2 …) jump forward: a vertex row may be missing.
+
+    Numbers are compared, ring by ring, with the highest one the ring has reached, so the closing
+    point (back to J1) and rings numbered afresh or on from the last are no jump.
+    """
+    name = pd.Series(points, dtype=object).astype(str).str.strip()
+    found = name.str.extract(r"^(\D*?)(\d{1,9})$")
+    number = pd.to_numeric(found[1], errors="coerce")
+    usual = found[0].groupby(ring).transform("first")
+    number = number.where(found[0].eq(usual))
+    reached = number.fillna(-1).groupby(ring).cummax().groupby(ring).shift()
+    jump = (number > reached + 1) & (reached >= 0)
+    at = jump.to_numpy()
+    return [
+        f"{source}: parcel {p}: the point numbers jump from {prefix}{int(r)} to {n} ({line_word} {line}): a "
+        "point may be missing; check the parcel against its survey."
+        for p, prefix, r, n, line in zip(
+            parcel[at], found[0][at], reached[at], name[at], np.asarray(lines)[at]
+        )
+    ]
+
+
+def _ring_spans(coords: np.ndarray, run_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each ring starts and ends in a list of runs: a ring ends where it returns to its first point.
+
+    A run is a stretch of vertices of one parcel with one ring number. Files often number every
+    ring of a parcel 1 (or two parts alike), so a run may hold several rings one after the other;
+    each closes on its own first point. A return after fewer than three other points is no closure
+    (a spike back to the start), and a run that never returns ends an open ring.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        First vertex, one past the last vertex, and whether the ring repeats its first point.
+    """
+    ends = np.r_[run_starts[1:], len(coords)]
+    first, stop, closed = [], [], []
+    for s, e in zip(run_starts.tolist(), ends.tolist()):
+        i = s
+        while i < e:
+            same = np.flatnonzero(np.all(coords[i + 3 : e] == coords[i], axis=1))
+            first.append(i)
+            if len(same):
+                j = i + 3 + int(same[0])
+                stop.append(j + 1)
+                closed.append(True)
+                i = j + 1
+            else:
+                stop.append(e)
+                closed.append(False)
+                break
+    return np.asarray(first, dtype=int), np.asarray(stop, dtype=int), np.asarray(closed, dtype=bool)
+
+
 def polygons_from_vertices(
-    parcel: np.ndarray, ring: np.ndarray | None, easting: np.ndarray, northing: np.ndarray, *, source: str
+    parcel: np.ndarray,
+    ring: np.ndarray | None,
+    easting: np.ndarray,
+    northing: np.ndarray,
+    *,
+    source: str,
+    lines: np.ndarray | None = None,
+    line_word: str = "line",
+    points: np.ndarray | None = None,
 ) -> tuple[pd.Index, np.ndarray, list[str]]:
     """Build one (multi)polygon per parcel from its vertices in file order.
 
-    Rings are told apart by ``ring`` (consecutive rows with the same number); a ring that does
-    not repeat its first point is closed (noted). Which ring is a hole is decided by
-    containment, so a ring numbered 2 or more that lies outside ring 1 becomes a second part
-    of the parcel (noted) rather than a hole outside its shell.
+    Rings are told apart by ``ring`` (consecutive rows with the same number) and by closure: a
+    ring ends where it returns to its first point, so two rings given the same number are two
+    rings, not one (noted). A ring that does not repeat its first point is closed (noted); a
+    vertex repeated on the next row is read once; a ring given twice is read once (noted). Which
+    ring is a hole is decided by containment, so a ring numbered 2 or more that lies outside
+    ring 1 becomes a second part of the parcel (noted) rather than a hole outside its shell.
 
     Parameters
     ----------
@@ -90,6 +183,13 @@ def polygons_from_vertices(
         Coordinates in metres.
     source : str
         The file, for messages.
+    lines : array of int, optional
+        The line (or row) number of each vertex in the file, for messages.
+    line_word : str
+        What ``lines`` count ("line" or "row").
+    points : array of str, optional
+        The point names (点号); where a parcel's numbers jump forward (J3 then J5) a note says a
+        vertex may be missing.
 
     Returns
     -------
@@ -105,40 +205,74 @@ def polygons_from_vertices(
     """
     n = len(parcel)
     ring = np.ones(n, dtype=int) if ring is None else np.asarray(ring)
+    where = np.arange(1, n + 1) if lines is None else np.asarray(lines)
     df = pd.DataFrame(
         {
             "parcel": pd.Series(parcel, dtype=object).astype(str).str.strip(),
             "ring": ring,
-            "e": easting,
-            "n": northing,
+            "e": np.asarray(easting, dtype=float),
+            "n": np.asarray(northing, dtype=float),
+            "line": where,
         }
     )
-    bad = df[["e", "n"]].isna().any(axis=1)
+    bad = ~np.isfinite(df[["e", "n"]].to_numpy()).all(axis=1)
     if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
+        rows = df["line"].to_numpy()[bad]
         msg = (
-            f"{source}: {len(rows)} vertex row(s) without a number in X or Y (rows "
-            f"{', '.join(str(r + 1) for r in rows[:8])}). Fill them in."
+            f"{source}: {len(rows)} vertex {line_word}(s) without a number in X or Y ({line_word}s "
+            f"{', '.join(str(r) for r in rows[:8])}). Fill them in."
         )
         raise HygisInputError(msg)
     parcels = pd.Index(pd.unique(df["parcel"]))
-    # A new ring starts where the parcel or the ring number changes.
-    starts = (df["parcel"].ne(df["parcel"].shift()) | df["ring"].ne(df["ring"].shift())).to_numpy()
-    ring_id = np.cumsum(starts) - 1
-    first = df.groupby(ring_id).head(1).to_numpy()[:, 2:].astype(float)
-    last = df.groupby(ring_id).tail(1).to_numpy()[:, 2:].astype(float)
-    ring_parcel = df["parcel"].to_numpy()[starts]
-    ring_number = df["ring"].to_numpy()[starts]
-    open_ = ~np.all(first == last, axis=1)
+    # A new run starts where the parcel or the ring number changes.
+    new_run = (df["parcel"].ne(df["parcel"].shift()) | df["ring"].ne(df["ring"].shift())).to_numpy()
+    # A vertex repeated on the next row of the same run adds nothing to the ring.
+    xy = df[["e", "n"]].to_numpy()
+    repeat = np.r_[False, np.all(xy[1:] == xy[:-1], axis=1)] & ~new_run
+    df, new_run = df[~repeat].reset_index(drop=True), new_run[~repeat]
+    coords = df[["e", "n"]].to_numpy(dtype=float)
+    first, stop, closed = _ring_spans(coords, np.flatnonzero(new_run))
+    gaps = (
+        _numbering_gaps(
+            df["parcel"].to_numpy(),
+            np.repeat(np.arange(len(first)), stop - first),
+            np.asarray(points)[~repeat],
+            df["line"].to_numpy(),
+            source=source,
+            line_word=line_word,
+        )
+        if points is not None
+        else []
+    )
+    ring_parcel = df["parcel"].to_numpy()[first]
+    ring_number = df["ring"].to_numpy()[first]
+    ring_lines = df["line"].to_numpy()
+    span = [f"{line_word}s {ring_lines[a]}–{ring_lines[b - 1]}" for a, b in zip(first, stop)]
     notes = [
         f"{source}: ring {r} of parcel {p} did not repeat its first point; closed."
-        for p, r in zip(ring_parcel[open_], ring_number[open_])
+        if lines is None
+        else f"{source}: ring {r} of parcel {p} ({w}) did not repeat its first point; closed."
+        for p, r, w in zip(ring_parcel[~closed], ring_number[~closed], np.array(span, dtype=object)[~closed])
     ]
-    coords = df[["e", "n"]].to_numpy(dtype=float)
-    # Append the missing closing point after the last row of each open ring.
-    ends = np.r_[np.flatnonzero(starts)[1:], n]
-    coords = np.insert(coords, ends[open_], first[open_], axis=0)
-    ring_of = np.insert(ring_id, ends[open_], np.flatnonzero(open_))
+    notes += gaps
+    run_of = np.cumsum(new_run)[first]
+    shared = pd.Series(run_of).duplicated(keep=False).to_numpy()
+    for run in pd.unique(run_of[shared]):
+        k = np.flatnonzero(run_of == run)
+        notes.append(
+            f"{source}: ring number {ring_number[k[0]]} of parcel {ring_parcel[k[0]]} holds {len(k)} rings, "
+            f"each returning to its first point ({'; '.join(span[i] for i in k[:4])}); read as {len(k)} "
+            "rings."
+        )
+
+    # Each ring's vertices, closed where the file left it open.
+    length = stop - first
+    take = np.concatenate([np.arange(a, b) for a, b in zip(first, stop)]) if len(first) else np.zeros(0, int)
+    ring_of = np.repeat(np.arange(len(first)), length)
+    coords = coords[take]
+    ends = np.cumsum(length)
+    coords = np.insert(coords, ends[~closed], coords[(ends - length)[~closed]], axis=0)
+    ring_of = np.insert(ring_of, ends[~closed], np.flatnonzero(~closed))
     distinct = (
         pd.DataFrame({"r": ring_of, "e": coords[:, 0], "n": coords[:, 1]})
         .drop_duplicates()
@@ -147,7 +281,10 @@ def polygons_from_vertices(
     )
     small = distinct.reindex(range(len(first)), fill_value=0).to_numpy() < 3
     if small.any():
-        which = ", ".join(f"{p} (ring {r})" for p, r in zip(ring_parcel[small][:8], ring_number[small][:8]))
+        which = ", ".join(
+            f"{p} (ring {r}, {w})"
+            for p, r, w in zip(ring_parcel[small][:8], ring_number[small][:8], np.array(span)[small][:8])
+        )
         msg = (
             f"{source}: parcel(s) {which} have fewer than 3 distinct points: not an area. Check the vertex "
             "list."
@@ -155,6 +292,22 @@ def polygons_from_vertices(
         raise HygisInputError(msg)
     rings = shapely.linearrings(coords, indices=ring_of)
     shells = shapely.polygons(rings)
+
+    # A ring given twice (a copied block of lines) is one ring: read once.
+    a, b = shapely.STRtree(shells).query(shells, predicate="within")
+    twice = (a < b) & (ring_parcel[a] == ring_parcel[b])
+    twice[twice] = shapely.equals(shells[a[twice]], shells[b[twice]])
+    dup = np.zeros(len(shells), dtype=bool)
+    dup[b[twice]] = True
+    for i, j in zip(a[twice], b[twice]):
+        if not dup[i]:
+            notes.append(
+                f"{source}: parcel {ring_parcel[j]} gives the same ring twice ({span[i]} and {span[j]}); "
+                "read once."
+            )
+    keep = ~dup
+    rings, shells = rings[keep], shells[keep]
+    ring_parcel, ring_number = ring_parcel[keep], ring_number[keep]
 
     # Containment depth of each ring among the rings of its own parcel: odd depth = hole.
     tree = shapely.STRtree(shells)
@@ -171,6 +324,11 @@ def polygons_from_vertices(
         f"{source}: ring {r} of parcel {p} lies outside ring 1, so it is read as a further part of the "
         "parcel, not a hole."
         for p, r in zip(ring_parcel[moved], ring_number[moved])
+    ]
+    notes += [
+        f"{source}: a ring numbered 1 of parcel {p} lies inside another of its rings, so it is read as a "
+        "hole (holes are usually numbered 2 and up)."
+        for p in ring_parcel[hole & (ring_number == 1)]
     ]
 
     order = np.lexsort((hole, parent))
@@ -219,7 +377,10 @@ def vertex_table_to_gdf(
     df: pd.DataFrame, *, source: str, crs: str | int | CRS | None = None
 ) -> gpd.GeoDataFrame:
     """Polygons from a vertex table already read (see :func:`read_vertex_table`)."""
-    cols = {f: find_field(df.columns, f) for f in ("parcel_id", "parcel_name", "northing", "easting", "ring")}
+    cols = {
+        f: find_field(df.columns, f)
+        for f in ("parcel_id", "parcel_name", "northing", "easting", "ring", "point")
+    }
     missing = [f for f in ("parcel_id", "northing", "easting") if cols[f] is None]
     if missing:
         msg = (
@@ -228,28 +389,45 @@ def vertex_table_to_gdf(
         )
         raise HygisInputError(msg)
     filled = df[cols["parcel_id"]].astype(str).str.strip() != ""
-    df = df[filled | (df[cols["northing"]].astype(str).str.strip() != "")]
+    # Row numbers as the user counts them (1 = the first under the header), kept through the filter.
+    keep = (filled | (df[cols["northing"]].astype(str).str.strip() != "")).to_numpy()
+    df, row_no = df[keep], np.arange(1, len(df) + 1)[keep]
     # Tables often name the parcel on its first vertex only.
     pid = df[cols["parcel_id"]].astype(str).str.strip().replace("", np.nan).ffill()
-    x = pd.to_numeric(df[cols["northing"]], errors="coerce").to_numpy()
-    y = pd.to_numeric(df[cols["easting"]], errors="coerce").to_numpy()
+    x = pd.to_numeric(df[cols["northing"]], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(df[cols["easting"]], errors="coerce").to_numpy(dtype=float)
     ring = None
+    bad_ring = np.zeros(len(df), dtype=bool)
     if cols["ring"] is not None:
-        ring = pd.to_numeric(df[cols["ring"]], errors="coerce").fillna(1).astype(int).to_numpy()
-    finite = np.isfinite(x) & np.isfinite(y)
-    if (~finite).any():
-        rows = np.flatnonzero(~finite)
+        given = df[cols["ring"]].astype(str).str.strip()
+        number = pd.to_numeric(given.replace("", "1"), errors="coerce").to_numpy(dtype=float)
+        bad_ring = ~ring_numbers_ok(number)
+        ring = np.where(bad_ring, 1, number).astype(int)
+    bad = implausible(x, y) | bad_ring
+    if bad.any():
+        rows = np.flatnonzero(bad)
         shown = "; ".join(
-            f"row {r + 1}: X={df[cols['northing']].iloc[r]!r}, Y={df[cols['easting']].iloc[r]!r}"
+            f"row {row_no[r]}: X={df[cols['northing']].iloc[r]!r}, Y={df[cols['easting']].iloc[r]!r}"
+            + (f", 圈号={df[cols['ring']].iloc[r]!r}" if bad_ring[r] else "")
             for r in rows[:6]
         )
         msg = (
-            f"{source}: {len(rows)} vertex row(s) have no number in X or Y ({shown}; row 1 is the first "
-            "under the header). Fix them."
+            f"{source}: {len(rows)} vertex row(s) without usable numbers ({shown}; row 1 is the first "
+            "under the header). X and Y are metres (X the northing, 1 000 000–10 000 000; Y the easting), "
+            "圈号 a whole number. Fix them."
         )
         raise HygisInputError(msg)
     east, north, notes = survey_axes(x, y, source=source)
-    ids, geoms, more = polygons_from_vertices(pid.to_numpy(), ring, east, north, source=source)
+    ids, geoms, more = polygons_from_vertices(
+        pid.to_numpy(),
+        ring,
+        east,
+        north,
+        source=source,
+        lines=row_no,
+        line_word="row",
+        points=None if cols["point"] is None else df[cols["point"]].to_numpy(),
+    )
     notes += more
     if crs is None:
         crs, why = gk_crs(east, source=source)
