@@ -55,7 +55,7 @@ VERDICT_LABELS: dict[str, str] = {k: f"{v['zh']} {k}" for k, v in _VOCABULARY["v
 ENGINES: tuple[str, ...] = ("local", "dask")
 
 #: The formats of a compliance report (the suffix of the output picks one).
-REPORT_FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".gpkg", ".html")
+REPORT_FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".gpkg", ".html", ".docx")
 
 #: Basemaps a web map can have under the data (gaode and tencent are GCJ-02; tianditu needs a key).
 BASEMAPS: tuple[str, ...] = ("osm", "gaode", "tencent", "tianditu", "none")
