@@ -57,6 +57,9 @@ ENGINES: tuple[str, ...] = ("local", "dask")
 #: The formats of a compliance report (the suffix of the output picks one).
 REPORT_FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".gpkg", ".html", ".docx")
 
+#: The languages of the documents a bureau files (Chinese first: the default).
+REPORT_LANGS: tuple[str, ...] = ("zh", "en")
+
 #: Basemaps a web map can have under the data (gaode and tencent are GCJ-02; tianditu needs a key).
 BASEMAPS: tuple[str, ...] = ("osm", "gaode", "tencent", "tianditu", "none")
 
@@ -74,6 +77,7 @@ __all__ = [
     "ENGINES",
     "MAP_THEMES",
     "REPORT_FORMATS",
+    "REPORT_LANGS",
     "CONTROL_LINES",
     "CONTROL_LINE_EN",
     "CONTROL_LINE_ZH",

@@ -69,7 +69,7 @@ def meta(report: gpd.GeoDataFrame, lang: str = "en", *, full_paths: bool = True)
             item("illustrative"),
             report.attrs.get("illustrative") or words.label("meta", "not_illustrative", lang),
         ),
-        (item("area_method"), report.attrs.get("area_method", "")),
+        (item("area_method"), words.value_text(report.attrs.get("area_method", ""), lang)),
         (item("area_crs"), report.attrs.get("area_crs", "")),
         (item("method"), prov.get("method", "")),
         (item("rules"), shown_path(prov.get("rules", ""), full=full_paths)),

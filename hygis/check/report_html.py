@@ -368,7 +368,7 @@ def write_html(
             words.text(
                 "areas",
                 lang,
-                method=report.attrs.get("area_method", ""),
+                method=words.value_text(report.attrs.get("area_method", ""), lang),
                 crs=report.attrs.get("area_crs", ""),
                 written=written,
             )

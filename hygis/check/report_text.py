@@ -28,12 +28,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from hygis.constants import CONTROL_LINE_EN, CONTROL_LINE_ZH
+from hygis.constants import CONTROL_LINE_EN, CONTROL_LINE_ZH, REPORT_LANGS
 from hygis.errors import HygisInputError
 from hygis.settings import DATA_DIR
 
 #: The languages of the reports; Chinese is the default of every document a bureau files.
-LANGS: tuple[str, ...] = ("zh", "en")
+LANGS: tuple[str, ...] = REPORT_LANGS
 
 #: A column left out in that language.
 DROP = "-"

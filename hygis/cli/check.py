@@ -11,13 +11,14 @@ from hygis.cli.launch import keep
 from hygis.cli.options import (
     area_method,
     area_options,
+    SOURCE,
     out_option,
     plan_input_options,
     progress,
     resolve_plan_inputs,
     user_errors,
 )
-from hygis.constants import ENGINES, REPORT_FORMATS
+from hygis.constants import ENGINES, REPORT_FORMATS, REPORT_LANGS
 
 
 @click.command("check", short_help="Check projects against the three control lines (规划符合性审查).")
@@ -70,6 +71,22 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     "for very large batches.",
 )
 @click.option(
+    "--land-use",
+    "land_use_path",
+    type=SOURCE,
+    default=None,
+    metavar="DLTB",
+    help="The 三调 地类图斑 layer (e.g. 三调.gdb:DLTB: DLBM, QSXZ, KCXS): add each project's 土地利用现状 "
+    "table — area by 三大类 and 一级类, 耕地 and 永久基本农田, 国有/集体, 田坎 deducted by KCXS — to the report.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(REPORT_LANGS),
+    default=None,
+    help="Language of the report: zh (the default for .xlsx, .gpkg, .html, .docx: sheet names, headers, "
+    "verdicts in Chinese) or en. A .csv keeps its data-interchange column names unless --lang zh.",
+)
+@click.option(
     "--cache/--no-cache",
     default=True,
     show_default=True,
@@ -87,6 +104,8 @@ def check_cmd(
     relocate: bool,
     counties_path: Path | None,
     no_preaudit: bool,
+    land_use_path: str | None,
+    lang: str | None,
     cache: bool,
     out: Path,
     **kwargs: Any,
@@ -109,6 +128,9 @@ def check_cmd(
     counties = None
     if counties_path is not None:
         counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")
+    land_use = None
+    if land_use_path is not None:
+        land_use = read_vector(land_use_path, crs=crs, geometry="polygon", label="land use (三调 DLTB)")
     # Tables hold areas and verdicts only: the overlap polygons and the sites (in WGS 84) are made
     # for .gpkg and .html alone.
     with cluster_client(scheduler, engine) as (engine, client):
@@ -124,6 +146,7 @@ def check_cmd(
             site_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
             progress=progress,
             counties=counties,
+            land_use=land_use,
             # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,
             # and the by-county and patch tables (sheets/layers of the other formats) are not cut.
             preaudit=False if no_preaudit else "figures" if out.suffix.lower() == ".csv" else True,
@@ -133,7 +156,7 @@ def check_cmd(
         from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - only when asked for
 
         relocate_conflicts(report, inputs, progress=progress)
-    path = write_report(report, out, inputs=inputs)
+    path = write_report(report, out, inputs=inputs, lang=lang)
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):
         click.echo(f"⚠ {report.attrs['illustrative']}", err=True)
