@@ -150,7 +150,8 @@ def _deduction(layer: gpd.GeoDataFrame, label: str, notes: list[str] | None) -> 
         bad = np.flatnonzero((k < 0) | (k > 100))
         msg = (
             f"{label}: KCXS (扣除系数) out of range in feature(s) {few((bad + 1).tolist())}: "
-            f"{few(k[bad].tolist())}. A deduction coefficient is a share of the patch (0 to 1). Fix those rows."
+            f"{few(k[bad].tolist())}. A deduction coefficient is a share of the patch (0 to 1). "
+            "Fix those rows."
         )
         raise HygisInputError(msg)
     if (k > 1).any():
@@ -203,7 +204,7 @@ def land_use_table(
         ``site_ha`` and ``uncovered_ha`` (the part of the site no patch covers).
     """
     if layer.crs is None:
-        msg = f"{label}: the layer has no CRS. Give --crs (e.g. EPSG:4523 for a 三调 layer in zone 37 with prefix)."
+        msg = f"{label}: the layer has no CRS. Give --crs (e.g. EPSG:4525: CGCS2000 3° zone 37 with prefix)."
         raise HygisInputError(msg)
     dlbm = find_field(layer.columns, "land_class")
     if dlbm is None:

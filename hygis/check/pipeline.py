@@ -44,8 +44,8 @@ from pyproj import CRS
 
 from hygis import crs as hcrs
 from hygis.check.categories import load_line_categories, load_project_types, load_type_defaults, project_types
-from hygis.check.land_use import land_use_table
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
+from hygis.check.land_use import land_use_table
 from hygis.check.measure import measure_line
 from hygis.check.preaudit import (
     FIGURE_COLUMNS,

@@ -49,7 +49,7 @@ def shown_path(path: object, *, full: bool = True) -> str:
     'jbnt.shp'
     """
     text = str(path or "")
-    if not text or " " in text and not Path(text).exists():
+    if not text or ("/" not in text and "\\" not in text):  # not a path: "rules passed in Python"
         return text
     p = Path(text)
     for root, name in ((DATA_DIR, "data"), (LAYERS_DIR, "layers")):

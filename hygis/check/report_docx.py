@@ -233,7 +233,8 @@ def write_docx(
         first = rows.iloc[0]
         doc.add_heading(f"{pid} {name}", level=2)
         doc.add_paragraph(
-            f"{head('group')}：{first['group']}；{head('method')}：{words.value_text(first['method'], lang)}；"
+            f"{head('group')}：{first['group']}；"
+            f"{head('method')}：{words.value_text(first['method'], lang)}；"
             f"{head('site_ha')}：{_num(first['site_ha'])}（{_num(first['site_mu'], 1)} {t('mu')}）"
         )
         body = []

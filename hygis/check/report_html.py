@@ -38,6 +38,9 @@ from hygis.constants import (
 )
 from hygis.plan.inputs import PlanInputs
 
+#: The summary column of each line's area in the appendix (the development boundary: the part outside).
+_AREA_COLUMN = {"urban_development_boundary": "outside_boundary_ha"}
+
 #: The verdicts a meeting discusses, worst first.
 FLAGGED = ("conflict", "needs approval")
 
@@ -145,7 +148,8 @@ th{background:#eee;font-weight:bold;white-space:nowrap} td.num{text-align:right;
 td.nm{min-width:9em} tr{break-inside:avoid}
 .v{font-weight:bold;white-space:nowrap} .conflict{color:#c62828} .needs-approval{color:#e65100}
 .compliant{color:#2e7d32} .not-located{color:#666}
-.counts{display:flex;gap:.6em;margin:.4em 0} .counts div{border:1px solid #ccc;padding:.3em .8em;text-align:center}
+.counts{display:flex;gap:.6em;margin:.4em 0}
+.counts div{border:1px solid #ccc;padding:.3em .8em;text-align:center}
 .counts b{font-size:15pt;display:block}
 .cards{display:grid;grid-template-columns:1fr 1fr;gap:.5em}
 .card{break-inside:avoid;border:1px solid #ccc;padding:.4em;display:flex;gap:.5em}
@@ -202,7 +206,8 @@ def _cards(report: gpd.GeoDataFrame, lang: str, area_crs: Any, context: Any) -> 
             f"<div class='card'>{svg}<div><h3>{esc(str(row.project_id))} {esc(str(row.name))}</h3>"
             f"<p>{esc(_line_name(row.control_line, lang))}：{_verdict(row.verdict, lang)}</p>"
             f"<p>{esc(what)} <b>{_fmt(amount, 2)} {esc(words.text('ha', lang))}</b>（{_fmt(amount_mu, 1)} "
-            f"{esc(words.text('mu', lang))}），{esc(words.text('of_site', lang, site=_fmt(row.site_ha, 2)))}</p>"
+            f"{esc(words.text('mu', lang))}），"
+            f"{esc(words.text('of_site', lang, site=_fmt(row.site_ha, 2)))}</p>"
             f"<p class='small'>{esc(words.text('rule', lang))}：{esc(words.rule_text(row.rule, lang))}</p>"
             f"<p class='small'>{esc(words.text('source', lang))}：{esc(str(row.source))}</p></div></div>"
         )
@@ -323,12 +328,13 @@ def _appendix(report: gpd.GeoDataFrame, lang: str) -> str:
         ]
         line_cells = "".join(
             f"<td>{_verdict(r[f'{line}_verdict'], lang)}</td>"
-            f"<td class='num'>{_fmt(r['outside_boundary_ha'] if line == 'urban_development_boundary' else r[f'{line}_ha'])}</td>"
+            f"<td class='num'>{_fmt(r[_AREA_COLUMN.get(line, f'{line}_ha')])}</td>"
             for line in CONTROL_LINES
         )
         rows.append(
             f"<tr><td>{cells[0]}</td><td class='nm'>{cells[1]}</td><td>{cells[2]}</td><td>{cells[3]}</td>"
-            f"<td class='num'>{_fmt(r['site_ha'])}</td>{line_cells}<td>{_verdict(r['worst_verdict'], lang)}</td></tr>"
+            f"<td class='num'>{_fmt(r['site_ha'])}</td>{line_cells}"
+            f"<td>{_verdict(r['worst_verdict'], lang)}</td></tr>"
         )
     return (
         f"<div class='appendix'><h2>{esc(words.text('appendix', lang))}</h2>"
@@ -358,7 +364,8 @@ def write_html(
     parts.append(f"<p>{esc(words.text('projects_total', lang, n=len(table)))}</p><div class='counts'>")
     for v in VERDICTS:
         parts.append(
-            f"<div><b class='v {esc(v.replace(' ', '-'))}'>{int(worst.get(v, 0))}</b>{esc(str(words.value_text(v, lang)))}</div>"
+            f"<div><b class='v {esc(v.replace(' ', '-'))}'>{int(worst.get(v, 0))}</b>"
+            f"{esc(str(words.value_text(v, lang)))}</div>"
         )
     parts.append("</div>")
     written = _dt.datetime.now().isoformat(timespec="minutes")
@@ -395,7 +402,8 @@ def write_html(
         )
         parts.append(
             f"<section><h2>{esc(words.text('not_located', lang))}（{len(missing)}）</h2>"
-            f"<p class='list'>{listed}。</p><p class='small'>{esc(words.text('not_located_fix', lang))}</p></section>"
+            f"<p class='list'>{listed}。</p>"
+            f"<p class='small'>{esc(words.text('not_located_fix', lang))}</p></section>"
         )
     parts.append(_preaudit_html(report, lang))
     parts.append(_land_use_html(report, lang))

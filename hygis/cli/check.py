@@ -9,9 +9,9 @@ import click
 
 from hygis.cli.launch import keep
 from hygis.cli.options import (
+    SOURCE,
     area_method,
     area_options,
-    SOURCE,
     out_option,
     plan_input_options,
     progress,
@@ -76,8 +76,9 @@ from hygis.constants import ENGINES, REPORT_FORMATS, REPORT_LANGS
     type=SOURCE,
     default=None,
     metavar="DLTB",
-    help="The 三调 地类图斑 layer (e.g. 三调.gdb:DLTB: DLBM, QSXZ, KCXS): add each project's 土地利用现状 "
-    "table — area by 三大类 and 一级类, 耕地 and 永久基本农田, 国有/集体, 田坎 deducted by KCXS — to the report.",
+    help="The 三调 地类图斑 layer (e.g. 三调.gdb:DLTB: DLBM, QSXZ, KCXS): add each project's "
+    "土地利用现状 table — area by 三大类 and 一级类, 耕地 and 永久基本农田, 国有/集体, 田坎 deducted "
+    "by KCXS — to the report.",
 )
 @click.option(
     "--lang",
