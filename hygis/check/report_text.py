@@ -12,7 +12,7 @@ basis of an assumed project type) is left as it is.
 (exact values), ``pattern`` (a regular expression and its replacement), ``meta`` (the items of the
 provenance sheet).
 
->>> label("verdict", "verdict", "zh"), label("verdict", "conflict", "zh")
+>>> label("report", "verdict", "zh"), label("verdict", "conflict", "zh")
 ('审查结论', '冲突')
 >>> value_text("corridor 40 m (default width)", "zh")
 '线状工程按 40 米廊道（默认宽度）'
@@ -134,9 +134,9 @@ def localise(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:
     Chinese translates the headers of ``data/report_headers.csv``, the values of the verdict,
     control-line, kind, status and method columns, and keeps the Chinese part of a bilingual rule.
 
-    >>> localise(pd.DataFrame({"verdict": ["needs approval"], "overlap_ha": [1.5]}), "report", "zh")
-       审查结论  重叠面积（公顷）
-    0   需审批       1.5
+    >>> frame = pd.DataFrame({"verdict": ["needs approval"], "overlap_ha": [1.5]})
+    >>> localise(frame, "report", "zh").to_dict("list")
+    {'审查结论': ['需审批'], '重叠面积（公顷）': [1.5]}
     """
     check_lang(lang)
     if lang == "en":
