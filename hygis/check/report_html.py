@@ -144,7 +144,7 @@ section{break-inside:avoid}
 .banner{background:#fff3cd;border:2px solid #d39e00;padding:.4em .8em;font-weight:bold;margin:.6em 0}
 table{border-collapse:collapse;font-size:8.5pt;width:100%}
 th,td{border:1px solid #bbb;padding:2px 4px;vertical-align:top}
-th{background:#eee;font-weight:bold;white-space:nowrap} td.num{text-align:right;white-space:nowrap}
+th{background:#eee;font-weight:bold} td.num{text-align:right;white-space:nowrap}
 td.nm{min-width:9em} tr{break-inside:avoid}
 .v{font-weight:bold;white-space:nowrap} .conflict{color:#c62828} .needs-approval{color:#e65100}
 .compliant{color:#2e7d32} .not-located{color:#666}
@@ -264,7 +264,10 @@ def _land_use_html(report: gpd.GeoDataFrame, lang: str) -> str:
         return ""
     esc = html.escape
     sums = land_use_summary(long)
-    frame = words.localise(sums.drop(columns=["total_mu", "unknown_class_ha"]), "land_use_summary", lang)
+    # The per-project tables below hold the rest (亩, 一级类); a column of zeros says nothing.
+    shown = sums.drop(columns=["site_ha", "total_mu"])
+    shown = shown.drop(columns=[c for c in ("unknown_class_ha", "uncovered_ha") if not (shown[c] > 0).any()])
+    frame = words.localise(shown, "land_use_summary", lang)
     parts = [f"<h2>{esc(words.text('land_use', lang))}</h2>"]
     parts.append(_table(frame, {c: 2 for c in frame.columns[2:]}, {frame.columns[1]: "nm"}))
     heads = ("地类", "合计（公顷）", "国有（公顷）", "集体（公顷）", "合计（亩）")
