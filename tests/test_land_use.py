@@ -16,7 +16,9 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
+import hygis
 from hygis.check.land_use import land_use_summary, land_use_table, project_table
+from hygis.check.report import write_report
 from hygis.errors import HygisInputError
 
 GK = "EPSG:4546"  # CGCS2000 3° Gauss–Krüger CM 111°E, no zone prefix (Hengyang lies in it)
@@ -221,3 +223,19 @@ def test_cli_land_use_layer_without_dlbm_is_a_clear_error(cli, office, tmp_path)
         str(tmp_path / "r.xlsx"),
     )
     assert proc.returncode == 2 and "DLBM" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_land_use_in_the_printable_report_chinese_and_english(office, tmp_path):
+    inputs = hygis.resolve(
+        office / "projects.gpkg",
+        ecological_redline=office / "stbhhx.gpkg",
+        permanent_farmland=office / "jbnt.gpkg",
+        urban_development_boundary=office / "czkfbj.gpkg",
+    )
+    report = hygis.check_projects(inputs, land_use=gpd.read_file(office / "三调.gpkg", layer="DLTB"))
+    zh = write_report(report, tmp_path / "r.html", inputs=inputs).read_text(encoding="utf-8")
+    assert "土地利用现状" in zh and "其中：永久基本农田" in zh and "耕地（01）" in zh
+    want = expected()
+    assert f"{want.farm_ha.sum():,.4f}" in zh  # the 永久基本农田 within the 耕地, to 0.0001 ha
+    en = write_report(report, tmp_path / "r_en.html", inputs=inputs, lang="en").read_text(encoding="utf-8")
+    assert "Current land use" in en and "state (ha)" in en
