@@ -225,7 +225,7 @@ def test_cli_land_use_layer_without_dlbm_is_a_clear_error(cli, office, tmp_path)
     assert proc.returncode == 2 and "DLBM" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_land_use_in_the_printable_report_chinese_and_english(office, tmp_path):
+def test_land_use_in_the_printable_report_and_beside_the_csv(office, tmp_path):
     inputs = hygis.resolve(
         office / "projects.gpkg",
         ecological_redline=office / "stbhhx.gpkg",
@@ -239,3 +239,8 @@ def test_land_use_in_the_printable_report_chinese_and_english(office, tmp_path):
     assert f"{want.farm_ha.sum():,.4f}" in zh  # the 永久基本农田 within the 耕地, to 0.0001 ha
     en = write_report(report, tmp_path / "r_en.html", inputs=inputs, lang="en").read_text(encoding="utf-8")
     assert "Current land use" in en and "state (ha)" in en
+    write_report(report, tmp_path / "r.csv")  # the .csv's table is the rows: the land use goes beside it
+    beside = pd.read_csv(tmp_path / "r-land_use.csv", encoding="utf-8-sig", dtype={"land_class": str})
+    got = beside.groupby(["land_class", "ownership"])["area_ha"].sum()
+    for key, row in want.iterrows():
+        assert got[key] == pytest.approx(row.area_ha, rel=1e-7)

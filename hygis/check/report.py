@@ -107,8 +107,9 @@ def write_report(
         From :func:`hygis.check.check_projects`.
     path : path-like
         ``.csv`` (UTF-8 with BOM: opens in Excel/WPS with Chinese intact; the banner, area method,
-        CRS and warnings go in a ``-meta.csv`` beside it), ``.xlsx`` (sheets 审查结果, 项目汇总,
-        分县统计, 永久基本农田图斑明细, 土地利用现状汇总/明细, 警告, 数据来源与方法; English names with
+        CRS and warnings go in a ``-meta.csv`` beside it, the 土地利用现状 in a ``-land_use.csv``),
+        ``.xlsx`` (sheets 审查结果, 项目汇总, 分县统计, 永久基本农田图斑明细, 土地利用现状汇总/明细, 警告,
+        数据来源与方法; English names with
         ``lang="en"``), ``.gpkg`` (the same as layers, with the overlaps and the sites), ``.html`` (a
         printable A4 report: conflicts and approvals first, each with its map, the full table as a
         landscape appendix) or ``.docx`` (an editable 审查意见 for a reviewer to sign).
@@ -145,6 +146,12 @@ def write_report(
             ),
             target.with_name(target.stem + "-meta.csv"),
         )
+        # A .csv holds one table: the 土地利用现状 (per project × class × ownership) goes beside it.
+        for key, frame in land_use_tables(report).items():
+            if key == "land_use":
+                io.write_table(
+                    words.localise(frame, key, lang), target.with_name(target.stem + "-land_use.csv")
+                )
         return out
     if suffix == ".xlsx":
         sheets = {
