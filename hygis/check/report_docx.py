@@ -193,7 +193,7 @@ def write_docx(
     section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.2)
     _set_fonts(doc)
 
-    doc.add_heading(t("opinion") + ("：" if lang == "zh" else ": ") + t("title"), level=0)
+    doc.add_heading(t("opinion") + t("colon") + t("title"), level=0)
     banner = report.attrs.get("illustrative")
     if banner:
         run = doc.add_paragraph().add_run("⚠ " + banner)
@@ -205,11 +205,9 @@ def write_docx(
     doc.add_heading(t("summary"), level=1)
     doc.add_paragraph(
         t("projects_total", n=len(table))
-        + ("：" if lang == "zh" else ": ")
-        + ("，" if lang == "zh" else ", ").join(
-            f"{words.value_text(v, lang)} {int(worst.get(v, 0))}" for v in VERDICTS
-        )
-        + ("。" if lang == "zh" else ".")
+        + t("colon")
+        + t("comma").join(f"{words.value_text(v, lang)} {int(worst.get(v, 0))}" for v in VERDICTS)
+        + t("stop")
     )
     doc.add_paragraph(
         t(
@@ -233,9 +231,10 @@ def write_docx(
         first = rows.iloc[0]
         doc.add_heading(f"{pid} {name}", level=2)
         doc.add_paragraph(
-            f"{head('group')}：{first['group']}；"
-            f"{head('method')}：{words.value_text(first['method'], lang)}；"
-            f"{head('site_ha')}：{_num(first['site_ha'])}（{_num(first['site_mu'], 1)} {t('mu')}）"
+            f"{head('group')}{t('colon')}{first['group']}{t('semicolon')}"
+            f"{head('method')}{t('colon')}{words.value_text(first['method'], lang)}{t('semicolon')}"
+            f"{head('site_ha')}{t('colon')}{_num(first['site_ha'])}{t('open')}{_num(first['site_mu'], 1)} "
+            f"{t('mu')}{t('close')}"
         )
         body = []
         for r in rows.itertuples():
@@ -247,7 +246,7 @@ def write_docx(
                     str(words.value_text(r.verdict, lang)),
                     _num(amount),
                     _num(amount * M2_PER_HA / M2_PER_MU if amount == amount else None, 1),
-                    f"{words.rule_text(r.rule, lang)}（{r.source}）"
+                    f"{words.rule_text(r.rule, lang)}{t('open')}{r.source}{t('close')}"
                     if r.source
                     else words.rule_text(r.rule, lang),
                 ]
@@ -257,7 +256,7 @@ def write_docx(
             [
                 head("control_line"),
                 head("verdict"),
-                f"{t('overlap')}/{t('outside')}（{t('ha')}）",
+                f"{t('overlap')}/{t('outside')}{t('open')}{t('ha')}{t('close')}",
                 t("mu"),
                 head("rule"),
             ],
@@ -313,14 +312,14 @@ def write_docx(
         picture = _figure(report, rows, pid, area_crs, context, figures)
         if picture is not None:
             doc.add_picture(picture, width=Cm(8))
-            doc.add_paragraph(f"{t('figure')}：{pid} {name}。{t('map_legend')}")
-        doc.add_paragraph(t("opinion") + ("：" if lang == "zh" else ": ") + t("opinion_blank"))
+            doc.add_paragraph(f"{t('figure')}{t('colon')}{pid} {name}{t('stop')} {t('map_legend')}")
+        doc.add_paragraph(t("opinion") + t("colon") + t("opinion_blank"))
 
     missing = order[order["worst_verdict"] == "not located"]
     if len(missing):
-        doc.add_heading(f"{t('not_located')}（{len(missing)}）", level=1)
-        sep = "、" if lang == "zh" else "; "
-        doc.add_paragraph(sep.join(f"{p} {n}" for p, n in zip(missing["project_id"], missing["name"])) + "。")
+        doc.add_heading(f"{t('not_located')}{t('open')}{len(missing)}{t('close')}", level=1)
+        listed = t("list_sep").join(f"{p} {n}" for p, n in zip(missing["project_id"], missing["name"]))
+        doc.add_paragraph(listed + t("stop"))
         doc.add_paragraph(t("not_located_fix"))
     warns = report.attrs.get("warnings", [])
     if warns:

@@ -140,11 +140,11 @@ body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","Ping
   margin:0;color:#222;font-size:10pt;line-height:1.4}
 h1{font-size:16pt;margin:0 0 .3em} h2{font-size:12pt;margin:1.1em 0 .4em;border-bottom:1px solid #999;
   break-after:avoid} h3{font-size:10.5pt;margin:0 0 .2em}
-section{break-inside:avoid}
+section.keep{break-inside:avoid}
 .banner{background:#fff3cd;border:2px solid #d39e00;padding:.4em .8em;font-weight:bold;margin:.6em 0}
 table{border-collapse:collapse;font-size:8.5pt;width:100%}
 th,td{border:1px solid #bbb;padding:2px 4px;vertical-align:top}
-th{background:#eee;font-weight:bold} td.num{text-align:right;white-space:nowrap}
+th{background:#eee;font-weight:bold;white-space:nowrap} td.num{text-align:right;white-space:nowrap}
 td.nm{min-width:9em} tr{break-inside:avoid}
 .v{font-weight:bold;white-space:nowrap} .conflict{color:#c62828} .needs-approval{color:#e65100}
 .compliant{color:#2e7d32} .not-located{color:#666}
@@ -152,11 +152,11 @@ td.nm{min-width:9em} tr{break-inside:avoid}
 .counts div{border:1px solid #ccc;padding:.3em .8em;text-align:center}
 .counts b{font-size:15pt;display:block}
 .cards{display:grid;grid-template-columns:1fr 1fr;gap:.5em}
-.card{break-inside:avoid;border:1px solid #ccc;padding:.4em;display:flex;gap:.5em}
-.card svg{flex:none} .card p{margin:.15em 0}
+.card{break-inside:avoid;border:1px solid #ccc;padding:.3em;display:flex;gap:.4em;font-size:9pt}
+.card svg{flex:none} .card p{margin:.1em 0} .card .small{font-size:7pt;line-height:1.25}
 .small{font-size:8pt;color:#555} .list{margin:.3em 0}
 .appendix{page:appendix;break-before:page;max-width:none}
-.appendix table{font-size:8pt} .appendix td.nm{min-width:14em}
+.appendix table{font-size:7.5pt} .appendix td.nm{min-width:12em} .appendix td{white-space:nowrap}
 @media screen{body{margin:1.5em auto;padding:0 1em;max-width:190mm}}
 """
 
@@ -164,6 +164,10 @@ td.nm{min-width:9em} tr{break-inside:avoid}
 def _verdict(v: Any, lang: str) -> str:
     cls = html.escape(str(v).replace(" ", "-"))
     return f"<span class='v {cls}'>{html.escape(str(words.value_text(v, lang)))}</span>"
+
+
+def _count(n: int, lang: str) -> str:
+    return html.escape(f"{words.text('open', lang)}{n}{words.text('close', lang)}")
 
 
 def _line_name(line: str, lang: str) -> str:
@@ -191,11 +195,12 @@ def _cards(report: gpd.GeoDataFrame, lang: str, area_crs: Any, context: Any) -> 
     if flagged.empty:
         return f"<p>{esc(words.text('none', lang))}</p>"
     out = ["<div class='cards'>"]
+    c, op, cl = (esc(words.text(k, lang)) for k in ("colon", "open", "close"))
     for row in flagged.itertuples():
         site = _to(row.site_geometry, report.crs, area_crs)
         ov = _to(row.geometry, report.crs, area_crs)
         if site is not None or ov is not None:
-            svg = conflict_svg(site, ov, context, verdict=row.verdict, line=row.control_line, size=150)
+            svg = conflict_svg(site, ov, context, verdict=row.verdict, line=row.control_line, size=130)
         else:
             svg = f"<div class='small'>{esc(words.text('point_no_map', lang))}</div>"
         udb = row.control_line == "urban_development_boundary"
@@ -204,12 +209,12 @@ def _cards(report: gpd.GeoDataFrame, lang: str, area_crs: Any, context: Any) -> 
         amount_mu = amount * M2_PER_HA / M2_PER_MU if amount == amount else None
         out.append(
             f"<div class='card'>{svg}<div><h3>{esc(str(row.project_id))} {esc(str(row.name))}</h3>"
-            f"<p>{esc(_line_name(row.control_line, lang))}：{_verdict(row.verdict, lang)}</p>"
-            f"<p>{esc(what)} <b>{_fmt(amount, 2)} {esc(words.text('ha', lang))}</b>（{_fmt(amount_mu, 1)} "
-            f"{esc(words.text('mu', lang))}），"
+            f"<p>{esc(_line_name(row.control_line, lang))}{c}{_verdict(row.verdict, lang)}</p>"
+            f"<p>{esc(what)} <b>{_fmt(amount, 2)} {esc(words.text('ha', lang))}</b>{op}{_fmt(amount_mu, 1)} "
+            f"{esc(words.text('mu', lang))}{cl}{esc(words.text('comma', lang))}"
             f"{esc(words.text('of_site', lang, site=_fmt(row.site_ha, 2)))}</p>"
-            f"<p class='small'>{esc(words.text('rule', lang))}：{esc(words.rule_text(row.rule, lang))}</p>"
-            f"<p class='small'>{esc(words.text('source', lang))}：{esc(str(row.source))}</p></div></div>"
+            f"<p class='small'>{esc(words.text('rule', lang))}{c}{esc(words.rule_text(row.rule, lang))}</p>"
+            f"<p class='small'>{esc(words.text('source', lang))}{c}{esc(str(row.source))}</p></div></div>"
         )
     out.append("</div>")
     out.append(f"<p class='small'>{esc(words.text('map_legend', lang))}</p>")
@@ -220,6 +225,8 @@ def _table(frame: pd.DataFrame, numeric: dict[str, int], cls: dict[str, str] | N
     """A localised frame as an HTML table; ``numeric`` columns right-aligned with so many decimals."""
     esc = html.escape
     cls = cls or {}
+    # A column with no figure in any row (a layer without DLBM or ZLDJ) says nothing on paper.
+    frame = frame.drop(columns=[c for c in numeric if c in frame and frame[c].isna().all()])
     head = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
     body = []
     for values in frame.itertuples(index=False):
@@ -249,7 +256,7 @@ def _preaudit_html(report: gpd.GeoDataFrame, lang: str) -> str:
         "overlap_patches",
     ]
     cols += ["overlap_paddy_ha", "overlap_irrigated_ha", "overlap_dry_ha", "overlap_grade_mean"]
-    frame = words.localise(by_county[cols], "by_county", lang)
+    frame = words.localise(by_county[cols], "by_county", lang, readable=True)
     digits = dict(zip(frame.columns[4:], (2, 1, 0, 2, 2, 2, 1)))
     return (
         f"<section><h2>{html.escape(words.text('preaudit', lang))}</h2>"
@@ -267,7 +274,7 @@ def _land_use_html(report: gpd.GeoDataFrame, lang: str) -> str:
     # The per-project tables below hold the rest (亩, 一级类); a column of zeros says nothing.
     shown = sums.drop(columns=["site_ha", "total_mu"])
     shown = shown.drop(columns=[c for c in ("unknown_class_ha", "uncovered_ha") if not (shown[c] > 0).any()])
-    frame = words.localise(shown, "land_use_summary", lang)
+    frame = words.localise(shown, "land_use_summary", lang, readable=True)
     parts = [f"<h2>{esc(words.text('land_use', lang))}</h2>"]
     parts.append(_table(frame, {c: 2 for c in frame.columns[2:]}, {frame.columns[1]: "nm"}))
     heads = ("地类", "合计（公顷）", "国有（公顷）", "集体（公顷）", "合计（亩）")
@@ -288,7 +295,7 @@ def _land_use_html(report: gpd.GeoDataFrame, lang: str) -> str:
             for r in rows.itertuples()
         )
         parts.append(
-            f"<section><h3>{esc(str(pid))} {esc(str(name))}</h3><table><tr>"
+            f"<section class='keep'><h3>{esc(str(pid))} {esc(str(name))}</h3><table><tr>"
             + "".join(f"<th>{esc(h)}</th>" for h in heads)
             + f"</tr>{body}</table></section>"
         )
@@ -300,7 +307,7 @@ def _relocation_html(report: gpd.GeoDataFrame, lang: str) -> str:
     if moved is None:
         return ""
     cols = [c for c in ("project_id", "name", "status", "distance_m", "direction", "note") if c in moved]
-    frame = words.localise(moved[cols], "relocation", lang)
+    frame = words.localise(moved[cols], "relocation", lang, readable=True)
     return (
         f"<section><h2>{html.escape(words.text('relocation', lang))}</h2>"
         + _table(frame, {frame.columns[3]: 0} if "distance_m" in cols else {})
@@ -342,8 +349,7 @@ def _appendix(report: gpd.GeoDataFrame, lang: str) -> str:
     return (
         f"<div class='appendix'><h2>{esc(words.text('appendix', lang))}</h2>"
         f"<table><tr>{head}</tr><tr>{sub}</tr>{''.join(rows)}</table>"
-        f"<p class='small'>{esc(words.text('rule', lang))}：{esc(words.label('sheet', 'report', lang))} "
-        "(.xlsx / .csv)</p></div>"
+        f"<p class='small'>{esc(words.text('appendix_more', lang))}</p></div>"
     )
 
 
@@ -363,7 +369,7 @@ def write_html(
     banner = report.attrs.get("illustrative")
     if banner:
         parts.append(f"<div class='banner'>⚠ {esc(banner)}</div>")
-    parts.append(f"<section><h2>{esc(words.text('summary', lang))}</h2>")
+    parts.append(f"<section class='keep'><h2>{esc(words.text('summary', lang))}</h2>")
     parts.append(f"<p>{esc(words.text('projects_total', lang, n=len(table)))}</p><div class='counts'>")
     for v in VERDICTS:
         parts.append(
@@ -386,26 +392,27 @@ def write_html(
         + "</p></section>"
     )
     n_flagged = int(table["worst_verdict"].isin(FLAGGED).sum())
-    parts.append(f"<h2>{esc(words.text('flagged', lang))}（{n_flagged}）</h2>")
+    parts.append(f"<h2>{esc(words.text('flagged', lang))}{_count(n_flagged, lang)}</h2>")
     parts.append(_cards(report, lang, area_crs, context))
 
     ok = table[table["worst_verdict"] == "compliant"]
     if len(ok):
-        frame = words.localise(ok[["project_id", "name", "group", "site_ha"]], "summary", lang)
+        frame = words.localise(ok[["project_id", "name", "group", "site_ha"]], "summary", lang, readable=True)
         parts.append(
-            f"<section><h2>{esc(words.text('compliant', lang))}（{len(ok)}）</h2>"
+            f"<section class='keep'><h2>{esc(words.text('compliant', lang))}{_count(len(ok), lang)}</h2>"
             + _table(frame, {frame.columns[3]: 2}, {frame.columns[1]: "nm"})
             + "</section>"
         )
     missing = table[table["worst_verdict"] == "not located"]
     if len(missing):
-        sep = "、" if lang == "zh" else "; "
+        sep = words.text("list_sep", lang)
         listed = sep.join(
             f"{esc(str(p))} {esc(str(n))}" for p, n in zip(missing["project_id"], missing["name"])
         )
         parts.append(
-            f"<section><h2>{esc(words.text('not_located', lang))}（{len(missing)}）</h2>"
-            f"<p class='list'>{listed}。</p>"
+            f"<section class='keep'><h2>{esc(words.text('not_located', lang))}"
+            f"{_count(len(missing), lang)}</h2>"
+            f"<p class='list'>{listed}{esc(words.text('stop', lang))}</p>"
             f"<p class='small'>{esc(words.text('not_located_fix', lang))}</p></section>"
         )
     parts.append(_preaudit_html(report, lang))

@@ -127,10 +127,11 @@ _TRANSLATED = (
 )
 
 
-def localise(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:
+def localise(frame: pd.DataFrame, table: str, lang: str, *, readable: bool = False) -> pd.DataFrame:
     """A table with its headers (and the values a reader sees) in ``lang``.
 
-    English keeps the column names and values as they are (the data-interchange names scripts read).
+    English keeps the column names and values as they are (the data-interchange names scripts read),
+    or, ``readable=True`` (a printed page), gives the headers in words ("overlap (ha)").
     Chinese translates the headers of ``data/report_headers.csv``, the values of the verdict,
     control-line, kind, status and method columns, and keeps the Chinese part of a bilingual rule.
 
@@ -140,7 +141,10 @@ def localise(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:
     """
     check_lang(lang)
     if lang == "en":
-        return frame
+        if not readable:
+            return frame
+        names = {c: label(table, str(c), lang) for c in frame.columns}
+        return frame.drop(columns=[c for c, n in names.items() if n == DROP]).rename(columns=names)
     out = frame.copy()
     for column in out.columns:
         if column in _TRANSLATED:
