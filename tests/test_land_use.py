@@ -14,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
+from PIL import Image
 from pyproj import Geod, Transformer
 
 import hygis
@@ -166,6 +167,11 @@ def office(tmp_path_factory):
     return folder
 
 
+def _tiny_png(path) -> bytes:
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(path)
+    return path.read_bytes()
+
+
 def _args(folder, out) -> list[str]:
     return [
         "check",
@@ -204,14 +210,19 @@ def test_cli_land_use_in_the_chinese_workbook_and_the_word_opinion(cli, office, 
     assert tiankan["面积（公顷）"].sum() == pytest.approx(want.loc["1203"].area_ha.sum(), rel=1e-7)
 
     opinion = tmp_path / "审查意见.docx"
-    cli(*_args(office, opinion), check=True)
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    png = _tiny_png(figures / "S1.png")  # as `hygis figure project S1` would leave it
+    cli(*_args(office, opinion), "--figures", str(figures), check=True)
     doc = docx.Document(str(opinion))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "S1 示例产业园" in text and "审查人" in text
     land = next(t for t in doc.tables if t.rows[0].cells[0].text == "地类")
     labels = [r.cells[0].text.strip("　") for r in land.rows]
     assert labels[:3] == ["地类", "合计", "农用地"] and "其中：永久基本农田" in labels
-    assert doc.inline_shapes and doc.sections[0].page_width.mm == pytest.approx(210, abs=0.5)
+    assert doc.sections[0].page_width.mm == pytest.approx(210, abs=0.5)
+    rid = doc.inline_shapes[0]._inline.graphic.graphicData.pic.blipFill.blip.embed
+    assert doc.part.related_parts[rid].blob == png  # the figure given, not one drawn here
 
 
 def test_cli_land_use_layer_without_dlbm_is_a_clear_error(cli, office, tmp_path):

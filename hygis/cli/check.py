@@ -81,6 +81,15 @@ from hygis.constants import ENGINES, REPORT_FORMATS, REPORT_LANGS
     "by KCXS — to the report.",
 )
 @click.option(
+    "--figures",
+    "figures_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="A folder of project figures, one PNG per project named by its id (P08.png, e.g. made by "
+    "'hygis figure project P08'), for the .docx opinion; without one the .docx draws a simple map.",
+)
+@click.option(
     "--lang",
     type=click.Choice(REPORT_LANGS),
     default=None,
@@ -106,6 +115,7 @@ def check_cmd(
     counties_path: Path | None,
     no_preaudit: bool,
     land_use_path: str | None,
+    figures_dir: Path | None,
     lang: str | None,
     cache: bool,
     out: Path,
@@ -157,7 +167,10 @@ def check_cmd(
         from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - only when asked for
 
         relocate_conflicts(report, inputs, progress=progress)
-    path = write_report(report, out, inputs=inputs, lang=lang)
+    figures = None
+    if figures_dir is not None:
+        figures = {p.stem: p for p in sorted(figures_dir.glob("*.png"))}
+    path = write_report(report, out, inputs=inputs, lang=lang, figures=figures)
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):
         click.echo(f"⚠ {report.attrs['illustrative']}", err=True)
