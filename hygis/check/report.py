@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -97,7 +99,7 @@ def write_report(
     *,
     inputs: PlanInputs | None = None,
     lang: str | None = None,
-    figures: dict[object, str | os.PathLike] | None = None,
+    figures: Mapping[Any, str | os.PathLike] | None = None,
 ) -> Path:
     """Write a compliance report; the suffix picks the format.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import io as _io
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,7 @@ def write_docx(
     *,
     inputs: PlanInputs | None = None,
     lang: str = "zh",
-    figures: dict[object, str | os.PathLike] | None = None,
+    figures: Mapping[Any, str | os.PathLike] | None = None,
 ) -> Path:
     """Write the 审查意见 (see the module's description); returns the path written."""
     try:
