@@ -46,6 +46,8 @@ def printed(tmp_path_factory) -> dict[str, Path]:
             out[f"{lang}_html"] = page_html
         browser.close()
     ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("compliance_print-*.png"):  # a longer earlier print leaves pages behind
+        old.unlink()
     subprocess.run(
         ["pdftoppm", "-png", "-r", "50", str(out["zh"]), str(ARTIFACTS / "compliance_print")], check=True
     )

@@ -8,7 +8,10 @@ relocation suggestions (:func:`hygis.analysis.relocate.relocate_conflicts`) are 
 * :mod:`~hygis.check.measure` — step 2, the overlap engine per control line;
 * :mod:`~hygis.check.judge` — step 3, the verdict of the rule that applies;
 * :mod:`~hygis.check.rules` — the rule and corridor-width tables (data);
-* :mod:`~hygis.check.report` — the report as .csv, .xlsx, .gpkg or printable .html.
+* :mod:`~hygis.check.land_use` — the 土地利用现状 table of each project (a 三调 DLTB layer, ``land_use=``);
+* :mod:`~hygis.check.report` — the report as .csv, .xlsx, .gpkg, a printable A4 .html
+  (:mod:`~hygis.check.report_html`) or an editable .docx opinion (:mod:`~hygis.check.report_docx`), in
+  Chinese by default (:mod:`~hygis.check.report_text`, ``data/report_headers.csv``).
 """
 
 from __future__ import annotations
