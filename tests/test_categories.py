@@ -71,11 +71,13 @@ def test_a_users_project_type_decides_the_verdict_and_the_row_cites_the_clause()
         geometry=[site, site, site],
         crs=GK,
     )
-    with pytest.warns(hygis.errors.HygisWarning, match="no project_type"):
+    with pytest.warns(hygis.errors.HygisWarning, match="no project_type"):  # N is untyped
         report = hygis.check_projects(hygis.resolve(projects, permanent_farmland=farm))
     rows = report[report.control_line == "permanent_farmland"].set_index("project_id")
     assert rows.loc["R", "verdict"] == "needs approval" and rows.loc["R", "category"] == "key_project"
     assert "自然资规〔2018〕3号" in rows.loc["R", "source"]
     assert rows.loc["I", "verdict"] == "conflict" and rows.loc["I", "category"] == "prohibited"
-    assert pd.isna(rows.loc["N", "project_type"]) and pd.isna(rows.loc["N", "category"])  # group rules
-    assert rows.loc["N", "source"] and "第三十五条" in rows.loc["N", "source"]
+    # Untyped, 交通基建: assumed a road not shown to be in a national plan — 3号 does not admit it.
+    assert rows.loc["N", "project_type"] == "road_other" and rows.loc["N", "category"] == "prohibited"
+    assert rows.loc["N", "verdict"] == "conflict" and "第三十五条" in rows.loc["N", "source"]
+    assert "highway_national" in rows.loc["N", "rule"]  # the fact that would change the verdict

@@ -10,7 +10,8 @@ import shapely
 
 import hygis
 from hygis import gcj02
-from hygis.check.rules import load_rules
+from hygis.check import categories
+from hygis.check.categories import load_rules
 from hygis.constants import VERDICTS
 from hygis.engine.area import measure
 from hygis.engine.overlap import disjoint_layer, overlap
@@ -171,33 +172,49 @@ def test_site_geometry_off_same_rows_no_sites(fixture_paths):
 # --------------------------------------------------------------------------- rules
 def test_rules_table_is_data_with_sources():
     rules = load_rules()
-    assert {"control_line", "group", "kind", "condition", "verdict", "rule", "source"} <= set(rules.columns)
+    # Derived from the category tables (one way to judge), not a second table that could disagree.
+    assert {
+        "control_line",
+        "group",
+        "name_pattern",
+        "project_type",
+        "condition",
+        "verdict",
+        "rule",
+        "source",
+    } <= set(rules.columns)
     assert rules.source.str.len().gt(0).all()
     assert rules.source.str.contains("自然资发〔2022〕142号").any()
     assert rules.source.str.contains("第三十五条").any()
 
 
-def test_group_decides_the_rule(fixture_paths):
+def test_group_and_name_decide_the_type_and_the_rule(fixture_paths):
     report = hygis.check_projects(hygis.resolve(**fixture_paths)).set_index(["project_id", "control_line"])
     assert report.loc[("A", "ecological_redline"), "verdict"] == "conflict"  # industry in the red line
     assert (
         report.loc[("F", "ecological_redline"), "verdict"] == "needs approval"
     )  # railway: linear infrastructure
     assert "142号" in report.loc[("F", "ecological_redline"), "source"]
-    assert report.loc[("B", "permanent_farmland"), "verdict"] == "needs approval"  # restoration = water works
+    # Restoration is no 3号 class, and 166号 forbids turning farmland into forest or grass: conflict.
+    assert report.loc[("B", "permanent_farmland"), "verdict"] == "conflict"
+    assert report.loc[("B", "permanent_farmland"), "project_type"] == "ecological_restoration"
     assert (
         report.loc[("D", "urban_development_boundary"), "verdict"] == "conflict"
     )  # science park outside the boundary
     assert report.loc[("C", "permanent_farmland"), "verdict"] == "compliant"  # touches only
 
 
-def test_bad_rule_table_is_refused(tmp_path):
-    rules = pd.read_csv(hygis.settings.DATA_DIR / "compliance_rules.csv", dtype=str, keep_default_na=False)
-    rules.loc[0, "verdict"] = "maybe"
-    path = tmp_path / "rules.csv"
-    rules.to_csv(path, index=False)
-    with pytest.raises(HygisInputError, match="unknown verdict"):
-        load_rules(path)
+def test_bad_rule_table_is_refused(tmp_path, monkeypatch):
+    table = pd.read_csv(hygis.settings.DATA_DIR / "line_categories.csv", dtype=str, keep_default_na=False)
+    table.loc[0, "verdict"] = "maybe"
+    table.to_csv(tmp_path / "line_categories.csv", index=False)
+    monkeypatch.setattr(categories, "DATA_DIR", tmp_path)
+    categories.load_line_categories.cache_clear()
+    try:
+        with pytest.raises(HygisInputError, match="unknown verdict"):
+            categories.load_line_categories()
+    finally:
+        categories.load_line_categories.cache_clear()
 
 
 # --------------------------------------------------------------------------- points, lines, mixtures

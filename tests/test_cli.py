@@ -107,3 +107,37 @@ def test_a_command_that_leaves_without_teardown_still_flushes_its_output_and_run
     assert done.returncode == 3
     assert done.stdout.decode("utf-8") == "表" * 200_000
     assert done.stderr.decode() == "cleaned up"
+
+
+def _leaf_commands(cmd, path=()):
+    import click
+
+    if isinstance(cmd, click.Group):
+        for name, sub in cmd.commands.items():
+            yield from _leaf_commands(sub, (*path, name))
+    else:
+        yield list(path), cmd
+
+
+def test_a_required_out_missing_is_asked_for_not_a_traceback_after_the_work():
+    """click >= 8.3 let an option declared default=None, required=True through as None: `hygis stats
+    control-lines` computed the table, then died in a TypeError traceback. Every command whose --out
+    is required must refuse at parse time, before any work, with click's usage message."""
+    from click.testing import CliRunner
+
+    from hygis.cli.main import cli as group
+
+    required_out = [
+        path for path, cmd in _leaf_commands(group) if any(p.name == "out" and p.required for p in cmd.params)
+    ]
+    assert ["stats", "control-lines"] in required_out
+    for path in required_out:
+        result = CliRunner().invoke(group, path)
+        assert result.exit_code == 2, (path, result.output)
+        assert "Missing" in result.output, (path, result.output)
+    # and as a planner runs it: a process, a usage message, no traceback
+    proc = subprocess.run(
+        [sys.executable, "-m", "hygis", "stats", "control-lines"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Missing option '--out'" in proc.stderr and "Traceback" not in proc.stderr

@@ -55,8 +55,9 @@ CASES = [
     ("C4", "0301", "0601", box(3950, 500, 100), (0.0, 0.5, 1.0, "red", "R2")),
     # grass → urban housing outside every line: urban construction outside the boundary.
     ("C5", "0404", "0701", box(9000, 0, 100), (0.0, 0.0, 1.0, "orange", "R3")),
-    # paddy → fish pond inside farmland: 非粮化 on permanent farmland (also matches the general rule).
-    ("C6", "0101", "1104", box(200, 600, 100), (1.0, 0.0, 1.0, "orange", "R4")),
+    # paddy → fish pond inside farmland: 挖塘养鱼 on permanent farmland, which 土地管理法 第三十七条
+    # forbids outright (no approval route): red (also matches the general rule R5).
+    ("C6", "0101", "1104", box(200, 600, 100), (1.0, 0.0, 1.0, "red", "R4")),
     # irrigated land → orchard outside farmland: 非粮化.
     ("C7", "0102", "0201", box(9000, 500, 100), (0.0, 0.0, 1.0, "yellow", "R5")),
     # forest → rural homestead outside the boundary: not urban construction, no warning.
@@ -124,14 +125,14 @@ def test_columns_and_county(result):
 def test_by_county_and_trend_add_up(result, hand_changes, lines):
     table = changes.by_county(result)
     city = table[table["county_code"] == "全市"].iloc[0]
-    assert city["changes"] == len(CASES) and city["n_red"] == 2 and city["n_orange"] == 3
+    assert city["changes"] == len(CASES) and city["n_red"] == 3 and city["n_orange"] == 2
     assert city["farmland_ha"] == pytest.approx(result["farmland_ha"].sum())
     later = hand_changes.assign(BGNF=2027).iloc[:3]
     both = changes.classify_changes(pd.concat([hand_changes, later], ignore_index=True), lines, workers=1)
     trend = changes.trend(both)
     assert trend["year"].tolist() == [2026, 2027]
     assert trend["changes"].tolist() == [len(CASES), 3]
-    assert trend.loc[1, "n_red_change"] == 1 - 2
+    assert trend.loc[1, "n_red_change"] == 1 - 3  # 2027 repeats C1-C3 (one red) after three reds
 
 
 def test_codes_read_as_numbers_and_chinese_field_names(lines, tmp_path):
@@ -206,8 +207,17 @@ def test_rules_table_cites_a_source_for_every_rule():
     rules = changes.load_rules()
     assert rules["source"].str.len().gt(10).all()
     cited = " ".join(rules["source"])
-    for doc in ("土地管理法", "自然资发〔2022〕142号", "国办发〔2020〕44号", "厅字〔2019〕48号"):
+    for doc in (
+        "土地管理法",
+        "自然资发〔2022〕142号",
+        "国办发〔2020〕44号",
+        "自然资发〔2021〕166号",
+        "管理办法",
+    ):
         assert doc in cited
+    # R3's wording comes from the 城镇开发边界 texts, not from 厅字〔2019〕48号.
+    r3 = rules.set_index("rule_id").loc["R3", "source"]
+    assert "城镇开发边界管理办法" in r3 and "48号" not in r3
 
 
 def test_a_rule_without_source_is_refused(tmp_path):

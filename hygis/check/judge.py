@@ -1,9 +1,10 @@
 """Judging each project against one control line: the condition, the rule that applies, the row of the report.
 
-For the red line and permanent farmland the condition is ``overlap``/``none``; for the urban
+For the red line and permanent farmland the condition is ``overlap``/``none`` (the red line:
+``core`` where the site meets a 自然保护地核心保护区 of ``--protected-areas``); for the urban
 development boundary ``outside``/``inside`` (the part of the site outside it is what the rules
-judge). The most specific rule of ``data/compliance_rules.csv`` for the project's group, name and
-geometry kind gives the verdict, with its text and source.
+judge). The project's category on the line (:mod:`hygis.check.categories`, from its given or
+assumed type) gives the verdict, with its requirement, clause, quote and source.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hygis.check.categories import judge_by_category
+from hygis.check.categories import judge_by_category, load_line_categories
 from hygis.check.measure import LineOverlap
-from hygis.check.rules import NULL, best_match
+from hygis.check.protected import ProtectedOverlap
+from hygis.check.rules import NULL
 from hygis.check.sites import Sites
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 
@@ -30,11 +32,11 @@ VERDICT_TOLERANCE_REL = 1e-8
 def judge_line(
     sites: Sites,
     measured: LineOverlap,
-    rules: pd.DataFrame,
     *,
+    types: np.ndarray,
+    type_basis: np.ndarray,
     with_geometry: bool = True,
-    types: np.ndarray | None = None,
-    type_basis: np.ndarray | None = None,
+    protected: ProtectedOverlap | None = None,
 ) -> pd.DataFrame:
     """Step 3 of the check: the verdict of every project against one control line, as report rows.
 
@@ -44,14 +46,15 @@ def judge_line(
         From :func:`hygis.check.sites.project_sites`.
     measured : LineOverlap
         From :func:`hygis.check.measure.measure_line`.
-    rules : DataFrame
-        From :func:`hygis.check.rules.load_rules`.
+    types, type_basis : arrays
+        Each project's type and where it came from (:func:`hygis.check.categories.project_types`):
+        every project is judged by its category under the rules in force
+        (:func:`hygis.check.categories.judge_by_category`).
     with_geometry : bool
         Put the overlap polygon (the part outside, for the development boundary) in ``geometry``.
-    types, type_basis : arrays, optional
-        Each project's type and where it came from (:func:`hygis.check.categories.project_types`):
-        a typed project is judged by its category under the rules in force
-        (:func:`hygis.check.categories.judge_by_category`), an untyped one by the group rules.
+    protected : ProtectedOverlap, optional
+        The 自然保护地 each site meets (:func:`hygis.check.protected.protected_overlap`): on the red
+        line a core protection zone is its own condition, and a reserve's own laws are said.
     """
     prj, line, kinds, methods = sites.projects, measured.line, sites.kinds, sites.methods
     site_geoms, site_m2, unlocated, loc_notes = (
@@ -79,7 +82,6 @@ def judge_line(
         judged = np.where(is_point, pin, inside_m2 > VERDICT_TOLERANCE_M2)
         condition = np.where(judged, "overlap", "none")
 
-    sub = rules[rules.control_line == line].reset_index(drop=True)
     frame = pd.DataFrame(
         {
             "project_id": prj["project_id"].to_numpy(),
@@ -87,19 +89,25 @@ def judge_line(
             "group": prj["group"].to_numpy(),
         }
     )
-    best = best_match(
-        frame, sub, extra=lambda row: (condition == row.condition) & ((row.kind == "*") | (kinds == row.kind))
-    )
-    verdict = sub["verdict"].to_numpy()[best].astype(object)
-    rule = sub["rule"].to_numpy()[best].astype(object)
-    source = sub["source"].to_numpy()[best].astype(object)
-    category = np.full(n, None, dtype=object)
-    typed = np.zeros(n, dtype=bool) if types is None else pd.Series(types).notna().to_numpy()
-    # A user's batch often has no type at all: the group rules then judge every row.
-    if types is not None and typed.any():
-        by_type = judge_by_category(types, line, condition)
-        verdict[typed], rule[typed], source[typed] = by_type[0][typed], by_type[1][typed], by_type[2][typed]
-        category = by_type[3]
+    reserve = np.zeros(n, dtype=bool)
+    if protected is not None and line == "ecological_redline":
+        condition = np.where(protected.core, "core", condition)
+        reserve = protected.labels != ""
+    assumed = np.asarray(type_basis, dtype=object) != "given"
+    verdict, rule, source, category = judge_by_category(types, line, condition, assumed)
+    if reserve.any():
+        # 142号 一(一): inside 自然保护区, 风景名胜区 … their own laws apply, whatever the category.
+        row = load_line_categories().query("control_line == @line and condition == 'reserve'").iloc[0]
+        said = f"{row['clause']}：“{row['quote']}” — {row['source']} [{row['status']}]"
+        labels = protected.labels if protected is not None else np.full(n, "", dtype=object)
+        verdict = np.where(reserve & (verdict == "compliant"), row["verdict"], verdict)
+        said_rule = row["requirement"]
+        rule = np.array(
+            [f"位于 {lab}：{said_rule} {r}" if lab else r for lab, r in zip(labels, rule)],
+            dtype=object,
+        )
+        source = np.array([f"{s}; {said}" if lab else s for lab, s in zip(labels, source)], dtype=object)
+    verdict, rule, source = verdict.astype(object), rule.astype(object), source.astype(object)
     verdict[unlocated] = "not located"
     rule[unlocated] = (
         "没有用地位置，无法审查 — the project has no site, so it cannot be checked against this line."

@@ -8,7 +8,8 @@ that applies to the project's group, citing its source:
 1. **sites** (:func:`hygis.check.sites.project_sites`) — polygons as drawn, lines as corridors,
    points by containment or as discs;
 2. **measure** (:func:`hygis.check.measure.measure_line`) — the exact overlap engine, per line;
-3. **judge** (:func:`hygis.check.judge.judge_line`) — the rule table's verdict, per line;
+3. **judge** (:func:`hygis.check.judge.judge_line`) — the verdict of each project's category
+   (:mod:`hygis.check.categories`: its given 项目类型, else the type its group and name imply), per line;
 4. **provenance** (:func:`provenance`) — where every input, rule and figure came from.
 
 Relocation suggestions for the conflicts are a separate step the user asks for
@@ -43,7 +44,13 @@ import shapely
 from pyproj import CRS
 
 from hygis import crs as hcrs
-from hygis.check.categories import load_line_categories, load_project_types, load_type_defaults, project_types
+from hygis.check.categories import (
+    load_line_categories,
+    load_project_types,
+    load_rules,
+    load_type_defaults,
+    project_types,
+)
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
 from hygis.check.land_use import land_use_table
 from hygis.check.measure import measure_line
@@ -55,7 +62,8 @@ from hygis.check.preaudit import (
     preaudit_figures,
     preaudit_line,
 )
-from hygis.check.rules import load_corridor_widths, load_rules
+from hygis.check.protected import protected_overlap
+from hygis.check.rules import load_corridor_widths
 from hygis.check.sites import project_sites
 from hygis.constants import CONTROL_LINES, ENGINES, VERDICTS
 from hygis.engine.area import ELLIPSOIDAL, METHODS, PLANAR
@@ -86,7 +94,7 @@ def check_projects(
     engine: str = "local",
     workers: int | None = None,
     client: Any = None,
-    rules: pd.DataFrame | str | Path | None = None,
+    protected_areas: gpd.GeoDataFrame | str | Path | None = None,
     overlap_geometry: bool = True,
     site_geometry: bool = True,
     area: str = ELLIPSOIDAL,
@@ -113,8 +121,11 @@ def check_projects(
         Processes for the local engine (default: every core).
     client : dask.distributed.Client, optional
         For ``engine="dask"``.
-    rules : DataFrame or path, optional
-        A rule table in the format of :func:`hygis.check.rules.load_rules` (default: the packaged one).
+    protected_areas : GeoDataFrame or path, optional
+        自然保护地 (nature reserves, scenic areas …) with their functional zones
+        (:mod:`hygis.check.protected`): inside a 核心保护区 only the protection activities may take
+        place (自然资发〔2022〕142号 一(一)); inside a reserve its own laws apply, which the red-line
+        row says.
     overlap_geometry : bool
         Build the overlap polygons (the ``geometry`` column). ``False`` when only the areas and
         verdicts are needed (a .csv or .xlsx report): the areas are the same, and ``geometry``
@@ -169,7 +180,7 @@ def check_projects(
     if inputs is None:
         say("reading inputs")
         inputs = resolve()
-    rule_table = rules if isinstance(rules, pd.DataFrame) else load_rules(rules)
+    rule_table = load_rules()
     notes = list(inputs.notes)
     projects = checked_projects(inputs.projects, rule_table, notes)
     if area not in METHODS:
@@ -189,18 +200,30 @@ def check_projects(
         ellipsoidal=area == ELLIPSOIDAL,
         native=inputs.projects_as_read(projects),
     )
-    # The plan's own projects get a type from their group and name; a user's file says its own.
-    own_plan = inputs.provenance.get("projects", {}).get("status") not in ("user-file", "user-data")
-    types, type_basis = project_types(projects, defaults=own_plan)
-    untyped = np.array([t is None for t in types], dtype=bool)
-    if untyped.any():
+    # One way to judge: a given 项目类型, else the type the group and name imply (strict defaults).
+    types, type_basis = project_types(projects, defaults=True)
+    assumed = type_basis != "given"
+    user_file = inputs.provenance.get("projects", {}).get("status") in ("user-file", "user-data")
+    if user_file and assumed.any():
         warn(
-            f"projects: {int(untyped.sum())} project(s) have no project_type (项目类型): judged by the "
-            "rules of their group. Give a project_type (data/project_types.csv: railway_national, "
-            "water_local, tourism_facilities …) to judge them by the categories of 自然资发〔2022〕142号 "
-            "and 自然资规〔2018〕3号.",
+            f"projects: {int(assumed.sum())} project(s) have no project_type (项目类型): their type is "
+            "assumed from their group and name (data/project_type_defaults.csv), never a class the law "
+            "admits only when named. Give 项目类型 (铁路, 高速公路, 机场, 电网, 能源, 水利, 生态修复 …: "
+            "data/project_types.csv) where the project is of a class 自然资规〔2018〕3号 or "
+            "自然资发〔2022〕142号 admits.",
             notes,
         )
+    protected = None
+    if protected_areas is not None:
+        from hygis.io.read import read_vector  # noqa: PLC0415 - only with --protected-areas
+
+        areas = (
+            protected_areas
+            if isinstance(protected_areas, gpd.GeoDataFrame)
+            else read_vector(protected_areas, geometry="polygon", label="protected areas")
+        )
+        geoms = np.where(sites.points, sites.point_geoms, sites.geoms)
+        protected = protected_overlap(geoms, sites.points, area_crs, areas)
     tables = preaudit is True
     units = county_units(counties) if tables else None
     frames, by_county, detail = [], [], []
@@ -231,7 +254,12 @@ def check_projects(
         itemise = bool(preaudit) and line in ITEMISED_LINES
         measured = measures[line]
         frame = judge_line(
-            sites, measured, rule_table, with_geometry=overlap_geometry, types=types, type_basis=type_basis
+            sites,
+            measured,
+            types=types,
+            type_basis=type_basis,
+            with_geometry=overlap_geometry,
+            protected=protected,
         )
         figures = pd.DataFrame({c: np.full(len(frame), np.nan) for c in FIGURE_COLUMNS})
         if itemise:
@@ -309,15 +337,17 @@ def checked_projects(projects: gpd.GeoDataFrame, rules: pd.DataFrame, notes: lis
         warn(
             f"projects: {int((projects['group'] == '*').sum())} project(s) have no 'group' "
             "(e.g. 交通基建, 产业升级): "
-            "the general rules apply to them, which treat any overlap as construction. Add a group column.",
+            "their type is assumed from the name alone, else the strictest reading "
+            "(no class the law admits). "
+            "Add a group column, or better a 项目类型 column.",
             notes,
         )
     known = set(rules.group) - {"*"}
     unknown = sorted(set(projects["group"]) - known - {"*"})
     if unknown:
         warn(
-            f"projects: group(s) {', '.join(unknown)} have no specific rule; the general rules apply. "
-            f"Known groups: {', '.join(sorted(known))}.",
+            f"projects: group(s) {', '.join(unknown)} have no default type; the name decides, else the "
+            f"strictest reading. Known groups: {', '.join(sorted(known))}.",
             notes,
         )
     return projects
@@ -396,7 +426,7 @@ def provenance(
     report.attrs["illustrative"] = illustrative_banner(inputs)
     report.attrs["provenance"] = {
         "inputs": {k: {kk: str(vv) for kk, vv in v.items()} for k, v in inputs.provenance.items()},
-        "rules": rules.attrs.get("path", "rules passed in Python"),
+        "rules": rules.attrs.get("path", ""),
         "corridor_widths": str(DATA_DIR / "corridor_widths.csv"),
         "area_crs": hcrs.describe(area_crs),
         "area_method": area_method,

@@ -64,6 +64,15 @@ from hygis.constants import ENGINES, REPORT_FORMATS, REPORT_LANGS
     "overlap by, for 用地预审/补划. Default: the embedded units.",
 )
 @click.option(
+    "--protected-areas",
+    "protected_path",
+    type=click.Path(exists=True, dir_okay=True, path_type=Path),
+    default=None,
+    help="自然保护地 (nature reserves, scenic areas …; fields name/名称, kind/类型, zone/功能分区): inside a "
+    "核心保护区 only protection activities may take place, inside a reserve its own laws apply "
+    "(自然资发〔2022〕142号 一(一)); said on the red-line rows.",
+)
+@click.option(
     "--no-preaudit",
     "no_preaudit",
     is_flag=True,
@@ -113,6 +122,7 @@ def check_cmd(
     workers: int | None,
     relocate: bool,
     counties_path: Path | None,
+    protected_path: Path | None,
     no_preaudit: bool,
     land_use_path: str | None,
     figures_dir: Path | None,
@@ -142,6 +152,9 @@ def check_cmd(
     land_use = None
     if land_use_path is not None:
         land_use = read_vector(land_use_path, crs=crs, geometry="polygon", label="land use (三调 DLTB)")
+    protected = None
+    if protected_path is not None:
+        protected = read_vector(protected_path, crs=crs, geometry="polygon", label="protected areas")
     # Tables hold areas and verdicts only: the overlap polygons and the sites (in WGS 84) are made
     # for .gpkg and .html alone.
     with cluster_client(scheduler, engine) as (engine, client):
@@ -158,6 +171,7 @@ def check_cmd(
             progress=progress,
             counties=counties,
             land_use=land_use,
+            protected_areas=protected,
             # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,
             # and the by-county and patch tables (sheets/layers of the other formats) are not cut.
             preaudit=False if no_preaudit else "figures" if out.suffix.lower() == ".csv" else True,

@@ -182,16 +182,18 @@ def out_option(
             raise click.BadParameter(msg)
         return path
 
+    # No default at all (not default=None) when there is none: click >= 8.3 takes an explicit None
+    # as a value, and a required --out then reaches the command as None instead of being asked for.
+    defaults: dict[str, Any] = {} if default is None else {"default": default, "show_default": True}
     return click.option(
         "--out",
         "-o",
         "out",
         type=click.Path(dir_okay=False, path_type=Path),
-        default=default,
         required=default is None if required is None else required,
-        show_default=default is not None,
         callback=check_suffix,
         help=f"Output {what}; the suffix picks the format ({', '.join(suffixes)}).",
+        **defaults,
     )
 
 
