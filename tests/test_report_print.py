@@ -82,7 +82,7 @@ def test_summary_counts_projects_and_conflicts_come_first(printed):
     flagged, compliant, missing = (text.index(s) for s in ("冲突与需审批项目", "符合项目", "未定位项目"))
     assert flagged < compliant < missing < text.index("附表：全部项目审查结果")
     html = printed["zh_html"].read_text(encoding="utf-8")
-    assert "/work/" not in html and "site-packages" not in html and "hygis data/compliance_rules.csv" in html
+    assert "/work/" not in html and "site-packages" not in html and "hygis data/corridor_widths.csv" in html
     # The 15 projects without a site are one list; the appendix has one row per project, not 57.
     assert html.count("<p class='list'>") == 1
     assert html.split("class='appendix'")[1].count("<tr>") == 2 + 19

@@ -49,10 +49,14 @@ def shown_path(path: object, *, full: bool = True) -> str:
     'hygis data/compliance_rules.csv'
     >>> shown_path("/home/me/项目/jbnt.shp", full=False)
     'jbnt.shp'
+    >>> shown_path(f"{DATA_DIR / 'project_types.csv'}, /home/me/rules.csv", full=False)
+    'hygis data/project_types.csv, rules.csv'
     """
     text = str(path or "")
     if not text or ("/" not in text and "\\" not in text):  # not a path: "rules passed in Python"
         return text
+    if ", " in text:  # several files (the rule tables)
+        return ", ".join(shown_path(part, full=full) for part in text.split(", "))
     p = Path(text)
     for root, name in ((DATA_DIR, "data"), (LAYERS_DIR, "layers")):
         try:
