@@ -55,7 +55,10 @@ VERDICT_LABELS: dict[str, str] = {k: f"{v['zh']} {k}" for k, v in _VOCABULARY["v
 ENGINES: tuple[str, ...] = ("local", "dask")
 
 #: The formats of a compliance report (the suffix of the output picks one).
-REPORT_FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".gpkg", ".html")
+REPORT_FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".gpkg", ".html", ".docx")
+
+#: The languages of the documents a bureau files (Chinese first: the default).
+REPORT_LANGS: tuple[str, ...] = ("zh", "en")
 
 #: Basemaps a web map can have under the data (gaode and tencent are GCJ-02; tianditu needs a key).
 BASEMAPS: tuple[str, ...] = ("osm", "gaode", "tencent", "tianditu", "none")
@@ -84,6 +87,7 @@ __all__ = [
     "FIGURES",
     "MAP_THEMES",
     "REPORT_FORMATS",
+    "REPORT_LANGS",
     "CONTROL_LINES",
     "CONTROL_LINE_EN",
     "CONTROL_LINE_ZH",

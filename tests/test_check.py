@@ -295,13 +295,20 @@ def test_cli_default_data_writes_all_four_formats(cli, tmp_path):
     df = pd.read_csv(tmp_path / "report.csv", encoding="utf-8")
     assert df.columns[0] == "\ufeffproject_id" or df.columns[0] == "project_id"
     assert "南衡高铁（衡阳段）" in set(pd.read_csv(tmp_path / "report.csv", encoding="utf-8-sig").name)
-    assert "南衡高铁（衡阳段）" in set(pd.read_excel(tmp_path / "report.xlsx", sheet_name="report").name)
+    assert "南衡高铁（衡阳段）" in set(
+        pd.read_excel(tmp_path / "report.xlsx", sheet_name="审查结果")["项目名称"]
+    )
     # The tables are written without building overlap polygons: same areas as the .gpkg, which has them.
-    gpkg = gpd.read_file(tmp_path / "report.gpkg", layer="compliance")
+    gpkg = gpd.read_file(tmp_path / "report.gpkg", layer="审查结果")
     assert not (gpkg.geometry.isna() | gpkg.geometry.is_empty).all()
     csv = pd.read_csv(tmp_path / "report.csv", encoding="utf-8-sig")
-    np.testing.assert_array_equal(csv["overlap_ha"].to_numpy(), gpkg["overlap_ha"].to_numpy())
-    assert csv["verdict"].tolist() == gpkg["verdict"].tolist()
+    np.testing.assert_array_equal(csv["overlap_ha"].to_numpy(), gpkg["重叠面积（公顷）"].to_numpy())
+    assert (
+        csv["verdict"]
+        .map({"conflict": "冲突", "needs approval": "需审批", "compliant": "符合", "not located": "未定位"})
+        .tolist()
+        == gpkg["审查结论"].tolist()
+    )
 
 
 def test_cli_fixture_with_progress(cli, fixture_paths, tmp_path):
@@ -323,7 +330,7 @@ def test_cli_fixture_with_progress(cli, fixture_paths, tmp_path):
     proc = cli(*map(str, args), check=True)
     assert "permanent_farmland: 6/6 projects" in proc.stderr
     assert folder_hash(tmp_path / "in") == before
-    warnings = pd.read_excel(out, sheet_name="warnings").warning.tolist()
+    warnings = pd.read_excel(out, sheet_name="警告")["警告"].tolist()
     assert any("make-valid" in w for w in warnings) and any("GB18030" in w for w in warnings)
 
 
@@ -375,7 +382,7 @@ def test_cli_gcj02_flag(cli, fixture_paths, tmp_path):
 
 def test_cli_bad_output_suffix(cli, tmp_path):
     proc = cli("check", "--out", str(tmp_path / "r.pdf"))
-    assert proc.returncode == 2 and ".csv, .xlsx, .gpkg, .html" in proc.stderr
+    assert proc.returncode == 2 and ".csv, .xlsx, .gpkg, .html, .docx" in proc.stderr
 
 
 def test_project_without_coordinates_is_reported_not_dropped(tmp_path):

@@ -48,13 +48,13 @@ def test_conflict_gets_a_site_clear_of_both_exclusions(conflicting_report):
 
 
 def test_relocation_in_the_reports(conflicting_report, tmp_path):
-    xlsx = write_report(conflicting_report, tmp_path / "r.xlsx")
+    xlsx = write_report(conflicting_report, tmp_path / "r.xlsx", lang="en")
     sheet = pd.read_excel(xlsx, sheet_name="relocation")
     assert sheet["project_id"].tolist() == ["X1"] and sheet["distance_m"].iloc[0] > 0
-    gpkg = write_report(conflicting_report, tmp_path / "r.gpkg")
+    gpkg = write_report(conflicting_report, tmp_path / "r.gpkg", lang="en")
     assert "relocations" in {row[0] for row in pyogrio.list_layers(gpkg)}
     html = write_report(conflicting_report, tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "Relocation suggestions" in html and "示例工业园 &lt;b&gt;X&lt;/b&gt;" in html
+    assert "建议选址" in html and "示例工业园 &lt;b&gt;X&lt;/b&gt;" in html
 
 
 def test_relocation_on_the_compliance_map(conflicting_report):

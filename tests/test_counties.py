@@ -8,6 +8,7 @@ import shapely
 
 import hygis
 from hygis.analysis import counties
+from hygis.engine.area import measure
 from hygis.plan import layers
 
 from .analysis_fixtures import GK, box, pt, two_counties
@@ -51,9 +52,13 @@ def alloc_table():
 
 def test_split_rules_by_hand(alloc_table):
     table = counties.investment_by_county(alloc_table, two_counties()).set_index("code")
-    # A: 60 + 80 + 0 + 5 + 25 + 20 = 190;  B: 40 + 50 + 10 + 5 + 25 = 130
-    assert table.loc["439901", "investment_yi"] == pytest.approx(190.0, abs=1e-9)
-    assert table.loc["439902", "investment_yi"] == pytest.approx(130.0, abs=1e-9)
+    # A: 60 + 80 + 0 + 5 + 25 + 20 = 190;  B: 40 + 50 + 10 + 5 + 25 = 130 — POLY's 60/40 by its
+    # ellipsoidal areas (椭球面积), which differ from the plane's by the projection's scale across it (~1e-6).
+    in_a, in_b = (measure([box(x0, 0, x1, 100)], GK)[0] for x0, x1 in ((400, 1000), (1000, 1400)))
+    poly_a = 100.0 * in_a / (in_a + in_b)
+    assert abs(poly_a - 60.0) > 1e-7  # not the planar split
+    assert table.loc["439901", "investment_yi"] == pytest.approx(190.0 - 60.0 + poly_a, abs=1e-9)
+    assert table.loc["439902", "investment_yi"] == pytest.approx(130.0 + 60.0 - poly_a, abs=1e-9)
     assert table.loc["439901", "investment_listed_yi"] == pytest.approx(45.0)
     assert table.loc["439902", "projects"] == 5 and table.loc["439901", "projects"] == 5
     assert table.attrs["unallocated_yi"] == pytest.approx(40.0)

@@ -228,7 +228,7 @@ def test_unclosed_ring_and_curves_repaired_and_reported(cli, tmp_path):
         check=True,
     )
     assert "feature #1 had a ring not closed" in proc.stderr
-    warnings_sheet = pd.read_excel(out, sheet_name="warnings").astype(str).to_string()
+    warnings_sheet = pd.read_excel(out, sheet_name="警告").astype(str).to_string()
     assert "feature #1 had a ring not closed" in warnings_sheet
     assert tree_hash(inputs) == before
 

@@ -140,6 +140,8 @@ def test_the_check_reports_them_in_every_format(case, tmp_path, cli):
     counties.rename(columns={"code": "XZQDM", "name": "XZQMC"}).to_file(tmp_path / "xzq.gpkg")
     common = [
         "check",
+        "--lang",
+        "en",  # the data-interchange names this test reads (Chinese: tests/test_report_zh.py)
         "--projects",
         str(tmp_path / "projects.gpkg"),
         "--permanent-farmland",

@@ -8,6 +8,7 @@ import rasterio
 import shapely
 
 from hygis import raster
+from hygis.engine.area import measure
 from hygis.errors import HygisInputError
 from hygis.plan import layers, resolve
 
@@ -81,8 +82,9 @@ def test_gtiff_fallback_is_tiled_with_overviews(tmp_path):
 def test_summary_areas_add_up_to_the_city(constraints):
     result, _ = constraints
     table = result.summary()
-    # 15,310.7 km² in EPSG:4546 (the county layer); a 30 m raster agrees to 0.1 %.
-    assert table["area_ha"].sum() / 100 == pytest.approx(15310.7, rel=1e-3)
+    # The county layer's ellipsoidal area (椭球面积), as the table's cells are; a 30 m raster agrees to 0.1 %.
+    city_km2 = measure(layers.load("counties")).sum() / 1e6
+    assert table["area_ha"].sum() / 100 == pytest.approx(city_km2, rel=1e-3)
     assert set(table["class_code"]) >= {0, 1, 2, 4}
 
 
@@ -108,3 +110,15 @@ def test_cli_constraints_huge_cell(cli, tmp_path):
     proc = cli("raster", "constraints", "--cell", "50000", "--out", str(tmp_path / "c.tif"))
     assert proc.returncode == 2
     assert "too coarse" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cell_areas_are_ellipsoidal():
+    grid = raster.grid_for(layers.load("counties"), cell=1000)
+    areas = grid.cell_areas().ravel()
+    x, y = grid.xy()
+    for col in (0, grid.width // 2, grid.width - 1):
+        for row in (0, grid.height - 1):  # one value a column: exact to ~1e-7 at every row
+            cx, cy = float(x[0, col]), float(y[row, 0])
+            cell = shapely.box(cx - 500, cy - 500, cx + 500, cy + 500)
+            assert areas[col] == pytest.approx(measure([cell], grid.crs)[0], rel=2e-7)
+    assert not np.allclose(areas, 1e6, rtol=1e-4)  # not the plane's 1 km²

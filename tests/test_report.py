@@ -34,7 +34,7 @@ def test_csv_has_bom_chinese_and_meta(default_report, tmp_path):
 
 def test_xlsx_sheets(default_report, tmp_path):
     report, _ = default_report
-    path = write_report(report, tmp_path / "r.xlsx")
+    path = write_report(report, tmp_path / "r.xlsx", lang="en")
     sheets = pd.read_excel(path, sheet_name=None)
     assert set(sheets) == {
         "说明 notice",
@@ -53,7 +53,7 @@ def test_xlsx_sheets(default_report, tmp_path):
 
 def test_gpkg_layers_open_in_qgis_terms(default_report, tmp_path):
     report, _ = default_report
-    path = write_report(report, tmp_path / "r.gpkg")
+    path = write_report(report, tmp_path / "r.gpkg", lang="en")
     names = {row[0] for row in pyogrio.list_layers(path)}
     assert {"compliance", "overlaps", "sites", "warnings", "provenance"} <= names
     overlaps = gpd.read_file(path, layer="overlaps")
@@ -89,7 +89,7 @@ def test_html_default_has_banner(default_report, tmp_path):
 
 def test_unknown_format_refused(default_report, tmp_path):
     with pytest.raises(HygisOutputError, match="suffix picks the format"):
-        write_report(default_report[0], tmp_path / "r.docx")
+        write_report(default_report[0], tmp_path / "r.pdf")
 
 
 def test_reports_on_illustrative_lines_say_so_on_their_face(tmp_path):

@@ -4,7 +4,7 @@ How a project's investment is shared among the county-level units (the rule, app
 this order, per project):
 
 1. **Located** (a non-empty geometry): split by the part of the geometry in each unit —
-   polygons by area, lines by length (in the area CRS of :func:`hygis.crs.area_crs_for`),
+   polygons by (ellipsoidal) area, lines by length (in the area CRS of :func:`hygis.crs.area_crs_for`),
    points by containment (a multipoint by its number of points; a point exactly on a border
    is shared equally). Shares are of the part inside the units, so they sum to 1; the
    geometry wins over any ``county_code`` listing.
@@ -30,6 +30,7 @@ import shapely
 from hygis import io
 from hygis.analysis.stats import load_counties
 from hygis.crs import area_crs_for, describe
+from hygis.engine.area import measure as ellipsoidal_area
 from hygis.engine.regions import measure, split_by_regions
 from hygis.errors import HygisInputError
 from hygis.plan import layers
@@ -141,6 +142,9 @@ def allocate_projects(
         g = projects.geometry.iloc[loc_idx].to_crs(crs).to_numpy()
         pieces, owner, zone = split_by_regions(g, zones)
         size = measure(pieces)
+        # Areas as the official figures (椭球面积), not the plane's: a split by area is a split by land.
+        polygonal_piece = shapely.get_dimensions(pieces) == 2
+        size[polygonal_piece] = ellipsoidal_area(pieces[polygonal_piece], crs)
         whole = np.bincount(owner, weights=size, minlength=len(g))
         keep = size > 0
         method = np.array(["point", "length", "area"], dtype=object)[shapely.get_dimensions(pieces)]

@@ -10,7 +10,10 @@ relocation suggestions (:func:`hygis.analysis.relocate.relocate_conflicts`) are 
 * :mod:`~hygis.check.categories` — project types, their categories and the clauses (data);
 * :mod:`~hygis.check.protected` — 自然保护地 (core zones, reserves) met by the sites;
 * :mod:`~hygis.check.rules` — table matching and corridor widths (data);
-* :mod:`~hygis.check.report` — the report as .csv, .xlsx, .gpkg or printable .html.
+* :mod:`~hygis.check.land_use` — the 土地利用现状 table of each project (a 三调 DLTB layer, ``land_use=``);
+* :mod:`~hygis.check.report` — the report as .csv, .xlsx, .gpkg, a printable A4 .html
+  (:mod:`~hygis.check.report_html`) or an editable .docx opinion (:mod:`~hygis.check.report_docx`), in
+  Chinese by default (:mod:`~hygis.check.report_text`, ``data/report_headers.csv``).
 """
 
 from __future__ import annotations

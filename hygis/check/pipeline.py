@@ -52,6 +52,7 @@ from hygis.check.categories import (
     project_types,
 )
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
+from hygis.check.land_use import land_use_table
 from hygis.check.measure import measure_line
 from hygis.check.preaudit import (
     FIGURE_COLUMNS,
@@ -100,6 +101,7 @@ def check_projects(
     planar_crs: Any = None,
     preaudit: bool | str = True,
     counties: gpd.GeoDataFrame | None = None,
+    land_use: gpd.GeoDataFrame | None = None,
     progress: ProgressFn | None = None,
 ) -> gpd.GeoDataFrame:
     """Check projects against the three control lines; one row per project × control line.
@@ -148,6 +150,9 @@ def check_projects(
     counties : GeoDataFrame, optional
         The county-level units to split by (a user's XZQ layer, ``XZQDM``/``XZQMC`` or
         ``code``/``name``); default the embedded units.
+    land_use : GeoDataFrame, optional
+        The 三调 land-use patches (``DLTB``: ``DLBM``, ``QSXZ``, ``KCXS`` …): the 土地利用现状 table of
+        every located project goes in ``attrs["land_use"]`` (:func:`hygis.check.land_use.land_use_table`).
     progress : callable, optional
         Receives one line of text per step and chunk.
 
@@ -165,7 +170,8 @@ def check_projects(
         the overlap polygon (for the development boundary: the part of the site *outside* it,
         which the verdict judges) — and ``site_geometry`` (the site checked).
         ``attrs``: ``area_method``, ``area_crs``, ``warnings``, ``provenance``, ``illustrative``
-        (banner or None), ``by_county`` and ``farmland_detail`` (GeoDataFrames, or None).
+        (banner or None), ``by_county`` and ``farmland_detail`` (GeoDataFrames, or None), ``land_use``
+        (a DataFrame, or None).
     """
     say = progress or (lambda _m: None)
     if engine not in ENGINES:
@@ -288,6 +294,18 @@ def check_projects(
     report = assemble(frames, len(projects), area_crs, sites.geoms, with_sites=site_geometry)
     report.attrs["by_county"] = _to_wgs84(by_county)
     report.attrs["farmland_detail"] = _to_wgs84(detail)
+    report.attrs["land_use"] = None
+    if land_use is not None:
+        say("land use (土地利用现状): the 三调 patches of each site, by class and ownership")
+        report.attrs["land_use"] = land_use_table(
+            sites.projects,
+            sites.geoms,
+            land_use,
+            area_crs,
+            farmland=inputs.permanent_farmland,
+            area=area,
+            notes=notes,
+        )
     say("done")
     return provenance(report, inputs, rule_table, notes, engine=engine, area_crs=area_crs, area_method=method)
 

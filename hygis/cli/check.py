@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from hygis.cli.options import (
+    SOURCE,
     area_method,
     area_options,
     echo_banner_text,
@@ -18,7 +19,7 @@ from hygis.cli.options import (
     user_errors,
 )
 from hygis.cli.teardown import keep
-from hygis.constants import ENGINES, REPORT_FORMATS
+from hygis.constants import ENGINES, REPORT_FORMATS, REPORT_LANGS
 
 
 @click.command("check", short_help="Check projects against the three control lines (规划符合性审查).")
@@ -80,6 +81,32 @@ from hygis.constants import ENGINES, REPORT_FORMATS
     "for very large batches.",
 )
 @click.option(
+    "--land-use",
+    "land_use_path",
+    type=SOURCE,
+    default=None,
+    metavar="DLTB",
+    help="The 三调 地类图斑 layer (e.g. 三调.gdb:DLTB: DLBM, QSXZ, KCXS): add each project's "
+    "土地利用现状 table — area by 三大类 and 一级类, 耕地 and 永久基本农田, 国有/集体, 田坎 deducted "
+    "by KCXS — to the report.",
+)
+@click.option(
+    "--figures",
+    "figures_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="A folder of project figures, one PNG per project named by its id (P08.png, e.g. made by "
+    "'hygis figure project P08'), for the .docx opinion; without one the .docx draws a simple map.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(REPORT_LANGS),
+    default=None,
+    help="Language of the report: zh (the default for .xlsx, .gpkg, .html, .docx: sheet names, headers, "
+    "verdicts in Chinese) or en. A .csv keeps its data-interchange column names unless --lang zh.",
+)
+@click.option(
     "--cache/--no-cache",
     default=True,
     show_default=True,
@@ -98,6 +125,9 @@ def check_cmd(
     counties_path: Path | None,
     protected_path: Path | None,
     no_preaudit: bool,
+    land_use_path: str | None,
+    figures_dir: Path | None,
+    lang: str | None,
     cache: bool,
     out: Path,
     **kwargs: Any,
@@ -120,6 +150,9 @@ def check_cmd(
     counties = None
     if counties_path is not None:
         counties = read_vector(counties_path, crs=crs, geometry="polygon", label="county units")
+    land_use = None
+    if land_use_path is not None:
+        land_use = read_vector(land_use_path, crs=crs, geometry="polygon", label="land use (三调 DLTB)")
     protected = None
     if protected_path is not None:
         protected = read_vector(protected_path, crs=crs, geometry="polygon", label="protected areas")
@@ -138,6 +171,7 @@ def check_cmd(
             site_geometry=out.suffix.lower() not in (".csv", ".xlsx"),
             progress=progress,
             counties=counties,
+            land_use=land_use,
             protected_areas=protected,
             # A .csv holds the rows only: their 用地预审 figures come from the engine's own measurements,
             # and the by-county and patch tables (sheets/layers of the other formats) are not cut.
@@ -148,7 +182,10 @@ def check_cmd(
         from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - only when asked for
 
         relocate_conflicts(report, inputs, progress=progress)
-    path = write_report(report, out, inputs=inputs)
+    figures = None
+    if figures_dir is not None:
+        figures = {p.stem: p for p in sorted(figures_dir.glob("*.png"))}
+    path = write_report(report, out, inputs=inputs, lang=lang, figures=figures)
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):
         echo_banner_text(report.attrs["illustrative"])

@@ -147,12 +147,15 @@ def warning_map(
         result = result.to_crs(WGS84)
     inputs = inputs or resolve()
     crs = result.attrs.get("area_crs")
+    method = result.attrs.get("area_method")
     b = new_map(
         title,
         basemap=basemap,
         offline=offline,
         banner=result.attrs.get("banner"),
-        subtitle=f"面积 areas: {crs}" if crs else None,
+        subtitle=(f"面积 areas: {method}; overlaps cut in {crs}" if method else f"面积 areas: {crs}")
+        if crs
+        else None,
     )
     # Never an opaque base: past the big-layer threshold the changes draw on canvas tiles beneath it.
     add_counties(b, layers.load("counties"))

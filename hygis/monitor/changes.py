@@ -43,6 +43,8 @@ import shapely
 from hygis import io
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, describe
+from hygis.engine.area import describe as describe_area
+from hygis.engine.area import measure
 from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError
 from hygis.messages import warn
@@ -366,10 +368,10 @@ def classify_changes(
     Returns
     -------
     GeoDataFrame
-        One row per change polygon, columns :data:`COLUMNS` (areas in hectares, measured in the
-        plan's CGCS2000 Gauss–Krüger CRS; ``outside_udb_ha`` = the part outside the union of
-        the boundary), geometry in WGS 84. ``attrs``: ``illustrative`` (the banner, or None),
-        ``area_crs``, ``notes``, ``rules`` (the table used).
+        One row per change polygon, columns :data:`COLUMNS` (ellipsoidal areas in hectares, the
+        overlaps cut in the plan's CGCS2000 Gauss–Krüger CRS; ``outside_udb_ha`` = the part outside
+        the union of the boundary), geometry in WGS 84. ``attrs``: ``illustrative`` (the banner, or
+        None), ``area_crs``, ``area_method``, ``notes``, ``rules`` (the table used).
     """
     say = progress or (lambda _m: None)
     inputs = inputs or resolve()
@@ -387,12 +389,19 @@ def classify_changes(
     result = pd.DataFrame(
         {c: changes[c].to_numpy() for c in ("change_id", "year", "class_before", "class_after")}
     )
-    result["area_ha"] = shapely.area(geoms) / M2_PER_HA
+    # Official areas are ellipsoidal (椭球面积): the change polygon's own, and its overlaps scaled by the
+    # polygon's areal scale (a change polygon is small: the projection's scale is constant over it to ~1e-8).
+    planar = shapely.area(geoms)
+    ellipsoidal = measure(geoms, crs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(planar > 0, ellipsoidal / planar, 1.0)
+    result["area_ha"] = ellipsoidal / M2_PER_HA
     measured = {}
     for line, gdf in inputs.control_lines().items():
         say(f"overlap of {n:,} change polygons with {line.replace('_', ' ')} ({len(gdf):,} features)")
         layer = disjoint_layer(gdf.geometry.to_crs(crs).to_numpy())
-        measured[line], _ = overlap(geoms, layer, geometry=False, workers=workers)
+        inside, _ = overlap(geoms, layer, geometry=False, workers=workers)
+        measured[line] = inside * scale
     result["redline_ha"] = measured["ecological_redline"] / M2_PER_HA
     result["farmland_ha"] = measured["permanent_farmland"] / M2_PER_HA
     # A change wholly inside the boundary leaves its area minus its overlap: ±1e-12 of rounding, not land.
@@ -437,6 +446,7 @@ def classify_changes(
     out.attrs.update(
         banner=banner,
         area_crs=describe(crs),
+        area_method=describe_area(),
         notes=notes,
         rules=rules,
         changes_source=changes.attrs.get("hygis_layer", {}).get("source", ""),

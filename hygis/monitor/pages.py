@@ -82,9 +82,9 @@ def changes_html(result: pd.DataFrame) -> str:
     )
     body = [
         (
-            f"<p>{len(result):,} 变化图斑 change polygons; {html.escape(counts)}. 面积 areas in "
-            f"{html.escape(str(result.attrs.get('area_crs', '')))}, exact overlap with each control line "
-            "(union).</p>"
+            f"<p>{len(result):,} 变化图斑 change polygons; {html.escape(counts)}. 面积 areas: "
+            f"{html.escape(str(result.attrs.get('area_method', '')))}; overlaps cut exactly in "
+            f"{html.escape(str(result.attrs.get('area_crs', '')))} (union of each control line).</p>"
         )
     ]
     lv_cols = [(f"{levels.loc[lv, 'label_zh']} n", f"n_{lv}") for lv in levels.index]

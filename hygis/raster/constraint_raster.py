@@ -82,13 +82,15 @@ class ConstraintRaster:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """Area of each control-line class in each county: cells, ha, 亩 and share of the county."""
+        """Area of each control-line class in each county: cells, ha, 亩 (ellipsoidal: each cell's area
+        on the CGCS2000 ellipsoid, :meth:`hygis.raster.grid.Grid.cell_areas`) and share of the county."""
         classes = constraint_classes().set_index("code")
         inside = self.county != CLASS_NODATA
         n_class = 256
         key = self.county[inside].astype(np.int64) * n_class + self.control_lines[inside]
         counts = np.bincount(key, minlength=(len(self.counties) + 1) * n_class)
-        cell_m2 = self.grid.cell**2
+        cell_m2 = np.broadcast_to(self.grid.cell_areas(), self.county.shape)[inside]
+        m2 = np.bincount(key, weights=cell_m2, minlength=(len(self.counties) + 1) * n_class)
         rows = []
         for c in self.counties.itertuples():
             county_total = counts[c.index * n_class : (c.index + 1) * n_class].sum()
@@ -102,8 +104,8 @@ class ConstraintRaster:
                         "class": classes.loc[code, "name_zh"],
                         "class_en": classes.loc[code, "name_en"],
                         "cells": cells,
-                        "area_ha": round(cells * cell_m2 / M2_PER_HA, 2),
-                        "area_mu": round(cells * cell_m2 / M2_PER_MU, 1),
+                        "area_ha": round(m2[c.index * n_class + code] / M2_PER_HA, 2),
+                        "area_mu": round(m2[c.index * n_class + code] / M2_PER_MU, 1),
                         "share_of_county": round(cells / county_total, 4),
                     }
                 )

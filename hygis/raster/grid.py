@@ -22,6 +22,7 @@ from pyproj import CRS
 from rasterio.features import rasterize
 
 from hygis.crs import area_crs_for
+from hygis.engine.area import from_planar
 from hygis.errors import HygisInputError
 
 #: Most cells hygis puts in one grid (one byte each per band): about 10 m cells over Hengyang.
@@ -70,6 +71,19 @@ class Grid:
         x = self.transform.c + (np.arange(self.width) + 0.5) * self.cell
         y = self.transform.f - (np.arange(self.height) + 0.5) * self.cell
         return x[np.newaxis, :], y[:, np.newaxis]
+
+    def cell_areas(self) -> np.ndarray:
+        """The ellipsoidal area (椭球面积, m²) of a cell in each column (1 × width), as official figures.
+
+        A Gauss–Krüger cell of c × c metres covers c² / k² on the ellipsoid, k the projection's scale
+        at the cell (:func:`hygis.engine.area.from_planar`). k varies with the distance from the central
+        meridian (~4e-4 of area 160 km east of it) and only at second order with latitude (~5e-8 over a
+        city's 1.6°), so one value a column, at the grid's middle row, is exact to ~1e-7.
+        """
+        x, y = self.xy()
+        cols = x.ravel()
+        middle = np.full(self.width, float(y.ravel()[self.height // 2]))
+        return from_planar(np.full(self.width, self.cell**2), cols, middle, self.crs)[np.newaxis, :]
 
     def profile(self, dtype: str, nodata: float | None, count: int = 1) -> dict[str, Any]:
         """A rasterio profile for a GeoTIFF on this grid."""

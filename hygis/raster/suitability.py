@@ -161,8 +161,9 @@ class Suitability:
         return [{k: c[k] for k in ("code", "name_zh", "name_en", "color")} for c in self.spec["classes"]]
 
     def summary(self) -> pd.DataFrame:
-        """Area of each class, for the city and each county: ha and share."""
-        cell_ha = self.grid.cell**2 / M2_PER_HA
+        """Area of each class, for the city and each county: ha (ellipsoidal, as official figures:
+        :meth:`hygis.raster.grid.Grid.cell_areas`) and share."""
+        cell_ha = np.broadcast_to(self.grid.cell_areas(), self.classes.shape) / M2_PER_HA
         rows = []
         inside = self.classes != CLASS_NODATA
         units = [("全市", "city", inside)] + [
@@ -170,6 +171,7 @@ class Suitability:
         ]
         for name, code, mask in units:
             counts = np.bincount(self.classes[mask], minlength=256)
+            ha = np.bincount(self.classes[mask], weights=cell_ha[mask], minlength=256)
             total = counts[:255].sum()
             for c in self.spec["classes"]:
                 n = int(counts[int(c["code"])])
@@ -180,7 +182,7 @@ class Suitability:
                         "class_code": int(c["code"]),
                         "class": c["name_zh"],
                         "class_en": c["name_en"],
-                        "area_ha": round(n * cell_ha, 1),
+                        "area_ha": round(float(ha[int(c["code"])]), 1),
                         "share": round(n / total, 4) if total else np.nan,
                     }
                 )
