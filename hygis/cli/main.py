@@ -20,6 +20,7 @@ from hygis.cli import (
     suitability,
     targets,
     urban,
+    web,
     zonal,
 )
 from hygis.cli import map as map_
@@ -58,5 +59,6 @@ for _command in (
     monitor.monitor_group,
     build.build_cmd,
     serve.serve_cmd,
+    web.web_cmd,
 ):
     cli.add_command(_command)
