@@ -168,6 +168,9 @@ class Gate:
             and self._wants_html(environ)
         ):
             return self._file(start, PAGE_DIR / "index.html", "text/html; charset=utf-8")
+        if path == "/favicon.ico":
+            start("204 No Content", [("Content-Length", "0")])
+            return [b""]
         if path.startswith("/page/"):
             name = path[len("/page/") :]
             asset = PAGE_DIR / name

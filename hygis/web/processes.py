@@ -30,7 +30,7 @@ from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
 from hygis.check.pipeline import check_projects
 from hygis.check.report import table, write_report
-from hygis.constants import VERDICTS
+from hygis.constants import VERDICT_COLORS, VERDICT_LABELS, VERDICTS
 from hygis.errors import HygisError, HygisInputError
 from hygis.plan.inputs import resolve
 from hygis.web import audit
@@ -511,6 +511,7 @@ class CheckProcessor(HygisProcessor):
             "columns": [str(c) for c in rows.columns],
             "rows": _records(rows),
             "verdicts": {v: counts[v] for v in VERDICTS if v in counts},
+            "verdict_labels": {v: {"label": VERDICT_LABELS[v], "color": VERDICT_COLORS[v]} for v in VERDICTS},
             "projects": int(len(per_project)),
             "banner": report.attrs.get("illustrative"),
             "area_method": report.attrs.get("area_method"),
