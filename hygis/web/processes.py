@@ -210,9 +210,22 @@ def _options(data: dict[str, Any]) -> dict[str, Any]:
     return opts
 
 
+def _value(v: Any) -> Any:
+    """A cell as JSON holds it: numpy scalars as Python numbers (floats keep every digit), missing as null."""
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+        return None if isinstance(v, float) and v != v else v
+    return v
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON objects; NaN as null (JSON has none), numbers as they are."""
-    return json.loads(df.to_json(orient="records", force_ascii=False, double_precision=15))
+    """Rows as JSON objects: numbers exactly as computed (JSON floats round-trip), NaN as null."""
+    columns = [str(c) for c in df.columns]
+    return [
+        dict(zip(columns, map(_value, row), strict=True)) for row in df.itertuples(index=False, name=None)
+    ]
 
 
 def _plain_records(frame: Any) -> list[dict[str, Any]]:
