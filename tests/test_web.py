@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import io
 import json
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -238,3 +239,30 @@ def test_non_loopback_host_needs_a_token(cli, tmp_path):
     proc = cli("web", "--host", "0.0.0.0", "--state-dir", str(tmp_path / "s"))
     assert proc.returncode == 2
     assert "token" in proc.stderr
+
+
+def test_an_asynchronous_job_gives_the_same_rows(server):
+    body = json.dumps({"inputs": {"projects": sites_geojson(), "formats": ["csv"]}}).encode()
+    host, port = server.url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.request(
+        "POST",
+        "/processes/check/execution",
+        body=body,
+        headers={"Content-Type": "application/json", "Prefer": "respond-async"},
+    )
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 201
+    job = response.getheader("Location").split(server.url, 1)[1]
+    conn.close()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = json.loads(server.get(job + "?f=json")[1])["status"]
+        if status in ("successful", "failed"):
+            break
+        time.sleep(0.5)
+    assert status == "successful"
+    result = json.loads(server.get(job + "/results?f=json")[1])
+    _, sync = server.check({"projects": sites_geojson(), "formats": ["csv"]})
+    assert result["rows"] == sync["rows"]

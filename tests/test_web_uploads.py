@@ -18,7 +18,7 @@ from hygis.web.uploads import Limits, UploadError, member_name, save_upload
 from .web_fixtures import sites_frame
 
 pytest.importorskip("pygeoapi")
-from hygis.web.app import Gate
+from hygis.web.app import Gate, expire
 
 LIMITS = Limits(max_bytes=5 << 20, max_members=20, max_unzipped=10 << 20, max_ratio=200)
 
@@ -190,3 +190,15 @@ def test_settings_refuse_an_open_host_without_token_and_unknown_keys(tmp_path, m
     config.write_text("prot: 8123\n", encoding="utf-8")
     with pytest.raises(HygisInputError, match="unknown key"):
         load_settings(config)
+
+
+def test_results_expire(tmp_path):
+    settings = load_settings(state_dir=tmp_path)
+    job = settings.jobs_dir / "0f8b1a2e-0000-4000-8000-000000000001"
+    job.mkdir(parents=True)
+    (job / "report.xlsx").write_bytes(b"xlsx")
+    assert expire(settings) == 0  # younger than results_ttl_h
+    settings.limits["results_ttl_h"] = 0
+    assert expire(settings) == 1
+    assert not job.exists()
+    assert settings.state_dir.is_dir()

@@ -226,20 +226,34 @@ class Gate:
         return self._file(start, target, media, [("Content-Disposition", disposition)])
 
 
-def expire(settings: WebSettings) -> int:
-    """Delete the jobs' folders older than ``results_ttl_h``; the number deleted."""
+def expire(settings: WebSettings, manager: Any = None) -> int:
+    """Delete what jobs older than ``results_ttl_h`` left: their folders, and their entries and
+    result files in pygeoapi's job manager (``manager``); the number of folders deleted."""
     limit = time.time() - settings.limit("results_ttl_h") * 3600
     gone = 0
     for job in settings.jobs_dir.iterdir() if settings.jobs_dir.is_dir() else []:
         if _JOB.match(job.name) and job.stat().st_mtime < limit:
             shutil.rmtree(job, ignore_errors=True)
             gone += 1
+    if manager is not None:
+        cutoff = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(limit))
+        try:
+            jobs = manager.get_jobs(limit=100_000).get("jobs", [])
+        except Exception:
+            jobs = []
+        for job in jobs:
+            created = str(job.get("created") or "")
+            if created and created < cutoff and job.get("status") not in ("accepted", "running"):
+                try:
+                    manager.delete_job(job["identifier"])
+                except Exception:
+                    continue
     return gone
 
 
-def _janitor(settings: WebSettings) -> None:
+def _janitor(settings: WebSettings, manager: Any) -> None:
     while True:
-        expire(settings)
+        expire(settings, manager)
         time.sleep(600)
 
 
@@ -254,7 +268,8 @@ def make_app(settings: WebSettings, progress: Callable[[str], None] = _say) -> W
     os.environ["PYGEOAPI_OPENAPI"] = str(prepared["openapi"])
     from pygeoapi import flask_app  # noqa: PLC0415 - reads the configuration written above
 
-    threading.Thread(target=_janitor, args=(settings,), name="hygis-web-janitor", daemon=True).start()
+    manager = flask_app.api_.manager
+    threading.Thread(target=_janitor, args=(settings, manager), name="hygis-web-janitor", daemon=True).start()
     return Gate(flask_app.APP, settings)
 
 

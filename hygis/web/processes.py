@@ -502,11 +502,19 @@ class CheckProcessor(HygisProcessor):
         many = len(inputs.projects) > settings.limit("fork_above_projects")
         # The local engine's forked workers share module state: one such check at a time; small
         # checks run in their own thread, side by side.
+        formats = set(opts["formats"])
+        # As `hygis check` chooses for its output: polygons only for the files that draw them, the
+        # 用地预审 tables (by county, patches) only for the files that hold them.
+        drawn = bool(formats & {"gpkg", "html", "map"}) or opts["relocate"]
+        tables = bool(formats & {"xlsx", "gpkg", "html"})
         with svc.fork_lock if many else contextlib.nullcontext():
             report = check_projects(
                 inputs=inputs,
                 point_radius_m=opts["point_radius_m"],
                 workers=settings.workers if many else 1,
+                overlap_geometry=drawn,
+                site_geometry=drawn,
+                preaudit=True if tables else "figures",
                 **area,
             )
         if opts["relocate"]:
@@ -531,7 +539,7 @@ class CheckProcessor(HygisProcessor):
             "area_crs": report.attrs.get("area_crs"),
             "warnings": list(report.attrs.get("warnings") or []),
             "by_county": _plain_records(report.attrs.get("by_county")),
-            "sites": _sites_geojson(report),
+            "sites": _sites_geojson(report) if drawn else None,
             "links": links,
         }
 
