@@ -11,6 +11,8 @@ import hashlib
 import http.client
 import io
 import json
+import os
+import subprocess
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -266,3 +268,39 @@ def test_an_asynchronous_job_gives_the_same_rows(server):
     result = json.loads(server.get(job + "/results?f=json")[1])
     _, sync = server.check({"projects": sites_geojson(), "formats": ["csv"]})
     assert result["rows"] == sync["rows"]
+
+
+QGIS_PROBE = """
+import sys
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+url, name = sys.argv[1], sys.argv[2]
+layer = QgsVectorLayer(f"url='{url}' typename='{name}'", name, "OAPIF")
+print("valid", layer.isValid())
+print("count", layer.featureCount())
+print("names", ",".join(sorted(str(f["name"]) for f in layer.getFeatures())))
+app.exitQgis()
+"""
+
+
+def test_real_qgis_opens_a_collection_with_its_oapif_provider(server, tmp_path):
+    system_python = "/usr/bin/python3"
+    probe = subprocess.run([system_python, "-c", "import qgis.core"], capture_output=True, timeout=120)
+    if probe.returncode != 0:
+        pytest.skip("Debian's QGIS is not installed (apt-get install python3-qgis qgis-providers)")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
+    env.pop("PYTHONPATH", None)  # the system Python with its own packages
+    proc = subprocess.run(
+        [system_python, "-c", QGIS_PROBE, server.url, "counties"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+    assert lines.get("valid") == "True", proc.stdout + proc.stderr
+    assert lines["count"] == "12"
+    names = lines["names"].split(",")
+    assert "雁峰区" in names and "耒阳市" in names  # Chinese names intact through QGIS
