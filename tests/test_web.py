@@ -304,3 +304,21 @@ def test_real_qgis_opens_a_collection_with_its_oapif_provider(server, tmp_path):
     assert lines["count"] == "12"
     names = lines["names"].split(",")
     assert "雁峰区" in names and "耒阳市" in names  # Chinese names intact through QGIS
+
+
+def test_stats_and_monitor_changes_processes_give_the_cli_rows(server, cli, tmp_path):
+    api = processes_api.Processes(server.url)
+    assert {"check", "stats", "monitor-changes"} <= {p["id"] for p in api.processes()}
+    status, stats = server.post("/processes/stats/execution", {"inputs": {}})
+    assert status == 200, stats
+    cli("stats", "control-lines", "--out", str(tmp_path / "s.csv"), check=True)
+    assert_same_rows(pd.read_csv(tmp_path / "s.csv", dtype={"code": str}), stats["columns"], stats["rows"])
+    status, changes = server.post("/processes/monitor-changes/execution", {"inputs": {}}, timeout=300)
+    assert status == 200, changes
+    cli("monitor", "changes", "--out", str(tmp_path / "c.csv"), check=True)
+    expected = pd.read_csv(tmp_path / "c.csv", dtype=str)
+    assert changes["columns"] == list(expected.columns)
+    assert len(changes["rows"]) == len(expected)
+    assert [r["level"] for r in changes["rows"]] == expected["level"].tolist()
+    area = next(c for c in changes["columns"] if c.endswith("_ha"))
+    assert [float(r[area]) for r in changes["rows"]] == expected[area].astype(float).tolist()

@@ -35,7 +35,11 @@ from hygis.web.config import WebSettings, pygeoapi_config
 PAGE_DIR = Path(__file__).resolve().parent / "page"
 
 #: The processes this server offers: id → processor class.
-PROCESSES = {"check": "hygis.web.processes.CheckProcessor"}
+PROCESSES = {
+    "check": "hygis.web.processes.CheckProcessor",
+    "stats": "hygis.web.processes.StatsProcessor",
+    "monitor-changes": "hygis.web.processes.MonitorChangesProcessor",
+}
 
 #: The cookie a browser keeps the token in (set once from ``/?token=…``).
 COOKIE = "hygis_token"
@@ -207,7 +211,7 @@ class Gate:
 
     def _download(self, path: str, start: Start) -> list[bytes]:
         parts = path.split("/")
-        if len(parts) != 4 or not _JOB.match(parts[2]) or parts[3] not in processes.CHECK_FILES:
+        if len(parts) != 4 or not _JOB.match(parts[2]) or parts[3] not in processes.FILES:
             return _json(start, "404 Not Found", {"code": "NotFound", "description": "no such file"})
         target = self.settings.jobs_dir / parts[2] / parts[3]
         if not target.is_file():
@@ -220,7 +224,7 @@ class Gate:
                     f"{self.settings.limit('results_ttl_h'):.0f} h after the check; run it again.",
                 },
             )
-        media = processes.CHECK_FILES[parts[3]][0]
+        media = processes.FILES[parts[3]][0]
         inline = media == "text/html"
         disposition = "inline" if inline else f'attachment; filename="{parts[3]}"'
         return self._file(start, target, media, [("Content-Disposition", disposition)])

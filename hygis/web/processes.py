@@ -50,6 +50,16 @@ CHECK_FILES = {
     "map.html": ("text/html", "合规性审查地图"),
 }
 
+#: Every file a job may write (``/downloads/JOB/NAME`` serves these names only).
+FILES = {
+    **CHECK_FILES,
+    "control_line_stats.xlsx": (CHECK_FILES["report.xlsx"][0], "三条控制线面积统计 Excel"),
+    "control_line_stats.csv": ("text/csv", "三条控制线面积统计 CSV"),
+    "monitor_changes.xlsx": (CHECK_FILES["report.xlsx"][0], "变化图斑预警 Excel"),
+    "monitor_changes.csv": ("text/csv", "变化图斑预警 CSV"),
+    "monitor_changes.gpkg": ("application/geopackage+sqlite3", "变化图斑预警 GeoPackage"),
+}
+
 #: The formats a client may ask for (``formats`` input); all by default.
 FORMATS = ("xlsx", "html", "gpkg", "csv", "txt", "map")
 
@@ -108,9 +118,12 @@ def _literal(value: Any, name: str) -> Any:
     return value
 
 
-def _projects_input(data: dict[str, Any], folder: Path, limits: Limits) -> tuple[Path, dict[str, str]]:
-    """Save the projects a client sent in the job's folder: (path for hygis's reader, SHA-256 by input)."""
-    given = [k for k in ("projects", "file", "coordinates") if data.get(k) not in (None, "", {})]
+def _projects_input(
+    data: dict[str, Any], folder: Path, limits: Limits, key: str = "projects"
+) -> tuple[Path, dict[str, str]]:
+    """Save the features a client sent (``key``: GeoJSON, or ``file``, or ``coordinates``) in the
+    job's folder: (path for hygis's reader, SHA-256 by input)."""
+    given = [k for k in (key, "file", "coordinates") if data.get(k) not in (None, "", {})]
     if len(given) != 1:
         msg = (
             "give the projects one way: 'projects' (a GeoJSON FeatureCollection in WGS 84), 'file' "
@@ -121,8 +134,8 @@ def _projects_input(data: dict[str, Any], folder: Path, limits: Limits) -> tuple
         raise HygisInputError(msg)
     kind = given[0]
     folder.mkdir(parents=True, exist_ok=True)
-    if kind == "projects":
-        value = _literal(data["projects"], "projects")
+    if kind == key:
+        value = _literal(data[key], key)
         if isinstance(value, str):
             try:
                 value = json.loads(value)
@@ -144,9 +157,9 @@ def _projects_input(data: dict[str, Any], folder: Path, limits: Limits) -> tuple
                 f"more than the {limits.max_bytes >> 20} MB allowed."
             )
             raise HygisInputError(msg)
-        path = folder / "projects.geojson"
+        path = folder / f"{key}.geojson"
         path.write_bytes(raw)
-        return path, {"projects": audit.sha256(raw)}
+        return path, {key: audit.sha256(raw)}
     if kind == "coordinates":
         text = _literal(data["coordinates"], "coordinates")
         if not isinstance(text, str):
@@ -560,7 +573,7 @@ class CheckProcessor(HygisProcessor):
 
                 name = "map.html"
                 compliance_map(report, inputs, basemap="none", offline=True).save(str(folder / name))
-            media, title = CHECK_FILES[name]
+            media, title = FILES[name]
             written.append(
                 {
                     "href": f"{base}/{name}",
@@ -572,6 +585,175 @@ class CheckProcessor(HygisProcessor):
                 }
             )
         return written
+
+
+def _links(job_id: str, folder: Path, names: list[str]) -> list[dict[str, Any]]:
+    """Links to files a job wrote, with their SHA-256 (for the audit log)."""
+    base = f"{service().settings.base_url}/downloads/{job_id}"
+    return [
+        {
+            "href": f"{base}/{name}",
+            "rel": "enclosure",
+            "type": FILES[name][0],
+            "title": FILES[name][1],
+            "name": name,
+            "sha256": audit.sha256(folder / name),
+        }
+        for name in names
+    ]
+
+
+def _area_options(data: dict[str, Any]) -> dict[str, Any]:
+    opts = _options({k: data.get(k) for k in ("area", "planar_crs")})
+    area: dict[str, Any] = {"area": opts["area"]}
+    if opts["planar_crs"]:
+        from hygis.crs import parse_crs  # noqa: PLC0415 - only for planar areas
+
+        area["planar_crs"] = parse_crs(opts["planar_crs"])
+    return area
+
+
+_AREA_INPUTS = {k: CHECK_METADATA["inputs"][k] for k in ("area", "planar_crs")}
+
+STATS_METADATA: dict[str, Any] = {
+    "version": "1.0.0",
+    "id": "stats",
+    "title": {"zh": "三条控制线面积统计（分县）", "en": "Control-line areas by county"},
+    "description": {
+        "zh": "各县级行政区与全市的三条控制线面积（公顷、亩、平方公里、占比）；"
+        "与 `hygis stats control-lines` 一致。",
+        "en": "The area of each control line per county and for the city; the rows of "
+        "`hygis stats control-lines --out x.csv`.",
+    },
+    "jobControlOptions": ["sync-execute", "async-execute"],
+    "keywords": ["三条控制线", "面积统计", "hygis"],
+    "links": [],
+    "inputs": _AREA_INPUTS,
+    "outputs": CHECK_METADATA["outputs"],
+    "example": {"inputs": {"area": "ellipsoidal"}},
+}
+
+
+class StatsProcessor(HygisProcessor):
+    """``stats``: :func:`hygis.analysis.stats.control_line_stats` on the server's control lines."""
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        super().__init__(processor_def, STATS_METADATA)
+
+    def run(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The statistics, their rows and files."""
+        from hygis.analysis import stats  # noqa: PLC0415 - only for this process
+
+        data = data if isinstance(data, dict) else {}
+        area = _area_options(data)
+        self.entry["options"] = {k: str(v) for k, v in area.items()}
+        self.entry["inputs"] = {}
+        inputs = resolve(**service().line_inputs())
+        table = stats.control_line_stats(inputs, **area)
+        folder = self.folder
+        folder.mkdir(parents=True, exist_ok=False)
+        names = ["control_line_stats.xlsx", "control_line_stats.csv"]
+        for name in names:
+            stats.write_control_line_stats(table, folder / name)
+        links = _links(self.job_id, folder, names)
+        self.entry["outputs"] = {link["name"]: link["sha256"] for link in links}
+        return {
+            "job": self.job_id,
+            "columns": [str(c) for c in table.columns],
+            "rows": _records(table),
+            "banner": table.attrs.get("banner"),
+            "area_method": table.attrs.get("area_method"),
+            "links": links,
+        }
+
+
+MONITOR_METADATA: dict[str, Any] = {
+    "version": "1.0.0",
+    "id": "monitor-changes",
+    "title": {"zh": "变化图斑监测预警", "en": "Change polygons against the control lines, warning levels"},
+    "description": {
+        "zh": "变化图斑与三条控制线叠加，按 data/monitor_rules.csv 给出预警等级（红/橙/黄/无）；"
+        "未提交图斑时使用示意数据。与 `hygis monitor changes` 一致。",
+        "en": "Each change polygon measured against the three lines and given a warning level; "
+        "without a file, the illustrative example. The rows of `hygis monitor changes --out x.csv`.",
+    },
+    "jobControlOptions": ["sync-execute", "async-execute"],
+    "keywords": ["监测评估预警", "变化图斑", "hygis"],
+    "links": [],
+    "inputs": {
+        "changes": {
+            "title": "变化图斑 GeoJSON",
+            "description": "Change polygons as a GeoJSON FeatureCollection (TBBH, BGQDLBM, BGHDLBM, BGNF …).",
+            "schema": {"type": "object", "contentMediaType": "application/geo+json"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "file": CHECK_METADATA["inputs"]["file"],
+        "filename": CHECK_METADATA["inputs"]["filename"],
+        "crs": CHECK_METADATA["inputs"]["crs"],
+        "year": {
+            "title": "监测年度",
+            "description": "Fills a file without a year field, or keeps only that year.",
+            "schema": {"type": "integer"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+    },
+    "outputs": CHECK_METADATA["outputs"],
+    "example": {"inputs": {}},
+}
+
+
+class MonitorChangesProcessor(HygisProcessor):
+    """``monitor-changes``: :func:`hygis.monitor.changes.classify_changes` on the client's change
+    polygons (or the illustrative example)."""
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        super().__init__(processor_def, MONITOR_METADATA)
+
+    def run(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Read (or make) the changes, classify them, write the files."""
+        from hygis.monitor import changes, example  # noqa: PLC0415 - only for this process
+
+        svc = service()
+        data = data if isinstance(data, dict) else {}
+        folder = self.folder
+        folder.mkdir(parents=True, exist_ok=False)
+        year = _literal(data.get("year"), "year")
+        try:
+            year = int(year) if year not in (None, "") else None
+        except (TypeError, ValueError):
+            msg = f"year: {year!r} is not a year."
+            raise HygisInputError(msg) from None
+        crs = _literal(data.get("crs"), "crs") or None
+        self.entry["options"] = {k: v for k, v in (("year", year), ("crs", crs)) if v is not None}
+        inputs = resolve(**svc.line_inputs())
+        if any(data.get(k) not in (None, "", {}) for k in ("changes", "file")):
+            path, hashes = _projects_input(data, folder / "input", svc.limits, key="changes")
+            self.entry["inputs"] = hashes
+            source = changes.read_changes(path, year=year, crs=crs)
+            result = changes.classify_changes(source, inputs, workers=1)
+        else:
+            self.entry["inputs"] = {}
+            result = changes.classify_changes(
+                example.example_changes(inputs=inputs), inputs, year=year, workers=1
+            )
+        names = ["monitor_changes.xlsx", "monitor_changes.csv", "monitor_changes.gpkg"]
+        for name in names:
+            changes.write_changes(result, folder / name)
+        links = _links(self.job_id, folder, names)
+        self.entry["outputs"] = {link["name"]: link["sha256"] for link in links}
+        rows = changes.table(result)
+        counts = {str(k): int(v) for k, v in result["level"].value_counts().items()}
+        self.entry["verdicts"] = counts
+        return {
+            "job": self.job_id,
+            "columns": [str(c) for c in rows.columns],
+            "rows": _records(rows),
+            "levels": counts,
+            "banner": result.attrs.get("banner"),
+            "links": links,
+        }
 
 
 def _write_sites_txt(inputs: Any, path: Path) -> bool:
@@ -613,6 +795,9 @@ def _sites_geojson(report: Any) -> dict[str, Any]:
 
 __all__ = [
     "CHECK_FILES",
+    "FILES",
+    "MonitorChangesProcessor",
+    "StatsProcessor",
     "CHECK_METADATA",
     "CLIENT",
     "FORMATS",
