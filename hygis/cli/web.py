@@ -41,6 +41,13 @@ from hygis.cli.options import plan_input_options, progress, user_errors
     help="The server's folder (layers, jobs, audit log). Default: hygis's user cache / web.",
 )
 @click.option("--workers", type=int, default=None, help="Processes for a large check (default: every core).")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run every check on the dask.distributed cluster whose scheduler is at ADDRESS "
+    "(as hygis check --scheduler; pip install 'hygis[dask]').",
+)
 @click.option("--audit", "show_audit", is_flag=True, help="Print the audit log (留痕) as a table and exit.")
 @plan_input_options
 @user_errors
@@ -51,6 +58,7 @@ def web_cmd(
     config: Path | None,
     state_dir: Path | None,
     workers: int | None,
+    scheduler: str | None,
     show_audit: bool,
     **kwargs: Any,
 ) -> None:
@@ -73,7 +81,14 @@ def web_cmd(
         )
     }
     settings = load_settings(
-        config, host=host, port=port, token=token, state_dir=state_dir, workers=workers, **inputs
+        config,
+        host=host,
+        port=port,
+        token=token,
+        state_dir=state_dir,
+        workers=workers,
+        scheduler=scheduler,
+        **inputs,
     )
     if show_audit:
         from hygis.web.audit import table  # noqa: PLC0415

@@ -40,6 +40,7 @@ CONFIG_KEYS = (
     "urban_development_boundary",
     "crs",
     "workers",
+    "scheduler",
 )
 
 #: The plan-input keys the server resolves once and every check uses.
@@ -76,6 +77,9 @@ class WebSettings:
         pygeoapi's service metadata (title, contact …), changed by the config file.
     workers : int, optional
         Processes of the local overlap engine per check (default: hygis's default).
+    scheduler : str, optional
+        A dask.distributed scheduler's address: every check runs on that cluster
+        (``hygis check --scheduler``).
     """
 
     host: str = "127.0.0.1"
@@ -87,6 +91,7 @@ class WebSettings:
     limits: dict[str, Any] = field(default_factory=lambda: dict(template()["limits"]))
     metadata: dict[str, Any] = field(default_factory=dict)
     workers: int | None = None
+    scheduler: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -174,7 +179,7 @@ def load_settings(config: str | os.PathLike | None = None, **flags: Any) -> WebS
         **{k: v for k, v in given.items() if k in CONFIG_KEYS},
         **{k: v for k, v in flags.items() if v is not None},
     }
-    for key in ("host", "port", "url", "token", "workers"):
+    for key in ("host", "port", "url", "token", "workers", "scheduler"):
         if merged.get(key) is not None:
             setattr(settings, key, merged[key])
     settings.port = int(settings.port)

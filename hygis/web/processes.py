@@ -71,6 +71,8 @@ class Service:
     settings: WebSettings
     slots: threading.BoundedSemaphore
     fork_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: A dask.distributed client on ``settings.scheduler`` (every check then runs on that cluster).
+    client: Any = None
 
     @property
     def limits(self) -> Limits:
@@ -88,7 +90,12 @@ _SERVICE: Service | None = None
 def configure(settings: WebSettings) -> Service:
     """Set the service every processor of this process uses (called once by :mod:`hygis.web.app`)."""
     global _SERVICE
-    _SERVICE = Service(settings, threading.BoundedSemaphore(settings.concurrency()))
+    client = None
+    if settings.scheduler:
+        from hygis.engine.distributed import connect  # noqa: PLC0415 - dask only with --scheduler
+
+        client = connect(settings.scheduler)
+    _SERVICE = Service(settings, threading.BoundedSemaphore(settings.concurrency()), client=client)
     return _SERVICE
 
 
@@ -520,10 +527,13 @@ class CheckProcessor(HygisProcessor):
         # 用地预审 tables (by county, patches) only for the files that hold them.
         drawn = bool(formats & {"gpkg", "html", "map"}) or opts["relocate"]
         tables = bool(formats & {"xlsx", "gpkg", "html"})
-        with svc.fork_lock if many else contextlib.nullcontext():
+        on_cluster = svc.client is not None
+        with svc.fork_lock if many and not on_cluster else contextlib.nullcontext():
             report = check_projects(
                 inputs=inputs,
                 point_radius_m=opts["point_radius_m"],
+                engine="dask" if on_cluster else "local",
+                client=svc.client,
                 workers=settings.workers if many else 1,
                 overlap_geometry=drawn,
                 site_geometry=drawn,

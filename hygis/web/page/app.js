@@ -98,16 +98,19 @@ function showResult(d) {
   const map = d.links.find((l) => l.name === "map.html");
   $("map").src = map ? new URL(map.href, location.href).pathname : "about:blank";
 
-  const body = head($("verdicts"), ["项目编号", "项目名称", "控制线", "用地（公顷）", "占用（公顷）", "占用（亩）", "占比", "结论", "审查依据"]);
+  const body = head($("verdicts"), ["项目编号", "项目名称", "控制线", "用地（公顷）", "占用（公顷）*", "占用（亩）*", "占比*", "结论", "审查依据"]);
   for (const r of d.rows) {
     const tr = document.createElement("tr");
     cell(tr, r.project_id);
     cell(tr, r.name);
     cell(tr, r.control_line_zh);
     cell(tr, num(r.site_ha, 4), "num");
-    cell(tr, num(r.control_line === "urban_development_boundary" ? r.outside_ha : r.overlap_ha, 4), "num");
-    cell(tr, num(r.control_line === "urban_development_boundary" ? r.outside_mu : r.overlap_mu, 2), "num");
-    cell(tr, r.share_of_site === null ? "" : (100 * r.share_of_site).toFixed(1) + "%", "num");
+    // The urban development boundary judges the part of the site outside it (as the reports do).
+    const udb = r.control_line === "urban_development_boundary";
+    const ha = udb ? r.outside_ha : r.overlap_ha;
+    cell(tr, num(ha, 4), "num");
+    cell(tr, num(udb ? r.outside_mu : r.overlap_mu, 2), "num");
+    cell(tr, r.site_ha && ha !== null ? ((100 * ha) / r.site_ha).toFixed(1) + "%" : "", "num");
     const v = cell(tr, (labels[r.verdict] || {}).label || r.verdict, "verdict");
     v.style.background = (labels[r.verdict] || {}).color || "#555";
     const rule = cell(tr, r.rule, "rule");
