@@ -56,10 +56,14 @@ def parcels(n: int, seed: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--files", action="store_true", help="ask for every file (xlsx, html, gpkg, txt, map)")
+    parser.add_argument(
+        "--files", action="store_true", help="ask for every file (xlsx, html, gpkg, txt, map)"
+    )
     parser.add_argument("--url", default=None, help="a running server on 127.0.0.1 (default: start one)")
     args = parser.parse_args()
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://[::1]", "http://localhost")):
