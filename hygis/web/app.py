@@ -267,7 +267,10 @@ def make_app(settings: WebSettings, progress: Callable[[str], None] = _say) -> W
     pygeoapi reads its configuration when its Flask module is imported: one server per process.
     """
     prepared = prepare(settings, progress)
-    processes.configure(settings)
+    svc = processes.configure(settings)
+    if settings.limits.get("isolation", "process") == "process":
+        pids = processes.start_workers(svc)
+        progress(f"{len(pids)} worker process(es) for the jobs: {', '.join(map(str, pids))}")
     os.environ["PYGEOAPI_CONFIG"] = str(prepared["config"])
     os.environ["PYGEOAPI_OPENAPI"] = str(prepared["openapi"])
     from pygeoapi import flask_app  # noqa: PLC0415 - reads the configuration written above

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import concurrent.futures
 import contextlib
 import contextvars
 import json
+import multiprocessing
+import os
 import threading
 import time
 import uuid
@@ -73,6 +76,8 @@ class Service:
     fork_lock: threading.Lock = field(default_factory=threading.Lock)
     #: A dask.distributed client on ``settings.scheduler`` (every check then runs on that cluster).
     client: Any = None
+    #: The worker processes the jobs run in (:func:`start_workers`); None: in threads of this process.
+    pool: Any = None
 
     @property
     def limits(self) -> Limits:
@@ -97,6 +102,54 @@ def configure(settings: WebSettings) -> Service:
         client = connect(settings.scheduler)
     _SERVICE = Service(settings, threading.BoundedSemaphore(settings.concurrency()), client=client)
     return _SERVICE
+
+
+# True in a worker process of the pool: a job there has the process to itself.
+_IN_WORKER = False
+
+
+def _init_worker(settings: WebSettings) -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
+    if _SERVICE is None:  # a spawned (not forked) worker: configure and warm it here
+        from hygis.check.pipeline import warm_up  # noqa: PLC0415 - spawned workers only
+
+        configure(settings)
+        warm_up()
+
+
+def _pid(_: int) -> int:
+    time.sleep(0.2)  # long enough for every worker to be started, each taking one
+    return os.getpid()
+
+
+def start_workers(svc: Service) -> list[int]:
+    """Start ``concurrency`` worker processes for the jobs, now (before the server's threads): forked
+    where the system forks, so that each inherits the warm engine and layers. Jobs then run side by
+    side on the cores (a thread of this process would share one, Python's lock), and a job cannot
+    disturb another's module state. Returns the workers' process ids."""
+    n = svc.settings.concurrency()
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    svc.pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(svc.settings,),
+    )
+    return sorted(set(svc.pool.map(_pid, range(n))))
+
+
+def _run_isolated(
+    cls: Any, job_id: str, data: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any], BaseException | None]:
+    """A job in a worker process: (outputs, audit fields, the exception it raised, if any)."""
+    processor = cls({"name": cls.__name__})
+    processor.job_id = job_id
+    processor.entry = {}
+    try:
+        return processor.run(data), processor.entry, None
+    except Exception as exc:  # handed back to the request's process, which answers and records it
+        return None, processor.entry, exc
 
 
 def service() -> Service:
@@ -300,25 +353,21 @@ class HygisProcessor(BaseProcessor):
                 )
                 raise ProcessorExecuteError(user_msg=msg)
 
-            def work() -> None:
+            if svc.pool is not None:
+                future = svc.pool.submit(_run_isolated, type(self), self.job_id, data)
+                future.add_done_callback(lambda _f: svc.slots.release())
                 try:
-                    result.update(self.run(data))
-                except BaseException as exc:  # handed to the request's thread below
-                    error.append(exc)
-                finally:
-                    svc.slots.release()
-
-            worker = threading.Thread(target=work, name=f"hygis-job-{self.job_id}", daemon=True)
-            worker.start()
-            worker.join(settings.limit("job_timeout_s"))
-            if worker.is_alive():
-                msg = (
-                    f"the job took longer than the {settings.limit('job_timeout_s'):.0f} s allowed; its "
-                    "result is discarded. Split the projects into smaller files, or ask the administrator."
-                )
-                raise ProcessorExecuteError(user_msg=msg)
-            if error:
-                raise error[0]
+                    outputs_, fields, exc = future.result(timeout=settings.limit("job_timeout_s"))
+                except concurrent.futures.TimeoutError:
+                    raise ProcessorExecuteError(user_msg=self._late(settings)) from None
+                self.entry.update(fields)
+                if exc is not None:
+                    raise exc
+                result.update(outputs_ or {})
+            else:
+                self._in_thread(data, result, error, svc)
+                if error:
+                    raise error[0]
             self.entry["status"] = "done"
             return "application/json", result
         except HygisError as exc:
@@ -333,6 +382,32 @@ class HygisProcessor(BaseProcessor):
         finally:
             self.entry["duration_s"] = round(time.perf_counter() - started, 3)
             audit.append(settings.audit_log, self.entry)
+
+    @staticmethod
+    def _late(settings: WebSettings) -> str:
+        return (
+            f"the job took longer than the {settings.limit('job_timeout_s'):.0f} s allowed; its "
+            "result is discarded. Split the projects into smaller files, or ask the administrator."
+        )
+
+    def _in_thread(
+        self, data: dict[str, Any], result: dict[str, Any], error: list[BaseException], svc: Service
+    ) -> None:
+        """Run the job in a thread of this process (no worker processes), within the time limit."""
+
+        def work() -> None:
+            try:
+                result.update(self.run(data))
+            except BaseException as exc:  # handed to the request's thread
+                error.append(exc)
+            finally:
+                svc.slots.release()
+
+        worker = threading.Thread(target=work, name=f"hygis-job-{self.job_id}", daemon=True)
+        worker.start()
+        worker.join(svc.settings.limit("job_timeout_s"))
+        if worker.is_alive():
+            raise ProcessorExecuteError(user_msg=self._late(svc.settings))
 
 
 CHECK_METADATA: dict[str, Any] = {
@@ -528,7 +603,10 @@ class CheckProcessor(HygisProcessor):
         drawn = bool(formats & {"gpkg", "html", "map"}) or opts["relocate"]
         tables = bool(formats & {"xlsx", "gpkg", "html"})
         on_cluster = svc.client is not None
-        with svc.fork_lock if many and not on_cluster else contextlib.nullcontext():
+        # In a thread of the server, a large check takes the fork lock (the engine's forked workers
+        # share module state); a worker process has its own.
+        shared = many and not on_cluster and not _IN_WORKER
+        with svc.fork_lock if shared else contextlib.nullcontext():
             report = check_projects(
                 inputs=inputs,
                 point_radius_m=opts["point_radius_m"],
@@ -816,4 +894,5 @@ __all__ = [
     "Service",
     "configure",
     "service",
+    "start_workers",
 ]
