@@ -69,17 +69,9 @@ def web_cmd(
     """
     from hygis.web.config import load_settings  # noqa: PLC0415 - keeps --help fast
 
-    inputs = {
-        k: kwargs.get(k)
-        for k in (
-            "projects",
-            "control_lines",
-            "ecological_redline",
-            "permanent_farmland",
-            "urban_development_boundary",
-            "crs",
-        )
-    }
+    # The plan-input flags as `hygis check` takes them: the lines every check uses; the projects
+    # (and how to read them) served as the projects collection. An unset flag leaves the config's.
+    inputs = {k: None if v is False else v for k, v in kwargs.items()}
     settings = load_settings(
         config,
         host=host,

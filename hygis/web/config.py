@@ -41,6 +41,9 @@ CONFIG_KEYS = (
     "crs",
     "workers",
     "scheduler",
+    "gcj02_input",
+    "swap_xy",
+    "project_id_field",
 )
 
 #: The plan-input keys the server resolves once and every check uses.
@@ -186,7 +189,10 @@ def load_settings(config: str | os.PathLike | None = None, **flags: Any) -> WebS
     if merged.get("state_dir") is not None:
         settings.state_dir = Path(merged["state_dir"])
     settings.token = settings.token or os.environ.get(TOKEN_ENV) or None
-    settings.inputs = {k: merged.get(k) for k in ("projects", *LINE_KEYS, "crs")}
+    settings.inputs = {
+        k: merged.get(k)
+        for k in ("projects", *LINE_KEYS, "crs", "gcj02_input", "swap_xy", "project_id_field")
+    }
     if not is_loopback(settings.host) and not settings.token:
         msg = (
             f"--host {settings.host} opens the server to other machines: give a token "
