@@ -322,3 +322,19 @@ def test_stats_and_monitor_changes_processes_give_the_cli_rows(server, cli, tmp_
     assert [r["level"] for r in changes["rows"]] == expected["level"].tolist()
     area = next(c for c in changes["columns"] if c.endswith("_ha"))
     assert [float(r[area]) for r in changes["rows"]] == expected[area].astype(float).tolist()
+
+
+def test_pasted_coordinates_give_the_rows_of_the_file(server, files):
+    text = files["txt"].read_bytes().decode("gb18030")
+    status, pasted = server.check({"coordinates": text, "formats": ["csv"]})
+    assert status == 200, pasted
+    raw = files["txt"].read_bytes()
+    status, uploaded = server.check(
+        {
+            "file": {"value": base64.b64encode(raw).decode(), "encoding": "base64"},
+            "filename": files["txt"].name,
+            "formats": ["csv"],
+        }
+    )
+    assert status == 200, uploaded
+    assert pasted["rows"] == uploaded["rows"]
