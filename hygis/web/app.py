@@ -17,6 +17,7 @@ import mimetypes
 import os
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -286,15 +287,23 @@ def serve(settings: WebSettings, progress: Callable[[str], None] = _say) -> None
 
     app = make_app(settings, progress)
     progress(f"hygis web: {settings.base_url}/ (OGC API: {settings.base_url}/collections, /processes)")
-    waitress.serve(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=int(settings.limit("threads")),
-        max_request_body_size=int(settings.limit("max_upload_mb") * (1 << 20) * 4 / 3) + (1 << 20),
-        ident="hygis",
-        _quiet=True,
-    )
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)  # unwinds waitress's loop, so that the workers are stopped below
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        waitress.serve(
+            app,
+            host=settings.host,
+            port=settings.port,
+            threads=int(settings.limit("threads")),
+            max_request_body_size=int(settings.limit("max_upload_mb") * (1 << 20) * 4 / 3) + (1 << 20),
+            ident="hygis",
+            _quiet=True,
+        )
+    finally:
+        processes.stop_workers(processes.service())
 
 
 __all__ = ["COOKIE", "PAGE_DIR", "PROCESSES", "Gate", "expire", "make_app", "prepare", "serve"]

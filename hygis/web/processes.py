@@ -109,9 +109,17 @@ def configure(settings: WebSettings) -> Service:
 _IN_WORKER = False
 
 
-def _init_worker(settings: WebSettings) -> None:
+def _orphan_watch(parent: int) -> None:
+    """End this worker when the server that started it is gone (killed without a chance to stop it)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _init_worker(settings: WebSettings, parent: int) -> None:
     global _IN_WORKER
     _IN_WORKER = True
+    threading.Thread(target=_orphan_watch, args=(parent,), name="hygis-orphan-watch", daemon=True).start()
     if _SERVICE is None:  # a spawned (not forked) worker: configure and warm it here
         from hygis.check.pipeline import warm_up  # noqa: PLC0415 - spawned workers only
 
@@ -135,9 +143,20 @@ def start_workers(svc: Service) -> list[int]:
         max_workers=n,
         mp_context=multiprocessing.get_context(method),
         initializer=_init_worker,
-        initargs=(svc.settings,),
+        initargs=(svc.settings, os.getpid()),
     )
     return sorted(set(svc.pool.map(_pid, range(n))))
+
+
+def stop_workers(svc: Service) -> None:
+    """Stop the worker processes (when the server stops): running jobs are abandoned."""
+    pool, svc.pool = svc.pool, None
+    if pool is None:
+        return
+    workers = list(getattr(pool, "_processes", {}).values())  # the executor has no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
 
 
 def _run_isolated(
@@ -906,4 +925,5 @@ __all__ = [
     "configure",
     "service",
     "start_workers",
+    "stop_workers",
 ]
