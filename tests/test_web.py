@@ -22,6 +22,7 @@ import pytest
 
 from .web_fixtures import (
     assert_same_rows,
+    sites_frame,
     sites_geojson,
     start_server,
     stop_server,
@@ -338,3 +339,25 @@ def test_pasted_coordinates_give_the_rows_of_the_file(server, files):
     )
     assert status == 200, uploaded
     assert pasted["rows"] == uploaded["rows"]
+
+
+def test_a_zipped_shapefile_upload_gives_the_cli_rows(server, cli, tmp_path):
+    shp = tmp_path / "shp" / "地块.shp"
+    shp.parent.mkdir()
+    sites_frame().to_file(shp, encoding="gbk")
+    archive = tmp_path / "地块.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for part in shp.parent.iterdir():
+            z.write(part, part.name)
+    raw = archive.read_bytes()
+    status, result = server.check(
+        {
+            "file": {"value": base64.b64encode(raw).decode(), "encoding": "base64"},
+            "filename": archive.name,
+            "formats": ["csv"],
+        }
+    )
+    assert status == 200, result
+    expected = cli_rows(cli, archive, tmp_path / "x.csv")
+    assert_same_rows(expected, result["columns"], result["rows"])
+    assert {r["name"] for r in result["rows"]} == {"工业地块", "旅游设施", "商业地块"}
