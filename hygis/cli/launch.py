@@ -15,7 +15,7 @@ from hygis.cli import teardown
 def main() -> None:
     """The ``hygis`` console script and ``python -m hygis``."""
     argv = sys.argv[1:]
-    if argv and argv[0] != "serve":
+    if argv and argv[0] not in ("serve", "web"):  # the servers themselves run here
         from hygis.serve import client  # noqa: PLC0415 - standard library only: a served command costs no more
 
         code = client.forward(argv)

@@ -21,6 +21,7 @@ from hygis.cli import (
     suitability,
     targets,
     urban,
+    web,
     zonal,
 )
 from hygis.cli import map as map_
@@ -60,5 +61,6 @@ for _command in (
     monitor.monitor_group,
     build.build_cmd,
     serve.serve_cmd,
+    web.web_cmd,
 ):
     cli.add_command(_command)
