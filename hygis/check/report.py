@@ -22,7 +22,14 @@ import shapely
 from hygis import crs as hcrs
 from hygis import io
 from hygis.check.pipeline import summary
-from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU, REPORT_FORMATS, VERDICT_COLORS
+from hygis.constants import (
+    CONTROL_LINE_COLORS,
+    CONTROL_LINE_ZH,
+    M2_PER_HA,
+    M2_PER_MU,
+    REPORT_FORMATS,
+    VERDICT_COLORS,
+)
 from hygis.errors import HygisOutputError
 from hygis.plan.inputs import PlanInputs
 
@@ -215,9 +222,7 @@ def conflict_svg(
 
     box = shapely.box(x0, y0, x1, y1)
     layers = []
-    from hygis.maps import styles  # noqa: PLC0415 - HTML only: importing maps loads folium (~1 s)
-
-    colour = styles.get("control_lines", line, "style", "color") if line in CONTROL_LINE_ZH else "#555"
+    colour = CONTROL_LINE_COLORS.get(line, "#555")
     if context and context.get(line) is not None:
         near = context[line]
         near = near[shapely.intersects(near, box)]
