@@ -18,7 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
+from shapely.errors import GEOSException
 
 from hygis import crs as hcrs
 from hygis import gcj02
@@ -39,6 +41,17 @@ from hygis.io.sources import LAYER_SYNTAX, split_layer
 from hygis.io.tables import TABLE_SUFFIXES, read_table_points
 from hygis.io.write import register_inputs
 from hygis.messages import warn
+
+#: What reading a damaged or foreign file raises: GDAL's errors through pyogrio (by driver), a
+#: geometry GEOS refuses, undecodable text, an unreadable file. Anything else (MemoryError, a bug
+#: in hygis) is not the user's file and goes through with its own traceback.
+READ_ERRORS = (
+    DataSourceError,
+    DataLayerError,
+    GEOSException,
+    UnicodeError,
+    OSError,
+)
 
 #: File suffixes read as vector data, in the order a folder or zip is searched.
 VECTOR_SUFFIXES = (
@@ -296,7 +309,7 @@ def _read_gdal(
         gdf, notes = read_gdal_repairing(target, source=name, layer=layer, **kwargs)
     except HygisInputError:
         raise
-    except Exception as exc:  # GDAL's errors vary by driver; each means "cannot read this file"
+    except READ_ERRORS as exc:  # each means "cannot read this file"; hygis's own bugs go through
         msg = (
             f"{name}: cannot read {src} as vector data ({exc}). Is it a complete Shapefile (.shp, .shx, "
             ".dbf), GeoPackage, File Geodatabase or GeoJSON?"
