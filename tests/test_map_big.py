@@ -18,7 +18,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
 LAYER_NAME = "永久基本农田 <b>示意</b>"
 
-# The benchmark's generator and offline page helpers are the ones the figures in the README come from.
+# The benchmark's generator and offline page helpers are the ones the figures in docs/benchmarks.md come from.
 _spec = importlib.util.spec_from_file_location("bench_map_big", REPO / "benchmarks" / "bench_map_big.py")
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
