@@ -39,13 +39,14 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 from folium.map import Layer
 from folium.template import Template
 
@@ -343,7 +344,7 @@ class BigPolygons(Layer):
         self.attributes_ref = script_json(f"{self.get_name()}_attributes") if attributes else "null"
 
     def render(self, **kwargs):
-        figure = self.get_root()
+        figure = cast(Figure, self.get_root())  # a folium map's page: it has a header and a body
         # One copy of the JavaScript per page, after Leaflet (folium adds Leaflet first).
         figure.header.add_child(Element(f"<script>{_asset_js()}</script>"), name="hygis_big_polygons_js")
         if self.attributes_json and self.attributes_ref != "null":
