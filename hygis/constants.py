@@ -64,13 +64,21 @@ REPORT_LANGS: tuple[str, ...] = ("zh", "en")
 BASEMAPS: tuple[str, ...] = ("osm", "gaode", "tencent", "tianditu", "none")
 
 
-def _map_themes() -> tuple[str, ...]:
+def _map_styles() -> dict[str, Any]:
     with open(DATA_DIR / "map_styles.json", encoding="utf-8") as fh:
-        return (*json.load(fh)["themes"], "investment")
+        return json.load(fh)
 
+
+_MAP_STYLES = _map_styles()
 
 #: The theme maps: the plan's chapters in ``data/map_styles.json``, and investment by county.
-MAP_THEMES: tuple[str, ...] = _map_themes()
+MAP_THEMES: tuple[str, ...] = (*_MAP_STYLES["themes"], "investment")
+
+#: Outline colour of each control line, as the maps draw it (``data/map_styles.json``): the
+#: printable report's small maps use the same, without loading the map room.
+CONTROL_LINE_COLORS: dict[str, str] = {
+    k: v["style"]["color"] for k, v in _MAP_STYLES["control_lines"].items()
+}
 
 
 def _figures() -> tuple[str, ...]:
@@ -89,6 +97,7 @@ __all__ = [
     "REPORT_FORMATS",
     "REPORT_LANGS",
     "CONTROL_LINES",
+    "CONTROL_LINE_COLORS",
     "CONTROL_LINE_EN",
     "CONTROL_LINE_ZH",
     "M2_PER_HA",

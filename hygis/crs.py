@@ -199,7 +199,7 @@ def parse_crs(text: CrsLike) -> CRS:
         value = f"EPSG:{value}"
     try:
         return CRS.from_user_input(value)
-    except Exception as exc:  # pyproj raises CRSError, but be generous in what we catch
+    except pyproj.exceptions.CRSError as exc:  # what pyproj raises for a text it cannot parse
         msg = (
             f"'{text}' is not a coordinate reference system hygis knows ({exc}). Give an EPSG code such as "
             "EPSG:4490 (CGCS2000 lon/lat), EPSG:4546 (CGCS2000 3° Gauss–Krüger CM 111°E) or "

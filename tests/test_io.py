@@ -12,7 +12,7 @@ import shapely
 from pyproj import Geod
 
 from hygis import io
-from hygis.errors import HygisInputError, HygisOutputError
+from hygis.errors import HygisInputError, HygisOutputError, HygisWarning
 
 from .conftest import HENGYANG, square
 
@@ -35,7 +35,8 @@ def test_gbk_shapefile_without_cpg_reads_chinese(tmp_path, projects_gdf):
     write_gbk_shapefile_without_cpg(polys, path)
     naive = gpd.read_file(path, engine="pyogrio")
     assert naive["name"].iloc[0] != NAMES[0]  # without detection the text is garbled
-    gdf = io.read_vector(path)
+    with pytest.warns(HygisWarning, match=r"decoded as GB18030"):
+        gdf = io.read_vector(path)
     assert gdf["name"].iloc[0] == NAMES[0]
     assert any("GB18030" in note for note in gdf.attrs[io.NOTES_ATTR])
 
@@ -48,7 +49,8 @@ def test_gbk_shapefile_inside_zip(tmp_path, projects_gdf):
     with zipfile.ZipFile(archive, "w") as zf:
         for part in folder.iterdir():
             zf.write(part, part.name)
-    gdf = io.read_vector(archive)
+    with pytest.warns(HygisWarning, match=r"decoded as GB18030"):
+        gdf = io.read_vector(archive)
     assert gdf["name"].iloc[0] == NAMES[0]
 
 
@@ -68,9 +70,11 @@ def test_no_crs_gauss_kruger_hint_names_the_zone(tmp_path):
     # A CGCS2000 3° zone 38 file (eastings with the zone prefix), .prj lost.
     pt = gpd.GeoSeries([shapely.Point(112.6, 26.9)], crs=4490).to_crs(4526).iloc[0]
     path = tmp_path / "zone38.gpkg"
-    gpd.GeoDataFrame({"project_id": ["x"]}, geometry=[pt.buffer(100)], crs=None).to_file(
-        path, engine="pyogrio"
-    )
+    # The file is written without a CRS on purpose; pyogrio warns about that, which is the point.
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        gpd.GeoDataFrame({"project_id": ["x"]}, geometry=[pt.buffer(100)], crs=None).to_file(
+            path, engine="pyogrio"
+        )
     with pytest.raises(HygisInputError, match="EPSG:4526"):
         io.read_vector(path)
 
@@ -85,7 +89,8 @@ def test_swapped_lat_lon_is_caught(tmp_path):
     with pytest.raises(HygisInputError) as err:
         io.read_vector(path, crs="EPSG:4490")
     assert "swapped" in str(err.value) and "112°N" in str(err.value) and "--swap-xy" in str(err.value)
-    fixed = io.read_vector(path, crs="EPSG:4490", swap_xy=True)
+    with pytest.warns(HygisWarning, match=r"x and y swapped as asked"):
+        fixed = io.read_vector(path, crs="EPSG:4490", swap_xy=True)
     assert fixed.geometry.iloc[0].x == pytest.approx(lon)
 
 
@@ -102,7 +107,8 @@ def test_invalid_geometry_is_repaired_and_reported(tmp_path):
     assert not bowtie.is_valid
     path = tmp_path / "bowtie.gpkg"
     gpd.GeoDataFrame({"project_id": ["B"]}, geometry=[bowtie], crs=4490).to_file(path, engine="pyogrio")
-    gdf = io.read_vector(path, geometry="polygon", id_field="project_id")
+    with pytest.warns(HygisWarning, match=r"Self-intersection"):
+        gdf = io.read_vector(path, geometry="polygon", id_field="project_id")
     assert gdf.is_valid.all()
     assert gdf.geom_type.iloc[0] == "MultiPolygon"  # split at the self-intersection, as ST_MakeValid does
     notes = " ".join(gdf.attrs[io.NOTES_ATTR])
@@ -115,7 +121,8 @@ def test_empty_geometries_dropped_and_reported(tmp_path, projects_gdf):
     gdf.loc[2, "geometry"] = shapely.Polygon()
     path = tmp_path / "empties.gpkg"
     gdf.to_file(path, engine="pyogrio")
-    out = io.read_vector(path, id_field="project_id")
+    with pytest.warns(HygisWarning, match=r"dropped 2 feature"):
+        out = io.read_vector(path, id_field="project_id")
     assert list(out["project_id"]) == ["A1"]
     assert "dropped 2 feature(s) with empty or no geometry" in " ".join(out.attrs[io.NOTES_ATTR])
 
@@ -134,14 +141,16 @@ def test_z_coordinates_dropped(tmp_path):
     )
     path = tmp_path / "z.gpkg"
     gpd.GeoDataFrame({"a": [1]}, geometry=[poly], crs=4490).to_file(path, engine="pyogrio")
-    gdf = io.read_vector(path)
+    with pytest.warns(HygisWarning, match=r"Z \(height\) coordinates dropped"):
+        gdf = io.read_vector(path)
     assert not shapely.has_z(gdf.geometry.to_numpy()).any()
 
 
 def test_mixed_types_keep_polygons_for_a_control_line(tmp_path, projects_gdf):
     path = tmp_path / "mixed.geojson"
     projects_gdf.to_file(path)
-    gdf = io.read_vector(path, geometry="polygon", id_field="project_id")
+    with pytest.warns(HygisWarning, match=r"not polygons"):
+        gdf = io.read_vector(path, geometry="polygon", id_field="project_id")
     assert list(gdf["project_id"]) == ["A1"]
     assert "LineString, Point, not polygons" in " ".join(gdf.attrs[io.NOTES_ATTR])
     everything = io.read_vector(path)
@@ -155,7 +164,8 @@ def test_gcj02_input_corrected(tmp_path):
     glon, glat = gcj02.wgs84_to_gcj02(lon, lat)
     path = tmp_path / "amap.csv"
     pd.DataFrame({"project_id": ["G"], "经度": [glon], "纬度": [glat]}).to_csv(path, index=False)
-    gdf = io.read_vector(path, crs="EPSG:4326", gcj02_input=True)
+    with pytest.warns(HygisWarning, match=r"corrected from GCJ-02"):
+        gdf = io.read_vector(path, crs="EPSG:4326", gcj02_input=True)
     _, _, err = Geod(ellps="WGS84").inv(lon, lat, gdf.geometry.x.iloc[0], gdf.geometry.y.iloc[0])
     assert err < 0.01
 
@@ -272,7 +282,8 @@ def test_projects_without_coordinates_are_kept_as_not_located(tmp_path):
     pd.DataFrame(
         {"project_id": ["A", "B", "C"], "经度": [lon, None, lon + 0.01], "纬度": [lat, None, lat]}
     ).to_excel(path, index=False)
-    gdf = io.read_vector(path, crs="EPSG:4490", keep_unlocated=True, id_field="project_id")
+    with pytest.warns(HygisWarning, match=r"reported as not located"):
+        gdf = io.read_vector(path, crs="EPSG:4490", keep_unlocated=True, id_field="project_id")
     assert list(gdf["project_id"]) == ["A", "B", "C"]
     assert gdf.geometry.isna().tolist() == [False, True, False]
     assert "reported as not located" in " ".join(gdf.attrs[io.NOTES_ATTR])
@@ -281,7 +292,8 @@ def test_projects_without_coordinates_are_kept_as_not_located(tmp_path):
 def test_crs_option_only_fills_in_a_missing_crs(tmp_path, projects_gdf):
     path = tmp_path / "gk.gpkg"
     projects_gdf.to_crs(4546).to_file(path, engine="pyogrio")
-    gdf = io.read_vector(path, crs="EPSG:4490")
+    with pytest.warns(HygisWarning, match=r"kept \(--crs only fills in"):
+        gdf = io.read_vector(path, crs="EPSG:4490")
     assert gdf.crs.to_epsg() == 4546
     assert "kept (--crs only fills in a missing CRS)" in " ".join(gdf.attrs[io.NOTES_ATTR])
 
@@ -293,7 +305,8 @@ def test_wrong_gauss_kruger_zone_is_flagged(tmp_path, projects_gdf):
 
     path = tmp_path / "wrong_zone.gpkg"
     projects_gdf.to_crs(4546).set_crs(4547, allow_override=True).to_file(path, engine="pyogrio")
-    inputs = plan.resolve(projects=path)
+    with pytest.warns(HygisWarning, match="outside the plan's territory"):
+        inputs = plan.resolve(projects=path)
     assert any("outside the plan's territory" in n and "Is the CRS right?" in n for n in inputs.notes)
     assert not any("outside the plan's territory" in n for n in plan.resolve(projects=projects_gdf).notes)
 

@@ -128,7 +128,8 @@ def test_by_county_and_trend_add_up(result, hand_changes, lines):
     assert city["changes"] == len(CASES) and city["n_red"] == 3 and city["n_orange"] == 2
     assert city["farmland_ha"] == pytest.approx(result["farmland_ha"].sum())
     later = hand_changes.assign(BGNF=2027).iloc[:3]
-    both = changes.classify_changes(pd.concat([hand_changes, later], ignore_index=True), lines, workers=1)
+    with pytest.warns(hygis.HygisWarning, match="3 change id.s. repeat"):
+        both = changes.classify_changes(pd.concat([hand_changes, later], ignore_index=True), lines, workers=1)
     trend = changes.trend(both)
     assert trend["year"].tolist() == [2026, 2027]
     assert trend["changes"].tolist() == [len(CASES), 3]
@@ -198,7 +199,8 @@ def test_unknown_class_is_said_not_guessed(lines):
         geometry=[box(1400, -50, 100)],
         crs=GK,
     )
-    out = changes.classify_changes(gdf, lines, workers=1)
+    with pytest.warns(hygis.HygisWarning, match="'9999'"):
+        out = changes.classify_changes(gdf, lines, workers=1)
     assert out["level"].tolist() == ["none"]
     assert any("'9999'" in n for n in out.attrs["notes"])
 

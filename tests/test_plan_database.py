@@ -120,11 +120,17 @@ def test_python_resolve_takes_path_colon_layer_and_a_whole_database(tmp_path):
 
     gdb = write_database(tmp_path / "plan.gdb", names=CODES)
     txt = write_coordinate_file(tmp_path / "p.txt")
-    one = hygis.resolve(projects=str(txt), permanent_farmland=f"{gdb}:{CODES['permanent_farmland']}")
+    with pytest.warns(hygis.HygisWarning) as first:
+        one = hygis.resolve(projects=str(txt), permanent_farmland=f"{gdb}:{CODES['permanent_farmland']}")
+    assert any("zone 37 read from the eastings' prefix" in str(w.message) for w in first)
     assert one.provenance["permanent_farmland"]["source"].endswith(":HY_YJJBNTBHTB_2023")
     assert one.provenance["ecological_redline"]["status"] != "user-file"  # the rest stay embedded
-    with pytest.warns(hygis.HygisWarning, match="taken from layer STBHHX"):
+    with pytest.warns(hygis.HygisWarning) as record:
         whole = hygis.resolve(projects=str(txt), control_lines=gdb, permanent_farmland=f"{gdb}:XZQ")
+    said = " ".join(str(w.message) for w in record)
+    # The two lines the database gave say which layer each came from; farmland was chosen by hand.
+    assert "taken from layer STBHHX" in said and "taken from layer CZKFBJ" in said
+    assert "taken from layer HY_YJJBNTBHTB_2023" not in said
     assert whole.provenance["ecological_redline"]["source"] == f"{gdb}:STBHHX"
     assert whole.provenance["permanent_farmland"]["source"] == f"{gdb}:XZQ"  # the line's own argument wins
     assert whole.projects["project_id"].tolist() == ["D1", "D2", "D3"]

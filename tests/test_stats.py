@@ -79,7 +79,7 @@ def test_embedded_twelve_units_sum_to_the_city(embedded):
     city = embedded[embedded["level"] == "city"].set_index("line")
     for line, area in units.groupby("line")["area_ha"].sum().items():
         assert area == pytest.approx(city.loc[line, "area_ha"], rel=1e-9)
-    # README: ellipsoidal 15,300.9 km² (15,310.7 in the plane of EPSG:4546); the plan's 15,310 km².
+    # docs/data.md: ellipsoidal 15,300.9 km² (15,310.7 in the plane of EPSG:4546); the plan's 15,310 km².
     assert city["land_area_km2"].iloc[0] == pytest.approx(15310, rel=3e-3)
 
 

@@ -177,7 +177,8 @@ def test_zones_outside_the_raster(tmp_path):
         geometry=[shapely.box(1000, 1000, 1002, 1002), shapely.box(5000, 5000, 5010, 5010)],
         crs=4546,
     )
-    out = zonal_stats(path, both, "mean,count")
+    with pytest.warns(ZonalWarning, match="1 zone"):
+        out = zonal_stats(path, both, "mean,count")
     assert out["count"].tolist() == [4, 0] and np.isnan(out["mean"].iloc[1])
     assert any("lie outside" in n for n in out.attrs["hygis_notes"])
 
@@ -218,7 +219,11 @@ def test_corrupt_and_missing_files(tmp_path):
 def test_projects_without_geometry_keep_their_rows(city_rasters):
     _, const, _ = city_rasters
     projects = layers.load("projects")
-    out = zonal_stats(const, projects[["project_id", "name", "geometry"]], "mean")
+    with pytest.warns(ZonalWarning) as said:
+        out = zonal_stats(const, projects[["project_id", "name", "geometry"]], "mean")
+    # The projects without a site and the linear ones are named, each group once.
+    text = " ".join(str(w.message) for w in said)
+    assert "have no geometry" in text and "are points or lines, not polygons" in text
     assert len(out) == len(projects) and out["project_id"].tolist() == projects["project_id"].tolist()
     polys = projects.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     assert np.allclose(out["mean"].to_numpy()[polys], 7.0)

@@ -214,116 +214,11 @@ def suggest_relocation(
     rows: list[dict[str, Any]] = []
     geoms_out: list[shapely.Geometry | None] = []
     for pid in wanted:
-        i = int(np.flatnonzero(ids == pid)[0])
-        row = local.iloc[i]
-        geom = row.geometry
-        base = {
-            "project_id": pid,
-            "name": row.get("name", pid),
-            "county_code": "",
-            "status": "",
-            "distance_m": np.nan,
-            "dx_m": np.nan,
-            "dy_m": np.nan,
-            "direction": "",
-            "area_ha": np.nan,
-            "overlap_ha": np.nan,
-            "step_m": np.nan,
-            "note": "",
-        }
-        if geom is None or geom.is_empty:
-            rows.append(
-                {**base, "status": "no location", "note": "The project has no geometry: nothing to move."}
-            )
-            geoms_out.append(None)
-            continue
-        codes = [c for c in str(row.get("county_code", "") or "").split(";") if c.strip() in county_geom]
-        if not codes:
-            hits = county_local[county_local.intersects(geom)]
-            if len(hits):
-                share = hits.intersection(geom).area if geom.area > 0 else hits.distance(geom) * -1
-                codes = [str(hits["code"].iloc[int(np.argmax(share.to_numpy()))])]
-        base["county_code"] = ";".join(codes)
-        kind = shapely.get_type_id(geom)
-        if kind in (1, 2, 5):
-            rows.append(
-                {
-                    **base,
-                    "status": "not relocatable",
-                    "note": (
-                        "A linear project's route is set by what it connects: "
-                        "adjust the alignment around the exclusions instead."
-                    ),
-                }
-            )
-            geoms_out.append(None)
-            continue
-        if not codes:
-            rows.append(
-                {**base, "status": "no site found", "note": "The project lies outside every county unit."}
-            )
-            geoms_out.append(None)
-            continue
-        region = shapely.union_all([county_geom[c] for c in codes])
-        shapely.prepare(region)
-        overlap = obstacles.area_in(geom)
-        base["overlap_ha"] = round(overlap / M2_PER_HA, 2)
-        # Ellipsoidal (椭球面积), as the check's report and the .txt's 地块面积 give it.
-        base["area_ha"] = round(float(measure([geom], crs)[0]) / M2_PER_HA, 4) if kind in (3, 6) else 0.0
-        if not obstacles.hits(np.array([geom]))[0]:
-            rows.append(
-                {
-                    **base,
-                    "status": "no conflict",
-                    "distance_m": 0.0,
-                    "note": "The footprint touches neither exclusion.",
-                }
-            )
-            geoms_out.append(geom)
-            continue
-        minx, miny, maxx, maxy = geom.bounds
-        width = min(maxx - minx, maxy - miny) or 100.0
-        step = float(step_m) if step_m else float(np.clip(width / 4, 25.0, 500.0))
-        base["step_m"] = step
-        best = _first_valid(geom, _offsets(step, max_distance_m), region, obstacles)
-        if best is None:
-            rows.append(
-                {
-                    **base,
-                    "status": "no site found",
-                    "note": (
-                        f"No place within {max_distance_m / 1000:g} km in county {base['county_code']} "
-                        "fits this footprint clear of the red line and permanent farmland."
-                    ),
-                }
-            )
-            geoms_out.append(None)
-            continue
-        d = float(np.hypot(*best))
-        fine = _first_valid(
-            geom, _offsets(step / 4, d - 1e-6, inner=max(d - 2 * step, 0.0)), region, obstacles
+        row = local.iloc[int(np.flatnonzero(ids == pid)[0])]
+        fields, moved = _relocate_one(
+            pid, row, county_local, county_geom, obstacles, step_m=step_m, max_distance_m=max_distance_m
         )
-        if fine is not None:
-            best = fine
-        dx, dy = (float(v) for v in best)
-        d = float(np.hypot(dx, dy))
-        bearing = (np.degrees(np.arctan2(dx, dy)) + 360) % 360
-        direction = _DIRECTIONS[int(((bearing + 22.5) % 360) // 45)]
-        moved = _translated(geom, np.array([[dx, dy]]))[0]
-        rows.append(
-            {
-                **base,
-                "status": "relocated",
-                "distance_m": round(d, 1),
-                "dx_m": round(dx, 1),
-                "dy_m": round(dy, 1),
-                "direction": direction,
-                "note": (
-                    f"Moved {d:,.0f} m {direction}; same shape and orientation; "
-                    f"nearest on a {step / 4:g} m grid."
-                ),
-            }
-        )
+        rows.append(fields)
         geoms_out.append(moved)
     out = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms_out, crs=crs), crs=crs)
     if out.empty:
@@ -334,6 +229,131 @@ def suggest_relocation(
     # The zone a .txt of the moved footprints is written in (write_relocations).
     out.attrs["hygis_survey_crs"] = crs.to_wkt() if surveyed is not None else None
     return out
+
+
+#: A suggestion's fields before anything is known (the columns of suggest_relocation's result).
+_EMPTY_ROW: dict[str, Any] = {
+    "project_id": "",
+    "name": "",
+    "county_code": "",
+    "status": "",
+    "distance_m": np.nan,
+    "dx_m": np.nan,
+    "dy_m": np.nan,
+    "direction": "",
+    "area_ha": np.nan,
+    "overlap_ha": np.nan,
+    "step_m": np.nan,
+    "note": "",
+}
+
+
+def _relocate_one(
+    pid: str,
+    row: pd.Series,
+    county_local: gpd.GeoDataFrame,
+    county_geom: dict[str, Any],
+    obstacles: _Obstacles,
+    *,
+    step_m: float | None,
+    max_distance_m: float,
+) -> tuple[dict[str, Any], shapely.Geometry | None]:
+    """One project's suggestion (the fields of its row) and its new footprint, in the area CRS."""
+    geom = row.geometry
+    base = {**_EMPTY_ROW, "project_id": pid, "name": row.get("name", pid)}
+    if geom is None or geom.is_empty:
+        fields = {**base, "status": "no location", "note": "The project has no geometry: nothing to move."}
+        return fields, None
+    codes = _county_codes(row, geom, county_local, county_geom)
+    base["county_code"] = ";".join(codes)
+    kind = shapely.get_type_id(geom)
+    if kind in (1, 2, 5):
+        fields = {
+            **base,
+            "status": "not relocatable",
+            "note": (
+                "A linear project's route is set by what it connects: "
+                "adjust the alignment around the exclusions instead."
+            ),
+        }
+        return fields, None
+    if not codes:
+        fields = {**base, "status": "no site found", "note": "The project lies outside every county unit."}
+        return fields, None
+    region = shapely.union_all([county_geom[c] for c in codes])
+    shapely.prepare(region)
+    overlap = obstacles.area_in(geom)
+    base["overlap_ha"] = round(overlap / M2_PER_HA, 2)
+    # Ellipsoidal (椭球面积), as the check's report and the .txt's 地块面积 give it.
+    base["area_ha"] = (
+        round(float(measure([geom], county_local.crs)[0]) / M2_PER_HA, 4) if kind in (3, 6) else 0.0
+    )
+    if not obstacles.hits(np.array([geom]))[0]:
+        fields = {
+            **base,
+            "status": "no conflict",
+            "distance_m": 0.0,
+            "note": "The footprint touches neither exclusion.",
+        }
+        return fields, geom
+    minx, miny, maxx, maxy = geom.bounds
+    width = min(maxx - minx, maxy - miny) or 100.0
+    step = float(step_m) if step_m else float(np.clip(width / 4, 25.0, 500.0))
+    base["step_m"] = step
+    best = _nearest_offset(geom, step, region, obstacles, max_distance_m)
+    if best is None:
+        fields = {
+            **base,
+            "status": "no site found",
+            "note": (
+                f"No place within {max_distance_m / 1000:g} km in county {base['county_code']} "
+                "fits this footprint clear of the red line and permanent farmland."
+            ),
+        }
+        return fields, None
+    dx, dy = (float(v) for v in best)
+    d = float(np.hypot(dx, dy))
+    bearing = (np.degrees(np.arctan2(dx, dy)) + 360) % 360
+    direction = _DIRECTIONS[int(((bearing + 22.5) % 360) // 45)]
+    moved = _translated(geom, np.array([[dx, dy]]))[0]
+    fields = {
+        **base,
+        "status": "relocated",
+        "distance_m": round(d, 1),
+        "dx_m": round(dx, 1),
+        "dy_m": round(dy, 1),
+        "direction": direction,
+        "note": (
+            f"Moved {d:,.0f} m {direction}; same shape and orientation; nearest on a {step / 4:g} m grid."
+        ),
+    }
+    return fields, moved
+
+
+def _county_codes(
+    row: pd.Series, geom: Any, county_local: gpd.GeoDataFrame, county_geom: dict[str, Any]
+) -> list[str]:
+    """The county units a project stays in: its ``county_code``, else the unit it overlaps most."""
+    codes = [c for c in str(row.get("county_code", "") or "").split(";") if c.strip() in county_geom]
+    if not codes:
+        hits = county_local[county_local.intersects(geom)]
+        if len(hits):
+            share = hits.intersection(geom).area if geom.area > 0 else hits.distance(geom) * -1
+            codes = [str(hits["code"].iloc[int(np.argmax(share.to_numpy()))])]
+    return codes
+
+
+def _nearest_offset(
+    geom: Any, step: float, region: Any, obstacles: _Obstacles, max_distance_m: float
+) -> np.ndarray | None:
+    """The shortest translation clearing the exclusions inside ``region``: found on a ``step`` grid,
+    then refined on a grid four times finer in the ring just inside it; None if there is none."""
+    best = _first_valid(geom, _offsets(step, max_distance_m), region, obstacles)
+    if best is None:
+        return None
+    d = float(np.hypot(*best))
+    fine = _first_valid(geom, _offsets(step / 4, d - 1e-6, inner=max(d - 2 * step, 0.0)), region, obstacles)
+    return best if fine is None else fine
 
 
 def relocate_conflicts(

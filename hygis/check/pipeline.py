@@ -109,47 +109,27 @@ def check_projects(
     Parameters
     ----------
     inputs : PlanInputs, optional
-        The plan's inputs from :func:`hygis.resolve` (default: the embedded layers), e.g.
+        From :func:`hygis.resolve` (default: the embedded layers), e.g.
         ``hygis.resolve("mine.gpkg", permanent_farmland="jbnt.shp")``.
     point_radius_m : float, optional
         Check point projects as discs of this radius (metres) instead of by containment.
-    engine : {"local", "dask"}
-        ``local`` uses every core of this machine; ``dask`` runs the same computation on a
-        dask cluster (``client``, the current ``dask.distributed`` client, or dask's local
-        scheduler). Results are identical.
-    workers : int, optional
-        Processes for the local engine (default: every core).
-    client : dask.distributed.Client, optional
-        For ``engine="dask"``.
+    engine, workers, client
+        Where the overlaps are measured (:func:`measure_lines`); the results are identical.
     protected_areas : GeoDataFrame or path, optional
         自然保护地 (nature reserves, scenic areas …) with their functional zones
-        (:mod:`hygis.check.protected`): inside a 核心保护区 only the protection activities may take
-        place (自然资发〔2022〕142号 一(一)); inside a reserve its own laws apply, which the red-line
-        row says.
-    overlap_geometry : bool
-        Build the overlap polygons (the ``geometry`` column). ``False`` when only the areas and
-        verdicts are needed (a .csv or .xlsx report): the areas are the same, and ``geometry``
-        is empty (None) in every row.
-    site_geometry : bool
-        Give each row its site (``site_geometry``, in WGS 84). ``False`` when no site is drawn (a
-        .csv or .xlsx report): the column is then None in every row, and the sites are not projected.
-    area : {"ellipsoidal", "planar"}
-        How areas are measured: on the CGCS2000 ellipsoid (椭球面积, as the official survey
-        figures; :mod:`hygis.engine.area`), or in the plane of ``planar_crs``.
-    planar_crs : CRS, optional
-        For ``area="planar"``: the Gauss–Krüger zone to measure in (and to compute the overlaps
-        in); default the area CRS hygis chooses for the data. Ignored for ellipsoidal areas.
+        (:func:`protected_step`): inside a 核心保护区 only the protection activities may take place
+        (自然资发〔2022〕142号 一(一)); inside a reserve its own laws apply, which the red-line row says.
+    overlap_geometry, site_geometry : bool
+        Build the overlap polygons (``geometry``) and give each row its site (``site_geometry``);
+        ``False`` where no map is drawn (a .csv or .xlsx report): same areas, the column None.
+    area, planar_crs
+        How areas are measured (:func:`area_settings`): on the CGCS2000 ellipsoid (椭球面积, the
+        default) or in the plane of a Gauss–Krüger zone.
     preaudit : bool or "figures"
-        Also give the 用地预审 figures of the projects touching the red line or the farmland
-        (:mod:`hygis.check.preaudit`): ``overlap_patches``, ``overlap_paddy_ha``,
-        ``overlap_irrigated_ha``, ``overlap_dry_ha``, ``overlap_grade_mean`` on the rows (from the
-        engine's own (project, patch) areas), and ``attrs["by_county"]`` /
-        ``attrs["farmland_detail"]`` (the pieces cut by county: a table a .csv report does not
-        hold). ``"figures"`` gives the row figures only (``attrs`` tables None); False skips both
-        (a very large batch where only the verdicts matter): the columns are then empty.
+        The 用地预审 figures and tables of the projects touching the red line or the farmland
+        (:func:`preaudit_step`).
     counties : GeoDataFrame, optional
-        The county-level units to split by (a user's XZQ layer, ``XZQDM``/``XZQMC`` or
-        ``code``/``name``); default the embedded units.
+        The county-level units the 用地预审 tables split by (default the embedded units).
     land_use : GeoDataFrame, optional
         The 三调 land-use patches (``DLTB``: ``DLBM``, ``QSXZ``, ``KCXS`` …): the 土地利用现状 table of
         every located project goes in ``attrs["land_use"]`` (:func:`hygis.check.land_use.land_use_table`).
@@ -159,19 +139,8 @@ def check_projects(
     Returns
     -------
     geopandas.GeoDataFrame
-        In EPSG:4326, columns ``project_id``, ``name``, ``group``, ``control_line``,
-        ``control_line_zh``, ``control_line_status`` (illustrative, user-file …: where that line
-        came from), ``kind``, ``method``, ``site_ha``, ``site_mu``, ``overlap_ha``,
-        ``overlap_mu``, ``share_of_site`` (overlap / site), ``outside_ha``, ``outside_mu``
-        (development boundary only: the part of the site outside it), the 用地预审 columns
-        ``overlap_patches``, ``overlap_paddy_ha``, ``overlap_irrigated_ha``, ``overlap_dry_ha``,
-        ``overlap_grade_mean`` (red line and farmland rows), ``point_inside``
-        (point projects), ``verdict``, ``rule``, ``source``, ``location_note``, ``geometry`` —
-        the overlap polygon (for the development boundary: the part of the site *outside* it,
-        which the verdict judges) — and ``site_geometry`` (the site checked).
-        ``attrs``: ``area_method``, ``area_crs``, ``warnings``, ``provenance``, ``illustrative``
-        (banner or None), ``by_county`` and ``farmland_detail`` (GeoDataFrames, or None), ``land_use``
-        (a DataFrame, or None).
+        The report in EPSG:4326, its columns and ``attrs`` as :func:`assemble`, :func:`preaudit_step`
+        and :func:`provenance` give them; ``attrs["land_use"]`` the 土地利用现状 table (or None).
     """
     say = progress or (lambda _m: None)
     if engine not in ENGINES:
@@ -183,6 +152,72 @@ def check_projects(
     rule_table = load_rules()
     notes = list(inputs.notes)
     projects = checked_projects(inputs.projects, rule_table, notes)
+    area_crs, method = area_settings(inputs, area, planar_crs)
+    say(f"sites in {hcrs.describe(area_crs)}; {method}")
+    native = inputs.projects_as_read(projects)
+    ellipsoidal = area == ELLIPSOIDAL
+    sites = project_sites(
+        projects, area_crs, notes, point_radius_m=point_radius_m, ellipsoidal=ellipsoidal, native=native
+    )
+    types, basis = typed_projects(projects, inputs, notes)
+    protected = protected_step(sites, area_crs, protected_areas)
+    units = county_units(counties) if preaudit is True else None
+    measures = measure_lines(
+        sites,
+        inputs,
+        area_crs,
+        notes,
+        engine=engine,
+        workers=workers,
+        client=client,
+        geometry=overlap_geometry,
+        pairs=bool(preaudit),
+        progress=say,
+    )
+    frames, by_county, detail = [], [], []
+    for line in CONTROL_LINES:
+        frame = judge_line(
+            sites,
+            measures[line],
+            types=types,
+            type_basis=basis,
+            with_geometry=overlap_geometry,
+            protected=protected,
+        )
+        figures, cut = preaudit_step(
+            line, sites, measures[line], inputs, area_crs, area, preaudit, units, counties, progress=say
+        )
+        if cut is not None:
+            by_county.append(cut.by_county)
+            detail += [cut.detail] if line == "permanent_farmland" else []
+        frames.append(with_figures(frame, figures))
+    report = assemble(frames, len(projects), area_crs, sites.geoms, with_sites=site_geometry)
+    report.attrs["by_county"] = _to_wgs84(by_county)
+    report.attrs["farmland_detail"] = _to_wgs84(detail)
+    report.attrs["land_use"] = land_use_step(sites, inputs, area_crs, area, land_use, notes, progress=say)
+    say("done")
+    return provenance(report, inputs, rule_table, notes, engine=engine, area_crs=area_crs, area_method=method)
+
+
+def area_settings(inputs: PlanInputs, area: str, planar_crs: Any = None) -> tuple[CRS, str]:
+    """Step 1: the CRS the overlaps are computed in, and the line every report prints about areas.
+
+    Parameters
+    ----------
+    inputs : PlanInputs
+    area : {"ellipsoidal", "planar"}
+        ``ellipsoidal``: areas on the CGCS2000 ellipsoid (椭球面积, as the official survey figures;
+        :mod:`hygis.engine.area`), the overlaps computed in the Gauss–Krüger zone hygis chooses for
+        the data. ``planar``: areas in the plane of ``planar_crs``.
+    planar_crs : CRS, optional
+        For ``planar``: the Gauss–Krüger zone to measure (and compute the overlaps) in; default the
+        zone hygis chooses. Ignored for ellipsoidal areas.
+
+    Returns
+    -------
+    (pyproj.CRS, str)
+        The area CRS and the description of the method (:func:`hygis.engine.area.describe`).
+    """
     if area not in METHODS:
         msg = f"Unknown area method '{area}': use 'ellipsoidal' (official 椭球面积, the default) or 'planar'."
         raise HygisInputError(msg)
@@ -190,17 +225,18 @@ def check_projects(
     if area == PLANAR and area_crs.is_geographic:
         msg = f"--area planar needs a projected CRS (a Gauss–Krüger zone), not {hcrs.describe(area_crs)}."
         raise HygisInputError(msg)
-    method = describe_area(area, area_crs if area == PLANAR else None)
-    say(f"sites in {hcrs.describe(area_crs)}; {method}")
-    sites = project_sites(
-        projects,
-        area_crs,
-        notes,
-        point_radius_m=point_radius_m,
-        ellipsoidal=area == ELLIPSOIDAL,
-        native=inputs.projects_as_read(projects),
-    )
-    # One way to judge: a given 项目类型, else the type the group and name imply (strict defaults).
+    return area_crs, describe_area(area, area_crs if area == PLANAR else None)
+
+
+def typed_projects(
+    projects: gpd.GeoDataFrame, inputs: PlanInputs, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step 2: each project's type (项目类型), which decides the categories its verdicts follow.
+
+    One way to judge: a given 项目类型, else the type the project's group and name imply by strict
+    defaults (``data/project_type_defaults.csv``), never a class the law admits only when named. A
+    user's file with projects whose type was assumed gets a warning that says which 项目类型 to give.
+    """
     types, type_basis = project_types(projects, defaults=True)
     assumed = type_basis != "given"
     user_file = inputs.provenance.get("projects", {}).get("status") in ("user-file", "user-data")
@@ -213,28 +249,103 @@ def check_projects(
             "自然资发〔2022〕142号 admits.",
             notes,
         )
-    protected = None
-    if protected_areas is not None:
-        from hygis.io.read import read_vector  # noqa: PLC0415 - only with --protected-areas
+    return types, type_basis
 
-        areas = (
-            protected_areas
-            if isinstance(protected_areas, gpd.GeoDataFrame)
-            else read_vector(protected_areas, geometry="polygon", label="protected areas")
-        )
-        geoms = np.where(sites.points, sites.point_geoms, sites.geoms)
-        protected = protected_overlap(geoms, sites.points, area_crs, areas)
-    tables = preaudit is True
-    units = county_units(counties) if tables else None
-    frames, by_county, detail = [], [], []
+
+def protected_step(sites: Any, area_crs: Any, protected_areas: gpd.GeoDataFrame | str | Path | None) -> Any:
+    """Step 2b: the 自然保护地 each site meets (:func:`hygis.check.protected.protected_overlap`), or None.
+
+    Only with ``protected_areas`` (``--protected-areas``): a layer of nature reserves, scenic areas …
+    with their functional zones, read by :func:`hygis.io.read.read_vector` when given as a path.
+    """
+    if protected_areas is None:
+        return None
+    from hygis.io.read import read_vector  # noqa: PLC0415 - only with --protected-areas
+
+    areas = (
+        protected_areas
+        if isinstance(protected_areas, gpd.GeoDataFrame)
+        else read_vector(protected_areas, geometry="polygon", label="protected areas")
+    )
+    geoms = np.where(sites.points, sites.point_geoms, sites.geoms)
+    return protected_overlap(geoms, sites.points, area_crs, areas)
+
+
+def land_use_step(
+    sites: Any,
+    inputs: PlanInputs,
+    area_crs: Any,
+    area: str,
+    land_use: gpd.GeoDataFrame | None,
+    notes: list[str],
+    *,
+    progress: ProgressFn | None = None,
+) -> pd.DataFrame | None:
+    """Step 6: the 土地利用现状 table of every located project from the 三调 patches, or None."""
+    if land_use is None:
+        return None
+    (progress or (lambda _m: None))(
+        "land use (土地利用现状): the 三调 patches of each site, by class and ownership"
+    )
+    return land_use_table(
+        sites.projects,
+        sites.geoms,
+        land_use,
+        area_crs,
+        farmland=inputs.permanent_farmland,
+        area=area,
+        notes=notes,
+    )
+
+
+def measure_lines(
+    sites: Any,
+    inputs: PlanInputs,
+    area_crs: Any,
+    notes: list[str],
+    engine: str = "local",
+    workers: int | None = None,
+    client: Any = None,
+    *,
+    geometry: bool = True,
+    pairs: bool = True,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Step 3: each control line's overlap with every site, by the exact engine.
+
+    Parameters
+    ----------
+    sites : Sites
+        From :func:`hygis.check.sites.project_sites`.
+    inputs : PlanInputs
+        A control-line file comes as its prepared index (from the cache when unchanged).
+    area_crs : CRS
+    notes : list of str
+        The check's warnings; the reading's deferred ones are added once the lines are prepared.
+    engine : {"local", "dask"}
+        ``local`` uses every core of this machine; ``dask`` runs the same computation on a dask
+        cluster (``client``, the current ``dask.distributed`` client, or dask's local scheduler).
+    workers : int, optional
+        Processes for the local engine (default: every core).
+    client : dask.distributed.Client, optional
+        For ``engine="dask"``.
+    geometry : bool
+        Build the overlap polygons, not only the areas.
+    pairs : bool
+        Keep the (project, patch) areas of the lines the 用地预审 itemises.
+    progress : callable, optional
+
+    Returns
+    -------
+    dict
+        Control line → its measure (:func:`hygis.check.measure.measure_line`).
+    """
     cache = SiteCache()  # the sites ordered and cut once for the three lines
-    # A control-line file comes as its prepared index (from the cache when unchanged); the
-    # 用地预审 tables need its features and attributes, and read it if it was not read yet.
     layers = {line: inputs.line_for_check(line, area_crs) for line in CONTROL_LINES}
     notes.extend(inputs.deferred_notes())  # once prepared: a large line's validity is tested meanwhile
     # The largest line first: its workers cut the sites, which the smaller lines then reuse.
     by_size = sorted(CONTROL_LINES, key=lambda name: -len(layers[name]))
-    measures = {
+    return {
         line: measure_line(
             sites,
             line,
@@ -243,71 +354,91 @@ def check_projects(
             engine=engine,
             workers=workers,
             client=client,
-            geometry=overlap_geometry,
-            pairs=bool(preaudit) and line in ITEMISED_LINES,
+            geometry=geometry,
+            pairs=pairs and line in ITEMISED_LINES,
             cache=cache,
-            progress=say,
+            progress=progress or (lambda _m: None),
         )
         for line in by_size
     }
-    for line in CONTROL_LINES:
-        itemise = bool(preaudit) and line in ITEMISED_LINES
-        measured = measures[line]
-        frame = judge_line(
-            sites,
-            measured,
-            types=types,
-            type_basis=type_basis,
-            with_geometry=overlap_geometry,
-            protected=protected,
+
+
+def preaudit_step(
+    line: str,
+    sites: Any,
+    measured: Any,
+    inputs: PlanInputs,
+    area_crs: Any,
+    area: str = ELLIPSOIDAL,
+    preaudit: bool | str = True,
+    units: gpd.GeoDataFrame | None = None,
+    counties: gpd.GeoDataFrame | None = None,
+    *,
+    progress: ProgressFn | None = None,
+) -> tuple[pd.DataFrame | None, Any]:
+    """Step 5: the 用地预审 figures of the projects touching the red line or the farmland.
+
+    The row figures ``overlap_patches``, ``overlap_paddy_ha`` (DLBM 0101), ``overlap_irrigated_ha``
+    (0102), ``overlap_dry_ha`` (0103) and ``overlap_grade_mean`` (area-weighted ZLDJ) come from the
+    engine's own (project, patch) areas where it kept them; the tables (the overlap cut by county,
+    and each touched farmland patch) are cut from the line's features (:mod:`hygis.check.preaudit`).
+
+    Parameters
+    ----------
+    line : str
+    sites, measured
+        The sites and this line's measure.
+    inputs : PlanInputs
+    area_crs : CRS
+    area : {"ellipsoidal", "planar"}
+    preaudit : bool or "figures"
+        ``True``: figures and tables; ``"figures"``: the row figures only; ``False``: neither (a
+        very large batch where only the verdicts matter; the columns are then empty).
+    units, counties : GeoDataFrame, optional
+        The county-level units (prepared once by the caller, or ``counties`` as given).
+    progress : callable, optional
+
+    Returns
+    -------
+    (DataFrame or None, PreauditCut or None)
+        The figures, one row per site (None for a line that is not itemised), and the cut whose
+        ``by_county`` and ``detail`` go to the report's ``attrs["by_county"]`` and
+        ``attrs["farmland_detail"]`` when the tables were asked for.
+    """
+    say = progress or (lambda _m: None)
+    tables = preaudit is True
+    if not (preaudit and line in ITEMISED_LINES):
+        return None, None
+    touched = np.nan_to_num(measured.inside_m2) > VERDICT_TOLERANCE_M2
+    found = None
+    if measured.pairs is not None and measured.source_row is not None:
+        found = preaudit_figures(
+            sites.geoms, touched, measured.pairs, measured.source_row, measured.attributes
         )
+    if not tables and found is not None:
+        return found, None
+    say(f"{line}: the 用地预审 tables of the projects touching it (by county, patches)")
+    cut = preaudit_line(
+        sites.projects,
+        sites.geoms,
+        touched,
+        line,
+        getattr(inputs, line),
+        units if units is not None else county_units(counties),
+        area_crs,
+        area=area,
+    )
+    return (cut.per_site if found is None else found), (cut if tables else None)
+
+
+def with_figures(frame: pd.DataFrame, figures: pd.DataFrame | None) -> pd.DataFrame:
+    """A line's judged rows with the 用地预审 figures inserted before ``point_inside`` (NaN if None)."""
+    if figures is None:
         figures = pd.DataFrame({c: np.full(len(frame), np.nan) for c in FIGURE_COLUMNS})
-        if itemise:
-            touched = np.nan_to_num(measured.inside_m2) > VERDICT_TOLERANCE_M2
-            found = None
-            if measured.pairs is not None and measured.source_row is not None:
-                found = preaudit_figures(
-                    sites.geoms, touched, measured.pairs, measured.source_row, measured.attributes
-                )
-            if tables or found is None:
-                say(f"{line}: the 用地预审 tables of the projects touching it (by county, patches)")
-                cut = preaudit_line(
-                    sites.projects,
-                    sites.geoms,
-                    touched,
-                    line,
-                    getattr(inputs, line),
-                    units if units is not None else county_units(counties),
-                    area_crs,
-                    area=area,
-                )
-                if tables:
-                    by_county.append(cut.by_county)
-                    if line == "permanent_farmland":
-                        detail.append(cut.detail)
-                found = cut.per_site if found is None else found
-            figures = found
-        at = frame.columns.get_loc("point_inside")
-        for k, column in enumerate(FIGURE_COLUMNS):
-            frame.insert(at + k, column, figures[column].to_numpy())
-        frames.append(frame)
-    report = assemble(frames, len(projects), area_crs, sites.geoms, with_sites=site_geometry)
-    report.attrs["by_county"] = _to_wgs84(by_county)
-    report.attrs["farmland_detail"] = _to_wgs84(detail)
-    report.attrs["land_use"] = None
-    if land_use is not None:
-        say("land use (土地利用现状): the 三调 patches of each site, by class and ownership")
-        report.attrs["land_use"] = land_use_table(
-            sites.projects,
-            sites.geoms,
-            land_use,
-            area_crs,
-            farmland=inputs.permanent_farmland,
-            area=area,
-            notes=notes,
-        )
-    say("done")
-    return provenance(report, inputs, rule_table, notes, engine=engine, area_crs=area_crs, area_method=method)
+    at = frame.columns.get_loc("point_inside")
+    for k, column in enumerate(FIGURE_COLUMNS):
+        frame.insert(at + k, column, figures[column].to_numpy())
+    return frame
 
 
 def warm_up() -> None:
@@ -470,4 +601,17 @@ def summary(report: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-__all__ = ["METHOD", "assemble", "check_projects", "checked_projects", "provenance", "summary", "warm_up"]
+__all__ = [
+    "METHOD",
+    "area_settings",
+    "assemble",
+    "check_projects",
+    "checked_projects",
+    "measure_lines",
+    "preaudit_step",
+    "provenance",
+    "summary",
+    "typed_projects",
+    "warm_up",
+    "with_figures",
+]

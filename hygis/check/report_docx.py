@@ -28,9 +28,17 @@ import shapely
 from hygis.check import report_text as words
 from hygis.check.land_use import project_table
 from hygis.check.pipeline import summary
-from hygis.check.report import meta, preaudit_tables
 from hygis.check.report_html import FLAGGED, map_context
-from hygis.constants import CONTROL_LINE_EN, CONTROL_LINE_ZH, CONTROL_LINES, M2_PER_HA, M2_PER_MU, VERDICTS
+from hygis.check.report_tables import meta, preaudit_tables
+from hygis.constants import (
+    CONTROL_LINE_COLORS,
+    CONTROL_LINE_EN,
+    CONTROL_LINE_ZH,
+    CONTROL_LINES,
+    M2_PER_HA,
+    M2_PER_MU,
+    VERDICTS,
+)
 from hygis.errors import HygisOutputError
 from hygis.io.write import atomic_path, guard_not_input
 from hygis.plan.inputs import PlanInputs
@@ -62,8 +70,6 @@ def project_png(
     from matplotlib.patches import PathPatch  # noqa: PLC0415
     from matplotlib.path import Path as MplPath  # noqa: PLC0415
 
-    from hygis.maps import styles  # noqa: PLC0415 - the control lines' colours (folium not imported)
-
     frame = site if site is not None else shapely.union_all([o for o in overlaps if o is not None])
     x0, y0, x1, y1 = shapely.bounds(frame)
     half = max(x1 - x0, y1 - y0) / 2 * 1.25 + 50
@@ -87,7 +93,7 @@ def project_png(
         if context and context.get(name) is not None:
             near = context[name][shapely.intersects(context[name], box)]
             if len(near):
-                colour = styles.get("control_lines", name, "style", "color")
+                colour = CONTROL_LINE_COLORS[name]
                 patch(
                     shapely.intersection(shapely.union_all(near), box),
                     facecolor=colour,

@@ -26,8 +26,9 @@ from hygis import io
 from hygis.check import report_text as words
 from hygis.check.land_use import land_use_summary, project_table
 from hygis.check.pipeline import summary
-from hygis.check.report import meta, preaudit_tables, relocations
+from hygis.check.report_tables import meta, preaudit_tables, relocations
 from hygis.constants import (
+    CONTROL_LINE_COLORS,
     CONTROL_LINE_EN,
     CONTROL_LINE_ZH,
     CONTROL_LINES,
@@ -91,9 +92,7 @@ def conflict_svg(
 
     box = shapely.box(x0, y0, x1, y1)
     layers = []
-    from hygis.maps import styles  # noqa: PLC0415 - HTML only: importing maps loads folium (~1 s)
-
-    colour = styles.get("control_lines", line, "style", "color") if line in CONTROL_LINE_ZH else "#555"
+    colour = CONTROL_LINE_COLORS.get(line, "#555")
     if context and context.get(line) is not None:
         near = context[line]
         near = near[shapely.intersects(near, box)]

@@ -8,6 +8,7 @@ from hygis import __version__
 from hygis.cli import (
     build,
     check,
+    example,
     figure,
     index,
     layers,
@@ -60,6 +61,7 @@ for _command in (
     relocate.relocate_cmd,
     monitor.monitor_group,
     build.build_cmd,
+    example.example_cmd,
     serve.serve_cmd,
     web.web_cmd,
 ):

@@ -536,20 +536,6 @@ def clipped_area(
     return clip_rings(sub, n_owners, pair_owner, pair_clip, offsets, cx, cy).area
 
 
-def clipped_area_from(
-    sub: Rings,
-    n_owners: int,
-    pair_owner: np.ndarray,
-    pair_clip: np.ndarray,
-    offsets: np.ndarray,
-    cx: np.ndarray,
-    cy: np.ndarray,
-    origin: tuple[np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """:func:`clipped_area` for subjects given relative to an origin each (see :meth:`Clipped.subjects`)."""
-    return clip_rings(sub, n_owners, pair_owner, pair_clip, offsets, cx, cy, origin=origin).area
-
-
 def fans(geoms: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Signed triangle fans of polygons: convex pieces whose weighted sum is each polygon exactly.
 

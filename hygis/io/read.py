@@ -18,7 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
+from shapely.errors import GEOSException
 
 from hygis import crs as hcrs
 from hygis import gcj02
@@ -39,6 +41,17 @@ from hygis.io.sources import LAYER_SYNTAX, split_layer
 from hygis.io.tables import TABLE_SUFFIXES, read_table_points
 from hygis.io.write import register_inputs
 from hygis.messages import warn
+
+#: What reading a damaged or foreign file raises: GDAL's errors through pyogrio (by driver), a
+#: geometry GEOS refuses, undecodable text, an unreadable file. Anything else (MemoryError, a bug
+#: in hygis) is not the user's file and goes through with its own traceback.
+READ_ERRORS = (
+    DataSourceError,
+    DataLayerError,
+    GEOSException,
+    UnicodeError,
+    OSError,
+)
 
 #: File suffixes read as vector data, in the order a folder or zip is searched.
 VECTOR_SUFFIXES = (
@@ -136,49 +149,11 @@ def read_vector(
     user_crs = (
         hcrs.parse_crs(str(crs) if not isinstance(crs, CRS) else crs.to_wkt()) if crs is not None else None
     )
-    if src.suffix.lower() == ".txt":
-        if not is_coordinate_txt(src):
-            msg = (
-                f"{name}: a .txt is read as the coordinate exchange format (坐标交换格式), but {src.name} "
-                "has no [地块坐标] section. Give a .txt in that format, or a table (.csv/.xlsx) of 界址点."
-            )
-            raise HygisInputError(msg)
-        gdf = read_coordinate_txt(src, crs=user_crs, encoding=encoding, label=label)
-        target, enc = str(src), None
-    else:
-        target, enc = _resolve_dataset(src, encoding)
-        suffix = Path(target.split("/vsizip/")[-1]).suffix.lower()
-        if suffix in TABLE_SUFFIXES:
-            gdf = read_table_points(Path(target), name, crs=user_crs)
-        else:
-            gdf, repairs = _read_gdal(target, src, layer, enc, name, label)
-            notes.extend(repairs)
-    notes.extend(gdf.attrs.get(NOTES_ATTR, []))
+    gdf, enc = _read_source(src, layer, user_crs, encoding, name, label, notes)
     if enc and enc.lower() not in ("utf-8", "utf8"):
         notes.append(f"{name}: attributes decoded as {enc} (no .cpg file said which encoding).")
 
-    if user_crs is not None:
-        if gdf.crs is None:
-            gdf = gdf.set_crs(user_crs)
-        elif not CRS(gdf.crs).equals(user_crs):
-            if override_crs:
-                notes.append(
-                    f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by "
-                    f"{hcrs.describe(user_crs)} as asked."
-                )
-                gdf = gdf.set_crs(user_crs, allow_override=True)
-            else:
-                notes.append(
-                    f"{name}: the file declares {hcrs.describe(gdf.crs)}; "
-                    "kept (--crs only fills in a missing CRS)."
-                )
-    if gdf.crs is None:
-        bounds = gdf.total_bounds if len(gdf) else [np.nan] * 4
-        msg = (
-            f"{name}: the file has no coordinate reference system (for a Shapefile: no .prj). "
-            f"{hcrs.guess_crs_hint(bounds)} Give it with --crs (Python: crs=...); hygis does not guess."
-        )
-        raise HygisInputError(msg)
+    gdf = _with_crs(gdf, user_crs, override_crs, name, notes)
 
     if swap_xy:
         gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda c: c[:, ::-1]), crs=gdf.crs)
@@ -202,22 +177,92 @@ def read_vector(
     check_coordinates(gdf, name)
 
     if gcj02_input:
-        if not hcrs.is_geographic(gdf.crs):
-            msg = (
-                f"{name}: --gcj02 corrects longitude/latitude copied from Amap/Gaode or Tencent maps, "
-                f"but this file is in the projected CRS {hcrs.describe(gdf.crs)}. "
-                "Drop --gcj02, or give the lon/lat file."
-            )
-            raise HygisInputError(msg)
-        gdf = gdf.set_geometry(gcj02.geometries_gcj02_to_wgs84(gdf.geometry.values), crs=hcrs.WGS84)
-        notes.append(
-            f"{name}: coordinates corrected from GCJ-02 (Amap/Tencent) to WGS 84 (about 650 m in Hengyang)."
-        )
+        gdf = _from_gcj02(gdf, name, notes)
 
     for note in notes:
         warn(note)
     gdf.attrs[NOTES_ATTR] = notes
     gdf.attrs["hygis_source"] = str(src)
+    return gdf
+
+
+def _read_source(
+    src: Path,
+    layer: str | None,
+    user_crs: CRS | None,
+    encoding: str | None,
+    name: str,
+    label: str | None,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """The file read by its kind: 坐标交换格式 .txt, a table of points or vertices, or GDAL vector data.
+
+    Returns the frame as read and the attributes' encoding where it was detected; the reader's
+    notes are added to ``notes``.
+    """
+    if src.suffix.lower() == ".txt":
+        if not is_coordinate_txt(src):
+            msg = (
+                f"{name}: a .txt is read as the coordinate exchange format (坐标交换格式), but {src.name} "
+                "has no [地块坐标] section. Give a .txt in that format, or a table (.csv/.xlsx) of 界址点."
+            )
+            raise HygisInputError(msg)
+        gdf = read_coordinate_txt(src, crs=user_crs, encoding=encoding, label=label)
+        enc = None
+    else:
+        target, enc = _resolve_dataset(src, encoding)
+        suffix = Path(target.split("/vsizip/")[-1]).suffix.lower()
+        if suffix in TABLE_SUFFIXES:
+            gdf = read_table_points(Path(target), name, crs=user_crs)
+        else:
+            gdf, repairs = _read_gdal(target, src, layer, enc, name, label)
+            notes.extend(repairs)
+    notes.extend(gdf.attrs.get(NOTES_ATTR, []))
+    return gdf, enc
+
+
+def _with_crs(
+    gdf: gpd.GeoDataFrame, user_crs: CRS | None, override: bool, name: str, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """The frame with its CRS: the file's, else the user's; refused without either (hygis never guesses)."""
+    if user_crs is not None:
+        if gdf.crs is None:
+            gdf = gdf.set_crs(user_crs)
+        elif not CRS(gdf.crs).equals(user_crs):
+            if override:
+                notes.append(
+                    f"{name}: CRS {hcrs.describe(gdf.crs)} in the file replaced by "
+                    f"{hcrs.describe(user_crs)} as asked."
+                )
+                gdf = gdf.set_crs(user_crs, allow_override=True)
+            else:
+                notes.append(
+                    f"{name}: the file declares {hcrs.describe(gdf.crs)}; "
+                    "kept (--crs only fills in a missing CRS)."
+                )
+    if gdf.crs is None:
+        bounds = gdf.total_bounds if len(gdf) else [np.nan] * 4
+        msg = (
+            f"{name}: the file has no coordinate reference system (for a Shapefile: no .prj). "
+            f"{hcrs.guess_crs_hint(bounds)} Give it with --crs (Python: crs=...); hygis does not guess."
+        )
+        raise HygisInputError(msg)
+    return gdf
+
+
+def _from_gcj02(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """Longitude/latitude from Amap/Gaode or Tencent (GCJ-02) corrected to WGS 84."""
+    if not hcrs.is_geographic(gdf.crs):
+        msg = (
+            f"{name}: --gcj02 corrects longitude/latitude copied from Amap/Gaode or Tencent maps, "
+            f"but this file is in the projected CRS {hcrs.describe(gdf.crs)}. "
+            "Drop --gcj02, or give the lon/lat file."
+        )
+        raise HygisInputError(msg)
+    gdf = gdf.set_geometry(gcj02.geometries_gcj02_to_wgs84(gdf.geometry.values), crs=hcrs.WGS84)
+    notes.append(
+        f"{name}: coordinates corrected from GCJ-02 (Amap/Tencent) to WGS 84 (about 650 m in Hengyang)."
+    )
     return gdf
 
 
@@ -296,7 +341,7 @@ def _read_gdal(
         gdf, notes = read_gdal_repairing(target, source=name, layer=layer, **kwargs)
     except HygisInputError:
         raise
-    except Exception as exc:  # GDAL's errors vary by driver; each means "cannot read this file"
+    except READ_ERRORS as exc:  # each means "cannot read this file"; hygis's own bugs go through
         msg = (
             f"{name}: cannot read {src} as vector data ({exc}). Is it a complete Shapefile (.shp, .shx, "
             ".dbf), GeoPackage, File Geodatabase or GeoJSON?"

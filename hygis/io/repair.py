@@ -8,12 +8,13 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from hygis import crs as hcrs
 from hygis.errors import HygisInputError
 from hygis.geometry import FAMILY, TYPE_NAMES, is_valid, keep_family, project
-from hygis.messages import few
+from hygis.messages import few, warn
 
 # Temporary column holding each feature's original position while geometries are cleaned.
 _POS = "__hygis_position"
@@ -152,7 +153,13 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
         try:
             box = project([shapely.box(minx, miny, maxx, maxy)], gdf.crs, hcrs.WGS84)
             lon_min, lat_min, lon_max, lat_max = shapely.total_bounds(box)
-        except Exception:
+        except pyproj.exceptions.ProjError as exc:
+            # PROJ knows no way from this CRS to WGS 84 here (a missing grid, an engineering CRS):
+            # the territory test cannot run, and the user hears so rather than nothing.
+            warn(
+                f"{name}: coordinates in {hcrs.describe(gdf.crs)} could not be carried to WGS 84 ({exc}), "
+                "so hygis could not check that they lie in China. Check the CRS (--crs)."
+            )
             return
     in_china = c[0] <= lon_min and lon_max <= c[2] and c[1] <= lat_min and lat_max <= c[3]
     swapped = c[1] <= lon_min and lon_max <= c[3] and c[0] <= lat_min and lat_max <= c[2]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from hygis.errors import HygisInputError
@@ -76,7 +77,7 @@ def list_layers(path: str | os.PathLike) -> pd.DataFrame:
         raise HygisInputError(msg)
     try:
         layers = pyogrio.list_layers(src)
-    except Exception as exc:
+    except (DataSourceError, DataLayerError, OSError) as exc:  # GDAL cannot open it: the user's file
         msg = (
             f"{src}: GDAL cannot open it as vector data ({exc}). Is it a .gdb folder, a GeoPackage or a "
             "Shapefile?"

@@ -13,11 +13,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
+from branca.element import Element
 from folium.template import Template
 
 from hygis import gcj02, io
@@ -147,7 +148,8 @@ class MapScript(folium.MacroElement):
         self.code = code
 
     def render(self, **kwargs):
-        self.code = self.code.replace("{map}", self._parent.get_name())
+        parent = cast(Element, self._parent)  # the map it was added to
+        self.code = self.code.replace("{map}", parent.get_name())
         super().render(**kwargs)
 
 

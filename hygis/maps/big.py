@@ -39,13 +39,14 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 from folium.map import Layer
 from folium.template import Template
 
@@ -273,28 +274,6 @@ def _orient(
     return q[idx]
 
 
-def decode_patches(encoded: EncodedPatches) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decode :attr:`EncodedPatches.payload` as the browser does.
-
-    Returns
-    -------
-    patch_ring : numpy.ndarray
-        ``patch_ring[i]:patch_ring[i+1]`` are the rings of encoded patch ``i``.
-    ring_vertex : numpy.ndarray
-        ``ring_vertex[r]:ring_vertex[r+1]`` are the vertices of ring ``r`` (open ring).
-    xy : numpy.ndarray
-        (n_vertices, 2) Web Mercator metres.
-    """
-    values = _varint_decode(encoded.payload)
-    n, nr = encoded.n_patches, encoded.n_rings
-    patch_ring = np.concatenate([[0], np.cumsum(values[:n].astype(np.int64))])
-    ring_vertex = np.concatenate([[0], np.cumsum(values[n : n + nr].astype(np.int64))])
-    deltas = _unzigzag(values[n + nr :]).reshape(-1, 2)
-    q = np.cumsum(deltas, axis=0)
-    xy = q * encoded.unit + np.array(encoded.origin)
-    return patch_ring, ring_vertex, xy
-
-
 # --------------------------------------------------------------------------- attributes
 def _as_text(column: pd.Series) -> pd.Series:
     """Attribute values as the text a planner expects: no 'nan', no '12.0'."""
@@ -365,7 +344,7 @@ class BigPolygons(Layer):
         self.attributes_ref = script_json(f"{self.get_name()}_attributes") if attributes else "null"
 
     def render(self, **kwargs):
-        figure = self.get_root()
+        figure = cast(Figure, self.get_root())  # a folium map's page: it has a header and a body
         # One copy of the JavaScript per page, after Leaflet (folium adds Leaflet first).
         figure.header.add_child(Element(f"<script>{_asset_js()}</script>"), name="hygis_big_polygons_js")
         if self.attributes_json and self.attributes_ref != "null":

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import folium
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -123,8 +122,3 @@ LABEL_POINTS = f"""function (feature, latlng) {{
         icon: L.divIcon({{html: '<span>' + feature.properties.{LABEL} + '</span>',
                           className: "hy-label", iconSize: null}})}});
 }}"""
-
-
-def representative_points(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    """A point inside each geometry (vectorised), for symbols and labels."""
-    return shapely.point_on_surface(gdf.geometry.to_numpy())

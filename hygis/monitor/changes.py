@@ -48,7 +48,9 @@ from hygis.engine.area import measure
 from hygis.engine.overlap import disjoint_layer, overlap
 from hygis.errors import HygisInputError
 from hygis.messages import warn
-from hygis.monitor import grading
+from hygis.monitor import grading, pages
+from hygis.monitor.report import changes_by_county as by_county
+from hygis.monitor.report import changes_trend as trend
 from hygis.plan import PlanInputs, illustrative_banner, layers, resolve
 from hygis.settings import DATA_DIR
 
@@ -513,49 +515,6 @@ def _apply_rules(result: pd.DataFrame, rules: pd.DataFrame) -> None:
     result["rule"], result["rule_label"], result["rules"] = rule, label, matched
 
 
-# --------------------------------------------------------------------------- summaries
-def _level_order() -> list[str]:
-    return list(grading.load_levels().index)
-
-
-def by_county(result: pd.DataFrame) -> pd.DataFrame:
-    """Per year and county (and the city, ``county_code`` = ``全市``): changes, areas and counts per level.
-
-    Columns: ``year``, ``county_code``, ``county_name``, ``changes``, ``area_ha``, ``redline_ha``,
-    ``farmland_ha``, ``outside_udb_ha``, then ``n_<level>`` and ``<level>_ha`` for each level.
-    """
-    df = pd.DataFrame(result.drop(columns=[c for c in ("geometry",) if c in result.columns]))
-    city = df.assign(county_code="全市", county_name="全市 (city total)")
-    df = pd.concat([df, city], ignore_index=True)
-    keys = ["year", "county_code", "county_name"]
-    base = df.groupby(keys, sort=True).agg(
-        changes=("change_id", "size"),
-        area_ha=("area_ha", "sum"),
-        redline_ha=("redline_ha", "sum"),
-        farmland_ha=("farmland_ha", "sum"),
-        outside_udb_ha=("outside_udb_ha", "sum"),
-    )
-    counts = df.pivot_table(index=keys, columns="level", values="area_ha", aggfunc="size", fill_value=0)
-    areas = df.pivot_table(index=keys, columns="level", values="area_ha", aggfunc="sum", fill_value=0.0)
-    for level in _level_order():
-        base[f"n_{level}"] = counts[level].astype(int) if level in counts else 0
-        base[f"{level}_ha"] = areas.get(level, 0.0)
-    return base.reset_index()
-
-
-def trend(result: pd.DataFrame) -> pd.DataFrame:
-    """Per year for the city: changes and area per level, and each count's change on the year before."""
-    table = by_county(result)
-    table = (
-        table[table["county_code"] == "全市"]
-        .drop(columns=["county_code", "county_name"])
-        .reset_index(drop=True)
-    )
-    for level in _level_order():
-        table[f"n_{level}_change"] = table[f"n_{level}"].diff()
-    return table
-
-
 # --------------------------------------------------------------------------- writing
 def table(result: gpd.GeoDataFrame) -> pd.DataFrame:
     """The per-change table without geometry."""
@@ -613,9 +572,7 @@ def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             },
             target,
         )
-    from hygis.monitor import pages  # noqa: PLC0415 - report imports this module
-
-    return io.write_text(pages.changes_html(result), target)
+    return io.write_text(pages.changes_html(result, _rules_sheet(result)), target)
 
 
 __all__ = [

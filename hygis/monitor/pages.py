@@ -14,6 +14,7 @@ import pandas as pd
 
 from hygis.monitor import grading
 from hygis.monitor.charts import CSS, figure_bytes, projects_figure
+from hygis.monitor.report import changes_by_county, changes_trend, projects_by_county, projects_by_group
 
 #: Rows of the warning list on the printable page: a year of 卫片 may hold 10^5 warnings.
 PAGE_MAX_ROWS = 2_000
@@ -69,14 +70,13 @@ def _page(title: str, banner: str | None, body: list[str]) -> str:
     )
 
 
-def changes_html(result: pd.DataFrame) -> str:
-    """The change monitor as a page: the trend, the counties, the warnings and the rules."""
-    from hygis.monitor.changes import by_county, load_rules, trend  # noqa: PLC0415 - changes imports this module
+def changes_html(result: pd.DataFrame, rules: pd.DataFrame) -> str:
+    """The change monitor as a page: the trend, the counties, the warnings and ``rules``."""
 
     levels = grading.load_levels()
     lv_colour = {"level_zh": dict(zip(levels["label_zh"], levels["color"]))}
-    t = trend(result)
-    c = by_county(result)
+    t = changes_trend(result)
+    c = changes_by_county(result)
     counts = " · ".join(
         f"{levels.loc[lv, 'label_zh']} {lv}: {int((result['level'] == lv).sum())}" for lv in levels.index
     )
@@ -148,8 +148,6 @@ def changes_html(result: pd.DataFrame) -> str:
             colour=lv_colour,
         )
     )
-    rules = result.attrs.get("rules")
-    rules = rules if rules is not None else load_rules()
     body.append(
         "<h2>规则 Rules</h2>"
         + html_table(
@@ -175,7 +173,6 @@ def changes_html(result: pd.DataFrame) -> str:
 
 def projects_html(table: pd.DataFrame) -> str:
     """The project monitor as a page: totals by group and county, the chart, each project."""
-    from hygis.monitor.projects import by_county, by_group  # noqa: PLC0415 - projects imports this module
 
     colours = {"status": grading.status_colors("project"), "stage": dict(grading.load_stages()["color"])}
     png = figure_bytes(projects_figure(table, illustrative=bool(table.attrs.get("banner"))), "png")
@@ -192,7 +189,7 @@ def projects_html(table: pd.DataFrame) -> str:
         f"src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>",
         "<h2>分组 By group</h2>"
         + html_table(
-            by_group(table),
+            projects_by_group(table),
             [
                 ("类别 group", "group"),
                 ("项目 projects", "projects"),
@@ -205,7 +202,7 @@ def projects_html(table: pd.DataFrame) -> str:
         ),
         "<h2>分县 By county</h2>"
         + html_table(
-            by_county(table),
+            projects_by_county(table),
             [
                 ("代码 code", "code"),
                 ("县 county", "county"),

@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 
 from hygis import io
-from hygis.analysis.counties import allocate_projects
 from hygis.errors import HygisInputError
 from hygis.messages import few, warn
-from hygis.monitor import grading
+from hygis.monitor import grading, pages
 from hygis.monitor.indicators import read_table_file
+from hygis.monitor.report import projects_by_county as by_county
+from hygis.monitor.report import projects_by_group as by_group
 from hygis.plan import PlanInputs, illustrative_banner, resolve
 
 STAGES = ("前期", "在建", "竣工")
@@ -231,50 +232,6 @@ def assess_projects(progress: Any, inputs: PlanInputs | None = None) -> pd.DataF
     return table
 
 
-def by_group(table: pd.DataFrame) -> pd.DataFrame:
-    """Planned and completed investment (亿元), projects and projects behind, per group and for the plan."""
-    agg = {
-        "projects": ("project_id", "size"),
-        "planned_yi": ("planned_yi", "sum"),
-        "invest_done_yi": ("invest_done_yi", "sum"),
-        "path_yi": ("path_yi", "sum"),
-        "behind": ("behind", "sum"),
-    }
-    out = table.groupby("group", sort=False).agg(**agg).reset_index()
-    total = table.assign(group="合计 total").groupby("group").agg(**agg).reset_index()
-    out = pd.concat([out, total], ignore_index=True)
-    out["completion_pct"] = 100 * out["invest_done_yi"] / out["planned_yi"]
-    out["path_pct"] = 100 * out["path_yi"] / out["planned_yi"]
-    return out
-
-
-def by_county(table: pd.DataFrame) -> pd.DataFrame:
-    """Planned and completed investment per county (projects split as the county investment table does)."""
-    inputs = table.attrs.get("inputs") or resolve()
-    alloc = allocate_projects(inputs.projects)
-    done = table.set_index("project_id")
-    alloc["invest_done_yi"] = alloc["share"] * alloc["project_id"].map(done["invest_done_yi"]).fillna(0.0)
-    alloc["path_yi"] = alloc["share"] * alloc["project_id"].map(done["path_yi"]).fillna(0.0)
-    alloc["behind"] = alloc["project_id"].map(done["behind"]).fillna(False).astype(bool)
-    alloc["county"] = alloc["county"].fillna("未分配 unallocated")
-    alloc["code"] = alloc["code"].fillna("")
-    out = (
-        alloc.groupby(["code", "county"], sort=False, dropna=False)
-        .agg(
-            projects=("project_id", "nunique"),
-            planned_yi=("investment_yi", "sum"),
-            invest_done_yi=("invest_done_yi", "sum"),
-            path_yi=("path_yi", "sum"),
-            behind=("behind", "sum"),
-        )
-        .reset_index()
-    )
-    out["completion_pct"] = np.where(
-        out["planned_yi"] > 0, 100 * out["invest_done_yi"] / out["planned_yi"], np.nan
-    )
-    return out.sort_values("code", key=lambda s: s.eq(""), kind="stable").reset_index(drop=True)
-
-
 def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write the assessment: ``.csv`` (one row per project), ``.xlsx`` (notice first when
     illustrative; projects, by group, by county, progress) or ``.html`` (table and chart inline)."""
@@ -289,8 +246,6 @@ def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
             "进展 progress": table.attrs.get("progress", pd.DataFrame()),
         }
         return io.write_table(sheets, target, banner=table.attrs.get("banner"))
-    from hygis.monitor import pages  # noqa: PLC0415 - report imports this module
-
     return io.write_text(pages.projects_html(table), target)
 
 

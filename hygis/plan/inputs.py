@@ -22,7 +22,6 @@ from pyproj import CRS
 
 from hygis import io, settings
 from hygis.crs import WGS84, CrsLike, area_crs_for, transformer
-from hygis.engine.area import compare_official, measure
 from hygis.errors import HygisInputError
 from hygis.geometry import project
 from hygis.io.fields import find_field, survey_attributes
@@ -408,6 +407,10 @@ def official_area_quality(gdf: gpd.GeoDataFrame, label: str) -> list[str]:
     column = find_field(gdf.columns, "official_area")
     if column is None or gdf.crs is None:
         return []
+    # The engine's area measure, loaded only for a layer with an official area field: the plan
+    # room reads inputs and stays importable without the engine (hygis --help, hygis layers).
+    from hygis.engine.area import compare_official, measure  # noqa: PLC0415
+
     measured = measure(gdf.geometry, gdf.crs)
     check = compare_official(gdf[column].to_numpy(), measured)
     if check.compared == 0:

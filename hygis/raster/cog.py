@@ -12,7 +12,7 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioIOError
+from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.io import MemoryFile
 
 from hygis import io
@@ -67,7 +67,7 @@ def check_readable(ds: rasterio.DatasetReader, *, label: str = "raster") -> None
         windows = [w for _, w in ds.block_windows(1)]
         for w in {0: windows[0], 1: windows[-1]}.values():
             ds.read(1, window=w)
-    except Exception as exc:  # GDAL raises various IO errors for damaged data
+    except (RasterioError, OSError) as exc:  # GDAL's IO errors for damaged data (RasterioIOError …)
         msg = (
             f"{label} {Path(ds.name).name}: the file is damaged or incomplete ({exc}). "
             "Download or export it again."

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import rasterio.errors
 import rasterio.merge
 
 from hygis import io, settings
@@ -143,7 +144,7 @@ def _check_tile(path: Path, name: str) -> None:
     try:
         with rasterio.open(path) as ds:
             ds.read(1, window=((0, 1), (0, 1)))
-    except Exception as exc:  # a truncated or HTML error page saved as .tif
+    except (rasterio.errors.RasterioError, OSError) as exc:  # a truncated or HTML error page saved as .tif
         msg = f"The DEM tile {name} downloaded is not a readable GeoTIFF ({exc})."
         raise DemUnavailable(msg) from None
 

@@ -284,9 +284,46 @@ def zonal_stats(
 
 
 def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_columns, label) -> gpd.GeoDataFrame:
-    from exactextract import exact_extract  # noqa: PLC0415
-
+    """:func:`zonal_stats` on an open raster: checks, the output frame, coverage, then exactextract."""
     notes: list[str] = []
+    rcrs = _checked_raster(
+        ds, zones, band=band, nodata=nodata, raster_crs=raster_crs, label=label, notes=notes
+    )
+    out, keep = _output_frame(zones, names, id_columns, notes)
+    geoms = zones.geometry.to_crs(rcrs).to_numpy()
+    inside, outside = _coverage(
+        geoms, io.feature_labels(zones, keep[0] if keep else None), ds, rcrs, label, notes
+    )
+    result = _extract(
+        ds,
+        geoms,
+        inside,
+        outside,
+        names,
+        band=band,
+        nodata=nodata,
+        all_touched=all_touched,
+        rcrs=rcrs,
+        label=label,
+    )
+    if "range" in names:
+        result["range"] = result["max"] - result["min"]
+    for n in names:
+        out[n] = result[n].to_numpy()
+    out.attrs.clear()  # the zones' layer metadata does not describe this table
+    out.attrs[NOTES_ATTR] = notes
+    out.attrs["hygis_zonal"] = {
+        "raster": str(ds.name),
+        "band": band,
+        "mode": "all_touched" if all_touched else "area-weighted",
+        "raster_crs": describe(rcrs),
+        "stats": names,
+    }
+    return out
+
+
+def _checked_raster(ds, zones, *, band, nodata, raster_crs, label, notes: list[str]) -> CRS:
+    """The raster's CRS, once the band, the CRSs and the file are checked; NoData said if unset."""
     if not 1 <= band <= ds.count:
         msg = f"{label} has {ds.count} band(s); band {band} does not exist."
         raise HygisInputError(msg)
@@ -298,7 +335,6 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
             "or fix the file (gdal_edit.py -a_srs EPSG:4546 FILE)."
         )
         raise HygisInputError(msg)
-    rcrs = CRS(raster_crs) if raster_crs is not None else CRS(ds.crs.to_wkt())
     if zones.crs is None:
         msg = (
             "The zones have no CRS: set one (gdf.set_crs('EPSG:4490')) "
@@ -318,7 +354,11 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
             "every other cell is counted as data (--nodata VALUE to change)."
         )
         warn(text, notes, category=ZonalWarning)
+    return CRS(raster_crs) if raster_crs is not None else CRS(ds.crs.to_wkt())
 
+
+def _output_frame(zones, names, id_columns, notes: list[str]) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The zones' columns to keep (``id_columns`` or all), renamed where a statistic takes the name."""
     keep = list(zones.columns.drop(zones.geometry.name)) if id_columns is None else list(id_columns)
     missing_cols = [c for c in keep if c not in zones.columns]
     if missing_cols:
@@ -337,9 +377,11 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
             notes,
             category=ZonalWarning,
         )
+    return out, keep
 
-    geoms = zones.geometry.to_crs(rcrs).to_numpy()
-    labels = io.feature_labels(zones, keep[0] if keep else None)
+
+def _coverage(geoms, labels, ds, rcrs: CRS, label: str, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which zones the raster covers (``inside``) and which it misses (``outside``), each case said."""
     absent = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6]) & ~absent
     if absent.any():
@@ -399,13 +441,19 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
             "their statistics come from one or a few cells. Use a finer raster for zones this small."
         )
         warn(text, notes, category=ZonalWarning)
+    return inside, outside
+
+
+def _extract(ds, geoms, inside, outside, names, *, band, nodata, all_touched, rcrs, label) -> pd.DataFrame:
+    """The statistics of the zones ``inside`` by exactextract (NaN or 0 for the others), one column each."""
+    from exactextract import exact_extract  # noqa: PLC0415
 
     base = [n for n in names if n not in DERIVED]
     for n in names:
         base.extend(d for d in DERIVED.get(n, ()) if d not in base)
     if "count" not in base:
         base.append("count")  # tells a zone with no data cell (whose min/max/mean are empty)
-    result = pd.DataFrame(np.nan, index=np.arange(len(zones)), columns=base, dtype=float)
+    result = pd.DataFrame(np.nan, index=np.arange(len(geoms)), columns=base, dtype=float)
     if inside.any():
         bounds = tuple(shapely.total_bounds(geoms[inside]))
         frame = _features(geoms[inside], np.flatnonzero(inside), rcrs)
@@ -428,20 +476,7 @@ def _zonal(ds, zones, names, *, all_touched, band, nodata, raster_crs, id_column
         empty = result["count"].to_numpy() == 0
         result.loc[empty, [c for c in base if c not in ("count", "sum", "variety")]] = np.nan
     result.loc[outside, ["count"] + [c for c in ("sum", "variety") if c in base]] = 0.0
-    if "range" in names:
-        result["range"] = result["max"] - result["min"]
-    for n in names:
-        out[n] = result[n].to_numpy()
-    out.attrs.clear()  # the zones' layer metadata does not describe this table
-    out.attrs[NOTES_ATTR] = notes
-    out.attrs["hygis_zonal"] = {
-        "raster": str(ds.name),
-        "band": band,
-        "mode": "all_touched" if all_touched else "area-weighted",
-        "raster_crs": describe(rcrs),
-        "stats": names,
-    }
-    return out
+    return result
 
 
 __all__ = ["zonal_stats", "parse_stats", "STATS", "DEFAULT_STATS", "ZonalWarning"]
