@@ -31,8 +31,8 @@ def shown_path(path: object, *, full: bool = True) -> str:
     """A path as a report shows it: hygis's own files by their place in hygis (never a
     site-packages path); a user's file in full, or by its name alone (``full=False``, printed pages).
 
-    >>> shown_path(DATA_DIR / "compliance_rules.csv")
-    'hygis data/compliance_rules.csv'
+    >>> shown_path(DATA_DIR / "line_categories.csv")
+    'hygis data/line_categories.csv'
     >>> shown_path("/home/me/项目/jbnt.shp", full=False)
     'jbnt.shp'
     >>> shown_path(f"{DATA_DIR / 'project_types.csv'}, /home/me/rules.csv", full=False)
