@@ -201,7 +201,13 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         merged = []
         for root in np.unique(roots[involved]):
             members = np.flatnonzero(roots == root)
-            merged.append(polygonal([shapely.union_all(arr[members])])[0])
+            try:
+                union = shapely.union_all(arr[members])
+            except shapely.errors.GEOSException:
+                # A member its reader left invalid (a bow-tie over its neighbour): repaired, then
+                # merged, so that the group's area is that of the repaired land.
+                union = shapely.union_all(polygonal(shapely.make_valid(arr[members])))
+            merged.append(polygonal([union])[0])
         groups, features = len(merged), len(involved)
         alone = np.setdiff1d(np.arange(len(arr)), involved)
         arr = np.concatenate([arr[alone], np.array(merged, dtype=object)])
