@@ -905,9 +905,7 @@ class DeferredLayer:
         frame = self._raw()
         # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
         # the coordinates are already those of the area CRS.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # pyproj: a PROJ string loses information
-            same = frame.crs is not None and CRS(frame.crs).to_dict() == crs.to_dict()
+        same = frame.crs is not None and _same_projection(CRS(frame.crs), crs)
         # Repair, then merge: a bow-tie overlapping its neighbour makes the union of their group
         # fail (GEOS TopologyException) or come out wrong. Where the validity test is already
         # done (a small layer) the features are settled first; a large layer's test runs in a
@@ -966,6 +964,28 @@ def _cache_usable() -> bool:
             "folder to keep them."
         )
     return False
+
+
+#: Keys of a PROJJSON that name or describe a CRS without changing its coordinates.
+_NAMING = frozenset({"name", "id", "ids", "remarks", "scope", "area", "bbox", "usages", "$schema"})
+
+
+def _same_projection(a: Any, b: Any) -> bool:
+    """Whether two CRSs give the same coordinates (names and codes aside; the method kept whole).
+
+    Compares PROJJSON rather than PROJ strings: ``CRS.to_dict`` warns, and silencing it would take
+    ``warnings.catch_warnings``, which is not thread-safe (a large layer's validity thread may warn
+    meanwhile, e.g. that the kernel is being compiled).
+    """
+
+    def plain(d: Any, key: str = "") -> Any:
+        if isinstance(d, dict):
+            return d if key == "method" else {k: plain(v, k) for k, v in d.items() if k not in _NAMING}
+        if isinstance(d, list):
+            return [plain(v) for v in d]
+        return d
+
+    return bool(plain(a.to_json_dict()) == plain(b.to_json_dict()))
 
 
 def _in_crs(frame: Any, crs: Any, same: bool) -> np.ndarray:
