@@ -30,7 +30,7 @@ import pytest
 import shapely
 
 from tests.check_fixtures import folder_hash
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 
 pytestmark = pytest.mark.faults
 
@@ -349,3 +349,47 @@ def test_threads_loading_the_kernel_at_once_load_it_once_and_leave_warnings_alon
         t.join()
     assert len(calls) == 1 and len(got) == 4 and len({id(g) for g in got}) == 1
     assert warnings.filters == filters and warnings.showwarning is shown
+
+
+@pytest.mark.slow  # a real ~30 s build (or more on a loaded machine): pytest -m "faults and slow"
+def test_first_check_on_a_new_machine_builds_the_kernel_once_across_threads_and_processes(tmp_path):
+    """Issue 20: on a new machine two threads (and two commands) could each start the ~30 s build.
+    Now one builds, the others wait for it and load it; warnings stay as they were."""
+    probe = (
+        "import threading, warnings\n"
+        "from hygis.engine import kernel\n"
+        "before = list(warnings.filters)\n"
+        "threads = [threading.Thread(target=kernel.warm_up) for _ in range(2)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(kernel.loaded(), warnings.filters == before)\n"
+        "warnings.warn('still heard after the build', UserWarning)\n"
+    )
+    env = {
+        **os.environ,
+        "HYGIS_KERNEL_DIR": str(tmp_path / "kernel"),
+        "HYGIS_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", probe],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    said = []
+    for p in procs:
+        out, err = p.communicate(timeout=900)
+        assert p.returncode == 0, err
+        assert out.split() == ["True", "True"]
+        assert "still heard after the build" in err
+        said.append(err)
+    built = list((tmp_path / "kernel").glob("hygis_kernel_*"))
+    if not [b for b in built if not b.name.endswith((".lock", ".failed"))]:
+        skip_or_fail("numba could not build the kernel ahead of time here (no C compiler?)")
+    assert sum(err.count("compiling hygis's overlap kernel") for err in said) == 1
+    assert not list((tmp_path / "kernel").glob(".build-*"))
