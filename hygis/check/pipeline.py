@@ -237,6 +237,9 @@ def check_projects(
                 )
             if tables or found is None:
                 say(f"{line}: the 用地预审 tables of the projects touching it (by county, patches)")
+                # Features that share ground: the engine merged them (rows −1), or was not asked.
+                rows = measured.source_row
+                shared = rows is None or bool((np.asarray(rows) < 0).any())
                 cut = preaudit_line(
                     sites.projects,
                     sites.geoms,
@@ -246,6 +249,7 @@ def check_projects(
                     units if units is not None else county_units(counties),
                     area_crs,
                     area=area,
+                    shared_ground=shared,
                 )
                 if tables:
                     by_county.append(cut.by_county)

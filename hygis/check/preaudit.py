@@ -129,6 +129,7 @@ def preaudit_line(
     area_crs: CRS,
     *,
     area: str = ELLIPSOIDAL,
+    shared_ground: bool = True,
 ) -> PreAudit:
     """The 用地预审 figures of the projects that touch one control line.
 
@@ -151,6 +152,9 @@ def preaudit_line(
         The check's area CRS, where the pieces are cut.
     area : {"ellipsoidal", "planar"}
         How the pieces are measured (planar: in ``area_crs``), as the check's other figures.
+    shared_ground : bool
+        Whether features of the layer may overlap each other (False when the engine found none:
+        the pieces are then not tested against each other).
     """
     n = len(projects)
     per_site = _empty_per_site(n)
@@ -171,8 +175,9 @@ def preaudit_line(
     pieces, site, f, m2 = pieces[keep], idx[k[keep]], f[keep], m2[keep]
     # Ground two features share (a duplicated 图斑, an overlap the QA reports) is one piece of land:
     # it goes to the first of them, so that it is counted once in the patches and the areas.
-    pieces, m2, keep = _claim_once(pieces, site, f, m2, area_crs, area)
-    pieces, site, f, m2 = pieces[keep], site[keep], f[keep], m2[keep]
+    if shared_ground:
+        pieces, m2, keep = _claim_once(pieces, site, f, m2, area_crs, area)
+        pieces, site, f, m2 = pieces[keep], site[keep], f[keep], m2[keep]
 
     # The survey attributes, where the layer has them.
     cls_col = find_field(layer.columns, "land_class")

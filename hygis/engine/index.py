@@ -915,10 +915,10 @@ class DeferredLayer:
             frame = self._frame
         try:
             layer = build(_in_crs(frame, crs, same))
-        except shapely.errors.GEOSException:
+        except Exception:  # GEOS's TopologyException on an invalid feature, most often
             if self._unsettled is None:
-                raise  # the features were valid: not a repair's business
-            layer = None
+                raise  # the features were settled: not a repair's business
+            layer = None  # built again below from the settled features (raises if it still fails)
         if self._settle() or layer is None:  # repaired: build again from the repaired features
             frame = self._frame
             layer = build(_in_crs(frame, crs, same))
