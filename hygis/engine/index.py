@@ -675,7 +675,11 @@ def recorded_hash(path: str | os.PathLike, root: Path | None = None) -> str | No
     book = _stamp_book(path, cache_root() if root is None else root)
     try:
         rec = json.loads(book.read_text(encoding="utf-8"))
-        if rec["stamp"] == _stamp(file_parts(path)) and rec["hash"].startswith(f"{CONTENT_HASH}:"):
+        if (
+            rec.get("trusted")
+            and rec["stamp"] == _stamp(file_parts(path))
+            and rec["hash"].startswith(f"{CONTENT_HASH}:")
+        ):
             return rec["hash"]
     except (OSError, ValueError, KeyError):
         pass
@@ -685,17 +689,25 @@ def recorded_hash(path: str | os.PathLike, root: Path | None = None) -> str | No
 def _known_hash(path: Path, root: Path) -> str:
     """The content hash, without reading the file when its stamp is the one recorded.
 
-    The stamp is recorded only when the file did not change while it was hashed and not so
-    recently that a next change could keep every time stamp (:data:`RACY_NS`).
+    The stamp is trusted next time only when the file did not change while it was hashed and not
+    so recently that a next change could keep every time stamp (:data:`RACY_NS`); recorded
+    untrusted otherwise, which still tells that the file was seen (:func:`_seen`).
     """
     known = recorded_hash(path, root)
     if known is not None:
         return known
     stamp = _stamp(file_parts(path))
     digest = content_hash(path)
-    if TRUST_STAMPS and _stamp(file_parts(path)) == stamp and not _racy(stamp):
-        settings.keep_in_cache(_stamp_book(path, root), json.dumps({"stamp": stamp, "hash": digest}))
+    if _stamp(file_parts(path)) == stamp:
+        trusted = TRUST_STAMPS and not _racy(stamp)
+        record = {"stamp": stamp, "hash": digest, "trusted": trusted}
+        settings.keep_in_cache(_stamp_book(path, root), json.dumps(record))
     return digest
+
+
+def _seen(path: Path) -> bool:
+    """Whether this file was hashed before (its stamp recorded, trusted or not)."""
+    return _stamp_book(path, cache_root()).exists()
 
 
 def cache_key(path: str | os.PathLike, options: dict[str, Any], root: Path | None = None) -> str:
@@ -840,9 +852,10 @@ class DeferredLayer:
         """Read the file if what reading it gave is not kept; hash it meanwhile if it is new."""
         if self._source is not None or self._unsettled is not None:
             return
-        if self.use_cache and _cache_usable() and self._key is None and recorded_hash(self.path) is None:
-            # A file not seen before (by size and time) is hashed for its key while it is read
-            # (hashlib lets go of the GIL): one of them is needed anyway, and mostly both.
+        if self.use_cache and _cache_usable() and self._key is None and not _seen(self.path):
+            # A file not seen before is hashed for its key while it is read (hashlib lets go of
+            # the GIL): one of them is needed anyway, and mostly both. A file seen before is
+            # hashed first where its stamp changed: its index is then often kept already.
             from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
             with ThreadPoolExecutor(1) as pool:
