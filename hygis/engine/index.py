@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import tempfile
@@ -518,12 +519,16 @@ class LayerIndex:
 
 
 def _file_check(path: Path) -> list[int]:
-    """(size, CRC-32) of a file: what :func:`_verify` compares (~3 GB/s: 50 ms for 10⁵ patches' arrays)."""
-    crc = 0
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            crc = zlib.crc32(block, crc)
-    return [path.stat().st_size, crc]
+    """(size, CRC-32) of a file: what :func:`_verify` compares.
+
+    Over a memory map (no copy): ~0.1 s for the 180 MB of 2·10⁵ patches' arrays, once per process
+    (a server keeps what it loaded).
+    """
+    size = path.stat().st_size
+    if size == 0:
+        return [0, 0]
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return [size, zlib.crc32(mm)]
 
 
 def _verify(folder: Path, files: Any) -> None:
