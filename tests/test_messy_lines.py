@@ -321,3 +321,30 @@ def test_a_messy_office_farmland_layer_gives_the_union_of_its_repaired_land_in_e
     sheets = _check(folder, tmp_path / "messy.xlsx", "--area", area, *extra, env=env)
     _assert_figures(sheets, _expected(folder, area))
     assert folder_hash(folder) == before
+
+
+@pytest.mark.parametrize("kernel_kind", ["compiled", "numpy"])
+def test_bowtie_over_its_neighbour_while_a_large_lines_validity_thread_runs_is_repaired_then_merged(
+    tmp_path, monkeypatch, kernel_kind
+):
+    """The same bow-tie in a line large enough that its validity is tested in a thread while its
+    index is built (the build met the unrepaired bow-tie first): repaired, then merged."""
+    import hygis
+    from hygis.engine import index as index_module
+    from hygis.engine import kernel
+    from hygis.plan.inputs import resolve
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(index_module, "SETTLE_IN_THREAD", 0)  # every layer takes the thread
+    if kernel_kind == "numpy":
+        monkeypatch.setattr(kernel, "AVAILABLE", False)
+    folder = tmp_path / "in"
+    _bowtie_case(folder)
+    inputs = resolve(
+        projects=str(folder / "projects.gpkg"), permanent_farmland=str(folder / "farmland.shp"), defer=True
+    )
+    got = hygis.check_projects(inputs, area="planar", planar_crs=GK, preaudit="figures")
+    row = got[(got.project_id == "A") & (got.control_line == "permanent_farmland")].iloc[0]
+    want = _expected(folder, "planar")["A"]
+    assert row.overlap_ha == pytest.approx(want["ha"], rel=1e-9)
+    assert row.overlap_patches == want["patches"]
