@@ -8,6 +8,7 @@ of the repository; a wheel carries them inside the package as ``hygis/_layers`` 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,13 +34,39 @@ def cache_dir() -> Path:
 def keep_in_cache(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` in the cache atomically (readers never see half a file); an
     unwritable cache is ignored: it only costs the work again next time."""
+    # A name of this process and thread: two checks (or two threads) never share a temporary file.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
-        pass
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+#: Folders tested by :func:`cache_unwritable` in this process, and why they cannot be written.
+_UNWRITABLE: dict[str, str | None] = {}
+
+
+def cache_unwritable(folder: Path) -> str | None:
+    """Why a file cannot be created in the cache folder ``folder`` (made if missing), or None if it can.
+
+    Tested once per folder and process: a check runs without its cache rather than failing.
+    """
+    key = str(folder)
+    if key not in _UNWRITABLE:
+        probe = folder / f".probe-{os.getpid()}-{threading.get_ident()}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+            _UNWRITABLE[key] = None
+        except OSError as exc:
+            _UNWRITABLE[key] = exc.strerror or type(exc).__name__
+    return _UNWRITABLE[key]
 
 
 def _first_existing(*candidates: Path) -> Path:

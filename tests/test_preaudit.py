@@ -184,8 +184,9 @@ def test_the_check_reports_them_in_every_format(case, tmp_path, cli):
     assert c2.overlap_patches == 0 and c2.overlap_paddy_ha == 0 and np.isnan(c2.overlap_grade_mean)
 
 
-def test_overlapping_patches_are_itemised_one_by_one_in_every_mode(case):
-    """Two farmland patches that overlap (a topology error) are merged for the area but listed twice."""
+def test_a_duplicated_patch_is_counted_once_in_every_mode(case):
+    """A farmland patch delivered twice (a topology error) is one piece of land: counted once in the
+    patches and the land-class areas, its ground going to the first copy (by row)."""
     import hygis
 
     projects, sites, farmland, _ = case
@@ -199,6 +200,6 @@ def test_overlapping_patches_are_itemised_one_by_one_in_every_mode(case):
             0
         ]
     for row in rows.values():
-        assert row.overlap_patches == 5  # P1, P1b, P2, P3, P6
-        assert row.overlap_dry_ha == pytest.approx(1 + 3, abs=1e-6)  # P3 and P1b (P1's ground again)
+        assert row.overlap_patches == 4  # P1, P2, P3, P6: P1b is P1's ground again
+        assert row.overlap_dry_ha == pytest.approx(1, abs=1e-6)  # P3 only (P1b's ground is P1's)
     assert report.attrs["by_county"] is None  # "figures": the rows only

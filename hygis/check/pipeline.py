@@ -418,6 +418,9 @@ def preaudit_step(
     if not tables and found is not None:
         return found, None
     say(f"{line}: the 用地预审 tables of the projects touching it (by county, patches)")
+    # Features that share ground: the engine merged them (rows −1), or was not asked.
+    rows = measured.source_row
+    shared = rows is None or bool((np.asarray(rows) < 0).any())
     cut = preaudit_line(
         sites.projects,
         sites.geoms,
@@ -427,6 +430,7 @@ def preaudit_step(
         units if units is not None else county_units(counties),
         area_crs,
         area=area,
+        shared_ground=shared,
     )
     return (cut.per_site if found is None else found), (cut if tables else None)
 

@@ -16,8 +16,10 @@ For every project that touches the permanent basic farmland or the ecological re
 
 The pieces are cut exactly in the check's area CRS (:func:`hygis.engine.regions.split_by_regions`)
 and measured like every other figure of the check (:func:`hygis.engine.area.measure`). Patches are
-taken one by one: where two features of a layer overlap each other (a topology error the QA
-reports), both are listed, and the patch areas then add up to more than ``overlap_ha``.
+taken one by one: where two features of a layer overlap each other (a duplicated 图斑, a topology
+error the QA reports), the shared ground goes to the first of them (by row), so that a piece of land
+is counted once — in ``overlap_patches``, in the patch list and by county — and the patch areas add
+up to ``overlap_ha``; an exact duplicate is not listed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.engine.area import ELLIPSOIDAL, measure
 from hygis.engine.regions import NOISE_AREA_M2, split_by_regions
 from hygis.errors import HygisInputError
+from hygis.geometry import polygonal
 from hygis.io.fields import find_field, survey_attributes
 from hygis.plan import layers
 from hygis.settings import DATA_DIR
@@ -126,6 +129,7 @@ def preaudit_line(
     area_crs: CRS,
     *,
     area: str = ELLIPSOIDAL,
+    shared_ground: bool = True,
 ) -> PreAudit:
     """The 用地预审 figures of the projects that touch one control line.
 
@@ -148,6 +152,9 @@ def preaudit_line(
         The check's area CRS, where the pieces are cut.
     area : {"ellipsoidal", "planar"}
         How the pieces are measured (planar: in ``area_crs``), as the check's other figures.
+    shared_ground : bool
+        Whether features of the layer may overlap each other (False when the engine found none:
+        the pieces are then not tested against each other).
     """
     n = len(projects)
     per_site = _empty_per_site(n)
@@ -166,6 +173,11 @@ def preaudit_line(
     # A patch sharing only an edge with the site (after reprojection, a ~1e-6 m² sliver) is not touched.
     keep = m2 > NOISE_AREA_M2
     pieces, site, f, m2 = pieces[keep], idx[k[keep]], f[keep], m2[keep]
+    # Ground two features share (a duplicated 图斑, an overlap the QA reports) is one piece of land:
+    # it goes to the first of them, so that it is counted once in the patches and the areas.
+    if shared_ground:
+        pieces, m2, keep = _claim_once(pieces, site, f, m2, area_crs, area)
+        pieces, site, f, m2 = pieces[keep], site[keep], f[keep], m2[keep]
 
     # The survey attributes, where the layer has them.
     cls_col = find_field(layer.columns, "land_class")
@@ -272,6 +284,40 @@ def preaudit_line(
         crs=area_crs,
     )
     return PreAudit(per_site, by_county, detail)
+
+
+def _claim_once(
+    pieces: np.ndarray, site: np.ndarray, feat: np.ndarray, m2: np.ndarray, area_crs: CRS, area: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces of one site made interior-disjoint: where two overlap, the later feature (by row)
+    keeps only what the earlier ones do not cover.
+
+    Returns the pieces, their areas (m², measured again where cut) and which are kept (those with
+    more than :data:`hygis.engine.regions.NOISE_AREA_M2` left: an exact duplicate keeps nothing).
+    """
+    keep = np.ones(len(pieces), bool)
+    if len(pieces) < 2:
+        return pieces, m2, keep
+    left, right = shapely.STRtree(pieces).query(pieces)
+    # The same site, ``left`` the earlier feature (its row is lower: it keeps the shared ground).
+    earlier = (feat[left] < feat[right]) | ((feat[left] == feat[right]) & (left < right))
+    pair = (site[left] == site[right]) & earlier
+    left, right = left[pair], right[pair]
+    if not len(left):
+        return pieces, m2, keep
+    shared = shapely.relate_pattern(pieces[left], pieces[right], "T********")
+    left, right = left[shared], right[shared]
+    if not len(left):
+        return pieces, m2, keep
+    pieces, m2 = pieces.copy(), m2.copy()
+    order = np.argsort(right, kind="stable")
+    left, right = left[order], right[order]
+    cut, first = np.unique(right, return_index=True)
+    taken = [shapely.union_all(pieces[group]) for group in np.split(left, first[1:])]
+    pieces[cut] = polygonal(shapely.difference(pieces[cut], np.array(taken, dtype=object)))
+    m2[cut] = measure(pieces[cut], area_crs, method=area)
+    keep[cut] = m2[cut] > NOISE_AREA_M2
+    return pieces, m2, keep
 
 
 def _site_figures(

@@ -12,7 +12,8 @@ from hygis.cli.options import plan_input_options, resolve_plan_inputs, user_erro
 @click.group("index", short_help="Prepared control-line indexes in the user cache: build, info, clear.")
 def index_group() -> None:
     """``hygis check`` keeps each control-line file it reads as a prepared index in the user cache
-    and reuses it while the file is unchanged (same size and time, else same content), so the next
+    and reuses it while the file is unchanged (same inode, size and change time, which `cp -p` or
+    `touch` cannot set back; else the same content) and hygis is the same version, so the next
     check of a batch against the same layers does not read them again. These commands build the
     indexes ahead of a batch, list them and remove them.
     """

@@ -608,7 +608,7 @@ def _ready_worker() -> str:
     from hygis.engine import kernel  # noqa: PLC0415
 
     spatial_order(np.zeros(0, dtype=object))  # imports geopandas, which orders a tile's items
-    if kernel.AVAILABLE:
+    if kernel.ready():
         kernel.warm_up()
     return __version__
 

@@ -20,25 +20,28 @@ gives the same areas to rounding. How the kernel is compiled and kept: :func:`_e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
-import warnings
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from hygis.engine import clip
 
 #: Whether the compiled kernel can run: numba is installed (or its compiled module is cached) and
-#: ``HYGIS_KERNEL=numpy`` does not ask for the numpy kernel.
+#: ``HYGIS_KERNEL=numpy`` does not ask for the numpy kernel. Made False, and said once, where numba
+#: is installed but cannot be imported (:func:`ready`).
 AVAILABLE = os.environ.get("HYGIS_KERNEL", "compiled") != "numpy" and (
     importlib.util.find_spec("numba") is not None
 )
@@ -83,34 +86,52 @@ _MODULE: Any = None
 _ENTRY: Callable[..., Any] | None = None
 
 
+class KernelUnavailable(RuntimeError):
+    """numba is installed but cannot run here (e.g. built for another NumPy): the numpy kernel runs."""
+
+
+#: Held while the kernel is loaded or built: the validity thread of a large layer and the main
+#: thread may both need it first; one builds it, the other waits and takes it.
+_LOCK = threading.RLock()
+
+
 def _entry() -> Callable[..., Any]:
     """The compiled ``_pair_areas``: a module compiled ahead of time and kept in the user cache
     (imported in milliseconds, no numba at run time), else numba's JIT (its own cache, ~1 s to load).
 
     The module is built on first use on a machine (numba.pycc, ~30 s, needs a C compiler) under a
     name that hashes this file, numba's and Python's versions; where it cannot be built the JIT runs.
+    Built once: a lock between this process's threads, a file lock between processes (two checks
+    started at once on a new machine), and in a child process, so that numba.pycc's own warnings
+    are not silenced here by a ``warnings.catch_warnings`` (not thread-safe) but stay in the child.
+
+    Raises :class:`KernelUnavailable` (once :data:`AVAILABLE` is made False, and said once) where
+    numba is installed but cannot be imported.
     """
-    global _ENTRY
     if _ENTRY is not None:
         return _ENTRY
+    with _LOCK:
+        if _ENTRY is not None:  # built by another thread while this one waited
+            return _ENTRY
+        return _load()
+
+
+def _load() -> Callable[..., Any]:
+    global _ENTRY, _MODULE
+    if not AVAILABLE:
+        raise KernelUnavailable("the compiled kernel is not in use here")
     folder, name = _aot_location()
     module = _import_aot(folder, name)
-    failed = folder / f"{name}.failed"  # a machine that cannot build it does not try every run
-    if module is None and not failed.exists():
-        # A planner waits ~30 s once: say why (the warning channel reaches the CLI and Python users).
-        from hygis.messages import warn  # noqa: PLC0415
-
-        warn(f"compiling hygis's overlap kernel for this machine, once (~30 s; kept in {folder})")
-        module = _build_aot(folder, name)
-        if module is None:
-            try:
-                failed.parent.mkdir(parents=True, exist_ok=True)
-                failed.write_text("numba.pycc could not build the kernel here; numba's JIT runs it\n")
-            except OSError:
-                pass
-    global _MODULE
     if module is None:
-        jit = _jit()
+        broken = _numba_broken()
+        if broken:
+            _give_up(broken)
+        module = _build_once(folder, name)
+    if module is None:
+        try:
+            jit = _jit()
+        except Exception as exc:  # numba imports, yet cannot compile here
+            _give_up(f"{type(exc).__name__}: {exc}")
         module = type(
             "Jit",
             (),
@@ -125,6 +146,96 @@ def _entry() -> Callable[..., Any]:
     _MODULE = module
     _ENTRY = module.pair_areas
     return _ENTRY
+
+
+def _numba_broken() -> str | None:
+    """Why numba, which is installed, cannot be imported (None when it can).
+
+    numba refuses to import under a NumPy newer than it supports ("Numba needs NumPy 2.2 or
+    less"), after an upgrade of one without the other.
+    """
+    try:
+        import numba  # noqa: PLC0415, F401 - only to know that it imports
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _give_up(why: str) -> NoReturn:
+    """Use the numpy kernel from now on in this process, say why once, and raise KernelUnavailable."""
+    global AVAILABLE
+    AVAILABLE = False
+    from hygis.messages import warn  # noqa: PLC0415 - only then
+
+    warn(
+        f"numba is installed but cannot run here ({why}); hygis uses its numpy kernel instead "
+        "(the same areas, slower). Reinstall numba to match NumPy (pip install -U numba), or set "
+        "HYGIS_KERNEL=numpy to say you mean it."
+    )
+    raise KernelUnavailable(why)
+
+
+def _build_once(folder: Path, name: str) -> Any:
+    """The ahead-of-time module, built here unless another process builds it (then waited for)."""
+    from hygis import settings  # noqa: PLC0415
+
+    failed = folder / f"{name}.failed"  # a machine that cannot build it does not try every run
+    if failed.exists() or settings.cache_unwritable(folder) is not None:
+        return None  # nowhere to keep it: numba's JIT, without a 30 s build each run
+    with _file_lock(folder / f"{name}.lock"):
+        module = _import_aot(folder, name)  # built by another process while this one waited
+        if module is not None or failed.exists():
+            return module
+        # A planner waits ~30 s once: say why (the warning channel reaches the CLI and Python users).
+        from hygis.messages import warn  # noqa: PLC0415
+
+        warn(f"compiling hygis's overlap kernel for this machine, once (~30 s; kept in {folder})")
+        module = _build_aot(folder, name)
+        if module is None:
+            try:
+                failed.write_text("numba.pycc could not build the kernel here; numba's JIT runs it\n")
+            except OSError:
+                pass
+        return module
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` between processes (waits for it); none where locks are not had."""
+    try:
+        fh = open(path, "a+b")  # held across the yield
+    except OSError:
+        yield
+        return
+    try:
+        if sys.platform == "win32":  # pragma: no cover - Windows
+            import msvcrt  # noqa: PLC0415
+
+            while True:
+                try:
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:  # LK_LOCK gives up after 10 s: wait on
+                    continue
+        else:
+            import fcntl  # noqa: PLC0415
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        fh.close()  # releases the lock
+
+
+def ready() -> bool:
+    """Whether the compiled kernel runs: :data:`AVAILABLE`, and loaded (built the first time on a
+    machine). False, said once, where numba is installed but cannot be imported."""
+    if not AVAILABLE:
+        return False
+    try:
+        _entry()
+    except KernelUnavailable:
+        return False
+    return True
 
 
 def loaded() -> bool:
@@ -176,32 +287,51 @@ def _jit(cache: bool = True) -> dict[str, Any]:
 
 
 def _build_aot(folder: Path, name: str) -> Any:
-    """Compile the kernel ahead of time into ``folder`` (atomically); None where it cannot be."""
+    """Compile the kernel ahead of time into ``folder`` (atomically), in a child process; None
+    where it cannot be. The child's warnings (numba.pycc's pending deprecation) stay in it."""
+    package = str(Path(__file__).resolve().parents[2])
+    code = (
+        f"import sys; sys.path.insert(0, {package!r}); "
+        f"from hygis.engine.kernel import build_here; build_here({str(folder)!r}, {name!r})"
+    )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numba.pycc's pending deprecation
-            from numba.pycc import CC  # noqa: PLC0415
-
-            _jit(cache=False)  # the callees as numba functions, for the exported entry to call
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
-            try:
-                cc = CC(name)
-                cc.output_dir = str(tmp)
-                cc.verbose = False
-                cc.export("pair_areas", _SIGNATURE)(_PLAIN["_pair_areas"])
-                cc.export("one_ring_layer", _PREPARE_SIGNATURE)(_PLAIN["_one_ring_layer"])
-                cc.export("simple_rings", _SIMPLE_SIGNATURE)(_PLAIN["_simple_rings"])
-                cc.export("grid_pairs", _GRID_SIGNATURE)(_PLAIN["_grid_pairs"])
-                cc.export("bisect", _BISECT_SIGNATURE)(_PLAIN["_bisect"])
-                cc.compile()
-                for built in tmp.glob(f"{name}.*"):
-                    os.replace(built, folder / built.name)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-    except Exception:
+        subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", code],
+            capture_output=True,
+            check=True,
+            timeout=BUILD_TIMEOUT_S,
+        )
+    except (OSError, subprocess.SubprocessError):
         return None
     return _import_aot(folder, name)
+
+
+#: The longest an ahead-of-time build may take (s) before the JIT is used instead.
+BUILD_TIMEOUT_S = 900
+
+
+def build_here(folder: str, name: str) -> None:
+    """Compile the kernel with numba.pycc in this process (the child :func:`_build_aot` starts)."""
+    from numba.pycc import CC  # noqa: PLC0415
+
+    _jit(cache=False)  # the callees as numba functions, for the exported entry to call
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
+    try:
+        cc = CC(name)
+        cc.output_dir = str(tmp)
+        cc.verbose = False
+        cc.export("pair_areas", _SIGNATURE)(_PLAIN["_pair_areas"])
+        cc.export("one_ring_layer", _PREPARE_SIGNATURE)(_PLAIN["_one_ring_layer"])
+        cc.export("simple_rings", _SIMPLE_SIGNATURE)(_PLAIN["_simple_rings"])
+        cc.export("grid_pairs", _GRID_SIGNATURE)(_PLAIN["_grid_pairs"])
+        cc.export("bisect", _BISECT_SIGNATURE)(_PLAIN["_bisect"])
+        cc.compile()
+        for built in tmp.glob(f"{name}.*"):
+            os.replace(built, out / built.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass
@@ -674,7 +804,7 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
     """
     import shapely  # noqa: PLC0415
 
-    if not AVAILABLE:
+    if not ready():
         return None
     arr = np.asarray(geoms, dtype=object)
     proven = np.zeros(len(arr), bool)
@@ -687,7 +817,6 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
         return proven
     xy, owner = shapely.get_coordinates(arr[one], return_index=True)
     poff = np.searchsorted(owner, np.arange(len(one) + 1)).astype(np.int64)
-    _entry()
     proven[one] = _MODULE.simple_rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff)
     return proven
 
@@ -751,9 +880,8 @@ def grid_pairs(
     (box, feature) of every query box meeting a feature's box, sorted by box then feature; None
     when the compiled kernel cannot run.
     """
-    if not AVAILABLE:
+    if not ready():
         return None
-    _entry()
     return _MODULE.grid_pairs(
         np.ascontiguousarray(qb, dtype=np.float64),
         float(origin[0]),
@@ -975,9 +1103,8 @@ def bisect(r: clip.Rings, n_owners: int, cell: float) -> tuple[clip.Rings, np.nd
 
     None when the compiled kernel cannot run.
     """
-    if not AVAILABLE:
+    if not ready():
         return None
-    _entry()
     x, y, rid, owner, sign, piece_owner = _MODULE.bisect(
         np.ascontiguousarray(r.x, dtype=np.float64),
         np.ascontiguousarray(r.y, dtype=np.float64),
@@ -1013,7 +1140,8 @@ def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...
         return None
     xy, owner = shapely.get_coordinates(arr, return_index=True)
     poff = np.searchsorted(owner, np.arange(len(arr) + 1)).astype(np.int64)
-    _entry()
+    if not ready():
+        return None
     x, y, off, sign, convex, coff, cx, cy = _MODULE.one_ring_layer(
         np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff
     )
@@ -1106,7 +1234,7 @@ def warm_up() -> None:
     Called before the engine forks its workers, so that they inherit it instead of each loading it.
     """
     global _WARM
-    if _WARM or not AVAILABLE:
+    if _WARM or not ready():
         return
     ring = (np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))
     clipper = (np.ones(1, bool), np.array([0, 5]), np.r_[ring[0], 0.0], np.r_[ring[1], 0.0])

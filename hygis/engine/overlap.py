@@ -96,7 +96,7 @@ class Layer:
         # one line, which clips the same), which clip as they are.
         n = len(self.geoms)
         type_id = shapely.get_type_id(self.geoms)
-        prepared = kernel.one_ring_layer(self.geoms) if kernel.AVAILABLE else None
+        prepared = kernel.one_ring_layer(self.geoms) if kernel.ready() else None
         if prepared is None:
             rings = clip.rings_of(self.geoms)
             own, off, cx, cy = clip.convex_rings(rings, n)
@@ -113,7 +113,7 @@ class Layer:
         # The compiled kernel clips any polygon; the numpy one needs the others' hulls (with_hulls).
         self.clippable = ((type_id == 3) | (type_id == 6)) & ~shapely.is_empty(self.geoms)
         self.hulls = False
-        if not kernel.AVAILABLE:
+        if not kernel.ready():
             with_hulls(self)
 
     def ring_arrays(self) -> kernel.RingArrays:
@@ -201,7 +201,13 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         merged = []
         for root in np.unique(roots[involved]):
             members = np.flatnonzero(roots == root)
-            merged.append(polygonal([shapely.union_all(arr[members])])[0])
+            try:
+                union = shapely.union_all(arr[members])
+            except shapely.errors.GEOSException:
+                # A member its reader left invalid (a bow-tie over its neighbour): repaired, then
+                # merged, so that the group's area is that of the repaired land.
+                union = shapely.union_all(polygonal(shapely.make_valid(arr[members])))
+            merged.append(polygonal([union])[0])
         groups, features = len(merged), len(involved)
         alone = np.setdiff1d(np.arange(len(arr)), involved)
         arr = np.concatenate([arr[alone], np.array(merged, dtype=object)])
@@ -368,7 +374,7 @@ def cut_sites(sites: np.ndarray) -> Pieces:
     idx = np.flatnonzero(located)
     rings, piece_site = _bisect(clip.rings_of(sites[idx]), len(idx), SPLIT_CELL_M)
     n = len(piece_site)
-    arrays = kernel.RingArrays.from_rings(rings, n) if kernel.AVAILABLE else None
+    arrays = kernel.RingArrays.from_rings(rings, n) if kernel.ready() else None
     return Pieces(rings, idx[piece_site], clip.owner_bounds(rings, n), clip.convex_rings(rings, n), arrays)
 
 
@@ -433,7 +439,7 @@ def _chunk(
     pi, fj = pi[keep], fj[keep]
     want_centroid = area_scale is not None
     p_convex, p_off, p_cx, p_cy = cut.clippers
-    if kernel.AVAILABLE:
+    if kernel.ready():
         piece_rings = cut.arrays or kernel.RingArrays.from_rings(pieces, len(piece_site))
         pair_area, pair_cx, pair_cy = kernel.pair_areas(
             pi, fj, piece_rings, cut.clippers, layer.ring_arrays(), layer
@@ -781,7 +787,7 @@ def overlap(
         return _collect(chunks, results, n, geometry, wkb=False, progress=progress, cache=cache)
     # Made once here and shared by the forked workers: the hulls the numpy kernel needs, or the
     # compiled kernel loaded from numba's cache (else each worker loads it, ~0.5 s each).
-    if kernel.AVAILABLE:
+    if kernel.ready():
         kernel.warm_up()
     else:
         with_hulls(layer)
