@@ -21,7 +21,8 @@ HENGYANG = (112.6271, 26.8928)
 def _own_cache(tmp_path_factory, monkeypatch):
     """Each test session keeps prepared indexes in its own folder, never in the user's cache.
 
-    The compiled kernel is built once for the session (~30 s), also for tests with a cache of their own.
+    The compiled kernel is compiled once for the session (numba's cache, ~10 s), also for tests with a
+    cache of their own.
     """
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("HYGIS_CACHE_DIR", str(base / "hygis-cache"))

@@ -20,17 +20,10 @@ gives the same areas to rounding. How the kernel is compiled and kept: :func:`_e
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import importlib.util
 import os
-import platform
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -39,28 +32,13 @@ import numpy as np
 
 from hygis.engine import clip
 
-#: Whether the compiled kernel can run: numba is installed (or its compiled module is cached) and
-#: ``HYGIS_KERNEL=numpy`` does not ask for the numpy kernel. Made False, and said once, where numba
-#: is installed but cannot be imported (:func:`ready`).
+#: Whether the compiled kernel can run: numba is installed and ``HYGIS_KERNEL=numpy`` does not ask
+#: for the numpy kernel. Made False, and said once, where numba is installed but cannot be
+#: imported (:func:`ready`).
 AVAILABLE = os.environ.get("HYGIS_KERNEL", "compiled") != "numpy" and (
     importlib.util.find_spec("numba") is not None
 )
 
-#: The kernel's argument types, for numba's ahead-of-time compiler (see :func:`_entry`).
-_SIGNATURE = (
-    "Tuple((f8[:], f8[:], f8[:]))(i8[:], i8[:], f8[:], f8[:], i8[:], f8[:], i8[:], b1[:], i8[:], "
-    "f8[:], f8[:], f8[:], f8[:], i8[:], f8[:], i8[:], b1[:], i8[:], f8[:], f8[:], i8)"
-)
-#: Argument types of :func:`one_ring_layer`'s compiled part.
-_PREPARE_SIGNATURE = "Tuple((f8[:], f8[:], i8[:], f8[:], b1[:], i8[:], f8[:], f8[:]))(f8[:], f8[:], i8[:])"
-#: Argument types of :func:`simple_polygons`'s compiled part.
-_SIMPLE_SIGNATURE = "b1[:](f8[:], f8[:], i8[:])"
-#: Argument types of :func:`grid_pairs`'s compiled part.
-_GRID_SIGNATURE = "Tuple((i8[:], i8[:]))(f8[:, :], f8, f8, f8, i8, i8, i8[:], i4[:], f8[:, :])"
-#: Argument types of :func:`bisect`'s compiled part.
-_BISECT_SIGNATURE = (
-    "Tuple((f8[:], f8[:], i8[:], i8[:], f8[:], i8[:]))(f8[:], f8[:], i8[:], i8[:], f8[:], i8, f8)"
-)
 #: The kernel's functions, callee first: compiled together by numba (see :func:`_entry`).
 _PARTS = (
     "_clip_ring",
@@ -90,62 +68,82 @@ class KernelUnavailable(RuntimeError):
     """numba is installed but cannot run here (e.g. built for another NumPy): the numpy kernel runs."""
 
 
-#: Held while the kernel is loaded or built: the validity thread of a large layer and the main
-#: thread may both need it first; one builds it, the other waits and takes it.
+#: Held while the kernel is loaded: the validity thread of a large layer and the main thread may
+#: both need it first; one loads it, the other waits and takes it. (Between processes numba's
+#: cache does the work: its index and files are written atomically, a race costs a compile.)
 _LOCK = threading.RLock()
 
 
 def _entry() -> Callable[..., Any]:
-    """The compiled ``_pair_areas``: a module compiled ahead of time and kept in the user cache
-    (imported in milliseconds, no numba at run time), else numba's JIT (its own cache, ~1 s to load).
+    """The compiled ``_pair_areas``: numba's JIT, its machine code kept on disk by numba's cache.
 
-    The module is built on first use on a machine (numba.pycc, ~30 s, needs a C compiler) under a
-    name that hashes this file, numba's and Python's versions; where it cannot be built the JIT runs.
-    Built once: a lock between this process's threads, a file lock between processes (two checks
-    started at once on a new machine), and in a child process, so that numba.pycc's own warnings
-    are not silenced here by a ``warnings.catch_warnings`` (not thread-safe) but stay in the child.
+    The cache lives in hygis's cache folder (:func:`cache_folder`), not beside the installed
+    package (often read-only) nor in a folder of numba's choosing: the first run on a machine
+    compiles (~10 s, said once), the next ones load it (~1 s). Only wheels are needed: no C
+    compiler, no Python headers. Loaded once per process (a lock between its threads); the
+    kernels release the GIL (``nogil``), so the engine's threads run them side by side.
 
     Raises :class:`KernelUnavailable` (once :data:`AVAILABLE` is made False, and said once) where
-    numba is installed but cannot be imported.
+    numba is installed but cannot be imported or cannot compile here.
     """
     if _ENTRY is not None:
         return _ENTRY
     with _LOCK:
-        if _ENTRY is not None:  # built by another thread while this one waited
+        if _ENTRY is not None:  # loaded by another thread while this one waited
             return _ENTRY
         return _load()
+
+
+class _Compiled:
+    """The kernel's entry points, compiled (numba dispatchers)."""
+
+    def __init__(self, jit: dict[str, Any]) -> None:
+        self.pair_areas = jit["_pair_areas"]
+        self.one_ring_layer = jit["_one_ring_layer"]
+        self.simple_rings = jit["_simple_rings"]
+        self.grid_pairs = jit["_grid_pairs"]
+        self.bisect = jit["_bisect"]
 
 
 def _load() -> Callable[..., Any]:
     global _ENTRY, _MODULE
     if not AVAILABLE:
         raise KernelUnavailable("the compiled kernel is not in use here")
-    folder, name = _aot_location()
-    module = _import_aot(folder, name)
-    if module is None:
-        broken = _numba_broken()
-        if broken:
-            _give_up(broken)
-        module = _build_once(folder, name)
-    if module is None:
-        try:
-            jit = _jit()
-        except Exception as exc:  # numba imports, yet cannot compile here
-            _give_up(f"{type(exc).__name__}: {exc}")
-        module = type(
-            "Jit",
-            (),
-            {
-                "pair_areas": jit["_pair_areas"],
-                "one_ring_layer": jit["_one_ring_layer"],
-                "simple_rings": jit["_simple_rings"],
-                "grid_pairs": jit["_grid_pairs"],
-                "bisect": jit["_bisect"],
-            },
-        )
+    broken = _numba_broken()
+    if broken:
+        _give_up(broken)
+    folder = cache_folder()
+    if folder is not None and not _cached(folder):
+        # A planner waits ~10 s once: say why (the warning channel reaches the CLI and Python users).
+        from hygis.messages import warn  # noqa: PLC0415 - only then
+
+        warn(f"compiling hygis's overlap kernel for this machine, once (~10 s; kept in {folder})")
+    try:
+        module = _Compiled(_jit(folder))
+        # Compiled (or loaded from the cache) now, under the lock, not by the first caller.
+        module.pair_areas(*_warm_arguments())
+    except Exception as exc:  # numba imports, yet cannot compile here
+        _give_up(f"{type(exc).__name__}: {exc}")
     _MODULE = module
     _ENTRY = module.pair_areas
     return _ENTRY
+
+
+def cache_folder() -> Path | None:
+    """Where numba keeps the compiled kernel: ``$HYGIS_KERNEL_DIR``, else ``numba`` in hygis's cache
+    folder (:func:`hygis.settings.cache_dir`); None where it cannot be written (the kernel is then
+    compiled in each process, and kept nowhere)."""
+    from hygis import settings  # noqa: PLC0415 - settings imports nothing of the engine's
+
+    # $HYGIS_KERNEL_DIR: one compiled kernel shared by several cache folders (a test session's, a CI job's).
+    env = os.environ.get("HYGIS_KERNEL_DIR")
+    folder = Path(env) if env else settings.cache_dir() / "numba"
+    return None if settings.cache_unwritable(folder) is not None else folder
+
+
+def _cached(folder: Path) -> bool:
+    """Whether numba's cache in ``folder`` has an index of the kernel's entry (else it compiles)."""
+    return any(folder.glob("*/*_pair_areas-*.nbi"))
 
 
 def _numba_broken() -> str | None:
@@ -175,59 +173,8 @@ def _give_up(why: str) -> NoReturn:
     raise KernelUnavailable(why)
 
 
-def _build_once(folder: Path, name: str) -> Any:
-    """The ahead-of-time module, built here unless another process builds it (then waited for)."""
-    from hygis import settings  # noqa: PLC0415
-
-    failed = folder / f"{name}.failed"  # a machine that cannot build it does not try every run
-    if failed.exists() or settings.cache_unwritable(folder) is not None:
-        return None  # nowhere to keep it: numba's JIT, without a 30 s build each run
-    with _file_lock(folder / f"{name}.lock"):
-        module = _import_aot(folder, name)  # built by another process while this one waited
-        if module is not None or failed.exists():
-            return module
-        # A planner waits ~30 s once: say why (the warning channel reaches the CLI and Python users).
-        from hygis.messages import warn  # noqa: PLC0415
-
-        warn(f"compiling hygis's overlap kernel for this machine, once (~30 s; kept in {folder})")
-        module = _build_aot(folder, name)
-        if module is None:
-            try:
-                failed.write_text("numba.pycc could not build the kernel here; numba's JIT runs it\n")
-            except OSError:
-                pass
-        return module
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` between processes (waits for it); none where locks are not had."""
-    try:
-        fh = open(path, "a+b")  # held across the yield
-    except OSError:
-        yield
-        return
-    try:
-        if sys.platform == "win32":  # pragma: no cover - Windows
-            import msvcrt  # noqa: PLC0415
-
-            while True:
-                try:
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
-                    break
-                except OSError:  # LK_LOCK gives up after 10 s: wait on
-                    continue
-        else:
-            import fcntl  # noqa: PLC0415
-
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        yield
-    finally:
-        fh.close()  # releases the lock
-
-
 def ready() -> bool:
-    """Whether the compiled kernel runs: :data:`AVAILABLE`, and loaded (built the first time on a
+    """Whether the compiled kernel runs: :data:`AVAILABLE`, and loaded (compiled the first time on a
     machine). False, said once, where numba is installed but cannot be imported."""
     if not AVAILABLE:
         return False
@@ -239,99 +186,32 @@ def ready() -> bool:
 
 
 def loaded() -> bool:
-    """Whether the compiled kernel is loaded in this process (using it then costs no build)."""
+    """Whether the compiled kernel is loaded in this process (using it then costs no compile)."""
     return _ENTRY is not None
 
 
-def _aot_location() -> tuple[Path, str]:
-    from hygis import settings  # noqa: PLC0415
+def _jit(folder: Path | None) -> dict[str, Any]:
+    """The kernel's functions compiled by numba (each callee bound before its caller), cached in
+    ``folder`` (None: not cached).
 
-    # $HYGIS_KERNEL_DIR: one build shared by several cache folders (a test session's, a CI job's).
-    folder = os.environ.get("HYGIS_KERNEL_DIR")
-    base = settings.cache_dir()
-    key = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8)
-    numba_spec = importlib.util.find_spec("numba")
-    key.update(f"{sys.version}|{platform.machine()}|{numba_spec.origin if numba_spec else ''}".encode())
-    try:
-        from importlib.metadata import version  # noqa: PLC0415
+    numba chooses a function's cache folder when it is decorated, from ``numba.config.CACHE_DIR``:
+    set for these decorations only (under :data:`_LOCK`) and put back, so that other numba users
+    in the process keep theirs.
+    """
+    import numba  # noqa: PLC0415 - numba is optional, and costs ~0.3 s to import
+    from numba.core import config as numba_config  # noqa: PLC0415
 
-        key.update(version("numba").encode())
-    except Exception:
-        pass
-    return Path(folder) if folder else Path(base) / "kernel", f"hygis_kernel_{key.hexdigest()}"
-
-
-def _import_aot(folder: Path, name: str) -> Any:
-    found = sorted(folder.glob(f"{name}.*")) if folder.is_dir() else []
-    if not found:
-        return None
-    spec = importlib.util.spec_from_file_location(name, found[0])
-    if spec is None or spec.loader is None:
-        return None
-    try:
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    except ImportError:
-        return None
-    return module
-
-
-def _jit(cache: bool = True) -> dict[str, Any]:
-    """The kernel's functions compiled by numba (each callee bound before its caller)."""
-    import numba  # noqa: PLC0415
-
+    config: Any = numba_config  # CACHE_DIR is set at run time (numba.core.config declares it so)
     compiled = {}
-    for part in _PARTS:
-        compiled[part] = globals()[part] = numba.njit(cache=cache, nogil=True)(_PLAIN[part])
-    return compiled
-
-
-def _build_aot(folder: Path, name: str) -> Any:
-    """Compile the kernel ahead of time into ``folder`` (atomically), in a child process; None
-    where it cannot be. The child's warnings (numba.pycc's pending deprecation) stay in it."""
-    package = str(Path(__file__).resolve().parents[2])
-    code = (
-        f"import sys; sys.path.insert(0, {package!r}); "
-        f"from hygis.engine.kernel import build_here; build_here({str(folder)!r}, {name!r})"
-    )
+    before = config.CACHE_DIR
     try:
-        subprocess.run(
-            [sys.executable, "-W", "ignore", "-c", code],
-            capture_output=True,
-            check=True,
-            timeout=BUILD_TIMEOUT_S,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return _import_aot(folder, name)
-
-
-#: The longest an ahead-of-time build may take (s) before the JIT is used instead.
-BUILD_TIMEOUT_S = 900
-
-
-def build_here(folder: str, name: str) -> None:
-    """Compile the kernel with numba.pycc in this process (the child :func:`_build_aot` starts)."""
-    from numba.pycc import CC  # noqa: PLC0415
-
-    _jit(cache=False)  # the callees as numba functions, for the exported entry to call
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
-    try:
-        cc = CC(name)
-        cc.output_dir = str(tmp)
-        cc.verbose = False
-        cc.export("pair_areas", _SIGNATURE)(_PLAIN["_pair_areas"])
-        cc.export("one_ring_layer", _PREPARE_SIGNATURE)(_PLAIN["_one_ring_layer"])
-        cc.export("simple_rings", _SIMPLE_SIGNATURE)(_PLAIN["_simple_rings"])
-        cc.export("grid_pairs", _GRID_SIGNATURE)(_PLAIN["_grid_pairs"])
-        cc.export("bisect", _BISECT_SIGNATURE)(_PLAIN["_bisect"])
-        cc.compile()
-        for built in tmp.glob(f"{name}.*"):
-            os.replace(built, out / built.name)
+        if folder is not None:
+            config.CACHE_DIR = str(folder)
+        for part in _PARTS:
+            compiled[part] = globals()[part] = numba.njit(cache=folder is not None, nogil=True)(_PLAIN[part])
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        config.CACHE_DIR = before
+    return compiled
 
 
 @dataclass
@@ -1225,33 +1105,38 @@ def _run(pi, fj, pieces, piece_clippers, features, layer, cap):
     )
 
 
-_WARM = False
+def _warm_arguments() -> tuple[Any, ...]:
+    """A one-pair case in the argument types :func:`_run` passes: compiling the kernel for it
+    compiles (or loads) the one the engine calls."""
+    ring = (np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))
+    convex, off, cx, cy = (
+        np.ones(1, bool),
+        np.array([0, 5], np.int64),
+        np.r_[ring[0], 0.0],
+        np.r_[ring[1], 0.0],
+    )
+    zero = np.zeros(1, np.int64)
+    rings = (ring[0], ring[1], np.array([0, 4], np.int64), np.ones(1), np.array([0, 1], np.int64))
+    clipper = (convex, off, cx, cy)
+    return (zero, zero, *rings, *clipper, *rings, *clipper, 16)
 
 
 def warm_up() -> None:
     """Load the compiled kernel now (from numba's cache, or compiling it the first time on a machine).
 
-    Called before the engine forks its workers, so that they inherit it instead of each loading it.
+    Called before the engine starts its threads (and before ``hygis serve`` forks its children),
+    so that the load is paid once, up front.
     """
-    global _WARM
-    if _WARM or not ready():
-        return
-    ring = (np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))
-    clipper = (np.ones(1, bool), np.array([0, 5]), np.r_[ring[0], 0.0], np.r_[ring[1], 0.0])
-    zero = np.zeros(1, np.int64)
-    rings = RingArrays(ring[0], ring[1], np.array([0, 4]), np.ones(1), np.array([0, 1]))
-    pair_areas(zero, zero, rings, clipper, rings, _Convex(*clipper))
-    _WARM = True
+    ready()
 
 
-@dataclass
-class _Convex:
-    """The convexity arrays of a layer (see :class:`hygis.engine.overlap.Layer`)."""
-
-    convex: np.ndarray
-    offsets: np.ndarray
-    cx: np.ndarray
-    cy: np.ndarray
-
-
-__all__ = ["AVAILABLE", "RingArrays", "bisect", "grid_pairs", "pair_areas", "simple_polygons", "warm_up"]
+__all__ = [
+    "AVAILABLE",
+    "RingArrays",
+    "bisect",
+    "cache_folder",
+    "grid_pairs",
+    "pair_areas",
+    "simple_polygons",
+    "warm_up",
+]

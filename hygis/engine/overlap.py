@@ -19,9 +19,10 @@ Speed, without changing the result beyond floating-point rounding (~1e-12 relati
   clipped again by the triangles of the feature's signed fan (:func:`hygis.clip.fans`, whose
   weighted sum is the feature exactly). Only non-polygon features go through GEOS;
 * one STRtree bulk query per chunk of pieces;
-* chunks of spatially sorted sites run on every core (``fork`` processes share the layer and
-  its index without copying), or on a dask cluster (:func:`hygis.engine.distributed.overlap_dask`)
-  with the same chunk function, so every engine gives identical numbers.
+* chunks of spatially sorted sites run on every core (threads over the GIL-free compiled kernels
+  and GEOS share the layer and its index without copying; no fork, the same on every OS), or on
+  a dask cluster (:func:`hygis.engine.distributed.overlap_dask`) with the same chunk
+  function, so every engine gives identical numbers.
 
 Memory: the layer and its index, plus one chunk of pairs at a time; results are one float per
 site (and the overlap polygon when asked for).
@@ -29,11 +30,10 @@ site (and the overlap polygon when asked for).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -618,35 +618,8 @@ def _geos_pairs(
     return area, shape
 
 
-# The layer, sites and area scale a forked worker inherits from its parent (set just before the
-# pool starts): a chunk is then sent as the indices of its sites, not their geometries.
-_LAYER: Layer | None = None
-_SITES: np.ndarray | None = None
-_AREA_SCALE: AreaScaleFn | None = None
-
-#: What one chunk sends back: areas, overlap polygons as WKB (or None), pairs (or None), and the
-#: sites' pieces (None when they came from the cache).
-ChunkResult = tuple[np.ndarray, list | None, Pairs | None, Pieces | None]
-_PIECES: dict[int, Pieces] = {}
-
-
-def _as_wkb(res: ChunkResult, keep_pieces: bool = True) -> ChunkResult:
-    """A chunk's result with its polygons as WKB (what crosses a process boundary cheaply)."""
-    areas, geoms, pairs, cut = res
-    return (
-        areas,
-        (None if geoms is None else [None if g is None else shapely.to_wkb(g) for g in geoms]),
-        pairs,
-        cut if keep_pieces else None,
-    )
-
-
-def _worker(args: tuple[int, np.ndarray, bool, bool]) -> ChunkResult:
-    k, chunk, want_geometry, want_pairs = args
-    assert _LAYER is not None and _SITES is not None
-    cached = _PIECES.get(k)
-    res = _chunk(_SITES[chunk], _LAYER, want_geometry, _AREA_SCALE, want_pairs, cached)
-    return _as_wkb(res, keep_pieces=cached is None)  # pieces travel back once, for the next layer
+#: What one chunk gives: areas, overlap polygons (or None), pairs (or None), and the sites' pieces.
+ChunkResult = tuple[np.ndarray, list | None, Any, Any]
 
 
 def spatial_order(sites: np.ndarray) -> np.ndarray:
@@ -692,7 +665,6 @@ def _collect(
     results,
     n: int,
     geometry: bool,
-    wkb: bool,
     progress: Callable[[int, int], None] | None,
     cache: SiteCache | None = None,
 ) -> Result:
@@ -707,7 +679,7 @@ def _collect(
         areas[c] = a
         if geoms is not None:
             for k, v in zip(c, g):
-                geoms[k] = shapely.from_wkb(v) if wkb and v is not None else v
+                geoms[k] = v
         if pairs is not None:
             found.append((c[pairs[0]], pairs[1], pairs[2]))
         done += len(c)
@@ -743,7 +715,7 @@ def overlap(
     geometry : bool
         Also return the overlap polygon of each site (None where there is none).
     workers : int, optional
-        Processes to use (default: every core). 1 runs in this process.
+        Threads to use (default: every core). 1 runs in the calling thread.
     chunk_size : int
         Sites per chunk.
     progress : callable, optional
@@ -761,46 +733,42 @@ def overlap(
     Result
         ``areas, geometries = overlap(...)`` unpacks it.
     """
-    global _LAYER, _SITES, _AREA_SCALE, _PIECES
     sites = np.asarray(sites, dtype=object)
     n = len(sites)
     cache = SiteCache() if cache is None else cache
     if cache.order is None or len(cache.order) != n:
         cache.order, cache.pieces = spatial_order(sites), {}
     workers = default_workers() if workers is None else max(1, workers)
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    if workers > 1 and can_fork:
+    if workers > 1:
         # At least two chunks per worker: three chunks on two workers leave one idle a third of the time.
         chunk_size = max(1, min(chunk_size, -(-n // (2 * workers))))
     if cache.chunk_size != chunk_size:
         cache.pieces, cache.chunk_size = {}, chunk_size
     chunks = [cache.order[i : i + chunk_size] for i in range(0, n, chunk_size)]
     # A small layer against sites already cut (an earlier line of the check) is a few thousand
-    # pairs: here in less time than forking workers takes.
+    # pairs: here in less time than handing them to threads takes.
     cut_already = all(k in cache.pieces for k in range(len(chunks)))
     small = cut_already and len(layer.areas) <= SMALL_LAYER
-    if workers == 1 or len(chunks) < 2 or not can_fork or small:
-        results = (
-            _chunk(sites[c], layer, geometry, area_scale, pairs, cache.pieces.get(k))
-            for k, c in enumerate(chunks)
-        )
-        return _collect(chunks, results, n, geometry, wkb=False, progress=progress, cache=cache)
-    # Made once here and shared by the forked workers: the hulls the numpy kernel needs, or the
-    # compiled kernel loaded from numba's cache (else each worker loads it, ~0.5 s each).
+
+    def run(k: int) -> ChunkResult:
+        return _chunk(sites[chunks[k]], layer, geometry, area_scale, pairs, cache.pieces.get(k))
+
+    if workers == 1 or len(chunks) < 2 or small:
+        results = (run(k) for k in range(len(chunks)))
+        return _collect(chunks, results, n, geometry, progress=progress, cache=cache)
+    # Made once here, before the threads share the layer (read-only from then on): the hulls the
+    # numpy kernel needs, or the compiled kernel loaded from numba's cache.
     if kernel.ready():
         kernel.warm_up()
     else:
         with_hulls(layer)
-    _LAYER, _SITES, _AREA_SCALE, _PIECES = layer, sites, area_scale, cache.pieces
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            jobs = ((k, c, geometry, pairs) for k, c in enumerate(chunks))
-            forked = pool.map(_worker, jobs)
-            return _collect(chunks, forked, n, geometry, wkb=True, progress=progress, cache=cache)
-    finally:
-        _LAYER = _SITES = _AREA_SCALE = None
-        _PIECES = {}
+    # Threads, not processes: the compiled kernels release the GIL (nogil), as do GEOS (shapely)
+    # and numpy's large operations; the threads share the layer and its index without copying
+    # them, and it is one way on Linux, macOS and Windows (no fork).
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hygis-overlap") as pool:
+        return _collect(
+            chunks, pool.map(run, range(len(chunks))), n, geometry, progress=progress, cache=cache
+        )
 
 
 #: The kernel, public for the engines built on it (:mod:`hygis.engine.distributed`).

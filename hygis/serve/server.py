@@ -55,9 +55,8 @@ IDLE_TIMEOUT_S = 3600.0
 def warm() -> None:
     """Do once what every check would do first: imports (the GeoParquet reader too), the compiled
     kernel, the plan's coordinate operations, territory, rule tables and embedded lines."""
-    # What reading a GeoParquet, ordering sites and forking the engine's workers import on first use.
-    import multiprocessing.popen_fork  # noqa: PLC0415
-    import multiprocessing.synchronize  # noqa: F401, PLC0415
+    # What reading a GeoParquet, ordering sites and starting the engine's threads import on first use.
+    import concurrent.futures.thread  # noqa: F401, PLC0415
 
     import geopandas.io.arrow  # noqa: PLC0415
     import geopandas.tools.hilbert_curve  # noqa: F401, PLC0415
