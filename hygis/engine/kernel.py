@@ -20,8 +20,11 @@ gives the same areas to rounding. How the kernel is compiled and kept: :func:`_e
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +121,7 @@ def _load() -> Callable[..., Any]:
         from hygis.messages import warn  # noqa: PLC0415 - only then
 
         warn(f"compiling hygis's overlap kernel for this machine, once (~10 s; kept in {folder})")
+        _start_helpers(folder)
     try:
         module = _Compiled(_jit(folder))
         # Compiled (or loaded from the cache) now, under the lock, not by the first caller.
@@ -127,6 +131,90 @@ def _load() -> Callable[..., Any]:
     _MODULE = module
     _ENTRY = module.pair_areas
     return _ENTRY
+
+
+#: The processes compiling kernels into numba's cache beside this one (a fresh cache only), by entry.
+_HELPERS: dict[str, subprocess.Popen] = {}
+#: The kernels compiled by a helper process on a fresh cache: numba's front end takes ~8 s on
+#: :func:`_bisect`, as long as all the others together. (A helper per kernel does worse: each
+#: process pays numba's first compile, ~5 s, again.)
+HELPED = ("_bisect",)
+#: The longest a helper may take (s) before this process compiles its kernel itself.
+HELPER_TIMEOUT_S = 600
+
+
+def _start_helpers(folder: Path) -> None:
+    """Compile :data:`HELPED` in other processes while this one compiles the rest: the first run
+    on a machine waits about half as long on two cores. Plain ``subprocess`` (no fork: the same on
+    every OS); their output and warnings stay in them. Where one cannot start, this process
+    compiles its kernel (numba's cache takes whichever is written first)."""
+    package = str(Path(__file__).resolve().parents[2])
+    for part in HELPED:
+        if any(folder.glob(f"*/*{part}-*.nbi")):
+            continue
+        code = (
+            f"import sys; sys.path.insert(0, {package!r}); "
+            f"from hygis.engine.kernel import compile_here; compile_here({part!r})"
+        )
+        if not _HELPERS:
+            atexit.register(_stop_helpers)
+        try:
+            _HELPERS[part] = subprocess.Popen(
+                [sys.executable, "-c", code],
+                env={**os.environ, "HYGIS_KERNEL_DIR": str(folder)},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            pass
+
+
+def _stop_helpers() -> None:
+    """At exit, stop the helpers this process did not wait for (a command leaves no process behind;
+    numba writes its cache atomically, so a stopped compile leaves nothing half-written)."""
+    for part in list(_HELPERS):
+        helper = _HELPERS.pop(part)
+        if helper.poll() is None and helper.pid:
+            helper.terminate()
+        helper.wait()
+
+
+def _await_helper(part: str) -> None:
+    """Wait for the helper compiling ``part`` (then loaded from numba's cache, not compiled here)."""
+    if part not in _HELPERS:
+        return
+    with _LOCK:
+        helper = _HELPERS.pop(part, None)
+        if helper is None:
+            return
+        try:
+            helper.wait(timeout=HELPER_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            helper.kill()  # this process compiles it instead
+            helper.wait()
+
+
+def compile_here(part: str) -> None:
+    """Compile one kernel of :data:`HELPED` into numba's cache (in a helper process, see
+    :func:`_start_helpers`), for the argument types the engine passes it."""
+    import shapely  # noqa: PLC0415 - the helper process only
+
+    jit = _jit(cache_folder())
+    if part == "_bisect":
+        r = clip.rings_of(np.array([shapely.box(0.0, 0.0, 3.0, 1.0)], dtype=object))
+        jit[part](
+            np.ascontiguousarray(r.x, dtype=np.float64),
+            np.ascontiguousarray(r.y, dtype=np.float64),
+            np.ascontiguousarray(r.rid, dtype=np.int64),
+            np.ascontiguousarray(r.owner, dtype=np.int64),
+            np.ascontiguousarray(r.sign, dtype=np.float64),
+            1,
+            1.0,
+        )
+    elif part == "_grid_pairs":
+        box = np.array([[0.0, 0.0, 1.0, 1.0]])
+        jit[part](box, 0.0, 0.0, 10.0, 2, 2, np.array([0, 1, 1, 1, 1], np.int64), np.zeros(1, np.int32), box)
 
 
 def cache_folder() -> Path | None:
@@ -762,6 +850,7 @@ def grid_pairs(
     """
     if not ready():
         return None
+    _await_helper("_grid_pairs")
     return _MODULE.grid_pairs(
         np.ascontiguousarray(qb, dtype=np.float64),
         float(origin[0]),
@@ -985,6 +1074,7 @@ def bisect(r: clip.Rings, n_owners: int, cell: float) -> tuple[clip.Rings, np.nd
     """
     if not ready():
         return None
+    _await_helper("_bisect")
     x, y, rid, owner, sign, piece_owner = _MODULE.bisect(
         np.ascontiguousarray(r.x, dtype=np.float64),
         np.ascontiguousarray(r.y, dtype=np.float64),
