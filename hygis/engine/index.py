@@ -52,7 +52,7 @@ import numpy as np
 import shapely
 
 from hygis import settings
-from hygis.engine import kernel
+from hygis.engine import clip, kernel
 from hygis.engine.kernel import RingArrays
 from hygis.geometry import is_valid, project
 
@@ -172,52 +172,9 @@ class GridIndex:
         empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         if not len(qb) or not len(self.cell_feat):
             return empty
-        found = kernel.grid_pairs(
+        return kernel.grid_pairs(
             qb, self.origin, self.cell, self.shape, self.cell_start, self.cell_feat, self.bounds
         )
-        if found is not None:
-            return found
-        ok = np.isfinite(qb).all(axis=1)
-        if not ok.any():
-            return empty
-        nx, ny = self.shape
-        x0, y0 = self.origin
-        q = np.flatnonzero(ok)
-        b = qb[q]
-        ix0 = np.clip(((b[:, 0] - x0) // self.cell).astype(np.int64), 0, nx - 1)
-        ix1 = np.clip(((b[:, 2] - x0) // self.cell).astype(np.int64), 0, nx - 1)
-        iy0 = np.clip(((b[:, 1] - y0) // self.cell).astype(np.int64), 0, ny - 1)
-        iy1 = np.clip(((b[:, 3] - y0) // self.cell).astype(np.int64), 0, ny - 1)
-        # A box wholly beyond the grid on one side meets nothing.
-        beyond = (
-            (b[:, 2] < x0)
-            | (b[:, 3] < y0)
-            | (b[:, 0] > x0 + nx * self.cell)
-            | (b[:, 1] > y0 + ny * self.cell)
-        )
-        wx, wy = np.where(beyond, 0, ix1 - ix0 + 1), np.where(beyond, 0, iy1 - iy0 + 1)
-        ncell = wx * wy
-        qi = np.repeat(np.arange(len(q)), ncell)
-        k = _ranges(np.zeros(len(q), np.int64), ncell)
-        cx = ix0[qi] + k % np.maximum(wx[qi], 1)
-        cy = iy0[qi] + k // np.maximum(wx[qi], 1)
-        c = cy * nx + cx
-        cnt = self.cell_start[c + 1] - self.cell_start[c]
-        pq = np.repeat(qi, cnt)
-        pc = np.repeat(c, cnt)
-        pf = self.cell_feat[_ranges(self.cell_start[c], cnt)].astype(np.int64)
-        fb, bq = self.bounds[pf], b[pq]
-        meet = (
-            (fb[:, 0] <= bq[:, 2]) & (fb[:, 2] >= bq[:, 0]) & (fb[:, 1] <= bq[:, 3]) & (fb[:, 3] >= bq[:, 1])
-        )
-        pq, pc, pf, fb, bq = pq[meet], pc[meet], pf[meet], fb[meet], bq[meet]
-        # Each pair once: in the cell of the lower-left corner of the two boxes' intersection.
-        rx = np.clip(((np.maximum(fb[:, 0], bq[:, 0]) - x0) // self.cell).astype(np.int64), 0, nx - 1)
-        ry = np.clip(((np.maximum(fb[:, 1], bq[:, 1]) - y0) // self.cell).astype(np.int64), 0, ny - 1)
-        own = (ry * nx + rx) == pc
-        pq, pf = q[pq[own]], pf[own]
-        order = np.lexsort((pf, pq))
-        return pq[order], pf[order]
 
     def near(self, qb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of the (m, 4) boxes touch a cell holding a feature, and every feature of those cells.
@@ -236,7 +193,8 @@ class GridIndex:
         used[cells] = True
         c = np.flatnonzero(used)
         hit = np.zeros(len(self.bounds), bool)
-        hit[self.cell_feat[_ranges(self.cell_start[c], self.cell_start[c + 1] - self.cell_start[c])]] = True
+        count = self.cell_start[c + 1] - self.cell_start[c]
+        hit[self.cell_feat[clip.ranges(self.cell_start[c], count)]] = True
         return met, np.flatnonzero(hit)
 
 
@@ -253,17 +211,8 @@ def _cells_of(
     wx, wy = ix1 - ix0 + 1, iy1 - iy0 + 1
     n = wx * wy
     fi = np.repeat(np.arange(len(b)), n)
-    k = _ranges(np.zeros(len(b), np.int64), n)
+    k = clip.ranges(np.zeros(len(b), np.int64), n)
     return (iy0[fi] + k // wx[fi]) * nx + ix0[fi] + k % wx[fi], ids[fi]
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(s, s + n)`` for each (s, n)."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    ends = np.cumsum(lengths)
-    return np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
 
 
 # --------------------------------------------------------------------------- the prepared layer

@@ -842,16 +842,15 @@ def grid_pairs(
     cell_start: np.ndarray,
     cell_feat: np.ndarray,
     bounds: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """:meth:`hygis.engine.index.GridIndex.query_bounds` compiled: the same pairs in the same order.
+) -> tuple[np.ndarray, np.ndarray]:
+    """(box, feature) of every query box meeting a feature's box in the grid of
+    :class:`hygis.engine.index.GridIndex`, sorted by box then feature (closed boxes: touching
+    counts; a box with a non-finite bound meets nothing).
 
-    (box, feature) of every query box meeting a feature's box, sorted by box then feature; None
-    when the compiled kernel cannot run.
+    Compiled where the kernel runs; else the same function, uncompiled (~10× slower than numpy
+    would be: fine for the small layers of a machine without numba, slow for 10⁵ features).
     """
-    if not ready():
-        return None
-    _await_helper("_grid_pairs")
-    return _MODULE.grid_pairs(
+    args = (
         np.ascontiguousarray(qb, dtype=np.float64),
         float(origin[0]),
         float(origin[1]),
@@ -862,6 +861,10 @@ def grid_pairs(
         np.ascontiguousarray(cell_feat, dtype=np.int32),
         np.ascontiguousarray(bounds, dtype=np.float64),
     )
+    if not ready():
+        return _PLAIN["_grid_pairs"](*args)
+    _await_helper("_grid_pairs")
+    return _MODULE.grid_pairs(*args)
 
 
 def _halfplane(x, y, rid, lo, hi, v_axis, v_mid, flip, ox, oy, orid, n):  # pragma: no cover - compiled
