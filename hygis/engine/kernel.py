@@ -139,13 +139,12 @@ _HELPERS: dict[str, subprocess.Popen] = {}
 #: :func:`_bisect`, as long as all the others together. (A helper per kernel does worse: each
 #: process pays numba's first compile, ~5 s, again.)
 HELPED = ("_bisect",)
-#: The longest a helper may take (s) before this process compiles its kernel itself.
-HELPER_TIMEOUT_S = 600
 
 
 def _start_helpers(folder: Path) -> None:
-    """Compile :data:`HELPED` in other processes while this one compiles the rest: the first run
-    on a machine waits about half as long on two cores. Plain ``subprocess`` (no fork: the same on
+    """Compile :data:`HELPED` in other processes while this one compiles the rest and meanwhile
+    uses their numpy twins (:func:`hygis.engine.clip.bisect`: the same bits): the first run on a
+    machine does not wait for them. Plain ``subprocess`` (no fork: the same on
     every OS); their output and warnings stay in them. Where one cannot start, this process
     compiles its kernel (numba's cache takes whichever is written first)."""
     package = str(Path(__file__).resolve().parents[2])
@@ -180,19 +179,25 @@ def _stop_helpers() -> None:
         helper.wait()
 
 
-def _await_helper(part: str) -> None:
-    """Wait for the helper compiling ``part`` (then loaded from numba's cache, not compiled here)."""
-    if part not in _HELPERS:
-        return
-    with _LOCK:
-        helper = _HELPERS.pop(part, None)
-        if helper is None:
-            return
-        try:
-            helper.wait(timeout=HELPER_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            helper.kill()  # this process compiles it instead
-            helper.wait()
+def _helped(part: str) -> bool:
+    """Whether a helper is still compiling ``part`` (then the caller takes the numpy twin, which
+    gives the same bits, rather than wait or compile it here a second time)."""
+    helper = _HELPERS.get(part)
+    if helper is None:
+        return False
+    if helper.poll() is None:
+        return True
+    _HELPERS.pop(part, None)  # done: numba's cache now has it (or this process compiles it)
+    return False
+
+
+def finish_compiling() -> None:
+    """Load the kernel and wait for the helpers' kernels (a benchmark or a test that must time or
+    test the compiled ones, not their numpy twins)."""
+    ready()
+    for part in list(_HELPERS):
+        helper = _HELPERS.pop(part)
+        helper.wait()
 
 
 def compile_here(part: str) -> None:
@@ -863,7 +868,6 @@ def grid_pairs(
     )
     if not ready():
         return _PLAIN["_grid_pairs"](*args)
-    _await_helper("_grid_pairs")
     return _MODULE.grid_pairs(*args)
 
 
@@ -1073,11 +1077,11 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
 def bisect(r: clip.Rings, n_owners: int, cell: float) -> tuple[clip.Rings, np.ndarray] | None:
     """:func:`hygis.engine.clip.bisect` compiled: the same pieces, vertices and numbering.
 
-    None when the compiled kernel cannot run.
+    None when the compiled kernel cannot run, or while a helper still compiles it
+    (:func:`finish_compiling` waits for it).
     """
-    if not ready():
-        return None
-    _await_helper("_bisect")
+    if not ready() or _helped("_bisect"):
+        return None  # the numpy bisection: the same pieces
     x, y, rid, owner, sign, piece_owner = _MODULE.bisect(
         np.ascontiguousarray(r.x, dtype=np.float64),
         np.ascontiguousarray(r.y, dtype=np.float64),
