@@ -54,7 +54,8 @@ import shapely
 from hygis import settings
 from hygis.engine import kernel
 from hygis.engine.kernel import RingArrays
-from hygis.geometry import is_valid, project
+from hygis.engine.validity import is_valid
+from hygis.geometry import project
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
 FORMAT_VERSION = 4
