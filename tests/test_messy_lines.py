@@ -71,6 +71,8 @@ def _check(
         str(folder / "counties.gpkg"),
         "--out",
         str(out),
+        "--lang",
+        "en",  # the sheets and columns by their data names (Chinese is the default for a bureau)
         *extra,
         env=env,
     )
