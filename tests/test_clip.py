@@ -379,7 +379,7 @@ def test_the_compiled_validity_proof_never_passes_what_geos_finds_invalid():
     assert proven[-1] and not proven[-7:-1].any()
     # Most valid one-ring polygons are proven (else the shortcut saves nothing).
     assert proven.sum() > 0.8 * geos[: len(geoms)].sum()
-    from hygis.geometry import is_valid
+    from hygis.engine.validity import is_valid
 
     np.testing.assert_array_equal(is_valid(arr), geos)
     assert kernel.loaded()  # a few geometries then take the proof too

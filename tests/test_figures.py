@@ -221,10 +221,11 @@ def test_project_figure_numbers_its_boundary_points(project_a4):
 
 
 def test_project_figure_hatches_each_line_apart(inputs):
-    """P15 (南岳衡山) overlaps the red line and lies mostly outside the boundary: both drawn, told apart."""
+    """P15 (南岳衡山) overlaps the red line and lies mostly outside the boundary: both drawn, told apart.
+    A resort in the red line is a conflict (自然资发〔2022〕142号 一(一)5 admits only 适度参观旅游)."""
     fig = figure("project", inputs, paper="A4", project_id="P15")
     labels = fig.hygis.legend_labels
-    assert "与生态保护红线重叠（需审批）" in labels
+    assert "与生态保护红线重叠（冲突）" in labels
     assert "城镇开发边界外（需审批）" in labels
     hatches = {p.get_hatch() for p in fig.hygis.map_axes.patches if p.get_hatch()}
     assert len(hatches) == 2

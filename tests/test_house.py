@@ -55,14 +55,6 @@ ALLOWED: dict[str, frozenset[str]] = {
     "__main__": frozenset({"cli"}),
 }
 
-#: Edges against the rules that are being removed (issue 22) by work in progress elsewhere; delete
-#: each line once its edge is gone.
-KNOWN_EDGES = frozenset(
-    {
-        ("hygis.geometry", "hygis.engine.kernel"),  # being removed: is_valid moves into the engine
-    }
-)
-
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(REPO).with_suffix("").parts
@@ -181,9 +173,7 @@ def test_no_import_cycle():
 
 
 def test_foundation_imports_no_room():
-    wrong = sorted(
-        (a, b) for a in FOUNDATION for b in GRAPH[a] if b not in FOUNDATION and (a, b) not in KNOWN_EDGES
-    )
+    wrong = sorted((a, b) for a in FOUNDATION for b in GRAPH[a] if b not in FOUNDATION)
     assert not wrong, f"foundation modules import rooms: {wrong}"
 
 
@@ -198,10 +188,7 @@ def test_room_imports_only_what_it_may(module):
     wrong = sorted(
         b
         for b in GRAPH[module]
-        if room(b) not in {"foundation", here}
-        and EVERYTHING not in may
-        and room(b) not in may
-        and (module, b) not in KNOWN_EDGES
+        if room(b) not in {"foundation", here} and EVERYTHING not in may and room(b) not in may
     )
     assert not wrong, f"{module} (room {here}) imports {wrong}; {here} may import {sorted(may) or 'no room'}"
 

@@ -16,7 +16,8 @@ from hygis.maps import save
 from hygis.maps.warning import progress_map, warning_map
 from hygis.monitor import changes, example, grading, indicators, projects
 
-from .test_maps_browser import ARTIFACTS, Page, browser  # noqa: F401 - the browser fixture is shared
+from .conftest import ARTIFACTS
+from .test_maps_browser import Page
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,7 @@ def inputs():
 
 
 @pytest.fixture(scope="module")
-def warning_page(browser, inputs, tmp_path_factory):  # noqa: F811
+def warning_page(browser, inputs, tmp_path_factory):
     result = changes.classify_changes(
         example.example_changes(n_per_year=150, inputs=inputs), inputs, workers=1
     )
@@ -71,7 +72,7 @@ def test_warning_map_popup_shows_level_and_rule(warning_page):
     ), popup
 
 
-def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(browser, inputs, tmp_path):  # noqa: F811
+def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(browser, inputs, tmp_path):
     """10^5 change polygons (a year of 卫片 for a large city) draw on canvas tiles and load offline."""
     n, side = 100_000, 317
     x0, y0 = 600_000, 2_950_000  # EPSG:4546, over 衡阳县 and 衡南县
@@ -125,7 +126,7 @@ def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(brows
         page.page.close()
 
 
-def test_dashboard_and_projects_map_load_offline(browser, inputs, tmp_path):  # noqa: F811
+def test_dashboard_and_projects_map_load_offline(browser, inputs, tmp_path):
     table = indicators.assess_indicators(example.example_values(), inputs=inputs)
     dash = indicators.write_indicators(table, tmp_path / "dashboard.html")
     pg = browser.new_page(viewport={"width": 1400, "height": 900})

@@ -57,11 +57,12 @@ def test_readme_session_runs_as_written(tmp_path):
             assert (cwd / name).stat().st_size > 0, f"{shlex.join(words)} wrote no {name}"
     # The check found what the example is designed to hold: D1 in the red line, D2 in the farmland.
     reports = [cwd / name for words in commands for name in outputs(words) if name.endswith(".xlsx")]
-    report = pd.read_excel(next(p for p in reports if "审查" in p.name), sheet_name="report")
-    conflicts = report[report["verdict"] == "conflict"]
-    assert sorted(zip(conflicts["project_id"], conflicts["control_line"])) == [
-        ("D1", "ecological_redline"),
-        ("D2", "permanent_farmland"),
+    # (the .xlsx a bureau files speaks Chinese: sheet 审查结果, columns and verdicts in Chinese)
+    report = pd.read_excel(next(p for p in reports if "审查" in p.name), sheet_name="审查结果")
+    conflicts = report[report["审查结论"] == "冲突"]
+    assert sorted(zip(conflicts["项目编号"], conflicts["控制线"])) == [
+        ("D1", "生态保护红线"),
+        ("D2", "永久基本农田"),
     ]
 
 

@@ -17,8 +17,7 @@ import pytest
 import hygis
 from hygis.check.report import write_report
 
-from .conftest import skip_or_fail
-from .test_maps_browser import ARGS, ARTIFACTS, CHROMIUM
+from .conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, skip_or_fail
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +34,7 @@ def printed(tmp_path_factory) -> dict[str, Path]:
     report = hygis.check_projects(inputs)
     out = {}
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for lang in ("zh", "en"):
             page_html = write_report(report, folder / f"compliance_{lang}.html", inputs=inputs, lang=lang)
             page = browser.new_page()

@@ -7,35 +7,17 @@ Screenshots go to tests/artifacts/ — look at them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from .conftest import skip_or_fail
+from .conftest import ARTIFACTS
 from .web_fixtures import start_server, stop_server, write_sites_txt
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("pygeoapi")
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 #: Sheets of the report whose values are the check's (provenance and warnings name paths and times).
 SHEETS = ("report", "summary", "by_county", "farmland_detail")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ and measured like every other figure of the check (:func:`hygis.engine.area.meas
 taken one by one: where two features of a layer overlap each other (a duplicated 图斑, a topology
 error the QA reports), the shared ground goes to the first of them (by row), so that a piece of land
 is counted once — in ``overlap_patches``, in the patch list and by county — and the patch areas add
-up to ``overlap_ha``; an exact duplicate is not listed.
+up to ``overlap_ha``; an exact duplicate is not listed, nor a near duplicate (its outline a few mm
+off), whose sliver of ground joins the first copy.
 """
 
 from __future__ import annotations
@@ -286,6 +287,11 @@ def preaudit_line(
     return PreAudit(per_site, by_county, detail)
 
 
+#: A piece of a patch narrower than this on average (m; twice its area over its perimeter) left
+#: where an earlier patch covers the rest is a near duplicate's sliver, not a patch of its own.
+SLIVER_WIDTH_M = 0.01
+
+
 def _claim_once(
     pieces: np.ndarray, site: np.ndarray, feat: np.ndarray, m2: np.ndarray, area_crs: CRS, area: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,7 +299,8 @@ def _claim_once(
     keeps only what the earlier ones do not cover.
 
     Returns the pieces, their areas (m², measured again where cut) and which are kept (those with
-    more than :data:`hygis.engine.regions.NOISE_AREA_M2` left: an exact duplicate keeps nothing).
+    more than :data:`hygis.engine.regions.NOISE_AREA_M2` left: an exact duplicate keeps nothing; a
+    near duplicate's sliver, narrower than :data:`SLIVER_WIDTH_M`, joins the first patch's piece).
     """
     keep = np.ones(len(pieces), bool)
     if len(pieces) < 2:
@@ -310,13 +317,25 @@ def _claim_once(
     if not len(left):
         return pieces, m2, keep
     pieces, m2 = pieces.copy(), m2.copy()
-    order = np.argsort(right, kind="stable")
+    order = np.lexsort((feat[left], right))  # per cut piece, the earliest feature first
     left, right = left[order], right[order]
     cut, first = np.unique(right, return_index=True)
     taken = [shapely.union_all(pieces[group]) for group in np.split(left, first[1:])]
     pieces[cut] = polygonal(shapely.difference(pieces[cut], np.array(taken, dtype=object)))
     m2[cut] = measure(pieces[cut], area_crs, method=area)
     keep[cut] = m2[cut] > NOISE_AREA_M2
+    # A near duplicate (the same patch digitised again, its outline a few mm off) leaves a sliver
+    # narrower than SLIVER_WIDTH_M: ground still (the union holds it), not a patch of its own. It
+    # goes to the first patch it overlapped, unless that one kept nothing itself.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        width = 2 * shapely.area(pieces[cut]) / shapely.length(pieces[cut])
+    owner = left[first]  # the earliest piece each cut piece overlapped
+    sliver = keep[cut] & (width < SLIVER_WIDTH_M)
+    for c, o in zip(cut[sliver].tolist(), owner[sliver].tolist()):
+        if keep[o] and not shapely.is_empty(pieces[o]):
+            pieces[o] = polygonal([shapely.union(pieces[o], pieces[c])])[0]
+            m2[o] = measure(np.array([pieces[o]], dtype=object), area_crs, method=area)[0]
+            keep[c] = False
     return pieces, m2, keep
 
 

@@ -18,8 +18,9 @@ from pyproj import CRS
 from hygis.check.rules import NULL, best_match, load_corridor_widths
 from hygis.engine.area import AreaScale
 from hygis.engine.overlap import site_areas
+from hygis.engine.validity import is_valid
 from hygis.errors import HygisInputError
-from hygis.geometry import geometry_kind, is_valid, project
+from hygis.geometry import geometry_kind, project
 from hygis.messages import few, warn
 from hygis.plan import layers
 

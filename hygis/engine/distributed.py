@@ -413,25 +413,39 @@ def _on_cluster(
 ) -> Iterator[tuple[Any, tuple]]:
     """Run the tiles on a ``distributed.Client``: each scattered to one worker, a few per thread in flight."""
     from distributed import KilledWorker, as_completed  # noqa: PLC0415 - the dask extra, only on a cluster
+    from distributed.client import FutureCancelledError  # noqa: PLC0415 - as above
 
     scale = client.scatter(area_scale, broadcast=True) if area_scale is not None else None
     slots = TILES_IN_FLIGHT * max(1, sum(client.nthreads().values()))
     running = as_completed(loop=client.loop)
-    items_of: dict[str, tuple[Any, Any]] = {}
+    items_of: dict[str, tuple[tuple[Any, dict], Any, int]] = {}
 
-    def send(task: tuple[Any, dict]) -> None:
-        what, payload = task
-        data = client.scatter([payload], hash=False)[0]  # one worker, never broadcast
+    def send(task: tuple[Any, dict], tries: int = 0) -> None:
+        data = client.scatter([task[1]], hash=False)[0]  # one worker, never broadcast
         future = client.submit(_run_tile, data, geometry, scale, pairs, chunk_size, pure=False)
-        items_of[future.key] = (what, data)
+        items_of[future.key] = (task, data, tries)
         running.add(future)
 
     for task in islice(tasks, slots):
         send(task)
     for future in running:
-        what, data = items_of.pop(future.key)
+        sent, data, tries = items_of.pop(future.key)
+        what = sent[0]
         try:
             result = future.result()
+        except FutureCancelledError:
+            # The worker holding the tile's data left the cluster (restarted, or dropped by the
+            # scheduler when a long kernel starved its heartbeat): the tile is sent again, from
+            # here, where its data still is; a tile lost three times is an error, said plainly.
+            if tries >= 2:
+                msg = (
+                    f"A tile of {len(what[0]):,} projects or pieces was lost three times on the dask "
+                    "cluster (its workers keep leaving). Check the workers' logs, or run the check "
+                    "with the local engine (--engine local)."
+                )
+                raise HygisInputError(msg) from None
+            send(sent, tries + 1)
+            continue
         except KilledWorker:
             msg = (
                 f"A dask worker died measuring a tile of {len(what[0]):,} projects or pieces "

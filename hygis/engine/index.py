@@ -54,7 +54,8 @@ import shapely
 from hygis import settings
 from hygis.engine import clip, kernel
 from hygis.engine.kernel import RingArrays
-from hygis.geometry import is_valid, project
+from hygis.engine.validity import is_valid
+from hygis.geometry import project
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
 FORMAT_VERSION = 4
@@ -65,6 +66,14 @@ SETTLE_IN_THREAD = 20_000
 #: digest is in every key (:func:`code_digest`), so that an index is never answered from after
 #: an upgrade or a fix that changes what it would hold, whether FORMAT_VERSION was bumped or not.
 PREPARING_CODE = ("engine", "io", "geometry.py", "crs.py", "plan/inputs.py")
+#: The tables in ``data/`` that reading uses (field aliases for the attributes an index keeps, the
+#: DBF code pages, the Gauss–Krüger datums, the control lines' layer names): in the digest too.
+PREPARING_DATA = (
+    "field_aliases.csv",
+    "dbf_language_drivers.csv",
+    "gauss_kruger.json",
+    "control_line_layers.csv",
+)
 #: A file changed this recently (ns) is hashed again next time: a same-size edit within the file
 #: system's time-stamp tick after its stamp was recorded would otherwise match it ("racy" stamps).
 RACY_NS = 2_000_000_000
@@ -575,16 +584,19 @@ def code_digest() -> str:
     """
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for part in PREPARING_CODE:
-        p = root / part
-        for q in sorted(p.glob("*.py")) if p.is_dir() else [p]:
-            h.update(q.relative_to(root).as_posix().encode() + b"\0")
-            try:
-                h.update(q.read_bytes())
-            except OSError:  # pragma: no cover - a package without its sources: its version
-                from hygis import __version__  # noqa: PLC0415 - only then
+    files = [
+        q
+        for part in PREPARING_CODE
+        for q in (sorted((root / part).glob("*.py")) if (root / part).is_dir() else [root / part])
+    ]
+    for q in files + [Path(settings.DATA_DIR) / name for name in PREPARING_DATA]:
+        h.update(q.name.encode() + b"\0")
+        try:
+            h.update(q.read_bytes())
+        except OSError:  # pragma: no cover - a package without its sources: its version
+            from hygis import __version__  # noqa: PLC0415 - only then
 
-                h.update(__version__.encode())
+            h.update(__version__.encode())
     return h.hexdigest()[:16]
 
 
@@ -1011,6 +1023,7 @@ def clear(root: Path | None = None) -> int:
 __all__ = [
     "FORMAT_VERSION",
     "PREPARING_CODE",
+    "PREPARING_DATA",
     "TRUST_STAMPS",
     "DamagedIndex",
     "DeferredLayer",
