@@ -415,7 +415,10 @@ def _on_cluster(
     from distributed import KilledWorker, as_completed  # noqa: PLC0415 - the dask extra, only on a cluster
     from distributed.client import FutureCancelledError  # noqa: PLC0415 - as above
 
-    scale = client.scatter(area_scale, broadcast=True) if area_scale is not None else None
+    # A key of its own (hash=False): with the content's hash, the three lines' checks shared one key,
+    # and the first line's release of it took the data from under the next line's tiles ("lost
+    # dependencies").
+    scale = client.scatter(area_scale, broadcast=True, hash=False) if area_scale is not None else None
     slots = TILES_IN_FLIGHT * max(1, sum(client.nthreads().values()))
     running = as_completed(loop=client.loop)
     items_of: dict[str, tuple[tuple[Any, dict], Any, int]] = {}
