@@ -45,7 +45,7 @@ def write_report(
     *,
     inputs: PlanInputs | None = None,
     lang: str | None = None,
-    figures: Mapping[Any, str | os.PathLike] | None = None,
+    figures: Mapping[Any, str | os.PathLike] | str | os.PathLike | None = None,
 ) -> Path:
     """Write a compliance report; the suffix picks the format.
 
@@ -66,9 +66,10 @@ def write_report(
     lang : {"zh", "en"}, optional
         The language of the document. Default: Chinese for .xlsx, .gpkg, .html and .docx; the
         .csv keeps its data-interchange names unless ``"zh"`` is asked for.
-    figures : dict, optional
+    figures : dict or folder, optional
         ``project_id`` → a PNG of that project (e.g. made by ``hygis figure project ID``) for the
-        .docx; without one, the .docx draws a simple map of its own.
+        .docx, or a folder of such PNGs named by project id (``P08.png``); without one, the .docx
+        draws a simple map of its own.
 
     Returns
     -------
@@ -126,6 +127,8 @@ def write_report(
     if suffix == ".docx":
         from hygis.check.report_docx import write_docx  # noqa: PLC0415 - python-docx only for a .docx
 
+        if figures is not None and not isinstance(figures, Mapping):
+            figures = {p.stem: p for p in sorted(Path(figures).glob("*.png"))}
         return write_docx(report, target, inputs=inputs, lang=lang, figures=figures)
     from hygis.check.report_html import write_html  # noqa: PLC0415 - the printable page's own module
 

@@ -182,10 +182,7 @@ def check_cmd(
         from hygis.analysis.relocate import relocate_conflicts  # noqa: PLC0415 - only when asked for
 
         relocate_conflicts(report, inputs, progress=progress)
-    figures = None
-    if figures_dir is not None:
-        figures = {p.stem: p for p in sorted(figures_dir.glob("*.png"))}
-    path = write_report(report, out, inputs=inputs, lang=lang, figures=figures)
+    path = write_report(report, out, inputs=inputs, lang=lang, figures=figures_dir)
     counts = report["verdict"].value_counts()
     if report.attrs.get("illustrative"):
         echo_banner_text(report.attrs["illustrative"])
