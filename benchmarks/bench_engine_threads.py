@@ -58,7 +58,7 @@ def main() -> None:
     sites = make_star_case.projects(args.projects).geometry.to_numpy()
     layer = disjoint_layer(patches)
     # Every kernel compiled (or loaded from numba's cache) before anything is timed.
-    kernel.finish_compiling()
+    kernel.warm_up()
     overlap(sites[:50], layer, geometry=False, workers=1, pairs=True)
     print(
         f"case: {len(patches):,} patches × {len(sites):,} projects, prepared in "

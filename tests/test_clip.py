@@ -1,8 +1,16 @@
-"""The numpy clipping behind the overlap engine gives GEOS's areas (exact to rounding) on general inputs."""
+"""The overlap kernel gives GEOS's areas (exact to rounding) on general and adversarial inputs.
+
+GEOS (shapely) is the oracle: every clipping path of :mod:`hygis.engine.kernel` (convex by convex,
+a feature by a convex piece, signed fans), the cutting of sites into pieces and the engine built on
+them are compared with it, within 1e-9 relative. The kernel runs compiled (as users run it) and
+plain (the same functions run by Python, what a new machine runs while numba compiles): the
+same bits.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,20 +20,37 @@ from shapely import affinity
 from hygis.engine import clip, kernel
 from hygis.engine.overlap import disjoint_layer, overlap
 
-from .conftest import skip_or_fail
-
 # Gauss–Krüger-sized coordinates: where precision is lost if areas are taken carelessly.
 X0, Y0 = 512_345.0, 2_987_654.0
 
 
-@pytest.fixture(params=["compiled", "numpy"])
-def engine_kernel(request, monkeypatch):
-    """Run an engine test with each kernel: compiled by numba (as users run it), and numpy (no
-    numba): the same areas."""
-    if request.param != "numpy" and not kernel.AVAILABLE:
-        pytest.skip("numba is not installed")
-    monkeypatch.setattr(kernel, "AVAILABLE", request.param != "numpy")
-    return request.param
+@pytest.fixture
+def engine_kernel():
+    """The compiled kernel, as users run it (loaded, or compiled the first time on the machine).
+    The plain one gives the same bits: :func:`test_the_plain_kernel_gives_the_compiled_kernels_bits`."""
+    kernel.warm_up()
+    return "compiled"
+
+
+def _pair_areas(
+    subs, clips: np.ndarray, a: np.ndarray, b: np.ndarray, n_subs: int | None = None
+) -> np.ndarray:
+    """area(subs[a[k]] ∩ clips[b[k]]) by the kernel, with no engine around it (``subs``: polygons,
+    or :class:`hygis.engine.clip.Rings` of ``n_subs`` owners)."""
+    s_rings = subs if isinstance(subs, clip.Rings) else clip.rings_of(subs)
+    n_subs = len(subs) if n_subs is None else n_subs
+    c_rings = clip.rings_of(clips)
+    clippers = clip.convex_rings(c_rings, len(clips))
+    layer = SimpleNamespace(**dict(zip(("convex", "offsets", "cx", "cy"), clippers)))
+    area, _, _ = kernel.pair_areas(
+        a,
+        b,
+        kernel.RingArrays.from_rings(s_rings, n_subs),
+        clip.convex_rings(s_rings, n_subs),
+        kernel.RingArrays.from_rings(c_rings, len(clips)),
+        layer,
+    )
+    return area
 
 
 def _subjects(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -60,28 +85,81 @@ def _at(geoms: np.ndarray, dx: float, dy: float) -> np.ndarray:
     return np.array([affinity.translate(g, dx, dy) for g in geoms], dtype=object)
 
 
-def test_clipped_area_equals_geos_for_nonconvex_holed_multipart_subjects():
+def test_clipped_area_equals_geos_for_nonconvex_holed_multipart_subjects(engine_kernel):
     rng = np.random.default_rng(7)
     subs, clips = _subjects(rng, 120), _convex(rng, 80)
     # GEOS near the origin is the reference (its own rounding grows with the coordinates).
     a, b = np.meshgrid(np.arange(len(subs)), np.arange(len(clips)), indexing="ij")
     a, b = a.ravel(), b.ravel()
     expected = shapely.area(shapely.intersection(subs[a], clips[b]))
-    s_far, c_far = _at(subs, X0, Y0), _at(clips, X0, Y0)
-    convex, off, cx, cy = clip.convex_clippers(c_far)
-    assert convex.all()
-    got = clip.clipped_area(clip.rings_of(s_far), len(subs), a, b, off, cx, cy)
+    got = _pair_areas(_at(subs, X0, Y0), _at(clips, X0, Y0), a, b)
     assert (expected > 0).sum() > 1000 and (expected == 0).sum() > 1000
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
 
 
-def test_touching_edge_and_hole_give_zero():
+def test_two_nonconvex_polygons_clip_by_signed_fans_to_geos_areas(engine_kernel):
+    """Neither convex: the larger becomes its signed fan, the smaller is clipped by each wedge."""
+    rng = np.random.default_rng(5)
+    feats, subs = _nonconvex_features(rng), _subjects(rng, 60)
+    a, b = np.meshgrid(np.arange(len(subs)), np.arange(len(feats)), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    expected = shapely.area(shapely.intersection(subs[a], feats[b]))
+    got = _pair_areas(_at(subs, X0, Y0), _at(feats, X0, Y0), a, b)
+    assert (expected > 0).sum() > 100
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+
+
+def _adversarial(rng: np.random.Generator) -> np.ndarray:
+    """Rings that break careless clippers: slivers, needles, collinear runs, vertices on edges,
+    shared edges, a hole touching its shell, a square in a hole, microscopic and huge rings."""
+    out = [
+        shapely.box(0, 0, 100, 1e-6),  # a sliver
+        shapely.Polygon([(0, 0), (100, 0), (100, 100), (50, 100), (50, 100 - 1e-7), (49, 100), (0, 100)]),
+        shapely.Polygon([(0, 0), (25, 0), (50, 0), (75, 0), (100, 0), (100, 50), (0, 50)]),  # collinear
+        shapely.Polygon([(50, 0), (100, 50), (50, 100), (0, 50)]),  # vertices on the boxes' edges
+        shapely.box(0, 0, 100, 100).difference(shapely.box(10, 10, 90, 90)),  # a frame
+        shapely.box(20, 20, 80, 80),  # in the frame's hole, sharing nothing
+        shapely.box(10, 10, 90, 90),  # exactly the hole: shares the hole's edges
+        shapely.Polygon([(0, 0), (100, 0), (100, 100), (0, 100)], [[(0, 0), (50, 10), (10, 50)]]),
+        shapely.box(40, 40, 40.001, 40.001),  # a millimetre
+        shapely.box(-1e4, -1e4, 1e4, 1e4),  # covers everything
+        shapely.Polygon([(0, 0), (100, 100), (100, 0)]).reverse(),  # clockwise triangle on a diagonal
+    ]
+    for _ in range(40):  # star-shaped random rings on a coarse grid: many exact coincidences
+        k = int(rng.integers(3, 30))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        r = np.round(rng.uniform(5, 60, k))
+        c = np.round(rng.uniform(20, 80, 2))
+        out.append(shapely.Polygon(np.c_[c[0] + np.round(r * np.cos(ang)), c[1] + np.round(r * np.sin(ang))]))
+    arr = shapely.make_valid(np.array(out, dtype=object), method="structure", keep_collapsed=False)
+    return arr[(shapely.get_type_id(arr) == 3) | (shapely.get_type_id(arr) == 6)]
+
+
+def test_adversarial_rings_measure_as_geos_measures_them(engine_kernel):
+    """Every pair of adversarial rings, at Gauss–Krüger coordinates, against GEOS near the origin:
+    within 1e-9 of the larger operand's area (a sliver's overlap is not held to its own digits)."""
+    far = _at(_adversarial(np.random.default_rng(13)), X0, Y0)
+    # The oracle on the very coordinates the kernel gets, moved back near 0 (exactly: Sterbenz).
+    geoms = _at(far, -X0, -Y0)
+    a, b = np.meshgrid(np.arange(len(geoms)), np.arange(len(geoms)), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    expected = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+    got = _pair_areas(far, far, a, b)
+    scale = np.maximum(shapely.area(geoms[a]), shapely.area(geoms[b]))
+    assert (np.abs(got - expected) <= 1e-9 * scale + 1e-12).all()
+    # Touching along an edge, or lying in a hole, is exactly no area.
+    frame, inner, hole = 4, 5, 6
+    touching = [(frame, inner), (frame, hole), (inner, frame)]
+    for i, j in touching:
+        assert got[i * len(geoms) + j] == 0.0
+
+
+def test_touching_edge_and_hole_give_zero(engine_kernel):
     square = shapely.box(0, 0, 10, 10)
     ring = shapely.box(-20, -20, 30, 30).difference(shapely.box(-1, -1, 11, 11))  # square sits in the hole
     beside = shapely.box(10, 0, 20, 10)  # shares an edge
     subs = np.array([ring, beside], dtype=object)
-    convex, off, cx, cy = clip.convex_clippers(np.array([square], dtype=object))
-    got = clip.clipped_area(clip.rings_of(subs), 2, np.array([0, 1]), np.array([0, 0]), off, cx, cy)
+    got = _pair_areas(subs, np.array([square], dtype=object), np.array([0, 1]), np.array([0, 0]))
     assert got.tolist() == [0.0, 0.0]
 
 
@@ -98,7 +176,7 @@ def test_convexity_is_detected_exactly():
         ],
         dtype=object,
     )
-    convex, off, cx, cy = clip.convex_clippers(shapes)
+    convex, off, cx, cy = clip.convex_rings(clip.rings_of(shapes), len(shapes))
     assert convex.tolist() == [True, True, False, False, False, True, False]
     # Clippers come out counter-clockwise and closed, whatever the input orientation.
     for i in np.flatnonzero(convex):
@@ -107,19 +185,22 @@ def test_convexity_is_detected_exactly():
 
 
 @pytest.mark.parametrize("cell", [3.0, 7.0, 25.0])
-def test_bisected_pieces_tile_the_polygon(cell):
+def test_bisected_pieces_tile_the_polygon(cell, engine_kernel):
     rng = np.random.default_rng(3)
     subs = _subjects(rng, 60)
-    pieces, owner = clip.bisect(clip.rings_of(subs), len(subs), cell)
+    pieces, owner = kernel.bisect(clip.rings_of(subs), len(subs), cell)
     bounds = clip.owner_bounds(pieces, len(owner))
     assert (bounds[:, 2] - bounds[:, 0] <= cell).all() and (bounds[:, 3] - bounds[:, 1] <= cell).all()
-    # Pieces clipped by each convex polygon add up to the subject's intersection with it.
+    # The pieces (rings whose winding numbers add up to their subject's: zero-width bridges along
+    # a cut are walked both ways) add up to the subject, and clipped by each convex polygon to
+    # the subject's intersection with it.
+    area, _, _ = clip.ring_centroids(pieces, len(owner))
+    np.testing.assert_allclose(np.bincount(owner, area, len(subs)), shapely.area(subs), rtol=1e-9)
     clips = _convex(rng, 30)
-    convex, off, cx, cy = clip.convex_clippers(clips)
     p, c = np.meshgrid(np.arange(len(owner)), np.arange(len(clips)), indexing="ij")
     p, c = p.ravel(), c.ravel()
     total = np.zeros((len(subs), len(clips)))
-    np.add.at(total, (owner[p], c), clip.clipped_area(pieces, len(owner), p, c, off, cx, cy))
+    np.add.at(total, (owner[p], c), _pair_areas(pieces, clips, p, c, len(owner)))
     a, b = np.meshgrid(np.arange(len(subs)), np.arange(len(clips)), indexing="ij")
     expected = shapely.area(shapely.intersection(subs[a.ravel()], clips[b.ravel()]))
     np.testing.assert_allclose(total.ravel(), expected, rtol=1e-9, atol=1e-9)
@@ -184,29 +265,6 @@ def _nonconvex_features(rng: np.random.Generator) -> np.ndarray:
     arr = np.array(out, dtype=object)
     assert shapely.is_valid(arr).all()
     return arr
-
-
-def test_signed_fans_sum_to_the_polygon_exactly():
-    rng = np.random.default_rng(5)
-    feats, subs = _at(_nonconvex_features(rng), X0, Y0), _at(_subjects(rng, 60), X0, Y0)
-    off, weight, tx, ty = clip.fans(feats)
-    # Fan areas, weighted, give the polygon's area; clipped by anything, its intersection's area.
-    tri_area = shapely.area(shapely.polygons(np.stack([tx, ty], 1).reshape(-1, 4, 2)))
-    owner = np.repeat(np.arange(len(feats)), np.diff(off))
-    np.testing.assert_allclose(
-        np.bincount(owner, tri_area * weight, len(feats)), shapely.area(feats), rtol=1e-9
-    )
-    s, t = np.meshgrid(np.arange(len(subs)), np.arange(len(weight)), indexing="ij")
-    s, t = s.ravel(), t.ravel()
-    got = np.zeros((len(subs), len(feats)))
-    a = clip.clipped_area(clip.rings_of(subs), len(subs), s, t, 4 * np.arange(len(weight) + 1), tx, ty)
-    np.add.at(got, (s, owner[t]), a * weight[t])
-    a, b = np.meshgrid(np.arange(len(subs)), np.arange(len(feats)), indexing="ij")
-    expected = shapely.area(
-        shapely.intersection(_at(subs, -X0, -Y0)[a.ravel()], _at(feats, -X0, -Y0)[b.ravel()])
-    )
-    assert (expected > 0).sum() > 100
-    np.testing.assert_allclose(got.ravel(), expected, rtol=1e-9, atol=1e-9)
 
 
 def test_overlap_engine_on_nonconvex_holed_multipart_layer_equals_geos(engine_kernel):
@@ -282,8 +340,6 @@ def test_the_kernel_is_compiled_once_into_the_cache_folder_even_under_a_chinese_
     import subprocess
     import sys
 
-    if not kernel.AVAILABLE:
-        skip_or_fail("numba is not installed: only the numpy path runs")
     cache = tmp_path / "缓存 目录 hygis"
     env = {k: v for k, v in os.environ.items() if k != "HYGIS_KERNEL_DIR"}
     env["HYGIS_CACHE_DIR"] = str(cache)
@@ -301,8 +357,6 @@ def test_the_kernel_is_compiled_once_into_the_cache_folder_even_under_a_chinese_
 def test_a_layer_of_one_ring_polygons_is_prepared_as_the_numpy_path_prepares_it():
     """The compiled preparation must give the kernel the very arrays the numpy path gives: a
     different sign, convexity or vertex order would change every area measured against the layer."""
-    if not kernel.AVAILABLE:
-        skip_or_fail("numba is not installed: only the numpy path runs")
     rng = np.random.default_rng(7)
     x0, y0 = 660_000.0, 2_975_000.0  # Gauss–Krüger metres: digits matter
     star = shapely.Polygon(
@@ -347,8 +401,6 @@ def test_a_layer_of_one_ring_polygons_is_prepared_as_the_numpy_path_prepares_it(
 def test_the_compiled_validity_proof_never_passes_what_geos_finds_invalid():
     """A layer's features proven valid by the kernel skip GEOS's test: a wrong proof would let a
     self-intersecting patch into the index unrepaired, and its area would count twice or cancel."""
-    if not kernel.AVAILABLE:
-        skip_or_fail("numba is not installed: only GEOS tests validity")
     rng = np.random.default_rng(11)
     x0, y0 = 660_000.0, 2_975_000.0
     geoms = []
@@ -390,11 +442,10 @@ def test_the_compiled_validity_proof_never_passes_what_geos_finds_invalid():
 
 
 @pytest.mark.parametrize("cell", [1000.0, 250.0])
-def test_the_compiled_bisect_cuts_the_pieces_the_numpy_bisect_cuts(cell):
-    """The sites are cut by compiled code: the same pieces, vertices (bit for bit) and numbering
-    as the numpy cut, so that every pair and every area sum is as it was."""
-    if not kernel.AVAILABLE:
-        skip_or_fail("numba is not installed: only the numpy cut runs")
+def test_the_plain_kernel_gives_the_compiled_kernels_bits(cell, monkeypatch):
+    """A new machine runs small jobs with the kernel's functions run by Python while numba
+    compiles them; a later run, compiled. A report must not change by a digit between the two:
+    the same pieces, vertices, numbering, pairs and areas, bit for bit."""
     rng = np.random.default_rng(2)
     x0, y0 = 660_000.0, 2_975_000.0
     geoms = [
@@ -409,13 +460,51 @@ def test_the_compiled_bisect_cuts_the_pieces_the_numpy_bisect_cuts(cell):
         shapely.Polygon([(x0, y0), (x0 + 2000, y0), (x0 + 2000, y0 + 2000)]),  # its cut runs through a vertex
         shapely.Polygon(),
     ]
-    rings = clip.rings_of(np.array(geoms, dtype=object))
-    want, want_owner = clip.bisect(rings, len(geoms), cell)
-    kernel.finish_compiling()  # the compiled cut, not the numpy one a first run takes meanwhile
-    got, got_owner = kernel.bisect(rings, len(geoms), cell)
-    assert len(got_owner) > 2 * len(geoms)  # many cuts made
-    for g, e in zip(
-        (got.x, got.y, got.rid, got.owner, got.sign, got_owner),
-        (want.x, want.y, want.rid, want.owner, want.sign, want_owner),
-    ):
-        np.testing.assert_array_equal(g, e)
+    arr = np.array(geoms, dtype=object)
+    rings = clip.rings_of(arr)
+    # Rings to prove simple: star-shaped and random (mostly self-intersecting), 3–12 vertices.
+    small = np.array(
+        [shapely.Polygon(rng.uniform(0, 1, (k, 2)) + (x0, y0)) for k in rng.integers(3, 12, 150)]
+        + [shapely.Polygon(shapely.Point(x0, y0).buffer(r, quad_segs=2).exterior) for r in (1, 2, 3)],
+        dtype=object,
+    )
+
+    def run() -> list[np.ndarray]:
+        pieces, owner = kernel.bisect(rings, len(geoms), cell)
+        n = len(owner)
+        arrays = kernel.RingArrays.from_rings(pieces, n)
+        layer = disjoint_layer(arr[:-1])
+        pi, fj = layer.tree.query_bounds(clip.owner_bounds(pieces, n))
+        area, cx, cy = kernel.pair_areas(
+            pi, fj, arrays, clip.convex_rings(pieces, n), layer.ring_arrays(), layer
+        )
+        one = kernel.one_ring_layer(arr[60:140])
+        assert one is not None
+        proven = kernel.simple_polygons(small)  # few vertices: Python proves them too
+        assert proven is not None
+        return [
+            pieces.x,
+            pieces.y,
+            pieces.rid,
+            pieces.owner,
+            pieces.sign,
+            owner,
+            pi,
+            fj,
+            area,
+            cx,
+            cy,
+            one[0].x,
+            one[0].y,
+            one[1][0],
+            one[1][2],
+            proven,
+        ]
+
+    kernel.warm_up()
+    compiled = run()
+    assert len(compiled[5]) > 2 * len(geoms) and (compiled[8] > 0).sum() > 100  # many cuts, many areas
+    monkeypatch.setattr(kernel, "MODE", "plain")  # the functions run by Python, callees too
+    plain = run()
+    for got, want in zip(plain, compiled):
+        np.testing.assert_array_equal(got, want)

@@ -179,7 +179,8 @@ def _assert_figures(sheets: dict[str, pd.DataFrame], expected: dict) -> None:
 @pytest.mark.parametrize("area", ["planar", "ellipsoidal"])
 def test_bowtie_overlapping_its_neighbour_topology_exception_is_repaired_then_merged(tmp_path, area):
     """Issue 20: a bow-tie over its neighbour gave `GEOSException: TopologyException` from
-    disjoint_layer (with --no-cache, HYGIS_KERNEL=numpy, both area modes). Repair, then merge."""
+    disjoint_layer (with --no-cache, the numpy kernel, both area modes). Repair, then merge (compiled
+    and plain kernel)."""
     _bowtie_case(tmp_path / "in")
     before = folder_hash(tmp_path / "in")
     sheets = _check(
@@ -188,7 +189,7 @@ def test_bowtie_overlapping_its_neighbour_topology_exception_is_repaired_then_me
         "--no-cache",
         "--area",
         area,
-        env={"HYGIS_KERNEL": "numpy"},
+        env={"HYGIS_KERNEL": "plain"} if area == "planar" else None,
     )
     _assert_figures(sheets, _expected(tmp_path / "in", area))
     assert folder_hash(tmp_path / "in") == before
@@ -326,13 +327,13 @@ def test_a_messy_office_farmland_layer_gives_the_union_of_its_repaired_land_in_e
     _counties(folder, 130)
     before = folder_hash(folder)
     extra = ("--no-cache",) if area == "planar" else ()
-    env = {"HYGIS_KERNEL": "numpy"} if area == "planar" else None
+    env = {"HYGIS_KERNEL": "plain"} if area == "planar" else None
     sheets = _check(folder, tmp_path / "messy.xlsx", "--area", area, *extra, env=env)
     _assert_figures(sheets, _expected(folder, area))
     assert folder_hash(folder) == before
 
 
-@pytest.mark.parametrize("kernel_kind", ["compiled", "numpy"])
+@pytest.mark.parametrize("kernel_kind", ["compiled", "plain"])
 def test_bowtie_over_its_neighbour_while_a_large_lines_validity_thread_runs_is_repaired_then_merged(
     tmp_path, monkeypatch, kernel_kind
 ):
@@ -345,8 +346,8 @@ def test_bowtie_over_its_neighbour_while_a_large_lines_validity_thread_runs_is_r
 
     monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(index_module, "SETTLE_IN_THREAD", 0)  # every layer takes the thread
-    if kernel_kind == "numpy":
-        monkeypatch.setattr(kernel, "AVAILABLE", False)
+    if kernel_kind == "plain":
+        monkeypatch.setattr(kernel, "MODE", "plain")
     folder = tmp_path / "in"
     _bowtie_case(folder)
     inputs = resolve(

@@ -12,7 +12,7 @@ Exact, and the local engine's numbers (:func:`hygis.engine.overlap.overlap`, to 
 
 * A site within one tile, or no larger than :data:`~hygis.engine.overlap.SPLIT_CELL_M`, is sent
   whole. A larger site crossing a tile border is cut into the very pieces the engine cuts every
-  site into (:func:`hygis.engine.clip.bisect`), each piece as ``site ∩ its box`` (the pieces tile
+  site into (:func:`hygis.engine.kernel.bisect`), each piece as ``site ∩ its box`` (the pieces tile
   the site) going to the tile of its centre: the engine then measures each piece as it would
   inside the whole site, planar and ellipsoidal alike. (Cutting at the tile borders instead moves
   the points at which the ellipsoidal factor is taken: ~1e-9 relative.)
@@ -41,7 +41,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike
 
-from hygis.engine import clip
+from hygis.engine import clip, kernel
 from hygis.engine.index import GridIndex, LayerIndex
 from hygis.engine.kernel import RingArrays
 from hygis.engine.overlap import (
@@ -232,7 +232,7 @@ def partition(
     Partition
         A site within one tile, or no larger than ``SPLIT_CELL_M``, is one item; a larger one
         crossing a tile border is cut into the pieces the engine cuts it into
-        (:func:`hygis.engine.clip.bisect`), which tile it, each an item.
+        (:func:`hygis.engine.kernel.bisect`), which tile it, each an item.
     """
     sites = np.asarray(sites, dtype=object)
     located = np.flatnonzero(~(shapely.is_missing(sites) | shapely.is_empty(sites)))
@@ -247,7 +247,7 @@ def partition(
     small = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) <= SPLIT_CELL_M
     whole = small | (grid.tile_of(b[:, 0], b[:, 1]) == grid.tile_of(b[:, 2], b[:, 3]))
     cut = located[~whole]
-    pieces, owner = clip.bisect(clip.rings_of(sites[cut]), len(cut), SPLIT_CELL_M)
+    pieces, owner = kernel.bisect(clip.rings_of(sites[cut]), len(cut), SPLIT_CELL_M)
     pb = clip.owner_bounds(pieces, len(owner))
     piece_geoms = site_in_boxes(sites[cut[owner]], pb)
     keep = ~shapely.is_empty(piece_geoms)
@@ -311,11 +311,8 @@ def layer_subset(layer: LayerIndex, idx: np.ndarray) -> dict[str, Any]:
         "offsets": np.r_[0, np.cumsum(nvert)],
         "cx": np.asarray(layer.cx[take]),
         "cy": np.asarray(layer.cy[take]),
-        "hull_areas": np.asarray(layer.hull_areas[idx]),
         "bounds": np.asarray(layer.tree.bounds[idx]),
         "rings": ring_subset(layer.ring_arrays(), idx),
-        # offsets/cx/cy hold the non-convex features' hulls too once the numpy kernel made them.
-        "hulls": bool(getattr(layer, "hulls", False)),
     }
 
 
@@ -340,7 +337,6 @@ def tile_layer(arrays: dict[str, Any]) -> LayerIndex:
     layer = LayerIndex.from_arrays(
         a, tree=GridIndex.build(a["bounds"]), source_row=np.arange(len(a["areas"])), rings=a["rings"]
     )
-    layer.hulls = a["hulls"]  # type: ignore[attr-defined]  # what hygis.engine.overlap.with_hulls reads
     return layer
 
 
@@ -625,8 +621,7 @@ def _ready_worker() -> str:
     from hygis.engine import kernel  # noqa: PLC0415
 
     spatial_order(np.zeros(0, dtype=object))  # imports geopandas, which orders a tile's items
-    if kernel.ready():
-        kernel.warm_up()
+    kernel.warm_up()
     return __version__
 
 

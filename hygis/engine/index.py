@@ -23,7 +23,7 @@ the code that prepared it, :func:`code_digest`):
 Without a writable cache folder a check runs without a cache, and says so once.
 
 :class:`LayerIndex` quacks like :class:`hygis.overlap.Layer` (``geoms``, ``areas``, ``tree``,
-``convex``, ``clippable``, ``offsets``, ``cx``, ``cy``, ``hull_areas``), so the overlap engine
+``convex``, ``clippable``, ``offsets``, ``cx``, ``cy``), so the overlap engine
 runs on it unchanged; its ``tree`` is a uniform grid over the features' bounding boxes
 (:class:`GridIndex`), and its geometries are decoded from WKB only for the features a query
 needs (those crossing a site, and for overlap polygons).
@@ -97,7 +97,6 @@ _ARRAYS = (
     "offsets",
     "cx",
     "cy",
-    "hull_areas",
     "cell_start",
     "cell_feat",
     "source_row",
@@ -271,8 +270,8 @@ class LayerIndex:
     ----------
     areas : (n,) float
         Area of each feature (square units of the area CRS, m²).
-    convex, clippable, offsets, cx, cy, hull_areas
-        As :class:`hygis.overlap.Layer`: the convex hull of each feature as a clipper.
+    convex, clippable, offsets, cx, cy
+        As :class:`hygis.overlap.Layer`: which features are convex, and their vertices as clippers.
     tree : GridIndex
         Bounding-box candidates.
     source_row : (n,) int
@@ -294,7 +293,6 @@ class LayerIndex:
     offsets: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
-    hull_areas: np.ndarray
     tree: GridIndex
     source_row: np.ndarray
     #: The features' rings for the compiled kernel (:class:`hygis.engine.kernel.RingArrays`).
@@ -350,7 +348,6 @@ class LayerIndex:
             offsets=layer.offsets,
             cx=layer.cx,
             cy=layer.cy,
-            hull_areas=layer.hull_areas,
             tree=dataclasses.replace(grid, geoms=None),
             source_row=np.arange(len(geoms)) if layer.source_row is None else np.asarray(layer.source_row),
             rings=rings,
@@ -461,8 +458,8 @@ class LayerIndex:
         token: str | None = None,
     ) -> LayerIndex:
         """From the per-feature arrays (``wkb``, ``wkb_off``, ``areas``, ``convex``, ``clippable``,
-        ``offsets``, ``cx``, ``cy``, ``hull_areas``: a mapping, as :meth:`load` or a dask tile has them)."""
-        names = ("wkb", "wkb_off", "areas", "convex", "clippable", "offsets", "cx", "cy", "hull_areas")
+        ``offsets``, ``cx``, ``cy``: a mapping, as :meth:`load` or a dask tile has them)."""
+        names = ("wkb", "wkb_off", "areas", "convex", "clippable", "offsets", "cx", "cy")
         layer = cls(
             **{name: a[name] for name in names},
             tree=tree,

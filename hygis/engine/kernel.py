@@ -1,9 +1,13 @@
-"""The overlap engine's compiled kernel: the area (and centroid) of many (piece, feature) pairs.
+"""The overlap engine's kernel: the area (and centroid) of many (piece, feature) pairs, compiled.
 
-The same exact method as the numpy kernel of :mod:`hygis.engine.clip` — Sutherland–Hodgman
-clipping by convex polygons, signed triangle fans for non-convex features (see that module for
-why it is exact) — written pair by pair and compiled with numba, so that a pair costs what its
-vertices cost and nothing is allocated per pass. Per pair ``(piece p, feature f)``:
+Sutherland–Hodgman clipping by convex polygons, written pair by pair and compiled with numba, so
+that a pair costs what its vertices cost and nothing is allocated per pass. Why it is exact for
+any valid subject (convex or not, with holes, multipart): clipping a closed chain against a
+half-plane H gives a chain whose winding number is the original's inside H and zero outside it;
+clipping against every edge of a convex polygon C therefore leaves chains whose signed area is
+that of (ring ∩ C) — the bridges left along C's border are walked both ways and add nothing —
+and summing ±(signed area) over the rings (shells +, holes −) gives area(polygon ∩ C) to
+rounding, the number GEOS gives for ``area(intersection)``. Per pair ``(piece p, feature f)``:
 
 * ``f`` convex: ``p``'s rings clipped by ``f``;
 * else ``p`` convex: ``f``'s rings clipped by ``p`` (shells and holes cancel to 1e-12 of their sum
@@ -12,37 +16,37 @@ vertices cost and nothing is allocated per pass. Per pair ``(piece p, feature f)
   box centre to each edge, weighted ±1, add up to it exactly from any apex — and the smaller
   clipped by each wedge that meets its box (from a central apex, only the few around it).
 
-Coordinates are taken relative to the clipper's first vertex, as the numpy kernel does, so that
-Gauss–Krüger coordinates (10⁶ m) keep their digits. :data:`AVAILABLE` is False where numba is
-not installed; the engine then uses the numpy kernel (``HYGIS_KERNEL=numpy`` forces it), which
-gives the same areas to rounding. How the kernel is compiled and kept: :func:`_entry`.
+Coordinates are taken relative to the clipper's first vertex, so that Gauss–Krüger coordinates
+(10⁶ m) keep their digits. The same module cuts sites into pieces (:func:`bisect`), pairs boxes
+in a grid (:func:`grid_pairs`), reads one-ring layers (:func:`one_ring_layer`) and proves rings
+simple (:func:`simple_polygons`). One implementation of each: compiled by numba's JIT into a
+per-machine cache (no C compiler), or the very same functions run by Python (:data:`PLAIN`)
+while that compile runs on a new machine, or where numba cannot: see :func:`functions`. GEOS
+(shapely) is the tests' oracle.
 """
 
 from __future__ import annotations
 
-import atexit
-import importlib.util
 import os
 import subprocess
 import sys
 import threading
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
 from hygis.engine import clip
 
-#: Whether the compiled kernel can run: numba is installed and ``HYGIS_KERNEL=numpy`` does not ask
-#: for the numpy kernel. Made False, and said once, where numba is installed but cannot be
-#: imported (:func:`ready`).
-AVAILABLE = os.environ.get("HYGIS_KERNEL", "compiled") != "numpy" and (
-    importlib.util.find_spec("numba") is not None
-)
+#: How the kernel runs: ``compiled`` (numba's JIT, the default) or ``plain`` (the same functions
+#: run by Python: the same bits, ~100× slower; what runs where numba cannot, and what a test
+#: compares the compiled kernel with). ``HYGIS_KERNEL=plain`` asks for it.
+MODE = "plain" if os.environ.get("HYGIS_KERNEL", "compiled") == "plain" else "compiled"
 
-#: The kernel's functions, callee first: compiled together by numba (see :func:`_entry`).
+#: The kernel's entry points, callees first (numba compiles a callee with its first caller).
 _PARTS = (
     "_clip_ring",
     "_moments",
@@ -53,173 +57,231 @@ _PARTS = (
     "_one_ring_layer",
     "_orient",
     "_simple_rings",
+    "_sort_range",
     "_grid_pairs",
+    "_grown",
     "_halfplane",
     "_bisect",
 )
+_ENTRIES = ("_pair_areas", "_one_ring_layer", "_simple_rings", "_grid_pairs", "_bisect")
 #: Shewchuk's bound on the rounding error of a 2-D orientation determinant, relative to the sum
 #: of its two products' magnitudes ((3 + 16ε)ε, ε = 2⁻⁵³): beyond it the determinant's sign is exact.
 ORIENT_ERROR_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 #: The largest ring :func:`simple_polygons` proves (its test is quadratic in the vertices; GEOS's
 #: is not): above it GEOS judges. Patches have tens of vertices, sites and red lines hundreds or more.
 PROOF_MAX_VERTICES = 48
-_MODULE: Any = None
-_ENTRY: Callable[..., Any] | None = None
+#: The most work a call gives the plain kernel while the compiled one is being built on a new
+#: machine, in inner-loop steps (vertex × clipper edge for a pair, vertex × pass for a cut): about
+#: 2–3 s of Python (1–1.5 µs a step, measured), against ~15 s of compiling. A larger call waits.
+PLAIN_MAX_WORK = 2_000_000
+#: How long a compile may take another process before this one stops waiting for it, in seconds.
+COMPILE_TIMEOUT_S = 300.0
 
 
 class KernelUnavailable(RuntimeError):
-    """numba is installed but cannot run here (e.g. built for another NumPy): the numpy kernel runs."""
+    """numba is installed but cannot compile here (e.g. built for another NumPy)."""
 
 
-#: Held while the kernel is loaded: the validity thread of a large layer and the main thread may
-#: both need it first; one loads it, the other waits and takes it. (Between processes numba's
-#: cache does the work: its index and files are written atomically, a race costs a compile.)
+class _Functions:
+    """The kernel's entry points: numba dispatchers, or the plain functions."""
+
+    def __init__(self, fns: dict[str, Any]) -> None:
+        self.pair_areas = fns["_pair_areas"]
+        self.one_ring_layer = fns["_one_ring_layer"]
+        self.simple_rings = fns["_simple_rings"]
+        self.grid_pairs = fns["_grid_pairs"]
+        self.bisect = fns["_bisect"]
+
+
+#: Held while the compiled kernel is loaded: the validity thread of a large layer and the main
+#: thread may both need it first; one loads it, the other waits and takes it.
 _LOCK = threading.RLock()
+#: The entry points as numba dispatchers (decorated once, under the cache folder), and those of
+#: them loaded (from numba's cache, or compiled here).
+_DISPATCHERS: dict[str, Any] | None = None
+_READY: set[str] = set()
+_COMPILED: _Functions | None = None
+#: Set once numba is found unable to run here (said once): the plain kernel from then on.
+_BROKEN: str | None = None
+#: The process compiling the kernel into numba's cache on a new machine (see :func:`entry`).
+_HELPER: subprocess.Popen | None = None
 
 
-def _entry() -> Callable[..., Any]:
-    """The compiled ``_pair_areas``: numba's JIT, its machine code kept on disk by numba's cache.
+def entry(name: str, work: int = -1) -> Callable[..., Any]:
+    """The kernel's entry point ``name`` (e.g. ``"_pair_areas"``) to run a call of ``work`` steps.
 
-    The cache lives in hygis's cache folder (:func:`cache_folder`), not beside the installed
-    package (often read-only) nor in a folder of numba's choosing: the first run on a machine
-    compiles (~10 s, said once), the next ones load it (~1 s). Only wheels are needed: no C
-    compiler, no Python headers. Loaded once per process (a lock between its threads); the
-    kernels release the GIL (``nogil``), so the engine's threads run them side by side.
-
-    Raises :class:`KernelUnavailable` (once :data:`AVAILABLE` is made False, and said once) where
-    numba is installed but cannot be imported or cannot compile here.
+    Compiled by numba's JIT, its machine code kept on disk by numba's cache in hygis's cache
+    folder (:func:`cache_folder`): only wheels are needed, no C compiler, no Python headers. On a
+    new machine the compile (~15 s of numba's front end) runs in a helper process, started by the
+    first call; meanwhile a call of at most :data:`PLAIN_MAX_WORK` runs the same function by
+    Python (:data:`PLAIN`: the same bits), a larger one waits for the compile (said once), and
+    each entry point is taken compiled as soon as the helper has written it. Loaded once per
+    process; the compiled kernels release the GIL (``nogil``), so the engine's threads run them
+    side by side. Where numba cannot run (said once), or with ``HYGIS_KERNEL=plain``, the plain
+    functions always. ``work < 0``: the compiled one, whatever it takes.
     """
-    if _ENTRY is not None:
-        return _ENTRY
+    if MODE == "plain" or _BROKEN is not None:
+        return _PLAIN_COPY[name]
+    if name in _READY:
+        return _DISPATCHERS[name]  # type: ignore[index]
     with _LOCK:
-        if _ENTRY is not None:  # loaded by another thread while this one waited
-            return _ENTRY
-        return _load()
+        if name in _READY:  # loaded by another thread while this one waited
+            return _DISPATCHERS[name]  # type: ignore[index]
+        folder = cache_folder()
+        if _BROKEN is None and folder is not None and not _cached(folder, name):
+            if _compiling_elsewhere(folder) or _start_helper(folder):
+                if 0 <= work <= PLAIN_MAX_WORK:
+                    return _PLAIN_COPY[name]
+                _wait_for_compile(folder)
+        if _BROKEN is not None:  # found so by _start_helper
+            return _PLAIN_COPY[name]
+        return _load(folder, name)
 
 
-class _Compiled:
-    """The kernel's entry points, compiled (numba dispatchers)."""
+def functions() -> _Functions:
+    """Every entry point compiled (loaded from numba's cache, or compiled, waiting for a helper
+    that compiles them); the plain ones where numba cannot run."""
+    global _COMPILED
+    if MODE == "plain" or _BROKEN is not None:
+        return PLAIN
+    if _COMPILED is not None:
+        return _COMPILED
+    fns = {name: entry(name) for name in _ENTRIES}
+    if _BROKEN is not None:
+        return PLAIN
+    with _LOCK:
+        _COMPILED = _COMPILED or _Functions(fns)
+    return _COMPILED
 
-    def __init__(self, jit: dict[str, Any]) -> None:
-        self.pair_areas = jit["_pair_areas"]
-        self.one_ring_layer = jit["_one_ring_layer"]
-        self.simple_rings = jit["_simple_rings"]
-        self.grid_pairs = jit["_grid_pairs"]
-        self.bisect = jit["_bisect"]
+
+def _load(folder: Path | None, name: str) -> Callable[..., Any]:
+    """Load from numba's cache, or compile, entry point ``name`` (under :data:`_LOCK`)."""
+    global _DISPATCHERS
+    broken = _numba_broken()
+    if broken:
+        return getattr(_give_up(broken), name.lstrip("_"))
+    try:
+        if _DISPATCHERS is None:
+            _DISPATCHERS = _jit(folder)
+        # Loaded (or compiled) now, on a tiny case of the engine's argument types, not by a caller.
+        _DISPATCHERS[name](*_warm_arguments()[name])
+    except Exception as exc:  # numba imports, yet cannot compile here
+        return getattr(_give_up(f"{type(exc).__name__}: {exc}"), name.lstrip("_"))
+    _READY.add(name)
+    return _DISPATCHERS[name]
 
 
-def _load() -> Callable[..., Any]:
-    global _ENTRY, _MODULE
-    if not AVAILABLE:
-        raise KernelUnavailable("the compiled kernel is not in use here")
+def _lock_file(folder: Path) -> Path:
+    return folder / ".compiling"
+
+
+def _compiling_elsewhere(folder: Path) -> bool:
+    """Whether a process compiles the kernel into ``folder`` now: its mark is fresh and, where that
+    can be asked without harm (not on Windows, where ``os.kill(pid, 0)`` kills), it is alive."""
+    import time  # noqa: PLC0415
+
+    mark = _lock_file(folder)
+    try:
+        age = time.time() - mark.stat().st_mtime
+        pid = int(mark.read_text(encoding="utf-8").strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if age >= COMPILE_TIMEOUT_S:
+        return False
+    if pid and sys.platform != "win32":
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False  # killed before it could remove its mark
+        except OSError:
+            pass  # alive, another user's
+    return True
+
+
+def _start_helper(folder: Path) -> bool:
+    """Start compiling every entry point into ``folder`` in a helper process (False if it cannot).
+
+    A plain ``subprocess`` (no fork: the same on every OS), its output and warnings kept in it.
+    It outlives the command if the command ends first: the compile is written atomically by
+    numba, so the next command finds it whole (or compiles again).
+    """
+    global _HELPER
+    if _HELPER is not None:
+        return _HELPER.poll() is None
     broken = _numba_broken()
     if broken:
         _give_up(broken)
-    folder = cache_folder()
-    if folder is not None and not _cached(folder):
-        # A planner waits ~10 s once: say why (the warning channel reaches the CLI and Python users).
-        from hygis.messages import warn  # noqa: PLC0415 - only then
-
-        warn(f"compiling hygis's overlap kernel for this machine, once (~10 s; kept in {folder})")
-        _start_helpers(folder)
-    try:
-        module = _Compiled(_jit(folder))
-        # Compiled (or loaded from the cache) now, under the lock, not by the first caller.
-        module.pair_areas(*_warm_arguments())
-    except Exception as exc:  # numba imports, yet cannot compile here
-        _give_up(f"{type(exc).__name__}: {exc}")
-    _MODULE = module
-    _ENTRY = module.pair_areas
-    return _ENTRY
-
-
-#: The processes compiling kernels into numba's cache beside this one (a fresh cache only), by entry.
-_HELPERS: dict[str, subprocess.Popen] = {}
-#: The kernels compiled by a helper process on a fresh cache: numba's front end takes ~8 s on
-#: :func:`_bisect`, as long as all the others together. (A helper per kernel does worse: each
-#: process pays numba's first compile, ~5 s, again.)
-HELPED = ("_bisect",)
-
-
-def _start_helpers(folder: Path) -> None:
-    """Compile :data:`HELPED` in other processes while this one compiles the rest and meanwhile
-    uses their numpy twins (:func:`hygis.engine.clip.bisect`: the same bits): the first run on a
-    machine does not wait for them. Plain ``subprocess`` (no fork: the same on
-    every OS); their output and warnings stay in them. Where one cannot start, this process
-    compiles its kernel (numba's cache takes whichever is written first)."""
-    package = str(Path(__file__).resolve().parents[2])
-    for part in HELPED:
-        if any(folder.glob(f"*/*{part}-*.nbi")):
-            continue
-        code = (
-            f"import sys; sys.path.insert(0, {package!r}); "
-            f"from hygis.engine.kernel import compile_here; compile_here({part!r})"
-        )
-        if not _HELPERS:
-            atexit.register(_stop_helpers)
-        try:
-            _HELPERS[part] = subprocess.Popen(
-                [sys.executable, "-c", code],
-                env={**os.environ, "HYGIS_KERNEL_DIR": str(folder)},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:
-            pass
-
-
-def _stop_helpers() -> None:
-    """At exit, stop the helpers this process did not wait for (a command leaves no process behind;
-    numba writes its cache atomically, so a stopped compile leaves nothing half-written)."""
-    for part in list(_HELPERS):
-        helper = _HELPERS.pop(part)
-        if helper.poll() is None and helper.pid:
-            helper.terminate()
-        helper.wait()
-
-
-def _helped(part: str) -> bool:
-    """Whether a helper is still compiling ``part`` (then the caller takes the numpy twin, which
-    gives the same bits, rather than wait or compile it here a second time)."""
-    helper = _HELPERS.get(part)
-    if helper is None:
         return False
-    if helper.poll() is None:
-        return True
-    _HELPERS.pop(part, None)  # done: numba's cache now has it (or this process compiles it)
-    return False
+    from hygis.messages import warn  # noqa: PLC0415 - only then
 
-
-def finish_compiling() -> None:
-    """Load the kernel and wait for the helpers' kernels (a benchmark or a test that must time or
-    test the compiled ones, not their numpy twins)."""
-    ready()
-    for part in list(_HELPERS):
-        helper = _HELPERS.pop(part)
-        helper.wait()
-
-
-def compile_here(part: str) -> None:
-    """Compile one kernel of :data:`HELPED` into numba's cache (in a helper process, see
-    :func:`_start_helpers`), for the argument types the engine passes it."""
-    import shapely  # noqa: PLC0415 - the helper process only
-
-    jit = _jit(cache_folder())
-    if part == "_bisect":
-        r = clip.rings_of(np.array([shapely.box(0.0, 0.0, 3.0, 1.0)], dtype=object))
-        jit[part](
-            np.ascontiguousarray(r.x, dtype=np.float64),
-            np.ascontiguousarray(r.y, dtype=np.float64),
-            np.ascontiguousarray(r.rid, dtype=np.int64),
-            np.ascontiguousarray(r.owner, dtype=np.int64),
-            np.ascontiguousarray(r.sign, dtype=np.float64),
-            1,
-            1.0,
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _lock_file(folder).write_text(str(os.getpid()), encoding="utf-8")
+    except OSError:
+        return False
+    package = str(Path(__file__).resolve().parents[2])
+    code = (
+        f"import sys; sys.path.insert(0, {package!r}); "
+        "from hygis.engine.kernel import compile_here; compile_here()"
+    )
+    try:
+        _HELPER = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={**os.environ, "HYGIS_KERNEL_DIR": str(folder), "HYGIS_KERNEL": "compiled"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            **_detached(),
         )
-    elif part == "_grid_pairs":
-        box = np.array([[0.0, 0.0, 1.0, 1.0]])
-        jit[part](box, 0.0, 0.0, 10.0, 2, 2, np.array([0, 1, 1, 1, 1], np.int64), np.zeros(1, np.int32), box)
+    except OSError:
+        _lock_file(folder).unlink(missing_ok=True)
+        return False
+    try:
+        _lock_file(folder).write_text(str(_HELPER.pid), encoding="utf-8")  # the one to ask after
+    except OSError:
+        pass
+    # A planner waits once: say why (the warning channel reaches the CLI and Python users).
+    warn(
+        f"compiling hygis's overlap kernel for this machine, once (~15 s, in the background; kept in "
+        f"{folder})"
+    )
+    return True
+
+
+def _detached() -> dict[str, Any]:
+    """Popen options that keep the helper out of the command's Ctrl-C (it is not the user's job)."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    return {"start_new_session": True}
+
+
+def _wait_for_compile(folder: Path) -> None:
+    """Wait for the helper (this process's, or another's) to finish compiling into ``folder``."""
+    import time  # noqa: PLC0415
+
+    from hygis.messages import warn  # noqa: PLC0415
+
+    warn("waiting for the overlap kernel to finish compiling (once per machine)")
+    if _HELPER is not None:
+        try:
+            _HELPER.wait(timeout=COMPILE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pass
+        return
+    while _compiling_elsewhere(folder) and not _cached(folder):
+        time.sleep(0.2)
+
+
+def compile_here() -> None:
+    """Compile every entry point into numba's cache (in the helper process of :func:`functions`),
+    for the argument types the engine passes them; then remove the mark saying it compiles."""
+    folder = cache_folder()
+    try:
+        for name in _ENTRIES:  # the pair areas first: the first entry a check needs compiled
+            _load(folder, name)
+    finally:
+        if folder is not None:
+            _lock_file(folder).unlink(missing_ok=True)
 
 
 def cache_folder() -> Path | None:
@@ -234,13 +296,13 @@ def cache_folder() -> Path | None:
     return None if settings.cache_unwritable(folder) is not None else folder
 
 
-def _cached(folder: Path) -> bool:
-    """Whether numba's cache in ``folder`` has an index of the kernel's entry (else it compiles)."""
-    return any(folder.glob("*/*_pair_areas-*.nbi"))
+def _cached(folder: Path, name: str | None = None) -> bool:
+    """Whether numba's cache in ``folder`` has entry point ``name`` (None: all of them)."""
+    return all(any(folder.glob(f"*/*{part}-*.nbi")) for part in ([name] if name else _ENTRIES))
 
 
 def _numba_broken() -> str | None:
-    """Why numba, which is installed, cannot be imported (None when it can).
+    """Why numba cannot be imported (None when it can).
 
     numba refuses to import under a NumPy newer than it supports ("Numba needs NumPy 2.2 or
     less"), after an upgrade of one without the other.
@@ -252,35 +314,31 @@ def _numba_broken() -> str | None:
     return None
 
 
-def _give_up(why: str) -> NoReturn:
-    """Use the numpy kernel from now on in this process, say why once, and raise KernelUnavailable."""
-    global AVAILABLE
-    AVAILABLE = False
+def _give_up(why: str) -> _Functions:
+    """Run the plain kernel from now on in this process, and say why once."""
+    global _BROKEN
+    if _BROKEN is not None:  # said already
+        return PLAIN
+    _BROKEN = why
+    globals().update(_PLAIN)  # a compile that failed half-way may have bound some callees
     from hygis.messages import warn  # noqa: PLC0415 - only then
 
     warn(
-        f"numba is installed but cannot run here ({why}); hygis uses its numpy kernel instead "
-        "(the same areas, slower). Reinstall numba to match NumPy (pip install -U numba), or set "
-        "HYGIS_KERNEL=numpy to say you mean it."
+        f"numba cannot run here ({why}); hygis runs its kernel uncompiled instead (the same areas, "
+        "much slower on large layers). Reinstall numba to match NumPy: pip install -U numba"
     )
-    raise KernelUnavailable(why)
-
-
-def ready() -> bool:
-    """Whether the compiled kernel runs: :data:`AVAILABLE`, and loaded (compiled the first time on a
-    machine). False, said once, where numba is installed but cannot be imported."""
-    if not AVAILABLE:
-        return False
-    try:
-        _entry()
-    except KernelUnavailable:
-        return False
-    return True
+    return PLAIN
 
 
 def loaded() -> bool:
     """Whether the compiled kernel is loaded in this process (using it then costs no compile)."""
-    return _ENTRY is not None
+    return _READY.issuperset(_ENTRIES)
+
+
+def warm_up() -> None:
+    """Load the compiled kernel now (from numba's cache, or compiling it the first time on a
+    machine, waiting for that): before the engine starts its threads, before a benchmark times."""
+    functions()
 
 
 def _jit(folder: Path | None) -> dict[str, Any]:
@@ -291,7 +349,7 @@ def _jit(folder: Path | None) -> dict[str, Any]:
     set for these decorations only (under :data:`_LOCK`) and put back, so that other numba users
     in the process keep theirs.
     """
-    import numba  # noqa: PLC0415 - numba is optional, and costs ~0.3 s to import
+    import numba  # noqa: PLC0415 - costs ~0.3 s to import: only when the kernel is compiled
     from numba.core import config as numba_config  # noqa: PLC0415
 
     config: Any = numba_config  # CACHE_DIR is set at run time (numba.core.config declares it so)
@@ -767,7 +825,8 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
     :data:`ORIENT_ERROR_BOUND`): a pair too close to call is left unproven, as is any geometry of
     another kind (holes, several parts, repeated vertices) or of more than
     :data:`PROOF_MAX_VERTICES` vertices (every pair of edges is tested), for GEOS to judge. 5–10×
-    faster than GEOS on patches of tens of vertices. None when the compiled kernel cannot run.
+    faster than GEOS on patches of tens of vertices. None while the compiled kernel is being built
+    for a large call, or where it cannot run: GEOS judges then.
 
     >>> import shapely
     >>> simple_polygons(np.array([shapely.box(0, 0, 2, 1),
@@ -777,8 +836,6 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
     """
     import shapely  # noqa: PLC0415
 
-    if not ready():
-        return None
     arr = np.asarray(geoms, dtype=object)
     proven = np.zeros(len(arr), bool)
     one = np.flatnonzero(
@@ -790,7 +847,10 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
         return proven
     xy, owner = shapely.get_coordinates(arr[one], return_index=True)
     poff = np.searchsorted(owner, np.arange(len(one) + 1)).astype(np.int64)
-    proven[one] = _MODULE.simple_rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff)
+    simple_rings = entry("_simple_rings", len(xy) * PROOF_MAX_VERTICES // 2)  # every pair of edges
+    if simple_rings is _PLAIN_COPY["_simple_rings"] and len(xy) > 2_000:  # GEOS is faster than Python
+        return None
+    proven[one] = simple_rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff)
     return proven
 
 
@@ -835,8 +895,25 @@ def _grid_pairs(qb, x0, y0, cell, nx, ny, cell_start, cell_feat, fb):  # pragma:
                     pf[n] = f
                     n += 1
         if n - first > 1:
-            pf[first:n] = np.sort(pf[first:n])
+            _sort_range(pf, first, n)
     return pq[:n].copy(), pf[:n].copy()
+
+
+def _sort_range(a, lo, hi):  # pragma: no cover - compiled
+    # a[lo:hi] sorted in place (Shell's sort, Knuth's gaps): what np.sort gives for integers, in
+    # plain loops — numba compiles np.sort's generic quicksort in ~1.7 s on a new machine.
+    gap = 1
+    while gap < (hi - lo) // 3:
+        gap = 3 * gap + 1
+    while gap >= 1:
+        for i in range(lo + gap, hi):
+            v = a[i]
+            j = i
+            while j - gap >= lo and a[j - gap] > v:
+                a[j] = a[j - gap]
+                j -= gap
+            a[j] = v
+        gap //= 3
 
 
 def grid_pairs(
@@ -852,8 +929,9 @@ def grid_pairs(
     :class:`hygis.engine.index.GridIndex`, sorted by box then feature (closed boxes: touching
     counts; a box with a non-finite bound meets nothing).
 
-    Compiled where the kernel runs; else the same function, uncompiled (~10× slower than numpy
-    would be: fine for the small layers of a machine without numba, slow for 10⁵ features).
+    >>> grid_pairs(np.array([[0.0, 0.0, 1.0, 1.0]]), (0.0, 0.0), 10.0, (1, 1),
+    ...            np.array([0, 2]), np.array([1, 0]), np.array([[5.0, 5.0, 6.0, 6.0], [0.5, 0.5, 2.0, 2.0]]))
+    (array([0]), array([0]))
     """
     args = (
         np.ascontiguousarray(qb, dtype=np.float64),
@@ -866,14 +944,12 @@ def grid_pairs(
         np.ascontiguousarray(cell_feat, dtype=np.int32),
         np.ascontiguousarray(bounds, dtype=np.float64),
     )
-    if not ready():
-        return _PLAIN["_grid_pairs"](*args)
-    return _MODULE.grid_pairs(*args)
+    return entry("_grid_pairs", 4 * (len(qb) + len(bounds)))(*args)
 
 
 def _halfplane(x, y, rid, lo, hi, v_axis, v_mid, flip, ox, oy, orid, n):  # pragma: no cover - compiled
-    # clip.clip_halfplane on vertices lo:hi (whole rings) by the half-plane of one axis-parallel cut,
-    # the same operations in the same order; appends at n, returns the new n.
+    # Clip vertices lo:hi (whole rings) by the half-plane of one axis-parallel cut, inclusive (each
+    # crossing point put exactly on the cut); appends at n, returns the new n.
     k = lo
     while k < hi:
         e = k
@@ -883,7 +959,6 @@ def _halfplane(x, y, rid, lo, hi, v_axis, v_mid, flip, ox, oy, orid, n):  # prag
             p = e - 1 if v == k else v - 1
             along_x = v_axis[v]
             mid = v_mid[v]
-            # As numpy computes s = dx * (y - ay) - dy * (x - ax): the same bits.
             ax, ay = (mid, 0.0) if along_x else (0.0, mid)
             dx, dy = (0.0, -1.0) if along_x else (-1.0, 0.0)
             if flip:
@@ -907,9 +982,21 @@ def _halfplane(x, y, rid, lo, hi, v_axis, v_mid, flip, ox, oy, orid, n):  # prag
     return n
 
 
+def _grown(a, n, size):  # pragma: no cover - compiled
+    # A copy of a[:n] in an array of ``size`` (np.concatenate costs numba a compile per dtype).
+    out = np.empty(size, a.dtype)
+    for i in range(n):
+        out[i] = a[i]
+    return out
+
+
 def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compiled
-    # clip.bisect pass by pass: the same pieces, vertices and numbering.
-    piece_owner = np.arange(n_owners)
+    # Cut each owner's rings, pass by pass, along the middle of the longer side of its box until
+    # every piece is at most ``cell`` across. Plain loops, no numpy routine beyond allocation:
+    # numba compiles each routine it meets (cumsum, concatenate, full ...) on a new machine.
+    piece_owner = np.empty(n_owners, np.int64)
+    for o in range(n_owners):
+        piece_owner[o] = o
     done_x = np.empty(len(x) * 2 + 16)
     done_y = np.empty(len(x) * 2 + 16)
     done_rid = np.empty(len(x) * 2 + 16, np.int64)
@@ -933,31 +1020,39 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
                 b[o, 2] = max(b[o, 2], x[v])
                 b[o, 3] = max(b[o, 3], y[v])
         split = np.zeros(n_own, np.bool_)
-        small = np.zeros(n_own, np.bool_)
+        # Finished pieces (``rank``), in owner order, numbered after those of the passes before;
+        # split pieces (``srank``) numbered among themselves.
+        rank = np.empty(n_own, np.int64)
+        srank = np.empty(n_own, np.int64)
+        n_small = n_p = 0
         for o in range(n_own):
+            rank[o] = srank[o] = -1
             if has[o]:
                 wx, wy = b[o, 2] - b[o, 0], b[o, 3] - b[o, 1]
-                split[o] = max(wx, wy) > cell
-                small[o] = not split[o]
-        # Finished pieces, in owner order, numbered after those of the passes before.
-        rank = np.cumsum(small) - 1
+                if max(wx, wy) > cell:
+                    split[o] = True
+                    srank[o] = n_p
+                    n_p += 1
+                else:
+                    rank[o] = n_small
+                    n_small += 1
         need_v = nv + len(x)
         if need_v > len(done_x):
             grown = max(need_v, 2 * len(done_x))
-            done_x = np.concatenate((done_x[:nv], np.empty(grown - nv)))
-            done_y = np.concatenate((done_y[:nv], np.empty(grown - nv)))
-            done_rid = np.concatenate((done_rid[:nv], np.empty(grown - nv, np.int64)))
+            done_x = _grown(done_x, nv, grown)
+            done_y = _grown(done_y, nv, grown)
+            done_rid = _grown(done_rid, nv, grown)
         if nr + len(owner) > len(done_owner):
             grown = max(nr + len(owner), 2 * len(done_owner))
-            done_owner = np.concatenate((done_owner[:nr], np.empty(grown - nr, np.int64)))
-            done_sign = np.concatenate((done_sign[:nr], np.empty(grown - nr)))
+            done_owner = _grown(done_owner, nr, grown)
+            done_sign = _grown(done_sign, nr, grown)
         if npc + n_own > len(done_po):
-            grown = max(npc + n_own, 2 * len(done_po))
-            done_po = np.concatenate((done_po[:npc], np.empty(grown - npc, np.int64)))
-        ring_new = np.full(len(owner), -1, np.int64)
+            done_po = _grown(done_po, npc, max(npc + n_own, 2 * len(done_po)))
+        ring_new = np.empty(len(owner), np.int64)
         kept_rings = 0
         for r in range(len(owner)):
-            if small[owner[r]]:
+            ring_new[r] = -1
+            if rank[owner[r]] >= 0:
                 ring_new[r] = nr + kept_rings
                 done_owner[nr + kept_rings] = npc + rank[owner[r]]
                 done_sign[nr + kept_rings] = sign[r]
@@ -968,18 +1063,17 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
                 done_x[nv], done_y[nv], done_rid[nv] = x[v], y[v], r
                 nv += 1
         for o in range(n_own):
-            if small[o]:
+            if rank[o] >= 0:
                 done_po[npc + rank[o]] = piece_owner[o]
         nr += kept_rings
-        npc += int(small.sum())
-        if not split.any():
+        npc += n_small
+        if n_p == 0:
             break
-        # The split owners' rings, renumbered (clip._select).
-        srank = np.cumsum(split) - 1
-        n_p = int(split.sum())
-        sring = np.full(len(owner), -1, np.int64)
+        # The split owners' rings, renumbered.
+        sring = np.empty(len(owner), np.int64)
         n_r = 0
         for r in range(len(owner)):
+            sring[r] = -1
             if split[owner[r]]:
                 sring[r] = n_r
                 n_r += 1
@@ -1005,7 +1099,8 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
         s_po = np.empty(n_p, np.int64)
         for o in range(n_own):
             if split[o]:
-                sb[srank[o]] = b[o]
+                for c in range(4):
+                    sb[srank[o], c] = b[o, c]
                 s_po[srank[o]] = piece_owner[o]
         # Cut along the middle of the longer side, crossing points exactly on the cut.
         v_axis = np.empty(m, np.bool_)
@@ -1022,9 +1117,7 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
         total = _halfplane(sx, sy, srid, 0, m, v_axis, v_mid, True, cx, cy, crid, half)
         for v in range(half, total):
             crid[v] += n_r  # the second halves are new rings of new pieces
-        c_owner = np.concatenate((s_owner, s_owner + n_p))
-        c_sign = np.concatenate((s_sign, s_sign))
-        # Rings of exactly zero area wind nowhere (clip._drop_flat), measured as numpy does.
+        # Rings of exactly zero area wind nowhere: dropped.
         area = np.zeros(2 * n_r)
         k = 0
         while k < total:
@@ -1044,12 +1137,23 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
             if area[crid[v]] != 0:
                 used_ring[crid[v]] = True
                 keep_v += 1
-        ring_id = np.cumsum(used_ring) - 1
+        # Ring r < n_r is the first half of split ring r, r >= n_r the second: owner + n_p.
         used_owner = np.zeros(2 * n_p, np.bool_)
         for r in range(2 * n_r):
             if used_ring[r]:
-                used_owner[c_owner[r]] = True
-        owner_id = np.cumsum(used_owner) - 1
+                used_owner[s_owner[r % n_r] + (n_p if r >= n_r else 0)] = True
+        ring_id = np.empty(2 * n_r, np.int64)
+        n_used = 0
+        for r in range(2 * n_r):
+            ring_id[r] = n_used - 1 + (1 if used_ring[r] else 0)
+            if used_ring[r]:
+                n_used += 1
+        owner_id = np.empty(2 * n_p, np.int64)
+        n_pieces = 0
+        for o in range(2 * n_p):
+            owner_id[o] = n_pieces - 1 + (1 if used_owner[o] else 0)
+            if used_owner[o]:
+                n_pieces += 1
         x = np.empty(keep_v)
         y = np.empty(keep_v)
         rid = np.empty(keep_v, np.int64)
@@ -1058,31 +1162,36 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
             if area[crid[v]] != 0:
                 x[keep_v], y[keep_v], rid[keep_v] = cx[v], cy[v], ring_id[crid[v]]
                 keep_v += 1
-        n_used = int(used_ring.sum())
         owner = np.empty(n_used, np.int64)
         sign = np.empty(n_used)
         for r in range(2 * n_r):
             if used_ring[r]:
-                owner[ring_id[r]] = owner_id[c_owner[r]]
-                sign[ring_id[r]] = c_sign[r]
-        both = np.concatenate((s_po, s_po))
-        piece_owner = np.empty(int(used_owner.sum()), np.int64)
+                owner[ring_id[r]] = owner_id[s_owner[r % n_r] + (n_p if r >= n_r else 0)]
+                sign[ring_id[r]] = s_sign[r % n_r]
+        piece_owner = np.empty(n_pieces, np.int64)
         for o in range(2 * n_p):
             if used_owner[o]:
-                piece_owner[owner_id[o]] = both[o]
+                piece_owner[owner_id[o]] = s_po[o % n_p]
     vertices = (done_x[:nv].copy(), done_y[:nv].copy(), done_rid[:nv].copy())
     return vertices + (done_owner[:nr].copy(), done_sign[:nr].copy(), done_po[:npc].copy())
 
 
-def bisect(r: clip.Rings, n_owners: int, cell: float) -> tuple[clip.Rings, np.ndarray] | None:
-    """:func:`hygis.engine.clip.bisect` compiled: the same pieces, vertices and numbering.
+def bisect(r: clip.Rings, n_owners: int, cell: float) -> tuple[clip.Rings, np.ndarray]:
+    """The owners' rings cut into pieces of at most ``cell`` across (m), and each piece's owner.
 
-    None when the compiled kernel cannot run, or while a helper still compiles it
-    (:func:`finish_compiling` waits for it).
+    Each owner whose box is wider or taller than ``cell`` is cut along the middle of its box's
+    longer side (crossing points exactly on the cut), again until every piece fits; rings of
+    exactly zero area are dropped. Pieces are numbered by the pass that finished them, then by
+    owner. Exact: the pieces of an owner tile it (their signed areas add up to its own).
+
+    >>> import shapely
+    >>> pieces, owner = bisect(clip.rings_of([shapely.box(0, 0, 4, 1)]), 1, 1.0)
+    >>> owner.tolist(), sorted(set(pieces.x.tolist()))
+    ([0, 0, 0, 0], [0.0, 1.0, 2.0, 3.0, 4.0])
     """
-    if not ready() or _helped("_bisect"):
-        return None  # the numpy bisection: the same pieces
-    x, y, rid, owner, sign, piece_owner = _MODULE.bisect(
+    span = max(float(np.ptp(r.x)), float(np.ptp(r.y))) if len(r.x) else 0.0
+    passes = max(1.0, float(np.log2(max(span, cell) / cell)))  # at most: the whole extent halved
+    x, y, rid, owner, sign, piece_owner = entry("_bisect", int(2 * len(r.x) * passes))(
         np.ascontiguousarray(r.x, dtype=np.float64),
         np.ascontiguousarray(r.y, dtype=np.float64),
         np.ascontiguousarray(r.rid, dtype=np.int64),
@@ -1117,17 +1226,33 @@ def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...
         return None
     xy, owner = shapely.get_coordinates(arr, return_index=True)
     poff = np.searchsorted(owner, np.arange(len(arr) + 1)).astype(np.int64)
-    if not ready():
-        return None
-    x, y, off, sign, convex, coff, cx, cy = _MODULE.one_ring_layer(
+    x, y, off, sign, convex, coff, cx, cy = entry("_one_ring_layer", 4 * len(xy))(
         np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff
     )
     rings = RingArrays(x, y, off, sign, np.arange(len(arr) + 1, dtype=np.int64))
     return rings, (convex, coff, cx, cy)
 
 
-#: The kernel's functions as written (numba compiles them in :func:`_entry`).
+#: The kernel's functions as written (numba compiles them in :func:`_jit`).
 _PLAIN = {part: globals()[part] for part in _PARTS}
+
+
+def _plain_copy() -> dict[str, Any]:
+    """The functions again, bound to globals of their own in which every callee is plain: once
+    :func:`_jit` binds the module's names to numba dispatchers, the plain kernel must not call
+    them (a dispatcher not yet in the cache would compile here, in the middle of a call)."""
+    namespace = dict(globals())
+    copies = {
+        part: types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+        for part, fn in _PLAIN.items()
+    }
+    namespace.update(copies)
+    return copies
+
+
+_PLAIN_COPY = _plain_copy()
+#: The kernel run by Python (:data:`MODE`): the same functions, the same bits, ~100× slower.
+PLAIN = _Functions(_PLAIN_COPY)
 
 
 def pair_areas(
@@ -1175,9 +1300,18 @@ def pair_areas(
             cap *= 4
 
 
+def _pair_work(pi: np.ndarray, fj: np.ndarray, pieces: RingArrays, features: RingArrays) -> int:
+    """Inner-loop steps of clipping the pairs: each piece's vertices × its feature's (an upper bound)."""
+    if not len(pi):
+        return 0
+    pv = np.diff(pieces.off[pieces.start]).astype(np.float64)
+    fv = np.diff(features.off[features.start]).astype(np.float64)
+    return int(min(np.dot(pv[pi], fv[fj]), 1e18))
+
+
 def _run(pi, fj, pieces, piece_clippers, features, layer, cap):
     p_convex, p_off, p_cx, p_cy = piece_clippers
-    return _entry()(
+    return entry("_pair_areas", _pair_work(pi, fj, pieces, features))(
         np.ascontiguousarray(pi, dtype=np.int64),
         np.ascontiguousarray(fj, dtype=np.int64),
         pieces.x,
@@ -1202,9 +1336,9 @@ def _run(pi, fj, pieces, piece_clippers, features, layer, cap):
     )
 
 
-def _warm_arguments() -> tuple[Any, ...]:
-    """A one-pair case in the argument types :func:`_run` passes: compiling the kernel for it
-    compiles (or loads) the one the engine calls."""
+def _warm_arguments() -> dict[str, tuple[Any, ...]]:
+    """A tiny case of each entry point, in the argument types its wrapper passes: calling it
+    compiles (or loads) the machine code the engine calls."""
     ring = (np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))
     convex, off, cx, cy = (
         np.ones(1, bool),
@@ -1215,24 +1349,27 @@ def _warm_arguments() -> tuple[Any, ...]:
     zero = np.zeros(1, np.int64)
     rings = (ring[0], ring[1], np.array([0, 4], np.int64), np.ones(1), np.array([0, 1], np.int64))
     clipper = (convex, off, cx, cy)
-    return (zero, zero, *rings, *clipper, *rings, *clipper, 16)
-
-
-def warm_up() -> None:
-    """Load the compiled kernel now (from numba's cache, or compiling it the first time on a machine).
-
-    Called before the engine starts its threads (and before ``hygis serve`` forks its children),
-    so that the load is paid once, up front.
-    """
-    ready()
+    closed = (np.r_[ring[0], 0.0], np.r_[ring[1], 0.0], np.array([0, 5], np.int64))
+    box = np.array([[0.0, 0.0, 1.0, 1.0]])
+    return {
+        "_pair_areas": (zero, zero, *rings, *clipper, *rings, *clipper, 16),
+        "_one_ring_layer": closed,
+        "_simple_rings": closed,
+        "_grid_pairs": (box, 0.0, 0.0, 10.0, 1, 1, np.array([0, 1], np.int64), np.zeros(1, np.int32), box),
+        "_bisect": (*ring, np.zeros(4, np.int64), zero, np.ones(1), 1, 1.0),
+    }
 
 
 __all__ = [
-    "AVAILABLE",
+    "MODE",
+    "PLAIN",
     "RingArrays",
     "bisect",
     "cache_folder",
+    "entry",
+    "functions",
     "grid_pairs",
+    "loaded",
     "pair_areas",
     "simple_polygons",
     "warm_up",

@@ -11,14 +11,12 @@ Semantics (the same as PostGIS ``ST_Area(ST_Intersection(site, ST_Union(layer)))
 Speed, without changing the result beyond floating-point rounding (~1e-12 relative):
 
 * no GEOS geometry is built for the areas: sites are cut into pieces of at most ``SPLIT_CELL_M``
-  and each piece is clipped by the convex hull of every feature its bounding box meets,
-  thousands of pairs per numpy operation (:mod:`hygis.clip`; exact for any valid site, with
-  holes or several parts). For a convex feature that is the area. For a non-convex one (real
-  patches, holes, the groups merged by :func:`disjoint_layer`) the hull settles most pairs
-  (nothing in the hull, or all of it to 1e-12 of its area), and the pieces that cross it are
-  clipped again by the triangles of the feature's signed fan (:func:`hygis.clip.fans`, whose
-  weighted sum is the feature exactly). Only non-polygon features go through GEOS;
-* one STRtree bulk query per chunk of pieces;
+  and each (piece, feature) pair whose boxes meet is clipped by compiled code
+  (:mod:`hygis.engine.kernel`; exact for any valid site or feature, with holes or several
+  parts): by the convex one of the two, or, when neither is convex, the smaller by the
+  triangles of the larger's signed fan (whose weighted sum is that polygon exactly). Only
+  non-polygon features go through GEOS;
+* one grid-index bulk query per chunk of pieces;
 * chunks of spatially sorted sites run on every core (threads over the GIL-free compiled kernels
   and GEOS share the layer and its index without copying; no fork, the same on every OS), or on
   a dask cluster (:func:`hygis.engine.distributed.overlap_dask`) with the same chunk
@@ -96,7 +94,7 @@ class Layer:
         # one line, which clips the same), which clip as they are.
         n = len(self.geoms)
         type_id = shapely.get_type_id(self.geoms)
-        prepared = kernel.one_ring_layer(self.geoms) if kernel.ready() else None
+        prepared = kernel.one_ring_layer(self.geoms)
         if prepared is None:
             rings = clip.rings_of(self.geoms)
             own, off, cx, cy = clip.convex_rings(rings, n)
@@ -109,51 +107,13 @@ class Layer:
         mine = np.flatnonzero(self.convex)
         src = clip.ranges(off[mine], counts[mine])
         self.cx, self.cy = cx[src], cy[src]
-        self.hull_areas = clip.clipper_areas(self.offsets, self.cx, self.cy)
-        # The compiled kernel clips any polygon; the numpy one needs the others' hulls (with_hulls).
+        # The kernel clips any polygon; GEOS takes the other kinds.
         self.clippable = ((type_id == 3) | (type_id == 6)) & ~shapely.is_empty(self.geoms)
-        self.hulls = False
-        if not kernel.ready():
-            with_hulls(self)
 
     def ring_arrays(self) -> kernel.RingArrays:
         """The features' rings as flat arrays for the compiled kernel."""
         assert self._rings is not None
         return self._rings
-
-
-def with_hulls(layer: Any) -> None:
-    """Give a layer's non-convex features their convex hull as clipper (what the numpy kernel needs).
-
-    In place, once (``layer.hulls``); on a :class:`Layer` or a
-    :class:`hygis.engine.index.LayerIndex`. Costs seconds on 10⁵ features (GEOS hulls): the
-    compiled kernel does without.
-    """
-    if getattr(layer, "hulls", False):
-        return
-    n = len(layer.areas)
-    convex = np.asarray(layer.convex)
-    counts = np.where(convex, np.diff(np.asarray(layer.offsets)), 0)
-    rest = np.flatnonzero(~convex)
-    h_off, h_cx, h_cy = np.zeros(1, np.int64), np.zeros(0), np.zeros(0)
-    clippable = convex.copy()
-    if len(rest):
-        h_ok, h_off, h_cx, h_cy = clip.convex_clippers(shapely.convex_hull(layer.geoms[rest]))
-        counts[rest] = np.diff(h_off)
-        clippable[rest] = h_ok
-    offsets = np.r_[0, np.cumsum(counts)]
-    cx, cy = np.empty(offsets[-1]), np.empty(offsets[-1])
-    mine = np.flatnonzero(convex)
-    for idx, start, sx, sy in (
-        (mine, np.asarray(layer.offsets)[mine], layer.cx, layer.cy),
-        (rest, h_off[:-1], h_cx, h_cy),
-    ):
-        dst, src = clip.ranges(offsets[idx], counts[idx]), clip.ranges(start, counts[idx])
-        cx[dst], cy[dst] = np.asarray(sx)[src], np.asarray(sy)[src]
-    layer.offsets, layer.cx, layer.cy, layer.clippable = offsets, cx, cy, clippable
-    layer.hull_areas = clip.clipper_areas(offsets, cx, cy)
-    layer.hulls = True
-    assert len(layer.hull_areas) == n
 
 
 def disjoint_layer(geoms: ArrayLike) -> Layer:
@@ -244,7 +204,7 @@ def _split_large(
     big = np.flatnonzero(shapely.get_num_coordinates(arr) > MAX_FEATURE_VERTICES)
     if not len(big):
         return arr, rows, tree
-    pieces, owner = _bisect(clip.rings_of(arr[big]), len(big), FEATURE_CELL_M)
+    pieces, owner = kernel.bisect(clip.rings_of(arr[big]), len(big), FEATURE_CELL_M)
     cut = kernel.RingArrays.from_rings(pieces, len(owner)).polygons(np.arange(len(owner)))
     # Half-plane cuts leave zero-width bridges along the cut (and a hole's cut edge on them): the
     # "structure" repair (shells unioned, holes subtracted) keeps the area where "linework" fills holes.
@@ -254,96 +214,6 @@ def _split_large(
     arr = np.concatenate([arr[small], cut[ok]])
     rows = np.r_[rows[small], rows[big][owner][ok]]
     return arr, rows, _grid(arr)
-
-
-def _feature_by_piece(
-    pieces: clip.Rings,
-    n_pieces: int,
-    piece_clippers: tuple[np.ndarray, np.ndarray, np.ndarray],
-    pi: np.ndarray,
-    fj: np.ndarray,
-    layer: Layer,
-    want_centroid: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Area (and centroid) of feature ``fj[k]`` ∩ convex piece ``pi[k]``: the feature clipped by the piece."""
-    p_off, p_cx, p_cy = piece_clippers
-    feats, local = np.unique(fj, return_inverse=True)
-    res = clip.clip_rings(clip.rings_of(layer.geoms[feats]), len(feats), local.ravel(), pi, p_off, p_cx, p_cy)
-    # Shell and hole cancel where the piece lies in a hole: no area below their rounding.
-    area = np.where(res.area <= 1e-12 * res.scale, 0.0, res.area)
-    if not want_centroid:
-        return area, np.full(len(pi), np.nan), np.full(len(pi), np.nan)
-    cx, cy = res.centroids()
-    return area, cx, cy
-
-
-def _piece_by_hull(
-    pieces: clip.Rings,
-    n_pieces: int,
-    piece_clippers: tuple[np.ndarray, np.ndarray, np.ndarray],
-    pi: np.ndarray,
-    fj: np.ndarray,
-    layer: Layer,
-    want_centroid: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Area (and centroid) of piece ``pi[k]`` ∩ feature ``fj[k]``: the piece clipped by the feature's hull.
-
-    For a convex feature that is the answer. For a non-convex one the hull settles most pairs
-    (nothing in the hull; all of it to 1e-12 of its area), and the pieces that cross it are
-    clipped again by the triangles of the feature's signed fan (:func:`hygis.engine.clip.fans`).
-    """
-    hull = clip.clip_rings(pieces, n_pieces, pi, fj, layer.offsets, layer.cx, layer.cy)
-    pair_area = hull.area.copy()
-    concave = ~layer.convex[fj]
-    full = concave & (hull.area >= layer.hull_areas[fj] * (1 - 1e-12))
-    pair_area[concave] = 0.0
-    pair_area[full] = layer.areas[fj[full]]
-    cross = concave & ~full & (hull.area > 0)
-    pair_cx, pair_cy = np.full(len(pi), np.nan), np.full(len(pi), np.nan)
-    if want_centroid:
-        # Where each pair's overlap lies: the clipped rings' centroid, the feature's when it is whole.
-        pair_cx, pair_cy = hull.centroids()
-        if full.any():
-            whole = shapely.centroid(layer.geoms[fj[full]])
-            pair_cx[full], pair_cy[full] = shapely.get_x(whole), shapely.get_y(whole)
-    if not cross.any():
-        return pair_area, pair_cx, pair_cy
-    feats, local = np.unique(fj[cross], return_inverse=True)
-    t_off, weight, tx, ty = clip.fans(layer.geoms[feats])
-    # The pieces (already cut to the hull) against each triangle of their feature's fan whose
-    # box meets theirs.
-    sub, ox, oy = hull.subjects(cross)
-    nt = (t_off[1:] - t_off[:-1])[local]
-    p2 = np.repeat(np.arange(len(local)), nt)
-    t2 = clip.ranges(t_off[:-1][local], nt)
-    sb = clip.owner_bounds(sub, len(local))
-    tx4, ty4 = tx.reshape(-1, 4), ty.reshape(-1, 4)
-    meets = (
-        (tx4.min(1)[t2] <= sb[p2, 2] + ox[p2])
-        & (tx4.max(1)[t2] >= sb[p2, 0] + ox[p2])
-        & (ty4.min(1)[t2] <= sb[p2, 3] + oy[p2])
-        & (ty4.max(1)[t2] >= sb[p2, 1] + oy[p2])
-    )
-    p2, t2 = p2[meets], t2[meets]
-    fan = clip.clip_rings(sub, len(local), p2, t2, 4 * np.arange(len(weight) + 1), tx, ty, origin=(ox, oy))
-    a2 = fan.area
-    total = np.bincount(p2, weights=a2 * weight[t2], minlength=len(local))
-    # The fan's terms cancel where the piece lies in a hole or a notch: what is left below
-    # their rounding (1e-12 of their sum) is no area, so a site in a hole gets exactly 0.
-    scale = np.bincount(p2, weights=np.abs(a2), minlength=len(local))
-    total = np.where(total <= 1e-12 * scale, 0.0, total)
-    pair_area[np.flatnonzero(cross)] = total
-    if want_centroid:
-        # The weighted triangles' first moments, about each piece's own origin (few digits lost).
-        fcx, fcy = fan.centroids()
-        m2 = a2 * weight[t2]
-        ok = a2 != 0
-        mx = np.bincount(p2[ok], weights=m2[ok] * (fcx[ok] - ox[p2[ok]]), minlength=len(local))
-        my = np.bincount(p2[ok], weights=m2[ok] * (fcy[ok] - oy[p2[ok]]), minlength=len(local))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pair_cx[np.flatnonzero(cross)] = ox + mx / total
-            pair_cy[np.flatnonzero(cross)] = oy + my / total
-    return pair_area, pair_cx, pair_cy
 
 
 @dataclass
@@ -358,23 +228,17 @@ class Pieces:
     boxes: np.ndarray
     #: :func:`hygis.engine.clip.convex_rings` of the pieces.
     clippers: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-    #: The pieces' rings for the compiled kernel (None with the numpy kernel).
-    arrays: kernel.RingArrays | None
-
-
-def _bisect(rings: clip.Rings, n: int, cell: float) -> tuple[clip.Rings, np.ndarray]:
-    """:func:`hygis.engine.clip.bisect`, compiled where the kernel runs (the same pieces, 4× sooner)."""
-    found = kernel.bisect(rings, n, cell)
-    return found if found is not None else clip.bisect(rings, n, cell)
+    #: The pieces' rings as the kernel takes them.
+    arrays: kernel.RingArrays
 
 
 def cut_sites(sites: np.ndarray) -> Pieces:
-    """The located sites of a chunk cut into :class:`Pieces` (:func:`hygis.engine.clip.bisect`)."""
+    """The located sites of a chunk cut into :class:`Pieces` (:func:`hygis.engine.kernel.bisect`)."""
     located = ~(shapely.is_missing(sites) | shapely.is_empty(sites))
     idx = np.flatnonzero(located)
-    rings, piece_site = _bisect(clip.rings_of(sites[idx]), len(idx), SPLIT_CELL_M)
+    rings, piece_site = kernel.bisect(clip.rings_of(sites[idx]), len(idx), SPLIT_CELL_M)
     n = len(piece_site)
-    arrays = kernel.RingArrays.from_rings(rings, n) if kernel.ready() else None
+    arrays = kernel.RingArrays.from_rings(rings, n)
     return Pieces(rings, idx[piece_site], clip.owner_bounds(rings, n), clip.convex_rings(rings, n), arrays)
 
 
@@ -407,16 +271,12 @@ def _chunk(
 ) -> tuple[np.ndarray, list | None, Pairs | None, Pieces | None]:
     """Overlap area (and polygon) of each site in ``sites`` with ``layer``; sites may be None.
 
-    Areas: sites are cut into pieces of at most ``SPLIT_CELL_M`` (:func:`hygis.clip.bisect`),
+    Areas: sites are cut into pieces of at most ``SPLIT_CELL_M`` (:func:`hygis.engine.kernel.bisect`),
     each piece meets the features whose bounding box its own meets, and each (piece, feature)
-    pair is clipped in numpy (:func:`hygis.clip.clip_rings`) by the feature's convex hull — the
-    feature itself when it is convex, and then that is the area. For a non-convex feature the
-    hull tells most pairs apart at once: nothing in the hull, nothing in the feature; the whole
-    hull covered (to 1e-12 of its area), the whole feature. Only the pieces that cross the hull
-    are clipped again, now small, by the triangles of the feature's signed fan
-    (:func:`hygis.clip.fans`, whose weighted sum is the feature exactly). No GEOS geometry is
-    built, except for features that are not polygons (GEOS then intersects them with the whole
-    site, once per (site, feature)).
+    pair is clipped by the compiled kernel (:func:`hygis.engine.kernel.pair_areas`: by the
+    convex one of the two, or by the signed fan of the larger). No GEOS geometry is built, except
+    for features that are not polygons (GEOS then intersects them with the whole site, once per
+    (site, feature)).
 
     With ``area_scale`` (ellipsoid m² per plane m² at a point, :class:`hygis.engine.area.AreaScale`)
     each (piece, feature) area is multiplied by it at the centroid of that overlap, which the
@@ -432,36 +292,14 @@ def _chunk(
     cut = cut_sites(sites) if cut is None else cut
     if len(cut.site) == 0:
         return areas, ([None] * n if want_geometry else None), (_no_pairs() if want_pairs else None), cut
-    pieces, piece_site = cut.rings, cut.site
+    piece_site = cut.site
     pi, fj = _candidates(layer, cut.boxes)
     keep = layer.clippable[fj]
     geos_f = np.unique(fj[~keep])  # no hull to clip by (not a polygon): GEOS
     pi, fj = pi[keep], fj[keep]
-    want_centroid = area_scale is not None
-    p_convex, p_off, p_cx, p_cy = cut.clippers
-    if kernel.ready():
-        piece_rings = cut.arrays or kernel.RingArrays.from_rings(pieces, len(piece_site))
-        pair_area, pair_cx, pair_cy = kernel.pair_areas(
-            pi, fj, piece_rings, cut.clippers, layer.ring_arrays(), layer
-        )
-    else:
-        with_hulls(layer)
-        keep = layer.clippable[fj]  # a degenerate hull cannot clip: GEOS
-        geos_f = np.union1d(geos_f, fj[~keep])
-        pi, fj = pi[keep], fj[keep]
-        pair_area = np.zeros(len(pi))
-        pair_cx, pair_cy = np.full(len(pi), np.nan), np.full(len(pi), np.nan)
-        # A convex piece (a rectangle, a 12-gon, any convex site cut by bisect) clips a non-convex
-        # feature directly — the feature's rings the subject, the piece the clipper: one exact pass
-        # for any valid feature (holes too), instead of the hull and then the fan's triangles.
-        swap = p_convex[pi] & ~layer.convex[fj]
-        for subset, pass_ in ((swap, _feature_by_piece), (~swap, _piece_by_hull)):
-            k = np.flatnonzero(subset)
-            if len(k):
-                found = pass_(
-                    pieces, len(piece_site), (p_off, p_cx, p_cy), pi[k], fj[k], layer, want_centroid
-                )
-                pair_area[k], pair_cx[k], pair_cy[k] = found
+    pair_area, pair_cx, pair_cy = kernel.pair_areas(
+        pi, fj, cut.arrays, cut.clippers, layer.ring_arrays(), layer
+    )
     pair_site = piece_site[pi]
     if area_scale is None:
         measured = pair_area
@@ -553,7 +391,7 @@ def site_areas(sites: ArrayLike, *, area_scale: AreaScaleFn | None = None) -> np
     if area_scale is None:
         out[located] = shapely.area(sites[located])
         return out
-    pieces, piece_site = clip.bisect(clip.rings_of(sites[located]), len(located), SPLIT_CELL_M)
+    pieces, piece_site = kernel.bisect(clip.rings_of(sites[located]), len(located), SPLIT_CELL_M)
     a, cx, cy = clip.ring_centroids(pieces, len(piece_site))
     has = a != 0
     out[located] = np.bincount(
@@ -756,12 +594,6 @@ def overlap(
     if workers == 1 or len(chunks) < 2 or small:
         results = (run(k) for k in range(len(chunks)))
         return _collect(chunks, results, n, geometry, progress=progress, cache=cache)
-    # Made once here, before the threads share the layer (read-only from then on): the hulls the
-    # numpy kernel needs, or the compiled kernel loaded from numba's cache.
-    if kernel.ready():
-        kernel.warm_up()
-    else:
-        with_hulls(layer)
     # Threads, not processes: the compiled kernels release the GIL (nogil), as do GEOS (shapely)
     # and numpy's large operations; the threads share the layer and its index without copying
     # them, and it is one way on Linux, macOS and Windows (no fork).

@@ -70,11 +70,13 @@ FORMATS = ("xlsx", "html", "gpkg", "csv", "txt", "map")
 
 @dataclass
 class Service:
-    """What every execution shares: the settings, the line inputs, the slots, the fork lock."""
+    """What every execution shares: the settings, the line inputs, the slots, the all-cores lock."""
 
     settings: WebSettings
     slots: threading.BoundedSemaphore
-    fork_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Held by a check that runs on every core (the engine's threads): one at a time, since two
+    #: would only share the cores and hold two checks' memory.
+    all_cores_lock: threading.Lock = field(default_factory=threading.Lock)
     #: A dask.distributed client on ``settings.scheduler`` (every check then runs on that cluster).
     client: Any = None
     #: The worker processes the jobs run in (:func:`start_workers`); None: in threads of this process.
@@ -624,19 +626,19 @@ class CheckProcessor(HygisProcessor):
             from hygis.crs import parse_crs  # noqa: PLC0415 - only for planar areas
 
             area["planar_crs"] = parse_crs(opts["planar_crs"])
-        many = len(inputs.projects) > settings.limit("fork_above_projects")
-        # The local engine's forked workers share module state: one such check at a time; small
-        # checks run in their own thread, side by side.
+        many = len(inputs.projects) > settings.limit("all_cores_above_projects")
+        # A large check runs on every core, one such check at a time; small checks run in their
+        # own thread, side by side.
         formats = set(opts["formats"])
         # As `hygis check` chooses for its output: polygons only for the files that draw them, the
         # 用地预审 tables (by county, patches) only for the files that hold them.
         drawn = bool(formats & {"gpkg", "html", "map"}) or opts["relocate"]
         tables = bool(formats & {"xlsx", "gpkg", "html"})
         on_cluster = svc.client is not None
-        # In a thread of the server, a large check takes the fork lock (the engine's forked workers
-        # share module state); a worker process has its own.
+        # In a thread of the server, a large check takes the all-cores lock; a worker process
+        # runs one job at a time anyway.
         shared = many and not on_cluster and not _IN_WORKER
-        with svc.fork_lock if shared else contextlib.nullcontext():
+        with svc.all_cores_lock if shared else contextlib.nullcontext():
             report = check_projects(
                 inputs=inputs,
                 point_radius_m=opts["point_radius_m"],
