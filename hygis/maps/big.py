@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import html
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,10 @@ STYLE_DEFAULTS: dict[str, object] = {
     "stroke": True,
     "fill": True,
 }
+
+#: The pane of layers drawn above vector overlays (Leaflet's overlayPane is at 400, markers at 600):
+#: the default pane of big layers (350, set in the JavaScript) is beneath them.
+PANE_ABOVE_VECTORS = {"pane": "hygisBigAbove", "paneZIndex": 410}
 
 _ASSET = Path(__file__).resolve().parent / "assets" / "big" / "big_polygons.js"
 
@@ -286,15 +291,19 @@ def _as_text(column: pd.Series) -> pd.Series:
     return text.where(column.notna(), "")
 
 
-def _attribute_columns(gdf: gpd.GeoDataFrame, fields: list[str], order: np.ndarray) -> list[dict]:
+def _attribute_columns(
+    gdf: gpd.GeoDataFrame, fields: list[str], order: np.ndarray, labels: Mapping[str, str] | None = None
+) -> list[dict]:
+    labels = labels or {}
     columns = []
     for field in fields:
+        name = str(labels.get(field, field))
         text = _as_text(gdf[field]).to_numpy()[order]
         codes, uniques = pd.factorize(text)
         if len(uniques) * 4 <= len(text):  # dictionary-encode repetitive columns (地类, county …)
-            columns.append({"name": str(field), "dict": [str(u) for u in uniques], "codes": codes.tolist()})
+            columns.append({"name": name, "dict": [str(u) for u in uniques], "codes": codes.tolist()})
         else:
-            columns.append({"name": str(field), "values": [str(v) for v in text]})
+            columns.append({"name": name, "values": [str(v) for v in text]})
     return columns
 
 
@@ -418,6 +427,8 @@ def add_big_polygons(
     show: bool = True,
     *,
     precision_m: float = DEFAULT_PRECISION_M,
+    field_labels: Mapping[str, str] | None = None,
+    above_vectors: bool = False,
 ) -> BigPolygons:
     """Add a layer of many polygons (e.g. 200,000 farmland patches) to a folium map.
 
@@ -445,6 +456,13 @@ def add_big_polygons(
         Whether the layer is shown when the map opens.
     precision_m : float
         Quantization step of the coordinates in ground metres (default 0.1 m).
+    field_labels : mapping, optional
+        The label shown for a tooltip field (e.g. ``{"area_ha": "面积 area (ha)"}``); default
+        the field's name.
+    above_vectors : bool
+        Draw above the map's vector layers (results such as overlaps or changes, which the
+        planner must see over the control lines) instead of beneath them (dense base layers
+        such as farmland, under the boundaries drawn on them).
 
     Returns
     -------
@@ -464,8 +482,10 @@ def add_big_polygons(
     if len(gdf) == 0:
         msg = f"Layer {name!r} has no polygons to draw."
         raise HygisInputError(msg)
+    if above_vectors:
+        options.update(PANE_ABOVE_VECTORS)
     encoded = encode_patches(gdf, precision_m=precision_m)
-    attributes = _attribute_columns(gdf, list(tooltip_fields or []), encoded.order)
+    attributes = _attribute_columns(gdf, list(tooltip_fields or []), encoded.order, field_labels)
     layer = BigPolygons(encoded, attributes, name=name, options=options, show=show)
     layer.add_to(m)
     return layer

@@ -17,7 +17,14 @@ from hygis.crs import WGS84
 from hygis.errors import HygisInputError
 from hygis.maps import styles
 from hygis.maps.base import MapBuilder, new_map, swatch
-from hygis.maps.draw import add_control_line, add_counties, add_not_located_panel, has_site
+from hygis.maps.draw import (
+    add_big_layer,
+    add_control_line,
+    add_counties,
+    add_not_located_panel,
+    has_site,
+    is_big,
+)
 from hygis.maps.escape import fmt, popups, tooltips
 from hygis.maps.geojson import POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
 from hygis.maps.plan_map import source_note
@@ -189,6 +196,30 @@ def _add_overlaps(
         share_pct=[f"{fmt(100 * s, 1)} %" if pd.notna(s) else "" for s in share],
     )
     colors = styles.verdict_color(rows["verdict"])
+    name = styles.get("overlap_layer")
+    legend = [
+        (swatch({"color": v["color"], "fillColor": v["color"], "fillOpacity": 0.7}), v["label"])
+        for k, v in verdicts.items()
+    ]
+    if is_big(rows.geometry.to_numpy()):
+        # Thousands of overlaps (a province's projects): one canvas layer per verdict (a canvas
+        # layer has one style), conflicts last, so on top.
+        rows = rows.assign(
+            **{c: rows[c].round(3) for c in ("overlap_ha", "overlap_mu", "site_ha") if c in rows}
+        )
+        for verdict in dict.fromkeys(rows["verdict"]):
+            sub = rows[rows["verdict"].eq(verdict).to_numpy()]
+            color = styles.verdict_color(sub["verdict"].iloc[:1])[0]
+            add_big_layer(
+                b,
+                sub,
+                f"{name} — {labels.get(verdict, verdict)} ({len(sub):,})",
+                {"color": "#212529", "weight": 1.5, "fillColor": color, "fillOpacity": 0.75},
+                fields=[("名称 name", "name"), *OVERLAP_FIELDS],
+                on_top=True,
+            )
+        b.add_legend(name, legend)
+        return
     props = pd.DataFrame(
         {
             POPUP: popups(rows, "name", OVERLAP_FIELDS),
@@ -201,15 +232,8 @@ def _add_overlaps(
         }
     )
     data = feature_collection(b.display(rows.geometry), props)
-    name = styles.get("overlap_layer")
     geojson_layer(data, name).add_to(b.m)
-    b.add_legend(
-        name,
-        [
-            (swatch({"color": v["color"], "fillColor": v["color"], "fillOpacity": 0.7}), v["label"])
-            for k, v in verdicts.items()
-        ],
-    )
+    b.add_legend(name, legend)
     if not len(rows):
         b.add_legend(name, [("", "无叠加 no overlap")])
 
