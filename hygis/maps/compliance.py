@@ -46,6 +46,16 @@ OVERLAP_FIELDS = [
     ("方法 method", "method"),
 ]
 
+#: The popup of a canvas overlap layer (at most BIG_LAYER_FIELDS): what the planner reads first.
+BIG_OVERLAP_FIELDS = [
+    ("名称 name", "name"),
+    ("编号 id", "project_id"),
+    ("控制线 control line", "control_line_label"),
+    ("结论 verdict", "verdict_label"),
+    ("叠加面积 overlap (ha)", "overlap_ha"),
+    ("占用地比例 share of site", "share_pct"),
+]
+
 
 def _check_report(report: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     missing = [c for c in REPORT_COLUMNS if c not in report.columns]
@@ -215,7 +225,7 @@ def _add_overlaps(
                 sub,
                 f"{name} — {labels.get(verdict, verdict)} ({len(sub):,})",
                 {"color": "#212529", "weight": 1.5, "fillColor": color, "fillOpacity": 0.75},
-                fields=[("名称 name", "name"), *OVERLAP_FIELDS],
+                fields=BIG_OVERLAP_FIELDS,
                 on_top=True,
             )
         b.add_legend(name, legend)

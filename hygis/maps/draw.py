@@ -43,7 +43,7 @@ BIG_LAYER_FEATURES = 10_000
 #: overlaps of a 200,704-patch farmland were 11.5 MB, 6 s of the map's first frame).
 BIG_LAYER_VERTICES = 100_000
 #: At most this many fields in a big layer's tooltip and popup (its attribute table grows with them).
-BIG_LAYER_FIELDS = 5
+BIG_LAYER_FIELDS = 6
 #: Above this many features a polygon layer gets one-line tooltips instead of popup tables.
 POPUP_MAX_FEATURES = 1_000
 #: County units smaller than this (km²) show only their name when zoomed out.
@@ -243,7 +243,7 @@ def is_big(geometries: Any) -> bool:
     >>> import shapely
     >>> is_big([shapely.box(0, 0, 1, 1)] * 10)
     False
-    >>> is_big([shapely.Point(0, 0).buffer(1, quad_segs=30_000)])  # one polygon of 120,001 vertices
+    >>> is_big([shapely.segmentize(shapely.box(0, 0, 1, 1), 1 / 30_000)])  # one polygon, 120,001 vertices
     True
     """
     geoms = np.asarray(geometries, dtype=object)
