@@ -105,7 +105,7 @@ def test_plan_map_draws_big_qa_overlaps_on_the_canvas(dense_farmland, dense_plan
 
 
 def test_compliance_map_draws_many_overlaps_one_canvas_layer_per_verdict(tmp_path):
-    """More overlaps than the threshold: one canvas layer per verdict (a canvas layer has one colour)."""
+    """More overlaps and sites than the threshold: one canvas layer per verdict (one colour a layer)."""
     inputs = hygis.resolve()
     n = BIG_LAYER_FEATURES + 1
     rng = np.random.default_rng(0)
@@ -129,8 +129,19 @@ def test_compliance_map_draws_many_overlaps_one_canvas_layer_per_verdict(tmp_pat
         geometry=shapely.box(lon, lat, lon + 0.0005, lat + 0.0005),
         crs=4326,
     )
+    # The sites: one square each, all but one line (drawn as a vector symbol, not on the canvas).
+    sites = report[["project_id", "name", "group"]].assign(investment_yi=1.0)
+    geoms = shapely.box(lon - 0.0005, lat - 0.0005, lon + 0.001, lat + 0.001)
+    geoms[0] = shapely.LineString([(lon[0], lat[0]), (lon[0] + 0.01, lat[0])])
+    inputs.projects = gpd.GeoDataFrame(sites, geometry=geoms, crs=4326)
     html = save(compliance_map(report, inputs), tmp_path / "compliance.html").read_text(encoding="utf-8")
     names = big_layer_names(html)
+    site_layers = [n for n in names if n.startswith("项目用地")]
+    assert (
+        len(site_layers) == 3
+        and sum(int(x.rsplit("(", 1)[1][:-1].replace(",", "")) for x in site_layers) == n - 1
+    )
+    assert [n for n in geojson_layers(html) if n.startswith("项目用地")], "the one line site stays a vector"
     overlap = styles.get("overlap_layer")
     for verdict in ("conflict", "needs approval", "compliant"):
         k = int((verdicts == verdict).sum())

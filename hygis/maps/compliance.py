@@ -11,6 +11,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from hygis.constants import VERDICT_COLORS, VERDICT_LABELS, VERDICTS
 from hygis.crs import WGS84
@@ -54,6 +55,16 @@ BIG_OVERLAP_FIELDS = [
     ("结论 verdict", "verdict_label"),
     ("叠加面积 overlap (ha)", "overlap_ha"),
     ("占用地比例 share of site", "share_pct"),
+]
+
+#: The popup of a canvas site layer.
+SITE_FIELDS = [
+    ("名称 name", "name"),
+    ("编号 id", "project_id"),
+    ("最严结论 worst verdict", "verdict_label"),
+    ("类别 group", "group"),
+    ("总投资 investment (亿元)", "investment_yi"),
+    ("定位精度 precision (m)", "precision_m"),
 ]
 
 
@@ -152,6 +163,36 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     ]
     labels = VERDICT_LABELS
     frame = located.assign(verdict_label=verdict.map(labels).fillna(verdict))
+    name = "项目用地（按最严结论） Project sites (worst verdict)"
+    if is_big(located.geometry.to_numpy()):
+        # Thousands of sites: the polygons on canvas, one layer per verdict (one style a layer,
+        # solid outlines), the worst last so on top; lines and points stay vector symbols below.
+        areas = np.isin(shapely.get_type_id(frame.geometry.to_numpy()), [3, 6])
+        order = {v: i for i, v in enumerate(VERDICTS)}
+        for v in sorted(set(verdict[areas]), key=lambda v: -order.get(v, len(order))):
+            sub = frame[areas & verdict.eq(v).to_numpy()]
+            color = styles.verdict_color([v])[0]
+            add_big_layer(
+                b,
+                sub,
+                f"{name} — {labels.get(v, v)} ({len(sub):,})",
+                {"color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.08},
+                fields=SITE_FIELDS,
+                on_top=True,
+            )
+        b.add_legend(
+            name,
+            [
+                (
+                    swatch({"color": "#495057", "weight": 2, "fillOpacity": 0}),
+                    "框颜色 = 最严结论 outline = worst verdict",
+                )
+            ],
+        )
+        located, frame, colors = located[~areas], frame[~areas], colors[~areas]
+        style = [s for s, a in zip(style, areas) if not a]
+        if not len(located):
+            return
     props = pd.DataFrame(
         {
             POPUP: popups(
@@ -169,7 +210,6 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
         }
     )
     data = feature_collection(b.display(located.geometry), props)
-    name = "项目用地（按最严结论） Project sites (worst verdict)"
     geojson_layer(data, name, point_to_layer=_SITE_POINTS).add_to(b.m)
     b.add_legend(
         name,
