@@ -225,3 +225,22 @@ def test_big_qa_overlaps_show_in_chromium_with_their_tooltip(browser, dense_farm
         assert page.js_errors() == []
     finally:
         page.page.close()
+
+
+def test_an_attribute_that_looks_like_a_template_is_written_as_text():
+    """A user's value ``{{ 7*7 }}`` is data: branca's Element once ran it as Jinja (and wrote 49)."""
+    import folium
+
+    from hygis.maps.big import add_big_polygons
+
+    values = ["{{ 7*7 }}", "{% if true %}ran{% endif %}"]
+    frame = gpd.GeoDataFrame(
+        {"v": values},
+        geometry=[shapely.box(112.0, 26.0, 112.1, 26.1), shapely.box(112.2, 26.0, 112.3, 26.1)],
+        crs=4326,
+    )
+    m = folium.Map()
+    add_big_polygons(m, frame, "layer", {}, tooltip_fields=["v"])
+    html = m.get_root().render()
+    attributes = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, flags=re.S)
+    assert attributes and sorted(json.loads(attributes.group(1))[0]["values"]) == sorted(values)

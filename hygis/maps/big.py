@@ -313,6 +313,22 @@ def _asset_js() -> str:
 
 
 # --------------------------------------------------------------------------- the layer
+class RawHtml(Element):
+    """Markup written into the page as it is.
+
+    ``branca.element.Element(text)`` compiles its text as a Jinja template: a user's attribute
+    ``{{ 7*7 }}`` came out as ``49`` (template code run from a data file) and lexing a table of 10^5
+    values took seconds. Here the text is a value the template inserts, never template code.
+    """
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "RawHtml"
+        self.text = text
+
+
 class BigPolygons(Layer):
     """A folium layer drawing many polygons on canvas tiles (see the module docstring).
 
@@ -355,11 +371,11 @@ class BigPolygons(Layer):
     def render(self, **kwargs):
         figure = cast(Figure, self.get_root())  # a folium map's page: it has a header and a body
         # One copy of the JavaScript per page, after Leaflet (folium adds Leaflet first).
-        figure.header.add_child(Element(f"<script>{_asset_js()}</script>"), name="hygis_big_polygons_js")
+        figure.header.add_child(RawHtml(f"<script>{_asset_js()}</script>"), name="hygis_big_polygons_js")
         if self.attributes_json and self.attributes_ref != "null":
             block = f'<script type="application/json" id="{self.get_name()}_attributes">'
             figure.html.add_child(
-                Element(f"{block}{self.attributes_json}</script>"),
+                RawHtml(f"{block}{self.attributes_json}</script>"),
                 name=f"{self.get_name()}_attributes",
             )
         super().render(**kwargs)
