@@ -220,6 +220,10 @@ def test_big_qa_overlaps_show_in_chromium_with_their_tooltip(browser, dense_farm
         tips = pg.locator(".hygis-big-tooltip")
         assert tips.count() == 1, "one tooltip: the topmost big layer answers"
         assert "urban_development_boundary" in tips.inner_text()
+        pg.mouse.click(xy[0], xy[1])
+        popup = pg.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        assert popup.count() == 1 and QA_LAYER in popup.inner_text() and "area_ha" in popup.inner_text()
         text = pg.inner_text("body")
         assert "图例 Legend" in text and QA_LAYER in text and "ILLUSTRATIVE" in text
         assert page.js_errors() == []
