@@ -285,7 +285,7 @@ def test_big_layer_goes_to_the_fast_renderer(inputs, monkeypatch):
     monkeypatch.setattr(
         draw,
         "add_big_polygons",
-        lambda m, gdf, name, style, tooltip_fields=None, show=True: calls.append(
+        lambda m, gdf, name, style, tooltip_fields=None, show=True, **kw: calls.append(
             (name, len(gdf), tooltip_fields)
         ),
     )

@@ -26,6 +26,7 @@ from hygis.constants import BASEMAPS
 from hygis.errors import HygisInputError
 from hygis.maps import offline as assets
 from hygis.maps import styles
+from hygis.maps.big import BigPolygons
 from hygis.maps.controls import HtmlControl, add_css, page_of
 from hygis.maps.escape import esc
 
@@ -118,6 +119,11 @@ class MapBuilder:
             HtmlControl("".join(parts), position="bottomright", css_class="hy-panel hy-legend-box").add_to(
                 self.m
             )
+        if any(isinstance(child, BigPolygons) for child in self.m._children.values()):
+            # Beside canvas big layers, Chromium without a GPU repaints an SVG overlay (dashed county
+            # lines of 10^4 vertices) at every zoom: ~40 % of the redraw on the 200k-patch plan map
+            # (bench_plan_map.py). One canvas for the vector layers draws the same styles, faster.
+            self.m.options["prefer_canvas"] = True
         folium.LayerControl(collapsed=collapsed, position="topright").add_to(self.m)
         if self.bounds is not None:
             x0, y0, x1, y1 = self.bounds

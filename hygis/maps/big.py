@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import html
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,10 @@ STYLE_DEFAULTS: dict[str, object] = {
     "stroke": True,
     "fill": True,
 }
+
+#: The pane of layers drawn above vector overlays (Leaflet's overlayPane is at 400, markers at 600):
+#: the default pane of big layers (350, set in the JavaScript) is beneath them.
+PANE_ABOVE_VECTORS = {"pane": "hygisBigAbove", "paneZIndex": 410}
 
 _ASSET = Path(__file__).resolve().parent / "assets" / "big" / "big_polygons.js"
 
@@ -286,15 +291,19 @@ def _as_text(column: pd.Series) -> pd.Series:
     return text.where(column.notna(), "")
 
 
-def _attribute_columns(gdf: gpd.GeoDataFrame, fields: list[str], order: np.ndarray) -> list[dict]:
+def _attribute_columns(
+    gdf: gpd.GeoDataFrame, fields: list[str], order: np.ndarray, labels: Mapping[str, str] | None = None
+) -> list[dict]:
+    labels = labels or {}
     columns = []
     for field in fields:
+        name = str(labels.get(field, field))
         text = _as_text(gdf[field]).to_numpy()[order]
         codes, uniques = pd.factorize(text)
         if len(uniques) * 4 <= len(text):  # dictionary-encode repetitive columns (地类, county …)
-            columns.append({"name": str(field), "dict": [str(u) for u in uniques], "codes": codes.tolist()})
+            columns.append({"name": name, "dict": [str(u) for u in uniques], "codes": codes.tolist()})
         else:
-            columns.append({"name": str(field), "values": [str(v) for v in text]})
+            columns.append({"name": name, "values": [str(v) for v in text]})
     return columns
 
 
@@ -304,6 +313,22 @@ def _asset_js() -> str:
 
 
 # --------------------------------------------------------------------------- the layer
+class RawHtml(Element):
+    """Markup written into the page as it is.
+
+    ``branca.element.Element(text)`` compiles its text as a Jinja template: a user's attribute
+    ``{{ 7*7 }}`` came out as ``49`` (template code run from a data file) and lexing a table of 10^5
+    values took seconds. Here the text is a value the template inserts, never template code.
+    """
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "RawHtml"
+        self.text = text
+
+
 class BigPolygons(Layer):
     """A folium layer drawing many polygons on canvas tiles (see the module docstring).
 
@@ -346,11 +371,11 @@ class BigPolygons(Layer):
     def render(self, **kwargs):
         figure = cast(Figure, self.get_root())  # a folium map's page: it has a header and a body
         # One copy of the JavaScript per page, after Leaflet (folium adds Leaflet first).
-        figure.header.add_child(Element(f"<script>{_asset_js()}</script>"), name="hygis_big_polygons_js")
+        figure.header.add_child(RawHtml(f"<script>{_asset_js()}</script>"), name="hygis_big_polygons_js")
         if self.attributes_json and self.attributes_ref != "null":
             block = f'<script type="application/json" id="{self.get_name()}_attributes">'
             figure.html.add_child(
-                Element(f"{block}{self.attributes_json}</script>"),
+                RawHtml(f"{block}{self.attributes_json}</script>"),
                 name=f"{self.get_name()}_attributes",
             )
         super().render(**kwargs)
@@ -418,6 +443,8 @@ def add_big_polygons(
     show: bool = True,
     *,
     precision_m: float = DEFAULT_PRECISION_M,
+    field_labels: Mapping[str, str] | None = None,
+    above_vectors: bool = False,
 ) -> BigPolygons:
     """Add a layer of many polygons (e.g. 200,000 farmland patches) to a folium map.
 
@@ -445,6 +472,13 @@ def add_big_polygons(
         Whether the layer is shown when the map opens.
     precision_m : float
         Quantization step of the coordinates in ground metres (default 0.1 m).
+    field_labels : mapping, optional
+        The label shown for a tooltip field (e.g. ``{"area_ha": "面积 area (ha)"}``); default
+        the field's name.
+    above_vectors : bool
+        Draw above the map's vector layers (results such as overlaps or changes, which the
+        planner must see over the control lines) instead of beneath them (dense base layers
+        such as farmland, under the boundaries drawn on them).
 
     Returns
     -------
@@ -464,8 +498,10 @@ def add_big_polygons(
     if len(gdf) == 0:
         msg = f"Layer {name!r} has no polygons to draw."
         raise HygisInputError(msg)
+    if above_vectors:
+        options.update(PANE_ABOVE_VECTORS)
     encoded = encode_patches(gdf, precision_m=precision_m)
-    attributes = _attribute_columns(gdf, list(tooltip_fields or []), encoded.order)
+    attributes = _attribute_columns(gdf, list(tooltip_fields or []), encoded.order, field_labels)
     layer = BigPolygons(encoded, attributes, name=name, options=options, show=show)
     layer.add_to(m)
     return layer

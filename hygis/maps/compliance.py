@@ -11,13 +11,21 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from hygis.constants import VERDICT_COLORS, VERDICT_LABELS, VERDICTS
 from hygis.crs import WGS84
 from hygis.errors import HygisInputError
 from hygis.maps import styles
 from hygis.maps.base import MapBuilder, new_map, swatch
-from hygis.maps.draw import add_control_line, add_counties, add_not_located_panel, has_site
+from hygis.maps.draw import (
+    add_big_layer,
+    add_control_line,
+    add_counties,
+    add_not_located_panel,
+    has_site,
+    is_big,
+)
 from hygis.maps.escape import fmt, popups, tooltips
 from hygis.maps.geojson import POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
 from hygis.maps.plan_map import source_note
@@ -37,6 +45,26 @@ OVERLAP_FIELDS = [
     ("占用地比例 share of site", "share_pct"),
     ("规则 rule", "rule"),
     ("方法 method", "method"),
+]
+
+#: The popup of a canvas overlap layer (at most BIG_LAYER_FIELDS): what the planner reads first.
+BIG_OVERLAP_FIELDS = [
+    ("名称 name", "name"),
+    ("编号 id", "project_id"),
+    ("控制线 control line", "control_line_label"),
+    ("结论 verdict", "verdict_label"),
+    ("叠加面积 overlap (ha)", "overlap_ha"),
+    ("占用地比例 share of site", "share_pct"),
+]
+
+#: The popup of a canvas site layer.
+SITE_FIELDS = [
+    ("名称 name", "name"),
+    ("编号 id", "project_id"),
+    ("最严结论 worst verdict", "verdict_label"),
+    ("类别 group", "group"),
+    ("总投资 investment (亿元)", "investment_yi"),
+    ("定位精度 precision (m)", "precision_m"),
 ]
 
 
@@ -135,6 +163,36 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     ]
     labels = VERDICT_LABELS
     frame = located.assign(verdict_label=verdict.map(labels).fillna(verdict))
+    name = "项目用地（按最严结论） Project sites (worst verdict)"
+    if is_big(located.geometry.to_numpy()):
+        # Thousands of sites: the polygons on canvas, one layer per verdict (one style a layer,
+        # solid outlines), the worst last so on top; lines and points stay vector symbols below.
+        areas = np.isin(shapely.get_type_id(frame.geometry.to_numpy()), [3, 6])
+        order = {v: i for i, v in enumerate(VERDICTS)}
+        for v in sorted(set(verdict[areas]), key=lambda v: -order.get(v, len(order))):
+            sub = frame[areas & verdict.eq(v).to_numpy()]
+            color = styles.verdict_color([v])[0]
+            add_big_layer(
+                b,
+                sub,
+                f"{name} — {labels.get(v, v)} ({len(sub):,})",
+                {"color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.08},
+                fields=SITE_FIELDS,
+                on_top=True,
+            )
+        b.add_legend(
+            name,
+            [
+                (
+                    swatch({"color": "#495057", "weight": 2, "fillOpacity": 0}),
+                    "框颜色 = 最严结论 outline = worst verdict",
+                )
+            ],
+        )
+        located, frame, colors = located[~areas], frame[~areas], colors[~areas]
+        style = [s for s, a in zip(style, areas) if not a]
+        if not len(located):
+            return
     props = pd.DataFrame(
         {
             POPUP: popups(
@@ -152,7 +210,6 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
         }
     )
     data = feature_collection(b.display(located.geometry), props)
-    name = "项目用地（按最严结论） Project sites (worst verdict)"
     geojson_layer(data, name, point_to_layer=_SITE_POINTS).add_to(b.m)
     b.add_legend(
         name,
@@ -189,6 +246,30 @@ def _add_overlaps(
         share_pct=[f"{fmt(100 * s, 1)} %" if pd.notna(s) else "" for s in share],
     )
     colors = styles.verdict_color(rows["verdict"])
+    name = styles.get("overlap_layer")
+    legend = [
+        (swatch({"color": v["color"], "fillColor": v["color"], "fillOpacity": 0.7}), v["label"])
+        for k, v in verdicts.items()
+    ]
+    if is_big(rows.geometry.to_numpy()):
+        # Thousands of overlaps (a province's projects): one canvas layer per verdict (a canvas
+        # layer has one style), conflicts last, so on top.
+        rows = rows.assign(
+            **{c: rows[c].round(3) for c in ("overlap_ha", "overlap_mu", "site_ha") if c in rows}
+        )
+        for verdict in dict.fromkeys(rows["verdict"]):
+            sub = rows[rows["verdict"].eq(verdict).to_numpy()]
+            color = styles.verdict_color(sub["verdict"].iloc[:1])[0]
+            add_big_layer(
+                b,
+                sub,
+                f"{name} — {labels.get(verdict, verdict)} ({len(sub):,})",
+                {"color": "#212529", "weight": 1.5, "fillColor": color, "fillOpacity": 0.75},
+                fields=BIG_OVERLAP_FIELDS,
+                on_top=True,
+            )
+        b.add_legend(name, legend)
+        return
     props = pd.DataFrame(
         {
             POPUP: popups(rows, "name", OVERLAP_FIELDS),
@@ -201,15 +282,8 @@ def _add_overlaps(
         }
     )
     data = feature_collection(b.display(rows.geometry), props)
-    name = styles.get("overlap_layer")
     geojson_layer(data, name).add_to(b.m)
-    b.add_legend(
-        name,
-        [
-            (swatch({"color": v["color"], "fillColor": v["color"], "fillOpacity": 0.7}), v["label"])
-            for k, v in verdicts.items()
-        ],
-    )
+    b.add_legend(name, legend)
     if not len(rows):
         b.add_legend(name, [("", "无叠加 no overlap")])
 

@@ -18,7 +18,7 @@ import shapely
 from hygis.crs import WGS84, area_crs_for
 from hygis.maps import styles
 from hygis.maps.base import MapBuilder, circle_swatch, line_swatch, swatch
-from hygis.maps.big import add_big_polygons
+from hygis.maps.big import STYLE_DEFAULTS, add_big_polygons
 from hygis.maps.controls import HtmlControl
 from hygis.maps.escape import esc, fmt, popups, tooltips
 from hygis.maps.geojson import (
@@ -36,8 +36,14 @@ from hygis.maps.geojson import (
 )
 from hygis.plan import layers
 
-#: Above this many features a polygon layer goes to the fast renderer (hygis.maps.big).
-BIG_LAYER_FEATURES = 20_000
+#: A polygon layer goes to the canvas renderer (hygis.maps.big) above this many features …
+BIG_LAYER_FEATURES = 10_000
+#: … or above this many vertices, however few its features: as GeoJSON text a vertex costs ~30
+#: bytes of HTML and Chromium builds and paints SVG paths at ~1 s per 10^5 vertices (the 7,946 QA
+#: overlaps of a 200,704-patch farmland were 11.5 MB, 6 s of the map's first frame).
+BIG_LAYER_VERTICES = 100_000
+#: At most this many fields in a big layer's tooltip and popup (its attribute table grows with them).
+BIG_LAYER_FIELDS = 6
 #: Above this many features a polygon layer gets one-line tooltips instead of popup tables.
 POPUP_MAX_FEATURES = 1_000
 #: County units smaller than this (km²) show only their name when zoomed out.
@@ -226,6 +232,94 @@ def _generic_fields(
     return [(str(c), c) for c in cols]
 
 
+def is_big(geometries: Any) -> bool:
+    """Whether a layer of these geometries is drawn by the canvas renderer (:mod:`hygis.maps.big`).
+
+    The one rule for every map: more than :data:`BIG_LAYER_FEATURES` features or more than
+    :data:`BIG_LAYER_VERTICES` vertices.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> is_big([shapely.box(0, 0, 1, 1)] * 10)
+    False
+    >>> is_big([shapely.segmentize(shapely.box(0, 0, 1, 1), 1 / 30_000)])  # one polygon, 120,001 vertices
+    True
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    if len(geoms) > BIG_LAYER_FEATURES:
+        return True
+    return int(shapely.get_num_coordinates(geoms).sum()) > BIG_LAYER_VERTICES
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Collections as their polygon parts: an overlap may hold slivers of line or point beside its area."""
+    mixed = shapely.get_type_id(geoms) == 7  # other kinds reach big.py, which names them in its message
+    if not mixed.any():
+        return geoms
+    parts, owner = shapely.get_parts(geoms[mixed], return_index=True)
+    keep = np.isin(shapely.get_type_id(parts), [3, 6])
+    parts, sub = shapely.get_parts(parts[keep], return_index=True)  # a MultiPolygon part: its polygons
+    owner = owner[keep][sub]
+    fixed = np.full(int(mixed.sum()), None, dtype=object)
+    if len(parts):
+        found, dense = np.unique(owner, return_inverse=True)
+        fixed[found] = shapely.multipolygons(parts, indices=dense)
+    out = geoms.copy()
+    out[mixed] = fixed
+    return out
+
+
+def add_big_layer(
+    b: MapBuilder,
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    style: dict[str, Any],
+    *,
+    fields: Sequence[tuple[str, str]] = (),
+    show: bool = True,
+    on_top: bool = False,
+) -> int:
+    """A polygon layer on the canvas renderer, its tooltip and popup the labelled ``fields``.
+
+    Parameters
+    ----------
+    style : dict
+        Leaflet path options; those a canvas layer has no use for (``dashArray`` …) are left out.
+    fields : sequence of (label, column)
+        The first :data:`BIG_LAYER_FIELDS` present are shown, as text, under their labels.
+    on_top : bool
+        Above the vector layers (results: overlaps, changes), not beneath them (base layers).
+
+    Returns
+    -------
+    int
+        Features drawn (polygonal parts; a feature with none is left out).
+    """
+    gdf = gdf[has_site(gdf)]
+    geoms = _polygonal(b.display(gdf.geometry.to_crs(WGS84)) if b.gcj02 else gdf.geometry.to_numpy())
+    gdf = gpd.GeoDataFrame(
+        gdf.drop(columns=gdf.geometry.name), geometry=geoms, crs=WGS84 if b.gcj02 else gdf.crs
+    )
+    gdf = gdf[has_site(gdf)]
+    if not len(gdf):
+        return 0
+    present = [(label, col) for label, col in fields if col in gdf.columns][:BIG_LAYER_FIELDS]
+    canvas_style = {k: v for k, v in style.items() if k in STYLE_DEFAULTS}
+    # big.py escapes the name for the layer control itself (and shows it as text in popups).
+    add_big_polygons(
+        b.m,
+        gdf,
+        name,
+        canvas_style,
+        tooltip_fields=[col for _, col in present] or None,
+        show=show,
+        field_labels={col: label for label, col in present},
+        above_vectors=on_top,
+    )
+    return len(gdf)
+
+
 def add_polygons(
     b: MapBuilder,
     gdf: gpd.GeoDataFrame,
@@ -235,8 +329,14 @@ def add_polygons(
     fields: Sequence[tuple[str, str]] = (),
     title_field: str | None = "name",
     show: bool = True,
+    on_top: bool = False,
 ) -> str:
-    """A polygon layer; past :data:`BIG_LAYER_FEATURES` features, the fast renderer.
+    """A polygon layer; past the big-layer rule (:func:`is_big`), the canvas renderer.
+
+    Parameters
+    ----------
+    on_top : bool
+        Drawn big, above the vector layers (see :func:`add_big_layer`).
 
     Returns
     -------
@@ -244,12 +344,10 @@ def add_polygons(
         How the layer was drawn: ``"geojson"`` or ``"big"``.
     """
     gdf = gdf[has_site(gdf)]
-    display = gdf.set_geometry(b.display(gdf.geometry), crs=WGS84) if b.gcj02 else gdf
-    if len(gdf) > BIG_LAYER_FEATURES:
-        tooltip_fields = [c for _, c in fields if c in gdf.columns][:3] or None
-        # big.py escapes the name for the layer control itself (and shows it as text in popups).
-        add_big_polygons(b.m, display, name, style, tooltip_fields=tooltip_fields, show=show)
+    if is_big(gdf.geometry.to_numpy()):
+        add_big_layer(b, gdf, name, style, fields=fields, show=show, on_top=on_top)
         return "big"
+    display = gdf.set_geometry(b.display(gdf.geometry), crs=WGS84) if b.gcj02 else gdf
     fields = [(label, col) for label, col in fields if col in gdf.columns]
     title = title_field if title_field and title_field in gdf.columns else None
     if len(gdf) > POPUP_MAX_FEATURES:
@@ -441,6 +539,12 @@ def add_precision(b: MapBuilder, frames: Sequence[gpd.GeoDataFrame], *, show: bo
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=parts[0].crs)
     metric = frame.to_crs(area_crs_for(frame))
     zones = metric.geometry.buffer(metric["precision_m"].to_numpy(), quad_segs=16).to_crs(WGS84)
+    if is_big(zones.to_numpy()):
+        frame = gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=zones.to_numpy(), crs=WGS84)
+        fields = [("名称 name", "name"), ("精度 precision (m)", "precision_m")]
+        add_big_layer(b, frame, spec["layer"], spec["style"], fields=fields, show=show)
+        b.add_legend(spec["layer"], [(swatch(spec["style"]), spec["legend"])])
+        return len(frame)
     props = pd.DataFrame(
         {TOOLTIP: tooltips(frame["name"], [f"± {fmt(float(p), 0)} m" for p in frame["precision_m"]])}
     )
@@ -495,6 +599,9 @@ def add_not_located_panel(
 
 __all__ = [
     "BIG_LAYER_FEATURES",
+    "BIG_LAYER_VERTICES",
+    "is_big",
+    "add_big_layer",
     "add_counties",
     "add_urban_system",
     "add_polygons",

@@ -8,6 +8,7 @@ import pandas as pd
 from hygis.maps import styles
 from hygis.maps.base import MapBuilder, swatch
 from hygis.maps.controls import HtmlControl
+from hygis.maps.draw import add_big_layer, is_big
 from hygis.maps.escape import esc, fmt, popups, tooltips
 from hygis.maps.geojson import POPUP, STYLE, TOOLTIP, feature_collection, geojson_layer
 
@@ -42,6 +43,14 @@ def add_qa_overlaps(b: MapBuilder, overlaps: gpd.GeoDataFrame) -> None:
         return
     rows = overlaps.to_crs(4326)
     label_cols = [c for c in ("pair", "id_a", "id_b", "area_ha", "area_mu") if c in rows.columns]
+    name = f"{spec['layer']}: {len(rows)}"
+    legend = [(swatch(spec["style"]), f"{len(rows)} · {fmt(rows['area_ha'].sum())} ha")]
+    if is_big(rows.geometry.to_numpy()):
+        # A user's farmland cut by the other lines: thousands of overlaps along their borders.
+        rows = rows.assign(**{c: rows[c].round(3) for c in ("area_ha", "area_mu") if c in rows.columns})
+        add_big_layer(b, rows, name, spec["style"], fields=[(c, c) for c in label_cols], on_top=True)
+        b.add_legend(spec["layer"], legend)
+        return
     props = pd.DataFrame(
         {
             POPUP: popups(rows, spec["layer"], [(c, c) for c in label_cols]),
@@ -49,10 +58,8 @@ def add_qa_overlaps(b: MapBuilder, overlaps: gpd.GeoDataFrame) -> None:
             STYLE: [spec["style"]] * len(rows),
         }
     )
-    geojson_layer(
-        feature_collection(b.display(rows.geometry), props), f"{spec['layer']}: {len(rows)}"
-    ).add_to(b.m)
-    b.add_legend(spec["layer"], [(swatch(spec["style"]), f"{len(rows)} · {fmt(rows['area_ha'].sum())} ha")])
+    geojson_layer(feature_collection(b.display(rows.geometry), props), name).add_to(b.m)
+    b.add_legend(spec["layer"], legend)
 
 
 def add_targets_panel(b: MapBuilder, targets: pd.DataFrame) -> None:

@@ -2,9 +2,9 @@
 
 :func:`warning_map` draws the result of :func:`hygis.monitor.changes.classify_changes` over the
 county units and the three control lines, one layer per level (红/橙/黄/无), with a panel
-counting each county's warnings. Past :data:`hygis.maps.draw.BIG_LAYER_FEATURES` polygons a
-level is drawn by the canvas big-layer technique (:mod:`hygis.maps.big`), so 10^5 change
-polygons stay usable. :func:`progress_map` draws the projects coloured by stage.
+counting each county's warnings. A level past the big-layer rule (:func:`hygis.maps.draw.is_big`)
+is drawn by the canvas big-layer technique (:mod:`hygis.maps.big`), above the control lines, so
+10^5 change polygons stay usable. :func:`progress_map` draws the projects coloured by stage.
 Every text is escaped (:mod:`hygis.maps.escape`); assets are inlined when ``offline``.
 """
 
@@ -185,6 +185,7 @@ def warning_map(
                 fields=CHANGE_FIELDS,
                 title_field="change_id",
                 show=level != "none" or show_none,
+                on_top=True,
             )
         rows.append((swatch(level_styles[level]), f"{label}: {len(sub):,}"))
     b.add_legend("预警等级 warning level", list(reversed(rows)))

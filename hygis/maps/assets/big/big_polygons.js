@@ -284,6 +284,7 @@
       if (!map.getPane(this.options.pane)) { map.createPane(this.options.pane).style.zIndex = this.options.paneZIndex; }
       if (!map.getPane('hygisBigHighlight')) { map.createPane('hygisBigHighlight').style.zIndex = 450; }
       L.GridLayer.prototype.onAdd.call(this, map);
+      (map._hygisBigStack || (map._hygisBigStack = [])).push(this);
       if (this.isInteractive()) {
         map.on('mousemove', this._onMouseMove, this);
         map.on('click', this._onClick, this);
@@ -296,6 +297,8 @@
       map.off('click', this._onClick, this);
       map.off('mouseout', this._clearHover, this);
       this._clearHover();
+      var stack = map._hygisBigStack || [], at = stack.indexOf(this);
+      if (at >= 0) { stack.splice(at, 1); }
       L.GridLayer.prototype.onRemove.call(this, map);
     },
 
@@ -515,9 +518,21 @@
       return box;
     },
 
+    // Another interactive big layer drawn above this one (higher pane, or added later in the
+    // same pane) has a patch under the mouse: that one answers, so only one tooltip shows.
+    _coveredAbove: function (latlng) {
+      var stack = this._map._hygisBigStack || [], mine = stack.indexOf(this), z = this.options.paneZIndex;
+      for (var j = 0; j < stack.length; j++) {
+        var other = stack[j], oz = other.options.paneZIndex;
+        if (other === this || !other.isInteractive() || oz < z || (oz === z && j < mine)) { continue; }
+        if (other.hitTest(latlng) >= 0) { return true; }
+      }
+      return false;
+    },
+
     _onMouseMove: function (e) {
       var i = this.hitTest(e.latlng), map = this._map;
-      if (i < 0) { this._clearHover(); return; }
+      if (i < 0 || this._coveredAbove(e.latlng)) { this._clearHover(); return; }
       if (!this._tooltip) {
         this._tooltip = L.tooltip({ direction: 'top', offset: [0, -6], className: 'hygis-big-tooltip' });
       }
@@ -545,7 +560,7 @@
 
     _onClick: function (e) {
       var i = this.hitTest(e.latlng);
-      if (i < 0) { return; }
+      if (i < 0 || this._coveredAbove(e.latlng)) { return; }
       L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(this._content(i, true)).openOn(this._map);
     }
   });
