@@ -43,7 +43,9 @@ def _run(workdir: Path, env: dict[str, str], kernel_dir: Path) -> tuple[float, f
     workdir.mkdir(parents=True, exist_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "hygis", "-q", "run"], cwd=workdir, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hygis", "-q", "run"], cwd=workdir, env=env, stdout=subprocess.DEVNULL
+    )
     compiled_at = 0.0 if _compiled(kernel_dir) else None
     while proc.poll() is None:
         if compiled_at is None and _compiled(kernel_dir):
@@ -71,7 +73,10 @@ def _reports(workdir: Path) -> dict[str, object]:
     for path in sorted((workdir / "reports").iterdir()):
         if path.suffix == ".xlsx":
             for sheet, frame in pd.read_excel(path, sheet_name=None).items():
-                out[f"{path.name}:{sheet}"] = frame
+                # The time the report was made (数据来源与方法) differs by design.
+                out[f"{path.name}:{sheet}"] = frame.replace(
+                    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$", "", regex=True
+                )
         elif path.suffix == ".csv":
             out[path.name] = pd.read_csv(path)
     return out
