@@ -12,6 +12,9 @@ What is timed: the wall and CPU seconds (the process and its children, from ``wa
   says when that compile finished (its cache complete), which may be after the run;
 * **warm**: the same command again, every cache made.
 
+CPU seconds are those of the command and the processes it waited for: the compile's helper
+process, which may outlive the command, is not among them (~15 s of one core, once).
+
 With a Windows desk simulated (``.ci/windows-like/sitecustomize.py``: no ``os.fork``,
 multiprocessing knowing only ``spawn``, no C compiler on PATH, the cache under a path with spaces
 and Chinese), the same two runs; their reports must equal the default run's (compared here).
