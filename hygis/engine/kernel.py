@@ -60,6 +60,7 @@ _PARTS = (
     "_sort_range",
     "_grid_pairs",
     "_grown",
+    "_numbered",
     "_halfplane",
     "_bisect",
 )
@@ -990,6 +991,17 @@ def _grown(a, n, size):  # pragma: no cover - compiled
     return out
 
 
+def _numbered(flags):  # pragma: no cover - compiled
+    # The new number of each flagged item (its rank among them), and how many there are.
+    ids = np.empty(len(flags), np.int64)
+    n = 0
+    for i in range(len(flags)):
+        ids[i] = n if flags[i] else n - 1
+        if flags[i]:
+            n += 1
+    return ids, n
+
+
 def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compiled
     # Cut each owner's rings, pass by pass, along the middle of the longer side of its box until
     # every piece is at most ``cell`` across. Plain loops, no numpy routine beyond allocation:
@@ -1142,18 +1154,8 @@ def _bisect(x, y, rid, owner, sign, n_owners, cell):  # pragma: no cover - compi
         for r in range(2 * n_r):
             if used_ring[r]:
                 used_owner[s_owner[r % n_r] + (n_p if r >= n_r else 0)] = True
-        ring_id = np.empty(2 * n_r, np.int64)
-        n_used = 0
-        for r in range(2 * n_r):
-            ring_id[r] = n_used - 1 + (1 if used_ring[r] else 0)
-            if used_ring[r]:
-                n_used += 1
-        owner_id = np.empty(2 * n_p, np.int64)
-        n_pieces = 0
-        for o in range(2 * n_p):
-            owner_id[o] = n_pieces - 1 + (1 if used_owner[o] else 0)
-            if used_owner[o]:
-                n_pieces += 1
+        ring_id, n_used = _numbered(used_ring)
+        owner_id, n_pieces = _numbered(used_owner)
         x = np.empty(keep_v)
         y = np.empty(keep_v)
         rid = np.empty(keep_v, np.int64)
