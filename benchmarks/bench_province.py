@@ -36,7 +36,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
     parser.add_argument("--patches", type=int, default=2_000_000)
     parser.add_argument("--projects", type=int, default=200_000)
-    parser.add_argument("--peers", default="duckdb,sedonadb", help="comma-separated: duckdb, sedonadb")
+    parser.add_argument(
+        "--peers",
+        default="duckdb,sedonadb",
+        help="comma-separated, of bench_peers.py's: duckdb, sedonadb, dask, shapely, overlay",
+    )
     parser.add_argument("--warm", action="store_true", help="also hygis with the farmland's index prepared")
     args = parser.parse_args()
     projects, farmland = case_files(args.patches, args.projects)
