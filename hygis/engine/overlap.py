@@ -55,6 +55,8 @@ SPLIT_CELL_M = 1_000.0
 #: a layer is prepared: a pair then costs what a piece of the feature costs, not the whole of it.
 MAX_FEATURE_VERTICES = 512
 FEATURE_CELL_M = 2_000.0
+#: Features whose rings are read at a time when a layer is prepared (:func:`_layer_rings`).
+PREPARE_FEATURES = 20_000
 #: Sites per chunk: bounds the memory of one bulk query and spreads work across cores.
 #: Features of a layer measured in this process, without workers, once the sites are cut.
 SMALL_LAYER = 1_000
@@ -94,13 +96,10 @@ class Layer:
         # One pass over the rings gives the kernel its arrays and tells the convex features
         # (one ring whose turns all go one way; straight vertices allowed: their two edges lie on
         # one line, which clips the same), which clip as they are.
-        n = len(self.geoms)
         type_id = shapely.get_type_id(self.geoms)
         prepared = kernel.one_ring_layer(self.geoms) if kernel.ready() else None
         if prepared is None:
-            rings = clip.rings_of(self.geoms)
-            own, off, cx, cy = clip.convex_rings(rings, n)
-            self._rings = kernel.RingArrays.from_rings(rings, n)
+            self._rings, (own, off, cx, cy) = _layer_rings(self.geoms)
         else:  # one-ring polygons (most layers): compiled
             self._rings, (own, off, cx, cy) = prepared
         self.convex = own & (type_id == 3)
@@ -120,6 +119,45 @@ class Layer:
         """The features' rings as flat arrays for the compiled kernel."""
         assert self._rings is not None
         return self._rings
+
+
+def _layer_rings(geoms: np.ndarray) -> tuple[kernel.RingArrays, tuple[np.ndarray, ...]]:
+    """The kernel's rings and :func:`hygis.engine.clip.convex_rings` of a layer, :data:`PREPARE_FEATURES`
+    features at a time.
+
+    Every array is per feature, per ring or per vertex, so the chunks put end to end (their
+    offsets shifted) are the arrays of the whole layer, the same numbers; but the temporaries of
+    reading the rings (~5× their result: 360 MB for 2·10⁵ patches at once) are those of one chunk.
+    """
+    n = len(geoms)
+    chunks = []
+    for start in range(0, max(n, 1), PREPARE_FEATURES):
+        part = geoms[start : start + PREPARE_FEATURES]
+        rings = clip.rings_of(part)
+        chunks.append((kernel.RingArrays.from_rings(rings, len(part)), clip.convex_rings(rings, len(part))))
+        del rings
+    if len(chunks) == 1:
+        return chunks[0]
+
+    def joined(offsets: list[np.ndarray]) -> np.ndarray:
+        """Offset arrays end to end, each shifted by the items before it."""
+        base = np.cumsum([0] + [int(o[-1]) for o in offsets])
+        return np.concatenate([o[:-1] + b for o, b in zip(offsets, base)] + [base[-1:]]).astype(np.int64)
+
+    ring_arrays = kernel.RingArrays(
+        np.concatenate([r.x for r, _ in chunks]),
+        np.concatenate([r.y for r, _ in chunks]),
+        joined([r.off for r, _ in chunks]),
+        np.concatenate([r.sign for r, _ in chunks]),
+        joined([r.start for r, _ in chunks]),
+    )
+    convex = (
+        np.concatenate([c[0] for _, c in chunks]),
+        joined([c[1] for _, c in chunks]),
+        np.concatenate([c[2] for _, c in chunks]),
+        np.concatenate([c[3] for _, c in chunks]),
+    )
+    return ring_arrays, convex
 
 
 def with_hulls(layer: Any) -> None:
