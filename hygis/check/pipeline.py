@@ -71,6 +71,7 @@ from hygis.engine.area import describe as describe_area
 from hygis.engine.overlap import SiteCache
 from hygis.errors import HygisInputError
 from hygis.geometry import project
+from hygis.memory import give_back
 from hygis.messages import warn
 from hygis.plan import inputs as plan_inputs
 from hygis.plan.inputs import PlanInputs, illustrative_banner, resolve
@@ -172,8 +173,12 @@ def check_projects(
         client=client,
         geometry=overlap_geometry,
         pairs=bool(preaudit),
+        # The 用地预审 tables and the land-use table are cut from the lines' features; the rest of
+        # the check needs only their prepared indexes.
+        keep_features=preaudit is True or land_use is not None,
         progress=say,
     )
+    give_back()  # the sites' pieces, the features read to prepare the lines
     frames, by_county, detail = [], [], []
     for line in CONTROL_LINES:
         frame = judge_line(
@@ -309,6 +314,7 @@ def measure_lines(
     *,
     geometry: bool = True,
     pairs: bool = True,
+    keep_features: bool = True,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Step 3: each control line's overlap with every site, by the exact engine.
@@ -333,6 +339,9 @@ def measure_lines(
         Build the overlap polygons, not only the areas.
     pairs : bool
         Keep the (project, patch) areas of the lines the 用地预审 itemises.
+    keep_features : bool
+        False: a control-line file read to prepare its index is not kept in memory once prepared
+        (read again if a later step needs its features: :meth:`PlanInputs.line_for_check`).
     progress : callable, optional
 
     Returns
@@ -341,8 +350,11 @@ def measure_lines(
         Control line → its measure (:func:`hygis.check.measure.measure_line`).
     """
     cache = SiteCache()  # the sites ordered and cut once for the three lines
-    layers = {line: inputs.line_for_check(line, area_crs) for line in CONTROL_LINES}
+    layers = {
+        line: inputs.line_for_check(line, area_crs, keep_features=keep_features) for line in CONTROL_LINES
+    }
     notes.extend(inputs.deferred_notes())  # once prepared: a large line's validity is tested meanwhile
+    give_back()  # what preparing took, before the engine's threads take memory of their own
     # The largest line first: its workers cut the sites, which the smaller lines then reuse.
     by_size = sorted(CONTROL_LINES, key=lambda name: -len(layers[name]))
     return {

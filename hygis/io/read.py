@@ -11,7 +11,6 @@ is recorded as a note in ``gdf.attrs["hygis_notes"]`` so that reports can list i
 from __future__ import annotations
 
 import os
-import sys
 import zipfile
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from hygis.io.repair import check_coordinates, clean_geometries
 from hygis.io.sources import LAYER_SYNTAX, split_layer
 from hygis.io.tables import TABLE_SUFFIXES, read_table_points
 from hygis.io.write import register_inputs
+from hygis.memory import give_back
 from hygis.messages import warn
 
 #: What reading a damaged or foreign file raises: GDAL's errors through pyogrio (by driver), a
@@ -217,7 +217,7 @@ def _read_source(
             gdf = read_table_points(Path(target), name, crs=user_crs)
         else:
             gdf, repairs = _read_gdal(target, src, layer, enc, name, label)
-            release_arrow_memory()
+            give_back()  # what decoding the file took (pyarrow's tables among it)
             notes.extend(repairs)
     notes.extend(gdf.attrs.get(NOTES_ATTR, []))
     return gdf, enc
@@ -309,18 +309,6 @@ def _resolve_dataset(src: Path, encoding: str | None) -> tuple[str, str | None]:
         if cpg is None and dbf is not None:
             enc = detect_dbf_encoding(dbf.read_bytes())
     return str(src), enc
-
-
-def release_arrow_memory() -> None:
-    """Give the system back the memory pyarrow's allocator kept after a read (if pyarrow is loaded).
-
-    GeoParquet (and GDAL's Arrow path) reads through pyarrow, whose allocator (mimalloc or
-    jemalloc) keeps the pages of the table it decoded for its next table: ~170 MB after 2·10⁵
-    patches, which nothing else in the process can use, held through the whole check.
-    """
-    pyarrow = sys.modules.get("pyarrow")
-    if pyarrow is not None:
-        pyarrow.default_memory_pool().release_unused()
 
 
 def _read_gdal(
