@@ -252,7 +252,9 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         rows = np.r_[rows[alone], np.full(len(merged), -1, dtype=rows.dtype)]
         tree = _grid(arr)
     arr, rows, tree = _split_large(arr, rows, tree)
-    shapely.prepare(arr)
+    # Not shapely.prepare'd: GEOS uses a prepared geometry only as a predicate's first argument,
+    # and the engine always gives the sites (or points) first; preparing 2·10⁵ patches cost
+    # ~30 MB (held with the features read) and a tenth of a second for nothing.
     return Layer(
         geoms=arr,
         areas=shapely.area(arr),
