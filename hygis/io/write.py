@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -322,8 +323,8 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     import pyarrow.csv as pa_csv  # noqa: PLC0415
 
     try:
-        schema = pa.Schema.from_pandas(df, preserve_index=False)
-        first = pa.Table.from_pandas(df.iloc[:CSV_ROWS], schema=schema, preserve_index=False)
+        schema = _arrow_schema(df)
+        first = pa.Table.from_pandas(df.iloc[:CSV_ROWS], schema=schema, preserve_index=False, nthreads=1)
     except (pa.ArrowException, TypeError, ValueError):  # a column of mixed types: pandas writes it as text
         df.to_csv(path, index=False, encoding="utf-8-sig")
         return
@@ -335,13 +336,33 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
         with pa_csv.CSVWriter(fh, first.schema, write_options=options) as writer:
             writer.write_table(first)
+            del first
             for start in range(CSV_ROWS, len(df), CSV_ROWS):
                 part = df.iloc[start : start + CSV_ROWS]
-                writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+                writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1))
+                pa.default_memory_pool().release_unused()  # else it keeps every slice's pages
 
 
 #: Rows of a table converted to Arrow at a time when a .csv is written (:func:`_write_csv`).
 CSV_ROWS = 16_384
+
+
+def _arrow_schema(df: pd.DataFrame) -> Any:
+    """``pyarrow.Schema.from_pandas(df)`` without converting the whole of a text column.
+
+    The Arrow type of a pandas text column (``str``, ``string``) is its dtype's, whatever its
+    values; ``from_pandas`` converts the whole column to find it (the report's rule texts: 60 MB).
+    Other columns (objects, whose type the values tell) are inferred from all their rows.
+    """
+    import pyarrow as pa  # noqa: PLC0415 - with the writer
+
+    fields = []
+    for k in range(df.shape[1]):
+        column = df.iloc[:, [k]]
+        if isinstance(column.dtypes.iloc[0], pd.StringDtype):
+            column = column.iloc[:1]
+        fields.append(pa.Schema.from_pandas(column, preserve_index=False).field(0))
+    return pa.schema(fields)
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
