@@ -339,7 +339,9 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
             del first
             for start in range(CSV_ROWS, len(df), CSV_ROWS):
                 part = df.iloc[start : start + CSV_ROWS]
-                writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1))
+                # One thread: Arrow's threads would keep pages of their own.
+                table = pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1)
+                writer.write_table(table)
                 pa.default_memory_pool().release_unused()  # else it keeps every slice's pages
 
 
