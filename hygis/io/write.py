@@ -346,7 +346,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 #: Rows of a table converted to Arrow at a time when a .csv is written (:func:`_write_csv`).
-CSV_ROWS = 16_384
+CSV_ROWS = 4_096
 
 
 def _arrow_schema(df: pd.DataFrame) -> Any:
