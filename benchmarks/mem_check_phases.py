@@ -78,6 +78,7 @@ STEPS = (
     ("hygis.check.pipeline", "area_settings"),
     ("hygis.check.pipeline", "project_sites"),
     ("hygis.check.pipeline", "typed_projects"),
+    ("hygis.check.pipeline", "prepare_lines"),
     ("hygis.check.pipeline", "measure_lines"),
     ("hygis.check.pipeline", "measure_line"),
     ("hygis.check.pipeline", "judge_line"),

@@ -155,6 +155,9 @@ def check_projects(
     projects = checked_projects(inputs.projects, rule_table, notes)
     area_crs, method = area_settings(inputs, area, planar_crs)
     say(f"sites in {hcrs.describe(area_crs)}; {method}")
+    # The lines prepared before the sites are made: a large line's features, read to prepare it,
+    # are let go (when no table needs them) before the sites take their memory, never held with them.
+    layers = prepare_lines(inputs, area_crs, keep_features=preaudit is True or land_use is not None)
     native = inputs.projects_as_read(projects)
     ellipsoidal = area == ELLIPSOIDAL
     sites = project_sites(
@@ -173,11 +176,10 @@ def check_projects(
         client=client,
         geometry=overlap_geometry,
         pairs=bool(preaudit),
-        # The 用地预审 tables and the land-use table are cut from the lines' features; the rest of
-        # the check needs only their prepared indexes.
-        keep_features=preaudit is True or land_use is not None,
+        layers=layers,
         progress=say,
     )
+    del layers
     give_back()  # the sites' pieces, the features read to prepare the lines
     frames, by_county, detail = [], [], []
     for line in CONTROL_LINES:
@@ -314,7 +316,7 @@ def measure_lines(
     *,
     geometry: bool = True,
     pairs: bool = True,
-    keep_features: bool = True,
+    layers: dict[str, Any] | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Step 3: each control line's overlap with every site, by the exact engine.
@@ -339,9 +341,8 @@ def measure_lines(
         Build the overlap polygons, not only the areas.
     pairs : bool
         Keep the (project, patch) areas of the lines the 用地预审 itemises.
-    keep_features : bool
-        False: a control-line file read to prepare its index is not kept in memory once prepared
-        (read again if a later step needs its features: :meth:`PlanInputs.line_for_check`).
+    layers : dict, optional
+        The lines as :func:`prepare_lines` gives them (default: prepared here).
     progress : callable, optional
 
     Returns
@@ -350,11 +351,8 @@ def measure_lines(
         Control line → its measure (:func:`hygis.check.measure.measure_line`).
     """
     cache = SiteCache()  # the sites ordered and cut once for the three lines
-    layers = {
-        line: inputs.line_for_check(line, area_crs, keep_features=keep_features) for line in CONTROL_LINES
-    }
+    layers = prepare_lines(inputs, area_crs) if layers is None else layers
     notes.extend(inputs.deferred_notes())  # once prepared: a large line's validity is tested meanwhile
-    give_back()  # what preparing took, before the engine's threads take memory of their own
     # The largest line first: its workers cut the sites, which the smaller lines then reuse.
     by_size = sorted(CONTROL_LINES, key=lambda name: -len(layers[name]))
     return {
@@ -373,6 +371,20 @@ def measure_lines(
         )
         for line in by_size
     }
+
+
+def prepare_lines(inputs: PlanInputs, area_crs: Any, *, keep_features: bool = True) -> dict[str, Any]:
+    """Each control line ready to measure (:meth:`hygis.plan.inputs.PlanInputs.line_for_check`).
+
+    A line given as a file comes as its prepared index, from the cache when the file is unchanged;
+    ``keep_features=False``: the features read to prepare it are not kept once it is (~150 MB for
+    2·10⁵ patches; read again if a later step needs them after all).
+    """
+    layers = {
+        line: inputs.line_for_check(line, area_crs, keep_features=keep_features) for line in CONTROL_LINES
+    }
+    give_back()  # what preparing took
+    return layers
 
 
 def preaudit_step(
@@ -625,6 +637,7 @@ __all__ = [
     "checked_projects",
     "measure_lines",
     "preaudit_step",
+    "prepare_lines",
     "provenance",
     "summary",
     "typed_projects",
