@@ -9,9 +9,10 @@ while it ran and the memory when it ended::
     python benchmarks/mem_check_phases.py --area planar --projects P.parquet \\
         --permanent-farmland F.parquet --out r.csv
 
-Cold (no prepared index in the cache) unless ``--warm``: ``$HYGIS_CACHE_DIR/layers`` is emptied
-first (give ``HYGIS_CACHE_DIR`` a folder of its own). Threads (the engine's, the validity test's)
-are in the same process: their memory is in the figures of the step that started them.
+Memory is the PSS (``--uss``: the USS). Cold (no prepared index in the cache) unless ``--warm``:
+``$HYGIS_CACHE_DIR/layers`` is emptied first (give ``HYGIS_CACHE_DIR`` a folder of its own).
+Threads (the engine's, the validity test's) are in the same process: their memory is in the
+figures of the step that started them.
 """
 
 from __future__ import annotations
@@ -31,9 +32,14 @@ PROC = psutil.Process()
 T0 = time.perf_counter()
 
 
+#: PSS by default, as bench_peers.py measures; ``--uss``: the pages this process alone holds, which
+#: do not move with what other processes share of the libraries (steadier between runs).
+KIND = "uss" if "--uss" in sys.argv else "pss"
+
+
 def _mb() -> float:
     try:
-        return PROC.memory_full_info().pss / 2**20
+        return getattr(PROC.memory_full_info(), KIND) / 2**20
     except (AttributeError, psutil.AccessDenied):
         return PROC.memory_info().rss / 2**20
 
@@ -74,6 +80,8 @@ STEPS = (
     ("hygis.engine.overlap", "disjoint_layer"),
     ("hygis.engine.overlap", "Layer.__post_init__"),
     ("hygis.check.measure", "overlap"),
+    ("hygis.check.measure", "overlap_layers"),
+    ("hygis.check.pipeline", "measure_together"),
     ("hygis.check.pipeline", "checked_projects"),
     ("hygis.check.pipeline", "area_settings"),
     ("hygis.check.pipeline", "project_sites"),
@@ -98,7 +106,9 @@ def _wrap(module: str, qualname: str) -> None:
         if "." not in qualname
         else (getattr(mod, qualname.split(".")[0]), qualname.split(".")[1])
     )
-    raw = owner.__dict__[name]
+    raw = owner.__dict__.get(name)
+    if raw is None:  # not in this version of hygis
+        return
     is_cm = isinstance(raw, classmethod)
     fn = raw.__func__ if is_cm else raw
 
@@ -128,7 +138,7 @@ def _wrap(module: str, qualname: str) -> None:
 def main() -> None:
     args = sys.argv[1:]
     warm = "--warm" in args
-    args = [a for a in args if a != "--warm"]
+    args = [a for a in args if a not in ("--warm", "--uss")]
     if not warm:
         root = Path(os.environ.get("HYGIS_CACHE_DIR", "")) / "layers"
         if os.environ.get("HYGIS_CACHE_DIR"):

@@ -53,7 +53,7 @@ from hygis.check.categories import (
 )
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
 from hygis.check.land_use import land_use_table
-from hygis.check.measure import measure_line
+from hygis.check.measure import measure_line, measure_together
 from hygis.check.preaudit import (
     FIGURE_COLUMNS,
     ITEMISED_LINES,
@@ -355,6 +355,17 @@ def measure_lines(
     notes.extend(inputs.deferred_notes())  # once prepared: a large line's validity is tested meanwhile
     # The largest line first: its workers cut the sites, which the smaller lines then reuse.
     by_size = sorted(CONTROL_LINES, key=lambda name: -len(layers[name]))
+    if engine == "local" and client is None:
+        # Here, each chunk of sites is cut once and measured against the three lines at once.
+        return measure_together(
+            sites,
+            {line: layers[line] for line in by_size},
+            notes,
+            workers=workers,
+            geometry=geometry,
+            pairs={line: pairs and line in ITEMISED_LINES for line in by_size},
+            progress=progress,
+        )
     return {
         line: measure_line(
             sites,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -811,6 +811,68 @@ def overlap(
         )
 
 
+def overlap_layers(
+    sites: ArrayLike,
+    layers: list[Any],
+    *,
+    geometry: bool = True,
+    workers: int | None = None,
+    chunk_size: int = CHUNK_SITES,
+    progress: Callable[[int, int], None] | None = None,
+    area_scale: AreaScaleFn | None = None,
+    pairs: list[bool] | None = None,
+) -> list[Result]:
+    """:func:`overlap` of the same sites with several layers, each chunk of sites cut once for all.
+
+    The same numbers as one :func:`overlap` per layer sharing a :class:`SiteCache` (the same
+    chunks, the same pieces), but a chunk's pieces are measured against every layer and let go,
+    rather than all kept until the last layer (~120 MB for 50,000 sites). ``pairs``: per layer.
+    """
+    sites = np.asarray(sites, dtype=object)
+    n = len(sites)
+    want_pairs = list(pairs) if pairs is not None else [False] * len(layers)
+    order = spatial_order(sites)
+    workers = default_workers() if workers is None else max(1, workers)
+    if workers > 1:
+        # As overlap(): at least two chunks per worker.
+        chunk_size = max(1, min(chunk_size, -(-n // (2 * workers))))
+    chunks = [order[i : i + chunk_size] for i in range(0, n, chunk_size)]
+
+    def run(k: int) -> list[ChunkResult]:
+        cut, found = None, []
+        for layer, want in zip(layers, want_pairs):
+            a, g, p, cut = _chunk(sites[chunks[k]], layer, geometry, area_scale, want, cut)
+            found.append((a, g, p, None))
+        return found
+
+    pool = None
+    results: Iterator[list[ChunkResult]]
+    if workers == 1 or len(chunks) < 2:
+        results = map(run, range(len(chunks)))
+    else:
+        if kernel.ready():
+            kernel.warm_up()
+        else:
+            for layer in layers:
+                with_hulls(layer)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hygis-overlap")
+        results = pool.map(run, range(len(chunks)))
+    per_chunk, done = [], 0
+    try:
+        for c, found in zip(chunks, results):
+            per_chunk.append(found)
+            done += len(c)
+            if progress:
+                progress(done, n)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return [
+        _collect(chunks, (found[i] for found in per_chunk), n, geometry, progress=None)
+        for i in range(len(layers))
+    ]
+
+
 #: The kernel, public for the engines built on it (:mod:`hygis.engine.distributed`).
 chunk_overlap = _chunk
 
@@ -826,6 +888,7 @@ __all__ = [
     "default_workers",
     "disjoint_layer",
     "overlap",
+    "overlap_layers",
     "site_areas",
     "spatial_order",
 ]
