@@ -38,16 +38,18 @@ def _malloc_trim() -> Any:
     return trim
 
 
-def give_back() -> None:
+def give_back(*, arenas: bool = True) -> None:
     """Return to the system the memory freed so far that the allocators still hold.
 
-    pyarrow's pool (if pyarrow is loaded) releases its unused pages; glibc's ``malloc_trim(0)``
-    returns the free pages of every arena, the engine's threads' as well as the main one's.
+    pyarrow's pool (if pyarrow is loaded) releases its unused pages; with ``arenas``, glibc's
+    ``malloc_trim(0)`` returns the free pages of every arena, the engine's threads' as well as
+    the main one's (20–80 ms on a heap of a few hundred MB: between a job's large steps, not after
+    every small one; what the main thread freed it reuses itself without).
     """
     pyarrow = sys.modules.get("pyarrow")
     if pyarrow is not None:
         pyarrow.default_memory_pool().release_unused()
-    trim = _malloc_trim()
+    trim = _malloc_trim() if arenas else None
     if trim is not None:
         trim(0)
 

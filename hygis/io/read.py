@@ -217,7 +217,7 @@ def _read_source(
             gdf = read_table_points(Path(target), name, crs=user_crs)
         else:
             gdf, repairs = _read_gdal(target, src, layer, enc, name, label)
-            give_back()  # what decoding the file took (pyarrow's tables among it)
+            give_back(arenas=False)  # pyarrow's pool: what decoding the file took
             notes.extend(repairs)
     notes.extend(gdf.attrs.get(NOTES_ATTR, []))
     return gdf, enc
