@@ -16,8 +16,8 @@ warm command while ``hygis serve`` runs (started before the case, given one unti
 holds the index; stopped after); ``(served-cold)`` the cold command while a server runs (started
 before the case, the prepared layers emptied before each run). Served, the timed process only
 passes the command to the server, whose forked child does the work; the peak memory is that of the
-server, the child and the command (resident memory summed, the pages a child shares with the
-server counted in both). All use hygis's compiled kernel, which the first run on a machine builds
+server, the child and the command (their PSS summed: a page the child shares with the server
+counted once). All use hygis's compiled kernel, which the first run on a machine builds
 into the user cache (~30 s), and the PROJ operations and the plan's territory it keeps there: made
 before the timings by one untimed check, so that cold is what a user meets with every new
 control-line file, not the first run ever. hygis's modules are byte-compiled first, as ``pip
@@ -38,7 +38,10 @@ Peers sum pairwise intersections: that is the union semantics hygis guarantees o
 layers are interior-disjoint (patches never overlap); hygis dissolves overlapping features first.
 
 Per row: intersecting pairs, vertices (projects, patches), wall time (median of ``--repeat``),
-peak memory (RSS of the process and all its children, polled by psutil) and the largest relative
+CPU time (user + system of the process and all its children: beside the wall time, how many cores
+a run kept busy), peak memory (the PSS of the process and all its children summed, polled by
+psutil every 20 ms: a page shared by two processes counted once; RSS where the system reports no
+PSS) and the largest relative
 difference of a project's area from hygis's (against ``max(area, 1 m²)``). The case files come
 from ``make_large_case.py`` (``nonconvex``: star patches with holes, projects with corridors;
 ``convex``) and ``make_star_case.py`` (``stars``: 25-vertex patches), generated on first use::
@@ -246,16 +249,34 @@ def postgis_up() -> bool:
 
 
 # --------------------------------------------------------------------------- running and measuring
-class PeakRSS:
-    """Peak resident memory (MB) of a process and all its descendants, polled every 20 ms."""
+class PeakMemory:
+    """Peak memory (MB) of a process and all its descendants: their PSS summed, polled every 20 ms.
+
+    PSS (proportional set size, Linux: ``/proc/PID/smaps_rollup``) shares each page among the
+    processes that map it, so that a process tree's sum counts a shared page (a forked child's, a
+    library's, a memory-mapped file's) once, as the machine holds it. Where PSS is not reported
+    (macOS, Windows) the resident sizes are summed, which counts a shared page once per process
+    (``kind`` says which was measured).
+    """
 
     def __init__(self, pid: int, *others: int):
         import psutil
 
         self._proc, self.peak, self._stop = psutil.Process(pid), 0.0, threading.Event()
         self._others = [psutil.Process(p) for p in others]
+        self.kind = "PSS"
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
+
+    def _size(self, p) -> int:
+        import psutil
+
+        if self.kind == "PSS":
+            try:
+                return int(p.memory_full_info().pss)
+            except (AttributeError, psutil.AccessDenied):
+                self.kind = "RSS"  # not reported here: resident sizes from now on
+        return int(p.memory_info().rss)
 
     def _poll(self) -> None:
         import psutil
@@ -265,13 +286,13 @@ class PeakRSS:
                 procs = [self._proc, *self._proc.children(recursive=True)]
                 for other in self._others:
                     procs += [other, *other.children(recursive=True)]
-                rss = 0
+                total = 0
                 for p in procs:
                     try:
-                        rss += p.memory_info().rss
+                        total += self._size(p)
                     except psutil.Error:
                         pass
-                self.peak = max(self.peak, rss / 2**20)
+                self.peak = max(self.peak, total / 2**20)
             except psutil.Error:
                 return
             time.sleep(0.02)
@@ -282,19 +303,36 @@ class PeakRSS:
         return self.peak
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's waited-for children and their descendants."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows: no rusage; CPU time not reported
+        return float("nan")
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_timed(
     cmd: list[str], env: dict | None = None, also: tuple[int, ...] = ()
-) -> tuple[float, float, str]:
-    """Wall time (s), peak memory (MB) and stdout of one process (and of the processes ``also``)."""
+) -> tuple[float, float, float, str]:
+    """Wall time (s), peak memory (MB), CPU time (s) and stdout of one process (memory: and of the
+    processes ``also``, whose CPU time is not counted).
+
+    The CPU time is that of the process and every descendant it waited for (all threads, all
+    cores): with the wall time it tells how much of the machine a run kept busy (a 16-core run).
+    """
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    mem = PeakRSS(proc.pid, *also)
+    mem = PeakMemory(proc.pid, *also)
     stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0
     peak = mem.stop()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} … failed:\n{stderr[-1500:]}")
-    return wall, peak, stdout
+    return wall, peak, cpu, stdout
 
 
 def hygis_areas(csv: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -327,11 +365,11 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
             str(out),
         ]
         also = (server_pid(cache),) if peer.startswith("hygis-served") else ()
-        wall, peak, _ = run_timed(cmd, env, also)
+        wall, peak, cpu, _ = run_timed(cmd, env, also)
         ids, areas = hygis_areas(out)
-        return {"wall": wall, "peak": peak, "ids": ids, "areas": areas}
+        return {"wall": wall, "peak": peak, "cpu": cpu, "ids": ids, "areas": areas}
     cmd = [sys.executable, __file__, "--run", peer, str(projects), str(farmland), str(out)]
-    wall, peak, stdout = run_timed(cmd)
+    wall, peak, cpu, stdout = run_timed(cmd)
     import pandas as pd
 
     res = pd.read_csv(out)
@@ -339,6 +377,7 @@ def run_peer(peer: str, projects: Path, farmland: Path, work: Path, cache: Path)
     return {
         "wall": wall,
         "peak": peak,
+        "cpu": cpu,
         "ids": res["project_id"].astype(str).to_numpy(),
         "areas": res["area_m2"].fillna(0.0).to_numpy(),
         **extra,
@@ -479,13 +518,15 @@ def main() -> None:
                     fig = {
                         "wall_s": statistics.median(x["wall"] for x in runs),
                         "peak_mb": max(x["peak"] for x in runs),
+                        "cpu_s": statistics.median(x["cpu"] for x in runs),
                         "max_rel_diff": diff,
                     }
                     if "pairs" in r:
                         row["pairs"] = r["pairs"]
                     row["tools"][peer] = fig
                     print(
-                        f"  {peer:>11}: {fig['wall_s']:7.2f} s  peak {fig['peak_mb']:7,.0f} MB  "
+                        f"  {peer:>17}: {fig['wall_s']:7.2f} s wall  {fig['cpu_s']:7.2f} s CPU  "
+                        f"peak {fig['peak_mb']:7,.0f} MB  "
                         f"max rel. area diff from hygis {diff:.1e}",
                         flush=True,
                     )

@@ -30,6 +30,7 @@ FOUNDATION = frozenset(
         "hygis.crs",
         "hygis.gcj02",
         "hygis.geometry",
+        "hygis.memory",
     }
 )
 

@@ -236,13 +236,25 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     target = tmp_path / "report.csv"
     target.write_bytes(b"previous report")
 
-    def boom(table, sink, *a, **k):
-        sink.write(b"half a rep")
-        raise RuntimeError("disk full")
+    class Boom:
+        """Arrow's CSV writer running out of disk after half a report (rows go in slices)."""
+
+        def __init__(self, sink, *a, **k):
+            self.sink = sink
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write_table(self, table):
+            self.sink.write(b"half a rep")
+            raise RuntimeError("disk full")
 
     import pyarrow.csv
 
-    monkeypatch.setattr(pyarrow.csv, "write_csv", boom)
+    monkeypatch.setattr(pyarrow.csv, "CSVWriter", Boom)
     with pytest.raises(RuntimeError):
         io.write_table(pd.DataFrame({"a": [1]}), target)
     assert target.read_bytes() == b"previous report"

@@ -134,10 +134,10 @@ def judge_line(
             "project_id": frame["project_id"],
             "name": frame["name"],
             "group": frame["group"],
-            "control_line": line,
-            "control_line_zh": CONTROL_LINE_ZH[line],
-            "kind": kinds,
-            "method": np.where(unlocated, "none (no site)", methods),
+            "control_line": _shared_text(np.full(n, line, dtype=object)),
+            "control_line_zh": _shared_text(np.full(n, CONTROL_LINE_ZH[line], dtype=object)),
+            "kind": _shared_text(kinds),
+            "method": _shared_text(np.where(unlocated, "none (no site)", methods)),
             "site_ha": site_ha,
             "site_mu": site_ha * M2_PER_HA / M2_PER_MU,
             "overlap_ha": overlap_m2 / M2_PER_HA,
@@ -146,17 +146,40 @@ def judge_line(
             "outside_ha": outside_m2 / M2_PER_HA,
             "outside_mu": outside_m2 / M2_PER_MU,
             "point_inside": point_inside,
-            "project_type": types if types is not None else np.full(n, None, dtype=object),
-            "project_type_basis": type_basis if type_basis is not None else np.full(n, "", dtype=object),
-            "category": np.where(unlocated, NULL, category),
-            "verdict": verdict,
-            "rule": rule,
-            "source": source,
-            "location_note": loc_notes,
+            "project_type": _shared_text(types if types is not None else np.full(n, None, dtype=object)),
+            "project_type_basis": _shared_text(
+                type_basis if type_basis is not None else np.full(n, "", dtype=object)
+            ),
+            "category": _shared_text(np.where(unlocated, NULL, category)),
+            "verdict": _shared_text(verdict),
+            "rule": _shared_text(rule),
+            "source": _shared_text(source),
+            "location_note": _shared_text(loc_notes),
             "geometry": geom,
             "site_geometry": site_geoms,
         }
     )
+
+
+def _shared_text(values: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """A text column whose rows share one string per distinct text.
+
+    A report's text columns hold a few dozen distinct texts over 10⁵ rows (a rule with its clause
+    and quote, a verdict, a type's basis). Where pandas keeps text in Arrow (pandas ≥ 3: ``str``)
+    each row gets its own copy of the bytes — ~60 MB a line for the rule and source of 50,000
+    projects, then copied again as the lines' rows are put together. Here the rows refer to one
+    Python string per distinct text, in pandas' ``str`` dtype with Python storage (same values,
+    same missing value); where pandas keeps text as objects (pandas 2), an object array of them.
+    """
+    values = np.asarray(values, dtype=object)
+    codes, uniques = pd.factorize(values)
+    shared = values.copy()
+    has = codes >= 0
+    shared[has] = np.asarray(uniques, dtype=object)[codes[has]]
+    text = pd.Series(["text"]).dtype
+    if isinstance(text, pd.StringDtype) and text.storage != "python":
+        return pd.array(shared, dtype=pd.StringDtype("python", na_value=text.na_value))
+    return shared
 
 
 __all__ = ["VERDICT_TOLERANCE_M2", "VERDICT_TOLERANCE_REL", "judge_line"]

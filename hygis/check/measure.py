@@ -17,7 +17,7 @@ import numpy as np
 from hygis.check.sites import Sites
 from hygis.constants import ENGINES
 from hygis.engine.distributed import overlap_dask
-from hygis.engine.overlap import Pairs, SiteCache, disjoint_layer, overlap
+from hygis.engine.overlap import Pairs, SiteCache, disjoint_layer, overlap, overlap_layers
 from hygis.geometry import project
 from hygis.io.fields import survey_attributes
 from hygis.messages import warn
@@ -98,6 +98,85 @@ def measure_line(
         Receives a line of text per chunk of sites.
     """
     say = progress or (lambda _m: None)
+    prepared, attributes = _prepared(sites, line, layer, notes, pairs, say)
+
+    def tick(done: int, total: int) -> None:
+        say(f"{line}: {done:,}/{total:,} projects")
+
+    # The same chunk function runs on this machine's cores or on the dask cluster: only where differs.
+    where: dict[str, Any] = {"client": client} if engine == "dask" else {"workers": workers, "cache": cache}
+    run = overlap_dask if engine == "dask" else overlap
+    result = run(
+        sites.geoms,
+        prepared,
+        geometry=geometry,
+        progress=tick,
+        area_scale=sites.area_scale,
+        pairs=pairs,
+        **where,
+    )
+    return _line_overlap(sites, line, prepared, attributes, result, pairs)
+
+
+def measure_together(
+    sites: Sites,
+    layers: dict[str, Any],
+    notes: list[str],
+    *,
+    workers: int | None = None,
+    geometry: bool = True,
+    pairs: dict[str, bool] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, LineOverlap]:
+    """:func:`measure_line` of several lines on this machine's cores, each chunk of sites cut once for all.
+
+    The same figures as one :func:`measure_line` per line sharing a :class:`SiteCache`, without
+    holding the pieces of every site until the last line is measured (~120 MB for 50,000 sites):
+    a chunk's pieces are measured against every line, then let go
+    (:func:`hygis.engine.overlap.overlap_layers`).
+
+    Parameters
+    ----------
+    sites : Sites
+    layers : dict
+        Line name → its layer, as :func:`measure_line` takes it; measured (and noted) in this order.
+    notes : list of str
+    workers, geometry
+        As :func:`measure_line` (local engine).
+    pairs : dict, optional
+        Line name → whether to measure its (site, feature) overlaps (default: none).
+    progress : callable, optional
+    """
+    say = progress or (lambda _m: None)
+    pairs = pairs or {}
+    prepared = {
+        line: _prepared(sites, line, layer, notes, pairs.get(line, False), say)
+        for line, layer in layers.items()
+    }
+
+    def tick(done: int, total: int) -> None:
+        for line in layers:  # each line's progress, as measure_line says it
+            say(f"{line}: {done:,}/{total:,} projects")
+
+    results = overlap_layers(
+        sites.geoms,
+        [layer for layer, _ in prepared.values()],
+        geometry=geometry,
+        workers=workers,
+        progress=tick,
+        area_scale=sites.area_scale,
+        pairs=[pairs.get(line, False) for line in layers],
+    )
+    return {
+        line: _line_overlap(sites, line, layer, attributes, result, pairs.get(line, False))
+        for (line, (layer, attributes)), result in zip(prepared.items(), results)
+    }
+
+
+def _prepared(
+    sites: Sites, line: str, layer: Any, notes: list[str], pairs: bool, say: Callable[[str], None]
+) -> tuple[Any, dict[str, np.ndarray]]:
+    """The line ready for the engine (dissolved, in the sites' CRS) and its survey attributes."""
     if isinstance(layer, gpd.GeoDataFrame):
         say(f"{line}: {len(layer):,} features")
         geoms = np.asarray(layer.geometry.values, dtype=object)
@@ -116,22 +195,13 @@ def measure_line(
             f"{prepared.dissolved_groups} so that shared ground counts once.",
             notes,
         )
+    return prepared, attributes
 
-    def tick(done: int, total: int) -> None:
-        say(f"{line}: {done:,}/{total:,} projects")
 
-    # The same chunk function runs on this machine's cores or on the dask cluster: only where differs.
-    where: dict[str, Any] = {"client": client} if engine == "dask" else {"workers": workers, "cache": cache}
-    run = overlap_dask if engine == "dask" else overlap
-    result = run(
-        sites.geoms,
-        prepared,
-        geometry=geometry,
-        progress=tick,
-        area_scale=sites.area_scale,
-        pairs=pairs,
-        **where,
-    )
+def _line_overlap(
+    sites: Sites, line: str, prepared: Any, attributes: dict[str, np.ndarray], result: Any, pairs: bool
+) -> LineOverlap:
+    """What the engine measured of one line, with the points tested by containment."""
     inside_m2, inside_geom = result
     point_inside = np.full(len(sites.geoms), None, dtype=object)
     if sites.points.any():
@@ -150,4 +220,4 @@ def measure_line(
     )
 
 
-__all__ = ["ENGINES", "LineOverlap", "measure_line"]
+__all__ = ["ENGINES", "LineOverlap", "measure_line", "measure_together"]

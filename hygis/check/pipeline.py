@@ -53,7 +53,7 @@ from hygis.check.categories import (
 )
 from hygis.check.judge import VERDICT_TOLERANCE_M2, judge_line
 from hygis.check.land_use import land_use_table
-from hygis.check.measure import measure_line
+from hygis.check.measure import measure_line, measure_together
 from hygis.check.preaudit import (
     FIGURE_COLUMNS,
     ITEMISED_LINES,
@@ -71,6 +71,7 @@ from hygis.engine.area import describe as describe_area
 from hygis.engine.overlap import SiteCache
 from hygis.errors import HygisInputError
 from hygis.geometry import project
+from hygis.memory import give_back
 from hygis.messages import warn
 from hygis.plan import inputs as plan_inputs
 from hygis.plan.inputs import PlanInputs, illustrative_banner, resolve
@@ -154,6 +155,9 @@ def check_projects(
     projects = checked_projects(inputs.projects, rule_table, notes)
     area_crs, method = area_settings(inputs, area, planar_crs)
     say(f"sites in {hcrs.describe(area_crs)}; {method}")
+    # The lines prepared before the sites are made: a large line's features, read to prepare it,
+    # are let go (when no table needs them) before the sites take their memory, never held with them.
+    layers = prepare_lines(inputs, area_crs, keep_features=preaudit is True or land_use is not None)
     native = inputs.projects_as_read(projects)
     ellipsoidal = area == ELLIPSOIDAL
     sites = project_sites(
@@ -172,8 +176,11 @@ def check_projects(
         client=client,
         geometry=overlap_geometry,
         pairs=bool(preaudit),
+        layers=layers,
         progress=say,
     )
+    del layers
+    give_back()  # the sites' pieces, the features read to prepare the lines
     frames, by_county, detail = [], [], []
     for line in CONTROL_LINES:
         frame = judge_line(
@@ -309,6 +316,7 @@ def measure_lines(
     *,
     geometry: bool = True,
     pairs: bool = True,
+    layers: dict[str, Any] | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Step 3: each control line's overlap with every site, by the exact engine.
@@ -333,6 +341,8 @@ def measure_lines(
         Build the overlap polygons, not only the areas.
     pairs : bool
         Keep the (project, patch) areas of the lines the 用地预审 itemises.
+    layers : dict, optional
+        The lines as :func:`prepare_lines` gives them (default: prepared here).
     progress : callable, optional
 
     Returns
@@ -341,10 +351,21 @@ def measure_lines(
         Control line → its measure (:func:`hygis.check.measure.measure_line`).
     """
     cache = SiteCache()  # the sites ordered and cut once for the three lines
-    layers = {line: inputs.line_for_check(line, area_crs) for line in CONTROL_LINES}
+    layers = prepare_lines(inputs, area_crs) if layers is None else layers
     notes.extend(inputs.deferred_notes())  # once prepared: a large line's validity is tested meanwhile
     # The largest line first: its workers cut the sites, which the smaller lines then reuse.
     by_size = sorted(CONTROL_LINES, key=lambda name: -len(layers[name]))
+    if engine == "local" and client is None:
+        # Here, each chunk of sites is cut once and measured against the three lines at once.
+        return measure_together(
+            sites,
+            {line: layers[line] for line in by_size},
+            notes,
+            workers=workers,
+            geometry=geometry,
+            pairs={line: pairs and line in ITEMISED_LINES for line in by_size},
+            progress=progress,
+        )
     return {
         line: measure_line(
             sites,
@@ -361,6 +382,20 @@ def measure_lines(
         )
         for line in by_size
     }
+
+
+def prepare_lines(inputs: PlanInputs, area_crs: Any, *, keep_features: bool = True) -> dict[str, Any]:
+    """Each control line ready to measure (:meth:`hygis.plan.inputs.PlanInputs.line_for_check`).
+
+    A line given as a file comes as its prepared index, from the cache when the file is unchanged;
+    ``keep_features=False``: the features read to prepare it are not kept once it is (~150 MB for
+    2·10⁵ patches; read again if a later step needs them after all).
+    """
+    layers = {
+        line: inputs.line_for_check(line, area_crs, keep_features=keep_features) for line in CONTROL_LINES
+    }
+    give_back()  # what preparing took
+    return layers
 
 
 def preaudit_step(
@@ -613,6 +648,7 @@ __all__ = [
     "checked_projects",
     "measure_lines",
     "preaudit_step",
+    "prepare_lines",
     "provenance",
     "summary",
     "typed_projects",

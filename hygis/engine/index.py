@@ -730,6 +730,8 @@ class DeferredLayer:
         self._said: list[warnings.WarningMessage] = []  # the warnings of that reading, held
         #: True when the last :meth:`index` came from the cache.
         self.hit = False
+        #: The features as read were let go (:meth:`release`): read again if needed, quietly.
+        self._released = False
 
     def _root_key(self) -> str | None:
         if not self.use_cache:
@@ -788,13 +790,26 @@ class DeferredLayer:
         self._unsettled = None
         said, self._said = self._said, []
         if valid.all():
-            for w in said:  # true of the features as they stand: said now
+            for w in said if not self._released else []:  # true of the features as they stand: said now
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
             self._keep(frame, notes)
             return False
-        frame, repaired = self._read()  # says what it says of the repaired features, once
+        with warnings.catch_warnings():
+            if self._released:  # read again after release(): said the first time
+                warnings.simplefilter("ignore")
+            frame, repaired = self._read()  # says what it says of the repaired features, once
         self._keep(frame, repaired)
         return True
+
+    def release(self) -> None:
+        """Let go of the features as read once the index is made (~150 MB for 2·10⁵ patches).
+
+        For a check whose outputs need only the index (its areas and the (site, patch) figures):
+        a map or a table that needs the features after all reads the file again, as a check
+        answered from the cache does, without saying again what reading it said.
+        """
+        if self._frame is not None and self._unsettled is None:
+            self._frame, self._released = None, True
 
     def _keep(self, frame: Any, notes: list[str]) -> None:
         b = _bounds_wgs84(frame) if len(frame) else np.full(4, np.nan)

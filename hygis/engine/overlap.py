@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +53,8 @@ SPLIT_CELL_M = 1_000.0
 #: a layer is prepared: a pair then costs what a piece of the feature costs, not the whole of it.
 MAX_FEATURE_VERTICES = 512
 FEATURE_CELL_M = 2_000.0
+#: Features whose rings are read at a time when a layer is prepared (:func:`_layer_rings`).
+PREPARE_FEATURES = 20_000
 #: Sites per chunk: bounds the memory of one bulk query and spreads work across cores.
 #: Features of a layer measured in this process, without workers, once the sites are cut.
 SMALL_LAYER = 1_000
@@ -76,29 +78,22 @@ class Layer:
     source_row: np.ndarray | None = None
     #: Which features are convex (their own hull).
     convex: np.ndarray = field(init=False, repr=False)
-    #: Which features have a convex hull to clip by, and its counter-clockwise vertices (see
-    #: :func:`hygis.clip.convex_clippers`); for a convex feature, the feature itself.
+    #: Which features the kernel clips (polygons; other kinds go to GEOS), and the convex ones'
+    #: counter-clockwise vertices (:func:`hygis.engine.clip.convex_rings`) in ``offsets``/``cx``/``cy``.
     clippable: np.ndarray = field(init=False, repr=False)
     offsets: np.ndarray = field(init=False, repr=False)
     cx: np.ndarray = field(init=False, repr=False)
     cy: np.ndarray = field(init=False, repr=False)
-    #: The hulls' areas, computed as the clipped areas are (near the first vertex).
-    hull_areas: np.ndarray = field(init=False, repr=False)
     _rings: kernel.RingArrays | None = field(default=None, init=False, repr=False)
-    #: Whether the non-convex features' hulls are in ``offsets``/``cx``/``cy`` (:func:`with_hulls`).
-    hulls: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # One pass over the rings gives the kernel its arrays and tells the convex features
         # (one ring whose turns all go one way; straight vertices allowed: their two edges lie on
         # one line, which clips the same), which clip as they are.
-        n = len(self.geoms)
         type_id = shapely.get_type_id(self.geoms)
         prepared = kernel.one_ring_layer(self.geoms)
         if prepared is None:
-            rings = clip.rings_of(self.geoms)
-            own, off, cx, cy = clip.convex_rings(rings, n)
-            self._rings = kernel.RingArrays.from_rings(rings, n)
+            self._rings, (own, off, cx, cy) = _layer_rings(self.geoms)
         else:  # one-ring polygons (most layers): compiled
             self._rings, (own, off, cx, cy) = prepared
         self.convex = own & (type_id == 3)
@@ -114,6 +109,45 @@ class Layer:
         """The features' rings as flat arrays for the compiled kernel."""
         assert self._rings is not None
         return self._rings
+
+
+def _layer_rings(geoms: np.ndarray) -> tuple[kernel.RingArrays, tuple[np.ndarray, ...]]:
+    """The kernel's rings and :func:`hygis.engine.clip.convex_rings` of a layer, :data:`PREPARE_FEATURES`
+    features at a time.
+
+    Every array is per feature, per ring or per vertex, so the chunks put end to end (their
+    offsets shifted) are the arrays of the whole layer, the same numbers; but the temporaries of
+    reading the rings (~5× their result: 360 MB for 2·10⁵ patches at once) are those of one chunk.
+    """
+    n = len(geoms)
+    chunks = []
+    for start in range(0, max(n, 1), PREPARE_FEATURES):
+        part = geoms[start : start + PREPARE_FEATURES]
+        rings = clip.rings_of(part)
+        chunks.append((kernel.RingArrays.from_rings(rings, len(part)), clip.convex_rings(rings, len(part))))
+        del rings
+    if len(chunks) == 1:
+        return chunks[0]
+
+    def joined(offsets: list[np.ndarray]) -> np.ndarray:
+        """Offset arrays end to end, each shifted by the items before it."""
+        base = np.cumsum([0] + [int(o[-1]) for o in offsets])
+        return np.concatenate([o[:-1] + b for o, b in zip(offsets, base)] + [base[-1:]]).astype(np.int64)
+
+    ring_arrays = kernel.RingArrays(
+        np.concatenate([r.x for r, _ in chunks]),
+        np.concatenate([r.y for r, _ in chunks]),
+        joined([r.off for r, _ in chunks]),
+        np.concatenate([r.sign for r, _ in chunks]),
+        joined([r.start for r, _ in chunks]),
+    )
+    convex = (
+        np.concatenate([c[0] for _, c in chunks]),
+        joined([c[1] for _, c in chunks]),
+        np.concatenate([c[2] for _, c in chunks]),
+        np.concatenate([c[3] for _, c in chunks]),
+    )
+    return ring_arrays, convex
 
 
 def disjoint_layer(geoms: ArrayLike) -> Layer:
@@ -174,7 +208,9 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         rows = np.r_[rows[alone], np.full(len(merged), -1, dtype=rows.dtype)]
         tree = _grid(arr)
     arr, rows, tree = _split_large(arr, rows, tree)
-    shapely.prepare(arr)
+    # Not shapely.prepare'd: GEOS uses a prepared geometry only as a predicate's first argument,
+    # and the engine always gives the sites (or points) first; preparing 2·10⁵ patches cost
+    # ~30 MB (held with the features read) and a tenth of a second for nothing.
     return Layer(
         geoms=arr,
         areas=shapely.area(arr),
@@ -603,6 +639,65 @@ def overlap(
         )
 
 
+def overlap_layers(
+    sites: ArrayLike,
+    layers: list[Any],
+    *,
+    geometry: bool = True,
+    workers: int | None = None,
+    chunk_size: int = CHUNK_SITES,
+    progress: Callable[[int, int], None] | None = None,
+    area_scale: AreaScaleFn | None = None,
+    pairs: list[bool] | None = None,
+) -> list[Result]:
+    """:func:`overlap` of the same sites with several layers, each chunk of sites cut once for all.
+
+    The same numbers as one :func:`overlap` per layer sharing a :class:`SiteCache` (the same
+    chunks, the same pieces), but a chunk's pieces are measured against every layer and let go,
+    rather than all kept until the last layer (~120 MB for 50,000 sites). ``pairs``: per layer.
+    """
+    sites = np.asarray(sites, dtype=object)
+    n = len(sites)
+    want_pairs = list(pairs) if pairs is not None else [False] * len(layers)
+    order = spatial_order(sites)
+    workers = default_workers() if workers is None else max(1, workers)
+    if workers > 1:
+        # As overlap(): at least two chunks per worker.
+        chunk_size = max(1, min(chunk_size, -(-n // (2 * workers))))
+    chunks = [order[i : i + chunk_size] for i in range(0, n, chunk_size)]
+
+    def run(k: int) -> list[ChunkResult]:
+        cut, found = None, []
+        for layer, want in zip(layers, want_pairs):
+            a, g, p, cut = _chunk(sites[chunks[k]], layer, geometry, area_scale, want, cut)
+            found.append((a, g, p, None))
+        return found
+
+    pool = None
+    results: Iterator[list[ChunkResult]]
+    if workers == 1 or len(chunks) < 2:
+        results = map(run, range(len(chunks)))
+    else:
+        # Threads over the GIL-free kernels, as overlap(); each call takes the kernel it may (a
+        # new machine's small calls run it uncompiled while it compiles).
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hygis-overlap")
+        results = pool.map(run, range(len(chunks)))
+    per_chunk, done = [], 0
+    try:
+        for c, found in zip(chunks, results):
+            per_chunk.append(found)
+            done += len(c)
+            if progress:
+                progress(done, n)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return [
+        _collect(chunks, (found[i] for found in per_chunk), n, geometry, progress=None)
+        for i in range(len(layers))
+    ]
+
+
 #: The kernel, public for the engines built on it (:mod:`hygis.engine.distributed`).
 chunk_overlap = _chunk
 
@@ -618,6 +713,7 @@ __all__ = [
     "default_workers",
     "disjoint_layer",
     "overlap",
+    "overlap_layers",
     "site_areas",
     "spatial_order",
 ]

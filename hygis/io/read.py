@@ -40,6 +40,7 @@ from hygis.io.repair import check_coordinates, clean_geometries
 from hygis.io.sources import LAYER_SYNTAX, split_layer
 from hygis.io.tables import TABLE_SUFFIXES, read_table_points
 from hygis.io.write import register_inputs
+from hygis.memory import give_back
 from hygis.messages import warn
 
 #: What reading a damaged or foreign file raises: GDAL's errors through pyogrio (by driver), a
@@ -216,6 +217,7 @@ def _read_source(
             gdf = read_table_points(Path(target), name, crs=user_crs)
         else:
             gdf, repairs = _read_gdal(target, src, layer, enc, name, label)
+            give_back(arenas=False)  # pyarrow's pool: what decoding the file took
             notes.extend(repairs)
     notes.extend(gdf.attrs.get(NOTES_ATTR, []))
     return gdf, enc

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -311,12 +312,19 @@ def write_table(
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with a byte-order mark; through Arrow (15x pandas on a 150k-row report), else pandas."""
+    """UTF-8 with a byte-order mark; through Arrow (15x pandas on a 150k-row report), else pandas.
+
+    Arrow is given the rows :data:`CSV_ROWS` at a time, each slice converted to the one schema of
+    the whole frame (so that every value is written as the whole table would write it): a report of
+    10⁵ rows repeats long texts (rules with their clauses, sources) that a whole Arrow table would
+    copy into every row, ~180 MB for 50,000 projects × 3 lines — more than the report itself.
+    """
     import pyarrow as pa  # noqa: PLC0415
     import pyarrow.csv as pa_csv  # noqa: PLC0415
 
     try:
-        arrow = pa.Table.from_pandas(df, preserve_index=False)
+        schema = _arrow_schema(df)
+        first = pa.Table.from_pandas(df.iloc[:CSV_ROWS], schema=schema, preserve_index=False, nthreads=1)
     except (pa.ArrowException, TypeError, ValueError):  # a column of mixed types: pandas writes it as text
         df.to_csv(path, index=False, encoding="utf-8-sig")
         return
@@ -325,7 +333,38 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in df.columns])
     with open(path, "wb") as fh:
         fh.write(("\ufeff" + header.getvalue()).encode())
-        pa_csv.write_csv(arrow, fh, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+        with pa_csv.CSVWriter(fh, first.schema, write_options=options) as writer:
+            writer.write_table(first)
+            del first
+            for start in range(CSV_ROWS, len(df), CSV_ROWS):
+                part = df.iloc[start : start + CSV_ROWS]
+                # One thread: Arrow's threads would keep pages of their own.
+                table = pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1)
+                writer.write_table(table)
+                pa.default_memory_pool().release_unused()  # else it keeps every slice's pages
+
+
+#: Rows of a table converted to Arrow at a time when a .csv is written (:func:`_write_csv`).
+CSV_ROWS = 4_096
+
+
+def _arrow_schema(df: pd.DataFrame) -> Any:
+    """``pyarrow.Schema.from_pandas(df)`` without converting the whole of a text column.
+
+    The Arrow type of a pandas text column (``str``, ``string``) is its dtype's, whatever its
+    values; ``from_pandas`` converts the whole column to find it (the report's rule texts: 60 MB).
+    Other columns (objects, whose type the values tell) are inferred from all their rows.
+    """
+    import pyarrow as pa  # noqa: PLC0415 - with the writer
+
+    fields = []
+    for k in range(df.shape[1]):
+        column = df.iloc[:, [k]]
+        if isinstance(column.dtypes.iloc[0], pd.StringDtype):
+            column = column.iloc[:1]
+        fields.append(pa.Schema.from_pandas(column, preserve_index=False).field(0))
+    return pa.schema(fields)
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:

@@ -99,16 +99,21 @@ class PlanInputs:
         """What reading the deferred lines said (from the cache when their index is kept there)."""
         return [note for d in self.deferred.values() for note in d.source().get("notes", [])]
 
-    def line_for_check(self, name: str, area_crs: CRS) -> Any:
+    def line_for_check(self, name: str, area_crs: CRS, *, keep_features: bool = True) -> Any:
         """One control line ready for :func:`hygis.check.measure.measure_line`.
 
         A deferred line gives its prepared index (:class:`hygis.engine.index.LayerIndex`, from the
-        cache when the file has not changed), any other its GeoDataFrame.
+        cache when the file has not changed), any other its GeoDataFrame. ``keep_features=False``:
+        the features read to prepare the index are not kept (:meth:`DeferredLayer.release
+        <hygis.engine.index.DeferredLayer.release>`), for a check that needs only the index.
         """
         if name in self.deferred and name not in self.__dict__:
             from hygis.engine.overlap import disjoint_layer  # noqa: PLC0415
 
-            return self.deferred[name].index(area_crs, disjoint_layer)
+            index = self.deferred[name].index(area_crs, disjoint_layer)
+            if not keep_features:
+                self.deferred[name].release()
+            return index
         return getattr(self, name)
 
     def control_lines(self) -> dict[str, gpd.GeoDataFrame]:
