@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cluster import case_files
-from bench_peers import rel_diff, run_peer
+from bench_peers import compile_kernel, rel_diff, run_peer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,12 +50,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="hygis-province-") as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
-        # The kernel compiled (once per machine) before anything is timed, as in bench_peers.
-        subprocess.run(
-            [sys.executable, "-c", "from hygis.engine import kernel; kernel.warm_up()"],
-            check=True,
-            env={**os.environ, "PYTHONPATH": str(REPO), "HYGIS_CACHE_DIR": str(cache)},
-        )
+        compile_kernel(cache)  # once per machine, before anything is timed
         tools = ["hygis-cold", *(["hygis-warm"] if args.warm else []), *args.peers.split(",")]
         ref = None
         for tool in filter(None, tools):
