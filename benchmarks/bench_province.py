@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cluster import case_files
 from bench_peers import compile_kernel, rel_diff, run_peer
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
