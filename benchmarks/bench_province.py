@@ -28,7 +28,6 @@ from bench_cluster import case_files
 from bench_peers import compile_kernel, rel_diff, run_peer
 
 
-
 def main() -> None:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
