@@ -49,6 +49,8 @@ def test_a_planner_uploads_coordinates_and_downloads_the_cli_report(browser, ser
     page.route("**/*", only_here)
     try:
         page.goto(server.url + "/")
+        # The page asks /collections for the lines' status after it loads: wait for its answer.
+        page.wait_for_selector("#banner:not([hidden])", timeout=30_000)
         assert "示意数据" in page.text_content("#banner")  # the lines are the illustrative ones
         page.set_input_files("#file", str(txt))
         page.click("#run")

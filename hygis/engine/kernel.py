@@ -932,7 +932,7 @@ def grid_pairs(
 
     >>> grid_pairs(np.array([[0.0, 0.0, 1.0, 1.0]]), (0.0, 0.0), 10.0, (1, 1),
     ...            np.array([0, 2]), np.array([1, 0]), np.array([[5.0, 5.0, 6.0, 6.0], [0.5, 0.5, 2.0, 2.0]]))
-    (array([0]), array([0]))
+    (array([0]), array([1]))
     """
     args = (
         np.ascontiguousarray(qb, dtype=np.float64),
