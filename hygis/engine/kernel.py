@@ -71,6 +71,8 @@ ORIENT_ERROR_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 #: The largest ring :func:`simple_polygons` proves (its test is quadratic in the vertices; GEOS's
 #: is not): above it GEOS judges. Patches have tens of vertices, sites and red lines hundreds or more.
 PROOF_MAX_VERTICES = 48
+#: The geometries :func:`simple_polygons` reads at a time.
+PROOF_PART = 20_000
 #: The most work a call gives the plain kernel while the compiled one is being built on a new
 #: machine, in inner-loop steps (vertex × clipper edge for a pair, vertex × pass for a cut): about
 #: 2–3 s of Python (1–1.5 µs a step, measured), against ~15 s of compiling. A larger call waits.
@@ -846,12 +848,16 @@ def simple_polygons(geoms: np.ndarray) -> np.ndarray | None:
     )
     if not len(one):
         return proven
-    xy, owner = shapely.get_coordinates(arr[one], return_index=True)
-    poff = np.searchsorted(owner, np.arange(len(one) + 1)).astype(np.int64)
-    simple_rings = entry("_simple_rings", len(xy) * PROOF_MAX_VERTICES // 2)  # every pair of edges
-    if simple_rings is _PLAIN_COPY["_simple_rings"] and len(xy) > 2_000:  # GEOS is faster than Python
+    n_xy = int(shapely.get_num_coordinates(arr[one]).sum())
+    simple_rings = entry("_simple_rings", n_xy * PROOF_MAX_VERTICES // 2)  # every pair of edges
+    if simple_rings is _PLAIN_COPY["_simple_rings"] and n_xy > 2_000:  # GEOS is faster than Python
         return None
-    proven[one] = simple_rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff)
+    # A part at a time: the coordinates' copies (~40 B a vertex) are those of one part, not of the layer.
+    for at in range(0, len(one), PROOF_PART):
+        part = one[at : at + PROOF_PART]
+        xy, owner = shapely.get_coordinates(arr[part], return_index=True)
+        poff = np.searchsorted(owner, np.arange(len(part) + 1)).astype(np.int64)
+        proven[part] = simple_rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff)
     return proven
 
 
@@ -1205,12 +1211,16 @@ def bisect(r: clip.Rings, n_owners: int, cell: float) -> tuple[clip.Rings, np.nd
     return clip.Rings(x, y, rid, owner, sign), piece_owner
 
 
-def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...]] | None:
+def one_ring_layer(
+    geoms: np.ndarray, work: int | None = None
+) -> tuple[RingArrays, tuple[np.ndarray, ...]] | None:
     """The kernel's rings and the convex features of a layer of one-ring polygons, in one pass.
 
     What :func:`hygis.engine.clip.rings_of`, :func:`hygis.engine.clip.convex_rings` and
     :meth:`RingArrays.from_rings` give, the same numbers, ~10× faster on 10⁵ patches; None when a
-    feature is not a Polygon without holes (those take that way).
+    feature is not a Polygon without holes (those take that way). ``work``: the steps of the whole
+    job this call is a part of (4 per vertex), where a layer is read in parts: what decides, on a
+    new machine, whether the part waits for the compiled kernel (see :func:`entry`).
 
     >>> import shapely
     >>> rings, (convex, offsets, cx, cy) = one_ring_layer(np.array([shapely.box(0, 0, 2, 1)]))
@@ -1228,7 +1238,7 @@ def one_ring_layer(geoms: np.ndarray) -> tuple[RingArrays, tuple[np.ndarray, ...
         return None
     xy, owner = shapely.get_coordinates(arr, return_index=True)
     poff = np.searchsorted(owner, np.arange(len(arr) + 1)).astype(np.int64)
-    x, y, off, sign, convex, coff, cx, cy = entry("_one_ring_layer", 4 * len(xy))(
+    x, y, off, sign, convex, coff, cx, cy = entry("_one_ring_layer", 4 * len(xy) if work is None else work)(
         np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), poff
     )
     rings = RingArrays(x, y, off, sign, np.arange(len(arr) + 1, dtype=np.int64))

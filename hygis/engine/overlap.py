@@ -91,11 +91,7 @@ class Layer:
         # (one ring whose turns all go one way; straight vertices allowed: their two edges lie on
         # one line, which clips the same), which clip as they are.
         type_id = shapely.get_type_id(self.geoms)
-        prepared = kernel.one_ring_layer(self.geoms)
-        if prepared is None:
-            self._rings, (own, off, cx, cy) = _layer_rings(self.geoms)
-        else:  # one-ring polygons (most layers): compiled
-            self._rings, (own, off, cx, cy) = prepared
+        self._rings, (own, off, cx, cy) = _layer_rings(self.geoms)
         self.convex = own & (type_id == 3)
         counts = np.where(self.convex, np.diff(off), 0)
         self.offsets = np.r_[0, np.cumsum(counts)]
@@ -113,41 +109,42 @@ class Layer:
 
 def _layer_rings(geoms: np.ndarray) -> tuple[kernel.RingArrays, tuple[np.ndarray, ...]]:
     """The kernel's rings and :func:`hygis.engine.clip.convex_rings` of a layer, :data:`PREPARE_FEATURES`
-    features at a time.
+    features at a time: one-ring polygons (most layers) by the compiled
+    :func:`hygis.engine.kernel.one_ring_layer`, any other chunk by :func:`hygis.engine.clip.rings_of`.
 
     Every array is per feature, per ring or per vertex, so the chunks put end to end (their
     offsets shifted) are the arrays of the whole layer, the same numbers; but the temporaries of
-    reading the rings (~5× their result: 360 MB for 2·10⁵ patches at once) are those of one chunk.
+    reading the rings (~5× their result: 360 MB for 2·10⁵ patches at once) are those of one chunk,
+    and the chunks are joined one array at a time, each chunk's piece freed as it is copied.
     """
     n = len(geoms)
-    chunks = []
+    work = 4 * int(shapely.get_num_coordinates(geoms).sum())  # the layer's, not a chunk's
+    # Per chunk: x, y, off, sign, start (the kernel's rings), convex, coff, cx, cy.
+    fields: list[list[np.ndarray]] = [[] for _ in range(9)]
     for start in range(0, max(n, 1), PREPARE_FEATURES):
         part = geoms[start : start + PREPARE_FEATURES]
-        rings = clip.rings_of(part)
-        chunks.append((kernel.RingArrays.from_rings(rings, len(part)), clip.convex_rings(rings, len(part))))
-        del rings
-    if len(chunks) == 1:
-        return chunks[0]
+        prepared = kernel.one_ring_layer(part, work)
+        if prepared is None:
+            rings = clip.rings_of(part)
+            prepared = (kernel.RingArrays.from_rings(rings, len(part)), clip.convex_rings(rings, len(part)))
+            del rings
+        r, convex = prepared
+        for out, arr in zip(fields, (r.x, r.y, r.off, r.sign, r.start, *convex)):
+            out.append(arr)
+        del prepared, r, convex
+    offsets = {2, 4, 6}  # off, start, coff: shifted by the items of the chunks before
 
-    def joined(offsets: list[np.ndarray]) -> np.ndarray:
-        """Offset arrays end to end, each shifted by the items before it."""
-        base = np.cumsum([0] + [int(o[-1]) for o in offsets])
-        return np.concatenate([o[:-1] + b for o, b in zip(offsets, base)] + [base[-1:]]).astype(np.int64)
+    def joined(i: int) -> np.ndarray:
+        parts, fields[i] = fields[i], []
+        if len(parts) == 1:
+            return parts[0]
+        if i not in offsets:
+            return np.concatenate(parts)
+        base = np.cumsum([0] + [int(o[-1]) for o in parts])
+        return np.concatenate([o[:-1] + b for o, b in zip(parts, base)] + [base[-1:]]).astype(np.int64)
 
-    ring_arrays = kernel.RingArrays(
-        np.concatenate([r.x for r, _ in chunks]),
-        np.concatenate([r.y for r, _ in chunks]),
-        joined([r.off for r, _ in chunks]),
-        np.concatenate([r.sign for r, _ in chunks]),
-        joined([r.start for r, _ in chunks]),
-    )
-    convex = (
-        np.concatenate([c[0] for _, c in chunks]),
-        joined([c[1] for _, c in chunks]),
-        np.concatenate([c[2] for _, c in chunks]),
-        np.concatenate([c[3] for _, c in chunks]),
-    )
-    return ring_arrays, convex
+    x, y, off, sign, first_ring, own, coff, cx, cy = (joined(i) for i in range(9))
+    return kernel.RingArrays(x, y, off, sign, first_ring), (own, coff, cx, cy)
 
 
 def disjoint_layer(geoms: ArrayLike) -> Layer:

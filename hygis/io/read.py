@@ -36,6 +36,7 @@ from hygis.io.formats import (
     read_gdal_repairing,
 )
 from hygis.io.layer_names import layer_lines
+from hygis.io.parquet import read_geoparquet
 from hygis.io.repair import check_coordinates, clean_geometries
 from hygis.io.sources import LAYER_SYNTAX, split_layer
 from hygis.io.tables import TABLE_SUFFIXES, read_table_points
@@ -318,7 +319,7 @@ def _read_gdal(
     suffix = Path(target).suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(target), []
+            return read_geoparquet(target), []
         layers = pyogrio.list_layers(target)
         names = [str(row[0]) for row in layers]
         if layer is not None and layer not in names:

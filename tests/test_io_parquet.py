@@ -1,0 +1,71 @@
+"""GeoParquet read a batch at a time (hygis.io.parquet): the frame geopandas reads, whatever the file."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import shapely
+
+from hygis.io import parquet
+
+GEOMS = [shapely.box(i, i, i + 1, i + 1) for i in range(30)]
+GEOMS[3] = None  # a feature without a geometry stays one
+BASE = gpd.GeoDataFrame(
+    {
+        "DLBM": [f"01{i:02d}" for i in range(30)],
+        "n": np.arange(30),
+        "t": pd.date_range("2020", periods=30, tz="Asia/Shanghai"),
+    },
+    geometry=GEOMS,
+    crs="EPSG:4546",
+)
+
+CASES = {
+    "range index": (BASE, {}),
+    "index of names": (BASE.set_index("DLBM"), {}),
+    "repeated names as index": (BASE.assign(DLBM=["a", "b", "c"] * 10).set_index("DLBM"), {}),
+    "two-level index": (BASE.set_index(["DLBM", "n"]), {}),
+    "named range index": (BASE.rename_axis("fid"), {}),
+    "index not written": (BASE, {"index": False}),
+    "a slice (range from 5)": (BASE.iloc[5:25], {}),
+    "no rows": (BASE.iloc[:0], {}),
+    "two geometry columns": (BASE.assign(c=BASE.centroid), {}),
+    "geometry first": (BASE[["geometry", "DLBM", "n"]], {}),
+    "geometry renamed": (BASE.rename_geometry("shape"), {}),
+    "no CRS": (BASE.set_crs(None, allow_override=True), {}),
+    "longitude/latitude": (BASE.to_crs(4326), {}),
+    "categories": (BASE.assign(k=pd.Categorical(["a", "b"] * 15)), {}),
+    "GeoArrow encoding (read by geopandas)": (BASE, {"geometry_encoding": "geoarrow"}),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_frame_geopandas_reads(case, tmp_path, monkeypatch):
+    monkeypatch.setattr(parquet, "BATCH_ROWS", 7)  # several batches, the last one short
+    frame, kwargs = CASES[case]
+    path = tmp_path / "layer.parquet"
+    frame.to_parquet(path, **kwargs)
+    want, got = gpd.read_parquet(path), parquet.read_geoparquet(path)
+    assert got.equals(want)
+    assert list(got.columns) == list(want.columns)
+    assert got.index.equals(want.index) and got.index.names == want.index.names
+    assert (got.dtypes == want.dtypes).all()
+    assert got.geometry.name == want.geometry.name and got.crs == want.crs
+
+
+def test_a_file_without_pandas_metadata_is_in_crs84(tmp_path, monkeypatch):
+    """Written by another tool (GDAL, DuckDB): no pandas metadata, no CRS (OGC:CRS84 by the spec)."""
+    monkeypatch.setattr(parquet, "BATCH_ROWS", 7)
+    table = pa.table({"id": list(range(30)), "geometry": shapely.to_wkb(np.array(GEOMS, dtype=object))})
+    column = {"encoding": "WKB", "geometry_types": []}
+    geo = json.dumps({"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}})
+    pq.write_table(table.replace_schema_metadata({"geo": geo}), tmp_path / "other.parquet")
+    got = parquet.read_geoparquet(tmp_path / "other.parquet")
+    assert got.equals(gpd.read_parquet(tmp_path / "other.parquet"))
+    assert got.crs == "OGC:CRS84" and list(got.index) == list(range(30))
