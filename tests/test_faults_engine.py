@@ -393,3 +393,37 @@ def test_first_check_on_a_new_machine_compiles_the_kernel_across_threads_and_pro
     out, err = later.communicate(timeout=900)
     assert later.returncode == 0 and out.split() == ["True", "True"], err
     assert "compiling" not in err  # the next command loads what the first ones compiled
+
+
+def test_a_compile_killed_on_windows_does_not_hold_the_next_command(tmp_path, monkeypatch):
+    """A helper killed mid-compile leaves its mark (.compiling). Windows cannot be asked whether its
+    pid lives, so the mark's heartbeat decides: untouched for MARK_STALE_S, the next command stops
+    waiting for it (it used to be believed for the whole 300 s compile timeout)."""
+    import os
+    import threading
+    import time
+
+    from hygis.engine import kernel
+
+    monkeypatch.setattr(kernel.sys, "platform", "win32")  # the pid is not asked
+    mark = tmp_path / ".compiling"
+    mark.write_text("999999999", encoding="utf-8")  # a pid that is no process
+    assert kernel._compiling_elsewhere(tmp_path)  # fresh: believed
+    old = time.time() - kernel.MARK_STALE_S - 1
+    os.utime(mark, (old, old))
+    assert not kernel._compiling_elsewhere(tmp_path)  # no heartbeat: a killed helper
+
+    # A living helper's heartbeat keeps its mark fresh however long numba takes.
+    monkeypatch.setattr(kernel, "HEARTBEAT_S", 0.05)
+    done = threading.Event()
+    beat = threading.Thread(target=kernel._heartbeat, args=(mark, done))
+    beat.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not kernel._compiling_elsewhere(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kernel._compiling_elsewhere(tmp_path)
+    finally:
+        done.set()
+        beat.join(5)
+    assert not beat.is_alive()

@@ -79,6 +79,11 @@ PROOF_PART = 20_000
 PLAIN_MAX_WORK = 2_000_000
 #: How long a compile may take another process before this one stops waiting for it, in seconds.
 COMPILE_TIMEOUT_S = 300.0
+#: The compiling helper touches its mark (``.compiling``) this often, in seconds; a mark untouched
+#: for :data:`MARK_STALE_S` is a helper that was killed (a closed laptop lid, Task Manager): on every
+#: OS, without asking whether its pid lives (which Windows cannot be asked without harm).
+HEARTBEAT_S = 2.0
+MARK_STALE_S = 15.0
 
 
 class KernelUnavailable(RuntimeError):
@@ -179,8 +184,9 @@ def _lock_file(folder: Path) -> Path:
 
 
 def _compiling_elsewhere(folder: Path) -> bool:
-    """Whether a process compiles the kernel into ``folder`` now: its mark is fresh and, where that
-    can be asked without harm (not on Windows, where ``os.kill(pid, 0)`` kills), it is alive."""
+    """Whether a process compiles the kernel into ``folder`` now: its mark was touched within
+    :data:`MARK_STALE_S` (its heartbeat) and, where that can be asked without harm (not on Windows,
+    where ``os.kill(pid, 0)`` kills), it is alive."""
     import time  # noqa: PLC0415
 
     mark = _lock_file(folder)
@@ -189,8 +195,8 @@ def _compiling_elsewhere(folder: Path) -> bool:
         pid = int(mark.read_text(encoding="utf-8").strip() or 0)
     except (OSError, ValueError):
         return False
-    if age >= COMPILE_TIMEOUT_S:
-        return False
+    if age >= MARK_STALE_S:
+        return False  # its helper stopped beating: killed before it could remove its mark
     if pid and sys.platform != "win32":
         try:
             os.kill(pid, 0)
@@ -271,7 +277,8 @@ def _wait_for_compile(folder: Path) -> None:
         except subprocess.TimeoutExpired:
             pass
         return
-    while _compiling_elsewhere(folder) and not _cached(folder):
+    deadline = time.monotonic() + COMPILE_TIMEOUT_S  # then this process compiles for itself
+    while _compiling_elsewhere(folder) and not _cached(folder) and time.monotonic() < deadline:
         time.sleep(0.2)
 
 
@@ -279,12 +286,25 @@ def compile_here() -> None:
     """Compile every entry point into numba's cache (in the helper process of :func:`functions`),
     for the argument types the engine passes them; then remove the mark saying it compiles."""
     folder = cache_folder()
+    done = threading.Event()
+    if folder is not None:
+        threading.Thread(target=_heartbeat, args=(_lock_file(folder), done), daemon=True).start()
     try:
         for name in _ENTRIES:  # the pair areas first: the first entry a check needs compiled
             _load(folder, name)
     finally:
+        done.set()
         if folder is not None:
             _lock_file(folder).unlink(missing_ok=True)
+
+
+def _heartbeat(mark: Path, done: threading.Event) -> None:
+    """Touch ``mark`` every :data:`HEARTBEAT_S` until ``done``: the sign that its compile lives."""
+    while not done.wait(HEARTBEAT_S):
+        try:
+            os.utime(mark)
+        except OSError:
+            return  # removed (its folder cleared): nothing to keep fresh
 
 
 def cache_folder() -> Path | None:
