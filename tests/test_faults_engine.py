@@ -427,3 +427,29 @@ def test_a_compile_killed_on_windows_does_not_hold_the_next_command(tmp_path, mo
         done.set()
         beat.join(5)
     assert not beat.is_alive()
+
+
+def test_features_read_again_after_release_must_be_of_the_indexed_file(inputs, tmp_path, monkeypatch):
+    """A check lets go of the farmland's features once its index is made and reads them again
+    if a map or table needs them. If the file was saved again in between, those features are not
+    the index's: an error names the file, rather than figures of one version beside another's."""
+    from pyproj import CRS
+
+    from hygis.engine.overlap import disjoint_layer
+    from hygis.errors import HygisInputError
+    from hygis.plan.inputs import _deferred
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    work = tmp_path / "office"
+    shutil.copytree(inputs["v1"].parent, work)
+    fl = work / "farmland.shp"
+    layer = _deferred("permanent_farmland", fl, crs=None, cache=True)
+    layer.index(CRS(4546), disjoint_layer)
+    features = len(layer.frame())
+    layer.release()
+    assert len(layer.frame()) == features  # the same file: read again, quietly
+    layer.release()
+    for f in sorted(inputs["v2"].parent.iterdir()):  # the corrected delivery saved over it
+        shutil.copyfile(f, work / f.name)
+    with pytest.raises(HygisInputError, match=r"farmland\.shp changed while hygis was using it"):
+        layer.frame()

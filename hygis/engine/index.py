@@ -55,6 +55,7 @@ from hygis import settings
 from hygis.engine import clip, kernel
 from hygis.engine.kernel import RingArrays
 from hygis.engine.validity import is_valid
+from hygis.errors import HygisInputError
 from hygis.geometry import project
 
 #: Bumped whenever the stored arrays change meaning: older entries are then ignored.
@@ -821,9 +822,29 @@ class DeferredLayer:
             settings.keep_in_cache(book, json.dumps(self._source, ensure_ascii=False))
 
     def frame(self) -> Any:
-        """The features as read (a GeoDataFrame in the file's CRS or WGS 84), read once."""
+        """The features as read (a GeoDataFrame in the file's CRS or WGS 84), read once.
+
+        Read after the index was taken from the cache, or after :meth:`release`, the file must be
+        the one the index was made of: if it changed in between (saved again while the command
+        ran), the features would not be the index's, and an error says so rather than mixing them.
+        """
+        key = self._key if self._frame is None and self._unsettled is None else None
         self._raw()
         self._settle()
+        if key is not None:
+            try:
+                now = cache_key(self.path, self._options)
+            except OSError:
+                now = None  # gone since it was read: what was read is what the index was made of
+            if now is not None and now != key:
+                self._frame, self._source = None, None
+                msg = (
+                    f"{self.name}: {self.path} changed while hygis was using it (its prepared index was "
+                    "made of the file as it was at the start of this command; its features are "
+                    "needed again now). Nothing was written from the two versions. Run the command "
+                    "again once the file is saved (is it being edited or copied?)."
+                )
+                raise HygisInputError(msg)
         return self._frame
 
     def _begin(self) -> None:
