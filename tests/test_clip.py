@@ -508,3 +508,37 @@ def test_the_plain_kernel_gives_the_compiled_kernels_bits(cell, monkeypatch):
     plain = run()
     for got, want in zip(plain, compiled):
         np.testing.assert_array_equal(got, want)
+
+
+def _inside_cases() -> tuple[np.ndarray, np.ndarray]:
+    """Non-convex holed subjects inside convex clippers: well inside, touching an edge, 1e-7 m and
+    1 m from one (the kernel measures the first and last unclipped, the others by clipping); and
+    one across an edge by 1e-7 m."""
+    square = shapely.box(0, 0, 100, 100)
+    hexagon = shapely.Point(50, 50).buffer(50, quad_segs=2)  # an octagon, oblique edges
+    small = shapely.Point(0, 0).buffer(8, quad_segs=3).difference(shapely.box(-2, -2, 2, 2))
+    small = small.union(shapely.box(0, -1, 12, 1))  # an arm: not convex, with a hole
+    xmin = shapely.bounds(small)[0]
+    subjects = [affinity.translate(small, 50, 50)]  # well inside both
+    for gap in (0.0, 1e-7, 1.0, -1e-7):
+        subjects.append(affinity.translate(small, gap - xmin, 50))  # near the square's left edge
+    return np.array(subjects, dtype=object), np.array([square, hexagon], dtype=object)
+
+
+def test_a_subject_inside_a_convex_clipper_measures_as_geos_and_as_clipped(engine_kernel, monkeypatch):
+    subjects, clippers = _inside_cases()
+    a, b = np.meshgrid(np.arange(len(subjects)), np.arange(len(clippers)), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    expected = shapely.area(shapely.intersection(subjects[a], clippers[b]))
+    # Both ways round: the subject as the site's piece in a convex feature, and as a feature in a
+    # convex piece.
+    got_piece = _pair_areas(_at(subjects, X0, Y0), _at(clippers, X0, Y0), a, b)
+    got_feature = _pair_areas(_at(clippers, X0, Y0), _at(subjects, X0, Y0), b, a)
+    np.testing.assert_allclose(got_piece, expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got_feature, expected, rtol=1e-9, atol=1e-9)
+    # Measured without clipping, the same bits as clipping gives (the plain kernel, its test off).
+    plain = kernel._PLAIN_COPY["_pair_areas"].__globals__
+    monkeypatch.setattr(kernel, "MODE", "plain")
+    monkeypatch.setitem(plain, "_box_inside", lambda *args: False)
+    assert _pair_areas(_at(subjects, X0, Y0), _at(clippers, X0, Y0), a, b).tolist() == got_piece.tolist()
+    assert _pair_areas(_at(clippers, X0, Y0), _at(subjects, X0, Y0), b, a).tolist() == got_feature.tolist()

@@ -51,7 +51,9 @@ _PARTS = (
     "_clip_ring",
     "_moments",
     "_clip_owner",
+    "_owner_moments",
     "_box",
+    "_box_inside",
     "_fan_clip",
     "_pair_areas",
     "_one_ring_layer",
@@ -535,6 +537,55 @@ def _clip_owner(  # pragma: no cover - compiled
     return area, scale, mx, my
 
 
+def _owner_moments(sx, sy, soff, ssign, s0, s1, ox, oy, lx, ly):  # pragma: no cover - compiled
+    """What :func:`_clip_owner` gives for a subject that lies inside its clipper: every pass keeps
+    every vertex in order, so its rings are measured as they are (the same numbers, unclipped)."""
+    area = 0.0
+    scale = 0.0
+    mx = 0.0
+    my = 0.0
+    for r in range(s0, s1):
+        v0 = soff[r]
+        n = soff[r + 1] - v0
+        if n == 0:
+            continue
+        for i in range(n):
+            lx[i] = sx[v0 + i] - ox
+            ly[i] = sy[v0 + i] - oy
+        a, rx, ry = _moments(lx, ly, n)
+        area += ssign[r] * a
+        scale += abs(a)
+        mx += ssign[r] * rx
+        my += ssign[r] * ry
+    return area, scale, mx, my
+
+
+def _box_inside(b, cx, cy, c0, m, ox, oy):  # pragma: no cover - compiled
+    """Whether the box ``b`` (xmin, ymin, xmax, ymax) lies inside the convex clipper cx/cy[c0 : c0 + m + 1]
+    with room to spare: each corner on the inner side of every edge by more than 1e-9 of the
+    largest terms of the edge test :func:`_clip_ring` computes over the box, so that the test keeps
+    every vertex inside the box (its rounding is ~1e-16 of those terms)."""
+    x0 = b[0] - ox
+    y0 = b[1] - oy
+    x1 = b[2] - ox
+    y1 = b[3] - oy
+    for j in range(m):
+        ax = cx[c0 + j] - ox
+        ay = cy[c0 + j] - oy
+        dx = cx[c0 + j + 1] - cx[c0 + j]
+        dy = cy[c0 + j + 1] - cy[c0 + j]
+        terms = abs(dx) * max(abs(y0 - ay), abs(y1 - ay)) + abs(dy) * max(abs(x0 - ax), abs(x1 - ax))
+        least = min(
+            dx * (y0 - ay) - dy * (x0 - ax),
+            dx * (y1 - ay) - dy * (x0 - ax),
+            dx * (y0 - ay) - dy * (x1 - ax),
+            dx * (y1 - ay) - dy * (x1 - ax),
+        )
+        if not least > 1e-9 * terms:
+            return False
+    return True
+
+
 def _box(x, y, v0, v1):  # pragma: no cover - compiled
     """(xmin, ymin, xmax, ymax) of the vertices v0:v1."""
     x0 = np.inf
@@ -672,22 +723,33 @@ def _pair_areas(  # pragma: no cover - compiled
     for k in range(n):
         p = pi[k]
         f = fj[k]
+        # A subject whose box lies inside a convex clipper is measured without clipping: a patch
+        # inside a site's piece (most pairs where sites are larger than patches), a piece inside
+        # a large convex feature.
         if f_convex[f]:
             c0 = fcoff[f]
             m = fcoff[f + 1] - c0 - 1
             ox = fcx[c0]
             oy = fcy[c0]
-            a, s, mx, my = _clip_owner(
-                px, py, poff, psign, pstart[p], pstart[p + 1], fcx, fcy, c0, m, ox, oy, bx, by, tx, ty, lx, ly
-            )
+            if _box_inside(_box(px, py, poff[pstart[p]], poff[pstart[p + 1]]), fcx, fcy, c0, m, ox, oy):
+                a, s, mx, my = _owner_moments(px, py, poff, psign, pstart[p], pstart[p + 1], ox, oy, lx, ly)
+            else:
+                a, s, mx, my = _clip_owner(
+                    px, py, poff, psign, pstart[p], pstart[p + 1], fcx, fcy, c0, m, ox, oy,
+                    bx, by, tx, ty, lx, ly,
+                )  # fmt: skip
         elif p_convex[p]:
             c0 = pcoff[p]
             m = pcoff[p + 1] - c0 - 1
             ox = pcx[c0]
             oy = pcy[c0]
-            a, s, mx, my = _clip_owner(
-                fx, fy, foff, fsign, fstart[f], fstart[f + 1], pcx, pcy, c0, m, ox, oy, bx, by, tx, ty, lx, ly
-            )
+            if _box_inside(_box(fx, fy, foff[fstart[f]], foff[fstart[f + 1]]), pcx, pcy, c0, m, ox, oy):
+                a, s, mx, my = _owner_moments(fx, fy, foff, fsign, fstart[f], fstart[f + 1], ox, oy, lx, ly)
+            else:
+                a, s, mx, my = _clip_owner(
+                    fx, fy, foff, fsign, fstart[f], fstart[f + 1], pcx, pcy, c0, m, ox, oy,
+                    bx, by, tx, ty, lx, ly,
+                )  # fmt: skip
             if a <= 1e-12 * s:
                 a = 0.0
         else:
