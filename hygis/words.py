@@ -1,11 +1,13 @@
-"""The words of the compliance reports, Chinese or English (``data/report_headers.csv``).
+"""The words a planner reads, Chinese or English (``data/report_headers.csv``).
 
-A bureau reads its reports in Chinese: sheet and layer names, column headers with their units
-(公顷, 亩), verdicts and the values a reader sees (几何类型, 用地范围取法 …) come from one table,
-``data/report_headers.csv`` (``table``, ``key``, ``zh``, ``en``), never from code. ``-`` in a
+A bureau reads what hygis writes in Chinese: sheet and layer names, column headers with their units
+(公顷, 亩, km²), verdicts and the values a reader sees (几何类型, 用地范围取法 …) come from one table,
+``data/report_headers.csv`` (``table``, ``key``, ``zh``, ``en``), never from code: the compliance
+reports' and the analysis workbooks' (统计, 县域, 城镇体系) alike, localised where they are written;
+the DataFrames the Python API returns keep their English names. ``-`` in a
 language's column drops that column in that language (``control_line_zh`` duplicates the
 translated ``control_line``). Free text the check composes in English (location notes, the
-basis of an assumed project type) is left as it is.
+basis of an assumed project type) is left as it is. A foundation module: every room may use it.
 
 ``table`` is ``sheet`` / ``layer`` (names), ``*`` (a column of any table) or a table's own name
 (a column of that table only: ``land_use`` has its own ``category``), ``verdict`` and ``value``
