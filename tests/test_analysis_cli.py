@@ -6,6 +6,7 @@ Outputs, figures with units and CRS, bad input.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import geopandas as gpd
 import pandas as pd
@@ -13,6 +14,9 @@ import pyogrio
 import pytest
 import shapely
 from pyproj import Transformer
+
+from hygis.analysis import stats
+from hygis.errors import HygisWarning
 
 GK = "EPSG:4546"
 
@@ -43,10 +47,28 @@ def test_stats_control_lines_csv(cli, tmp_path):
 
 def test_stats_control_lines_xlsx_has_sheets(cli, tmp_path):
     cli("stats", "control-lines", "--out", str(tmp_path / "s.xlsx"), check=True)
-    sheets = pd.read_excel(tmp_path / "s.xlsx", sheet_name=None)
-    assert set(sheets) == {"说明 notice", "by_county", "long", "about"}  # notice: built on illustrative lines
-    assert len(sheets["by_county"]) == 13
-    assert sheets["about"]["value"].str.contains("ILLUSTRATIVE").any()
+    sheets = pd.read_excel(tmp_path / "s.xlsx", sheet_name=None, dtype={"行政区代码": str})
+    # A planner's workbook: sheets and headers in Chinese, areas with their units; notice first
+    # (built on illustrative lines).
+    assert list(sheets) == ["说明 notice", "分县统计", "分县分控制线明细", "方法与说明"]
+    wide = sheets["分县统计"]
+    assert len(wide) == 13 and "珠晖区" in set(wide["行政区名称"])
+    for line in ("生态保护红线", "永久基本农田", "城镇开发边界"):
+        assert {f"{line}面积（公顷）", f"{line}面积（亩）", f"{line}面积（平方千米）"} <= set(wide.columns)
+    long = sheets["分县分控制线明细"]
+    assert {"控制线", "控制线面积（公顷）", "控制线面积（亩）", "数据状态"} <= set(long.columns)
+    assert set(long["控制线"]) == {"生态保护红线", "永久基本农田", "城镇开发边界"}
+    assert set(long["数据状态"]) == {"示意数据（非正式）"} and set(long["层级"]) == {"县级行政区", "全市"}
+    # the same figures as the Python API's table, which keeps its English names
+    city = long[long["层级"] == "全市"].set_index("控制线")["控制线面积（公顷）"]
+    with pytest.warns(HygisWarning, match="outside the county units"):  # as the command said
+        api = stats.control_line_stats().query("level == 'city'").set_index("line_zh")["area_ha"]
+    assert city.to_dict() == pytest.approx(api.to_dict())
+    about = sheets["方法与说明"]
+    assert {"本表内容", "计算坐标系", "警告"} <= set(about["事项"])
+    assert about["内容"].str.contains("ILLUSTRATIVE").any()
+    for frame in sheets.values():  # no header a planner reads is English only
+        assert all(re.search("[\u4e00-\u9fff]", str(c)) for c in frame.columns), list(frame.columns)
 
 
 def test_stats_counties_csv_keeps_unallocated(cli, tmp_path):
@@ -55,6 +77,21 @@ def test_stats_counties_csv_keeps_unallocated(cli, tmp_path):
     assert "未分配 (unallocated)" in set(table["name"])
     assert table.iloc[-1]["investment_yi"] == pytest.approx(2430.0)
     assert table.iloc[:-1]["investment_yi"].sum() == pytest.approx(2430.0)
+
+
+def test_stats_counties_xlsx_in_chinese(cli, tmp_path):
+    cli("stats", "counties", "--out", str(tmp_path / "c.xlsx"), check=True)
+    sheets = pd.read_excel(tmp_path / "c.xlsx", sheet_name=None)
+    assert ["分县统计", "分县分组投资", "分组投资", "项目投资分配", "方法与说明"] == [
+        s for s in sheets if s != "说明 notice"
+    ]
+    by_county = sheets["分县统计"]
+    assert "未分配 (unallocated)" in set(by_county["县级行政区"])
+    assert by_county.iloc[-1]["投资（亿元）"] == pytest.approx(2430.0)
+    assert "交通基建投资（亿元）" in sheets["分组投资"].columns  # one column per project group
+    assert "未分配" in set(sheets["项目投资分配"]["分配方法"])
+    for frame in sheets.values():
+        assert all(re.search("[\u4e00-\u9fff]", str(c)) for c in frame.columns), list(frame.columns)
 
 
 def test_qa_control_lines_gpkg_embedded_zero(cli, tmp_path):
@@ -99,9 +136,13 @@ def test_qa_topology_counties(cli, tmp_path):
 def test_urban_xlsx(cli, tmp_path):
     proc = cli("urban", "--out", str(tmp_path / "u.xlsx"), check=True)
     sheets = pd.read_excel(tmp_path / "u.xlsx", sheet_name=None)
-    assert {"distances", "merge_with_city", "catchments", "distance_bands", "rank_size", "about"} <= set(
-        sheets
-    )
+    assert list(sheets) == ["城镇距离", "融城城镇", "服务范围", "距离圈层", "位序规模", "方法与说明"]
+    heads = set(sheets["城镇距离"].columns)
+    assert {"名称", "至县城距离（千米）", "至中心城区边缘距离（千米）", "位置精度（米）"} <= heads
+    assert {"面积（平方千米）", "面积占比（%）"} <= set(sheets["服务范围"].columns)
+    assert "位置未确认" in set(sheets["方法与说明"]["事项"])
+    for frame in sheets.values():
+        assert all(re.search("[\u4e00-\u9fff]", str(c)) for c in frame.columns), list(frame.columns)
     assert "西渡" in proc.stdout and "location not confirmed" in proc.stdout
 
 
@@ -162,5 +203,6 @@ def test_run_writes_the_analysis_reports(cli, tmp_path):
     reports = tmp_path / "reports"
     for name in ("control_lines_by_county.xlsx", "control_line_overlaps.gpkg", "counties.xlsx"):
         assert (reports / name).exists() and name in proc.stdout
-    by_county = pd.read_excel(reports / "control_lines_by_county.xlsx", sheet_name="by_county")
-    assert len(by_county) == 13
+    by_county = pd.read_excel(reports / "control_lines_by_county.xlsx", sheet_name="分县统计")
+    assert len(by_county) == 13 and "永久基本农田面积（亩）" in by_county.columns
+    assert "分县统计" in pd.ExcelFile(reports / "counties.xlsx").sheet_names

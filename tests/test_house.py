@@ -31,6 +31,7 @@ FOUNDATION = frozenset(
         "hygis.gcj02",
         "hygis.geometry",
         "hygis.memory",
+        "hygis.words",
     }
 )
 

@@ -155,4 +155,4 @@ def test_users_central_villages_fill_tier_four(tmp_path, cli):
     out = tmp_path / "urban.xlsx"
     proc = cli("urban", "--central-villages", str(path), "--crs", "EPSG:4490", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert "示例村" in set(pd.read_excel(out, sheet_name="distances")["name"])
+    assert "示例村" in set(pd.read_excel(out, sheet_name="城镇距离")["名称"])

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hygis import io
+from hygis import io, words
 from hygis.analysis.stats import load_counties
 from hygis.crs import area_crs_for, describe
 from hygis.engine.area import measure as ellipsoidal_area
@@ -35,6 +35,9 @@ from hygis.engine.regions import measure, split_by_regions
 from hygis.errors import HygisInputError
 from hygis.plan import layers
 from hygis.plan.inputs import normalise_projects
+
+#: The suffix of the ``by_group`` sheet's columns, one per project group (``交通基建_investment_yi``).
+_PER_GROUP = "_investment_yi"
 
 #: The row label for investment no rule can place.
 UNALLOCATED = "未分配 (unallocated)"
@@ -469,7 +472,7 @@ def county_report(
         index=["code", "name"], columns="group", values="investment_yi", aggfunc="sum", sort=False
     )
     pivot = pivot.reset_index()
-    pivot.columns = [str(c) if c in ("code", "name") else f"{c}_investment_yi" for c in pivot.columns]
+    pivot.columns = [str(c) if c in ("code", "name") else f"{c}{_PER_GROUP}" for c in pivot.columns]
     about = [
         (
             "what",
@@ -498,10 +501,24 @@ def county_report(
     }
 
 
-def write_county_report(sheets: dict[str, pd.DataFrame], path) -> Path:
-    """Write :func:`county_report`: ``.xlsx`` every sheet; ``.csv`` the ``by_county`` sheet."""
+def write_county_report(sheets: dict[str, pd.DataFrame], path, *, lang: str = "zh") -> Path:
+    """Write :func:`county_report`: ``.xlsx`` every sheet, its name and headers in ``lang``
+    (:mod:`hygis.words`: 分县统计, 分县分组投资, 分组投资, 项目投资分配, 方法与说明; ``"en"``: the
+    keys of :func:`county_report`); ``.csv`` the ``by_county`` sheet (English column names, for scripts)."""
     if Path(path).suffix.lower() == ".xlsx":
-        return io.write_table(sheets, path)
+        lang = words.check_lang(lang)
+        if lang != "en" and "by_group" in sheets:  # one column per project group: 交通基建投资（亿元）…
+            sheets = {
+                **sheets,
+                "by_group": sheets["by_group"].rename(
+                    columns=lambda c: (
+                        words.text("group_investment", lang, group=c.removesuffix(_PER_GROUP))
+                        if str(c).endswith(_PER_GROUP)
+                        else c
+                    )
+                ),
+            }
+        return io.write_table(words.workbook(sheets, "county_report", lang), path)
     return io.write_table(sheets["by_county"], path)
 
 

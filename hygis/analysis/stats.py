@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from hygis import io
+from hygis import io, words
 from hygis.constants import CONTROL_LINE_ZH, M2_PER_HA, M2_PER_MU
 from hygis.crs import describe
 from hygis.engine.area import ELLIPSOIDAL, PLANAR, measure
@@ -219,16 +219,19 @@ def about(table: pd.DataFrame, what: str) -> pd.DataFrame:
     return pd.DataFrame(items, columns=["item", "value"])
 
 
-def write_control_line_stats(table: pd.DataFrame, path) -> Path:
+def write_control_line_stats(table: pd.DataFrame, path, *, lang: str = "zh") -> Path:
     """Write the statistics: ``.csv`` the long table (one row per unit and line, with ``crs`` and
-    ``status``), ``.xlsx`` sheets ``by_county`` (wide), ``long`` and ``about`` (CRS, units, warnings)."""
+    ``status``; English column names, for scripts), ``.xlsx`` sheets 分县统计 (``by_county``, wide),
+    分县分控制线明细 (``long``) and 方法与说明 (``about``: CRS, units, warnings), their names and
+    headers (with units: 公顷, 亩, 平方千米) in ``lang`` (:mod:`hygis.words`; ``"en"``: the names above)."""
     if Path(path).suffix.lower() == ".xlsx":
         what = (
             "三条控制线面积统计 Control-line areas by county-level unit "
             "(union semantics: overlaps count once)"
         )
+        sheets = {"by_county": wide(table), "long": table, "about": about(table, what)}
         return io.write_table(
-            {"by_county": wide(table), "long": table, "about": about(table, what)},
+            words.workbook(sheets, "control_line_stats", words.check_lang(lang)),
             path,
             banner=table.attrs.get("banner"),
         )

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hygis import io
+from hygis import io, words
 from hygis.analysis.stats import load_counties
 from hygis.crs import WGS84, area_crs_for, describe
 from hygis.errors import HygisInputError
@@ -562,12 +562,16 @@ def urban_report(
     }
 
 
-def write_urban_report(sheets: dict[str, pd.DataFrame], path) -> Path:
-    """Write :func:`urban_report`: ``.xlsx`` every sheet (no geometry); ``.gpkg`` the geographic
-    layers (WGS 84; places without a location are kept with an empty geometry) plus the tables."""
+def write_urban_report(sheets: dict[str, pd.DataFrame], path, *, lang: str = "zh") -> Path:
+    """Write :func:`urban_report`: ``.xlsx`` every sheet (no geometry), its name and headers in
+    ``lang`` (:mod:`hygis.words`: 城镇距离, 融城城镇, 服务范围, 距离圈层, 位序规模, 方法与说明;
+    ``"en"``: the keys of :func:`urban_report`); ``.gpkg`` the geographic layers (WGS 84; places
+    without a location are kept with an empty geometry) plus the tables, by their English keys."""
     if Path(path).suffix.lower() == ".gpkg":
         geo = {name: df for name, df in sheets.items() if isinstance(df, gpd.GeoDataFrame)}
         return io.write_layers(geo, path)
+    if Path(path).suffix.lower() == ".xlsx":
+        return io.write_table(words.workbook(sheets, "urban_report", words.check_lang(lang)), path)
     return io.write_table(sheets, path)
 
 

@@ -13,7 +13,7 @@ relocation suggestions (:func:`hygis.analysis.relocate.relocate_conflicts`) are 
 * :mod:`~hygis.check.land_use` — the 土地利用现状 table of each project (a 三调 DLTB layer, ``land_use=``);
 * :mod:`~hygis.check.report` — the report as .csv, .xlsx, .gpkg, a printable A4 .html
   (:mod:`~hygis.check.report_html`) or an editable .docx opinion (:mod:`~hygis.check.report_docx`), in
-  Chinese by default (:mod:`~hygis.check.report_text`, ``data/report_headers.csv``).
+  Chinese by default (:mod:`~hygis.words`, ``data/report_headers.csv``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ editable ``.docx`` opinion.
 path picks the format. Every format carries the area method (ellipsoidal or planar in which
 zone), the area CRS, the warnings and, when an illustrative layer was used, the banner that says
 so. The documents a bureau files (.xlsx, .gpkg, .html, .docx) speak Chinese by default — sheet and
-layer names, headers with units, verdicts (:mod:`hygis.check.report_text`) — and English with
+layer names, headers with units, verdicts (:mod:`hygis.words`) — and English with
 ``lang="en"``; the .csv is data interchange and keeps the column names and values scripts read,
 Chinese only with ``lang="zh"``. Writes are atomic (:mod:`hygis.io`).
 
@@ -22,8 +22,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from hygis import io
-from hygis.check import report_text as words
+from hygis import io, words
 from hygis.check.pipeline import summary
 from hygis.check.report_tables import (
     land_use_tables,

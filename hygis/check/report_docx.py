@@ -4,7 +4,7 @@ Opinions are written in Word: this gives the reviewer the document already fille
 summary (in projects), the projects flagged first, each with its verdict per control line and the
 rule cited, its 用地预审 figures by county, its 土地利用现状 table (``--land-use``) and a figure;
 the compliant projects; the projects without a site in one list; an empty 审查意见 paragraph per
-project and a signature block. A4 portrait, Chinese by default (:mod:`hygis.check.report_text`).
+project and a signature block. A4 portrait, Chinese by default (:mod:`hygis.words`).
 
 The figure of a project is the PNG given in ``figures`` (e.g. ``hygis figure project ID``'s), else a
 simple map drawn here with matplotlib: the site, the control lines near it and the part judged,
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hygis.check import report_text as words
+from hygis import words
 from hygis.check.land_use import project_table
 from hygis.check.pipeline import summary
 from hygis.check.report_html import FLAGGED, map_context

@@ -6,7 +6,7 @@ verdict over the three lines), the conflicts and approvals first — each with a
 compliant projects in a short table, the projects without a site in one list, the 用地预审 and
 土地利用现状 tables, warnings and provenance (file names, never a machine's absolute paths), and the
 whole result as an appendix on one landscape page (one row per project, the three lines side by
-side). Chinese by default (:mod:`hygis.check.report_text`); every user text is escaped.
+side). Chinese by default (:mod:`hygis.words`); every user text is escaped.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import pandas as pd
 import shapely
 
 from hygis import crs as hcrs
-from hygis import io
-from hygis.check import report_text as words
+from hygis import io, words
 from hygis.check.land_use import land_use_summary, project_table
 from hygis.check.pipeline import summary
 from hygis.check.report_tables import meta, preaudit_tables, relocations

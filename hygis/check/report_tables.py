@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from hygis.check import report_text as words
+from hygis import words
 from hygis.check.land_use import land_use_summary
 from hygis.constants import CONTROL_LINE_ZH
 from hygis.settings import DATA_DIR, LAYERS_DIR

@@ -1,11 +1,13 @@
-"""The words of the compliance reports, Chinese or English (``data/report_headers.csv``).
+"""The words a planner reads, Chinese or English (``data/report_headers.csv``).
 
-A bureau reads its reports in Chinese: sheet and layer names, column headers with their units
-(公顷, 亩), verdicts and the values a reader sees (几何类型, 用地范围取法 …) come from one table,
-``data/report_headers.csv`` (``table``, ``key``, ``zh``, ``en``), never from code. ``-`` in a
+A bureau reads what hygis writes in Chinese: sheet and layer names, column headers with their units
+(公顷, 亩, km²), verdicts and the values a reader sees (几何类型, 用地范围取法 …) come from one table,
+``data/report_headers.csv`` (``table``, ``key``, ``zh``, ``en``), never from code: the compliance
+reports' and the analysis workbooks' (统计, 县域, 城镇体系) alike, localised where they are written;
+the DataFrames the Python API returns keep their English names. ``-`` in a
 language's column drops that column in that language (``control_line_zh`` duplicates the
 translated ``control_line``). Free text the check composes in English (location notes, the
-basis of an assumed project type) is left as it is.
+basis of an assumed project type) is left as it is. A foundation module: every room may use it.
 
 ``table`` is ``sheet`` / ``layer`` (names), ``*`` (a column of any table) or a table's own name
 (a column of that table only: ``land_use`` has its own ``category``), ``verdict`` and ``value``
@@ -23,8 +25,10 @@ provenance sheet).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -114,13 +118,17 @@ def value_text(value: object, lang: str) -> object:
 
 #: Columns whose values are translated (the others are numbers, names or free text).
 _TRANSLATED = (
+    "approximate",
     "control_line",
     "control_line_status",
     "kind",
+    "level",
+    "merge_with_city",
     "method",
     "verdict",
     "worst_verdict",
     "point_inside",
+    "status",
     "ecological_redline_verdict",
     "permanent_farmland_verdict",
     "urban_development_boundary_verdict",
@@ -133,7 +141,8 @@ def localise(frame: pd.DataFrame, table: str, lang: str, *, readable: bool = Fal
     English keeps the column names and values as they are (the data-interchange names scripts read),
     or, ``readable=True`` (a printed page), gives the headers in words ("overlap (ha)").
     Chinese translates the headers of ``data/report_headers.csv``, the values of the verdict,
-    control-line, kind, status and method columns, and keeps the Chinese part of a bilingual rule.
+    control-line, kind, status, method, level and yes/no columns, the items of an ``about`` sheet,
+    and keeps the Chinese part of a bilingual rule.
 
     >>> frame = pd.DataFrame({"verdict": ["needs approval"], "overlap_ha": [1.5]})
     >>> localise(frame, "report", "zh").to_dict("list")
@@ -151,6 +160,8 @@ def localise(frame: pd.DataFrame, table: str, lang: str, *, readable: bool = Fal
             out[column] = out[column].map(lambda v: value_text(v, lang)).astype(object)
         elif column == "rule":
             out[column] = out[column].map(lambda v: rule_text(v, lang))
+        elif column == "item" and table == "about":  # an about sheet's items are the provenance's words
+            out[column] = out[column].map(lambda v: label("meta", str(v), lang))
     names = {c: label(table, str(c), lang) for c in out.columns}
     out = out.drop(columns=[c for c, n in names.items() if n == DROP])
     return out.rename(columns={c: n for c, n in names.items() if n != DROP})
@@ -159,6 +170,24 @@ def localise(frame: pd.DataFrame, table: str, lang: str, *, readable: bool = Fal
 def sheet(key: str, lang: str) -> str:
     """The name of a workbook sheet (Excel allows 31 characters)."""
     return label("sheet", key, lang)[:31]
+
+
+def workbook(sheets: Mapping[str, pd.DataFrame], table: str, lang: str) -> dict[str, pd.DataFrame]:
+    """Sheets keyed by their English names, as a planner's workbook: names and headers in ``lang``.
+
+    Each sheet's headers are ``table``'s words (an ``about`` sheet's, ``about``'s); geometry is
+    left out (a spreadsheet cell holds none). English leaves every name as it is.
+
+    >>> book = workbook({"about": pd.DataFrame({"item": ["crs"], "value": ["EPSG:4546"]})}, "x", "zh")
+    >>> {k: list(v.columns) + v["事项"].tolist() for k, v in book.items()}
+    {'方法与说明': ['事项', '内容', '计算坐标系']}
+    """
+    out = {}
+    for key, frame in sheets.items():
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        out[sheet(key, lang)] = localise(frame, "about" if key == "about" else table, lang)
+    return out
 
 
 def layer(key: str, lang: str) -> str:
@@ -177,4 +206,5 @@ __all__ = [
     "sheet",
     "text",
     "value_text",
+    "workbook",
 ]
