@@ -69,3 +69,23 @@ def test_a_file_without_pandas_metadata_is_in_crs84(tmp_path, monkeypatch):
     got = parquet.read_geoparquet(tmp_path / "other.parquet")
     assert got.equals(gpd.read_parquet(tmp_path / "other.parquet"))
     assert got.crs == "OGC:CRS84" and list(got.index) == list(range(30))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["cut short (a copy stopped half-way)", "not Parquet at all", "a table without geometry"],
+)
+def test_a_damaged_or_plain_parquet_is_a_message_naming_the_file(damage, tmp_path):
+    from hygis.errors import HygisInputError
+    from hygis.io import read_vector
+
+    path = tmp_path / "项目.parquet"
+    if damage.startswith("cut"):
+        BASE.to_parquet(tmp_path / "whole.parquet")
+        path.write_bytes((tmp_path / "whole.parquet").read_bytes()[:600])
+    elif damage.startswith("not"):
+        path.write_text("项目名称,经度,纬度\n", encoding="utf-8")
+    else:
+        pd.DataFrame({"name": ["a"]}).to_parquet(path)
+    with pytest.raises(HygisInputError, match=r"项目\.parquet as GeoParquet .*copied whole"):
+        read_vector(path, label="projects")

@@ -319,7 +319,15 @@ def _read_gdal(
     suffix = Path(target).suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):
-            return read_geoparquet(target), []
+            try:
+                return read_geoparquet(target), []
+            except ValueError as exc:  # pyarrow's ArrowInvalid (not Parquet, cut short); no geometry
+                msg = (
+                    f"{name}: cannot read {src} as GeoParquet ({' '.join(str(exc).split())}). Is the "
+                    "file complete (copied whole), and GeoParquet: a table with its geometry, as "
+                    "GeoDataFrame.to_parquet or ogr2ogr -f Parquet write it?"
+                )
+                raise HygisInputError(msg) from None
         layers = pyogrio.list_layers(target)
         names = [str(row[0]) for row in layers]
         if layer is not None and layer not in names:
