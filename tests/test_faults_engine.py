@@ -453,3 +453,33 @@ def test_features_read_again_after_release_must_be_of_the_indexed_file(inputs, t
         shutil.copyfile(f, work / f.name)
     with pytest.raises(HygisInputError, match=r"farmland\.shp changed while hygis was using it"):
         layer.frame()
+
+
+def test_a_file_saved_again_while_it_is_read_is_refused_and_nothing_is_kept(inputs, tmp_path, monkeypatch):
+    """The farmland is hashed (its cache key) while it is read. Saved again meanwhile, the hash and
+    the features could be of two versions, and an index kept under that key would answer the next
+    check with another version's features: refused, and nothing kept in the cache."""
+    from pyproj import CRS
+
+    from hygis.engine.overlap import disjoint_layer
+    from hygis.errors import HygisInputError
+    from hygis.plan.inputs import _deferred
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    work = tmp_path / "office"
+    shutil.copytree(inputs["v1"].parent, work)
+    fl = work / "farmland.shp"
+    layer = _deferred("permanent_farmland", fl, crs=None, cache=True)
+    read = layer._read
+
+    def read_then_saved_again(**kwargs):
+        out = read(**kwargs)
+        for f in sorted(inputs["v2"].parent.iterdir()):  # the corrected delivery lands meanwhile
+            shutil.copyfile(f, work / f.name)
+        return out
+
+    layer._read = read_then_saved_again
+    layer._key = layer._root_key()  # hashed before the reading saw the file replaced
+    with pytest.raises(HygisInputError, match=r"farmland\.shp changed while hygis was using it"):
+        layer.index(CRS(4546), disjoint_layer)
+    assert not list((tmp_path / "cache").rglob("meta.json"))  # no index kept under the old key

@@ -832,20 +832,25 @@ class DeferredLayer:
         self._raw()
         self._settle()
         if key is not None:
-            try:
-                now = cache_key(self.path, self._options)
-            except OSError:
-                now = None  # gone since it was read: what was read is what the index was made of
-            if now is not None and now != key:
-                self._frame, self._source = None, None
-                msg = (
-                    f"{self.name}: {self.path} changed while hygis was using it (its prepared index was "
-                    "made of the file as it was at the start of this command; its features are "
-                    "needed again now). Nothing was written from the two versions. Run the command "
-                    "again once the file is saved (is it being edited or copied?)."
-                )
-                raise HygisInputError(msg)
+            self._unchanged_since(
+                key, "its prepared index was made of it as it was; its features are needed again now"
+            )
         return self._frame
+
+    def _unchanged_since(self, key: str, why: str) -> None:
+        """Raise if the file's key is no longer ``key``: saved again while this command used it."""
+        try:
+            now = cache_key(self.path, self._options)
+        except OSError:
+            return  # gone since it was read: what was read is all there is
+        if now != key:
+            self._frame, self._source = None, None
+            msg = (
+                f"{self.name}: {self.path} changed while hygis was using it ({why}). Nothing was "
+                "written from the two versions. Run the command again once the file is saved (is it "
+                "being edited or copied?)."
+            )
+            raise HygisInputError(msg)
 
     def _begin(self) -> None:
         """Read the file if what reading it gave is not kept; hash it meanwhile if it is new."""
@@ -960,6 +965,10 @@ class DeferredLayer:
         attributes = self._attributes(frame) if self._attributes is not None else None
         index = LayerIndex.from_layer(layer, meta, attributes)
         if folder is not None:
+            # Kept under the key of the file as hashed while it was read: only if it is still that
+            # file, or a later command would be answered with features of another version.
+            assert key is not None
+            self._unchanged_since(key, "it was read to prepare its index")
             try:
                 index.save(folder)
             except OSError:
