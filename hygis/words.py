@@ -3,9 +3,9 @@
 A bureau reads what hygis writes in Chinese: sheet and layer names, column headers with their units
 (公顷, 亩, km²), verdicts and the values a reader sees (几何类型, 用地范围取法 …) come from one table,
 ``data/report_headers.csv`` (``table``, ``key``, ``zh``, ``en``), never from code: the compliance
-reports' and the analysis workbooks' (统计, 县域, 城镇体系) alike, localised where they are written;
-the DataFrames the Python API returns keep their English names. ``-`` in a
-language's column drops that column in that language (``control_line_zh`` duplicates the
+reports', the analysis workbooks' (统计, 县域, 城镇体系) and the monitoring workbooks' (监测预警)
+alike, localised where they are written; the DataFrames the Python API returns keep their English
+names. ``-`` in a language's column drops that column in that language (``control_line_zh`` duplicates the
 translated ``control_line``). Free text the check composes in English (location notes, the
 basis of an assumed project type) is left as it is. A foundation module: every room may use it.
 
@@ -119,15 +119,25 @@ def value_text(value: object, lang: str) -> object:
 #: Columns whose values are translated (the others are numbers, names or free text).
 _TRANSLATED = (
     "approximate",
+    "baseline_source",
+    "baseline_status",
+    "behind",
+    "better",
+    "category_before",
+    "category_after",
     "control_line",
     "control_line_status",
+    "data_status",
     "kind",
     "level",
+    "line",
     "merge_with_city",
     "method",
+    "pace_unit",
     "verdict",
     "worst_verdict",
     "point_inside",
+    "scope",
     "status",
     "ecological_redline_verdict",
     "permanent_farmland_verdict",
@@ -175,8 +185,9 @@ def sheet(key: str, lang: str) -> str:
 def workbook(sheets: Mapping[str, pd.DataFrame], table: str, lang: str) -> dict[str, pd.DataFrame]:
     """Sheets keyed by their English names, as a planner's workbook: names and headers in ``lang``.
 
-    Each sheet's headers are ``table``'s words (an ``about`` sheet's, ``about``'s); geometry is
-    left out (a spreadsheet cell holds none). English leaves every name as it is.
+    Each sheet's headers are ``table``'s words (an ``about`` sheet's, keyed ``about`` or
+    ``<name>_about``, ``about``'s); geometry is left out (a spreadsheet cell holds none). English
+    leaves every name as it is.
 
     >>> book = workbook({"about": pd.DataFrame({"item": ["crs"], "value": ["EPSG:4546"]})}, "x", "zh")
     >>> {k: list(v.columns) + v["事项"].tolist() for k, v in book.items()}
@@ -186,7 +197,8 @@ def workbook(sheets: Mapping[str, pd.DataFrame], table: str, lang: str) -> dict[
     for key, frame in sheets.items():
         if isinstance(frame, gpd.GeoDataFrame):
             frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        out[sheet(key, lang)] = localise(frame, "about" if key == "about" else table, lang)
+        about = key == "about" or key.endswith("_about")
+        out[sheet(key, lang)] = localise(frame, "about" if about else table, lang)
     return out
 
 

@@ -242,6 +242,8 @@ def test_writers_mark_illustrative_data_in_every_format(tmp_path):
     book = pd.ExcelFile(paths["xlsx"])
     assert book.sheet_names[0] == hygis.io.NOTICE_SHEET
     assert "ILLUSTRATIVE" in str(pd.read_excel(book, book.sheet_names[0]).iloc[0, 0])
+    rows = pd.read_excel(book, "变化图斑明细", dtype={"变化图斑编号": str})
+    assert set(rows["数据状态"]) == {"示意数据（非正式）"} and len(rows) == len(out)
     assert len(gpd.read_file(paths["gpkg"], layer="changes")) == len(out)
     page = paths["html"].read_text(encoding="utf-8")
     assert "ILLUSTRATIVE" in page and "土地管理法" in page
@@ -255,3 +257,28 @@ def test_example_changes_are_reproducible():
         example.example_changes(n_per_year=20, years=(2026,)),
     )
     assert a.geometry.equals(b.geometry) and a["BGHDLBM"].tolist() == b["BGHDLBM"].tolist()
+
+
+def test_workbook_is_a_planners_in_chinese_and_english_on_request(tmp_path):
+    from hygis.monitor import example
+
+    out = changes.classify_changes(example.example_changes(n_per_year=30, years=(2026, 2027)), workers=1)
+    book = pd.read_excel(changes.write_changes(out, tmp_path / "c.xlsx"), sheet_name=None)
+    assert list(book)[1:] == ["变化图斑明细", "分县分年度统计", "年度趋势", "预警规则", "方法与说明"]
+    rows = book["变化图斑明细"].set_index("变化图斑编号")
+    # the level as a planner names it (红/橙/黄/无), once: the English key is left out
+    assert set(rows["预警等级"]) <= set(grading.load_levels()["label_zh"]) and "level" not in rows
+    api = out.set_index("change_id")
+    assert rows["变化图斑面积（公顷）"].to_dict() == pytest.approx(api["area_ha"].to_dict())
+    counties = book["分县分年度统计"]
+    city = counties[counties["县级行政区代码"].astype(str) == "全市"].set_index("监测年度")
+    red = out[out["level"] == "red"].groupby("year")["area_ha"].sum()
+    assert city["面积（红，公顷）"].to_dict() == pytest.approx(red.to_dict())
+    assert city["图斑数（红）"].sum() == int((out["level"] == "red").sum())
+    rules = book["预警规则"].set_index("规则编号")
+    assert rules.loc["R4", "变更后地类大类"] == "园地、林地、草地、坑塘水面"
+    assert rules.loc["R1", "涉及控制线"] == "永久基本农田" and rules.loc["R1", "预警等级"] == "红"
+    assert "计算坐标系" in set(book["方法与说明"]["事项"])
+    old = pd.read_excel(changes.write_changes(out, tmp_path / "en.xlsx", lang="en"), sheet_name=None)
+    assert list(old)[1:] == ["图斑 changes", "分县 by county", "趋势 trend", "规则 rules", "说明 about"]
+    assert list(old["图斑 changes"].columns) == list(changes.table(out).columns)

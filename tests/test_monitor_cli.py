@@ -52,9 +52,10 @@ def test_changes_on_a_user_file_with_year(cli, tmp_path):
         check=True,
     )
     assert "2 change polygons" in proc.stdout
-    table = pd.read_excel(tmp_path / "o.xlsx", sheet_name="图斑 changes", dtype={"county_code": str})
-    assert table.set_index("change_id").loc["B", "level"] == "none"
-    assert table["year"].tolist() == [2026, 2026] and table["county_code"].tolist() == ["430421"] * 2
+    table = pd.read_excel(tmp_path / "o.xlsx", sheet_name="变化图斑明细", dtype={"县级行政区代码": str})
+    assert table.set_index("变化图斑编号").loc["B", "预警等级"] == "无"  # paddy to dry land: no warning
+    assert table["监测年度"].tolist() == [2026, 2026] and table["县级行政区代码"].tolist() == ["430421"] * 2
+    assert table["县级行政区"].tolist() == ["衡阳县"] * 2
 
 
 def test_changes_without_year_is_a_clear_error(cli, tmp_path):

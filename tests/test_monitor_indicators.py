@@ -208,7 +208,18 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
         "the dashboard loads nothing from the network"
     )
     book = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "i.xlsx"))
+    assert book.sheet_names[1:] == ["指标评估", "指标监测值", "指标测算设置", "评估阈值"]
     assert book.sheet_names[0] == hygis.io.NOTICE_SHEET
+    sheet = pd.read_excel(book, "指标评估")
+    assert "status_en" not in sheet and set(sheet["数据状态"]) == {"示意数据（非正式）"}
+    city = sheet[sheet["县级行政区代码"].isna()].set_index("指标")
+    api = table[table["county_code"] == ""].set_index("indicator")
+    assert city["最新值"].to_dict() == pytest.approx(api["latest"].to_dict())
+    assert city["评估状态"].fillna("").to_dict() == api["status"].to_dict()
+    assert set(pd.read_excel(book, "指标测算设置")["向好方向"]) <= {"越高越好", "越低越好"}
+    assert pd.read_excel(book, "指标监测值").columns.tolist()[:3] == ["指标", "年度", "监测值"]
+    old = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "en.xlsx", lang="en"))
+    assert old.sheet_names[1:] == ["指标 assessment", "监测值 values", "规则 indicators", "阈值 thresholds"]
     files = charts.write_charts(table, tmp_path / "charts", fmt="png")
     assert len(files) == n_city and all(f.read_bytes()[:4] == b"\x89PNG" for f in files)
 

@@ -85,7 +85,17 @@ def test_writers(tmp_path, inputs):
 
     table = projects.assess_projects(example.example_progress(inputs=inputs), inputs)
     book = pd.ExcelFile(projects.write_projects(table, tmp_path / "p.xlsx"))
-    assert book.sheet_names[0] == hygis.io.NOTICE_SHEET and "分县 by county" in book.sheet_names
+    assert book.sheet_names == [hygis.io.NOTICE_SHEET, "重点项目进展", "分组进展", "分县进展", "年度进展"]
+    sheet = pd.read_excel(book, "重点项目进展").set_index("项目编号")
+    api = table.set_index("project_id")
+    assert sheet["累计完成投资（亿元）"].to_dict() == pytest.approx(api["invest_done_yi"].to_dict())
+    assert (sheet["是否滞后于中期进度"] == "是").to_dict() == api["behind"].to_dict()
+    groups = pd.read_excel(book, "分组进展").set_index("项目分组")
+    assert groups["滞后项目数"].drop("合计 total").sum() == int(api["behind"].sum())
+    counties = pd.read_excel(book, "分县进展")
+    assert counties["计划投资（亿元）"].sum() == pytest.approx(api["planned_yi"].sum(), rel=1e-6)
+    old = pd.ExcelFile(projects.write_projects(table, tmp_path / "en.xlsx", lang="en"))
+    assert old.sheet_names[1:] == ["项目 projects", "分组 by group", "分县 by county", "进展 progress"]
     page = projects.write_projects(table, tmp_path / "p.html").read_text(encoding="utf-8")
     assert "ILLUSTRATIVE" in page and "data:image/png;base64," in page
     png = charts.write_projects_chart(table, tmp_path / "p.png")

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hygis import io
+from hygis import io, words
 from hygis.constants import M2_PER_HA
 from hygis.crs import WGS84, describe
 from hygis.engine.area import describe as describe_area
@@ -541,34 +541,69 @@ def _rules_sheet(result: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(rules if rules is not None else load_rules())
 
 
-def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
+def _per_level_headers(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``n_<level>``, ``<level>_ha`` and ``n_<level>_change`` in ``lang``: 图斑数（红）, 面积（红，公顷）…"""
+    if lang == "en":
+        return frame
+    names = {}
+    for level, label in grading.load_levels()["label_zh"].items():
+        names[f"n_{level}"] = words.text("level_count", lang, level=label)
+        names[f"{level}_ha"] = words.text("level_area", lang, level=label)
+        names[f"n_{level}_change"] = words.text("level_count_change", lang, level=label)
+    return frame.rename(columns=names)
+
+
+def _rules_for(rules: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The rules sheet in ``lang``: the level's own word (红 …) and each category list's words."""
+    if lang == "en":
+        return rules
+    out = rules.copy()
+    out.insert(
+        list(out.columns).index("level") + 1,
+        "level_zh",
+        out["level"].map(grading.load_levels()["label_zh"]),
+    )
+    for side in ("before", "after"):  # "garden;forest;grass;pond" → 园地、林地、草地、坑塘水面
+        out[side] = out[side].map(
+            lambda v: words.text("list_sep", lang).join(
+                str(words.value_text(w.strip(), lang)) for w in str(v).split(";")
+            )
+        )
+    return out
+
+
+def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike, *, lang: str = "zh") -> Path:
     """Write the classified changes; the suffix picks the format.
 
-    ``.csv``: one row per change polygon (UTF-8 with BOM; ``data_status`` says ``illustrative``
-    on every row built on illustrative data). ``.xlsx``: a notice sheet first when illustrative,
-    then 图斑 changes, 分县 by county, 趋势 trend, 规则 rules, 说明 about. ``.gpkg``: the change
-    polygons with their attributes, and the tables. ``.html``: a printable summary.
+    ``.csv``: one row per change polygon (UTF-8 with BOM; English column names, for scripts;
+    ``data_status`` says ``illustrative`` on every row built on illustrative data). ``.xlsx``: a
+    notice sheet first when illustrative, then 变化图斑明细, 分县分年度统计, 年度趋势, 预警规则,
+    方法与说明, their names and headers (with units: 公顷) and the values a planner reads (预警等级,
+    地类大类) in ``lang`` (:mod:`hygis.words`; ``"en"``: the old sheets 图斑 changes, 分县 by county,
+    趋势 trend, 规则 rules, 说明 about with English headers). ``.gpkg``: the change polygons with
+    their attributes, and the tables (English names). ``.html``: a printable summary.
     """
     target, suffix = io.output_suffix(path, FORMATS, "the change report")
+    lang = words.check_lang(lang)
     banner = result.attrs.get("banner")
     if suffix == ".csv":
         return io.write_table(table(result), target)
-    sheets = {
-        "图斑 changes": table(result),
-        "分县 by county": by_county(result),
-        "趋势 trend": trend(result),
-        "规则 rules": _rules_sheet(result),
-        "说明 about": _about(result),
-    }
     if suffix == ".xlsx":
-        return io.write_table(sheets, target, banner=banner)
+        sheets = {
+            "monitor_changes": table(result),
+            "changes_by_county": _per_level_headers(by_county(result), lang),
+            "changes_trend": _per_level_headers(trend(result), lang),
+            "monitor_rules": _rules_for(_rules_sheet(result), lang),
+            "monitor_about": _about(result),
+        }
+        return io.write_table(words.workbook(sheets, "monitor_changes", lang), target, banner=banner)
     if suffix == ".gpkg":
         return io.write_layers(
             {
                 "changes": result,
-                "by_county": sheets["分县 by county"],
-                "trend": sheets["趋势 trend"],
-                "about": sheets["说明 about"],
+                "by_county": by_county(result),
+                "trend": trend(result),
+                "about": _about(result),
             },
             target,
         )

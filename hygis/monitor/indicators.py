@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hygis import io
+from hygis import io, words
 from hygis.analysis.stats import control_line_stats
 from hygis.errors import HygisInputError
 from hygis.messages import few, warn
@@ -486,20 +486,27 @@ def _assess_one(
 FORMATS = (".csv", ".xlsx", ".html")
 
 
-def write_indicators(table: pd.DataFrame, path: str | os.PathLike, *, charts: str = "svg") -> Path:
-    """Write the assessment: ``.csv`` (one row per indicator and county), ``.xlsx`` (notice sheet
-    first when illustrative; assessment, values, rules) or ``.html`` (the dashboard, charts inline)."""
+def write_indicators(
+    table: pd.DataFrame, path: str | os.PathLike, *, charts: str = "svg", lang: str = "zh"
+) -> Path:
+    """Write the assessment: ``.csv`` (one row per indicator and county; English column names, for
+    scripts), ``.xlsx`` (notice sheet first when illustrative; 指标评估, 指标监测值, 指标测算设置,
+    评估阈值, their names, headers and the values a planner reads in ``lang`` (:mod:`hygis.words`;
+    ``"en"``: the old sheets 指标 assessment, 监测值 values, 规则 indicators, 阈值 thresholds with
+    English headers) or ``.html`` (the dashboard, charts inline)."""
     target, suffix = io.output_suffix(path, FORMATS, "the indicator report")
+    lang = words.check_lang(lang)
     if suffix == ".csv":
         return io.write_table(table, target)
     if suffix == ".xlsx":
         sheets = {
-            "指标 assessment": table,
-            "监测值 values": table.attrs.get("values", pd.DataFrame()),
-            "规则 indicators": load_indicators(),
-            "阈值 thresholds": grading.load_status(),
+            "indicator_assessment": table,
+            "indicator_values": table.attrs.get("values", pd.DataFrame()),
+            "indicator_settings": load_indicators(),
+            "status_thresholds": grading.load_status(),
         }
-        return io.write_table(sheets, target, banner=table.attrs.get("banner"))
+        book = words.workbook(sheets, "monitor_indicators", lang)
+        return io.write_table(book, target, banner=table.attrs.get("banner"))
     return io.write_text(charts_mod.dashboard_html(table, image=charts), target)
 
 

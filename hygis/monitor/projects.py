@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hygis import io
+from hygis import io, words
 from hygis.errors import HygisInputError
 from hygis.messages import few, warn
 from hygis.monitor import grading, pages
@@ -232,20 +232,30 @@ def assess_projects(progress: Any, inputs: PlanInputs | None = None) -> pd.DataF
     return table
 
 
-def write_projects(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write the assessment: ``.csv`` (one row per project), ``.xlsx`` (notice first when
-    illustrative; projects, by group, by county, progress) or ``.html`` (table and chart inline)."""
+def write_projects(table: pd.DataFrame, path: str | os.PathLike, *, lang: str = "zh") -> Path:
+    """Write the assessment: ``.csv`` (one row per project; English column names, for scripts),
+    ``.xlsx`` (notice first when illustrative; 重点项目进展, 分组进展, 分县进展, 年度进展, their
+    names and headers (with units: 亿元, %) in ``lang`` (:mod:`hygis.words`; ``"en"``: the old
+    sheets 项目 projects, 分组 by group, 分县 by county, 进展 progress with English headers) or
+    ``.html`` (table and chart inline)."""
     target, suffix = io.output_suffix(path, FORMATS, "the project report")
+    lang = words.check_lang(lang)
     if suffix == ".csv":
         return io.write_table(table, target)
     if suffix == ".xlsx":
-        sheets = {
-            "项目 projects": table,
-            "分组 by group": by_group(table),
-            "分县 by county": by_county(table),
-            "进展 progress": table.attrs.get("progress", pd.DataFrame()),
+        book = {
+            **words.workbook({"project_progress": table}, "monitor_projects", lang),
+            # a total's ``behind`` counts the projects behind; a project's says whether it is
+            **words.workbook(
+                {"projects_by_group": by_group(table), "projects_by_county": by_county(table)},
+                "monitor_project_totals",
+                lang,
+            ),
+            **words.workbook(
+                {"progress_by_year": table.attrs.get("progress", pd.DataFrame())}, "monitor_projects", lang
+            ),
         }
-        return io.write_table(sheets, target, banner=table.attrs.get("banner"))
+        return io.write_table(book, target, banner=table.attrs.get("banner"))
     return io.write_text(pages.projects_html(table), target)
 
 
