@@ -71,6 +71,20 @@ def test_stats_control_lines_xlsx_has_sheets(cli, tmp_path):
         assert all(re.search("[\u4e00-\u9fff]", str(c)) for c in frame.columns), list(frame.columns)
 
 
+def test_lang_en_gives_the_api_s_english_workbook_with_the_same_figures(cli, tmp_path):
+    """--lang en (every command that writes a workbook): the sheet and column names of the Python
+    API, for a colleague who reads no Chinese; the same figures as the default Chinese workbook."""
+    cli("stats", "control-lines", "--out", str(tmp_path / "zh.xlsx"), check=True)
+    cli("stats", "control-lines", "--out", str(tmp_path / "en.xlsx"), "--lang", "en", check=True)
+    zh = pd.read_excel(tmp_path / "zh.xlsx", sheet_name=None)
+    en = pd.read_excel(tmp_path / "en.xlsx", sheet_name=None)
+    assert "by_county" in en and "分县统计" not in en
+    long_en, long_zh = en["long"], zh["分县分控制线明细"]
+    assert long_en["area_ha"].tolist() == pytest.approx(long_zh["控制线面积（公顷）"].tolist())
+    proc = cli("stats", "control-lines", "--out", str(tmp_path / "x.xlsx"), "--lang", "fr")
+    assert proc.returncode == 2 and "'fr' is not one of 'zh', 'en'" in proc.stderr
+
+
 def test_stats_counties_csv_keeps_unallocated(cli, tmp_path):
     cli("stats", "counties", "--out", str(tmp_path / "c.csv"), check=True)
     table = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig")

@@ -14,6 +14,7 @@ from hygis.cli.options import (
     progress,
     resolve_plan_inputs,
     user_errors,
+    workbook_lang,
 )
 
 _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -76,6 +77,7 @@ def monitor_group() -> None:
 )
 @plan_input_options
 @out_option("monitor_changes.xlsx", (".csv", ".xlsx", ".gpkg", ".html"), "report")
+@workbook_lang
 @user_errors
 def changes_cmd(
     changes_path: Path | None,
@@ -87,6 +89,7 @@ def changes_cmd(
     map_path: Path | None,
     workers: int | None,
     out: Path,
+    lang: str,
     **kwargs,
 ) -> None:
     """Measure each change polygon against the ecological red line, permanent basic farmland and
@@ -115,7 +118,7 @@ def changes_cmd(
     result = changes.classify_changes(
         source, inputs, year=year if changes_path is None else None, workers=workers, progress=progress
     )
-    path = changes.write_changes(result, out)
+    path = changes.write_changes(result, out, lang=lang)
     echo_banner(result.attrs)
     echo_notes(result.attrs.get("notes", []))
     counts = result["level"].value_counts()
@@ -175,6 +178,7 @@ def changes_cmd(
 )
 @plan_input_options
 @out_option("monitor_indicators.html", (".csv", ".xlsx", ".html"), "report (.html: the dashboard)")
+@workbook_lang
 @user_errors
 def indicators_cmd(
     values_path: Path | None,
@@ -185,6 +189,7 @@ def indicators_cmd(
     map_path: Path | None,
     map_indicator: str | None,
     out: Path,
+    lang: str,
     **kwargs,
 ) -> None:
     """Each indicator's latest value, the annual pace its target needs from the 2025 baseline
@@ -201,7 +206,7 @@ def indicators_cmd(
     table = indicators.assess_indicators(
         values, county_targets=county_targets, inputs=inputs, layers_year=layers_year
     )
-    path = indicators.write_indicators(table, out)
+    path = indicators.write_indicators(table, out, lang=lang)
     echo_banner(table.attrs)
     echo_notes(table.attrs.get("notes", []))
     city = table[table["county_code"] == ""]
@@ -243,9 +248,15 @@ def indicators_cmd(
 )
 @plan_input_options
 @out_option("monitor_projects.xlsx", (".csv", ".xlsx", ".html"), "report")
+@workbook_lang
 @user_errors
 def projects_cmd(
-    progress_path: Path | None, map_path: Path | None, chart_path: Path | None, out: Path, **kwargs
+    progress_path: Path | None,
+    map_path: Path | None,
+    chart_path: Path | None,
+    out: Path,
+    lang: str,
+    **kwargs,
 ) -> None:
     """Each project's completed investment against its planned investment (the plan's 19 projects,
     2,430 亿元, or your --projects with investment_yi) and the mid-term path of
@@ -258,7 +269,7 @@ def projects_cmd(
         progress("no --progress: illustrative example progress")
     source = example.example_progress(inputs=inputs) if progress_path is None else progress_path
     table = projects.assess_projects(source, inputs)
-    path = projects.write_projects(table, out)
+    path = projects.write_projects(table, out, lang=lang)
     echo_banner(table.attrs)
     echo_notes(table.attrs.get("notes", []))
     click.echo(

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from hygis.constants import REPORT_LANGS
 from hygis.errors import HygisError, HygisWarning
 
 
@@ -195,6 +196,18 @@ def out_option(
         help=f"Output {what}; the suffix picks the format ({', '.join(suffixes)}).",
         **defaults,
     )
+
+
+#: ``--lang`` of a command that writes a workbook (the compliance check's own ``--lang`` also
+#: governs its .csv, and has its own default).
+workbook_lang = click.option(
+    "--lang",
+    type=click.Choice(REPORT_LANGS),
+    default="zh",
+    show_default=True,
+    help="Language of an .xlsx's sheet names and headers: zh (Chinese, units in the headers) or en "
+    "(the English names of the Python API and the .csv).",
+)
 
 
 class UserError(click.ClickException):

@@ -15,6 +15,7 @@ from hygis.cli.options import (
     progress,
     resolve_plan_inputs,
     user_errors,
+    workbook_lang,
 )
 
 TABLES = (".csv", ".xlsx")
@@ -31,8 +32,9 @@ def stats_group() -> None:
 @plan_input_options
 @area_options
 @out_option(None, TABLES, "table")
+@workbook_lang
 @user_errors
-def control_lines_cmd(out: Path, **kwargs) -> None:
+def control_lines_cmd(out: Path, lang: str, **kwargs) -> None:
     """三条控制线面积统计: the area of each control line in each of the county-level units and the
     whole city, in ha, 亩 and km², and as a share of the unit's land. Overlapping features of a
     line count once; a feature spanning two units is split at their border. A .csv holds one row
@@ -44,7 +46,7 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("control-line areas by county")
     table = stats.control_line_stats(inputs, **area)
-    path = stats.write_control_line_stats(table, out)
+    path = stats.write_control_line_stats(table, out, lang=lang)
     echo_banner(table.attrs)
     city = table[table["level"] == "city"]
     for row in city.itertuples():
@@ -68,8 +70,9 @@ def control_lines_cmd(out: Path, **kwargs) -> None:
     help="Column of the projects file holding the investment in 亿元.",
 )
 @out_option(None, TABLES, "table")
+@workbook_lang
 @user_errors
-def counties_cmd(out: Path, investment_field: str, **kwargs) -> None:
+def counties_cmd(out: Path, investment_field: str, lang: str, **kwargs) -> None:
     """县域统计: investment (亿元) per county-level unit and per project group, and the number of
     projects and towns (county seats, featured towns) in each unit.
 
@@ -82,7 +85,7 @@ def counties_cmd(out: Path, investment_field: str, **kwargs) -> None:
     inputs = resolve_plan_inputs(kwargs, out=out)
     progress("investment by county and group; projects and towns per county")
     sheets = counties.county_report(inputs.projects, investment_field=investment_field)
-    path = counties.write_county_report(sheets, out)
+    path = counties.write_county_report(sheets, out, lang=lang)
     table = sheets["by_county"]
     for row in table.itertuples():
         click.echo(f"{row.name:<16} {row.investment_yi:>10,.1f} 亿元")

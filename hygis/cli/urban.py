@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hygis.cli.options import SOURCE, out_option, progress, user_errors
+from hygis.cli.options import SOURCE, out_option, progress, user_errors, workbook_lang
 
 OUTPUTS = (".xlsx", ".gpkg")
 
@@ -32,8 +32,9 @@ OUTPUTS = (".xlsx", ".gpkg")
     "--crs", default=None, metavar="CRS", help="CRS of the villages file if it has none, e.g. EPSG:4490."
 )
 @out_option(None, OUTPUTS, "tables (.xlsx) or layers (.gpkg)")
+@workbook_lang
 @user_errors
-def urban_cmd(bands: str, central_villages: str | None, crs: str | None, out: Path) -> None:
+def urban_cmd(bands: str, central_villages: str | None, crs: str | None, out: Path, lang: str) -> None:
     """城镇体系分析 of the embedded urban system: distance from each county seat and featured town
     to its county seat and to the central city, the towns the plan expects to merge into the
     central city (融城: 西渡, 云集, 大浦, 南岳), service areas of the centres (Voronoi cells clipped
@@ -51,7 +52,7 @@ def urban_cmd(bands: str, central_villages: str | None, crs: str | None, out: Pa
     progress("urban system: distances, 融城, service areas, distance bands")
     system = urban.with_central_villages(central_villages, crs=crs) if central_villages else None
     sheets = urban.urban_report(system, bands_km=bands_km)
-    path = urban.write_urban_report(sheets, out)
+    path = urban.write_urban_report(sheets, out, lang=lang)
     for row in sheets["merge_with_city"].itertuples():
         dist = (
             "location not confirmed"
