@@ -15,3 +15,32 @@ CHANGE_COLUMNS = (
     "level",
     "rule",
 )
+
+
+def classified_changes(geometry, levels, area_ha: float):
+    """Changes as :func:`hygis.monitor.changes.classify_changes` returns them (EPSG:4546, in 衡阳县),
+    each of ``area_ha`` and at warning ``levels``: what a warning map draws, without measuring."""
+    import geopandas as gpd
+
+    n = len(levels)
+    return gpd.GeoDataFrame(
+        {
+            "change_id": [f"C{i}" for i in range(n)],
+            "year": 2026,
+            "county_code": "430421",
+            "county_name": "衡阳县",
+            "level": levels,
+            "level_zh": levels,
+            "rule": "",
+            "rule_label": "",
+            "area_ha": area_ha,
+            "redline_ha": 0.0,
+            "farmland_ha": 0.0,
+            "outside_udb_ha": area_ha,
+            "class_before": "0101",
+            "class_after": "0601",
+            "rules": "",
+        },
+        geometry=geometry,
+        crs=4546,
+    )

@@ -22,6 +22,7 @@ from hygis.maps.draw import BIG_LAYER_FEATURES, BIG_LAYER_VERTICES, is_big
 from hygis.maps.warning import warning_map
 
 from .conftest import ARTIFACTS
+from .monitor_fixtures import classified_changes
 
 BIG_CALL = "L.hygisBigPolygons("
 QA_LAYER = styles.get("analysis", "qa_overlaps", "layer")
@@ -158,27 +159,7 @@ def test_warning_map_draws_a_level_big_by_size_only(tmp_path):
     big = shapely.segmentize(centre.buffer(300).iloc[0], 0.01)  # a vertex every centimetre
     small = [centre.translate(1_000 * k).buffer(100).iloc[0] for k in (1, 2, 3)]
     levels = ["red", "orange", "yellow", "none"]
-    frame = gpd.GeoDataFrame(
-        {
-            "change_id": ["C0", "C1", "C2", "C3"],
-            "year": 2026,
-            "county_code": "430421",
-            "county_name": "衡阳县",
-            "level": levels,
-            "level_zh": levels,
-            "rule": "",
-            "rule_label": "",
-            "area_ha": 1.0,
-            "redline_ha": 0.0,
-            "farmland_ha": 0.0,
-            "outside_udb_ha": 1.0,
-            "class_before": "0101",
-            "class_after": "0601",
-            "rules": "",
-        },
-        geometry=[big, *small],
-        crs=4546,
-    )
+    frame = classified_changes([big, *small], levels, area_ha=1.0)
     html = save(warning_map(frame, inputs, basemap="none"), tmp_path / "w.html").read_text(encoding="utf-8")
     names = big_layer_names(html)
     assert names == ["变化图斑 红 red (1)"], names

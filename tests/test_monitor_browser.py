@@ -6,7 +6,6 @@ tests/artifacts/ — look at them.
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -17,6 +16,7 @@ from hygis.maps.warning import progress_map, warning_map
 from hygis.monitor import changes, example, grading, indicators, projects
 
 from .conftest import ARTIFACTS
+from .monitor_fixtures import classified_changes
 from .test_maps_browser import Page
 
 pytestmark = pytest.mark.browser
@@ -79,27 +79,7 @@ def test_warning_map_with_a_hundred_thousand_changes_uses_the_canvas_layer(brows
     xs, ys = np.meshgrid(np.arange(side) * 120.0, np.arange(side) * 120.0)
     boxes = shapely.box(x0 + xs.ravel(), y0 + ys.ravel(), x0 + xs.ravel() + 60, y0 + ys.ravel() + 60)[:n]
     levels = np.array(["red", "orange", "yellow", "none"])[np.arange(n) % 4]
-    frame = gpd.GeoDataFrame(
-        {
-            "change_id": [f"C{i}" for i in range(n)],
-            "year": 2026,
-            "county_code": "430421",
-            "county_name": "衡阳县",
-            "level": levels,
-            "level_zh": levels,
-            "rule": "",
-            "rule_label": "",
-            "area_ha": 0.36,
-            "redline_ha": 0.0,
-            "farmland_ha": 0.0,
-            "outside_udb_ha": 0.36,
-            "class_before": "0101",
-            "class_after": "0601",
-            "rules": "",
-        },
-        geometry=boxes,
-        crs=4546,
-    )
+    frame = classified_changes(boxes, levels, area_ha=0.36)
     path = save(warning_map(frame, inputs, basemap="none", show_none=True), tmp_path / "warning_big.html")
     html = path.read_text(encoding="utf-8")
     assert html.count("L.hygisBigPolygons(") == 4, (
