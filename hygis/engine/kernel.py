@@ -51,7 +51,6 @@ _PARTS = (
     "_clip_ring",
     "_moments",
     "_clip_owner",
-    "_owner_moments",
     "_box",
     "_box_inside",
     "_fan_clip",
@@ -513,9 +512,13 @@ def _moments(bx, by, k):  # pragma: no cover - compiled
 
 
 def _clip_owner(  # pragma: no cover - compiled
-    sx, sy, soff, ssign, s0, s1, cx, cy, c0, m, ox, oy, bx, by, tx, ty, lx, ly
+    sx, sy, soff, ssign, s0, s1, cx, cy, c0, m, ox, oy, bx, by, tx, ty, lx, ly, whole=False
 ):
-    """Area, |area| sum and moments of the rings s0:s1 of a subject clipped by one convex clipper."""
+    """Area, |area| sum and moments of the rings s0:s1 of a subject clipped by one convex clipper.
+
+    ``whole``: the subject lies inside the clipper (:func:`_box_inside`), where every pass would keep
+    every vertex in order: its rings are measured as they are, the same numbers, unclipped.
+    """
     area = 0.0
     scale = 0.0
     mx = 0.0
@@ -526,33 +529,15 @@ def _clip_owner(  # pragma: no cover - compiled
         for i in range(n):
             lx[i] = sx[v0 + i] - ox
             ly[i] = sy[v0 + i] - oy
-        k = _clip_ring(lx, ly, n, cx, cy, c0, m, ox, oy, bx, by, tx, ty)
-        if k == 0:
-            continue
-        a, rx, ry = _moments(bx, by, k)
-        area += ssign[r] * a
-        scale += abs(a)
-        mx += ssign[r] * rx
-        my += ssign[r] * ry
-    return area, scale, mx, my
-
-
-def _owner_moments(sx, sy, soff, ssign, s0, s1, ox, oy, lx, ly):  # pragma: no cover - compiled
-    """What :func:`_clip_owner` gives for a subject that lies inside its clipper: every pass keeps
-    every vertex in order, so its rings are measured as they are (the same numbers, unclipped)."""
-    area = 0.0
-    scale = 0.0
-    mx = 0.0
-    my = 0.0
-    for r in range(s0, s1):
-        v0 = soff[r]
-        n = soff[r + 1] - v0
-        if n == 0:
-            continue
-        for i in range(n):
-            lx[i] = sx[v0 + i] - ox
-            ly[i] = sy[v0 + i] - oy
-        a, rx, ry = _moments(lx, ly, n)
+        if whole:
+            if n == 0:
+                continue
+            a, rx, ry = _moments(lx, ly, n)
+        else:
+            k = _clip_ring(lx, ly, n, cx, cy, c0, m, ox, oy, bx, by, tx, ty)
+            if k == 0:
+                continue
+            a, rx, ry = _moments(bx, by, k)
         area += ssign[r] * a
         scale += abs(a)
         mx += ssign[r] * rx
@@ -731,25 +716,21 @@ def _pair_areas(  # pragma: no cover - compiled
             m = fcoff[f + 1] - c0 - 1
             ox = fcx[c0]
             oy = fcy[c0]
-            if _box_inside(_box(px, py, poff[pstart[p]], poff[pstart[p + 1]]), fcx, fcy, c0, m, ox, oy):
-                a, s, mx, my = _owner_moments(px, py, poff, psign, pstart[p], pstart[p + 1], ox, oy, lx, ly)
-            else:
-                a, s, mx, my = _clip_owner(
-                    px, py, poff, psign, pstart[p], pstart[p + 1], fcx, fcy, c0, m, ox, oy,
-                    bx, by, tx, ty, lx, ly,
-                )  # fmt: skip
+            whole = _box_inside(_box(px, py, poff[pstart[p]], poff[pstart[p + 1]]), fcx, fcy, c0, m, ox, oy)
+            a, s, mx, my = _clip_owner(
+                px, py, poff, psign, pstart[p], pstart[p + 1], fcx, fcy, c0, m, ox, oy,
+                bx, by, tx, ty, lx, ly, whole,
+            )  # fmt: skip
         elif p_convex[p]:
             c0 = pcoff[p]
             m = pcoff[p + 1] - c0 - 1
             ox = pcx[c0]
             oy = pcy[c0]
-            if _box_inside(_box(fx, fy, foff[fstart[f]], foff[fstart[f + 1]]), pcx, pcy, c0, m, ox, oy):
-                a, s, mx, my = _owner_moments(fx, fy, foff, fsign, fstart[f], fstart[f + 1], ox, oy, lx, ly)
-            else:
-                a, s, mx, my = _clip_owner(
-                    fx, fy, foff, fsign, fstart[f], fstart[f + 1], pcx, pcy, c0, m, ox, oy,
-                    bx, by, tx, ty, lx, ly,
-                )  # fmt: skip
+            whole = _box_inside(_box(fx, fy, foff[fstart[f]], foff[fstart[f + 1]]), pcx, pcy, c0, m, ox, oy)
+            a, s, mx, my = _clip_owner(
+                fx, fy, foff, fsign, fstart[f], fstart[f + 1], pcx, pcy, c0, m, ox, oy,
+                bx, by, tx, ty, lx, ly, whole,
+            )  # fmt: skip
             if a <= 1e-12 * s:
                 a = 0.0
         else:
