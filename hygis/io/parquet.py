@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from hygis.memory import give_back
+
 #: Rows decoded at a time (~8 MB of WKB for patches of 25 vertices).
 BATCH_ROWS = 20_000
 
@@ -67,6 +69,7 @@ def read_geoparquet(path: str | Path) -> gpd.GeoDataFrame:
         # Each batch as pyarrow makes a table's frame: the pandas metadata's types and index.
         frames.append(batch.drop_columns(names).to_pandas())
         del batch
+        give_back(arenas=False)  # the batch's buffers, before the next batch takes as many again
     if not frames:
         frames = [schema.empty_table().drop_columns(names).to_pandas()]
     df = pd.concat(frames) if len(frames) > 1 else frames[0]
