@@ -15,7 +15,7 @@ from hygis.engine.area import measure
 from hygis.errors import HygisInputError
 from hygis.monitor import changes, grading
 
-from .monitor_fixtures import CHANGE_COLUMNS
+from .monitor_fixtures import CHANGE_COLUMNS, english_sentences
 
 GK = "EPSG:4546"  # CGCS2000 3-degree Gauss–Krüger CM 111°E: the plan's area CRS, so hand areas are exact
 LON, LAT = 112.25, 27.05  # open country in 衡阳县, 10 km of it east of here still in 衡阳县
@@ -279,6 +279,15 @@ def test_workbook_is_a_planners_in_chinese_and_english_on_request(tmp_path):
     assert rules.loc["R4", "变更后地类大类"] == "园地、林地、草地、坑塘水面"
     assert rules.loc["R1", "涉及控制线"] == "永久基本农田" and rules.loc["R1", "预警等级"] == "红"
     assert "计算坐标系" in set(book["方法与说明"]["事项"])
+    # the basis of each rule and the method read in Chinese (the layers' own provenance stays as given)
+    assert english_sentences(book["预警规则"], ["依据出处", "规则名称"]) == []
+    about = book["方法与说明"].set_index("事项")["内容"]
+    assert about["叠加分析方法"] == "精确叠加分析（hygis.engine.overlap），各控制线按并集计算"
+    assert about["输入数据：永久基本农田"].startswith("示意数据（非正式） — ")
     old = pd.read_excel(changes.write_changes(out, tmp_path / "en.xlsx", lang="en"), sheet_name=None)
     assert list(old)[1:] == ["图斑 changes", "分县 by county", "趋势 trend", "规则 rules", "说明 about"]
+    rules_en = old["规则 rules"]
+    assert (
+        rules_en["source"].tolist() == changes.load_rules()["source"].tolist() and "source_zh" not in rules_en
+    )
     assert list(old["图斑 changes"].columns) == list(changes.table(out).columns)

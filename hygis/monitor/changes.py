@@ -108,7 +108,8 @@ def load_field_aliases() -> dict[str, tuple[str, ...]]:
 
 def load_rules(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """The warning rules, checked: ``rule_id``, ``level``, ``before``, ``after``, ``line``,
-    ``min_overlap_ha``, ``label_zh``, ``label_en``, ``source``.
+    ``min_overlap_ha``, ``label_zh``, ``label_en``, ``source`` (and, optionally, ``source_zh``: its
+    Chinese, which the Chinese workbook shows in its place).
 
     ``before``/``after`` are ``;``-separated categories of ``data/land_classes.csv``, or
     ``construction`` / ``non_construction`` / ``*``.
