@@ -6,8 +6,11 @@ A bureau reads what hygis writes in Chinese: sheet and layer names, column heade
 reports', the analysis workbooks' (统计, 县域, 城镇体系) and the monitoring workbooks' (监测预警)
 alike, localised where they are written; the DataFrames the Python API returns keep their English
 names. ``-`` in a language's column drops that column in that language (``control_line_zh`` duplicates the
-translated ``control_line``). Free text the check composes in English (location notes, the
-basis of an assumed project type) is left as it is. A foundation module: every room may use it.
+translated ``control_line``). A data file's own sentences (a note, a source, a meaning) carry their
+Chinese beside them, in a ``<column>_zh`` column of that file; the sentences code composes are rows
+of the vocabulary (``value``, ``pattern``, ``text``). Free text the check composes in English
+(location notes, the basis of an assumed project type) is left as it is. A foundation module: every
+room may use it.
 
 ``table`` is ``sheet`` / ``layer`` (names), ``*`` (a column of any table) or a table's own name
 (a column of that table only: ``land_use`` has its own ``category``), ``verdict`` and ``value``
@@ -116,6 +119,11 @@ def value_text(value: object, lang: str) -> object:
     return value
 
 
+#: Free-text columns that may come with their Chinese in ``<column>_zh`` (a data file's ``note`` and
+#: ``note_zh``): Chinese shows that text in the column's place (the English where it is left empty),
+#: English leaves the ``_zh`` column out, so each language reads its own sentence under one header.
+_WITH_CHINESE = ("baseline_source", "meaning", "note", "source")
+
 #: Columns whose values are translated (the others are numbers, names or free text).
 _TRANSLATED = (
     "approximate",
@@ -151,20 +159,30 @@ def localise(frame: pd.DataFrame, table: str, lang: str, *, readable: bool = Fal
     English keeps the column names and values as they are (the data-interchange names scripts read),
     or, ``readable=True`` (a printed page), gives the headers in words ("overlap (ha)").
     Chinese translates the headers of ``data/report_headers.csv``, the values of the verdict,
-    control-line, kind, status, method, level and yes/no columns, the items of an ``about`` sheet,
-    and keeps the Chinese part of a bilingual rule.
+    control-line, kind, status, method, level and yes/no columns, the items (and the fixed
+    sentences) of an ``about`` sheet, keeps the Chinese part of a bilingual rule and shows a
+    note's (a source's, a meaning's) Chinese from its ``_zh`` column; English leaves that column out.
 
     >>> frame = pd.DataFrame({"verdict": ["needs approval"], "overlap_ha": [1.5]})
     >>> localise(frame, "report", "zh").to_dict("list")
     {'审查结论': ['需审批'], '重叠面积（公顷）': [1.5]}
+    >>> notes = pd.DataFrame({"note": ["share", "rate"], "note_zh": ["比重", ""]})
+    >>> localise(notes, "x", "zh").to_dict("list"), localise(notes, "x", "en").to_dict("list")
+    ({'说明': ['比重', 'rate']}, {'note': ['share', 'rate']})
     """
     check_lang(lang)
+    chinese = [f"{c}_zh" for c in _WITH_CHINESE if c in frame.columns and f"{c}_zh" in frame.columns]
     if lang == "en":
+        frame = frame.drop(columns=chinese)
         if not readable:
             return frame
         names = {c: label(table, str(c), lang) for c in frame.columns}
         return frame.drop(columns=[c for c, n in names.items() if n == DROP]).rename(columns=names)
     out = frame.copy()
+    for zh in chinese:
+        given = out[zh].fillna("").astype(str).str.strip() != ""
+        out[zh[:-3]] = out[zh].where(given, out[zh[:-3]])
+    out = out.drop(columns=chinese)
     for column in out.columns:
         if column in _TRANSLATED:
             out[column] = out[column].map(lambda v: value_text(v, lang)).astype(object)
@@ -172,6 +190,8 @@ def localise(frame: pd.DataFrame, table: str, lang: str, *, readable: bool = Fal
             out[column] = out[column].map(lambda v: rule_text(v, lang))
         elif column == "item" and table == "about":  # an about sheet's items are the provenance's words
             out[column] = out[column].map(lambda v: label("meta", str(v), lang))
+        elif column == "value" and table == "about":  # … and its fixed sentences the vocabulary's
+            out[column] = out[column].map(lambda v: value_text(v, lang)).astype(object)
     names = {c: label(table, str(c), lang) for c in out.columns}
     out = out.drop(columns=[c for c, n in names.items() if n == DROP])
     return out.rename(columns={c: n for c, n in names.items() if n != DROP})

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
+
+#: Three English words in a row: a sentence a Chinese planner would have to translate
+#: (a code, a file name, a unit or a dotted module name is not one).
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]+(?:[ ,;:()'-]+[A-Za-z]+){2,}")
+
+
+def english_sentences(sheet: pd.DataFrame, columns) -> list[str]:
+    """The cells of ``columns`` of a workbook sheet that hold an English sentence."""
+    return [str(v) for c in columns for v in sheet[c].dropna() if ENGLISH_SENTENCE.search(str(v))]
+
+
 #: The columns issue 14 requires of the change table, one row per change polygon.
 CHANGE_COLUMNS = (
     "change_id",

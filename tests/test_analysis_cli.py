@@ -18,6 +18,8 @@ from pyproj import Transformer
 from hygis.analysis import stats
 from hygis.errors import HygisWarning
 
+from .monitor_fixtures import english_sentences
+
 GK = "EPSG:4546"
 
 
@@ -67,6 +69,10 @@ def test_stats_control_lines_xlsx_has_sheets(cli, tmp_path):
     about = sheets["方法与说明"]
     assert {"本表内容", "计算坐标系", "警告"} <= set(about["事项"])
     assert about["内容"].str.contains("ILLUSTRATIVE").any()
+    # the text beside each item is Chinese, but for the bilingual illustrative notice and the CRS's name
+    told = about[~about["事项"].isin(["警告", "计算坐标系"])]
+    assert english_sentences(told, ["内容"]) == []
+    assert told["内容"].str.contains("公顷图斑位于各县级行政区之外").any()  # the note the command warned
     for frame in sheets.values():  # no header a planner reads is English only
         assert all(re.search("[\u4e00-\u9fff]", str(c)) for c in frame.columns), list(frame.columns)
 
@@ -81,6 +87,9 @@ def test_lang_en_gives_the_api_s_english_workbook_with_the_same_figures(cli, tmp
     assert "by_county" in en and "分县统计" not in en
     long_en, long_zh = en["long"], zh["分县分控制线明细"]
     assert long_en["area_ha"].tolist() == pytest.approx(long_zh["控制线面积（公顷）"].tolist())
+    told = dict(zip(en["about"]["item"], en["about"]["value"]))  # the about sheet's English as it was
+    assert told["units"] == "ha = 公顷 (10,000 m²); 亩 = 666.67 m² (10,000/15); km² = 1,000,000 m²"
+    assert "ha of its features lie outside the county units" in told["note"]
     proc = cli("stats", "control-lines", "--out", str(tmp_path / "x.xlsx"), "--lang", "fr")
     assert proc.returncode == 2 and "'fr' is not one of 'zh', 'en'" in proc.stderr
 

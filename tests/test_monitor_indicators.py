@@ -11,6 +11,8 @@ import hygis
 from hygis.errors import HygisInputError
 from hygis.monitor import grading, indicators
 
+from .monitor_fixtures import english_sentences
+
 # The plan's targets (data/plan_targets.csv): GDP 8,000 亿元 in 2030 (growth: compound pace);
 # urbanisation 65 % in 2030 (a rate: linear pace). Baselines here are the test's own, for 2025.
 GDP_BASE, GDP_2030 = 5000.0, 8000.0
@@ -122,6 +124,23 @@ def test_counties_are_measured_against_the_city_pace_or_their_own_targets():
     assert leiyang["status"] == grading.grade([G / needed], "indicator")[0] == "滞后"
 
 
+def test_each_note_reads_in_english_and_in_chinese():
+    # urbanisation with no 2025 value (the settings file gives none) and GDP with only its baseline
+    table = assess([("常住人口城镇化率", 2027, 61.0, ""), ("地区生产总值", 2025, GDP_BASE, "")])
+    urb, gdp = city(table, "常住人口城镇化率"), city(table, "地区生产总值")
+    assert urb["note"] == "no baseline (2025): give the 2025 value"
+    assert urb["note_zh"] == "缺少 2025 年基期值：请补充 2025 年数值"
+    assert (gdp["note"], gdp["note_zh"]) == ("no value after the baseline yet", "基期后尚无监测值")
+    assert (gdp["baseline_source"], gdp["baseline_source_zh"]) == ("values given", "监测值表")
+    energy = city(assess([("单位GDP能耗较2025年下降", 2027, 5.0, "")]), "单位GDP能耗较2025年下降")
+    assert energy["baseline"] == 0.0  # from the settings file, with its reason in both languages
+    assert energy["baseline_source"].startswith("monitor_indicators.csv: the indicator is measured")
+    assert (
+        energy["baseline_source_zh"]
+        == "monitor_indicators.csv：该指标以 2025 年为基准计算，2025 年值按定义为 0"
+    )
+
+
 def test_protected_area_that_shrinks_is_a_warning():
     rows = [
         ("永久基本农田保护面积", 2025, 1000.0, ""),
@@ -218,8 +237,28 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
     assert city["评估状态"].fillna("").to_dict() == api["status"].to_dict()
     assert set(pd.read_excel(book, "指标测算设置")["向好方向"]) <= {"越高越好", "越低越好"}
     assert pd.read_excel(book, "指标监测值").columns.tolist()[:3] == ["指标", "年度", "监测值"]
+    # the sentences a planner reads beside the figures are Chinese: notes, sources, meanings
+    for name, columns in (
+        ("指标评估", ["基期值来源", "说明"]),
+        ("指标测算设置", ["基期值来源", "说明"]),
+        ("评估阈值", ["含义", "出处"]),
+    ):
+        assert english_sentences(pd.read_excel(book, name), columns) == [], name
+    notes = set(sheet["说明"].dropna())
+    assert "未给出分县目标：按全市所需进度评估" in notes, "a county without its own target says so"
+    assert "hygis 默认值；各局可在本文件中自行设定" in set(pd.read_excel(book, "评估阈值")["出处"])
     old = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "en.xlsx", lang="en"))
     assert old.sheet_names[1:] == ["指标 assessment", "监测值 values", "规则 indicators", "阈值 thresholds"]
+    # … and English on request, as before: no Chinese stand-in column
+    assessed = pd.read_excel(old, "指标 assessment")
+    assert "no county target: measured against the city's pace" in set(assessed["note"].dropna())
+    assert "note_zh" not in assessed and "baseline_source_zh" not in assessed
+    settings = pd.read_excel(old, "规则 indicators", keep_default_na=False)
+    spec = pd.read_csv(hygis.settings.DATA_DIR / "monitor_indicators.csv", keep_default_na=False)
+    assert settings["note"].tolist() == spec["note"].tolist() and "note_zh" not in settings
+    thresholds = pd.read_excel(old, "阈值 thresholds")
+    assert "hygis default; a bureau sets its own in this file" in set(thresholds["source"])
+    assert english_sentences(thresholds, ["meaning"]) == thresholds["meaning"].tolist()
     files = charts.write_charts(table, tmp_path / "charts", fmt="png")
     assert len(files) == n_city and all(f.read_bytes()[:4] == b"\x89PNG" for f in files)
 

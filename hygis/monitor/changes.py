@@ -108,7 +108,8 @@ def load_field_aliases() -> dict[str, tuple[str, ...]]:
 
 def load_rules(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """The warning rules, checked: ``rule_id``, ``level``, ``before``, ``after``, ``line``,
-    ``min_overlap_ha``, ``label_zh``, ``label_en``, ``source``.
+    ``min_overlap_ha``, ``label_zh``, ``label_en``, ``source`` (and, optionally, ``source_zh``: its
+    Chinese, which the Chinese workbook shows in its place).
 
     ``before``/``after`` are ``;``-separated categories of ``data/land_classes.csv``, or
     ``construction`` / ``non_construction`` / ``*``.
@@ -521,7 +522,9 @@ def table(result: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(result.drop(columns=result.geometry.name))
 
 
-def _about(result: gpd.GeoDataFrame) -> pd.DataFrame:
+def _about(result: gpd.GeoDataFrame, lang: str = "en") -> pd.DataFrame:
+    """The 方法与说明 sheet (``item``, ``value``); each input's status and source in ``lang`` (the
+    catalog's ``source_zh`` in Chinese, where it has one)."""
     rows = [
         ("illustrative", result.attrs.get("banner") or "no: every input is a user file or official"),
         ("area_crs", result.attrs.get("area_crs", "")),
@@ -529,7 +532,11 @@ def _about(result: gpd.GeoDataFrame) -> pd.DataFrame:
         ("changes", result.attrs.get("changes_source", "")),
     ]
     rows += [
-        (f"input: {k}", f"{v.get('status', '')} — {v.get('source', '')}")
+        (
+            f"input: {k}",
+            f"{words.value_text(v.get('status', ''), lang)} — "
+            + ((v.get("source_zh") if lang == "zh" else None) or v.get("source", "")),
+        )
         for k, v in result.attrs.get("provenance", {}).items()
     ]
     rows += [("note", n) for n in result.attrs.get("notes", [])]
@@ -594,7 +601,7 @@ def write_changes(result: gpd.GeoDataFrame, path: str | os.PathLike, *, lang: st
             "changes_by_county": _per_level_headers(by_county(result), lang),
             "changes_trend": _per_level_headers(trend(result), lang),
             "monitor_rules": _rules_for(_rules_sheet(result), lang),
-            "monitor_about": _about(result),
+            "monitor_about": _about(result, lang),
         }
         return io.write_table(words.workbook(sheets, "monitor_changes", lang), target, banner=banner)
     if suffix == ".gpkg":

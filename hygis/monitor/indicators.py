@@ -72,6 +72,7 @@ COLUMNS = (
     "baseline_year",
     "baseline",
     "baseline_source",
+    "baseline_source_zh",
     "latest_year",
     "latest",
     "horizon",
@@ -86,6 +87,7 @@ COLUMNS = (
     "status",
     "status_en",
     "note",
+    "note_zh",
     "data_status",
 )
 
@@ -390,8 +392,9 @@ def _assess_one(
         "latest_year": latest_year,
         "latest": latest,
         "note": "",
+        "note_zh": "",
     }
-    notes = []
+    notes: list[tuple[str, dict[str, Any]]] = []  # (key of a text row of report_headers.csv, its fields)
     if kind == "stock":
         # The first vintage is the reference: protected land must not shrink, the boundary not grow.
         base_year, base = int(years[0]), float(vals[0])
@@ -399,6 +402,7 @@ def _assess_one(
             baseline_year=base_year,
             baseline=base,
             baseline_source="first vintage given",
+            baseline_source_zh=words.value_text("first vintage given", "zh"),
             horizon=np.nan,
             target=base,
             target_2030=np.nan,
@@ -416,7 +420,7 @@ def _assess_one(
         row["status"] = grading.grade([ratio], "stock")[0]
         row["status_en"] = grading.status_english("stock").get(row["status"], "")
         if len(vals) == 1:
-            row["note"] = "one vintage: the reference for later years"
+            row.update(_notes([("note_one_vintage", {})]))
         return row
     base_year = int(s["baseline_year"]) if s["baseline_year"] else 2025
     t30 = _first_number(tt.loc[name, "target_2030"]) if name in tt.index else np.nan
@@ -428,12 +432,24 @@ def _assess_one(
     at_base = vals[years == base_year]
     if len(at_base):
         base, source = float(at_base[0]), "values given"
+        source_zh = str(words.value_text(source, "zh"))
     elif county == CITY and s["baseline_value"] != "":
         base, source = float(s["baseline_value"]), f"{INDICATORS_FILE}: {s['baseline_source']}"
+        # the settings file's own Chinese (baseline_source_zh), its English where it has none
+        source_zh = (
+            INDICATORS_FILE
+            + words.text("colon", "zh")
+            + (s.get("baseline_source_zh", "") or s["baseline_source"])
+        )
     else:
-        base, source = np.nan, ""
+        base, source, source_zh = np.nan, "", ""
     row.update(
-        baseline_year=base_year, baseline=base, baseline_source=source, target_2030=t30, target_2035=t35
+        baseline_year=base_year,
+        baseline=base,
+        baseline_source=source,
+        baseline_source_zh=source_zh,
+        target_2030=t30,
+        target_2035=t35,
     )
     horizon = 2030 if (not np.isnan(t30) and latest_year <= 2030) or np.isnan(t35) else 2035
     target = t30 if horizon == 2030 else t35
@@ -463,10 +479,10 @@ def _assess_one(
         elif not city_targets:
             need = city_pace.get((name, horizon), np.nan)
             row.update(required_2030=np.nan, required_2035=np.nan, target=np.nan)
-            notes.append("no county target: measured against the city's pace")
+            notes.append(("note_no_county_target", {}))
     ratio = row["achieved"] / need if need and not np.isnan(need) and need != 0 else np.nan
     if np.isnan(base) and kind != "rate":
-        notes.append(f"no baseline ({base_year}): give the {base_year} value")
+        notes.append(("note_no_baseline", {"year": base_year}))
     met = (
         city_targets
         and kind != "rate"
@@ -477,9 +493,17 @@ def _assess_one(
     row["status"] = "已达标" if met else grading.grade([ratio], "indicator")[0]
     row["status_en"] = grading.status_english("indicator").get(row["status"], "")
     if latest_year <= base_year and kind != "rate":
-        notes.append("no value after the baseline yet")
-    row["note"] = "; ".join(notes)
+        notes.append(("note_no_value_after_baseline", {}))
+    row.update(_notes(notes))
     return row
+
+
+def _notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """``note`` (English) and ``note_zh`` of a row: its notes, words of ``data/report_headers.csv``."""
+    return {
+        column: words.text("semicolon", lang).join(words.text(key, lang, **fields) for key, fields in notes)
+        for column, lang in (("note", "en"), ("note_zh", "zh"))
+    }
 
 
 # --------------------------------------------------------------------------- writing

@@ -174,6 +174,8 @@ def resolve_layer(
             "path": meta["path"],
             "title": meta.get("title", name),
         }
+        if meta.get("source_zh"):  # the catalog's Chinese of the source, for a Chinese document
+            prov["source_zh"] = meta["source_zh"]
         return gdf, prov, []
     if isinstance(value, gpd.GeoDataFrame):
         if value.crs is None and crs is None:
