@@ -460,27 +460,32 @@ def add_projects(
     # A schematic or approximate site is drawn dashed, so no one reads it as a surveyed 用地红线.
     approx_spec = spec["approximate"]
     approx = layers.approximate(drawn)
-    dash = [{"dashArray": approx_spec["dashArray"]} if a else {} for a in approx]
-    area_style = spec["area_style"]
-    shape_style = [
-        {
-            "color": c,
-            "weight": float(w) if line else area_style["weight"],
-            "fillColor": c,
-            "fillOpacity": area_style["fillOpacity"],
-            "opacity": area_style["opacity"],
-            **d,
-        }
-        for c, w, line, d in zip(colors, weight, is_line, dash)
-    ]
-    point_style = [
-        {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.55, **d} for c, d in zip(colors, dash)
-    ]
     if is_big(geoms):
-        drawn_kinds = _add_many_projects(
-            b, drawn, name, colors, approx, radius, shape_style, point_style, show=show
-        )
+        drawn_kinds = _add_many_projects(b, drawn, name, colors, approx, radius, weight, show=show)
     else:
+        dash = [{"dashArray": approx_spec["dashArray"]} if a else {} for a in approx]
+        area, circle = spec["area_style"], spec["circle_style"]
+        shape_style = [
+            {
+                "color": c,
+                "weight": float(w) if line else area["weight"],
+                "fillColor": c,
+                "fillOpacity": area["fillOpacity"],
+                "opacity": area["opacity"],
+                **d,
+            }
+            for c, w, line, d in zip(colors, weight, is_line, dash)
+        ]
+        point_style = [
+            {
+                "color": c,
+                "weight": circle["weight"],
+                "fillColor": c,
+                "fillOpacity": circle["fillOpacity"],
+                **d,
+            }
+            for c, d in zip(colors, dash)
+        ]
         title = [
             f"{p} {n}".strip()
             for p, n in zip(drawn.get("project_id", [""] * len(drawn)), drawn.get("name", [""] * len(drawn)))
@@ -539,8 +544,7 @@ def _add_many_projects(
     colors: np.ndarray,
     approx: np.ndarray,
     radius: np.ndarray,
-    shape_style: list[dict[str, Any]],
-    point_style: list[dict[str, Any]],
+    weight: np.ndarray,
     *,
     show: bool,
 ) -> dict[str, bool]:
@@ -560,10 +564,9 @@ def _add_many_projects(
 
     Parameters
     ----------
-    colors, approx, radius : numpy.ndarray
-        Each project's group colour, whether its site is approximate, its circle's radius (px).
-    shape_style, point_style : list of dict
-        Each project's style as a shape and as a circle (as on the small map).
+    colors, approx, radius, weight : numpy.ndarray
+        Each project's group colour, whether its site is approximate, its circle's radius and
+        its line's width (px), as on the small map.
 
     Returns
     -------
@@ -595,27 +598,33 @@ def _add_many_projects(
     if rest.any():
         # One canvas for the vector layers: 10^4 circles as SVG elements are what hung the browser.
         b.m.options["prefer_canvas"] = True
-        invest = pd.to_numeric(
-            drawn.get("investment_yi", pd.Series(np.nan, index=drawn.index)), errors="coerce"
-        )
+        sub = drawn[rest]
+        invest = pd.to_numeric(sub.get("investment_yi", pd.Series(np.nan, index=sub.index)), errors="coerce")
+        dash = spec["approximate"]["dashArray"]
+        # Per feature only what differs from the circle's base style (a byte saved is 10^4 saved).
+        sym_style = [
+            {"color": c, **({"weight": round(float(w), 1), "opacity": 0.9} if line else {})}
+            | ({"dashArray": dash} if a else {})
+            for c, w, line, a in zip(colors[rest], weight[rest], is_line[rest], approx[rest])
+        ]
         props = pd.DataFrame(
             {
                 TOOLTIP: tooltips(
-                    drawn.get("project_id", [""] * len(drawn)),
-                    drawn.get("name", [""] * len(drawn)),
-                    drawn.get("group", [""] * len(drawn)),
+                    sub.get("project_id", [""] * len(sub)),
+                    sub.get("name", [""] * len(sub)),
+                    sub.get("group", [""] * len(sub)),
                     [f"{fmt(v)} 亿元" if pd.notna(v) else "" for v in invest],
                 ),
-                STYLE: [s if line else p for s, p, line in zip(shape_style, point_style, is_line)],
-                RADIUS: radius,
+                STYLE: sym_style,
+                RADIUS: np.round(radius[rest], 1),
             }
         )
-        order = np.flatnonzero(rest)
-        order = order[np.argsort(~is_line[order], kind="stable")]  # lines first, circles on top
-        data = feature_collection(b.display(geoms[order]), props.iloc[order])
-        n = int(rest.sum())
-        layer = f"{name} — 点、线 points & lines ({n:,})" if areas.any() else name
-        geojson_layer(data, layer, point_to_layer=CIRCLE_POINTS, show=show).add_to(b.m)
+        order = np.argsort(~is_line[rest], kind="stable")  # lines first, circles on top
+        data = feature_collection(b.display(geoms[rest][order]), props.iloc[order])
+        layer = f"{name} — 点、线 points & lines ({len(sub):,})" if areas.any() else name
+        geojson_layer(
+            data, layer, style=spec["circle_style"], point_to_layer=CIRCLE_POINTS, show=show
+        ).add_to(b.m)
     return {
         "big": True,
         "circles": bool((rest & ~is_line).any()),
