@@ -20,6 +20,7 @@ from hygis.maps import plan_map, save, styles
 from hygis.maps.draw import BIG_LAYER_FEATURES
 from hygis.maps.escape import esc
 
+from .conftest import ARTIFACTS
 from .test_maps_big_layers import big_layer_names, geojson_layers
 
 PROJECTS = styles.get("projects", "layer")
@@ -132,3 +133,37 @@ def test_many_point_projects_are_light_canvas_circles(tmp_path):
     tip = html.find(f'"_hy_tt": "{as_js_text("U00001 · 用户项目1 · 交通基建 · 1 亿元")}"')
     feature = html[html.rfind('{"geometry"', 0, tip) : tip]
     assert tip > 0 and '"_hy_r": ' in feature and "_hy_pp" not in feature, feature
+
+
+@pytest.mark.browser
+def test_big_projects_map_shows_in_chromium_with_tooltips(browser, big_projects):
+    """The 10^4-project map loads offline with no JS error; hovering an area shows its project."""
+    from .test_maps_browser import Page
+
+    frame, path, _, _ = big_projects
+    page = Page(browser, path)
+    try:
+        assert page.js_errors() == [] and page.non_tile_failures() == []
+        assert sum(n.startswith(PROJECTS) for n in page.layer_names()) >= len(GROUPS) + 1
+        site = frame.geometry.iloc[1].centroid  # U00001, 交通基建, surveyed
+        pg = page.page
+        xy = pg.evaluate(
+            """([lat, lon]) => { const map = Object.values(window).find(v => v instanceof L.Map);
+                 map.setView([lat, lon], 17, {animate: false});
+                 const p = map.latLngToContainerPoint([lat, lon]);
+                 const box = map.getContainer().getBoundingClientRect();
+                 return [box.left + p.x, box.top + p.y]; }""",
+            [site.y, site.x],
+        )
+        pg.wait_for_timeout(800)
+        pg.mouse.move(xy[0], xy[1])
+        pg.wait_for_timeout(300)
+        tips = pg.locator(".hygis-big-tooltip")
+        assert tips.count() == 1 and "U00001" in tips.inner_text() and "交通基建" in tips.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "plan_map_big_projects.png"))
+        text = pg.inner_text("body")
+        assert "图例 Legend" in text and "未定位项目 Not located" in text and "ILLUSTRATIVE" in text
+        assert page.js_errors() == []
+    finally:
+        page.page.close()

@@ -520,7 +520,7 @@ def add_projects(
                 (line_swatch("#868e96", spec["line_weight_px"]["max"]), "线宽 ∝ 投资 line width ∝ investment")
             )
     if drawn_kinds["outlined"]:
-        outline = {"color": "#495057", "weight": 2, "fillOpacity": approx_spec["canvas_fill_opacity"]}
+        outline = {"color": "#495057", "weight": 2, "fillOpacity": 0}
         rows.append((swatch(outline), approx_spec["canvas_label"]))
     if drawn_kinds["dashed"]:
         rows.append(
@@ -578,7 +578,9 @@ def _add_many_projects(
     types = shapely.get_type_id(geoms)
     areas = np.isin(types, [3, 6])
     labels = {g["color"]: f"{k} {g.get('en', '')}".strip() for k, g in spec["groups"].items()}
-    for color, ap in dict.fromkeys(zip(colors[areas], approx[areas])):
+    rank = {c: i for i, c in enumerate(labels)}  # the style table's order of groups, "other" last
+    kinds = sorted(set(zip(colors[areas], approx[areas])), key=lambda k: (rank.get(k[0], len(rank)), k[1]))
+    for color, ap in kinds:
         sub = drawn[areas & (colors == color) & (approx == ap)]
         style = {"color": color, "fillColor": color, **spec["area_style"]}
         if ap:
