@@ -605,7 +605,10 @@ def _add_many_projects(
         dash = spec["approximate"]["dashArray"]
         # Per feature only what differs from the circle's base style (a byte saved is 10^4 saved).
         sym_style = [
-            {"color": c, **({"weight": round(float(w), 1), "opacity": 0.9} if line else {})}
+            {
+                "color": c,
+                **({"weight": round(float(w), 1), "opacity": spec["area_style"]["opacity"]} if line else {}),
+            }
             | ({"dashArray": dash} if a else {})
             for c, w, line, a in zip(colors[rest], weight[rest], is_line[rest], approx[rest])
         ]
