@@ -410,6 +410,16 @@ PROJECT_FIELDS = [
     ("说明 note", "note"),
     ("来源 source", "source"),
 ]
+_PROJECT_LABELS = {col: label for label, col in PROJECT_FIELDS}
+#: A project's tooltip and popup on a big layer: who, what, how much, where (at most BIG_LAYER_FIELDS).
+BIG_PROJECT_FIELDS = [
+    (_PROJECT_LABELS["project_id"], "project_id"),
+    ("名称 name", "name"),
+    (_PROJECT_LABELS["group"], "group"),
+    (_PROJECT_LABELS["investment_yi"], "investment_yi"),
+    (_PROJECT_LABELS["county_code"], "county_code"),
+    (_PROJECT_LABELS["location_precision"], "location_precision"),
+]
 
 
 def add_projects(
@@ -424,7 +434,9 @@ def add_projects(
 
     Each located project is drawn as its geometry in the group's colour plus a circle at a
     point on it whose area is proportional to the investment, so points, lines and areas
-    compare on one scale.
+    compare on one scale. Past the big-layer rule (:func:`is_big`, a user's file of 10^4+
+    projects) the areas go to the canvas renderer, one layer per group colour, and the points
+    and lines to light canvas symbols (see :func:`_add_many_projects`).
 
     Returns
     -------
@@ -442,42 +454,56 @@ def add_projects(
     colors = styles.group_color(drawn.get("group", pd.Series("", index=drawn.index)).fillna(""))
     radius = styles.scaled(invest, spec["radius_px"]["min"], spec["radius_px"]["max"], vmax)
     weight = styles.scaled(invest, spec["line_weight_px"]["min"], spec["line_weight_px"]["max"], vmax)
-    title = [
-        f"{p} {n}".strip()
-        for p, n in zip(drawn.get("project_id", [""] * len(drawn)), drawn.get("name", [""] * len(drawn)))
-    ]
-    pop = popups(drawn, title, PROJECT_FIELDS)
-    tip = tooltips(drawn.get("name", drawn.index), [f"{fmt(v)} 亿元" if pd.notna(v) else "" for v in invest])
     geoms = drawn.geometry.to_numpy()
     types = shapely.get_type_id(geoms)
     is_line = np.isin(types, [1, 2, 5])
     # A schematic or approximate site is drawn dashed, so no one reads it as a surveyed 用地红线.
     approx_spec = spec["approximate"]
     approx = layers.approximate(drawn)
-    dash = [{"dashArray": approx_spec["dashArray"]} if a else {} for a in approx]
-    shape_style = [
-        {
-            "color": c,
-            "weight": float(w) if line else 2.0,
-            "fillColor": c,
-            "fillOpacity": 0.25,
-            "opacity": 0.9,
-            **d,
-        }
-        for c, w, line, d in zip(colors, weight, is_line, dash)
-    ]
-    point_style = [
-        {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.55, **d} for c, d in zip(colors, dash)
-    ]
-    # Shapes (lines, polygons; points are only circles), then the proportional circles on top.
-    shapes = ~np.isin(types, [0, 4])
-    frames = [
-        pd.DataFrame({POPUP: pop, TOOLTIP: tip, STYLE: shape_style, RADIUS: radius})[shapes],
-        pd.DataFrame({POPUP: pop, TOOLTIP: tip, STYLE: point_style, RADIUS: radius}),
-    ]
-    all_geoms = np.concatenate([geoms[shapes], shapely.point_on_surface(geoms)])
-    data = feature_collection(b.display(all_geoms), pd.concat(frames, ignore_index=True))
-    geojson_layer(data, name, point_to_layer=CIRCLE_POINTS, show=show).add_to(b.m)
+    if is_big(geoms):
+        drawn_kinds = _add_many_projects(b, drawn, name, colors, approx, radius, weight, show=show)
+    else:
+        dash = [{"dashArray": approx_spec["dashArray"]} if a else {} for a in approx]
+        area, circle = spec["area_style"], spec["circle_style"]
+        shape_style = [
+            {
+                "color": c,
+                "weight": float(w) if line else area["weight"],
+                "fillColor": c,
+                "fillOpacity": area["fillOpacity"],
+                "opacity": area["opacity"],
+                **d,
+            }
+            for c, w, line, d in zip(colors, weight, is_line, dash)
+        ]
+        point_style = [
+            {
+                "color": c,
+                "weight": circle["weight"],
+                "fillColor": c,
+                "fillOpacity": circle["fillOpacity"],
+                **d,
+            }
+            for c, d in zip(colors, dash)
+        ]
+        title = [
+            f"{p} {n}".strip()
+            for p, n in zip(drawn.get("project_id", [""] * len(drawn)), drawn.get("name", [""] * len(drawn)))
+        ]
+        pop = popups(drawn, title, PROJECT_FIELDS)
+        tip = tooltips(
+            drawn.get("name", drawn.index), [f"{fmt(v)} 亿元" if pd.notna(v) else "" for v in invest]
+        )
+        # Shapes (lines, polygons; points are only circles), then the proportional circles on top.
+        shapes = ~np.isin(types, [0, 4])
+        frames = [
+            pd.DataFrame({POPUP: pop, TOOLTIP: tip, STYLE: shape_style, RADIUS: radius})[shapes],
+            pd.DataFrame({POPUP: pop, TOOLTIP: tip, STYLE: point_style, RADIUS: radius}),
+        ]
+        all_geoms = np.concatenate([geoms[shapes], shapely.point_on_surface(geoms)])
+        data = feature_collection(b.display(all_geoms), pd.concat(frames, ignore_index=True))
+        geojson_layer(data, name, point_to_layer=CIRCLE_POINTS, show=show).add_to(b.m)
+        drawn_kinds = {"circles": True, "lines": True, "dashed": bool(approx.any()), "outlined": False}
     groups_present = list(dict.fromkeys(projects.get("group", pd.Series(dtype=str)).dropna().astype(str)))
     rows = []
     for g in groups_present:
@@ -485,14 +511,18 @@ def add_projects(
         en = spec["groups"].get(g, {}).get("en", "")
         rows.append((circle_swatch(color, 6), f"{g} {en}".strip()))
     if vmax:
-        for v in spec["size_legend_yi"]:
+        for v in spec["size_legend_yi"] if drawn_kinds["circles"] else ():
             if v <= vmax:
                 r = float(styles.scaled([v], spec["radius_px"]["min"], spec["radius_px"]["max"], vmax)[0])
                 rows.append((circle_swatch("#868e96", r, 0.25), f"{v} 亿元 investment"))
-        rows.append(
-            (line_swatch("#868e96", spec["line_weight_px"]["max"]), "线宽 ∝ 投资 line width ∝ investment")
-        )
-    if approx.any():
+        if drawn_kinds["lines"]:
+            rows.append(
+                (line_swatch("#868e96", spec["line_weight_px"]["max"]), "线宽 ∝ 投资 line width ∝ investment")
+            )
+    if drawn_kinds["outlined"]:
+        outline = {"color": "#495057", "weight": 2, "fillOpacity": 0}
+        rows.append((swatch(outline), approx_spec["canvas_label"]))
+    if drawn_kinds["dashed"]:
         rows.append(
             (
                 swatch(
@@ -501,8 +531,112 @@ def add_projects(
                 approx_spec["label"],
             )
         )
+    if drawn_kinds.get("big"):
+        rows.append(("", spec["big_note"]))
     b.add_legend(f"{name} ({int(located.sum())}/{len(projects)} 已定位 located)", rows)
     return projects[~located]
+
+
+def _add_many_projects(
+    b: MapBuilder,
+    drawn: gpd.GeoDataFrame,
+    name: str,
+    colors: np.ndarray,
+    approx: np.ndarray,
+    radius: np.ndarray,
+    weight: np.ndarray,
+    *,
+    show: bool,
+) -> dict[str, bool]:
+    """Projects past the big-layer rule: areas on the canvas renderer, points and lines on one canvas.
+
+    Areas go to :func:`add_big_layer`, one layer per group colour (a canvas layer has one
+    style; unknown groups share the "other" colour, so there are at most a handful), with the
+    approximate ones apart, drawn as outlines (a canvas layer draws no dashes). Their size is
+    not drawn as a second circle: the investment is in the tooltip and popup.
+
+    Points and lines keep their symbols (colour = group, circle area or line width ∝
+    investment) but as the lightest vector layer there is: a one-line tooltip instead of a
+    popup table and no second circle on a line, drawn on the map's one canvas
+    (``prefer_canvas``) rather than as one SVG element each. Marker clustering would hide the
+    sizes the legend promises and is no asset of the offline maps; the big renderer draws
+    polygons only, and a buffered point would change size with the zoom.
+
+    Parameters
+    ----------
+    colors, approx, radius, weight : numpy.ndarray
+        Each project's group colour, whether its site is approximate, its circle's radius and
+        its line's width (px), as on the small map.
+
+    Returns
+    -------
+    dict
+        Which symbols were drawn, for the legend.
+    """
+    spec = styles.get("projects")
+    geoms = drawn.geometry.to_numpy()
+    types = shapely.get_type_id(geoms)
+    areas = np.isin(types, [3, 6])
+    labels = {g["color"]: f"{k} {g.get('en', '')}".strip() for k, g in spec["groups"].items()}
+    rank = {c: i for i, c in enumerate(labels)}  # the style table's order of groups, "other" last
+    kinds = sorted(set(zip(colors[areas], approx[areas])), key=lambda k: (rank.get(k[0], len(rank)), k[1]))
+    for color, ap in kinds:
+        sub = drawn[areas & (colors == color) & (approx == ap)]
+        style = {"color": color, "fillColor": color, **spec["area_style"]}
+        if ap:
+            style["fillOpacity"] = spec["approximate"]["canvas_fill_opacity"]
+        kind = f"{labels.get(color, spec['other_label'])}{' · 示意/近似 approximate' if ap else ''}"
+        add_big_layer(
+            b,
+            sub,
+            f"{name} — {kind} ({len(sub):,})",
+            style,
+            fields=BIG_PROJECT_FIELDS,
+            show=show,
+            on_top=True,
+        )
+    rest = ~areas
+    is_line = np.isin(types, [1, 2, 5])
+    if rest.any():
+        # One canvas for the vector layers: 10^4 circles as SVG elements are what hung the browser.
+        b.m.options["prefer_canvas"] = True
+        sub = drawn[rest]
+        invest = pd.to_numeric(sub.get("investment_yi", pd.Series(np.nan, index=sub.index)), errors="coerce")
+        dash = spec["approximate"]["dashArray"]
+        # Per feature only what differs from the circle's base style (a byte saved is 10^4 saved).
+        sym_style = [
+            {
+                "color": c,
+                **({"weight": round(float(w), 1), "opacity": spec["area_style"]["opacity"]} if line else {}),
+            }
+            | ({"dashArray": dash} if a else {})
+            for c, w, line, a in zip(colors[rest], weight[rest], is_line[rest], approx[rest])
+        ]
+        props = pd.DataFrame(
+            {
+                TOOLTIP: tooltips(
+                    sub.get("project_id", [""] * len(sub)),
+                    sub.get("name", [""] * len(sub)),
+                    sub.get("group", [""] * len(sub)),
+                    [f"{fmt(v)} 亿元" if pd.notna(v) else "" for v in invest],
+                ),
+                STYLE: sym_style,
+                RADIUS: np.round(radius[rest], 1),
+            }
+        )
+        order = np.argsort(~is_line[rest], kind="stable")  # lines first, circles on top
+        data = feature_collection(b.display(geoms[rest][order]), props.iloc[order])
+        layer = f"{name} — 点、线 points & lines ({len(sub):,})" if areas.any() else name
+        geojson_layer(
+            data, layer, style=spec["circle_style"], point_to_layer=CIRCLE_POINTS, show=show
+        ).add_to(b.m)
+    return {
+        "big": True,
+        "circles": bool((rest & ~is_line).any()),
+        "lines": bool(is_line.any()),
+        "dashed": bool((approx & rest).any()),
+        "outlined": bool((approx & areas).any()),
+    }
 
 
 # --------------------------------------------------------------------------- precision
