@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from hygis.engine.index import GridIndex, LayerIndex, cache_key, content_hash, entries
@@ -228,3 +229,96 @@ def test_what_reading_a_large_line_says_is_what_its_settled_features_say(tmp_pat
     assert any("TBMJ" in s for s in shown) and any("make-valid" in s for s in shown)
     assert len(shown) == len(set(shown))
     assert set(shown) <= set(got.attrs["warnings"])
+
+
+def _patches_file(tmp_path, n=60):
+    """A valid farmland of ``n`` patches (stars with a notch, one with a hole) in EPSG:4546, with
+    the survey attributes the check itemises."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(7)
+    shapes = []
+    for i in range(n):
+        x, y = 560_000 + (i % 10) * 300.0, 2_990_000 + (i // 10) * 300.0
+        a = np.linspace(0, 2 * np.pi, 9)[:-1]
+        r = np.where(np.arange(8) % 2, 60.0, 120.0) + rng.uniform(0, 10, 8)
+        shell = np.c_[x + r * np.cos(a), y + r * np.sin(a)]
+        hole = [shapely.box(x - 10, y - 10, x + 10, y + 10).exterior.coords] if i == 3 else None
+        shapes.append(shapely.Polygon(shell, hole))
+    frame = gpd.GeoDataFrame(
+        {"DLBM": ["0101", "0102", "0103"] * (n // 3), "ZLDJ": [str(1 + i % 15) for i in range(n)]},
+        geometry=shapes,
+        crs="EPSG:4546",
+    )
+    path = tmp_path / "farmland.gpkg"
+    frame.to_file(path, layer="YJJBNT")
+    return path
+
+
+def test_a_line_let_go_of_while_prepared_gives_the_same_index_and_is_read_again_when_asked(
+    tmp_path, monkeypatch
+):
+    """A check that needs only the index lets go of the farmland's features while their rings are
+    read (a province's shapes and rings never held whole at once). The index must be the one made
+    from features kept, array for array; the features must really be gone from the build; and a
+    later step that needs them gets them read again from the file."""
+    from pyproj import CRS
+
+    from hygis.engine import index as index_module
+    from hygis.plan.inputs import _deferred
+
+    monkeypatch.setattr(index_module, "SETTLE_IN_THREAD", 0)  # the validity test in its thread
+    path = _patches_file(tmp_path)
+    kept = _deferred("permanent_farmland", path, crs=None, cache=False).index(CRS(4546), disjoint_layer)
+
+    given: list[np.ndarray] = []
+
+    def build(geoms, **options):
+        given.append(geoms)
+        return disjoint_layer(geoms, **options)
+
+    layer = _deferred("permanent_farmland", path, crs=None, cache=False)
+    lean = layer.index(CRS(4546), build, keep_features=False)
+    assert len(given) == 1 and len(given[0]) == 60
+    assert all(g is None for g in given[0])  # handed over and freed as the rings were read
+    for name in ("areas", "convex", "clippable", "offsets", "cx", "cy", "source_row"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(kept, name), err_msg=name)
+    for name in ("x", "y", "off", "sign", "start"):
+        np.testing.assert_array_equal(getattr(lean.rings, name), getattr(kept.rings, name), err_msg=name)
+    np.testing.assert_array_equal(lean.tree.bounds, kept.tree.bounds)
+    assert lean.attributes.keys() == kept.attributes.keys() and lean.attributes
+    for name, values in kept.attributes.items():
+        np.testing.assert_array_equal(lean.attributes[name], values)
+    assert layer.source()["features"] == 60
+    assert shapely.equals(lean.geoms[3], kept.geoms[3])  # the holed patch, built from its rings
+    again = layer.frame()  # a map needs them after all: read again from the file
+    assert len(again) == 60 and again.geometry.iloc[3].equals(kept.geoms[3])
+
+
+def test_invalid_features_are_not_let_go_of_but_repaired_and_built_again(tmp_path, monkeypatch):
+    """An invalid patch (a bow-tie) found by the validity test running beside the build: the build
+    keeps the features (nothing handed over), and the index is that of the repaired features, as a
+    check that keeps them makes it."""
+    from pyproj import CRS
+
+    from hygis.engine import index as index_module
+    from hygis.plan.inputs import _deferred
+
+    monkeypatch.setattr(index_module, "SETTLE_IN_THREAD", 0)
+    paths = write_fixture(tmp_path / "in")  # its farmland holds a bow-tie
+    fl = paths["permanent_farmland"]
+    with pytest.warns(UserWarning, match="make-valid"):
+        kept = _deferred("permanent_farmland", fl, crs=None, cache=False).index(CRS(4546), disjoint_layer)
+    given: list[np.ndarray] = []
+
+    def build(geoms, **options):
+        given.append(geoms)
+        return disjoint_layer(geoms, **options)
+
+    with pytest.warns(UserWarning, match="make-valid"):
+        lean = _deferred("permanent_farmland", fl, crs=None, cache=False).index(
+            CRS(4546), build, keep_features=False
+        )
+    assert len(given) == 2 and not any(g is None for g in given[0])  # kept, then built again
+    np.testing.assert_array_equal(lean.areas, kept.areas)
+    np.testing.assert_array_equal(lean.rings.x, kept.rings.x)

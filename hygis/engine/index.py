@@ -225,7 +225,7 @@ def _cells_of(
 
 
 # --------------------------------------------------------------------------- the prepared layer
-class _LazyGeoms:
+class LazyGeoms:
     """The layer's features built on demand (indexing as a numpy object array).
 
     Polygons are rebuilt from the kernel's ring arrays (:meth:`hygis.engine.kernel.RingArrays.polygons`);
@@ -303,7 +303,7 @@ class LayerIndex:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
-        self.geoms = _LazyGeoms(self.wkb, self.wkb_off, self.rings)
+        self.geoms = LazyGeoms(self.wkb, self.wkb_off, self.rings)
         self.tree.geoms = self.geoms
 
     def ring_arrays(self) -> Any:
@@ -326,7 +326,8 @@ class LayerIndex:
         cls, layer: Any, meta: dict | None = None, attributes: dict[str, np.ndarray] | None = None
     ) -> LayerIndex:
         """From a :class:`hygis.overlap.Layer` (the features already interior-disjoint)."""
-        geoms = np.asarray(layer.geoms, dtype=object)
+        # Indexed, never made whole: a layer's features may be built on demand (LazyGeoms).
+        geoms = layer.geoms if isinstance(layer.geoms, LazyGeoms) else np.asarray(layer.geoms, dtype=object)
         # Polygons are kept as the kernel's rings (rebuilt on demand); only others need WKB.
         rings = layer.ring_arrays()
         other = np.flatnonzero(np.diff(rings.start) == 0)
@@ -901,11 +902,14 @@ class DeferredLayer:
         frame = self._raw()
         return [float(v) for v in (_bounds_wgs84(frame) if len(frame) else np.full(4, np.nan))]
 
-    def index(self, area_crs: Any, build: Callable[[np.ndarray], Any]) -> LayerIndex:
+    def index(self, area_crs: Any, build: Callable[..., Any], *, keep_features: bool = True) -> LayerIndex:
         """The prepared index in ``area_crs``: from the cache, else ``build(geoms in area_crs)`` and kept.
 
         ``build`` turns the features (a numpy array of geometries in the area CRS) into a
         :class:`hygis.engine.overlap.Layer` (:func:`hygis.engine.overlap.disjoint_layer`).
+        ``keep_features=False``: the features are not kept once the index is made (as
+        :meth:`release`), and a large layer's are let go of while it is made: ``build`` is given
+        ``let_go=`` (see :func:`~hygis.engine.overlap.disjoint_layer`).
         """
         from pyproj import CRS  # noqa: PLC0415
 
@@ -931,26 +935,7 @@ class DeferredLayer:
                     shutil.rmtree(folder, ignore_errors=True)
         self.hit = False
         self._begin()
-        frame = self._raw()
-        # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
-        # the coordinates are already those of the area CRS.
-        same = frame.crs is not None and _same_projection(CRS(frame.crs), crs)
-        # Repair, then merge: a bow-tie overlapping its neighbour makes the union of their group
-        # fail (GEOS TopologyException) or come out wrong. Where the validity test is already
-        # done (a small layer) the features are settled first; a large layer's test runs in a
-        # thread beside this build, and a build that fails on an invalid feature waits for it.
-        if self._unsettled is not None and isinstance(self._unsettled[2], np.ndarray):
-            self._settle()
-            frame = self._frame
-        try:
-            layer = build(_in_crs(frame, crs, same))
-        except Exception:  # GEOS's TopologyException on an invalid feature, most often
-            if self._unsettled is None:
-                raise  # the features were settled: not a repair's business
-            layer = None  # built again below from the settled features (raises if it still fails)
-        if self._settle() or layer is None:  # repaired: build again from the repaired features
-            frame = self._frame
-            layer = build(_in_crs(frame, crs, same))
+        layer, attributes = self._build(crs, build, let_go=not keep_features)
         meta = {
             **self.source(),
             "layer": self.name,
@@ -962,7 +947,6 @@ class DeferredLayer:
             "dissolved_features": int(layer.dissolved_features),
             "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        attributes = self._attributes(frame) if self._attributes is not None else None
         index = LayerIndex.from_layer(layer, meta, attributes)
         if folder is not None:
             # Kept under the key of the file as hashed while it was read: only if it is still that
@@ -973,7 +957,72 @@ class DeferredLayer:
                 index.save(folder)
             except OSError:
                 pass  # an unwritable cache only costs the build next time
+        if not keep_features:
+            self.release()
         return index
+
+    def _build(self, crs: Any, build: Callable[..., Any], *, let_go: bool) -> tuple[Any, dict | None]:
+        """``build`` of the features in ``crs``, and the attributes of the features it was made of.
+
+        ``let_go``: a large layer's features (their validity still tested in a thread) are handed
+        to ``build`` to be freed as it reads them (:meth:`_let_go`).
+        """
+        from pyproj import CRS  # noqa: PLC0415
+
+        frame = self._raw()
+        # Two codes for one projection (EPSG:4546 and EPSG:4508 are both CGCS2000 TM 111°E):
+        # the coordinates are already those of the area CRS.
+        same = frame.crs is not None and _same_projection(CRS(frame.crs), crs)
+        # Repair, then merge: a bow-tie overlapping its neighbour makes the union of their group
+        # fail (GEOS TopologyException) or come out wrong. Where the validity test is already
+        # done (a small layer) the features are settled first; a large layer's test runs in a
+        # thread beside this build, and a build that fails on an invalid feature waits for it.
+        if self._unsettled is not None and isinstance(self._unsettled[2], np.ndarray):
+            self._settle()
+            frame = self._frame
+        kept: dict[str, Any] = {}
+        options: dict[str, Any] = {}
+        geoms = _in_crs(frame, crs, same)
+        if let_go and self._unsettled is not None:
+            # A copy of the references (8 bytes a feature), so that build empties its own array,
+            # never the frame's: features anything else still holds are only not freed.
+            geoms = geoms.copy()
+            options["let_go"] = functools.partial(self._let_go, kept)
+        del frame
+        try:
+            layer = build(geoms, **options)
+        except Exception:  # GEOS's TopologyException on an invalid feature, most often
+            if self._unsettled is None:
+                raise  # the features were settled: not a repair's business
+            layer = None  # built again below from the settled features (raises if it still fails)
+        del geoms
+        if self._settle() or layer is None:  # repaired: build again from the repaired features
+            kept.clear()
+            layer = build(_in_crs(self._frame, crs, same))
+        if "attributes" not in kept:
+            kept["attributes"] = self._attributes(self._frame) if self._attributes is not None else None
+        return layer, kept["attributes"]
+
+    def _let_go(self, kept: dict[str, Any]) -> bool:
+        """Let go of the features being built into a layer, once they are known valid.
+
+        Waits for their validity test; True when they are valid and nothing here holds them any
+        more: what reading them gave is kept (:meth:`source`), their attributes in ``kept``, and
+        the features are released (read again if a later step needs them). False (invalid): kept,
+        to be repaired and built again.
+        """
+        assert self._unsettled is not None
+        frame, notes, valid = self._unsettled
+        if not isinstance(valid, np.ndarray):
+            valid = valid.result()
+            self._unsettled = (frame, notes, valid)
+        del frame
+        if not valid.all():
+            return False
+        self._settle()
+        kept["attributes"] = self._attributes(self._frame) if self._attributes is not None else None
+        self.release()
+        return True
 
 
 #: Whether this process was told its cache folder cannot be written (said once, see :func:`_cache_usable`).

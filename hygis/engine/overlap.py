@@ -32,7 +32,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,8 +40,9 @@ import shapely
 from numpy.typing import ArrayLike
 
 from hygis.engine import clip, kernel
-from hygis.engine.index import GridIndex
+from hygis.engine.index import GridIndex, LazyGeoms
 from hygis.geometry import polygonal
+from hygis.memory import give_back
 
 #: Ellipsoid m² per plane m² at points (x, y) of the sites' CRS: :class:`hygis.engine.area.AreaScale`.
 AreaScaleFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -65,7 +66,9 @@ CHUNK_SITES = 2_000
 class Layer:
     """A control layer ready for overlap queries: interior-disjoint polygons and their index."""
 
-    geoms: np.ndarray
+    #: The features (or, for a layer made of features let go of, their polygons built on demand
+    #: from the rings: indexed like an array).
+    geoms: np.ndarray | LazyGeoms
     areas: np.ndarray
     #: The features' boxes in a grid (:class:`hygis.engine.index.GridIndex`, ``geoms`` set, so
     #: that a predicate can be tested on the candidates).
@@ -85,13 +88,20 @@ class Layer:
     cx: np.ndarray = field(init=False, repr=False)
     cy: np.ndarray = field(init=False, repr=False)
     _rings: kernel.RingArrays | None = field(default=None, init=False, repr=False)
+    #: What :meth:`__post_init__` would read from ``geoms``, read already (type ids, emptiness, rings
+    #: and convex rings): for features given up as their rings were read (see :func:`disjoint_layer`).
+    prepared: InitVar[tuple | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, prepared: tuple | None = None) -> None:
         # One pass over the rings gives the kernel its arrays and tells the convex features
         # (one ring whose turns all go one way; straight vertices allowed: their two edges lie on
         # one line, which clips the same), which clip as they are.
-        type_id = shapely.get_type_id(self.geoms)
-        self._rings, (own, off, cx, cy) = _layer_rings(self.geoms)
+        if prepared is None:
+            geoms = np.asarray(self.geoms, dtype=object)
+            type_id, empty = shapely.get_type_id(geoms), shapely.is_empty(geoms)
+            self._rings, (own, off, cx, cy) = _layer_rings(geoms)
+        else:
+            type_id, empty, self._rings, (own, off, cx, cy) = prepared
         self.convex = own & (type_id == 3)
         counts = np.where(self.convex, np.diff(off), 0)
         self.offsets = np.r_[0, np.cumsum(counts)]
@@ -99,7 +109,7 @@ class Layer:
         src = clip.ranges(off[mine], counts[mine])
         self.cx, self.cy = cx[src], cy[src]
         # The kernel clips any polygon; GEOS takes the other kinds.
-        self.clippable = ((type_id == 3) | (type_id == 6)) & ~shapely.is_empty(self.geoms)
+        self.clippable = ((type_id == 3) | (type_id == 6)) & ~empty
 
     def ring_arrays(self) -> kernel.RingArrays:
         """The features' rings as flat arrays for the compiled kernel."""
@@ -107,7 +117,9 @@ class Layer:
         return self._rings
 
 
-def _layer_rings(geoms: np.ndarray) -> tuple[kernel.RingArrays, tuple[np.ndarray, ...]]:
+def _layer_rings(
+    geoms: np.ndarray, *, consume: bool = False
+) -> tuple[kernel.RingArrays, tuple[np.ndarray, ...]]:
     """The kernel's rings and :func:`hygis.engine.clip.convex_rings` of a layer, :data:`PREPARE_FEATURES`
     features at a time: one-ring polygons (most layers) by the compiled
     :func:`hygis.engine.kernel.one_ring_layer`, any other chunk by :func:`hygis.engine.clip.rings_of`.
@@ -116,6 +128,9 @@ def _layer_rings(geoms: np.ndarray) -> tuple[kernel.RingArrays, tuple[np.ndarray
     offsets shifted) are the arrays of the whole layer, the same numbers; but the temporaries of
     reading the rings (~5× their result: 360 MB for 2·10⁵ patches at once) are those of one chunk,
     and the chunks are joined one array at a time, each chunk's piece freed as it is copied.
+    ``consume``: each chunk's items of ``geoms`` are set to None once its rings are read, so that
+    features nothing else holds are freed as their rings grow (the layer's shapes and rings are
+    then never held whole at once).
     """
     n = len(geoms)
     work = 4 * int(shapely.get_num_coordinates(geoms).sum())  # the layer's, not a chunk's
@@ -131,7 +146,10 @@ def _layer_rings(geoms: np.ndarray) -> tuple[kernel.RingArrays, tuple[np.ndarray
         r, convex = prepared
         for out, arr in zip(fields, (r.x, r.y, r.off, r.sign, r.start, *convex)):
             out.append(arr)
-        del prepared, r, convex
+        del prepared, r, convex, part
+        if consume:
+            geoms[start : start + PREPARE_FEATURES] = None
+            give_back()
     offsets = {2, 4, 6}  # off, start, coff: shifted by the items of the chunks before
 
     def joined(i: int) -> np.ndarray:
@@ -147,22 +165,37 @@ def _layer_rings(geoms: np.ndarray) -> tuple[kernel.RingArrays, tuple[np.ndarray
     return kernel.RingArrays(x, y, off, sign, first_ring), (own, coff, cx, cy)
 
 
-def disjoint_layer(geoms: ArrayLike) -> Layer:
+def disjoint_layer(geoms: ArrayLike, *, let_go: Callable[[], bool] | None = None) -> Layer:
     """Dissolve the features whose interiors overlap, so the layer is interior-disjoint.
 
     Parameters
     ----------
     geoms : array of (Multi)Polygon
         Valid polygons in a projected CRS (metres).
+    let_go : callable, optional
+        For a caller that needs the features no more once the layer is made: called when the
+        layer will be the features as they are (none merged, none cut, all polygons). If it
+        returns True, the caller holds the features nowhere else, and they are freed a chunk at
+        a time as their rings are read (the items of ``geoms`` are set to None): a layer's shapes
+        and its rings are never held whole at once (~180 and ~80 MB for 2·10⁵ patches). The
+        layer is the same; its ``geoms`` are then built on demand from its rings.
 
     Returns
     -------
     Layer
         ``dissolved_groups`` groups of ``dissolved_features`` features were merged.
+
+    Examples
+    --------
+    >>> given = np.array([shapely.box(0, 0, 2, 2), shapely.box(2, 0, 3, 1)], dtype=object)
+    >>> layer = disjoint_layer(given, let_go=lambda: True)
+    >>> layer.areas.tolist(), given.tolist(), layer.geoms[1].equals(shapely.box(2, 0, 3, 1))
+    ([4.0, 1.0], [None, None], True)
     """
-    arr = np.asarray(geoms, dtype=object)
-    rows = np.flatnonzero(~(shapely.is_missing(arr) | shapely.is_empty(arr)))
-    arr = arr[rows]
+    given = np.asarray(geoms, dtype=object)
+    del geoms  # ``given`` (the same array when it is one) is what let_go hands over
+    rows = np.flatnonzero(~(shapely.is_missing(given) | shapely.is_empty(given)))
+    arr = given[rows]
     tree = _grid(arr)
     # Boxes that meet, then the interiors test itself: an 'intersects' pass first only repeats work.
     left, right = tree.query_bounds(tree.bounds)
@@ -172,6 +205,10 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         shapely.relate_pattern(arr[left], arr[right], "T********") if len(left) else np.zeros(0, bool)
     )
     left, right = left[overlapping], right[overlapping]
+    if let_go is not None and not len(left):
+        layer = _taken_layer(given, arr, rows, tree, let_go)
+        if layer is not None:
+            return layer
     groups = features = 0
     if len(left):
         # Connected components of the overlap graph (union–find on integer arrays).
@@ -215,6 +252,30 @@ def disjoint_layer(geoms: ArrayLike) -> Layer:
         dissolved_groups=groups,
         dissolved_features=features,
         source_row=rows,
+    )
+
+
+def _taken_layer(
+    given: np.ndarray, arr: np.ndarray, rows: np.ndarray, tree: GridIndex, let_go: Callable[[], bool]
+) -> Layer | None:
+    """The layer of features its caller lets go of (see :func:`disjoint_layer`), or None: kept.
+
+    Only a layer that is its features as they are: none to cut (:func:`_split_large`), none
+    measured by GEOS (not a polygon). What the layer needs of the shapes is read before they go.
+    """
+    type_id = shapely.get_type_id(arr)
+    if not np.isin(type_id, (3, 6)).all() or (shapely.get_num_coordinates(arr) > MAX_FEATURE_VERTICES).any():
+        return None
+    if not let_go():
+        return None
+    given[:] = None  # the features are in ``arr`` only now
+    areas = shapely.area(arr)
+    rings, convex = _layer_rings(arr, consume=True)
+    geoms = LazyGeoms(np.zeros(0, np.uint8), np.zeros(len(arr) + 1, np.int64), rings)
+    tree.geoms = geoms
+    empty = np.zeros(len(arr), dtype=bool)  # none: the empty ones were left out
+    return Layer(
+        geoms=geoms, areas=areas, tree=tree, source_row=rows, prepared=(type_id, empty, rings, convex)
     )
 
 

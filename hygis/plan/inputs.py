@@ -110,10 +110,7 @@ class PlanInputs:
         if name in self.deferred and name not in self.__dict__:
             from hygis.engine.overlap import disjoint_layer  # noqa: PLC0415
 
-            index = self.deferred[name].index(area_crs, disjoint_layer)
-            if not keep_features:
-                self.deferred[name].release()
-            return index
+            return self.deferred[name].index(area_crs, disjoint_layer, keep_features=keep_features)
         return getattr(self, name)
 
     def control_lines(self) -> dict[str, gpd.GeoDataFrame]:
