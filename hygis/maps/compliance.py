@@ -22,6 +22,7 @@ from hygis.maps.draw import (
     add_big_layer,
     add_control_line,
     add_counties,
+    add_light_symbols,
     add_not_located_panel,
     has_site,
     is_big,
@@ -155,44 +156,30 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     located = projects[has_site(projects)]
     if not len(located):
         return
+    spec = styles.get("sites")
     worst = worst_verdict(report)
     verdict = located["project_id"].astype(str).map(worst).fillna("not located")
     colors = styles.verdict_color(verdict)
-    style = [
-        {"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.08, "dashArray": "5 4"} for c in colors
-    ]
-    labels = VERDICT_LABELS
-    frame = located.assign(verdict_label=verdict.map(labels).fillna(verdict))
+    frame = located.assign(verdict_label=verdict.map(VERDICT_LABELS).fillna(verdict))
     name = "项目用地（按最严结论） Project sites (worst verdict)"
+    outline = {"color": "#495057", "weight": spec["style"]["weight"], "fillOpacity": 0, "fill": False}
+    dashed = (
+        swatch({**outline, "dashArray": spec["style"]["dashArray"]}),
+        "虚线框颜色 = 最严结论 outline colour = worst verdict",
+    )
     if is_big(located.geometry.to_numpy()):
-        # Thousands of sites: the polygons on canvas, one layer per verdict (one style a layer,
-        # solid outlines), the worst last so on top; lines and points stay vector symbols below.
-        areas = np.isin(shapely.get_type_id(frame.geometry.to_numpy()), [3, 6])
-        order = {v: i for i, v in enumerate(VERDICTS)}
-        for v in sorted(set(verdict[areas]), key=lambda v: -order.get(v, len(order))):
-            sub = frame[areas & verdict.eq(v).to_numpy()]
-            color = styles.verdict_color([v])[0]
-            add_big_layer(
-                b,
-                sub,
-                f"{name} — {labels.get(v, v)} ({len(sub):,})",
-                {"color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.08},
-                fields=SITE_FIELDS,
-                on_top=True,
-            )
-        b.add_legend(
-            name,
-            [
-                (
-                    swatch({"color": "#495057", "weight": 2, "fillOpacity": 0}),
-                    "框颜色 = 最严结论 outline = worst verdict",
-                )
-            ],
-        )
-        located, frame, colors = located[~areas], frame[~areas], colors[~areas]
-        style = [s for s, a in zip(style, areas) if not a]
-        if not len(located):
-            return
+        _add_many_sites(b, frame, verdict, colors, name, dashed)
+        return
+    style = [
+        {
+            "color": c,
+            "weight": spec["style"]["weight"],
+            "fillColor": c,
+            "fillOpacity": spec["style"]["fillOpacity"],
+            "dashArray": spec["style"]["dashArray"],
+        }
+        for c in colors
+    ]
     props = pd.DataFrame(
         {
             POPUP: popups(
@@ -210,24 +197,75 @@ def _add_sites(b: MapBuilder, report: gpd.GeoDataFrame, projects: gpd.GeoDataFra
         }
     )
     data = feature_collection(b.display(located.geometry), props)
-    geojson_layer(data, name, point_to_layer=_SITE_POINTS).add_to(b.m)
-    b.add_legend(
-        name,
-        [
+    geojson_layer(data, name, point_to_layer=_site_points(spec["radius_px"])).add_to(b.m)
+    b.add_legend(name, [dashed])
+
+
+def _add_many_sites(
+    b: MapBuilder,
+    frame: gpd.GeoDataFrame,
+    verdict: pd.Series,
+    colors: np.ndarray,
+    name: str,
+    dashed: tuple[str, str],
+) -> None:
+    """Sites past the big-layer rule: areas on the canvas renderer, points and lines on one canvas.
+
+    The areas go to :func:`~hygis.maps.draw.add_big_layer`, one layer per verdict (a canvas
+    layer has one style; its outlines are solid), the worst last so on top. The points and
+    lines keep their dashed symbol in the verdict's colour, as
+    :func:`~hygis.maps.draw.add_light_symbols`: one layer on the map's canvas with a one-line
+    tooltip (id · name · verdict) instead of an SVG element and a popup table each, the worst
+    verdicts drawn last.
+    """
+    spec = styles.get("sites")
+    order = {v: i for i, v in enumerate(VERDICTS)}
+    areas = np.isin(shapely.get_type_id(frame.geometry.to_numpy()), [3, 6])
+    rows = []
+    for v in sorted(set(verdict[areas]), key=lambda v: -order.get(v, len(order))):
+        sub = frame[areas & verdict.eq(v).to_numpy()]
+        color = styles.verdict_color([v])[0]
+        add_big_layer(
+            b,
+            sub,
+            f"{name} — {VERDICT_LABELS.get(v, v)} ({len(sub):,})",
+            {"color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.08},
+            fields=SITE_FIELDS,
+            on_top=True,
+        )
+    if areas.any():
+        rows.append(
             (
-                swatch(
-                    {"color": "#495057", "weight": 3, "fillOpacity": 0, "fill": False, "dashArray": "5 4"}
-                ),
-                "虚线框颜色 = 最严结论 outline colour = worst verdict",
+                swatch({"color": "#495057", "weight": 2, "fillOpacity": 0}),
+                "框颜色 = 最严结论 outline = worst verdict",
             )
-        ],
+        )
+    rest = ~areas
+    if rest.any():
+        rank = verdict[rest].map(order).fillna(len(order)).to_numpy()
+        worst_last = np.argsort(-rank, kind="stable")
+        sub = frame[rest].iloc[worst_last]
+        add_light_symbols(
+            b,
+            sub.geometry.to_numpy(),
+            name,
+            tooltips(sub["project_id"], sub.get("name", [""] * len(sub)), sub["verdict_label"]),
+            [{"color": c} for c in colors[rest][worst_last]],
+            # Leaflet's circleMarker takes its radius from the style too (setStyle).
+            {**spec["style"], "radius": spec["radius_px"]},
+            beside_areas=bool(areas.any()),
+        )
+        rows.append(dashed)
+    rows.append(("", spec["big_note"]))
+    b.add_legend(name, rows)
+
+
+def _site_points(radius: float) -> str:
+    """Point sites as circles of ``radius`` px (JavaScript ``pointToLayer``)."""
+    return (
+        "function (feature, latlng) {\n    return L.circleMarker(\n        latlng, Object.assign("
+        f"{{radius: {radius}}}, feature.properties.{STYLE} || {{}}, {{fillOpacity: 0.4}}));\n}}"
     )
-
-
-_SITE_POINTS = f"""function (feature, latlng) {{
-    return L.circleMarker(
-        latlng, Object.assign({{radius: 8}}, feature.properties.{STYLE} || {{}}, {{fillOpacity: 0.4}}));
-}}"""
 
 
 def _add_overlaps(

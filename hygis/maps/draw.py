@@ -556,11 +556,8 @@ def _add_many_projects(
     not drawn as a second circle: the investment is in the tooltip and popup.
 
     Points and lines keep their symbols (colour = group, circle area or line width ∝
-    investment) but as the lightest vector layer there is: a one-line tooltip instead of a
-    popup table and no second circle on a line, drawn on the map's one canvas
-    (``prefer_canvas``) rather than as one SVG element each. Marker clustering would hide the
-    sizes the legend promises and is no asset of the offline maps; the big renderer draws
-    polygons only, and a buffered point would change size with the zoom.
+    investment) but as :func:`add_light_symbols`: a one-line tooltip instead of a popup table,
+    no second circle on a line, all on the map's one canvas.
 
     Parameters
     ----------
@@ -598,8 +595,6 @@ def _add_many_projects(
     rest = ~areas
     is_line = np.isin(types, [1, 2, 5])
     if rest.any():
-        # One canvas for the vector layers: 10^4 circles as SVG elements are what hung the browser.
-        b.m.options["prefer_canvas"] = True
         sub = drawn[rest]
         invest = pd.to_numeric(sub.get("investment_yi", pd.Series(np.nan, index=sub.index)), errors="coerce")
         dash = spec["approximate"]["dashArray"]
@@ -612,24 +607,23 @@ def _add_many_projects(
             | ({"dashArray": dash} if a else {})
             for c, w, line, a in zip(colors[rest], weight[rest], is_line[rest], approx[rest])
         ]
-        props = pd.DataFrame(
-            {
-                TOOLTIP: tooltips(
-                    sub.get("project_id", [""] * len(sub)),
-                    sub.get("name", [""] * len(sub)),
-                    sub.get("group", [""] * len(sub)),
-                    [f"{fmt(v)} 亿元" if pd.notna(v) else "" for v in invest],
-                ),
-                STYLE: sym_style,
-                RADIUS: np.round(radius[rest], 1),
-            }
+        tip = tooltips(
+            sub.get("project_id", [""] * len(sub)),
+            sub.get("name", [""] * len(sub)),
+            sub.get("group", [""] * len(sub)),
+            [f"{fmt(v)} 亿元" if pd.notna(v) else "" for v in invest],
         )
-        order = np.argsort(~is_line[rest], kind="stable")  # lines first, circles on top
-        data = feature_collection(b.display(geoms[rest][order]), props.iloc[order])
-        layer = f"{name} — 点、线 points & lines ({len(sub):,})" if areas.any() else name
-        geojson_layer(
-            data, layer, style=spec["circle_style"], point_to_layer=CIRCLE_POINTS, show=show
-        ).add_to(b.m)
+        add_light_symbols(
+            b,
+            geoms[rest],
+            name,
+            tip,
+            sym_style,
+            spec["circle_style"],
+            radius=radius[rest],
+            beside_areas=bool(areas.any()),
+            show=show,
+        )
     return {
         "big": True,
         "circles": bool((rest & ~is_line).any()),
@@ -637,6 +631,54 @@ def _add_many_projects(
         "dashed": bool((approx & rest).any()),
         "outlined": bool((approx & areas).any()),
     }
+
+
+def add_light_symbols(
+    b: MapBuilder,
+    geoms: np.ndarray,
+    name: str,
+    tooltip: Sequence[str],
+    style: Sequence[dict[str, Any]],
+    base_style: dict[str, Any],
+    *,
+    radius: np.ndarray | None = None,
+    beside_areas: bool = False,
+    show: bool = True,
+) -> None:
+    """Points and lines past the big-layer rule: the lightest vector layer there is, on one canvas.
+
+    One GeoJSON layer drawn on the map's single canvas (``prefer_canvas``) rather than as one
+    SVG element a feature, each feature with a one-line tooltip (no popup table) and only the
+    style that differs from ``base_style``; lines first, so the circles stay on top and
+    clickable. Marker clustering would hide the sizes and colours a legend promises and is no
+    asset of the offline maps; the canvas renderer (:func:`add_big_layer`) draws polygons only,
+    and a buffered point would change size with the zoom.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Points and lines (shapely, the map's CRS before :meth:`MapBuilder.display`).
+    name : str
+        The layer's name; with ``beside_areas`` it says these are the points and lines of it.
+    tooltip : sequence of str
+        Each feature's escaped one-line tooltip (:func:`hygis.maps.escape.tooltips`).
+    style : sequence of dict
+        Each feature's Leaflet path options that differ from ``base_style`` (its colour …).
+    base_style : dict
+        What every feature shares; a ``radius`` (px) here sizes every circle at once.
+    radius : numpy.ndarray, optional
+        Each circle's radius (px), rounded to 0.1 px.
+    """
+    # One canvas for the vector layers: 10^4 circles as SVG elements are what hung the browser.
+    b.m.options["prefer_canvas"] = True
+    props = pd.DataFrame({TOOLTIP: tooltip, STYLE: style})
+    if radius is not None:
+        props[RADIUS] = np.round(radius, 1)
+    is_line = np.isin(shapely.get_type_id(geoms), [1, 2, 5])
+    order = np.argsort(~is_line, kind="stable")  # lines first, circles on top
+    data = feature_collection(b.display(geoms[order]), props.iloc[order])
+    layer = f"{name} — 点、线 points & lines ({len(geoms):,})" if beside_areas else name
+    geojson_layer(data, layer, style=base_style, point_to_layer=CIRCLE_POINTS, show=show).add_to(b.m)
 
 
 # --------------------------------------------------------------------------- precision
