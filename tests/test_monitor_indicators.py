@@ -246,6 +246,12 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
         assert english_sentences(pd.read_excel(book, name), columns) == [], name
     notes = set(sheet["说明"].dropna())
     assert "未给出分县目标：按全市所需进度评估" in notes, "a county without its own target says so"
+    # the plan's English units read in Chinese (unit_zh of plan_targets.csv), their paces too
+    units = city.loc["单位GDP能耗较2025年下降", ["单位", "进度单位"]].tolist()
+    assert units == ["下降率（%）", "下降率（%）/年"]
+    shown = set(sheet["单位"]) | set(sheet["进度单位"])
+    assert {"占GDP比重（%）", "占GDP比重（%）/年"} <= shown
+    assert not [u for u in shown if re.search("of GDP|reduction|/yr", str(u))], shown
     assert "hygis 默认值；各局可在本文件中自行设定" in set(pd.read_excel(book, "评估阈值")["出处"])
     old = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "en.xlsx", lang="en"))
     assert old.sheet_names[1:] == ["指标 assessment", "监测值 values", "规则 indicators", "阈值 thresholds"]
@@ -253,6 +259,8 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
     assessed = pd.read_excel(old, "指标 assessment")
     assert "no county target: measured against the city's pace" in set(assessed["note"].dropna())
     assert "note_zh" not in assessed and "baseline_source_zh" not in assessed
+    assert {"% of GDP", "% reduction"} <= set(assessed["unit"]) and "unit_zh" not in assessed
+    assert {"% of GDP/yr", "% reduction/yr"} <= set(assessed["pace_unit"]) and "pace_unit_zh" not in assessed
     settings = pd.read_excel(old, "规则 indicators", keep_default_na=False)
     spec = pd.read_csv(hygis.settings.DATA_DIR / "monitor_indicators.csv", keep_default_na=False)
     assert settings["note"].tolist() == spec["note"].tolist() and "note_zh" not in settings

@@ -68,6 +68,7 @@ COLUMNS = (
     "county_code",
     "county_name",
     "unit",
+    "unit_zh",
     "kind",
     "baseline_year",
     "baseline",
@@ -83,6 +84,7 @@ COLUMNS = (
     "required_2035",
     "achieved",
     "pace_unit",
+    "pace_unit_zh",
     "ratio",
     "status",
     "status_en",
@@ -384,10 +386,15 @@ def _assess_one(
     years, vals = group["year"].to_numpy(), group["value"].to_numpy(dtype=float)
     latest_year, latest = int(years[-1]), float(vals[-1])
     unit = tt.loc[name, "unit"] if name in tt.index else "ha"
+    # the targets table's Chinese of an English unit (占GDP比重（%）), empty where the unit is its own
+    given = tt.loc[name].get("unit_zh", "") if name in tt.index else ""
+    unit_zh = given if isinstance(given, str) else ""
     row: dict[str, Any] = {
         "indicator": name,
         "county_code": county,
         "unit": unit,
+        "unit_zh": unit_zh,
+        "pace_unit_zh": "",
         "kind": kind,
         "latest_year": latest_year,
         "latest": latest,
@@ -411,6 +418,7 @@ def _assess_one(
             required_2035=0.0,
             achieved=_pace("linear", base, latest, latest_year - base_year),
             pace_unit=f"{unit}/yr",
+            pace_unit_zh=_per_year_zh(unit_zh),
         )
         if base > 0 and latest > 0:
             ratio = latest / base if higher else base / latest
@@ -472,6 +480,7 @@ def _assess_one(
             required_2035=req[2035] * scale,
             achieved=_pace(pace, base, latest, latest_year - base_year) * scale,
             pace_unit="%/yr (compound)" if kind == "compound" else f"{unit}/yr",
+            pace_unit_zh="" if kind == "compound" else _per_year_zh(unit_zh),
         )
         need = row["required_2030"] if horizon == 2030 else row["required_2035"]
         if county == CITY:
@@ -496,6 +505,12 @@ def _assess_one(
         notes.append(("note_no_value_after_baseline", {}))
     row.update(_notes(notes))
     return row
+
+
+def _per_year_zh(unit_zh: str) -> str:
+    """A pace's unit in Chinese from the Chinese unit (``占GDP比重（%）/年``), empty without one: the
+    vocabulary's ``…/yr`` row, as the English unit's pace is translated."""
+    return str(words.value_text(f"{unit_zh}/yr", "zh")) if unit_zh else ""
 
 
 def _notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
