@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -215,6 +216,11 @@ def test_gbk_csv_and_xlsx_with_chinese_headers(tmp_path):
         assert got["value"].tolist() == [60.0, 61.0] and set(got["county_code"]) == {""}
 
 
+def _dashboard_notes(page: str) -> list[str]:
+    """The note cells of a written dashboard, as a reader sees them."""
+    return [html.unescape(n) for n in re.findall(r"<td class='t note'>(.*?)</td>", page) if n]
+
+
 def test_outputs_and_charts_say_illustrative(tmp_path):
     from hygis.monitor import charts, example
 
@@ -226,6 +232,13 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
     assert re.search(r"""(src|href)=["']https?:""", page) is None, (
         "the dashboard loads nothing from the network"
     )
+    # its notes and units read in Chinese (note_zh, unit_zh); English on request
+    notes = _dashboard_notes(page)
+    assert english_sentences(pd.DataFrame({"note": notes}), ["note"]) == [] and notes
+    assert "未给出分县目标：按全市所需进度评估" in notes and "(占GDP比重（%）)" in page
+    english = indicators.write_indicators(table, tmp_path / "en.html", lang="en").read_text(encoding="utf-8")
+    assert "no county target: measured against the city's pace" in _dashboard_notes(english)
+    assert "(% of GDP)" in english and "(占GDP比重（%）)" not in english and "未给出分县目标" not in english
     book = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "i.xlsx"))
     assert book.sheet_names[1:] == ["指标评估", "指标监测值", "指标测算设置", "评估阈值"]
     assert book.sheet_names[0] == hygis.io.NOTICE_SHEET

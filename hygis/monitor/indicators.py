@@ -532,7 +532,7 @@ def write_indicators(
     scripts), ``.xlsx`` (notice sheet first when illustrative; 指标评估, 指标监测值, 指标测算设置,
     评估阈值, their names, headers and the values a planner reads in ``lang`` (:mod:`hygis.words`;
     ``"en"``: the old sheets 指标 assessment, 监测值 values, 规则 indicators, 阈值 thresholds with
-    English headers) or ``.html`` (the dashboard, charts inline)."""
+    English headers) or ``.html`` (the dashboard, charts inline; its notes and units in ``lang``)."""
     target, suffix = io.output_suffix(path, FORMATS, "the indicator report")
     lang = words.check_lang(lang)
     if suffix == ".csv":
@@ -546,7 +546,7 @@ def write_indicators(
         }
         book = words.workbook(sheets, "monitor_indicators", lang)
         return io.write_table(book, target, banner=table.attrs.get("banner"))
-    return io.write_text(charts_mod.dashboard_html(table, image=charts), target)
+    return io.write_text(charts_mod.dashboard_html(table, image=charts, lang=lang), target)
 
 
 __all__ = [
