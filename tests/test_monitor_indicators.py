@@ -167,6 +167,12 @@ def test_layer_areas_are_filled_in_and_agree_with_the_statistics():
     farm = city(table, "永久基本农田保护面积")
     expected = stats.query("level == 'city' and line == 'permanent_farmland'")["area_ha"].iloc[0]
     assert farm["latest"] == pytest.approx(expected) and farm["latest_year"] == 2026
+    assert (farm["unit"], farm["pace_unit"], farm["unit_zh"], farm["pace_unit_zh"]) == (
+        "ha",
+        "ha/yr",
+        "公顷",
+        "公顷/年",
+    )
     assert "ILLUSTRATIVE" in table.attrs["banner"]  # measured on the illustrative lines
     assert (table["county_code"] != "").sum() >= 3 * 12
 

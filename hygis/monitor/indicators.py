@@ -387,7 +387,8 @@ def _assess_one(
     latest_year, latest = int(years[-1]), float(vals[-1])
     unit = tt.loc[name, "unit"] if name in tt.index else "ha"
     # the targets table's Chinese of an English unit (占GDP比重（%）), empty where the unit is its own
-    given = tt.loc[name].get("unit_zh", "") if name in tt.index else ""
+    # (a layer's area, in ha, has the vocabulary's 公顷)
+    given = tt.loc[name].get("unit_zh", "") if name in tt.index else words.label("value", "ha", "zh")
     unit_zh = given if isinstance(given, str) else ""
     row: dict[str, Any] = {
         "indicator": name,
