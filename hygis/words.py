@@ -122,7 +122,7 @@ def value_text(value: object, lang: str) -> object:
 #: Free-text columns that may come with their Chinese in ``<column>_zh`` (a data file's ``note`` and
 #: ``note_zh``): Chinese shows that text in the column's place (the English where it is left empty),
 #: English leaves the ``_zh`` column out, so each language reads its own sentence under one header.
-_WITH_CHINESE = ("baseline_source", "meaning", "note", "source")
+_WITH_CHINESE = ("baseline_source", "meaning", "note", "pace_unit", "source", "unit")
 
 #: Columns whose values are translated (the others are numbers, names or free text).
 _TRANSLATED = (

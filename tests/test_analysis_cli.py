@@ -15,7 +15,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from hygis.analysis import stats
+from hygis.analysis import counties, stats, urban
 from hygis.errors import HygisWarning
 
 from .monitor_fixtures import english_sentences
@@ -115,6 +115,17 @@ def test_stats_counties_xlsx_in_chinese(cli, tmp_path):
     assert "未分配" in set(sheets["项目投资分配"]["分配方法"])
     for frame in sheets.values():
         assert all(re.search("[\u4e00-\u9fff]", str(c)) for c in frame.columns), list(frame.columns)
+    # the method and the unallocated projects read in Chinese, but for the CRS's name
+    about = sheets["方法与说明"]
+    assert english_sentences(about[about["事项"] != "计算坐标系"], ["内容"]) == []
+    told = about.set_index("事项")["内容"]
+    assert told["未分配投资"] == "2,430.0 亿元中有 1,560.0 亿元（13 个项目）无法分配到县级行政区"
+    assert "P01 衡阳·中国智造谷项目：300.0 亿元 — 无定位几何，也未列出所属县级行政区" in set(about["内容"])
+    # … and English on request, as the Python API composes it
+    cli("stats", "counties", "--lang", "en", "--out", str(tmp_path / "en.xlsx"), check=True)
+    english = pd.read_excel(tmp_path / "en.xlsx", sheet_name="about")
+    assert english["value"].tolist() == counties.county_report()["about"]["value"].tolist()
+    assert "1,560.0 亿元 of 2,430.0 亿元 (13 projects) cannot be placed in a unit" in set(english["value"])
 
 
 def test_qa_control_lines_gpkg_embedded_zero(cli, tmp_path):
@@ -167,6 +178,17 @@ def test_urban_xlsx(cli, tmp_path):
     for frame in sheets.values():
         assert all(re.search("[\u4e00-\u9fff]", str(c)) for c in frame.columns), list(frame.columns)
     assert "西渡" in proc.stdout and "location not confirmed" in proc.stdout
+    # the method's sentences read in Chinese, but for the CRS's name
+    about = sheets["方法与说明"]
+    assert english_sentences(about[about["事项"] != "计算坐标系"], ["内容"]) == []
+    told = about.set_index("事项")["内容"]
+    assert told["计算坐标系"].endswith(" — 直线距离和面积均在此坐标系中量算；图层以 WGS 84 存储")
+    assert told["位序规模"].startswith("各地点均无有出处的人口数据")
+    # … and English on request, as the Python API composes it
+    cli("urban", "--lang", "en", "--out", str(tmp_path / "en.xlsx"), check=True)
+    english = pd.read_excel(tmp_path / "en.xlsx", sheet_name="about")
+    assert english["value"].tolist() == urban.urban_report()["about"]["value"].tolist()
+    assert english["value"].str.contains("Voronoi cells of the central-city centroid").any()
 
 
 def test_targets_prints_a_table(cli, tmp_path):

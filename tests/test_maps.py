@@ -83,6 +83,9 @@ def test_plan_map_has_every_layer_and_accounts_for_all_projects(inputs):
         assert any(styles.get("control_lines", key, "layer") + " (示意 ILLUSTRATIVE)" in n for n in names)
     html = m.get_root().render()
     assert "ILLUSTRATIVE, NOT OFFICIAL" in html, "the illustrative banner is on the map"
+    # the targets panel gives the plan's units in Chinese (unit_zh of plan_targets.csv)
+    (panel,) = [c.html for c in m._children.values() if "hy-targets-box" in str(getattr(c, "css_class", ""))]
+    assert "<td>占GDP比重（%）</td>" in panel and "<td>% of GDP</td>" not in panel
     counties = _geojson_layers(m)["县级行政区 County-level units (12)"]
     assert len(counties["features"]) == 12
     located = int(inputs.projects.geometry.notna().sum() - inputs.projects.geometry.is_empty.sum())

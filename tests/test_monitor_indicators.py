@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -166,6 +167,12 @@ def test_layer_areas_are_filled_in_and_agree_with_the_statistics():
     farm = city(table, "永久基本农田保护面积")
     expected = stats.query("level == 'city' and line == 'permanent_farmland'")["area_ha"].iloc[0]
     assert farm["latest"] == pytest.approx(expected) and farm["latest_year"] == 2026
+    assert (farm["unit"], farm["pace_unit"], farm["unit_zh"], farm["pace_unit_zh"]) == (
+        "ha",
+        "ha/yr",
+        "公顷",
+        "公顷/年",
+    )
     assert "ILLUSTRATIVE" in table.attrs["banner"]  # measured on the illustrative lines
     assert (table["county_code"] != "").sum() >= 3 * 12
 
@@ -215,6 +222,11 @@ def test_gbk_csv_and_xlsx_with_chinese_headers(tmp_path):
         assert got["value"].tolist() == [60.0, 61.0] and set(got["county_code"]) == {""}
 
 
+def _dashboard_notes(page: str) -> list[str]:
+    """The note cells of a written dashboard, as a reader sees them."""
+    return [html.unescape(n) for n in re.findall(r"<td class='t note'>(.*?)</td>", page) if n]
+
+
 def test_outputs_and_charts_say_illustrative(tmp_path):
     from hygis.monitor import charts, example
 
@@ -226,6 +238,13 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
     assert re.search(r"""(src|href)=["']https?:""", page) is None, (
         "the dashboard loads nothing from the network"
     )
+    # its notes and units read in Chinese (note_zh, unit_zh); English on request
+    notes = _dashboard_notes(page)
+    assert english_sentences(pd.DataFrame({"note": notes}), ["note"]) == [] and notes
+    assert "未给出分县目标：按全市所需进度评估" in notes and "(占GDP比重（%）)" in page
+    english = indicators.write_indicators(table, tmp_path / "en.html", lang="en").read_text(encoding="utf-8")
+    assert "no county target: measured against the city's pace" in _dashboard_notes(english)
+    assert "(% of GDP)" in english and "(占GDP比重（%）)" not in english and "未给出分县目标" not in english
     book = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "i.xlsx"))
     assert book.sheet_names[1:] == ["指标评估", "指标监测值", "指标测算设置", "评估阈值"]
     assert book.sheet_names[0] == hygis.io.NOTICE_SHEET
@@ -246,6 +265,12 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
         assert english_sentences(pd.read_excel(book, name), columns) == [], name
     notes = set(sheet["说明"].dropna())
     assert "未给出分县目标：按全市所需进度评估" in notes, "a county without its own target says so"
+    # the plan's English units read in Chinese (unit_zh of plan_targets.csv), their paces too
+    units = city.loc["单位GDP能耗较2025年下降", ["单位", "进度单位"]].tolist()
+    assert units == ["下降率（%）", "下降率（%）/年"]
+    shown = set(sheet["单位"]) | set(sheet["进度单位"])
+    assert {"占GDP比重（%）", "占GDP比重（%）/年"} <= shown
+    assert not [u for u in shown if re.search("of GDP|reduction|/yr", str(u))], shown
     assert "hygis 默认值；各局可在本文件中自行设定" in set(pd.read_excel(book, "评估阈值")["出处"])
     old = pd.ExcelFile(indicators.write_indicators(table, tmp_path / "en.xlsx", lang="en"))
     assert old.sheet_names[1:] == ["指标 assessment", "监测值 values", "规则 indicators", "阈值 thresholds"]
@@ -253,6 +278,8 @@ def test_outputs_and_charts_say_illustrative(tmp_path):
     assessed = pd.read_excel(old, "指标 assessment")
     assert "no county target: measured against the city's pace" in set(assessed["note"].dropna())
     assert "note_zh" not in assessed and "baseline_source_zh" not in assessed
+    assert {"% of GDP", "% reduction"} <= set(assessed["unit"]) and "unit_zh" not in assessed
+    assert {"% of GDP/yr", "% reduction/yr"} <= set(assessed["pace_unit"]) and "pace_unit_zh" not in assessed
     settings = pd.read_excel(old, "规则 indicators", keep_default_na=False)
     spec = pd.read_csv(hygis.settings.DATA_DIR / "monitor_indicators.csv", keep_default_na=False)
     assert settings["note"].tolist() == spec["note"].tolist() and "note_zh" not in settings

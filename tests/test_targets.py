@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from hygis import HygisInputError
@@ -17,6 +18,21 @@ def test_load_targets_table():
     assert len(t) == 23
     gdp = t[t["indicator"] == "地区生产总值"].iloc[0]
     assert (gdp["target_2030"], gdp["target_2035"], gdp["unit"]) == ("8000", "12000", "亿元")
+
+
+def test_english_units_have_their_chinese_and_it_may_be_left_out(tmp_path):
+    t = targets.load_targets().set_index("indicator")
+    assert t.loc["研发投入强度（2030）", ["unit", "unit_zh"]].tolist() == ["% of GDP", "占GDP比重（%）"]
+    assert (
+        t.loc["单位GDP能耗较2025年下降", "unit_zh"] == "下降率（%）"
+        and t.loc["地区生产总值", "unit_zh"] == ""
+    )
+    # a bureau's own table without the column reads as before, the Chinese unit empty
+    own = tmp_path / "t.csv"
+    pd.read_csv(targets.targets_path(), dtype=str, keep_default_na=False).drop(columns="unit_zh").to_csv(
+        own, index=False
+    )
+    assert set(targets.load_targets(own)["unit_zh"]) == {""}
 
 
 def test_every_plan_line_occurs_verbatim_in_the_plan():

@@ -132,6 +132,24 @@ def test_rank_size_perfect_zipf():
         urban.rank_size(population=pop.assign(source=""))
 
 
+def test_zipf_note_reads_in_chinese_and_english(tmp_path):
+    pop = pd.DataFrame(
+        {
+            "place_id": ["seat_430421", "seat_430422", "seat_430423", "seat_430424"],
+            "population": [120000, 60000, 40000, 30000],
+            "source": ["test fixture"] * 4,
+        }
+    )
+    sheets = urban.urban_report(population=pop)
+    for lang, sheet, item, note in (
+        ("zh", "方法与说明", "事项", "齐普夫指数 q = 1.00"),
+        ("en", "about", "item", "Zipf exponent q = 1.00"),
+    ):
+        book = urban.write_urban_report(sheets, tmp_path / f"{lang}.xlsx", lang=lang)
+        about = pd.read_excel(book, sheet_name=sheet).set_index(item)
+        assert about.iloc[:, 0][about.index.str.contains("位序规模|rank-size")].tolist() == [note]
+
+
 def test_unlocated_seat_is_explained():
     places, counties = _fixture()
     places.loc[places["place_id"] == "seat_b", "geometry"] = None

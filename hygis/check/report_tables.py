@@ -53,7 +53,11 @@ def shown_path(path: object, *, full: bool = True) -> str:
 
 
 def meta(report: gpd.GeoDataFrame, lang: str = "en", *, full_paths: bool = True) -> pd.DataFrame:
-    """The provenance table (``item``, ``value``): banner, area method and CRS, rules, engine, inputs."""
+    """The provenance table (``item``, ``value``): banner, area method and CRS, rules, engine, inputs.
+
+    In Chinese, the method is the vocabulary's sentence and each input's source the catalog's
+    ``source_zh`` (its English where the layer has none); the banner stays bilingual.
+    """
     prov = report.attrs.get("provenance", {})
     item = lambda key: words.label("meta", key, lang)  # noqa: E731 - a short alias
     rows = [
@@ -63,7 +67,7 @@ def meta(report: gpd.GeoDataFrame, lang: str = "en", *, full_paths: bool = True)
         ),
         (item("area_method"), words.value_text(report.attrs.get("area_method", ""), lang)),
         (item("area_crs"), report.attrs.get("area_crs", "")),
-        (item("method"), prov.get("method", "")),
+        (item("method"), words.value_text(prov.get("method", ""), lang)),
         (item("rules"), shown_path(prov.get("rules", ""), full=full_paths)),
         (item("corridor_widths"), shown_path(prov.get("corridor_widths", ""), full=full_paths)),
         (item("engine"), prov.get("engine", "")),
@@ -74,7 +78,8 @@ def meta(report: gpd.GeoDataFrame, lang: str = "en", *, full_paths: bool = True)
         shown = CONTROL_LINE_ZH.get(name, name) if lang == "zh" else name
         status = words.value_text(p.get("status", ""), lang)
         where = shown_path(p.get("path", ""), full=full_paths)
-        rows.append((f"{item('input')}: {shown}", f"{status} — {p.get('source', '')} {where}".strip()))
+        source = (p.get("source_zh") if lang == "zh" else None) or p.get("source", "")
+        rows.append((f"{item('input')}: {shown}", f"{status} — {source} {where}".strip()))
     return pd.DataFrame(rows, columns=["item", "value"])
 
 

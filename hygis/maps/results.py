@@ -63,11 +63,12 @@ def add_qa_overlaps(b: MapBuilder, overlaps: gpd.GeoDataFrame) -> None:
 
 
 def add_targets_panel(b: MapBuilder, targets: pd.DataFrame) -> None:
-    """The plan's quantified targets (:func:`hygis.targets.load_targets`) as a collapsible panel."""
+    """The plan's quantified targets (:func:`hygis.targets.load_targets`) as a collapsible panel; a
+    unit in Chinese where the table gives one (``unit_zh``)."""
     title = styles.get("analysis", "targets_title")
     rows = "".join(
         f"<tr><td>{esc(r.indicator)}</td><td>{esc(r.comparison)}</td><td>{esc(r.target_2030)}</td>"
-        f"<td>{esc(r.target_2035)}</td><td>{esc(r.unit)}</td></tr>"
+        f"<td>{esc(r.target_2035)}</td><td>{esc(getattr(r, 'unit_zh', '') or r.unit)}</td></tr>"
         for r in targets.fillna("").itertuples()
     )
     html = (

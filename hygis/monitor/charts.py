@@ -19,6 +19,7 @@ import io as _io
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -140,7 +141,10 @@ def indicator_figure(
         else f"{_label(row['indicator'], english)} — {row['status_en'] or '—'}"
     )
     ax.set_title(title, fontsize=10, **_font(rc))
-    ax.set_ylabel(_unit(str(row["unit"]), rc), fontsize=8, **_font(rc))
+    # with a CJK font the unit in Chinese where the targets table gives it (占GDP比重（%）)
+    zh = row.get("unit_zh")
+    unit = zh if rc and isinstance(zh, str) and zh else row["unit"]
+    ax.set_ylabel(_unit(str(unit), rc), fontsize=8, **_font(rc))
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -351,8 +355,15 @@ def _status_cell(value: str, colors: dict[str, str]) -> str:
     )
 
 
-def status_table_html(table: pd.DataFrame, *, cities_only: bool = False) -> str:
-    """The assessment as an HTML table (every text escaped), statuses coloured."""
+def _in(row: Any, column: str, lang: str) -> str:
+    """A row's text in ``lang``: in Chinese its ``<column>_zh`` where given (the English where not)."""
+    given = getattr(row, f"{column}_zh", "") if lang == "zh" else ""
+    return given if isinstance(given, str) and given.strip() else str(getattr(row, column))
+
+
+def status_table_html(table: pd.DataFrame, *, cities_only: bool = False, lang: str = "zh") -> str:
+    """The assessment as an HTML table (every text escaped), statuses coloured; each note and unit in
+    ``lang`` (Chinese: ``note_zh``, ``unit_zh`` where given)."""
     rows = city_rows(table) if cities_only else table
     head = [
         "指标 indicator",
@@ -373,20 +384,24 @@ def status_table_html(table: pd.DataFrame, *, cities_only: bool = False) -> str:
         out.append(
             "<tr>"
             f"<td class='t'>{html.escape(r.indicator)} <span "
-            f"class='note'>({html.escape(str(r.unit))})</span></td>"
+            f"class='note'>({html.escape(_in(r, 'unit', lang))})</span></td>"
             f"<td class='t'>{html.escape(str(r.county_name))}</td><td>{_fmt(r.baseline)}</td>"
             f"<td>{_fmt(r.latest)} ({r.latest_year})</td>"
             f"<td>{_fmt(r.target)}{f' ({int(r.horizon)})' if pd.notna(r.horizon) else ''}</td>"
             f"<td>{_fmt(need)}</td><td>{_fmt(r.achieved)}</td><td>{_fmt(r.ratio)}</td>"
             f"<td>{_status_cell(r.status, colors)}</td><td class='t "
-            f"note'>{html.escape(str(r.note))}</td></tr>"
+            f"note'>{html.escape(_in(r, 'note', lang))}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)
 
 
 def dashboard_html(
-    table: pd.DataFrame, *, image: str = "svg", title: str = "规划实施监测 — 指标 Indicator dashboard"
+    table: pd.DataFrame,
+    *,
+    image: str = "svg",
+    title: str = "规划实施监测 — 指标 Indicator dashboard",
+    lang: str = "zh",
 ) -> str:
     """An offline HTML page: the banner, the status table and one chart per indicator (inline).
 
@@ -396,6 +411,8 @@ def dashboard_html(
         From :func:`hygis.monitor.indicators.assess_indicators` (with ``attrs["values"]``).
     image : {'svg', 'png'}
         Inline SVG (sharp, larger) or base64 PNG.
+    lang : {'zh', 'en'}
+        The language of each indicator's note and unit (the headings stay bilingual).
     """
     english = _english()
     banner = table.attrs.get("banner")
@@ -411,7 +428,7 @@ def dashboard_html(
         f"<p>全市 city: {summary}. 状态 statuses by the pace ratio (achieved ÷ needed) and the thresholds of "
         f"data/monitor_status.csv; written {_dt.date.today().isoformat()}.</p>"
     )
-    parts.append("<h2>全市 City</h2>" + status_table_html(table, cities_only=True))
+    parts.append("<h2>全市 City</h2>" + status_table_html(table, cities_only=True, lang=lang))
     parts.append("<h2>图表 Charts</h2><div class='grid'>")
     for _, row in city_rows(table).iterrows():
         fig = indicator_figure(
@@ -430,7 +447,7 @@ def dashboard_html(
     parts.append("</div>")
     counties = table[table["county_code"] != ""]
     if len(counties):
-        parts.append("<h2>分县 By county</h2>" + status_table_html(counties))
+        parts.append("<h2>分县 By county</h2>" + status_table_html(counties, lang=lang))
     parts.append("</body></html>")
     return "".join(parts)
 

@@ -68,6 +68,7 @@ COLUMNS = (
     "county_code",
     "county_name",
     "unit",
+    "unit_zh",
     "kind",
     "baseline_year",
     "baseline",
@@ -83,6 +84,7 @@ COLUMNS = (
     "required_2035",
     "achieved",
     "pace_unit",
+    "pace_unit_zh",
     "ratio",
     "status",
     "status_en",
@@ -384,10 +386,16 @@ def _assess_one(
     years, vals = group["year"].to_numpy(), group["value"].to_numpy(dtype=float)
     latest_year, latest = int(years[-1]), float(vals[-1])
     unit = tt.loc[name, "unit"] if name in tt.index else "ha"
+    # the targets table's Chinese of an English unit (占GDP比重（%）), empty where the unit is its own
+    # (a layer's area, in ha, has the vocabulary's 公顷)
+    given = tt.loc[name].get("unit_zh", "") if name in tt.index else words.label("value", "ha", "zh")
+    unit_zh = given if isinstance(given, str) else ""
     row: dict[str, Any] = {
         "indicator": name,
         "county_code": county,
         "unit": unit,
+        "unit_zh": unit_zh,
+        "pace_unit_zh": "",
         "kind": kind,
         "latest_year": latest_year,
         "latest": latest,
@@ -411,6 +419,7 @@ def _assess_one(
             required_2035=0.0,
             achieved=_pace("linear", base, latest, latest_year - base_year),
             pace_unit=f"{unit}/yr",
+            pace_unit_zh=_per_year_zh(unit_zh),
         )
         if base > 0 and latest > 0:
             ratio = latest / base if higher else base / latest
@@ -472,6 +481,7 @@ def _assess_one(
             required_2035=req[2035] * scale,
             achieved=_pace(pace, base, latest, latest_year - base_year) * scale,
             pace_unit="%/yr (compound)" if kind == "compound" else f"{unit}/yr",
+            pace_unit_zh="" if kind == "compound" else _per_year_zh(unit_zh),
         )
         need = row["required_2030"] if horizon == 2030 else row["required_2035"]
         if county == CITY:
@@ -498,6 +508,12 @@ def _assess_one(
     return row
 
 
+def _per_year_zh(unit_zh: str) -> str:
+    """A pace's unit in Chinese from the Chinese unit (``占GDP比重（%）/年``), empty without one: the
+    vocabulary's ``…/yr`` row, as the English unit's pace is translated."""
+    return str(words.value_text(f"{unit_zh}/yr", "zh")) if unit_zh else ""
+
+
 def _notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
     """``note`` (English) and ``note_zh`` of a row: its notes, words of ``data/report_headers.csv``."""
     return {
@@ -517,7 +533,7 @@ def write_indicators(
     scripts), ``.xlsx`` (notice sheet first when illustrative; 指标评估, 指标监测值, 指标测算设置,
     评估阈值, their names, headers and the values a planner reads in ``lang`` (:mod:`hygis.words`;
     ``"en"``: the old sheets 指标 assessment, 监测值 values, 规则 indicators, 阈值 thresholds with
-    English headers) or ``.html`` (the dashboard, charts inline)."""
+    English headers) or ``.html`` (the dashboard, charts inline; its notes and units in ``lang``)."""
     target, suffix = io.output_suffix(path, FORMATS, "the indicator report")
     lang = words.check_lang(lang)
     if suffix == ".csv":
@@ -531,7 +547,7 @@ def write_indicators(
         }
         book = words.workbook(sheets, "monitor_indicators", lang)
         return io.write_table(book, target, banner=table.attrs.get("banner"))
-    return io.write_text(charts_mod.dashboard_html(table, image=charts), target)
+    return io.write_text(charts_mod.dashboard_html(table, image=charts, lang=lang), target)
 
 
 __all__ = [

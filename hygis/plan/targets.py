@@ -4,7 +4,9 @@ The table lives in ``data/plan_targets.csv``: ``indicator``, ``indicator_en``, `
 ``comparison`` (``>=``: "at least / 以上 / 突破", ``=``: "reach / 达到 / 提升至"),
 ``target_2030``, ``target_2035`` (empty where the plan sets none for that horizon; a range
 such as ``3-5`` is kept as text), ``plan_line`` (the plan's own words, ``" / "`` between the
-2030 and 2035 sentences) and ``source`` (file and section).
+2030 and 2035 sentences) and ``source`` (file and section); optionally ``unit_zh``, the unit in
+Chinese where ``unit`` is English (``% of GDP`` → ``占GDP比重（%）``), which a Chinese workbook shows in
+its place (empty: the unit as it is).
 
 >>> from hygis.plan import targets
 >>> table = targets.load_targets()
@@ -34,6 +36,8 @@ COLUMNS = (
     "plan_line",
     "source",
 )
+#: Columns a table may leave out: each is read as empty.
+OPTIONAL = ("unit_zh",)
 COMPARISONS = {">=": "≥", "=": "=", "<=": "≤"}
 #: Separates the 2030 and 2035 sentences of one indicator in ``plan_line``.
 LINE_SEPARATOR = " / "
@@ -73,7 +77,7 @@ def load_targets(path: str | os.PathLike | None = None) -> pd.DataFrame:
     if missing:
         msg = f"{src.name}: missing column(s) {', '.join(missing)}; the table needs {', '.join(COLUMNS)}."
         raise HygisInputError(msg)
-    table = table[list(COLUMNS)].apply(lambda col: col.str.strip())
+    table = table.reindex(columns=[*COLUMNS, *OPTIONAL], fill_value="").apply(lambda col: col.str.strip())
     problems = []
     for k, row in table.iterrows():
         where = f"row {k + 2} ({row['indicator']})"
