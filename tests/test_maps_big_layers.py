@@ -182,14 +182,7 @@ def test_big_qa_overlaps_show_in_chromium_with_their_tooltip(browser, dense_farm
         assert page.js_errors() == [] and page.non_tile_failures() == []
         assert any(n.startswith(QA_LAYER) for n in page.layer_names())
         pg = page.page
-        xy = pg.evaluate(
-            """([lat, lon]) => { const map = Object.values(window).find(v => v instanceof L.Map);
-                 map.setView([lat, lon], 16, {animate: false});
-                 const p = map.latLngToContainerPoint([lat, lon]);
-                 const box = map.getContainer().getBoundingClientRect();
-                 return [box.left + p.x, box.top + p.y]; }""",
-            [spot.y, spot.x],
-        )
+        xy = page.centre_on(spot.y, spot.x, 16)
         pg.wait_for_timeout(1500)
         ARTIFACTS.mkdir(exist_ok=True)
         shot = pg.screenshot(path=str(ARTIFACTS / "plan_map_big_qa_overlaps.png"))

@@ -147,14 +147,7 @@ def test_big_projects_map_shows_in_chromium_with_tooltips(browser, big_projects)
         assert sum(n.startswith(PROJECTS) for n in page.layer_names()) >= len(GROUPS) + 1
         site = frame.geometry.iloc[1].centroid  # U00001, 交通基建, surveyed
         pg = page.page
-        xy = pg.evaluate(
-            """([lat, lon]) => { const map = Object.values(window).find(v => v instanceof L.Map);
-                 map.setView([lat, lon], 17, {animate: false});
-                 const p = map.latLngToContainerPoint([lat, lon]);
-                 const box = map.getContainer().getBoundingClientRect();
-                 return [box.left + p.x, box.top + p.y]; }""",
-            [site.y, site.x],
-        )
+        xy = page.centre_on(site.y, site.x, 17)
         pg.wait_for_timeout(800)
         pg.mouse.move(xy[0], xy[1])
         pg.wait_for_timeout(300)

@@ -142,14 +142,7 @@ def test_big_site_map_loads_in_chromium_and_a_site_answers(browser, big_sites):
         assert SITES in page.layer_names()
         site = frame.geometry.iloc[7]
         pg = page.page
-        xy = pg.evaluate(
-            """([lat, lon]) => { const map = Object.values(window).find(v => v instanceof L.Map);
-                 map.setView([lat, lon], 15, {animate: false});
-                 const p = map.latLngToContainerPoint([lat, lon]);
-                 const box = map.getContainer().getBoundingClientRect();
-                 return [box.left + p.x, box.top + p.y]; }""",
-            [site.y, site.x],
-        )
+        xy = page.centre_on(site.y, site.x, 15)
         pg.wait_for_timeout(500)
         pg.mouse.move(xy[0], xy[1])
         pg.wait_for_timeout(300)

@@ -61,6 +61,17 @@ class Page:
             ".map(l => l.textContent.trim())"
         )
 
+    def centre_on(self, lat: float, lon: float, zoom: int) -> tuple[float, float]:
+        """Centre the map on (lat, lon) at ``zoom``, without animation; that point's page pixel."""
+        return self.page.evaluate(
+            """([lat, lon, zoom]) => { const map = Object.values(window).find(v => v instanceof L.Map);
+                 map.setView([lat, lon], zoom, {animate: false});
+                 const p = map.latLngToContainerPoint([lat, lon]);
+                 const box = map.getContainer().getBoundingClientRect();
+                 return [box.left + p.x, box.top + p.y]; }""",
+            [lat, lon, zoom],
+        )
+
     def click_feature(self, tooltip_contains: str) -> str:
         """Click, with the mouse, the first vector feature whose tooltip contains the text.
 

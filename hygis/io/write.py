@@ -301,10 +301,19 @@ def write_table(
         with atomic_path(target) as tmp:
             _write_csv(next(iter(sheets.values())), tmp)
     elif suffix == ".xlsx":
-        with atomic_path(target) as tmp:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+            writer = pd.ExcelWriter(handle, engine="openpyxl")
+            try:
                 for sheet, df in sheets.items():
                     df.to_excel(writer, sheet_name=str(sheet)[:31], index=False)
+            except BaseException:
+                # Abandoned (atomic_path removes it). Saving a half-built workbook can fail in its
+                # turn ("At least one sheet must be visible") and hide why it stopped: a Ctrl-C
+                # would show as that error's traceback instead of "Interrupted".
+                with contextlib.suppress(Exception):
+                    writer.close()
+                raise
+            writer.close()
     else:
         msg = f"Cannot write a table as '{suffix}': use .csv or .xlsx."
         raise HygisOutputError(msg)
