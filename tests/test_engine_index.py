@@ -322,3 +322,33 @@ def test_invalid_features_are_not_let_go_of_but_repaired_and_built_again(tmp_pat
     assert len(given) == 2 and not any(g is None for g in given[0])  # kept, then built again
     np.testing.assert_array_equal(lean.areas, kept.areas)
     np.testing.assert_array_equal(lean.rings.x, kept.rings.x)
+
+
+def test_a_deferred_check_projects_no_site_to_wgs84_and_gives_the_report_of_the_projected_ones(
+    tmp_path, monkeypatch
+):
+    """A check of files (``resolve(defer=True)``) measures from the projects as read; their WGS 84
+    copy (a map's) is made only when asked, and the report is the one of the inputs read at once.
+    A deferred line's extent is finite (it chooses the area CRS with the others)."""
+    import hygis
+    from hygis.plan.inputs import resolve
+
+    monkeypatch.setenv("HYGIS_CACHE_DIR", str(tmp_path / "cache"))
+    paths = write_fixture(tmp_path / "in")
+    files = {name: str(path) for name, path in paths.items()}
+    deferred = resolve(**files, defer=True)
+    assert "projects" not in deferred.__dict__
+    got = hygis.check_projects(deferred, area="planar")
+    assert "projects" not in deferred.__dict__  # nothing in the check asked for WGS 84
+    assert np.isfinite(deferred.deferred["permanent_farmland"].bounds_wgs84()).all()
+
+    at_once = resolve(**files)
+    want = hygis.check_projects(at_once, area="planar")
+    cols = ["project_id", "control_line", "overlap_ha", "verdict", "rule"]
+    pd.testing.assert_frame_equal(got[cols], want[cols])
+    assert sorted(got.attrs["warnings"]) == sorted(want.attrs["warnings"])  # a deferred line says later
+    # Asked for, the WGS 84 copy is the one reading at once makes, and a check then starts from it.
+    assert deferred.projects.crs == "EPSG:4326"
+    assert deferred.projects.geometry.geom_equals_exact(at_once.projects.geometry, 0).all()
+    frame, native = deferred.projects_to_check()
+    assert frame is deferred.projects and native is deferred.native_projects

@@ -152,13 +152,13 @@ def check_projects(
         inputs = resolve()
     rule_table = load_rules()
     notes = list(inputs.notes)
-    projects = checked_projects(inputs.projects, rule_table, notes)
+    given, native = inputs.projects_to_check()  # in the file's CRS when no map asked for WGS 84
+    projects = checked_projects(given, rule_table, notes)
     area_crs, method = area_settings(inputs, area, planar_crs)
     say(f"sites in {hcrs.describe(area_crs)}; {method}")
     # The lines prepared before the sites are made: a large line's features, read to prepare it,
     # are let go (when no table needs them) before the sites take their memory, never held with them.
     layers = prepare_lines(inputs, area_crs, keep_features=preaudit is True or land_use is not None)
-    native = inputs.projects_as_read(projects)
     ellipsoidal = area == ELLIPSOIDAL
     sites = project_sites(
         projects, area_crs, notes, point_radius_m=point_radius_m, ellipsoidal=ellipsoidal, native=native

@@ -814,7 +814,9 @@ class DeferredLayer:
             self._frame, self._released = None, True
 
     def _keep(self, frame: Any, notes: list[str]) -> None:
-        b = _bounds_wgs84(frame) if len(frame) else np.full(4, np.nan)
+        from hygis.crs import extent_wgs84  # noqa: PLC0415 - geopandas: with the features read
+
+        b = extent_wgs84(frame) if len(frame) else np.full(4, np.nan)
         self._frame = frame
         self._source = {"features": len(frame), "bounds_wgs84": [float(v) for v in b], "notes": list(notes)}
         key = self._root_key()
@@ -900,7 +902,9 @@ class DeferredLayer:
         if self._source is not None:
             return list(self._source["bounds_wgs84"])
         frame = self._raw()
-        return [float(v) for v in (_bounds_wgs84(frame) if len(frame) else np.full(4, np.nan))]
+        from hygis.crs import extent_wgs84  # noqa: PLC0415 - geopandas: with the features read
+
+        return [float(v) for v in (extent_wgs84(frame) if len(frame) else np.full(4, np.nan))]
 
     def index(self, area_crs: Any, build: Callable[..., Any], *, keep_features: bool = True) -> LayerIndex:
         """The prepared index in ``area_crs``: from the cache, else ``build(geoms in area_crs)`` and kept.
@@ -1073,20 +1077,6 @@ def _same_projection(a: Any, b: Any) -> bool:
 def _in_crs(frame: Any, crs: Any, same: bool) -> np.ndarray:
     geoms = frame.geometry.values if same else project(frame.geometry.values, frame.crs, crs)
     return np.asarray(geoms, dtype=object)
-
-
-def _bounds_wgs84(frame: Any) -> np.ndarray:
-    """The frame's extent in WGS 84 from its box's densified border (no feature is projected)."""
-    from pyproj import CRS  # noqa: PLC0415
-
-    from hygis.crs import transformer  # noqa: PLC0415
-
-    b = frame.total_bounds
-    if frame.crs is None or CRS(frame.crs).equals(CRS("EPSG:4326")):
-        return b
-    to_wgs84 = transformer(frame.crs, "EPSG:4326")
-    west, south, east, north = to_wgs84.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21)
-    return np.array([west, south, east, north], dtype=float)
 
 
 def entries(root: Path | None = None) -> list[dict]:

@@ -21,7 +21,7 @@ import shapely
 from pyproj import CRS
 
 from hygis import io, settings
-from hygis.crs import WGS84, CrsLike, area_crs_for, transformer
+from hygis.crs import WGS84, CrsLike, area_crs_for, extent_wgs84, transformer
 from hygis.errors import HygisInputError
 from hygis.geometry import project
 from hygis.io.fields import find_field, survey_attributes
@@ -69,12 +69,30 @@ class PlanInputs:
     #: The WGS 84 geometries made from ``native_projects``: how :meth:`projects_as_read` knows
     #: that ``projects`` was not edited since.
     native_wgs84: np.ndarray | None = field(default=None, repr=False)
+    #: The projects frame in the file's CRS while its WGS 84 copy is not made (``resolve(...,
+    #: defer=True)``): ``projects`` is projected on first access (a map, a table by county), and a
+    #: check measures from this frame (:meth:`projects_to_check`). 2.4·10⁶ vertices in GEOS
+    #: take ~65 MB, and a .csv or .xlsx report needs no WGS 84 copy of them.
+    projects_native: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in self.deferred:
             self.__dict__.pop(name, None)  # so that the first access reads it (__getattr__)
+        if self.projects_native is not None and self.__dict__.get("projects") is None:
+            self.__dict__.pop("projects", None)  # projected on first access (__getattr__)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "projects" and self.__dict__.get("projects_native") is not None:
+            native = self.__dict__["projects_native"]
+            if native.crs is not None and not CRS(native.crs).equals(WGS84):
+                wgs84 = project(native.geometry.values, native.crs, WGS84)
+                frame = native.set_geometry(gpd.GeoSeries(wgs84, index=native.index, crs=WGS84))
+            else:
+                frame = native.to_crs(WGS84)
+            # A copy of the references: editing the frame in place must not edit this record of it.
+            self.native_wgs84 = np.array(frame.geometry.values, dtype=object, copy=True)
+            self.__dict__["projects"] = frame
+            return frame
         deferred = self.__dict__.get("deferred") or {}
         if name not in deferred:
             raise AttributeError(name)
@@ -82,6 +100,17 @@ class PlanInputs:
         frame.attrs["hygis_layer"] = {**self.provenance.get(name, {}), "name": name}
         self.__dict__[name] = frame
         return frame
+
+    def projects_to_check(self) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries | None]:
+        """The projects a check starts from, and their geometry as read (:meth:`projects_as_read`).
+
+        The frame in the file's CRS while no WGS 84 copy was made (nothing could have edited it),
+        else ``projects`` as it now stands: a check takes each project's site from either, and its
+        report projects the sites once.
+        """
+        if "projects" not in self.__dict__ and self.projects_native is not None:
+            return self.projects_native, self.native_projects
+        return self.projects, self.projects_as_read(self.projects)
 
     def projects_as_read(self, projects: gpd.GeoDataFrame) -> gpd.GeoSeries | None:
         """The projects' geometry in the file's CRS, if ``projects`` still holds the very geometries
@@ -136,7 +165,10 @@ class PlanInputs:
             else getattr(self, name)
             for name in layers.CONTROL_LINES
         ]
-        return area_crs_for(units, self.projects, *frames)
+        projects = self.__dict__.get("projects")
+        if projects is None and self.projects_native is not None:  # not projected yet: its box is
+            projects = gpd.GeoSeries(shapely.box(*extent_wgs84(self.projects_native)), crs=WGS84)
+        return area_crs_for(units, projects, *frames)
 
 
 def resolve_layer(
@@ -349,34 +381,38 @@ def resolve(
             id_field=project_id_field if is_projects else None,
             to_wgs84=not is_projects,
         )
+        notes.extend(layer_notes)
         if is_projects:
-            native = gdf.geometry
-            if gdf.crs is not None and not CRS(gdf.crs).equals(WGS84):
-                wgs84 = project(native.values, gdf.crs, WGS84)
-                gdf = gdf.set_geometry(gpd.GeoSeries(wgs84, index=gdf.index, crs=WGS84))
-            else:
-                gdf = gdf.to_crs(WGS84)
             label = (
                 f"projects file {split_layer(value)[0].name}"
                 if isinstance(value, (str, os.PathLike))
                 else "projects"
             )
             gdf = normalise_projects(gdf, project_id_field if value is not None else None, label=label)
+            native = gdf
+            if value is not None:  # as the control lines' files, in the file's own CRS
+                notes.extend(_outside_territory(gdf, name))
+                notes.extend(official_area_quality(gdf, name.replace("_", " ")))
+            provenance[name] = prov
+            continue
         frames[name], provenance[name] = gdf, prov
-        notes.extend(layer_notes)
         if value is not None:
             notes.extend(_outside_territory(gdf, name))
             notes.extend(official_area_quality(gdf, name.replace("_", " ")))
-    # A copy of the references: editing the frame in place must not edit this record of it.
-    made = None if native is None else np.array(frames["projects"].geometry.values, dtype=object, copy=True)
-    return PlanInputs(
+    assert native is not None  # the projects: always resolved (the embedded ones by default)
+    inputs = PlanInputs(
+        projects=None,  # made on first access (PlanInputs.__getattr__)
         **frames,
         provenance=provenance,
         notes=notes,
         deferred=deferred,
-        native_projects=native,
-        native_wgs84=made,
+        native_projects=native.geometry,
+        projects_native=native,
     )
+    if not defer:
+        _ = inputs.projects  # made now: every command but the check draws or tabulates them
+        inputs.projects_native = None
+    return inputs
 
 
 def _deferred(name: str, path: str | os.PathLike, *, crs: Any, cache: bool) -> Any:
