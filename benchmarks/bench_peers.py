@@ -50,6 +50,7 @@ from ``make_large_case.py`` (``nonconvex``: star patches with holes, projects wi
     python benchmarks/bench_peers.py            # 3 cases × 5k, 50k projects × every peer
     python benchmarks/bench_peers.py --quick    # 20k patches × 1k projects: minutes, for development
     python benchmarks/bench_peers.py --cases stars --sizes 5000 --peers hygis,duckdb --repeat 3
+    python benchmarks/bench_peers.py --cases stars --patches 802816 --sizes 200000   # 4× the work
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ QUICK = {"patches": 20_000, "sizes": [1_000]}
 
 
 # --------------------------------------------------------------------------- the cases
-def case_files(case: str, n: int, quick: bool) -> tuple[Path, Path]:
-    """(projects, farmland) GeoParquet of a case, generated (seeded) when missing."""
+def case_files(case: str, n: int, quick: bool, patches: int | None = None) -> tuple[Path, Path]:
+    """(projects, farmland) GeoParquet of a case, generated (seeded) when missing; ``patches``: the
+    farmland's size (default the case's, 200,704 stars or 200,000 patches)."""
     root = Path(os.environ.get("HYGIS_BENCH_CACHE", Path.home() / ".cache" / "hygis-bench"))
     if quick:
         root = root / "quick"
@@ -100,12 +102,12 @@ def case_files(case: str, n: int, quick: bool) -> tuple[Path, Path]:
     if case == "stars":
         import make_star_case as gen
 
-        patches = QUICK["patches"] if quick else 200_704
+        patches = patches or (QUICK["patches"] if quick else 200_704)
         make_farmland, make_projects = (lambda: gen.farmland(patches)), gen.projects
     else:
         import make_large_case as gen
 
-        patches = QUICK["patches"] if quick else 200_000
+        patches = patches or (QUICK["patches"] if quick else 200_000)
         make_farmland, make_projects = (lambda: gen.farmland(patches, convex=case == "convex")), gen.projects
     farmland = folder / f"farmland_{patches}.parquet"
     projects = folder / f"projects_{n}.parquet"
@@ -450,6 +452,13 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help=f"{QUICK['patches']:,} patches × {QUICK['sizes'][0]:,} projects"
     )
+    parser.add_argument(
+        "--patches",
+        type=int,
+        default=None,
+        help="farmland patches (default 200,704 stars, 200,000 otherwise): --patches 802816 --sizes "
+        "200000 is four times the work of the stars case",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument(
         "--run", nargs=4, metavar=("PEER", "PROJECTS", "FARMLAND", "OUT"), help=argparse.SUPPRESS
@@ -479,12 +488,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hygis-bench-") as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
         compile_kernel(cache)
-        first = case_files(args.cases.split(",")[0], sizes[0], args.quick)
+        first = case_files(args.cases.split(",")[0], sizes[0], args.quick, args.patches)
         if any(p.startswith("hygis") for p in peers):
             run_peer("hygis-cold", *first, work, cache)
         for case in args.cases.split(","):
             for n in sizes:
-                projects, farmland = case_files(case, n, args.quick)
+                projects, farmland = case_files(case, n, args.quick, args.patches)
                 row = {
                     "case": case,
                     "projects": n,

@@ -79,7 +79,8 @@ def project_sites(
     """Step 1 of the check: the site of every project in ``area_crs`` (see :func:`footprints`).
 
     ``native`` is the projects' geometry as read (:attr:`hygis.plan.inputs.PlanInputs.native_projects`):
-    already in ``area_crs``, it is used as it is rather than the WGS 84 copy projected back.
+    the sites are made from it (as it is when already in ``area_crs``, else projected once), not
+    from the WGS 84 copy projected back.
 
     Site areas are ellipsoidal (:mod:`hygis.engine.area`, as the official figures) unless
     ``ellipsoidal`` is False: then planar in ``area_crs``.
@@ -87,13 +88,15 @@ def project_sites(
     Notes on every assumption (corridor widths, points, projects without a site) are issued
     through :func:`hygis.messages.warn` and appended to ``notes``.
     """
-    if (
-        native is not None
-        and len(native) == len(projects)
-        and native.crs is not None
-        and native.crs.equals(area_crs)
-    ):
-        geo = gpd.GeoSeries(native.to_numpy(), index=projects.index, crs=area_crs)
+    if native is not None and len(native) == len(projects) and native.crs is not None:
+        # From the coordinates as read, in one step: the same sites whether a WGS 84 copy was made
+        # or not (a check of files makes none), and no round trip through WGS 84.
+        as_read = native.to_numpy()
+        geo = gpd.GeoSeries(
+            as_read if native.crs.equals(area_crs) else project(as_read, native.crs, area_crs),
+            index=projects.index,
+            crs=area_crs,
+        )
     else:
         geo = gpd.GeoSeries(
             project(projects.geometry.values, projects.crs, area_crs), index=projects.index, crs=area_crs

@@ -205,8 +205,8 @@ workbook_lang = click.option(
     type=click.Choice(REPORT_LANGS),
     default="zh",
     show_default=True,
-    help="Language of an .xlsx's sheet names and headers: zh (Chinese, units in the headers) or en "
-    "(the English names of the Python API and the .csv).",
+    help="Language of an .xlsx: zh (Chinese sheet names, headers with their units, values and notes) "
+    "or en (the English names and texts of the Python API and the .csv).",
 )
 
 

@@ -582,7 +582,7 @@ def _add_many_projects(
         style = {"color": color, "fillColor": color, **spec["area_style"]}
         if ap:
             style["fillOpacity"] = spec["approximate"]["canvas_fill_opacity"]
-        kind = f"{labels.get(color, spec['other_label'])}{' · 示意/近似 approximate' if ap else ''}"
+        kind = labels.get(color, spec["other_label"]) + (spec["approximate"]["layer_suffix"] if ap else "")
         add_big_layer(
             b,
             sub,

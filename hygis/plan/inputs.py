@@ -340,6 +340,8 @@ def resolve(
         Do not read the control lines given as files now: the check then takes their prepared
         index from the user cache when the file has not changed since (:mod:`hygis.engine.index`),
         and reads a file only when it must (first use, changed file, or a map of its features).
+        Nor project the projects to WGS 84 now: ``projects`` is made on first access, and a check
+        starts from the frame as read (:meth:`PlanInputs.projects_to_check`).
     cache : bool
         With ``defer``: keep and reuse prepared indexes (False: read and prepare every time).
     """
