@@ -93,6 +93,23 @@ def wait_for(condition, what: str, timeout: float = TIMEOUT_S) -> None:
         time.sleep(0.01)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def interruptible_commands():
+    """The commands started here take Ctrl-C as from a terminal, however the suite was started.
+
+    A shell starts a background job (``.ci/run &``, ``nohup``) with SIGINT ignored, and an ignored
+    signal stays ignored through ``exec``: every command here would then run to its end whatever
+    it was sent (the mid-write test failed so: "every check finished its write"). A handled
+    signal is reset to its default in a new program, so this process handles it meanwhile.
+    """
+    before = signal.getsignal(signal.SIGINT)
+    if before == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if before == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, before)
+
+
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory) -> Path:
     """One cache for the serial runs of this file: the embedded lines are prepared once."""
