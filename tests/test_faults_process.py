@@ -56,6 +56,14 @@ def start_hygis(*args: str, cwd: Path, env: dict, logs: Path) -> subprocess.Pope
     )
 
 
+def start_many_check(inputs: Path, out: Path, env: dict, logs: Path) -> subprocess.Popen:
+    """``hygis check`` of the 400 sites to ``out/r.xlsx``, in the background: long enough to be
+    interrupted or killed while it works."""
+    return start_hygis(
+        "check", "--projects", str(inputs / "many.gpkg"), "--out", "r.xlsx", cwd=out, env=env, logs=logs
+    )
+
+
 def environment(cache: Path, *, served: bool) -> dict:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "HYGIS_CACHE_DIR": str(cache)}
     env.pop("HYGIS_SERVER", None)
@@ -161,16 +169,7 @@ def test_a_check_interrupted_or_killed_mid_write_leaves_the_older_report_and_no_
     # on a retry. A write that finished first (a fast machine) must have left the whole new report
     # and nothing else; then the older one is written back and the interrupt tried again.
     for attempt, delay in enumerate((0.2, 0.1, 0.05, 0.0)):
-        proc = start_hygis(
-            "check",
-            "--projects",
-            str(inputs / "many.gpkg"),
-            "--out",
-            "r.xlsx",
-            cwd=out,
-            env=env,
-            logs=tmp_path / f"logs{attempt}",
-        )
+        proc = start_many_check(inputs, out, env, tmp_path / f"logs{attempt}")
         try:
             wait_for(lambda: list(out.glob(".tmp-r-*.xlsx")) or proc.poll() is not None, "the report's write")
             time.sleep(delay)
@@ -237,16 +236,7 @@ def test_a_killed_client_under_serve_replaced_the_newer_report(server, inputs, r
     out = tmp_path / "out"
     out.mkdir()
     begun, done = commands_begun(server), commands_done(server)
-    client = start_hygis(
-        "check",
-        "--projects",
-        str(inputs / "many.gpkg"),
-        "--out",
-        "r.xlsx",
-        cwd=out,
-        env=server,
-        logs=tmp_path / "a",
-    )
+    client = start_many_check(inputs, out, server, tmp_path / "a")
     try:
         wait_for(lambda: commands_begun(server) > begun, "the server to take the command")
         time.sleep(0.5)  # its child is reading and checking 400 sites (seconds, then seconds of writing)
