@@ -12,6 +12,9 @@ layer, the sites' pieces once every line is measured, pyarrow's tables). Freed i
 :func:`give_back` returns both to the system (Linux with glibc; elsewhere pyarrow's pool only,
 as other allocators return memory by themselves). It costs milliseconds and changes no result.
 
+:func:`lean_allocators` is for a process that runs hygis's jobs and nothing else (the ``hygis``
+command): the allocators return large freed blocks at once instead of keeping them for later.
+
 >>> give_back()  # nothing to give back here, and nothing changes
 """
 
@@ -20,22 +23,66 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 import sys
 from typing import Any
 
+#: glibc's ``mallopt`` parameters (malloc.h).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+#: Blocks from this size (bytes) are mapped on their own and unmapped when freed; the free top
+#: of the heap beyond twice that is returned at once (see :func:`lean_allocators`).
+MMAP_THRESHOLD = 1 << 20
+
 
 @functools.lru_cache(maxsize=1)
-def _malloc_trim() -> Any:
-    """glibc's ``malloc_trim`` (None elsewhere: macOS, Windows, musl)."""
+def _libc() -> Any:
+    """glibc (None elsewhere: macOS, Windows, musl, where the functions below do not exist)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     except (OSError, AttributeError):
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+    return libc
+
+
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    libc = _libc()
+    return None if libc is None else libc.malloc_trim
+
+
+def lean_allocators() -> None:
+    """Have the allocators give large freed blocks back at once, for the rest of the process.
+
+    * glibc raises its threshold for mapping a block on its own as soon as one such block is
+      freed (up to 32 MB), so that a job's arrays of a few MB each, once freed, stay in the heap
+      for later and count in its memory. A fixed threshold (:data:`MMAP_THRESHOLD`) maps them on
+      their own and unmaps them when they are freed: ~30 MB less at the peak of a check of
+      2·10⁵ patches × 5·10⁴ projects, at the cost of a few page faults.
+    * pyarrow's own allocator (mimalloc or jemalloc) keeps the pages of the tables decoded so far
+      for tables to come (~40 MB after reading that farmland layer); the system allocator gives
+      them back with the rest.
+
+    For a process that runs hygis's jobs only (the ``hygis`` command calls it): a notebook that
+    imports hygis keeps its allocators as they are. A pool chosen with ``ARROW_DEFAULT_MEMORY_POOL``
+    is kept. Changes no result.
+
+    >>> lean_allocators()  # once more changes nothing
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD)
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is None:
+        # Read by Arrow when it first allocates: set now, it costs no import (a command that
+        # reads no Parquet never loads pyarrow).
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    elif os.environ.get("ARROW_DEFAULT_MEMORY_POOL") in (None, "system"):
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
 
 def give_back(*, arenas: bool = True) -> None:
@@ -54,4 +101,4 @@ def give_back(*, arenas: bool = True) -> None:
         trim(0)
 
 
-__all__ = ["give_back"]
+__all__ = ["give_back", "lean_allocators"]

@@ -27,6 +27,7 @@ from hygis.cli import (
 )
 from hygis.cli import map as map_
 from hygis.cli.options import setup_logging
+from hygis.memory import lean_allocators
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -41,6 +42,7 @@ def cli(verbose: int, quiet: bool) -> None:
     --projects, --ecological-redline, --permanent-farmland and --urban-development-boundary.
     """
     setup_logging(verbose, quiet)
+    lean_allocators()  # this process runs hygis's job and nothing else
 
 
 # click's --help sorts them alphabetically; here they stand in the order of a planner's workflow.

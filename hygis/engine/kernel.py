@@ -73,7 +73,7 @@ ORIENT_ERROR_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 #: is not): above it GEOS judges. Patches have tens of vertices, sites and red lines hundreds or more.
 PROOF_MAX_VERTICES = 48
 #: The geometries :func:`simple_polygons` reads at a time.
-PROOF_PART = 20_000
+PROOF_PART = 5_000
 #: The most work a call gives the plain kernel while the compiled one is being built on a new
 #: machine, in inner-loop steps (vertex × clipper edge for a pair, vertex × pass for a cut): about
 #: 2–3 s of Python (1–1.5 µs a step, measured), against ~15 s of compiling. A larger call waits.

@@ -55,7 +55,7 @@ SPLIT_CELL_M = 1_000.0
 MAX_FEATURE_VERTICES = 512
 FEATURE_CELL_M = 2_000.0
 #: Features whose rings are read at a time when a layer is prepared (:func:`_layer_rings`).
-PREPARE_FEATURES = 20_000
+PREPARE_FEATURES = 5_000
 #: Sites per chunk: bounds the memory of one bulk query and spreads work across cores.
 #: Features of a layer measured in this process, without workers, once the sites are cut.
 SMALL_LAYER = 1_000

@@ -27,6 +27,8 @@ from hygis.memory import give_back
 
 #: Rows decoded at a time (~8 MB of WKB for patches of 25 vertices).
 BATCH_ROWS = 20_000
+#: Bytes of the file read at a time (pyarrow's buffered stream).
+READ_BUFFER = 1 << 20
 
 
 def read_geoparquet(path: str | Path) -> gpd.GeoDataFrame:
@@ -55,7 +57,9 @@ def read_geoparquet(path: str | Path) -> gpd.GeoDataFrame:
     """
     import pyarrow.parquet as pq  # noqa: PLC0415 - pyarrow only when a Parquet file is read
 
-    file = pq.ParquetFile(path)
+    # Read as decoded, a buffer at a time: by default pyarrow first reads a row group's whole
+    # column chunk (77 MB for the file above, often its only row group) and holds it to the end.
+    file = pq.ParquetFile(path, buffer_size=READ_BUFFER, pre_buffer=False)
     schema = file.schema_arrow
     meta = _geo_metadata(schema.metadata)
     if meta is None:
