@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from hygis import crs, gcj02
 from hygis.errors import HygisInputError
+from hygis.io.geojson import read_geojson
 from hygis.plan import build, layers
 
 CODES = [
@@ -165,3 +168,14 @@ def test_moved_modules_still_import_under_their_old_names():
     assert hygis.stats is stats and hygis.counties is counties
     assert stats.__spec__.name == "hygis.analysis.stats"
     assert hygis.layers.load is layers.load
+
+
+@pytest.mark.parametrize("name", layers.names())
+def test_each_layer_reads_without_gdal_as_gdal_reads_it(name):
+    """The embedded layers are read without GDAL (a check of Parquet files then never loads it):
+    the frame GDAL gives, column for column, type for type, shape for shape."""
+    by_gdal = gpd.read_file(layers.path(name), engine="pyogrio")
+    ours = read_geojson(layers.path(name))
+    pd.testing.assert_frame_equal(ours.drop(columns="geometry"), by_gdal.drop(columns="geometry"))
+    assert ours.crs == by_gdal.crs
+    assert list(shapely.to_wkb(ours.geometry.values)) == list(shapely.to_wkb(by_gdal.geometry.values))

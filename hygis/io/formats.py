@@ -20,7 +20,6 @@ from collections.abc import Iterator
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 #: Angle between vertices when GDAL linearises a circular arc. GDAL's default, 4°, loses
@@ -35,6 +34,8 @@ KML_SUFFIXES = (".kml", ".kmz")
 @contextlib.contextmanager
 def gdal_reading() -> Iterator[None]:
     """GDAL settings for reading planners' files: fine arc linearisation; restored afterwards."""
+    import pyogrio  # noqa: PLC0415 - GDAL only when a file needs it (see hygis.io.geojson)
+
     before = pyogrio.get_gdal_config_option("OGR_ARC_STEPSIZE")
     pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(ARC_STEPSIZE_DEG)})
     try:

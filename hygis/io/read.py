@@ -16,9 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 from shapely.errors import GEOSException
 
@@ -44,16 +42,18 @@ from hygis.io.write import register_inputs
 from hygis.memory import give_back
 from hygis.messages import warn
 
-#: What reading a damaged or foreign file raises: GDAL's errors through pyogrio (by driver), a
-#: geometry GEOS refuses, undecodable text, an unreadable file. Anything else (MemoryError, a bug
-#: in hygis) is not the user's file and goes through with its own traceback.
-READ_ERRORS = (
-    DataSourceError,
-    DataLayerError,
-    GEOSException,
-    UnicodeError,
-    OSError,
-)
+
+def read_errors() -> tuple[type[Exception], ...]:
+    """What reading a damaged or foreign file raises: GDAL's errors through pyogrio (by driver), a
+    geometry GEOS refuses, undecodable text, an unreadable file. Anything else (MemoryError, a bug
+    in hygis) is not the user's file and goes through with its own traceback.
+
+    A function, evaluated when an error is being matched: GDAL is loaded only when a file needs it.
+    """
+    from pyogrio.errors import DataLayerError, DataSourceError  # noqa: PLC0415
+
+    return (DataSourceError, DataLayerError, GEOSException, UnicodeError, OSError)
+
 
 #: File suffixes read as vector data, in the order a folder or zip is searched.
 VECTOR_SUFFIXES = (
@@ -328,6 +328,8 @@ def _read_gdal(
                     "GeoDataFrame.to_parquet or ogr2ogr -f Parquet write it?"
                 )
                 raise HygisInputError(msg) from None
+        import pyogrio  # noqa: PLC0415 - GDAL only when a file needs it (see hygis.io.geojson)
+
         layers = pyogrio.list_layers(target)
         names = [str(row[0]) for row in layers]
         if layer is not None and layer not in names:
@@ -352,7 +354,7 @@ def _read_gdal(
         gdf, notes = read_gdal_repairing(target, source=name, layer=layer, **kwargs)
     except HygisInputError:
         raise
-    except READ_ERRORS as exc:  # each means "cannot read this file"; hygis's own bugs go through
+    except read_errors() as exc:  # each means "cannot read this file"; hygis's own bugs go through
         msg = (
             f"{name}: cannot read {src} as vector data ({exc}). Is it a complete Shapefile (.shp, .shx, "
             ".dbf), GeoPackage, File Geodatabase or GeoJSON?"

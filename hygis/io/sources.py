@@ -12,8 +12,6 @@ import os
 from pathlib import Path
 
 import pandas as pd
-import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from hygis.errors import HygisInputError
@@ -75,6 +73,9 @@ def list_layers(path: str | os.PathLike) -> pd.DataFrame:
     if not src.exists():
         msg = f"{src}: not found. Check the path (relative paths start from {Path.cwd()})."
         raise HygisInputError(msg)
+    import pyogrio  # noqa: PLC0415 - GDAL only when a file needs it (see hygis.io.geojson)
+    from pyogrio.errors import DataLayerError, DataSourceError  # noqa: PLC0415
+
     try:
         layers = pyogrio.list_layers(src)
     except (DataSourceError, DataLayerError, OSError) as exc:  # GDAL cannot open it: the user's file

@@ -30,7 +30,6 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from hygis.errors import HygisOutputError
 from hygis.geometry import FAMILY
@@ -215,6 +214,8 @@ def write_layers(layers: Mapping[str, pd.DataFrame], path: str | os.PathLike) ->
     if target.suffix.lower() != ".gpkg":
         msg = f"Several layers go into a GeoPackage (.gpkg), not {target.suffix}: change the output name."
         raise HygisOutputError(msg)
+    import pyogrio  # noqa: PLC0415 - GDAL only when a file needs it (see hygis.io.geojson)
+
     with atomic_path(target) as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):

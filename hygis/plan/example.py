@@ -33,7 +33,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 
 from hygis.errors import HygisOutputError
@@ -247,6 +246,8 @@ def write_database(
         tmp = Path(tmpdir) / path.name
         for layer, gdf in layers.items():
             gdf.to_file(tmp, layer=layer, driver=driver, engine="pyogrio")
+        import pyogrio  # noqa: PLC0415 - GDAL only when a file needs it (see hygis.io.geojson)
+
         pyogrio.write_dataframe(
             pd.DataFrame({"指标": ["耕地保有量"], "数值": ["示例"]}), tmp, layer="指标表", driver=driver
         )

@@ -32,6 +32,7 @@ import pandas as pd
 from hygis import constants
 from hygis.crs import WGS84
 from hygis.errors import HygisInputError
+from hygis.io.geojson import read_geojson
 from hygis.settings import LAYERS_DIR
 
 #: The three statuses a layer can have, with what each promises.
@@ -93,7 +94,8 @@ def path(name: str) -> Path:
 
 @lru_cache(maxsize=16)
 def _read(name: str) -> gpd.GeoDataFrame:
-    return gpd.read_file(path(name), engine="pyogrio")
+    # Without GDAL: the frame GDAL reads, and a check of Parquet files never loads GDAL.
+    return read_geojson(path(name))
 
 
 def load(name: str) -> gpd.GeoDataFrame:
