@@ -141,8 +141,10 @@ def check_cmd(
     from hygis.check.pipeline import check_projects  # noqa: PLC0415 - keeps --help fast
     from hygis.check.report import write_report  # noqa: PLC0415
     from hygis.engine.distributed import cluster_client  # noqa: PLC0415
+    from hygis.engine.kernel import load_soon  # noqa: PLC0415
     from hygis.io.read import read_vector  # noqa: PLC0415
 
+    load_soon()  # the compiled kernel loads while the files are read
     area = area_method(kwargs)
     crs = kwargs.get("crs")  # also for a county layer without one
     # Control-line files are read only if their prepared index is not in the cache (or is stale).
