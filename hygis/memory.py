@@ -70,7 +70,13 @@ def lean_allocators() -> None:
     imports hygis keeps its allocators as they are. A pool chosen with ``ARROW_DEFAULT_MEMORY_POOL``
     is kept. Changes no result.
 
-    >>> lean_allocators()  # once more changes nothing
+    In a process of its own (it changes the process's allocators for good):
+
+    >>> import subprocess, sys
+    >>> code = ("from hygis.memory import lean_allocators; lean_allocators(); "
+    ...         "import pyarrow; print(pyarrow.default_memory_pool().backend_name)")
+    >>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+    'system'
     """
     libc = _libc()
     if libc is not None:
